@@ -1,0 +1,250 @@
+/**
+ * Runtime server objects and per-service pools: the state server selection reads and mutates
+ * (haproxy semantics, reference/haproxy.md §1.4 and §1.10). Pure: no I/O, logging or metrics (STYLE §1, §10).
+ *
+ * Rules that hold for every picker (see pickers.ts):
+ * - a picker only returns a server for which `isAvailable` is true;
+ * - `avoid` (the server that just failed, on a retry) is returned only when no other server is available;
+ * - picking allocates nothing (STYLE §9).
+ *
+ * pool.ts and pickers.ts import each other (the pool resolves its picker, pickers call `isAvailable`).
+ * That is safe in ESM because neither module touches the other's bindings while it is being evaluated.
+ */
+import type { BalanceName, ServerSpec } from '../snapshot.js'
+import { pickers, type Picker } from './pickers.js'
+
+/** Administrative state: `drain` takes no new requests (haproxy `set server … state drain`), `maint` is off. */
+export type AdminState = 'ready' | 'drain' | 'maint'
+
+/** Largest weight (haproxy: `weight` is 0..256). */
+export const MAX_WEIGHT = 256
+
+export interface BackendInit extends Pick<
+  ServerSpec,
+  'name' | 'host' | 'port' | 'weight' | 'backup' | 'maxconn'
+> {
+  readonly service: string
+  /** Health as known by the control plane. Default `true`. */
+  readonly up?: boolean
+  /** Default `'ready'`. */
+  readonly admin?: AdminState
+}
+
+/**
+ * One runtime object per server. The proxy subclasses it (`class Upstream extends Backend`) to attach its
+ * connection pool. Every field is initialised in the constructor and none is added later (STYLE §9).
+ */
+export class Backend {
+  readonly service: string
+  readonly name: string
+  readonly host: string
+  readonly port: number
+  readonly backup: boolean
+  /** Configured or admin-set weight, an integer 0..256. Change it with `setWeight`. */
+  weight: number
+  /** The weight pickers use. Equal to `weight` for now; slowstart will ramp it. */
+  effectiveWeight: number
+  /** Smooth weighted round-robin state (roundrobin picker). */
+  currentWeight: number
+  /** Concurrent requests allowed; 0 = unlimited. */
+  maxconn: number
+  /** Requests in progress. The proxy increments it when it starts a request and decrements it when done. */
+  inflight: number
+  /** Health: false after failed checks or a DNS failure. Set by the control plane. */
+  up: boolean
+  admin: AdminState
+
+  constructor(init: BackendInit) {
+    checkWeight(init.weight)
+    if (!Number.isInteger(init.maxconn) || init.maxconn < 0) {
+      throw new RangeError(`maxconn must be an integer >= 0, got ${init.maxconn}`)
+    }
+    this.service = init.service
+    this.name = init.name
+    this.host = init.host
+    this.port = init.port
+    this.backup = init.backup
+    this.weight = init.weight
+    this.effectiveWeight = init.weight
+    this.currentWeight = 0
+    this.maxconn = init.maxconn
+    this.inflight = 0
+    this.up = init.up ?? true
+    this.admin = init.admin ?? 'ready'
+  }
+
+  /**
+   * haproxy `set weight`: sets `weight` and `effectiveWeight` together (until slowstart exists).
+   * roundrobin, leastconn and random follow at the next pick; static-rr only notices 0 vs non-zero.
+   */
+  setWeight(weight: number): void {
+    checkWeight(weight)
+    this.weight = weight
+    this.effectiveWeight = weight
+  }
+}
+
+function checkWeight(weight: number): void {
+  // Config validation rejects bad weights first; this guards the integer arithmetic the pickers rely on.
+  if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
+    throw new RangeError(`weight must be an integer 0..${MAX_WEIGHT}, got ${weight}`)
+  }
+}
+
+/** Maps the snapshot's server state onto `up` + `admin` (a `down` server is ready but unhealthy). */
+export function backendInit(service: string, spec: ServerSpec): BackendInit {
+  return {
+    service,
+    name: spec.name,
+    host: spec.host,
+    port: spec.port,
+    weight: spec.weight,
+    backup: spec.backup,
+    maxconn: spec.maxconn,
+    up: spec.state !== 'down',
+    admin: spec.state === 'drain' ? 'drain' : spec.state === 'maint' ? 'maint' : 'ready',
+  }
+}
+
+/** Can take a new request now: healthy, ready, weight > 0 and below maxconn. */
+export function isAvailable(b: Backend): boolean {
+  return b.up && b.admin === 'ready' && b.effectiveWeight > 0 && (b.maxconn === 0 || b.inflight < b.maxconn)
+}
+
+/** Picker state for one server list (a pool has one for `normal` and one for `backup`). */
+export class ListState {
+  /** static-rr: indexes into the list, smoothly interleaved by configured weight. Empty for other algorithms. */
+  readonly sequence: Uint32Array
+  /** static-rr: next position in `sequence`. */
+  seqCursor: number
+  /** leastconn: index where the next scan starts (one past the last pick), so that ties rotate. */
+  lcCursor: number
+
+  constructor(servers: readonly Backend[], balance: BalanceName) {
+    this.sequence = balance === 'static-rr' ? buildSequence(servers) : EMPTY
+    this.seqCursor = 0
+    this.lcCursor = 0
+  }
+}
+
+const EMPTY = new Uint32Array(0)
+
+export class Pool {
+  readonly service: string
+  readonly balance: BalanceName
+  /** Non-backup servers, in configured order. */
+  readonly normal: readonly Backend[]
+  /** Backup servers, in configured order. */
+  readonly backup: readonly Backend[]
+  /** `pickers[balance]`, resolved once. */
+  readonly picker: Picker
+  readonly normalState: ListState
+  readonly backupState: ListState
+
+  constructor(service: string, balance: BalanceName, backends: readonly Backend[]) {
+    if (!Object.hasOwn(pickers, balance)) throw new TypeError(`unknown balance algorithm "${balance}"`)
+    const normal: Backend[] = []
+    const backup: Backend[] = []
+    for (let i = 0; i < backends.length; i++) {
+      const b = backends[i] as Backend
+      if (b.backup) backup.push(b)
+      else normal.push(b)
+    }
+    this.service = service
+    this.balance = balance
+    this.normal = normal
+    this.backup = backup
+    this.picker = pickers[balance]
+    this.normalState = new ListState(normal, balance)
+    this.backupState = new ListState(backup, balance)
+  }
+}
+
+/**
+ * Picks a server for one request (or one retry: `avoid` is the server that just failed).
+ *
+ * The pool's algorithm runs over `normal`. Backups are considered only when no normal server is *usable*
+ * (up, `ready` and weight > 0 — haproxy's rule: draining and weight-0 servers do not count), and then, like
+ * haproxy without `option allbackups`, the first available backup in list order wins. A usable normal
+ * server that is merely full at maxconn keeps the backups out (haproxy would queue on it): the result is
+ * then `undefined` (no server).
+ */
+export function selectBackend(pool: Pool, rand: () => number, avoid: Backend | null): Backend | undefined {
+  const picked = pool.picker(pool, pool.normal, rand, avoid)
+  if (picked !== undefined || pool.backup.length === 0 || anyUsable(pool.normal)) return picked
+  return pickers.first(pool, pool.backup, rand, avoid)
+}
+
+function anyUsable(servers: readonly Backend[]): boolean {
+  for (let i = 0; i < servers.length; i++) {
+    const s = servers[i] as Backend
+    if (s.up && s.admin === 'ready' && s.effectiveWeight > 0) return true
+  }
+  return false
+}
+
+/**
+ * The static-rr sequence: server i appears weight_i / gcd times, at virtual times (2k + 1) / (2 w_i),
+ * emitted in time order with ties in list order (stride scheduling, the Sainte-Laguë divisor sequence).
+ * 5,1,1 gives a a a b c a a; 2,2,1 gives a b c a b. haproxy builds its map by simulating smooth WRR, which
+ * costs O(total weight × servers); a heap keeps this at O(total weight × log servers), which matters at
+ * hundreds of servers with unequal weights (up to 256 × N entries).
+ */
+function buildSequence(servers: readonly Backend[]): Uint32Array {
+  const n = servers.length
+  let g = 0
+  for (let i = 0; i < n; i++) {
+    const w = (servers[i] as Backend).weight
+    if (w > 0) g = gcd(g, w)
+  }
+  if (g === 0) return EMPTY
+  const weight = new Uint32Array(n)
+  const count = new Uint32Array(n)
+  const heap = new Uint32Array(n)
+  let size = 0
+  let total = 0
+  for (let i = 0; i < n; i++) {
+    const w = (servers[i] as Backend).weight / g
+    weight[i] = w
+    total += w
+    if (w > 0) heap[size++] = i
+  }
+  // heap[] holds server indexes; earlier is (2c_i + 1) / w_i < (2c_j + 1) / w_j, cross-multiplied, ties by index.
+  const earlier = (i: number, j: number): boolean => {
+    const l = (2 * (count[i] as number) + 1) * (weight[j] as number)
+    const r = (2 * (count[j] as number) + 1) * (weight[i] as number)
+    return l < r || (l === r && i < j)
+  }
+  const siftDown = (at: number): void => {
+    const x = heap[at] as number
+    for (;;) {
+      let child = 2 * at + 1
+      if (child >= size) break
+      if (child + 1 < size && earlier(heap[child + 1] as number, heap[child] as number)) child++
+      const c = heap[child] as number
+      if (!earlier(c, x)) break
+      heap[at] = c
+      at = child
+    }
+    heap[at] = x
+  }
+  for (let at = (size >> 1) - 1; at >= 0; at--) siftDown(at)
+  const seq = new Uint32Array(total)
+  for (let t = 0; t < total; t++) {
+    const top = heap[0] as number
+    seq[t] = top
+    count[top] = (count[top] as number) + 1
+    if (count[top] === weight[top]) heap[0] = heap[--size] as number
+    if (size > 0) siftDown(0)
+  }
+  return seq
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const t = a % b
+    a = b
+    b = t
+  }
+  return a
+}
