@@ -1,7 +1,15 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
-const pureFolders = ['src/route/**/*.ts', 'src/balance/**/*.ts', 'src/health/state.ts', 'src/config/schema.ts']
+const pureFolders = [
+  'src/route/**/*.ts',
+  'src/balance/**/*.ts',
+  'src/health/state.ts',
+  'src/config/schema.ts',
+  'src/config/address.ts',
+  'src/config/duration.ts',
+  'src/provider/file.ts',
+]
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**'] },

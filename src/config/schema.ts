@@ -3,7 +3,13 @@
  * YAML keys are snake_case; this tree is the camelCase result of loading and validating them.
  * Durations are milliseconds. Pure: no I/O here (load.ts reads files and the environment).
  */
-import type { BalanceName, HttpRouteSpec, ServerState } from '../snapshot.js'
+import type { ConfigProblem } from '../errors.js'
+import type { BalanceName, HttpRouteSpec, Redirect, ServerState } from '../snapshot.js'
+import type { HostPort, HostPortRules, Parsed } from './address.js'
+import { parseCidr } from '../net/cidr.js'
+import { normalizeHost } from '../route/host.js'
+import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from './address.js'
+import { formatDuration, parseDuration } from './duration.js'
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -146,4 +152,866 @@ export const defaultConfig: Config = {
   log: { level: 'info', destination: 'stderr', access: { enabled: true, destination: 'stdout' } },
   admin: { host: '127.0.0.1', port: 9998, token: '' },
   resolver: { maxTtl: 30_000, minTtl: 1_000, retry: 5_000, cacheSize: 1_024 },
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Names. Each list is the single source of its valid values; the compile-time checks below fail when a union
+// in snapshot.ts (or above) gains a member that a list does not name.
+
+export const balanceNames = [
+  'roundrobin',
+  'static-rr',
+  'leastconn',
+  'random',
+  'first',
+] as const satisfies readonly BalanceName[]
+export const logLevels = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+  'silent',
+] as const satisfies readonly LogLevel[]
+export const pathMatches = ['prefix', 'segment'] as const satisfies readonly PathMatch[]
+export const serverStates = ['up', 'drain', 'maint'] as const satisfies readonly ServerConfig['state'][]
+export const listenerModes = ['http'] as const satisfies readonly ListenerConfig['mode'][]
+export const upstreamProtos = ['http', 'https'] as const satisfies readonly ServiceConfig['proto'][]
+export const redirectCodes = [301, 302, 303, 307, 308] as const
+
+type Covers<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : false
+const _allListed: [
+  Covers<BalanceName, (typeof balanceNames)[number]>,
+  Covers<LogLevel, (typeof logLevels)[number]>,
+  Covers<PathMatch, (typeof pathMatches)[number]>,
+  Covers<ServerConfig['state'], (typeof serverStates)[number]>,
+  Covers<ListenerConfig['mode'], (typeof listenerModes)[number]>,
+  Covers<ServiceConfig['proto'], (typeof upstreamProtos)[number]>,
+] = [true, true, true, true, true, true]
+
+// ---------------------------------------------------------------------------------------------------------------
+// validate(): raw YAML data → Config, or every problem with its dotted path. Pure: the environment and the
+// contents of `<key>_file` files come in as arguments (load.ts reads them; fileReferences() says which).
+
+/** Environment variables for `${VAR}` references. */
+export type Env = Readonly<Record<string, string | undefined>>
+/** Contents of the files named by `<key>_file` keys, keyed by the reference as written (after `${VAR}`). */
+export type FileContents = ReadonlyMap<string, string | Error>
+
+export interface ValidateResult {
+  config: Config | undefined
+  problems: ConfigProblem[]
+}
+
+export function validate(
+  raw: unknown,
+  file: string,
+  env: Env = {},
+  files: FileContents = new Map(),
+): ValidateResult {
+  const c = new Checker(file, env, files)
+  const top = section(c, { path: '', value: raw ?? {}, fromFile: false }, topKeys)
+  const listeners = readListeners(c, top?.get('listeners'))
+  const defaults = readDefaults(c, top?.get('defaults'))
+  const services = readServices(c, top?.get('services'), defaults)
+  const routes = readRoutes(c, top?.get('routes'), services)
+  const http = readHttp(c, top?.get('http'))
+  const log = readLog(c, top?.get('log'))
+  const admin = readAdmin(c, top?.get('admin'), listeners)
+  const resolver = readResolver(c, top?.get('resolver'))
+  if (c.problems.length > 0) return { config: undefined, problems: c.problems }
+  const config: MutableConfig = { file, listeners, defaults, services, routes, http, log, admin, resolver }
+  return { config, problems: [] }
+}
+
+/** The `<key>_file` references in a raw tree, after `${VAR}` expansion: the files load.ts must read. */
+export function fileReferences(raw: unknown, env: Env): string[] {
+  const out = new Set<string>()
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const item of v) walk(item)
+    } else if (isMapping(v)) {
+      for (const [k, item] of Object.entries(v)) {
+        if (k.endsWith(fileSuffix) && typeof item === 'string') {
+          const r = expandVars(item, env)
+          if (r.errors.length === 0) out.add(r.value)
+        } else {
+          walk(item)
+        }
+      }
+    }
+  }
+  walk(raw)
+  return [...out]
+}
+
+export interface Expanded {
+  readonly value: string
+  /** True when at least one `${VAR}` was replaced (the value may then be parsed as a number or boolean). */
+  readonly substituted: boolean
+  readonly errors: readonly string[]
+}
+
+/** Replace `${NAME}` from env; `$$` is a literal `$`; any other `$` is kept (so `$path` in redirect URLs works). */
+export function expandVars(s: string, env: Env): Expanded {
+  if (!s.includes('$')) return { value: s, substituted: false, errors: [] }
+  let value = ''
+  let substituted = false
+  const errors: string[] = []
+  let i = 0
+  while (i < s.length) {
+    const ch = s[i] as string
+    if (ch !== '$') {
+      value += ch
+      i++
+    } else if (s[i + 1] === '$') {
+      value += '$'
+      i += 2
+    } else if (s[i + 1] === '{') {
+      const close = s.indexOf('}', i + 2)
+      const name = close < 0 ? '' : s.slice(i + 2, close)
+      if (!envNameRe.test(name)) {
+        errors.push('malformed ${...} reference (expected ${NAME}; write $$ for a literal $)')
+        break
+      }
+      const v = env[name]
+      if (v === undefined) errors.push(`environment variable ${name} is not set`)
+      else value += v
+      substituted = true
+      i = close + 1
+    } else {
+      value += ch
+      i++
+    }
+  }
+  return { value, substituted, errors }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Keys per section, in the order the sections are documented.
+
+const topKeys = ['listeners', 'defaults', 'services', 'routes', 'http', 'log', 'admin', 'resolver'] as const
+const listenerKeys = ['name', 'address', 'mode'] as const
+const defaultsKeys = ['balance', 'retries', 'max_connections', 'timeouts'] as const
+const upstreamTimeoutKeys = ['connect', 'server', 'body', 'keep_alive'] as const
+const serviceKeys = [
+  'name',
+  'balance',
+  'retries',
+  'max_connections',
+  'timeouts',
+  'proto',
+  'tls_skip_verify',
+  'servers',
+] as const
+const serverKeys = ['address', 'name', 'weight', 'backup', 'maxconn', 'state'] as const
+const routeKeys = ['host', 'path', 'service', 'strip', 'prepend', 'host_header', 'redirect'] as const
+const redirectKeys = ['code', 'url'] as const
+const httpKeys = [
+  'trusted_proxies',
+  'request_id_header',
+  'path_match',
+  'max_header_size',
+  'timeouts',
+] as const
+const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
+const logKeys = ['level', 'destination', 'access'] as const
+const accessKeys = ['enabled', 'destination'] as const
+const adminKeys = ['address', 'token'] as const
+const resolverKeys = ['max_ttl', 'min_ttl', 'retry', 'cache_size'] as const
+
+const fileSuffix = '_file'
+const envNameRe = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** Service and listener names: no spaces, since fabio's route grammar reads them as \S+; no `@` (svc@provider). */
+const nameRe = /^[A-Za-z0-9_.-]+$/
+const visibleRe = /^[\x21-\x7e\u0080-\uffff]+$/
+/** RFC 9110 token, for header names. */
+const tokenRe = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const urlPathBadRe = /[\s?#\p{Cc}]/u
+const absolutePathRe = /^\//
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sections.
+
+function readListeners(c: Checker, slot: Slot | undefined): ListenerConfig[] {
+  const items = readList(c, slot)
+  if (items === undefined) return defaultConfig.listeners.map((l) => ({ ...l }))
+  if (items.length === 0) c.add(slot?.path ?? 'listeners', 'at least one listener is required')
+  const out: ListenerConfig[] = []
+  const names = new Map<string, string>()
+  const binds: { path: string; host: string; port: number }[] = []
+  for (const item of items) {
+    const f = section(c, item, listenerKeys)
+    if (f === undefined) continue
+    const addrSlot = required(c, f, item, 'address')
+    const addr = readHostPort(c, addrSlot, { emptyHost: true, portZero: true })
+    const mode = readListenerMode(c, f.get('mode'))
+    const port = addr?.port ?? 0
+    let clashed = false
+    if (addr !== undefined && addrSlot !== undefined) {
+      const clash = binds.find((b) => bindsClash(b, addr))
+      if (clash !== undefined) c.add(addrSlot.path, `port ${port} is already used by ${clash.path}`)
+      clashed = clash !== undefined
+      binds.push({ path: item.path, host: addr.host, port })
+    }
+    const nameSlot = f.get('name')
+    const name = readName(c, nameSlot, addr === undefined ? undefined : `${mode}-${port}`)
+    // A defaulted name only repeats when the port does, which is reported above.
+    if (name !== undefined && (nameSlot !== undefined || !clashed)) {
+      const hint = nameSlot === undefined ? '; give one of them a name' : ''
+      unique(c, names, name, nameSlot?.path ?? item.path, 'listener name', hint)
+    }
+    out.push({ name: name ?? '', host: addr?.host ?? '', port, mode })
+  }
+  return out
+}
+
+function readListenerMode(c: Checker, slot: Slot | undefined): ListenerConfig['mode'] {
+  const v = readString(c, slot, 'http')
+  if (v === 'tcp' && slot !== undefined) {
+    c.add(slot.path, 'tcp listeners are not supported yet; use mode: http')
+    return 'http'
+  }
+  return checkEnum(c, slot, v, listenerModes, 'http')
+}
+
+function bindsClash(a: { host: string; port: number }, b: { host: string; port: number }): boolean {
+  if (a.port !== b.port || a.port === 0) return false
+  return a.host === b.host || wildcardHosts.has(a.host) || wildcardHosts.has(b.host)
+}
+const wildcardHosts: ReadonlySet<string> = new Set(['', '0.0.0.0', '::'])
+
+function readDefaults(c: Checker, slot: Slot | undefined): ServiceDefaults {
+  const d = defaultConfig.defaults
+  const f = section(c, slot, defaultsKeys)
+  return {
+    balance: readEnum(c, f?.get('balance'), d.balance, balanceNames),
+    retries: readInt(c, f?.get('retries'), d.retries, 0, 10),
+    maxConnections: readInt(c, f?.get('max_connections'), d.maxConnections, 1, 100_000),
+    timeouts: readUpstreamTimeouts(c, f?.get('timeouts'), d.timeouts),
+  }
+}
+
+function readUpstreamTimeouts(c: Checker, slot: Slot | undefined, d: UpstreamTimeouts): UpstreamTimeouts {
+  const f = section(c, slot, upstreamTimeoutKeys)
+  return {
+    connect: readDuration(c, f?.get('connect'), d.connect, 1),
+    server: readDuration(c, f?.get('server'), d.server, 1),
+    body: readDuration(c, f?.get('body'), d.body, 1),
+    keepAlive: readDuration(c, f?.get('keep_alive'), d.keepAlive, 1),
+  }
+}
+
+function readServices(c: Checker, slot: Slot | undefined, d: ServiceDefaults): ServiceConfig[] {
+  const out: ServiceConfig[] = []
+  const names = new Map<string, string>()
+  for (const item of readList(c, slot) ?? []) {
+    const f = section(c, item, serviceKeys)
+    if (f === undefined) continue
+    const name = readName(c, required(c, f, item, 'name'), undefined)
+    if (name !== undefined) unique(c, names, name, f.get('name')?.path ?? item.path, 'service name')
+    const proto = readEnum(c, f.get('proto'), 'http', upstreamProtos)
+    const tlsSkipVerify = readBool(c, f.get('tls_skip_verify'), false)
+    const skipSlot = f.get('tls_skip_verify')
+    if (tlsSkipVerify && proto === 'http' && skipSlot !== undefined) {
+      c.add(skipSlot.path, 'only applies to proto: https')
+    }
+    const service: ServiceConfig = {
+      name: name ?? '',
+      balance: readEnum(c, f.get('balance'), d.balance, balanceNames),
+      retries: readInt(c, f.get('retries'), d.retries, 0, 10),
+      maxConnections: readInt(c, f.get('max_connections'), d.maxConnections, 1, 100_000),
+      proto,
+      tlsSkipVerify,
+      timeouts: readUpstreamTimeouts(c, f.get('timeouts'), d.timeouts),
+      servers: readServers(c, required(c, f, item, 'servers')),
+    }
+    out.push(service)
+  }
+  return out
+}
+
+function readServers(c: Checker, slot: Slot | undefined): ServerConfig[] {
+  const items = readList(c, slot)
+  if (items === undefined) return []
+  if (items.length === 0 && slot !== undefined) c.add(slot.path, 'at least one server is required')
+  const out: ServerConfig[] = []
+  const names = new Map<string, string>()
+  for (const item of items) {
+    const f = section(c, item, serverKeys)
+    if (f === undefined) continue
+    const addr = readHostPort(c, required(c, f, item, 'address'), { emptyHost: false, portZero: false })
+    const nameSlot = f.get('name')
+    const name = readString(c, nameSlot, addr === undefined ? '' : formatHostPort(addr.host, addr.port))
+    if (nameSlot !== undefined && !visibleRe.test(name)) {
+      c.add(nameSlot.path, 'must be non-empty without spaces or control characters')
+    } else if (name !== '') {
+      const hint = nameSlot === undefined ? '; give one of them a name' : ''
+      unique(c, names, name, nameSlot?.path ?? item.path, 'server name', hint)
+    }
+    const server: ServerConfig = {
+      name,
+      host: addr?.host ?? '',
+      port: addr?.port ?? 0,
+      weight: readInt(c, f.get('weight'), 1, 0, 256),
+      backup: readBool(c, f.get('backup'), false),
+      maxconn: readInt(c, f.get('maxconn'), 0, 0, 100_000),
+      state: readEnum(c, f.get('state'), 'up', serverStates),
+    }
+    out.push(server)
+  }
+  return out
+}
+
+function readRoutes(c: Checker, slot: Slot | undefined, services: readonly ServiceConfig[]): RouteConfig[] {
+  const serviceNames = new Set(services.map((s) => s.name))
+  const out: RouteConfig[] = []
+  const seen = new Map<string, string>()
+  for (const item of readList(c, slot) ?? []) {
+    const f = section(c, item, routeKeys)
+    if (f === undefined) continue
+    const host = readChecked(c, f.get('host'), '', normalizeRouteHost)
+    const path = readChecked(c, f.get('path'), '/', checkUrlPath)
+    const serviceSlot = f.get('service')
+    const service = readString(c, serviceSlot, '')
+    const strip = readChecked(c, f.get('strip'), '', checkUrlPath)
+    const prepend = readChecked(c, f.get('prepend'), '', checkUrlPath)
+    const hostHeader = readChecked(c, f.get('host_header'), '', checkHostHeader)
+    const redirectSlot = f.get('redirect')
+    const redirect = readRedirect(c, redirectSlot)
+    if (redirectSlot !== undefined && redirectSlot.value !== null) {
+      if (serviceSlot !== undefined && service !== '') {
+        c.add(redirectSlot.path, 'set either service or redirect, not both')
+      }
+      for (const k of ['strip', 'prepend', 'host_header'] as const) {
+        const s = f.get(k)
+        if (s !== undefined && s.value !== null) c.add(s.path, 'does not apply to a redirect route')
+      }
+    } else if (service === '') {
+      c.add(serviceSlot?.path ?? `${item.path}.service`, 'required (or set redirect)')
+    } else if (serviceSlot !== undefined && !serviceNames.has(service)) {
+      c.add(serviceSlot.path, `unknown service "${service}"${didYouMean(service, [...serviceNames])}`)
+    }
+    if (host !== undefined && path !== undefined) {
+      const key = `${host} ${path}`
+      const first = seen.get(key)
+      if (first !== undefined) {
+        c.add(item.path, `duplicate route for host "${host}" path "${path}" (first at ${first})`)
+      } else {
+        seen.set(key, item.path)
+      }
+      out.push({
+        host,
+        path,
+        service,
+        strip: strip ?? '',
+        prepend: prepend ?? '',
+        hostHeader: hostHeader ?? '',
+        redirect,
+      })
+    }
+  }
+  return out
+}
+
+function readRedirect(c: Checker, slot: Slot | undefined): Redirect | null {
+  const f = section(c, slot, redirectKeys)
+  if (f === undefined || slot === undefined) return null
+  const codeSlot = f.get('code')
+  const code = readInt(c, codeSlot, 302, 300, 399)
+  if (codeSlot !== undefined && !(redirectCodes as readonly number[]).includes(code)) {
+    c.add(codeSlot.path, `must be one of ${redirectCodes.join(', ')}, got ${code}`)
+  }
+  const url = readChecked(c, required(c, f, slot, 'url'), '', checkRedirectUrl)
+  return { code, url: url ?? '' }
+}
+
+function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
+  const d = defaultConfig.http
+  const f = section(c, slot, httpKeys)
+  const proxiesSlot = f?.get('trusted_proxies')
+  const proxies = readList(c, proxiesSlot)
+  const trustedProxies: string[] = []
+  for (const item of proxies ?? []) {
+    const cidr = readChecked(c, item, '', checkCidr)
+    if (cidr !== undefined && cidr !== '') trustedProxies.push(cidr)
+  }
+  const t = section(c, f?.get('timeouts'), httpTimeoutKeys)
+  return {
+    trustedProxies: proxies === undefined ? [...d.trustedProxies] : trustedProxies,
+    requestIdHeader:
+      readChecked(c, f?.get('request_id_header'), d.requestIdHeader, (s) =>
+        s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
+      ) ?? '',
+    pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
+    maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),
+    timeouts: {
+      httpRequest: readDuration(c, t?.get('http_request'), d.timeouts.httpRequest, 1),
+      client: readDuration(c, t?.get('client'), d.timeouts.client, 1),
+      keepAlive: readDuration(c, t?.get('keep_alive'), d.timeouts.keepAlive, 1),
+      tunnel: readDuration(c, t?.get('tunnel'), d.timeouts.tunnel, 1),
+    },
+  }
+}
+
+function readLog(c: Checker, slot: Slot | undefined): LogConfig {
+  const d = defaultConfig.log
+  const f = section(c, slot, logKeys)
+  const a = section(c, f?.get('access'), accessKeys)
+  return {
+    level: readEnum(c, f?.get('level'), d.level, logLevels),
+    destination: readChecked(c, f?.get('destination'), d.destination, checkLogDestination) ?? d.destination,
+    access: {
+      enabled: readBool(c, a?.get('enabled'), d.access.enabled),
+      destination:
+        readChecked(c, a?.get('destination'), d.access.destination, checkLogDestination) ??
+        d.access.destination,
+    },
+  }
+}
+
+function readAdmin(c: Checker, slot: Slot | undefined, listeners: readonly ListenerConfig[]): AdminConfig {
+  const d = defaultConfig.admin
+  const f = section(c, slot, adminKeys)
+  const addrSlot = f?.get('address')
+  const addr = readChecked<HostPort | 'off'>(
+    c,
+    addrSlot,
+    { host: d.host, kind: 'ipv4', port: d.port },
+    (s) => (s === 'off' ? ok('off') : parseHostPort(s, { emptyHost: true, portZero: true })),
+  )
+  const host = addr === 'off' ? '' : (addr?.host ?? d.host)
+  const port = addr === 'off' ? 0 : (addr?.port ?? d.port)
+  const clash = listeners.findIndex((l) => bindsClash(l, { host, port }))
+  if (addr !== undefined && clash >= 0) {
+    c.add(addrSlot?.path ?? 'admin.address', `port ${port} is already used by listeners[${clash}]`)
+  }
+  const token = readString(c, f?.get('token'), d.token, true)
+  const tokenSlot = f?.get('token')
+  if (token !== '' && tokenSlot !== undefined && !visibleRe.test(token)) {
+    c.add(tokenSlot.path, 'must not contain spaces or control characters')
+  }
+  return { host, port, token }
+}
+
+function readResolver(c: Checker, slot: Slot | undefined): ResolverConfig {
+  const d = defaultConfig.resolver
+  const f = section(c, slot, resolverKeys)
+  const r: ResolverConfig = {
+    maxTtl: readDuration(c, f?.get('max_ttl'), d.maxTtl, 0),
+    minTtl: readDuration(c, f?.get('min_ttl'), d.minTtl, 0),
+    retry: readDuration(c, f?.get('retry'), d.retry, 1),
+    cacheSize: readInt(c, f?.get('cache_size'), d.cacheSize, 1, 1_000_000),
+  }
+  if (r.minTtl > r.maxTtl) {
+    const minSlot = f?.get('min_ttl')
+    if (minSlot !== undefined) c.add(minSlot.path, `must not exceed max_ttl (${formatDuration(r.maxTtl)})`)
+    else
+      c.add(f?.get('max_ttl')?.path ?? 'resolver', `must be at least min_ttl (${formatDuration(r.minTtl)})`)
+  }
+  return r
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Value checks: string in, canonical value or reason out.
+
+type Check<T> = (s: string) => Parsed<T>
+
+function ok<T>(value: T): Parsed<T> {
+  return { ok: true, value }
+}
+function fail<T>(reason: string): Parsed<T> {
+  return { ok: false, reason }
+}
+
+/**
+ * Canonical route host, normalised exactly as request hosts are (src/route/host.ts `normalizeHost`: lower-case,
+ * one trailing dot and `:80`/`:443` dropped), then checked: hostname, `*.suffix`, IPv4 or `[IPv6]`, optional
+ * `:port`. '' = catch-all.
+ */
+export function normalizeRouteHost(input: string): Parsed<string> {
+  if (input === '') return ok('')
+  if (input === '*') return fail('use an empty host (or leave it out) for the catch-all route')
+  const host = normalizeHost(input)
+  const m = /^(.*?)(?::(\d{1,5}))?$/.exec(host)
+  const name = m?.[1] ?? ''
+  const port = m?.[2]
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    return fail(`port must be between 1 and 65535, got ${port}`)
+  }
+  const wild = name.startsWith('*.')
+  const bare = wild ? name.slice(2) : name
+  const valid =
+    bare.startsWith('[') && bare.endsWith(']')
+      ? !wild && isIPv6(bare.slice(1, -1))
+      : isHostname(bare) || (!wild && isIPv4(bare))
+  if (!valid) return fail(`"${input}" is not a valid host (hostname, *.domain, IP or [IPv6], optional :port)`)
+  return ok(host)
+}
+
+function checkUrlPath(s: string): Parsed<string> {
+  if (!absolutePathRe.test(s)) return fail(`must start with "/", got "${s}"`)
+  if (urlPathBadRe.test(s)) return fail(`must not contain spaces, "?" or "#", got "${s}"`)
+  return ok(s)
+}
+
+function checkHostHeader(s: string): Parsed<string> {
+  if (s === '' || s === 'dst') return ok(s)
+  const hp = parseHostPort(s, { emptyHost: false, portZero: false, defaultPort: 0 })
+  return hp.ok ? ok(s) : fail(`must be "dst" or a hostname with optional :port: ${hp.reason}`)
+}
+
+function checkRedirectUrl(s: string): Parsed<string> {
+  if (s === '') return fail('must not be empty')
+  const probe = s.replaceAll('$path', '/').replaceAll('$host', 'example.com')
+  if (probe.startsWith('/') && !probe.startsWith('//')) {
+    return urlPathBadRe.test(probe.replace(/[?#].*$/, '')) ? fail(`"${s}" is not a valid path`) : ok(s)
+  }
+  let url: URL
+  try {
+    url = new URL(probe)
+  } catch {
+    return fail(`"${s}" is neither an absolute http(s) URL nor a path starting with "/"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return fail(`scheme must be http or https, got "${s}"`)
+  return ok(s)
+}
+
+function checkLogDestination(s: string): Parsed<string> {
+  if (s === 'stderr' || s === 'stdout' || absolutePathRe.test(s)) return ok(s)
+  return fail(
+    `must be stderr, stdout or an absolute file path, got "${s}"${didYouMean(s, ['stderr', 'stdout'])}`,
+  )
+}
+
+/** The same parser the proxy uses (src/net/cidr.ts), so a list that validates is one CidrSet accepts. */
+function checkCidr(s: string): Parsed<string> {
+  const r = parseCidr(s)
+  return r.ok ? ok(r.cidr) : fail(`invalid CIDR: ${r.reason}`)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The walker: a Checker collects problems; a Slot is one value with its dotted path.
+
+class Checker {
+  readonly problems: ConfigProblem[] = []
+  readonly file: string
+  readonly env: Env
+  readonly files: FileContents
+  constructor(file: string, env: Env, files: FileContents) {
+    this.file = file
+    this.env = env
+    this.files = files
+  }
+  add(path: string, message: string): void {
+    this.problems.push({ file: this.file, path, message })
+  }
+}
+
+interface Slot {
+  readonly path: string
+  readonly value: unknown
+  /** The value is the trimmed content of a `<key>_file` file: never echo it, parse numbers from it. */
+  readonly fromFile: boolean
+}
+
+type Fields<K extends string> = ReadonlyMap<K, Slot>
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
+  const proto: unknown = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Open a mapping: report unknown keys, resolve `<key>_file` into `<key>`. undefined when absent (missing or null)
+ * or not a mapping (reported).
+ */
+function section<K extends string>(
+  c: Checker,
+  slot: Slot | undefined,
+  keys: readonly K[],
+): Fields<K> | undefined {
+  if (slot === undefined || slot.value === null) return undefined
+  if (!isMapping(slot.value)) {
+    c.add(slot.path, `expected a mapping, got ${describe(slot)}`)
+    return undefined
+  }
+  const known = keys as readonly string[]
+  const out = new Map<K, Slot>()
+  for (const [k, value] of Object.entries(slot.value)) {
+    const path = join(slot.path, k)
+    if (known.includes(k)) {
+      out.set(k as K, { path, value, fromFile: false })
+      continue
+    }
+    const base = k.endsWith(fileSuffix) ? k.slice(0, -fileSuffix.length) : ''
+    if (base !== '' && known.includes(base)) {
+      if (Object.hasOwn(slot.value, base)) {
+        c.add(path, `set either ${base} or ${k}, not both`)
+      } else {
+        const content = readFileRef(c, { path, value, fromFile: false })
+        if (content !== undefined) out.set(base as K, { path, value: content, fromFile: true })
+      }
+      continue
+    }
+    const hint = didYouMean(k, [...known, ...known.map((x) => x + fileSuffix)], known)
+    c.add(path, `unknown key${hint === '' ? ` (expected one of: ${known.join(', ')})` : hint}`)
+  }
+  return out
+}
+
+function readFileRef(c: Checker, slot: Slot): string | undefined {
+  if (typeof slot.value !== 'string') {
+    c.add(slot.path, `expected a file path, got ${describe(slot)}`)
+    return undefined
+  }
+  const ref = expand(c, slot, slot.value)
+  if (ref === undefined) return undefined
+  const content = c.files.get(ref.value)
+  if (content === undefined) {
+    c.add(slot.path, `file "${ref.value}" was not read`)
+    return undefined
+  }
+  if (content instanceof Error) {
+    c.add(slot.path, content.message)
+    return undefined
+  }
+  return content.trim()
+}
+
+function expand(c: Checker, slot: Slot, s: string): Expanded | undefined {
+  if (slot.fromFile) return { value: s, substituted: true, errors: [] }
+  const r = expandVars(s, c.env)
+  for (const e of r.errors) c.add(slot.path, e)
+  return r.errors.length > 0 ? undefined : r
+}
+
+function required<K extends string>(c: Checker, f: Fields<K>, parent: Slot, key: K): Slot | undefined {
+  const s = f.get(key)
+  if (s === undefined || s.value === null) {
+    c.add(join(parent.path, key), 'required')
+    return undefined
+  }
+  return s
+}
+
+function readList(c: Checker, slot: Slot | undefined): Slot[] | undefined {
+  if (slot === undefined || slot.value === null) return undefined
+  if (!Array.isArray(slot.value)) {
+    c.add(slot.path, `expected a list, got ${describe(slot)}`)
+    return undefined
+  }
+  const items: unknown[] = slot.value
+  return items.map((value, i) => ({ path: `${slot.path}[${i}]`, value, fromFile: false }))
+}
+
+/** A string (after `${VAR}`), or the fallback when absent; wrong types are reported and give the fallback. */
+function readString(c: Checker, slot: Slot | undefined, fallback: string, secret = false): string {
+  if (slot === undefined || slot.value === null) return fallback
+  if (typeof slot.value !== 'string') {
+    const hint = typeof slot.value === 'number' || typeof slot.value === 'boolean' ? ' (quote it)' : ''
+    c.add(slot.path, `expected a string, got ${describe(slot, secret)}${hint}`)
+    return fallback
+  }
+  return expand(c, slot, slot.value)?.value ?? fallback
+}
+
+/** A string run through a check; undefined when absent-with-problem (the problem is already reported). */
+function readChecked<T>(c: Checker, slot: Slot | undefined, fallback: T, check: Check<T>): T | undefined {
+  if (slot === undefined || slot.value === null) return fallback
+  const before = c.problems.length
+  const s = readString(c, slot, '')
+  if (c.problems.length > before) return undefined
+  const r = check(s)
+  if (r.ok) return r.value
+  c.add(slot.path, slot.fromFile ? `invalid value in ${describeFile(slot)}` : r.reason)
+  return undefined
+}
+
+function readName(c: Checker, slot: Slot | undefined, fallback: string | undefined): string | undefined {
+  if (slot === undefined) return fallback
+  const s = readChecked(c, slot, fallback ?? '', (v) =>
+    nameRe.test(v) ? ok(v) : fail(`must match [A-Za-z0-9_.-]+ (no spaces), got "${v}"`),
+  )
+  return s === '' ? undefined : s
+}
+
+function readHostPort(c: Checker, slot: Slot | undefined, rules: HostPortRules): HostPort | undefined {
+  return readChecked<HostPort | undefined>(c, slot, undefined, (s) => parseHostPort(s, rules))
+}
+
+/** Numbers from YAML, or from strings that came through `${VAR}` or a `_file` (those are always strings). */
+function readInt(c: Checker, slot: Slot | undefined, fallback: number, min: number, max: number): number {
+  if (slot === undefined || slot.value === null) return fallback
+  let n = typeof slot.value === 'number' ? slot.value : undefined
+  if (typeof slot.value === 'string') {
+    const r = expand(c, slot, slot.value)
+    if (r === undefined) return fallback
+    if (r.substituted) {
+      if (!/^-?\d+$/.test(r.value.trim())) {
+        c.add(slot.path, `expected an integer, got ${describeText(slot, r.value)}`)
+        return fallback
+      }
+      n = Number(r.value)
+    }
+  }
+  if (n === undefined) {
+    c.add(slot.path, `expected an integer, got ${describe(slot)}`)
+    return fallback
+  }
+  if (!Number.isInteger(n)) {
+    c.add(slot.path, `expected an integer, got ${n}`)
+    return fallback
+  }
+  if (n < min || n > max) {
+    c.add(slot.path, `must be between ${min} and ${max}, got ${n}`)
+    return fallback
+  }
+  return n
+}
+
+/** Booleans from YAML, or `true`/`false` through `${VAR}` or a `_file`. */
+function readBool(c: Checker, slot: Slot | undefined, fallback: boolean): boolean {
+  if (slot === undefined || slot.value === null) return fallback
+  if (typeof slot.value === 'boolean') return slot.value
+  if (typeof slot.value === 'string') {
+    const r = expand(c, slot, slot.value)
+    if (r === undefined) return fallback
+    if (r.substituted && (r.value === 'true' || r.value === 'false')) return r.value === 'true'
+    c.add(slot.path, `expected true or false, got ${describeText(slot, r.value)}`)
+    return fallback
+  }
+  c.add(slot.path, `expected true or false, got ${describe(slot)}`)
+  return fallback
+}
+
+function readEnum<T extends string>(c: Checker, slot: Slot | undefined, fallback: T, names: readonly T[]): T {
+  if (slot === undefined || slot.value === null) return fallback
+  const before = c.problems.length
+  const s = readString(c, slot, fallback)
+  if (c.problems.length > before) return fallback
+  return checkEnum(c, slot, s, names, fallback)
+}
+
+function checkEnum<T extends string>(
+  c: Checker,
+  slot: Slot | undefined,
+  s: string,
+  names: readonly T[],
+  fallback: T,
+): T {
+  if ((names as readonly string[]).includes(s)) return s as T
+  if (slot !== undefined)
+    c.add(slot.path, `must be one of ${names.join(', ')}; got "${s}"${didYouMean(s, names)}`)
+  return fallback
+}
+
+function readDuration(c: Checker, slot: Slot | undefined, fallback: number, min: number): number {
+  if (slot === undefined || slot.value === null) return fallback
+  let v: unknown = slot.value
+  if (typeof v === 'string') {
+    const r = expand(c, slot, v)
+    if (r === undefined) return fallback
+    v = r.value
+  } else if (typeof v !== 'number') {
+    c.add(slot.path, `expected a duration like 10s, got ${describe(slot)}`)
+    return fallback
+  }
+  const d = parseDuration(v)
+  if (!d.ok) {
+    c.add(slot.path, slot.fromFile ? `invalid duration in ${describeFile(slot)}` : d.reason)
+    return fallback
+  }
+  if (d.ms < min) {
+    c.add(slot.path, `must be at least ${formatDuration(min)}`)
+    return fallback
+  }
+  return d.ms
+}
+
+function unique(
+  c: Checker,
+  seen: Map<string, string>,
+  name: string,
+  path: string,
+  what: string,
+  hint = '',
+): void {
+  const first = seen.get(name)
+  if (first === undefined) seen.set(name, path)
+  else c.add(path, `duplicate ${what} "${name}" (first at ${first})${hint}`)
+}
+
+function describe(slot: Slot, secret = false): string {
+  const v = slot.value
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (isMapping(v)) return 'a mapping'
+  if (slot.fromFile) return describeFile(slot)
+  switch (typeof v) {
+    case 'string':
+      return secret ? 'a string' : describeText(slot, v)
+    case 'number':
+      return secret ? 'a number' : `a number (${v})`
+    case 'boolean':
+      return secret ? 'a boolean' : `a boolean (${v})`
+    default:
+      return 'an unsupported value'
+  }
+}
+
+/** A string value after `${VAR}` expansion, quoted; file contents are never echoed. */
+function describeText(slot: Slot, text: string): string {
+  return slot.fromFile ? describeFile(slot) : `"${text.length > 40 ? text.slice(0, 40) + '…' : text}"`
+}
+
+function describeFile(slot: Slot): string {
+  return `the content of ${slot.path.slice(slot.path.lastIndexOf('.') + 1)}`
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Suggestions.
+
+/** `, did you mean "x"?` for the closest candidate (camelCase → snake_case, else Levenshtein ≤ 2), or ''. */
+export function didYouMean(
+  word: string,
+  candidates: readonly string[],
+  preferred?: readonly string[],
+): string {
+  const snake = word.replace(/[A-Z]/g, (ch) => '_' + ch.toLowerCase())
+  if (snake !== word && candidates.includes(snake)) return `, did you mean "${snake}"?`
+  let best = ''
+  let bestDist = 3
+  const lower = word.toLowerCase()
+  for (const cand of candidates) {
+    const d = levenshtein(lower, cand.toLowerCase())
+    const better =
+      d < bestDist || (d === bestDist && preferred?.includes(cand) === true && !preferred.includes(best))
+    if (better) {
+      best = cand
+      bestDist = d
+    }
+  }
+  return best === '' ? '' : `, did you mean "${best}"?`
+}
+
+export function levenshtein(a: string, b: string): number {
+  if (a === b) return 0
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      cur.push(Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost))
+    }
+    prev = cur
+  }
+  return prev[b.length] as number
 }

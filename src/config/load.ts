@@ -1,0 +1,130 @@
+/**
+ * Command line and config file loading: read the YAML file, read the files named by `<key>_file` keys,
+ * then hand everything to the pure `validate` (schema.ts). I/O comes in as the injected `readFile`.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { LineCounter, parseDocument } from 'yaml'
+import { ConfigError, type ConfigProblem } from '../errors.js'
+import { fileReferences, validate, type Config, type Env } from './schema.js'
+
+export const defaultConfigPath = '/etc/lb/lb.yaml'
+
+export const usage = `usage: lb [--config FILE]          run the load balancer (default ${defaultConfigPath})
+       lb check [--config FILE]    validate FILE and print every problem
+options:
+  -c, --config FILE   configuration file
+  -h, --help          show this help`
+
+/** A bad command line. The message says what is wrong; the caller prints it with `usage`. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+export interface Args {
+  readonly command: 'run' | 'check' | 'help'
+  readonly configPath: string
+}
+
+/** `argv` is what follows the script name (`process.argv.slice(2)`). */
+export function parseArgs(argv: readonly string[]): Args {
+  let command: Args['command'] | undefined
+  let configPath: string | undefined
+  let help = false
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '-h' || arg === '--help') {
+      help = true
+    } else if (arg === '-c' || arg === '--config' || arg.startsWith('--config=')) {
+      const value = arg.startsWith('--config=') ? arg.slice('--config='.length) : argv[++i]
+      if (value === undefined || value === '')
+        throw new UsageError(`option ${arg.split('=')[0]} needs a file name`)
+      if (configPath !== undefined) throw new UsageError('option --config given more than once')
+      configPath = value
+    } else if (arg.startsWith('-') && arg !== '-') {
+      throw new UsageError(`unknown option ${arg}`)
+    } else if (command === undefined && (arg === 'run' || arg === 'check')) {
+      command = arg
+    } else {
+      throw new UsageError(`unexpected argument "${arg}"`)
+    }
+  }
+  return { command: help ? 'help' : (command ?? 'run'), configPath: configPath ?? defaultConfigPath }
+}
+
+export interface LoadOptions {
+  /** The config file, as given on the command line; problems name it this way. */
+  readonly path: string
+  readonly env: Env
+  readonly readFile: (path: string) => Promise<string>
+}
+
+/** Read, parse and validate the config file; throws ConfigError listing every problem. */
+export async function loadConfig(opts: LoadOptions): Promise<Config> {
+  const file = opts.path
+  let text: string
+  try {
+    text = await opts.readFile(file)
+  } catch (err) {
+    throw new ConfigError([{ file, path: '', message: `cannot read config file: ${describeIoError(err)}` }])
+  }
+  const parsed = parseYaml(text, file)
+  if (parsed.problems.length > 0) throw new ConfigError(parsed.problems)
+  const files = await readReferencedFiles(fileReferences(parsed.raw, opts.env), file, opts.readFile)
+  const result = validate(parsed.raw, file, opts.env, files)
+  if (result.config === undefined) throw new ConfigError(result.problems)
+  return { ...result.config, file: resolve(file) }
+}
+
+/** YAML text → plain data, or every syntax error as a problem with its line and column. Pure. */
+export function parseYaml(text: string, file: string): { raw: unknown; problems: ConfigProblem[] } {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter, merge: true, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => {
+      const { line, col } = lineCounter.linePos(e.pos[0])
+      return { file, path: '', message: `YAML syntax error at line ${line}, column ${col}: ${e.message}` }
+    })
+    return { raw: undefined, problems }
+  }
+  try {
+    return { raw: doc.toJS({ maxAliasCount: 1_000 }), problems: [] }
+  } catch (err) {
+    // Alias expansion limits ("billion laughs") are reported here, not in doc.errors.
+    const message = err instanceof Error ? err.message : String(err)
+    return { raw: undefined, problems: [{ file, path: '', message: `YAML error: ${message}` }] }
+  }
+}
+
+/**
+ * Read every `<key>_file` reference. Relative paths are relative to the config file's directory.
+ * Failures become Error values for validate() to report at the key that named the file.
+ */
+async function readReferencedFiles(
+  refs: readonly string[],
+  configFile: string,
+  readFile: (path: string) => Promise<string>,
+): Promise<Map<string, string | Error>> {
+  const out = new Map<string, string | Error>()
+  await Promise.all(
+    refs.map(async (ref) => {
+      const full = isAbsolute(ref) ? ref : resolve(dirname(configFile), ref)
+      try {
+        out.set(ref, await readFile(full))
+      } catch (err) {
+        out.set(ref, new Error(`cannot read ${full}: ${describeIoError(err)}`))
+      }
+    }),
+  )
+  return out
+}
+
+function describeIoError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code
+    return typeof code === 'string' ? code : err.message
+  }
+  return String(err)
+}
