@@ -32,7 +32,17 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['node:net', 'node:http', 'node:https', 'node:tls', 'node:fs', 'node:dns', 'pino', 'prom-client', 'undici'],
+          paths: [
+            'node:net',
+            'node:http',
+            'node:https',
+            'node:tls',
+            'node:fs',
+            'node:dns',
+            'pino',
+            'prom-client',
+            'undici',
+          ],
           patterns: ['**/metrics.js', '**/log.js', '**/proxy/**'],
         },
       ],

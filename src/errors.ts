@@ -121,7 +121,11 @@ export class UpstreamTimeoutError extends EdgeError {
   readonly server: string
   readonly phase: 'connect' | 'headers' | 'body'
   constructor(server: string, phase: 'connect' | 'headers' | 'body', cause?: unknown) {
-    super('EDGE_UPSTREAM_TIMEOUT', `${server} timed out (${phase})`, cause === undefined ? undefined : { cause })
+    super(
+      'EDGE_UPSTREAM_TIMEOUT',
+      `${server} timed out (${phase})`,
+      cause === undefined ? undefined : { cause },
+    )
     this.name = 'UpstreamTimeoutError'
     this.server = server
     this.phase = phase

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+/**
+ * Entry point: `lb --config FILE` runs the daemon, `lb check --config FILE` validates.
+ * The only place that calls process.exit.
+ */
+import { readFile } from 'node:fs/promises'
+import { parseArgs, usage, UsageError } from './config/load.js'
+import { runCheck } from './check.js'
+import { ConfigError } from './errors.js'
+import { Primary } from './primary.js'
+
+async function main(argv: string[]): Promise<number> {
+  let args
+  try {
+    args = parseArgs(argv)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${usage}\n`)
+      return 2
+    }
+    throw err
+  }
+  if (args.command === 'help') {
+    process.stdout.write(usage + '\n')
+    return 0
+  }
+  if (args.command === 'check') {
+    const result = await runCheck(args.configPath, process.env, (p) => readFile(p, 'utf8'))
+    ;(result.ok ? process.stdout : process.stderr).write(
+      result.output.endsWith('\n') ? result.output : result.output + '\n',
+    )
+    return result.ok ? 0 : 1
+  }
+  let primary: Primary
+  try {
+    primary = await Primary.start({ configPath: args.configPath, env: process.env })
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n')
+      return 1
+    }
+    throw err
+  }
+  let stopping = false
+  process.on('SIGHUP', () => {
+    void primary.reload()
+  })
+  const stop = (signal: string): void => {
+    if (stopping) {
+      // A second signal exits at once.
+      process.exit(0)
+    }
+    stopping = true
+    primary.log.info({ signal }, 'draining')
+    void primary.stop(10_000).then(() => process.exit(0))
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+  return -1
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code
+  },
+  (err: unknown) => {
+    process.stderr.write(`lb: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    process.exit(1)
+  },
+)

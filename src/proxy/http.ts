@@ -1,0 +1,466 @@
+/**
+ * HTTP reverse proxy: lookup → pick → forward, streaming both ways, failures mapped to EdgeErrors.
+ *
+ * Hot path (STYLE §9): one Exchange object per request is the engine's response handler; the socket
+ * and response listeners are module-level functions that reach it through `LbResponse.exchange`.
+ */
+import { ServerResponse, type IncomingMessage } from 'node:http'
+import type { RouteTable, Route } from '../route/table.js'
+import { lookupHttp } from '../route/table.js'
+import { selectBackend } from '../balance/pool.js'
+import type { Upstream, ServiceRuntime } from './upstream.js'
+import type { ResponseHandler } from './engine.js'
+import {
+  buildUpstreamHeaders,
+  filterResponseHeaders,
+  clientAddress,
+  acceptRequestId,
+  newRequestId,
+  findHeader,
+  joinHeader,
+} from './headers.js'
+import type { ForwardContext } from './headers.js'
+import type { CidrSet } from '../net/cidr.js'
+import type { Logger } from '../log.js'
+import {
+  type EdgeError,
+  errorInfo,
+  NoBackendError,
+  NoRouteError,
+  UpstreamConnectError,
+  UpstreamProtocolError,
+  UpstreamResetError,
+  UpstreamTimeoutError,
+  ClientAbortError,
+} from '../errors.js'
+
+/** What a worker swaps whole on every snapshot: each request reads it once. */
+export interface ProxyState {
+  readonly table: RouteTable
+  readonly services: ReadonlyMap<string, ServiceRuntime>
+  readonly version: number
+}
+
+/** Shared by every HTTP listener of a process. */
+export interface ProxyContext {
+  state: ProxyState
+  readonly trustedProxies: CidrSet
+  /** Lower-case request-id header name, '' = off. */
+  readonly requestIdHeader: string
+  readonly accessLog: Logger
+  readonly log: Logger
+  readonly rand: () => number
+  readonly now: () => number
+}
+
+/** Per-listener facts the headers need. */
+export interface ListenerInfo {
+  readonly name: string
+  readonly proto: 'http' | 'https'
+  port: number
+}
+
+export class LbResponse extends ServerResponse<IncomingMessage> {
+  exchange: Exchange | null
+  constructor(req: IncomingMessage) {
+    super(req)
+    this.exchange = null
+  }
+}
+
+const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE'])
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : ''
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const h = req.headers
+  if (h['transfer-encoding'] !== undefined) return true
+  const cl = h['content-length']
+  if (cl !== undefined) return cl !== '0'
+  return false
+}
+
+/** Upstream path: strip the route's prefix (keeping a leading '/'), then prepend. The query is kept. */
+export function rewritePath(url: string, route: Route): string {
+  let path = url
+  if (route.strip !== '' && path.startsWith(route.strip)) {
+    path = path.slice(route.strip.length)
+    if (path === '' || path.charCodeAt(0) === 63 /* ? */) path = '/' + path
+    else if (path.charCodeAt(0) !== 47 /* / */) path = '/' + path
+  }
+  if (route.prepend !== '') {
+    const p = route.prepend.endsWith('/') ? route.prepend.slice(0, -1) : route.prepend
+    path = p + path
+  }
+  return path
+}
+
+export class Exchange implements ResponseHandler {
+  readonly ctx: ProxyContext
+  readonly listener: ListenerInfo
+  readonly req: IncomingMessage
+  readonly res: LbResponse
+  route: Route | null
+  service: ServiceRuntime | null
+  upstream: Upstream | null
+  /** Server of the previous failed attempt (retries go elsewhere when possible). */
+  avoid: Upstream | null
+  path: string
+  headers: string[]
+  body: IncomingMessage | null
+  idempotent: boolean
+  attempts: number
+  requestId: string
+  clientIp: string
+  tStart: number
+  tDispatch: number
+  tConnect: number
+  tHeaders: number
+  status: number
+  bytesOut: number
+  /** haproxy-style two-character termination state: who ended it / in which phase. */
+  termination: string
+  reason: string
+  abortUpstream: ((err?: Error) => void) | null
+  resumeUpstream: (() => void) | null
+  released: boolean
+  logged: boolean
+
+  constructor(ctx: ProxyContext, listener: ListenerInfo, req: IncomingMessage, res: LbResponse) {
+    this.ctx = ctx
+    this.listener = listener
+    this.req = req
+    this.res = res
+    this.route = null
+    this.service = null
+    this.upstream = null
+    this.avoid = null
+    this.path = ''
+    this.headers = []
+    this.body = null
+    this.idempotent = false
+    this.attempts = 0
+    this.requestId = ''
+    this.clientIp = ''
+    this.tStart = ctx.now()
+    this.tDispatch = -1
+    this.tConnect = -1
+    this.tHeaders = -1
+    this.status = 0
+    this.bytesOut = 0
+    this.termination = '--'
+    this.reason = ''
+    this.abortUpstream = null
+    this.resumeUpstream = null
+    this.released = false
+    this.logged = false
+  }
+
+  /** Entry point for one request. */
+  start(): void {
+    const ctx = this.ctx
+    const req = this.req
+    const state = ctx.state
+    const remote = req.socket.remoteAddress ?? ''
+    const trusted = ctx.trustedProxies.has(remote)
+    // Real client (dotted form even for ::ffff: peers); X-Forwarded-For counts only from trusted peers.
+    this.clientIp = clientAddress(
+      remote,
+      trusted ? joinHeader(req.rawHeaders, 'x-forwarded-for') : undefined,
+      ctx.trustedProxies,
+    )
+    if (ctx.requestIdHeader !== '') {
+      const given = findHeader(req.rawHeaders, ctx.requestIdHeader)
+      this.requestId = given !== undefined && acceptRequestId(given) ? given : newRequestId()
+    }
+    const url = req.url ?? '/'
+    const route = lookupHttp(state.table, req.headers.host, url)
+    if (route === undefined) {
+      const host = req.headers.host ?? ''
+      this.fail(new NoRouteError(host, url), 'PR')
+      return
+    }
+    this.route = route
+    if (route.redirect !== null) {
+      this.redirect(route, url)
+      return
+    }
+    const service = state.services.get(route.service)
+    if (service === undefined) {
+      this.fail(new NoBackendError(route.service), 'SC')
+      return
+    }
+    this.service = service
+    this.path = rewritePath(url, route)
+    const fwd: ForwardContext = {
+      remoteAddress: remote,
+      clientAddress: this.clientIp,
+      trusted,
+      proto: this.listener.proto,
+      localPort: this.listener.port,
+      hostHeader: route.hostHeader === 'dst' ? '' : route.hostHeader,
+      prefix: route.strip,
+      requestIdHeader: ctx.requestIdHeader,
+      requestId: this.requestId,
+    }
+    this.headers = buildUpstreamHeaders(req.rawHeaders, fwd)
+    const body = hasBody(req) || !NO_BODY_METHODS.has(req.method ?? '') ? req : null
+    this.body = body
+    this.idempotent = body === null && IDEMPOTENT.has(req.method ?? '')
+    this.attempt()
+  }
+
+  /** Pick a server and dispatch; called again for each retry. */
+  attempt(): void {
+    const service = this.service
+    if (service === null) return
+    const up = selectBackend(service.pool, this.ctx.rand, this.avoid) as Upstream | undefined
+    if (up === undefined) {
+      this.fail(new NoBackendError(service.spec.name), 'SC')
+      return
+    }
+    this.attempts++
+    if (this.route !== null && this.route.hostHeader === 'dst') setHost(this.headers, up.hostPort)
+    const dispatcher = up.dispatcher
+    if (dispatcher === null) {
+      this.avoid = up
+      this.upstream = up
+      this.retryOrFail(new UpstreamConnectError(up.label, new Error(up.downReason || 'no address')))
+      return
+    }
+    this.upstream = up
+    this.released = false
+    up.inflight++
+    this.tDispatch = this.ctx.now()
+    this.tConnect = -1
+    const spec = service.spec
+    dispatcher.dispatch(
+      {
+        method: this.req.method ?? 'GET',
+        path: this.path,
+        headers: this.headers,
+        body: this.body,
+        headersTimeout: spec.timeouts.server,
+        bodyTimeout: spec.timeouts.body,
+        idempotent: this.idempotent,
+      },
+      this,
+    )
+  }
+
+  release(): void {
+    if (!this.released && this.upstream !== null) {
+      this.released = true
+      this.upstream.inflight--
+    }
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.tConnect = this.ctx.now()
+    this.abortUpstream = abort
+    if (this.res.destroyed) abort(new ClientAbortError())
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true // informational responses are not relayed
+    const res = this.res
+    this.tHeaders = this.ctx.now()
+    this.status = status
+    this.resumeUpstream = resume
+    if (res.destroyed) {
+      this.abortUpstream?.(new ClientAbortError())
+      return false
+    }
+    const headers = filterResponseHeaders(rawHeaders)
+    if (this.requestId !== '') headers.push(this.ctx.requestIdHeader, this.requestId)
+    res.on('drain', onResponseDrain)
+    res.writeHead(status, statusText, headers)
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length
+    return this.res.write(chunk)
+  }
+
+  onComplete(trailers: Buffer[] | null): void {
+    this.release()
+    const res = this.res
+    if (trailers !== null && trailers.length > 0) res.addTrailers(pairs(filterResponseHeaders(trailers)))
+    res.end()
+  }
+
+  onError(err: Error): void {
+    this.release()
+    const code = errorCode(err)
+    const up = this.upstream
+    const label = up === null ? '-' : up.label
+    if (this.res.destroyed || err instanceof ClientAbortError) {
+      // The client went away first; res 'close' already logged or will log it.
+      if (this.termination === '--') this.termination = this.tHeaders < 0 ? 'CH' : 'CD'
+      return
+    }
+    if (this.tHeaders >= 0) {
+      // Response already started: all we can do is cut the client connection.
+      this.reason = `${code || err.name}: ${err.message}`
+      this.termination = code === 'UND_ERR_BODY_TIMEOUT' ? 'sD' : 'SD'
+      this.res.destroy(err)
+      return
+    }
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      this.fail(new UpstreamTimeoutError(label, 'headers', err), 'sH')
+      return
+    }
+    const sentNothing = this.tConnect < 0
+    const replayable = this.idempotent && code === 'UND_ERR_SOCKET'
+    if (sentNothing || replayable) {
+      this.avoid = up
+      const e =
+        code === 'UND_ERR_CONNECT_TIMEOUT'
+          ? new UpstreamTimeoutError(label, 'connect', err)
+          : sentNothing
+            ? new UpstreamConnectError(label, err)
+            : new UpstreamResetError(label, err)
+      this.retryOrFail(e)
+      return
+    }
+    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') {
+      this.fail(new UpstreamResetError(label, err), 'SH')
+      return
+    }
+    this.fail(new UpstreamProtocolError(label, err), 'SH')
+  }
+
+  retryOrFail(err: EdgeError): void {
+    const service = this.service
+    if (service !== null && this.attempts <= service.spec.retries && !this.res.destroyed) {
+      this.reason = err.message
+      this.attempt()
+      return
+    }
+    this.fail(err, err.code === 'EDGE_UPSTREAM_TIMEOUT' ? 'sC' : 'SC')
+  }
+
+  /** Answer locally with an error status and a short text body. */
+  fail(err: EdgeError, termination: string): void {
+    this.reason = err.message
+    this.termination = termination
+    const status = errorInfo[err.code].status
+    this.respond(status, err.message + '\n', null)
+  }
+
+  redirect(route: Route, url: string): void {
+    const r = route.redirect
+    if (r === null) return
+    let location = r.url
+    if (location.includes('$path')) location = location.replaceAll('$path', rewritePath(url, route))
+    if (location.includes('$host')) location = location.replaceAll('$host', this.req.headers.host ?? '')
+    this.termination = 'LR'
+    this.respond(r.code, '', location)
+  }
+
+  respond(status: number, body: string, location: string | null): void {
+    const res = this.res
+    this.status = status
+    if (res.headersSent || res.destroyed) {
+      res.destroy()
+      return
+    }
+    const headers: string[] = [
+      'content-type',
+      'text/plain; charset=utf-8',
+      'content-length',
+      String(Buffer.byteLength(body)),
+      'x-content-type-options',
+      'nosniff',
+    ]
+    if (location !== null) headers.push('location', location)
+    if (this.requestId !== '') headers.push(this.ctx.requestIdHeader, this.requestId)
+    this.bytesOut = Buffer.byteLength(body)
+    res.writeHead(status, headers)
+    res.end(body)
+  }
+
+  /** The access-log line (haproxy timing fields; -1 = phase not reached). */
+  log(): void {
+    if (this.logged) return
+    this.logged = true
+    const now = this.ctx.now()
+    const route = this.route
+    const up = this.upstream
+    const Tc = this.tConnect >= 0 && this.tDispatch >= 0 ? Math.round(this.tConnect - this.tDispatch) : -1
+    const Tr = this.tHeaders >= 0 && this.tConnect >= 0 ? Math.round(this.tHeaders - this.tConnect) : -1
+    const req = this.req
+    this.ctx.accessLog.info({
+      ci: this.clientIp,
+      fe: this.listener.name,
+      method: req.method,
+      host: req.headers.host,
+      uri: req.url,
+      status: this.status,
+      bytes: this.bytesOut,
+      route: route === null ? null : route.host + route.path,
+      service: route === null ? null : route.service,
+      server: up === null ? null : up.name,
+      retries: this.attempts > 0 ? this.attempts - 1 : 0,
+      Tw: 0,
+      Tc,
+      Tr,
+      Ta: Math.round(now - this.tStart),
+      ts: this.termination,
+      reason: this.reason === '' ? undefined : this.reason,
+      rid: this.requestId === '' ? undefined : this.requestId,
+    })
+  }
+}
+
+function setHost(headers: string[], value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]
+    if (name !== undefined && name.length === 4 && name.toLowerCase() === 'host') {
+      headers[i + 1] = value
+      return
+    }
+  }
+  headers.push('host', value)
+}
+
+function pairs(flat: string[]): [string, string][] {
+  const out: [string, string][] = []
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string])
+  return out
+}
+
+function onResponseDrain(this: LbResponse): void {
+  this.exchange?.resumeUpstream?.()
+}
+
+function onResponseClose(this: LbResponse): void {
+  const ex = this.exchange
+  if (ex === null) return
+  if (!this.writableFinished) {
+    // Client gone before the response completed: abort upstream so the connection is not reused.
+    if (ex.termination === '--') ex.termination = ex.tHeaders < 0 ? 'CH' : 'CD'
+    if (ex.abortUpstream !== null) ex.abortUpstream(new ClientAbortError())
+    ex.release()
+  }
+  ex.log()
+  this.exchange = null
+}
+
+/** The `request` listener of an HTTP listener. */
+export function handleRequest(
+  ctx: ProxyContext,
+  listener: ListenerInfo,
+  req: IncomingMessage,
+  res: LbResponse,
+): void {
+  const ex = new Exchange(ctx, listener, req, res)
+  res.exchange = ex
+  res.on('close', onResponseClose)
+  ex.start()
+}

@@ -1,0 +1,169 @@
+/**
+ * The serving side: listeners, the route table and upstream pools, swapped whole on every snapshot.
+ * (Cluster mode will run one of these per worker process; today lb runs one in-process.)
+ */
+import type { Config, ListenerConfig } from './config/schema.js'
+import type { Snapshot } from './snapshot.js'
+import type { Logger } from './log.js'
+import { buildTable, describeTable } from './route/table.js'
+import { CidrSet } from './net/cidr.js'
+import { Resolver, type ResolveResult } from './net/resolver.js'
+import type { ProxyContext, ProxyState } from './proxy/http.js'
+import { HttpListener } from './proxy/listeners.js'
+import { TunnelRegistry } from './proxy/tunnel.js'
+import { UpstreamSet, type AddressBook } from './proxy/upstream.js'
+import type { Engine } from './proxy/engine.js'
+import { undiciEngine } from './proxy/undici-engine.js'
+import { performance } from 'node:perf_hooks'
+
+export interface WorkerOptions {
+  readonly config: Config
+  readonly log: Logger
+  readonly accessLog: Logger
+  readonly engine?: Engine
+  readonly rand?: () => number
+}
+
+/** Resolver results as the upstream set reads them, plus change notification. */
+class ResolvedAddresses implements AddressBook {
+  readonly resolver: Resolver
+  readonly reasons: Map<string, string> = new Map()
+  constructor(resolver: Resolver) {
+    this.resolver = resolver
+  }
+  peek(host: string): string | undefined {
+    return this.resolver.peek(host)
+  }
+  failure(host: string): string {
+    return this.reasons.get(host) ?? ''
+  }
+}
+
+function listenerKey(l: ListenerConfig): string {
+  return `${l.name}|${l.host}|${l.port}|${l.mode}`
+}
+
+export class Worker {
+  readonly log: Logger
+  readonly ctx: ProxyContext
+  readonly tunnels: TunnelRegistry
+  readonly upstreams: UpstreamSet
+  readonly addresses: ResolvedAddresses
+  config: Config
+  listeners: Map<string, HttpListener>
+  #watched: Map<string, (r: ResolveResult) => void>
+  #version: number
+
+  constructor(options: WorkerOptions) {
+    const { config, log } = options
+    this.log = log
+    this.config = config
+    const resolver = new Resolver({
+      maxTtl: config.resolver.maxTtl,
+      minTtl: config.resolver.minTtl,
+      retry: config.resolver.retry,
+      cacheSize: config.resolver.cacheSize,
+    })
+    this.addresses = new ResolvedAddresses(resolver)
+    this.upstreams = new UpstreamSet(options.engine ?? undiciEngine, this.addresses)
+    this.tunnels = new TunnelRegistry()
+    this.#watched = new Map()
+    this.#version = 0
+    this.ctx = {
+      state: { table: buildTable([], { pathMatch: config.http.pathMatch }), services: new Map(), version: 0 },
+      trustedProxies: new CidrSet(config.http.trustedProxies),
+      requestIdHeader: config.http.requestIdHeader.toLowerCase(),
+      accessLog: options.accessLog,
+      log,
+      rand: options.rand ?? Math.random,
+      now: () => performance.now(),
+    }
+    this.listeners = new Map()
+  }
+
+  get state(): ProxyState {
+    return this.ctx.state
+  }
+
+  /** Resolve hostnames, build the table and pools, and swap them in. */
+  async apply(snapshot: Snapshot): Promise<void> {
+    const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
+    const services = this.upstreams.apply(snapshot)
+    await this.#resolveAll()
+    this.#version++
+    this.ctx.state = { table, services, version: this.#version }
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ table: describeTable(table) }, 'route table')
+    this.log.info(
+      { version: this.#version, routes: table.size, services: services.size },
+      'route table swapped',
+    )
+  }
+
+  async #resolveAll(): Promise<void> {
+    const resolver = this.addresses.resolver
+    const names = this.upstreams.hostnames()
+    await Promise.all(
+      [...names].map(async (host) => {
+        const result = await resolver.resolve(host)
+        if (result.ok) this.addresses.reasons.delete(host)
+        else this.addresses.reasons.set(host, result.reason)
+        this.upstreams.refreshHost(host)
+        if (!this.#watched.has(host)) {
+          const onChange = (r: ResolveResult): void => {
+            if (r.ok) this.addresses.reasons.delete(host)
+            else {
+              this.addresses.reasons.set(host, r.reason)
+              this.log.warn({ host, reason: r.reason }, 'server address resolution failed')
+            }
+            this.upstreams.refreshHost(host)
+          }
+          this.#watched.set(host, onChange)
+          resolver.watch(host, onChange)
+        }
+      }),
+    )
+    for (const [host, onChange] of this.#watched) {
+      if (!names.has(host)) {
+        resolver.unwatch(host, onChange)
+        this.#watched.delete(host)
+      }
+    }
+  }
+
+  /** Open listeners that are configured but not open; close the ones no longer configured. */
+  async syncListeners(config: Config, closeTimeout: number): Promise<void> {
+    const wanted = new Map<string, ListenerConfig>()
+    for (const l of config.listeners) wanted.set(listenerKey(l), l)
+    const closing: Promise<void>[] = []
+    for (const [key, listener] of this.listeners) {
+      if (!wanted.has(key)) {
+        this.listeners.delete(key)
+        closing.push(listener.close(closeTimeout))
+      }
+    }
+    await Promise.all(closing)
+    for (const [key, l] of wanted) {
+      if (this.listeners.has(key)) continue
+      const listener = new HttpListener(l, config.http, this.ctx, this.tunnels)
+      const port = await listener.listen()
+      this.listeners.set(key, listener)
+      this.log.info({ listener: l.name, address: l.host === '' ? '*' : l.host, port }, 'listening')
+    }
+  }
+
+  /** Ports actually bound, by listener name (port 0 in config = ephemeral). */
+  ports(): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const l of this.listeners.values()) out.set(l.info.name, l.info.port)
+    return out
+  }
+
+  /** Stop listening, let in-flight requests finish up to `timeout`, close tunnels and pools. */
+  async stop(timeout: number): Promise<void> {
+    await Promise.all([...this.listeners.values()].map((l) => l.close(timeout)))
+    this.listeners.clear()
+    this.tunnels.closeAll()
+    this.addresses.resolver.close()
+    await this.upstreams.destroy()
+  }
+}

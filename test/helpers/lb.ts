@@ -1,0 +1,105 @@
+/**
+ * Run lb's serving side in-process on 127.0.0.1 port 0 with a config written as an edit of the defaults.
+ */
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import { defaultConfig, type Config, type MutableConfig } from '../../src/config/schema.js'
+import { configToSnapshot } from '../../src/provider/file.js'
+import { Worker } from '../../src/worker.js'
+
+export interface AccessLine {
+  readonly [key: string]: unknown
+  readonly status: number
+  readonly ts: string
+}
+
+export interface TestLb {
+  readonly worker: Worker
+  readonly port: number
+  readonly url: string
+  readonly access: AccessLine[]
+  readonly config: Config
+  close(): Promise<void>
+}
+
+export function baseConfig(): MutableConfig {
+  const c = structuredClone(defaultConfig) as MutableConfig
+  c.listeners = [{ name: 'test', host: '127.0.0.1', port: 0, mode: 'http' }]
+  c.admin.port = 0
+  c.log.level = 'silent'
+  return c
+}
+
+export async function startLb(edit: (c: MutableConfig) => void, rand?: () => number): Promise<TestLb> {
+  const config = baseConfig()
+  edit(config)
+  const access: AccessLine[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line !== '') access.push(JSON.parse(line) as AccessLine)
+      cb()
+    },
+  })
+  const accessLog = pino({ base: null, timestamp: false }, sink)
+  const log = pino({ level: process.env.LB_TEST_LOG ?? 'silent' })
+  const worker = new Worker({ config, log, accessLog, ...(rand === undefined ? {} : { rand }) })
+  await worker.apply(configToSnapshot(config))
+  await worker.syncListeners(config, 0)
+  const port = [...worker.ports().values()][0] ?? 0
+  return {
+    worker,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    access,
+    config,
+    close: () => worker.stop(1_000),
+  }
+}
+
+/** A service with the given upstream ports, in the YAML-loaded shape. */
+export function service(
+  name: string,
+  ports: readonly number[],
+  extra: Partial<MutableConfig['services'][number]> = {},
+): MutableConfig['services'][number] {
+  return {
+    name,
+    balance: 'roundrobin',
+    retries: 2,
+    maxConnections: 16,
+    proto: 'http',
+    tlsSkipVerify: false,
+    timeouts: { connect: 1_000, server: 5_000, body: 5_000, keepAlive: 4_000 },
+    servers: ports.map((port, i) => ({
+      name: `s${i}`,
+      host: '127.0.0.1',
+      port,
+      weight: 1,
+      backup: false,
+      maxconn: 0,
+      state: 'up' as const,
+    })),
+    ...extra,
+  }
+}
+
+export function route(
+  host: string,
+  path: string,
+  svc: string,
+  extra: Partial<MutableConfig['routes'][number]> = {},
+): MutableConfig['routes'][number] {
+  return { host, path, service: svc, strip: '', prepend: '', hostHeader: '', redirect: null, ...extra }
+}
+
+/** Change server `index` of `svc` (throws when it does not exist). */
+export function patchServer(
+  svc: MutableConfig['services'][number],
+  index: number,
+  patch: Partial<MutableConfig['services'][number]['servers'][number]>,
+): void {
+  const current = svc.servers[index]
+  if (current === undefined) throw new Error(`no server ${index} in ${svc.name}`)
+  svc.servers[index] = { ...current, ...patch }
+}

@@ -1,0 +1,72 @@
+/**
+ * Run the built `lb` binary as a child process (for tests that need its own memory, signals or exit code).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, writeFile, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** dist/src/main.js, seen from dist/test/helpers/. */
+export const mainJs = fileURLToPath(new URL('../../src/main.js', import.meta.url))
+/** The repository root, seen from dist/test/helpers/. */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+
+export interface LbProcess {
+  readonly child: ChildProcess
+  readonly port: number
+  readonly lines: Record<string, unknown>[]
+  /** Peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): Promise<number>
+  stop(): Promise<number | null>
+}
+
+export async function writeConfig(yaml: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lb-test-'))
+  const file = join(dir, 'lb.yaml')
+  await writeFile(file, yaml)
+  return file
+}
+
+/** Start lb on `yaml` (its listener should use port 0) and wait for its "listening" log line. */
+export async function startLbProcess(yaml: string): Promise<LbProcess> {
+  const file = await writeConfig(yaml)
+  const child = spawn(process.execPath, [mainJs, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const lines: Record<string, unknown>[] = []
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = ''
+    child.once('exit', (code) => reject(new Error(`lb exited with ${code}: ${buf}`)))
+    child.stderr?.on('data', (chunk: Buffer) => {
+      buf += chunk.toString()
+      let nl: number
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl)
+        buf = buf.slice(nl + 1)
+        try {
+          const obj = JSON.parse(line) as Record<string, unknown>
+          lines.push(obj)
+          if (obj.msg === 'listening' && typeof obj.port === 'number') resolve(obj.port)
+        } catch {
+          // not JSON: keep it in buf for the error message
+        }
+      }
+    })
+  })
+  return {
+    child,
+    port,
+    lines,
+    async peakRss(): Promise<number> {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
+      const m = /VmHWM:\s+(\d+) kB/.exec(status)
+      return m === null ? 0 : Number(m[1]) * 1024
+    },
+    stop(): Promise<number | null> {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode)
+        child.once('exit', (code) => resolve(code))
+        child.kill('SIGTERM')
+      })
+    },
+  }
+}
