@@ -75,7 +75,17 @@ export interface HttpRouteSpec {
   readonly source: string
 }
 
+/** A TCP route: connections accepted on listener `port` go to `service` (fabio `urlprefix-:PORT proto=tcp`). */
+export interface TcpRouteSpec {
+  readonly port: number
+  /** SNI server name to match on that port ('' = any connection on the port). */
+  readonly serverName: string
+  readonly service: string
+  readonly source: string
+}
+
 export interface Snapshot {
   readonly services: readonly ServiceSpec[]
   readonly routes: readonly HttpRouteSpec[]
+  readonly tcpRoutes: readonly TcpRouteSpec[]
 }

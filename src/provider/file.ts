@@ -33,7 +33,7 @@ export function configToSnapshot(config: Config): Snapshot {
       source: `${source}:routes[${i}]`,
     })
   }
-  return { services, routes }
+  return { services, routes, tcpRoutes: [] }
 }
 
 function toService(s: DeepReadonly<ServiceConfig>): ServiceSpec {

@@ -35,11 +35,11 @@ const baseService: ServiceSpec = {
 }
 
 const cases: { desc: string; input: string; want: Snapshot }[] = [
-  { desc: 'no services, no routes', input: '', want: { services: [], routes: [] } },
+  { desc: 'no services, no routes', input: '', want: { services: [], routes: [], tcpRoutes: [] } },
   {
     desc: 'a service with every default applied',
     input: 'services: [{ name: web, servers: [{ address: 127.0.0.1:9001 }] }]\n',
-    want: { services: [baseService], routes: [] },
+    want: { services: [baseService], routes: [], tcpRoutes: [] },
   },
   {
     desc: 'defaults and per-service overrides, timeouts merged key by key',
@@ -66,6 +66,7 @@ services:
         },
       ],
       routes: [],
+      tcpRoutes: [],
     },
   },
   {
@@ -106,6 +107,7 @@ services:
         },
       ],
       routes: [],
+      tcpRoutes: [],
     },
   },
   {
@@ -151,6 +153,7 @@ routes:
           source: '/etc/lb/lb.yaml:routes[2]',
         },
       ],
+      tcpRoutes: [],
     },
   },
 ]
