@@ -1,0 +1,347 @@
+/**
+ * The check scheduler: every active check and every passive (observe) report goes through here, feeds the
+ * pure counter in state.ts, and reports UP/DOWN changes through `onChange`. Scheduling lives in this one place.
+ *
+ * haproxy semantics (reference/haproxy.md §1.1–§1.3):
+ * - interval = `inter` when fully UP, `downinter` when fully DOWN, `fastinter` otherwise and before the first
+ *   check (state.ts `checkDelay`);
+ * - cadence is fixed: the next check is due one interval after the previous one was *due*, not after it
+ *   finished (haproxy `process_chk` adds the interval to `t->expire`), so probe latency does not drift it;
+ * - start offsets: the servers added in one `sync` start at i × firstInterval / n (haproxy spreads the first
+ *   checks by server position the same way), so 1,000 servers do not fire together;
+ * - `spread` adds ±spread % random noise to every interval (haproxy `spread-checks`);
+ * - a passing active check resets the passive error count; `on_error` forces the next check to fastinter;
+ * - maint pauses checks; leaving maint restarts them from `init_state` (haproxy applies init-state there).
+ *
+ * Timers are the global `setTimeout`/`clearTimeout` looked up at call time and the clock is injected, so
+ * node:test mock timers drive everything. One timer per checked server: they live in Node's per-duration
+ * timer lists, which is cheap at thousands of servers (measured: see the closing note of issue 4).
+ */
+import type { HealthCheckSpec, ObserveSpec } from '../snapshot.js'
+import {
+  checkDelay,
+  describeHealth,
+  initialHealth,
+  isUp,
+  maxHealth,
+  nextHealth,
+  passiveHealth,
+  slowstartWeight,
+} from './state.js'
+import {
+  probe as realProbe,
+  formatReason,
+  type ProbeResult,
+  type ProbeSpec,
+  type ProbeTarget,
+} from './probes.js'
+
+/** What the checker reads from a server (the proxy's Upstream implements it). */
+export interface HealthTarget {
+  readonly label: string
+  /** Configured host (for Host/SNI defaults). */
+  readonly host: string
+  readonly port: number
+  /** Resolved address; '' = unknown. */
+  readonly address: string
+}
+
+export type ProbeFn = (spec: ProbeSpec, target: ProbeTarget, now: () => number) => Promise<ProbeResult>
+
+export interface CheckerOptions {
+  /** ms clock; `Date.now` in production so mock timers can fake it. */
+  readonly now: () => number
+  readonly rand: () => number
+  /** UP/DOWN changed (`up` is the new health verdict; `why` is the result text). */
+  readonly onChange: (h: ServerHealth, up: boolean, why: string) => void
+  /** Every finished active check (for logs/metrics); optional. */
+  readonly onResult?: (h: ServerHealth, r: ProbeResult) => void
+  readonly probe?: ProbeFn
+}
+
+/** One server's health: counter, timer, last result. Fields are all initialised up front (STYLE §9). */
+export class ServerHealth {
+  readonly checker: HealthChecker
+  readonly target: HealthTarget
+  spec: HealthCheckSpec
+  observe: ObserveSpec | null
+  /** ms; 0 = off. */
+  slowstart: number
+  /** Active checks run (false for `source: consul`, `check: false` servers and maint). */
+  active: boolean
+  health: number
+  /** The counter's verdict (health >= rise). */
+  up: boolean
+  /** When `up` last changed to true after having been false (slowstart), else -Infinity. */
+  upSince: number
+  last: ProbeResult | null
+  /** Text of the last passive action, '' when none. */
+  lastPassive: string
+  consecutiveErrors: number
+  checks: number
+  failedChecks: number
+  downTransitions: number
+  paused: boolean
+  timer: ReturnType<typeof setTimeout> | null
+  /** When the pending check is due (ms on the checker clock). */
+  due: number
+  running: boolean
+
+  constructor(
+    checker: HealthChecker,
+    target: HealthTarget,
+    spec: HealthCheckSpec,
+    observe: ObserveSpec | null,
+    slowstart: number,
+  ) {
+    this.checker = checker
+    this.target = target
+    this.spec = spec
+    this.observe = observe
+    this.slowstart = slowstart
+    this.active = spec.source !== 'consul'
+    this.health = initialHealth(spec.initState, spec)
+    this.up = isUp(this.health, spec)
+    this.upSince = -Infinity
+    this.last = null
+    this.lastPassive = ''
+    this.consecutiveErrors = 0
+    this.checks = 0
+    this.failedChecks = 0
+    this.downTransitions = 0
+    this.paused = false
+    this.timer = null
+    this.due = 0
+    this.running = false
+  }
+
+  /** A passive result from live traffic (see HealthChecker.observe). */
+  report(ok: boolean): void {
+    this.checker.observe(this, ok)
+  }
+
+  /** The weight pickers should use now: `weight` ramped by slowstart. */
+  effectiveWeight(weight: number, now: number): number {
+    return this.slowstart > 0 ? slowstartWeight(weight, now - this.upSince, this.slowstart) : weight
+  }
+
+  /** Still ramping (slowstart in progress). */
+  ramping(now: number): boolean {
+    return this.slowstart > 0 && this.up && now - this.upSince < this.slowstart
+  }
+
+  /** haproxy's `UP 2/3` / `DOWN 1/2`. */
+  status(): string {
+    return describeHealth(this.health, this.spec)
+  }
+}
+
+export class HealthChecker {
+  readonly #now: () => number
+  readonly #rand: () => number
+  readonly #onChange: CheckerOptions['onChange']
+  readonly #onResult: CheckerOptions['onResult']
+  readonly #probe: ProbeFn
+  readonly #servers: Map<HealthTarget, ServerHealth>
+  readonly #inflight: Set<Promise<void>>
+  #stopped: boolean
+
+  constructor(options: CheckerOptions) {
+    this.#now = options.now
+    this.#rand = options.rand
+    this.#onChange = options.onChange
+    this.#onResult = options.onResult
+    this.#probe = options.probe ?? realProbe
+    this.#servers = new Map()
+    this.#inflight = new Set()
+    this.#stopped = false
+  }
+
+  get size(): number {
+    return this.#servers.size
+  }
+
+  get(target: HealthTarget): ServerHealth | undefined {
+    return this.#servers.get(target)
+  }
+
+  /**
+   * The full set of checked servers (a whole-state sync, like snapshots): new targets get a ServerHealth and
+   * staggered first checks, known ones keep their counter (clamped to new rise/fall), missing ones stop.
+   */
+  sync(
+    wanted: ReadonlyMap<
+      HealthTarget,
+      { spec: HealthCheckSpec; observe: ObserveSpec | null; slowstart: number }
+    >,
+  ): void {
+    for (const [target, h] of this.#servers) {
+      if (!wanted.has(target)) {
+        this.#cancel(h)
+        this.#servers.delete(target)
+      }
+    }
+    const added: ServerHealth[] = []
+    for (const [target, w] of wanted) {
+      let h = this.#servers.get(target)
+      if (h === undefined) {
+        h = new ServerHealth(this, target, w.spec, w.observe, w.slowstart)
+        this.#servers.set(target, h)
+        added.push(h)
+        continue
+      }
+      const specChanged = h.spec !== w.spec
+      h.spec = w.spec
+      h.observe = w.observe
+      h.slowstart = w.slowstart
+      h.active = w.spec.source !== 'consul'
+      if (h.health > maxHealth(w.spec)) h.health = maxHealth(w.spec)
+      if (isUp(h.health, w.spec) !== h.up) this.#set(h, isUp(h.health, w.spec), 'check settings changed')
+      if (!h.active || h.paused) this.#cancel(h)
+      else if (specChanged && !h.running) this.#schedule(h, this.#now(), false)
+    }
+    const now = this.#now()
+    for (let i = 0; i < added.length; i++) {
+      const h = added[i] as ServerHealth
+      if (!h.active) continue
+      const first = checkDelay(h.health, h.spec, h.spec)
+      this.#arm(h, now + Math.floor((i * first) / added.length))
+    }
+  }
+
+  /** Passive result from live traffic (haproxy `observe`). Hot path: no allocation unless the limit trips. */
+  observe(h: ServerHealth, ok: boolean): void {
+    const o = h.observe
+    if (o === null || h.paused) return
+    if (ok) {
+      h.consecutiveErrors = 0
+      return
+    }
+    if (++h.consecutiveErrors < o.errorLimit) return
+    h.consecutiveErrors = 0
+    h.lastPassive = `${o.onError} after ${o.errorLimit} consecutive ${o.observe} errors`
+    const health = passiveHealth(h.health, o.onError, h.spec)
+    if (health < h.health) h.failedChecks++
+    h.health = health
+    const up = isUp(health, h.spec)
+    if (up !== h.up) this.#set(h, up, h.lastPassive)
+    // Every on-error action forces the next check to fastinter (when that is sooner).
+    if (h.active && !h.running && h.timer !== null) {
+      const fast = h.spec.fastinter > 0 ? h.spec.fastinter : h.spec.inter
+      const now = this.#now()
+      if (now + fast < h.due) this.#arm(h, now + fast)
+    }
+  }
+
+  /** maint pauses checks; leaving it restarts them from init_state. */
+  pause(h: ServerHealth, paused: boolean): void {
+    if (paused === h.paused) return
+    h.paused = paused
+    if (paused) {
+      this.#cancel(h)
+      return
+    }
+    h.health = initialHealth(h.spec.initState, h.spec)
+    h.consecutiveErrors = 0
+    const up = isUp(h.health, h.spec)
+    if (up !== h.up) this.#set(h, up, 'leaving maintenance')
+    if (h.active) this.#arm(h, this.#now())
+  }
+
+  /** Resolves when no probe is in flight (tests drive mock timers, then await this). */
+  async settled(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.all([...this.#inflight])
+  }
+
+  stop(): void {
+    this.#stopped = true
+    for (const h of this.#servers.values()) this.#cancel(h)
+    this.#servers.clear()
+  }
+
+  #cancel(h: ServerHealth): void {
+    if (h.timer !== null) clearTimeout(h.timer)
+    h.timer = null
+  }
+
+  #arm(h: ServerHealth, due: number): void {
+    this.#cancel(h)
+    h.due = due
+    h.timer = setTimeout(() => this.#run(h), Math.max(0, due - this.#now()))
+  }
+
+  /** Next check one interval after `from` (the previous due time), skipping intervals already past. */
+  #schedule(h: ServerHealth, from: number, jitter: boolean): void {
+    if (this.#stopped || h.paused || !h.active || this.#servers.get(h.target) !== h) return
+    let delay = checkDelay(h.health, h.spec, h.spec)
+    if (jitter && h.spec.spread > 0) {
+      delay = Math.max(1, Math.round(delay * (1 + (h.spec.spread / 100) * (this.#rand() * 2 - 1))))
+    }
+    const now = this.#now()
+    let due = from + delay
+    while (due < now) due += delay
+    this.#arm(h, due)
+  }
+
+  #run(h: ServerHealth): void {
+    h.timer = null
+    if (this.#stopped || h.paused || h.running) return
+    h.running = true
+    const due = h.due
+    const spec = h.spec
+    const t = h.target
+    const address = spec.address !== '' ? spec.address : t.address !== '' ? t.address : t.host
+    const target: ProbeTarget = {
+      address,
+      port: spec.port > 0 ? spec.port : t.port,
+      hostname: spec.address !== '' ? spec.address : t.host,
+    }
+    const p = this.#probe(probeSpec(spec), target, this.#now).then((r) => {
+      this.#inflight.delete(p)
+      h.running = false
+      this.#result(h, r)
+      this.#schedule(h, due, true)
+    })
+    this.#inflight.add(p)
+  }
+
+  #result(h: ServerHealth, r: ProbeResult): void {
+    if (this.#servers.get(h.target) !== h || h.paused) return
+    h.last = r
+    h.checks++
+    if (!r.ok) h.failedChecks++
+    else h.consecutiveErrors = 0
+    h.health = nextHealth(h.health, r.ok, h.spec)
+    this.#onResult?.(h, r)
+    const up = isUp(h.health, h.spec)
+    if (up !== h.up) this.#set(h, up, `${formatReason(r)}${r.detail === '' ? '' : `: ${r.detail}`}`)
+  }
+
+  #set(h: ServerHealth, up: boolean, why: string): void {
+    h.up = up
+    if (up) h.upSince = h.checks > 0 || h.lastPassive !== '' ? this.#now() : -Infinity
+    else h.downTransitions++
+    this.#onChange(h, up, why)
+  }
+}
+
+/** The probe's view of a check spec; cached per spec object so probes allocate nothing per run. */
+const probeSpecs = new WeakMap<HealthCheckSpec, ProbeSpec>()
+function probeSpec(spec: HealthCheckSpec): ProbeSpec {
+  let p = probeSpecs.get(spec)
+  if (p === undefined) {
+    p = {
+      type: spec.type,
+      timeout: spec.timeout > 0 ? spec.timeout : spec.inter,
+      http: {
+        method: spec.http.method,
+        path: spec.http.path,
+        host: spec.http.host,
+        expect: spec.http.expectStatus,
+      },
+      tls: spec.tls,
+    }
+    probeSpecs.set(spec, p)
+  }
+  return p
+}

@@ -1,0 +1,261 @@
+/**
+ * Active check probes: one TCP connect, or one HTTP(S) request whose status line is checked. I/O only — the
+ * policy (rise/fall) is state.ts, the scheduling is checker.ts (STYLE §12).
+ *
+ * Every result carries haproxy's check status (reference/haproxy.md §1.12) and its duration:
+ * L4OK / L4CON (refused, unreachable) / L4TOUT (no connection within the timeout) / SOCKERR (local socket
+ * error) / L6TOUT / L6RSP (TLS handshake timed out / failed) / L7OK / L7STS (unexpected status, e.g. `L7STS 503`)
+ * / L7RSP (not an HTTP response, or closed before the status line) / L7TOUT (no status line within the timeout).
+ *
+ * Differences from haproxy, on purpose:
+ * - one `timeout` bounds the whole probe (connect + TLS + status line); haproxy splits it into
+ *   min(timeout connect, inter) for the connect and `timeout check` for the read;
+ * - HTTP checks send HTTP/1.1 with `Connection: close` and always a Host header (the configured one, or the
+ *   server's address); haproxy sends none unless told and defaults to `OPTIONS / HTTP/1.0`. lb defaults to
+ *   `GET /` because that is what health endpoints (kubelet, apiserver `/healthz`) expect;
+ * - only the status line is read; the body is never waited for (haproxy reads up to tune.bufsize for
+ *   `expect string`, which lb does not offer).
+ *
+ * Timers are the global `setTimeout`/`clearTimeout`, read at call time, so node:test mock timers drive them.
+ */
+import { connect as netConnect, type Socket } from 'node:net'
+import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls'
+
+export type CheckType = 'tcp' | 'http' | 'https'
+export const checkTypes = ['tcp', 'http', 'https'] as const satisfies readonly CheckType[]
+
+export type CheckReason =
+  'L4OK' | 'L4CON' | 'L4TOUT' | 'SOCKERR' | 'L6TOUT' | 'L6RSP' | 'L7OK' | 'L7STS' | 'L7RSP' | 'L7TOUT'
+
+/** An inclusive status range; a single code is `{ lo: 200, hi: 200 }`. */
+export interface StatusRange {
+  readonly lo: number
+  readonly hi: number
+}
+
+export interface ProbeSpec {
+  readonly type: CheckType
+  /** Bounds the whole probe, ms. */
+  readonly timeout: number
+  readonly http: {
+    readonly method: string
+    readonly path: string
+    /** Host header; '' = the checked address and port. */
+    readonly host: string
+    /** Accepted statuses; any range matching passes. */
+    readonly expect: readonly StatusRange[]
+  }
+  readonly tls: {
+    /** PEM CA bundle to verify against; '' = the system store. */
+    readonly ca: string
+    readonly skipVerify: boolean
+    /** Server name sent and verified; '' = the server's hostname (none for IP literals). */
+    readonly sni: string
+  }
+}
+
+export interface ProbeResult {
+  readonly ok: boolean
+  readonly reason: CheckReason
+  /** HTTP status for L7OK/L7STS, else 0. */
+  readonly code: number
+  /** Human detail: the error message or the status line. */
+  readonly detail: string
+  /** ms from start to result. */
+  readonly duration: number
+}
+
+/** haproxy's `check_status` text with the code: `L7STS 503`, `L4CON`. */
+export function formatReason(r: Pick<ProbeResult, 'reason' | 'code'>): string {
+  return r.code > 0 ? `${r.reason} ${r.code}` : r.reason
+}
+
+export function statusMatches(status: number, expect: readonly StatusRange[]): boolean {
+  for (let i = 0; i < expect.length; i++) {
+    const r = expect[i] as StatusRange
+    if (status >= r.lo && status <= r.hi) return true
+  }
+  return false
+}
+
+/** Where to probe: the resolved address, the port, and the server's configured host (for Host/SNI). */
+export interface ProbeTarget {
+  readonly address: string
+  readonly port: number
+  readonly hostname: string
+}
+
+const MAX_HEAD = 16_384
+const statusLineRe = /^HTTP\/1\.[01] (\d{3})(?: |\r|$)/
+
+/** Run one probe. Never rejects. */
+export function probe(spec: ProbeSpec, target: ProbeTarget, now: () => number): Promise<ProbeResult> {
+  return new Promise((resolve) => new ProbeRun(spec, target, now, resolve).start())
+}
+
+type Phase = 'connect' | 'tls' | 'response'
+
+class ProbeRun {
+  readonly spec: ProbeSpec
+  readonly target: ProbeTarget
+  readonly now: () => number
+  readonly resolve: (r: ProbeResult) => void
+  readonly t0: number
+  socket: Socket | null
+  phase: Phase
+  timer: ReturnType<typeof setTimeout> | null
+  head: Buffer
+  done: boolean
+
+  constructor(spec: ProbeSpec, target: ProbeTarget, now: () => number, resolve: (r: ProbeResult) => void) {
+    this.spec = spec
+    this.target = target
+    this.now = now
+    this.resolve = resolve
+    this.t0 = now()
+    this.socket = null
+    this.phase = 'connect'
+    this.timer = null
+    this.head = Buffer.alloc(0)
+    this.done = false
+  }
+
+  start(): void {
+    const { spec, target } = this
+    this.timer = setTimeout(() => this.onTimeout(), spec.timeout)
+    try {
+      if (spec.type === 'https') {
+        const sni = spec.tls.sni !== '' ? spec.tls.sni : isIpLiteral(target.hostname) ? '' : target.hostname
+        const s = tlsConnect({
+          host: target.address,
+          port: target.port,
+          rejectUnauthorized: !spec.tls.skipVerify,
+          ...(spec.tls.ca === '' ? {} : { ca: spec.tls.ca }),
+          ...(sni === '' ? {} : { servername: sni }),
+          // Verify against the name the operator configured, not the resolved address.
+          ...(sni === '' && target.hostname !== ''
+            ? { checkServerIdentity: identityFor(target.hostname) }
+            : {}),
+        })
+        this.socket = s
+        s.once('connect', () => {
+          this.phase = 'tls'
+        })
+        s.once('secureConnect', () => this.onReady())
+      } else {
+        const s = netConnect({ host: target.address, port: target.port })
+        this.socket = s
+        s.once('connect', () => this.onReady())
+      }
+    } catch (err) {
+      this.finish(false, 'SOCKERR', 0, errorText(err))
+      return
+    }
+    const s = this.socket
+    s.setNoDelay(true)
+    s.on('error', (err: Error) => this.onError(err))
+    s.on('close', () => this.onClose())
+  }
+
+  onReady(): void {
+    const s = this.socket
+    if (s === null || this.done) return
+    if (this.spec.type === 'tcp') {
+      this.finish(true, 'L4OK', 0, 'connected')
+      return
+    }
+    this.phase = 'response'
+    const h = this.spec.http
+    const host = h.host !== '' ? h.host : hostPort(this.target)
+    s.on('data', (chunk: Buffer) => this.onData(chunk))
+    s.write(
+      `${h.method} ${h.path} HTTP/1.1\r\nhost: ${host}\r\nuser-agent: lb-check\r\naccept: */*\r\nconnection: close\r\n\r\n`,
+    )
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.done) return
+    this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk])
+    const eol = this.head.indexOf('\r\n')
+    if (eol < 0) {
+      if (this.head.length > MAX_HEAD) this.finish(false, 'L7RSP', 0, 'status line too long')
+      return
+    }
+    const line = this.head.toString('latin1', 0, eol)
+    const m = statusLineRe.exec(line)
+    if (m === null) {
+      this.finish(false, 'L7RSP', 0, `not an HTTP response: ${JSON.stringify(line.slice(0, 60))}`)
+      return
+    }
+    const status = Number(m[1])
+    const ok = statusMatches(status, this.spec.http.expect)
+    this.finish(ok, ok ? 'L7OK' : 'L7STS', status, line)
+  }
+
+  onError(err: Error): void {
+    if (this.done) return
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    if (this.phase === 'connect') {
+      this.finish(false, l4Codes.has(code) ? 'L4CON' : 'SOCKERR', 0, errorText(err))
+    } else if (this.phase === 'tls') {
+      this.finish(false, 'L6RSP', 0, errorText(err))
+    } else {
+      this.finish(false, 'L7RSP', 0, errorText(err))
+    }
+  }
+
+  onClose(): void {
+    if (this.done) return
+    if (this.phase === 'connect') this.finish(false, 'L4CON', 0, 'connection closed')
+    else if (this.phase === 'tls') this.finish(false, 'L6RSP', 0, 'closed during the TLS handshake')
+    else this.finish(false, 'L7RSP', 0, 'closed before a status line')
+  }
+
+  onTimeout(): void {
+    this.timer = null
+    if (this.done) return
+    const reason = this.phase === 'connect' ? 'L4TOUT' : this.phase === 'tls' ? 'L6TOUT' : 'L7TOUT'
+    this.finish(false, reason, 0, `timeout after ${this.spec.timeout}ms`)
+  }
+
+  finish(ok: boolean, reason: CheckReason, code: number, detail: string): void {
+    if (this.done) return
+    this.done = true
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+    this.socket?.destroy()
+    this.resolve({ ok, reason, code, detail, duration: Math.max(0, Math.round(this.now() - this.t0)) })
+  }
+}
+
+const l4Codes: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'ETIMEDOUT',
+  'EPIPE',
+])
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code
+    return code !== undefined && !err.message.includes(code) ? `${code} ${err.message}` : err.message
+  }
+  return String(err)
+}
+
+function isIpLiteral(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':')
+}
+
+function hostPort(t: ProbeTarget): string {
+  const h = t.hostname !== '' ? t.hostname : t.address
+  return h.includes(':') ? `[${h}]:${t.port}` : `${h}:${t.port}`
+}
+
+function identityFor(hostname: string): (host: string, cert: PeerCertificate) => Error | undefined {
+  return (_host, cert) => checkServerIdentity(hostname, cert)
+}

@@ -1,0 +1,52 @@
+/**
+ * Requests (and TCP connections) waiting for a server slot when every usable server is at maxconn
+ * (haproxy `maxconn` + queue, reference/haproxy.md §1.4). One FIFO per service, kept across snapshots so a
+ * release on any of the service's servers wakes the oldest waiter.
+ *
+ * Differences from haproxy, on purpose: one queue per service rather than per-server queues plus a backend
+ * queue (no persistence, so nothing is pinned to a server); `maxqueue` bounds that one queue (503 at once when
+ * full) instead of redispatching from a full server queue.
+ */
+
+export interface Waiter {
+  /** Try to get a server now; true = taken off the queue (dispatched or failed), false = still waiting. */
+  retryFromQueue(): boolean
+}
+
+export class WaitQueue {
+  readonly service: string
+  readonly items: Waiter[]
+  /** 0 = unlimited. */
+  max: number
+
+  constructor(service: string) {
+    this.service = service
+    this.items = []
+    this.max = 0
+  }
+
+  get length(): number {
+    return this.items.length
+  }
+
+  /** false when the queue is full. */
+  push(w: Waiter): boolean {
+    if (this.max > 0 && this.items.length >= this.max) return false
+    this.items.push(w)
+    return true
+  }
+
+  remove(w: Waiter): void {
+    const i = this.items.indexOf(w)
+    if (i >= 0) this.items.splice(i, 1)
+  }
+
+  /** Hand free slots to waiters in order, until the oldest one still cannot get a server. */
+  drain(): void {
+    while (this.items.length > 0) {
+      const w = this.items[0] as Waiter
+      if (!w.retryFromQueue()) return
+      if (this.items[0] === w) this.items.shift()
+    }
+  }
+}

@@ -1,0 +1,536 @@
+/**
+ * TCP mode (haproxy `mode tcp`): accept → optional PROXY header → optional SNI peek → route by port (and
+ * server name) → pick with the service's picker → connect (timeout, retries with redispatch) → optional PROXY
+ * header to the server → pipe both ways.
+ *
+ * - Bytes are never altered: the ClientHello is only peeked, so TLS passes through end to end.
+ * - Backpressure: `pipe` both ways (the writer's buffer full pauses the reader).
+ * - Half-close: sockets are `allowHalfOpen`; a FIN from one side is forwarded as a FIN to the other (`pipe`
+ *   ends its destination) and the session lasts until both directions are closed.
+ * - Timeouts: `client` bounds the preface (PROXY header / ClientHello) and client inactivity, `server` server
+ *   inactivity, and once connected `tunnel` (if > 0) replaces both (haproxy `timeout tunnel`); connect uses the
+ *   service's `timeouts.connect`. Socket inactivity uses Node's socket timers (coarse per-duration lists).
+ * - Retries: a failed connect is retried `retries` times, each on another server when one is available
+ *   (haproxy `retries` + `option redispatch` on every retry, not only the last: lb has no persistence to lose).
+ * - Byte counters come from `socket.bytesRead` at close: nothing is counted per chunk.
+ *
+ * Hot path (STYLE §9): socket listeners are module-level functions reaching the session through a symbol.
+ */
+import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import type { TcpListenerConfig, DeepReadonly } from '../config/schema.js'
+import type { TcpRouteSpec } from '../snapshot.js'
+import type { Logger } from '../log.js'
+import { canQueue, canTake, selectBackend } from '../balance/pool.js'
+import type { ServiceRuntime, Upstream } from './upstream.js'
+import { observeConnect, releaseSlot } from './upstream.js'
+import { encodeProxy, parseProxyHeader, type ProxyHeader } from './proxy-protocol.js'
+import { parseClientHelloSni } from './sni.js'
+import type { ProxyState } from './http.js'
+
+/** What TCP listeners read from the worker: the current services and TCP routes (swapped whole). */
+export interface TcpContext {
+  readonly state: () => ProxyState
+  readonly tcpRoutes: () => readonly TcpRouteSpec[]
+  readonly accessLog: Logger
+  readonly log: Logger
+  readonly rand: () => number
+  readonly now: () => number
+}
+
+/** Routes of one listener: exact names, `*.suffix` names (longest first), and the any-name default. */
+export interface TcpRouteIndex {
+  readonly exact: ReadonlyMap<string, string>
+  readonly wildcard: readonly (readonly [suffix: string, service: string])[]
+  readonly fallback: string
+  /** Any SNI route at all: only then is the ClientHello peeked. */
+  readonly sni: boolean
+}
+
+/** Pure: the routes for listener `port` (configured port; 0 for test listeners on ephemeral ports). */
+export function buildTcpRoutes(routes: readonly TcpRouteSpec[], port: number): TcpRouteIndex {
+  const exact = new Map<string, string>()
+  const wildcard: [string, string][] = []
+  let fallback = ''
+  for (const r of routes) {
+    if (r.port !== port) continue
+    const name = r.serverName.toLowerCase()
+    if (name === '') {
+      if (fallback === '') fallback = r.service
+    } else if (name.startsWith('*.')) {
+      wildcard.push([name.slice(1), r.service])
+    } else if (!exact.has(name)) {
+      exact.set(name, r.service)
+    }
+  }
+  wildcard.sort((a, b) => b[0].length - a[0].length)
+  return { exact, wildcard, fallback, sni: exact.size > 0 || wildcard.length > 0 }
+}
+
+/** Pure: the service for a server name ('' = none or no SNI). */
+export function lookupTcpRoute(index: TcpRouteIndex, serverName: string): string {
+  if (serverName !== '') {
+    const e = index.exact.get(serverName)
+    if (e !== undefined) return e
+    for (let i = 0; i < index.wildcard.length; i++) {
+      const w = index.wildcard[i] as readonly [string, string]
+      if (serverName.endsWith(w[0]) && serverName.length > w[0].length) return w[1]
+    }
+  }
+  return index.fallback
+}
+
+const kSession = Symbol('lb.tcpSession')
+interface SessionSocket extends Socket {
+  [kSession]?: TcpSession | undefined
+}
+
+/** Bytes of preface (PROXY header + ClientHello) buffered at most before giving up on parsing. */
+const MAX_PREFACE = 16_384 + 5 + 536
+
+export class TcpListener {
+  readonly config: DeepReadonly<TcpListenerConfig>
+  readonly info: { readonly name: string; port: number }
+  readonly server: Server
+  readonly ctx: TcpContext
+  readonly sessions: Set<TcpSession>
+  #routesFrom: readonly TcpRouteSpec[] | null
+  #routes: TcpRouteIndex
+
+  constructor(config: DeepReadonly<TcpListenerConfig>, ctx: TcpContext) {
+    this.config = config
+    this.info = { name: config.name, port: config.port }
+    this.ctx = ctx
+    this.sessions = new Set()
+    this.#routesFrom = null
+    this.#routes = buildTcpRoutes([], config.port)
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true })
+    this.server.on('connection', (socket: Socket) => {
+      new TcpSession(this, socket).start()
+    })
+  }
+
+  /** The route index for the current snapshot (rebuilt when the worker swapped the TCP routes). */
+  routes(): TcpRouteIndex {
+    const current = this.ctx.tcpRoutes()
+    if (current !== this.#routesFrom) {
+      this.#routesFrom = current
+      this.#routes = buildTcpRoutes(current, this.config.port)
+    }
+    return this.#routes
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      const opts =
+        this.config.host === ''
+          ? { port: this.config.port }
+          : { port: this.config.port, host: this.config.host }
+      this.server.listen(opts, () => {
+        this.server.off('error', reject)
+        this.info.port = (this.server.address() as AddressInfo).port
+        resolve(this.info.port)
+      })
+    })
+  }
+
+  /** Stop accepting; sessions get `timeout` ms to finish, then are closed. */
+  async close(timeout: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()))
+    if (this.sessions.size === 0) {
+      await closed
+      return
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const s of [...this.sessions]) s.shutdown('listener closed')
+        resolve()
+      }, timeout)
+    })
+    await Promise.race([closed, deadline])
+    clearTimeout(timer)
+  }
+}
+
+export class TcpSession {
+  readonly listener: TcpListener
+  readonly client: SessionSocket
+  preface: Buffer
+  proxy: ProxyHeader | null
+  serverName: string
+  service: ServiceRuntime | null
+  upstream: Upstream | null
+  avoid: Upstream | null
+  server: SessionSocket | null
+  attempts: number
+  connectTimer: ReturnType<typeof setTimeout> | null
+  queueTimer: ReturnType<typeof setTimeout> | null
+  queued: boolean
+  counted: boolean
+  connected: boolean
+  closed: boolean
+  clientEnded: boolean
+  serverEnded: boolean
+  clientAddress: string
+  clientPort: number
+  termination: string
+  reason: string
+  tStart: number
+  tConnect: number
+  tWait: number
+  tConnected: number
+
+  constructor(listener: TcpListener, client: Socket) {
+    this.listener = listener
+    this.client = client as SessionSocket
+    this.preface = EMPTY
+    this.proxy = null
+    this.serverName = ''
+    this.service = null
+    this.upstream = null
+    this.avoid = null
+    this.server = null
+    this.attempts = 0
+    this.connectTimer = null
+    this.queueTimer = null
+    this.queued = false
+    this.counted = false
+    this.connected = false
+    this.closed = false
+    this.clientEnded = false
+    this.serverEnded = false
+    this.clientAddress = client.remoteAddress ?? ''
+    this.clientPort = client.remotePort ?? 0
+    this.termination = '--'
+    this.reason = ''
+    this.tStart = listener.ctx.now()
+    this.tConnect = -1
+    this.tWait = -1
+    this.tConnected = -1
+  }
+
+  start(): void {
+    const c = this.client
+    c[kSession] = this
+    this.listener.sessions.add(this)
+    c.setNoDelay(true)
+    c.on('error', onClientError)
+    c.on('close', onClientClose)
+    c.on('end', onClientEnd)
+    c.setTimeout(this.listener.config.timeouts.client, onClientTimeout)
+    if (this.listener.config.acceptProxy || this.listener.routes().sni) c.on('data', onPrefaceData)
+    else this.route()
+  }
+
+  /** Preface bytes: PROXY header first (if expected), then enough of the ClientHello (if SNI routes). */
+  onPreface(chunk: Buffer): void {
+    this.preface = this.preface.length === 0 ? chunk : Buffer.concat([this.preface, chunk])
+    if (this.listener.config.acceptProxy && this.proxy === null) {
+      const r = parseProxyHeader(this.preface)
+      if (r.status === 'incomplete') return
+      if (r.status === 'invalid') {
+        this.reason = `PROXY protocol: ${r.reason}`
+        this.close('CR')
+        return
+      }
+      this.proxy = r.header
+      if (r.header.command === 'proxy' && r.header.family !== 'unknown') {
+        this.clientAddress = r.header.srcAddress
+        this.clientPort = r.header.srcPort
+      }
+      this.preface = this.preface.subarray(r.length)
+    }
+    if (this.listener.routes().sni) {
+      if (this.preface.length === 0) return
+      const s = parseClientHelloSni(this.preface)
+      if (s.status === 'incomplete' && this.preface.length < MAX_PREFACE) return
+      this.serverName = s.status === 'ok' ? s.serverName : ''
+    }
+    this.client.off('data', onPrefaceData)
+    this.route()
+  }
+
+  route(): void {
+    const c = this.client
+    c.pause()
+    const name = lookupTcpRoute(this.listener.routes(), this.serverName)
+    const service = name === '' ? undefined : this.listener.ctx.state().services.get(name)
+    if (service === undefined) {
+      this.reason =
+        name === ''
+          ? `no TCP route${this.serverName === '' ? '' : ` for ${this.serverName}`}`
+          : `no service ${name}`
+      this.close('PR')
+      return
+    }
+    this.service = service
+    this.attempt()
+  }
+
+  attempt(): void {
+    const service = this.service
+    if (service === null || this.closed) return
+    const up = selectBackend(service.pool, this.listener.ctx.rand, this.avoid) as Upstream | undefined
+    if (up === undefined) {
+      if (this.enqueue(service)) return
+      this.reason = `no server available for service "${service.spec.name}"`
+      this.close('SC')
+      return
+    }
+    this.attempts++
+    this.upstream = up
+    up.inflight++
+    this.counted = true
+    up.sessions.add(this)
+    const ctx = this.listener.ctx
+    this.tConnect = ctx.now()
+    const host = up.address !== '' ? up.address : up.host
+    const server = netConnect({ host, port: up.port, allowHalfOpen: true, noDelay: true }) as SessionSocket
+    server[kSession] = this
+    this.server = server
+    server.on('error', onServerError)
+    server.on('close', onServerClose)
+    server.once('connect', onServerConnect)
+    this.connectTimer = setTimeout(onConnectTimeout, service.spec.timeouts.connect, this)
+  }
+
+  enqueue(service: ServiceRuntime): boolean {
+    if (this.queued || !canQueue(service.pool) || !service.queue.push(this)) return false
+    this.queued = true
+    this.tWait = this.listener.ctx.now()
+    this.queueTimer = setTimeout(onQueueTimeout, service.queueTimeout, this)
+    return true
+  }
+
+  retryFromQueue(): boolean {
+    const service = this.service
+    if (service !== null && !this.closed && !canTake(service.pool)) return false
+    this.leaveQueue()
+    if (!this.closed) this.attempt()
+    return true
+  }
+
+  leaveQueue(): void {
+    if (!this.queued) return
+    this.queued = false
+    this.tWait = this.listener.ctx.now() - this.tWait
+    if (this.queueTimer !== null) clearTimeout(this.queueTimer)
+    this.queueTimer = null
+    this.service?.queue.remove(this)
+  }
+
+  onConnected(): void {
+    const server = this.server
+    const up = this.upstream
+    const service = this.service
+    if (server === null || up === null || service === null) return
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
+    this.connectTimer = null
+    this.connected = true
+    this.tConnected = this.listener.ctx.now()
+    observeConnect(up, true)
+    if (this.closed) return
+    const sendProxy = service.spec.sendProxy ?? 'none'
+    if (sendProxy !== 'none') {
+      const local = this.client
+      server.write(
+        encodeProxy(sendProxy, {
+          srcAddress: this.clientAddress,
+          srcPort: this.clientPort,
+          dstAddress:
+            this.proxy?.family === 'tcp4' || this.proxy?.family === 'tcp6'
+              ? this.proxy.dstAddress
+              : (local.localAddress ?? ''),
+          dstPort:
+            this.proxy?.family === 'tcp4' || this.proxy?.family === 'tcp6'
+              ? this.proxy.dstPort
+              : (local.localPort ?? 0),
+        }),
+      )
+    }
+    if (this.preface.length > 0) server.write(this.preface)
+    this.preface = EMPTY
+    const t = this.listener.config.timeouts
+    if (t.tunnel > 0) {
+      this.client.setTimeout(t.tunnel, onClientTimeout)
+      server.setTimeout(t.tunnel, onServerTimeout)
+    } else {
+      this.client.setTimeout(t.client, onClientTimeout)
+      server.setTimeout(t.server, onServerTimeout)
+    }
+    server.on('end', onServerEnd)
+    this.client.pipe(server)
+    server.pipe(this.client)
+    if (this.clientEnded) server.end()
+    this.client.resume()
+  }
+
+  /** Connect failed (error or timeout) before anything was sent: retry, on another server if possible. */
+  onConnectFailed(reason: string): void {
+    const up = this.upstream
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
+    this.connectTimer = null
+    const server = this.server
+    this.server = null
+    if (server !== null) {
+      server[kSession] = undefined
+      server.destroy()
+    }
+    this.release()
+    if (up !== null) observeConnect(up, false)
+    this.reason = reason
+    const service = this.service
+    if (!this.closed && service !== null && this.attempts <= service.spec.retries) {
+      this.avoid = up
+      this.attempt()
+      return
+    }
+    this.close(reason.includes('timeout') ? 'sC' : 'SC')
+  }
+
+  release(): void {
+    const up = this.upstream
+    if (up !== null) up.sessions.delete(this)
+    if (this.counted && up !== null) {
+      this.counted = false
+      releaseSlot(up)
+    }
+  }
+
+  /** shutdown-sessions (haproxy termination `D`), listener close. */
+  shutdown(reason: string): void {
+    this.reason = reason
+    this.close('SD')
+  }
+
+  close(termination: string): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.termination === '--') this.termination = termination
+    this.leaveQueue()
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
+    this.connectTimer = null
+    this.server?.destroy()
+    this.client.destroy()
+    this.release()
+    this.listener.sessions.delete(this)
+    this.log()
+  }
+
+  /** One of the sockets closed: the session ends when both are closed (or one side failed). */
+  onSocketClosed(): void {
+    const s = this.server
+    if (this.client.destroyed && (s === null || s.destroyed))
+      this.close(this.termination === '--' ? '--' : this.termination)
+  }
+
+  log(): void {
+    const ctx = this.listener.ctx
+    const up = this.upstream
+    const Tc = this.tConnected >= 0 && this.tConnect >= 0 ? Math.round(this.tConnected - this.tConnect) : -1
+    ctx.accessLog.info({
+      ci: this.clientAddress,
+      cp: this.clientPort,
+      fe: this.listener.info.name,
+      mode: 'tcp',
+      sni: this.serverName === '' ? undefined : this.serverName,
+      service: this.service === null ? null : this.service.spec.name,
+      server: up === null || !this.connected ? null : up.name,
+      retries: this.attempts > 0 ? this.attempts - 1 : 0,
+      Tw: this.tWait > 0 ? Math.round(this.tWait) : 0,
+      Tc,
+      Tt: Math.round(ctx.now() - this.tStart),
+      bytes_in: this.client.bytesRead,
+      bytes: this.server === null ? 0 : this.server.bytesRead,
+      ts: this.termination,
+      reason: this.reason === '' ? undefined : this.reason,
+    })
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function onPrefaceData(this: SessionSocket, chunk: Buffer): void {
+  this[kSession]?.onPreface(chunk)
+}
+
+function onClientError(this: SessionSocket, err: Error): void {
+  const s = this[kSession]
+  if (s === undefined) return
+  if (s.reason === '') s.reason = err.message
+  s.close(s.connected ? 'CD' : 'CR')
+}
+
+function onClientEnd(this: SessionSocket): void {
+  const s = this[kSession]
+  if (s === undefined) return
+  s.clientEnded = true
+  // Before the tunnel exists the FIN is remembered and forwarded once connected (pipe does it after).
+  if (!s.connected && s.service === null && s.preface.length === 0) s.close('CR')
+}
+
+function onClientClose(this: SessionSocket): void {
+  const s = this[kSession]
+  if (s === undefined) return
+  if (!s.connected) s.close(s.termination === '--' ? 'CC' : s.termination)
+  else s.onSocketClosed()
+}
+
+function onClientTimeout(this: SessionSocket): void {
+  const s = this[kSession]
+  if (s === undefined) return
+  s.reason = 'client timeout'
+  s.close(s.connected ? 'cD' : 'cR')
+}
+
+function onServerConnect(this: SessionSocket): void {
+  this[kSession]?.onConnected()
+}
+
+function onServerError(this: SessionSocket, err: Error): void {
+  const s = this[kSession]
+  if (s === undefined) return
+  if (!s.connected) s.onConnectFailed(errorText(err))
+  else {
+    if (s.reason === '') s.reason = errorText(err)
+    s.close('SD')
+  }
+}
+
+function onServerEnd(this: SessionSocket): void {
+  const s = this[kSession]
+  if (s !== undefined) s.serverEnded = true
+}
+
+function onServerClose(this: SessionSocket): void {
+  const s = this[kSession]
+  if (s === undefined || s.server !== this) return
+  if (!s.connected) s.onConnectFailed('connection closed')
+  else s.onSocketClosed()
+}
+
+function onServerTimeout(this: SessionSocket): void {
+  const s = this[kSession]
+  if (s === undefined) return
+  s.reason = 'server timeout'
+  s.close('sD')
+}
+
+function onConnectTimeout(s: TcpSession): void {
+  s.connectTimer = null
+  if (!s.connected) s.onConnectFailed('connect timeout')
+}
+
+function onQueueTimeout(s: TcpSession): void {
+  s.queueTimer = null
+  if (!s.queued) return
+  s.leaveQueue()
+  s.reason = 'queue timeout'
+  s.close('sQ')
+}
+
+function errorText(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code
+  return code !== undefined && !err.message.includes(code) ? `${code} ${err.message}` : err.message
+}
