@@ -1,0 +1,321 @@
+/**
+ * Consul HTTP API client: requests and the blocking-query loop, nothing else (STYLE §6: I/O only; build.ts
+ * decides what the data means).
+ *
+ * Why undici and not the `consul` npm package: lb already depends on undici, and `consul.watch` breaks several
+ * of Consul's documented rules that lb must follow (reference/consul.md §2.5: no rate limiting, backoff without
+ * jitter, no payload comparison, the watch ends for good on a 400 or a missing index, one connection setting for
+ * all). Wrapping it would leave little of it in use, so the loop below is written over `undici.request`.
+ *
+ * `Watch` implements the blocking-query rules of https://developer.hashicorp.com/consul/api-docs/features/blocking
+ * (reference/consul.md §2.2):
+ * - the first request has no `index` (a plain read); each later one sends the last `X-Consul-Index` and `wait`;
+ * - a response without a usable `X-Consul-Index` is an error (retried with backoff, never a busy loop);
+ * - **index going backwards → reset**: the next request is a plain read (no index), then blocking resumes from
+ *   the new index; otherwise lb would wait for an index that may never come again (raft snapshot restore);
+ * - **never index < 1**: an index of 0 (or less) from the server is replaced by 1;
+ * - **rate limit**: a token bucket per watch (`burst` tokens, one more per `interval`) so a watch that keeps
+ *   returning at once (churn elsewhere bumps the index: hashicorp/consul#3890) cannot hammer the agent, while the
+ *   happy path (a change after a long block) proceeds immediately;
+ * - **payload comparison**: a return is no proof of change (hashicorp/consul#4988), so `onData` is called only
+ *   when the body text differs from the last one;
+ * - **errors**: exponential backoff from `min` to `max` with jitter (each delay is uniform in [d/2, d]), the
+ *   index kept (a later success resumes blocking where it left off);
+ * - state for metrics and the admin API: last index, last success time, consecutive and total errors, last
+ *   error, data age.
+ */
+import { Agent, request } from 'undici'
+import { ConsulError } from '../../errors.js'
+
+export interface ConsulReply {
+  readonly status: number
+  /** `X-Consul-Index` as a number; NaN when missing or not a number. */
+  readonly index: number
+  readonly text: string
+}
+
+export interface HttpOptions {
+  readonly addresses: readonly string[]
+  readonly scheme: 'http' | 'https'
+  readonly tls: {
+    readonly ca: string
+    readonly cert: string
+    readonly key: string
+    readonly skipVerify: boolean
+  }
+  readonly token: string
+  readonly datacenter: string
+  readonly consistency: 'default' | 'stale' | 'consistent'
+  readonly wait: number
+}
+
+/** Plain requests to the first working address; a network error moves on to the next address. */
+export class ConsulHttp {
+  readonly #options: HttpOptions
+  readonly #agent: Agent
+  #current: number
+
+  constructor(options: HttpOptions) {
+    this.#options = options
+    const tls = options.tls
+    this.#agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connect:
+        options.scheme === 'https'
+          ? {
+              rejectUnauthorized: !tls.skipVerify,
+              ...(tls.ca === '' ? {} : { ca: tls.ca }),
+              ...(tls.cert === '' ? {} : { cert: tls.cert, key: tls.key }),
+            }
+          : {},
+    })
+    this.#current = 0
+  }
+
+  /** The address requests currently go to. */
+  get address(): string {
+    return this.#options.addresses[this.#current] ?? ''
+  }
+
+  /**
+   * GET `path` with the common query (dc, consistency) plus `query`. `index > 0` makes it a blocking query
+   * with the configured `wait`. Non-2xx answers other than 404 are thrown as ConsulError; so are network errors.
+   */
+  async get(
+    path: string,
+    query: Readonly<Record<string, string>>,
+    index: number,
+    signal: AbortSignal,
+  ): Promise<ConsulReply> {
+    const o = this.#options
+    const params = new URLSearchParams(query)
+    if (o.datacenter !== '') params.set('dc', o.datacenter)
+    if (o.consistency !== 'default') params.set(o.consistency, '')
+    let timeout = 30_000
+    if (index > 0) {
+      params.set('index', String(index))
+      params.set('wait', `${o.wait}ms`)
+      // Consul adds up to wait/16 of jitter; allow that plus a margin before giving up on the answer.
+      timeout = o.wait + Math.ceil(o.wait / 16) + 10_000
+    }
+    const qs = params.toString().replace(/=(?=&|$)/g, '')
+    const address = this.address
+    const url = `${o.scheme}://${address}${path}${qs === '' ? '' : '?' + qs}`
+    const headers: Record<string, string> = {}
+    if (o.token !== '') headers['x-consul-token'] = o.token
+    let res
+    try {
+      res = await request(url, {
+        method: 'GET',
+        headers,
+        signal,
+        dispatcher: this.#agent,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      })
+    } catch (err) {
+      if (!signal.aborted && o.addresses.length > 1) this.#current = (this.#current + 1) % o.addresses.length
+      throw new ConsulError(path, 0, `${address}: ${describe(err)}`, { cause: err })
+    }
+    const text = await res.body.text()
+    const raw = res.headers['x-consul-index']
+    const index2 = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN
+    if (res.statusCode >= 300 && res.statusCode !== 404) {
+      throw new ConsulError(path, res.statusCode, `HTTP ${res.statusCode}: ${text.slice(0, 200).trim()}`)
+    }
+    return { status: res.statusCode, index: index2, text }
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close()
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code
+    return typeof code === 'string' ? `${code} ${err.message}` : err.message
+  }
+  return String(err)
+}
+
+export interface WatchState {
+  readonly name: string
+  /** Index the next blocking request sends (0 = the next request is a plain read). */
+  readonly lastIndex: number
+  /** Date.now() of the last successful answer; 0 = never. */
+  readonly lastSuccess: number
+  /** Consecutive errors (0 after a success). */
+  readonly errors: number
+  readonly totalErrors: number
+  readonly lastError: string
+  /** Times the index went backwards and was reset. */
+  readonly resets: number
+  /** Answers whose payload differed from the previous one. */
+  readonly changes: number
+}
+
+/** One request of a watch: `index` 0 = plain read. */
+export type WatchFetch = (index: number, signal: AbortSignal) => Promise<ConsulReply>
+
+export interface WatchOptions {
+  readonly name: string
+  readonly fetch: WatchFetch
+  /** Called with each new payload (body text differs from the previous one). */
+  readonly onData: (reply: ConsulReply) => void
+  /** Called after each failed request (for logging). */
+  readonly onError?: (err: unknown, state: WatchState) => void
+  readonly rateLimit: { readonly interval: number; readonly burst: number }
+  readonly backoff: { readonly min: number; readonly max: number }
+  readonly rand?: () => number
+  readonly now?: () => number
+}
+
+/** Sleep `ms` unless `signal` aborts first; never leaves a timer behind. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve()
+      return
+    }
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Delay before retry number `attempt` (1-based): exponential, capped, uniform in [d/2, d]. */
+export function backoffDelay(attempt: number, min: number, max: number, rand: () => number): number {
+  const d = Math.min(max, min * 2 ** Math.min(attempt - 1, 30))
+  return d / 2 + rand() * (d / 2)
+}
+
+/** Token bucket: `burst` tokens, refilled one per `interval` ms. */
+export class TokenBucket {
+  readonly #interval: number
+  readonly #burst: number
+  readonly #now: () => number
+  #tokens: number
+  #last: number
+  constructor(interval: number, burst: number, now: () => number) {
+    this.#interval = interval
+    this.#burst = burst
+    this.#now = now
+    this.#tokens = burst
+    this.#last = now()
+  }
+  /** 0 when a token was taken now, else the ms to wait before trying again. */
+  take(): number {
+    if (this.#interval <= 0) return 0
+    const now = this.#now()
+    const refill = Math.floor((now - this.#last) / this.#interval)
+    if (refill > 0) {
+      this.#tokens = Math.min(this.#burst, this.#tokens + refill)
+      this.#last = this.#tokens === this.#burst ? now : this.#last + refill * this.#interval
+    }
+    if (this.#tokens >= 1) {
+      this.#tokens--
+      return 0
+    }
+    return this.#last + this.#interval - now
+  }
+}
+
+export class Watch {
+  readonly name: string
+  readonly #o: WatchOptions
+  readonly #rand: () => number
+  readonly #now: () => number
+  readonly #bucket: TokenBucket
+  #index: number
+  #lastText: string | null
+  #lastSuccess: number
+  #errors: number
+  #totalErrors: number
+  #lastError: string
+  #resets: number
+  #changes: number
+
+  constructor(o: WatchOptions) {
+    this.name = o.name
+    this.#o = o
+    this.#rand = o.rand ?? Math.random
+    this.#now = o.now ?? Date.now
+    this.#bucket = new TokenBucket(o.rateLimit.interval, o.rateLimit.burst, this.#now)
+    this.#index = 0
+    this.#lastText = null
+    this.#lastSuccess = 0
+    this.#errors = 0
+    this.#totalErrors = 0
+    this.#lastError = ''
+    this.#resets = 0
+    this.#changes = 0
+  }
+
+  get state(): WatchState {
+    return {
+      name: this.name,
+      lastIndex: this.#index,
+      lastSuccess: this.#lastSuccess,
+      errors: this.#errors,
+      totalErrors: this.#totalErrors,
+      lastError: this.#lastError,
+      resets: this.#resets,
+      changes: this.#changes,
+    }
+  }
+
+  /** Age of the data in ms (Infinity before the first success). */
+  dataAge(): number {
+    return this.#lastSuccess === 0 ? Infinity : this.#now() - this.#lastSuccess
+  }
+
+  /** Run until `signal` aborts. Never rejects. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const wait = this.#bucket.take()
+      if (wait > 0) {
+        await sleep(wait, signal)
+        continue
+      }
+      let reply: ConsulReply
+      try {
+        reply = await this.#o.fetch(this.#index, signal)
+        if (!Number.isFinite(reply.index)) {
+          throw new ConsulError(
+            this.name,
+            reply.status,
+            'response has no X-Consul-Index (not a blocking endpoint?)',
+          )
+        }
+      } catch (err) {
+        if (signal.aborted) return
+        this.#errors++
+        this.#totalErrors++
+        this.#lastError = err instanceof Error ? err.message : String(err)
+        this.#o.onError?.(err, this.state)
+        await sleep(backoffDelay(this.#errors, this.#o.backoff.min, this.#o.backoff.max, this.#rand), signal)
+        continue
+      }
+      if (signal.aborted) return
+      this.#errors = 0
+      this.#lastSuccess = this.#now()
+      let next = reply.index < 1 ? 1 : reply.index
+      if (this.#index > 0 && next < this.#index) {
+        // Went backwards: start over with a plain read (Consul docs: reset the index).
+        this.#resets++
+        next = 0
+      }
+      this.#index = next
+      if (reply.text !== this.#lastText) {
+        this.#lastText = reply.text
+        this.#changes++
+        this.#o.onData(reply)
+      }
+    }
+  }
+}

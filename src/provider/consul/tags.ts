@@ -1,0 +1,246 @@
+/**
+ * fabio's `urlprefix-` tag grammar (reference/fabio.md (a)), pure. One tag → one route, or a reason why not.
+ *
+ *     tag  := <prefix> <src> [ " " <opts> ]        trimmed first; split at the first space
+ *     src  := ":" port                              TCP route on listener port (needs proto=tcp)
+ *           | host "/" path | "/" path              HTTP route (host lower-cased; ${DC} expanded)
+ *           | host                                  = host + "/"
+ *     opts := key=value { whitespace key=value }
+ *
+ * Options: strip, prepend, proto=http|https|tcp, tlsskipverify=true|false, host=<name>|dst, weight=<0..1>,
+ * redirect=<code>,<url> ($path/$host), allow=/deny= ip:CIDR[,ip:CIDR…] (bare IPs become /32 or /128),
+ * register= (ignored, with a warning: lb does not register itself in Consul).
+ *
+ * Differences from fabio, on purpose:
+ * - a bad tag (or bad option) drops **that route only**, with a reason; fabio rejects the whole table;
+ * - `auth=`, `proto=grpc|grpcs`, `grpcservername=` and tcp-dynamic `ip:port` sources are not supported and
+ *   drop the route (silently ignoring `auth=` would expose the route without its authentication);
+ * - unknown options are ignored with a warning (fabio passes them through, where they do nothing);
+ * - `allow=` and `deny=` together are an error, as fabio documents (fabio silently prefers allow);
+ * - `$VAR` expansion: only `DC`/`${DC}`; any other variable expands to '' as in fabio, with a warning.
+ */
+import { parseCidr } from '../../net/cidr.js'
+import { normalizeRouteHost } from '../../config/schema.js'
+import type { Redirect } from '../../snapshot.js'
+
+export type Proto = 'http' | 'https' | 'tcp'
+
+/** Route options shared by tags and the route command language (`opts "..."`). */
+export interface RouteOpts {
+  readonly proto: Proto
+  readonly strip: string
+  readonly prepend: string
+  readonly tlsSkipVerify: boolean
+  /** Upstream Host header: '' keep, 'dst' target host:port, else literal. */
+  readonly hostHeader: string
+  readonly redirect: Redirect | null
+  readonly allow: readonly string[]
+  readonly deny: readonly string[]
+}
+
+export const defaultOpts: RouteOpts = {
+  proto: 'http',
+  strip: '',
+  prepend: '',
+  tlsSkipVerify: false,
+  hostHeader: '',
+  redirect: null,
+  allow: [],
+  deny: [],
+}
+
+/** A route source: HTTP host + path, or a TCP listener port. */
+export type Src =
+  | { readonly kind: 'http'; readonly host: string; readonly path: string }
+  | { readonly kind: 'tcp'; readonly port: number }
+
+export interface TagRoute {
+  readonly src: Src
+  /** Fixed share 0 < w ≤ 1 for this instance, or 0 = dynamic. */
+  readonly weight: number
+  readonly opts: RouteOpts
+  readonly warnings: readonly string[]
+}
+
+export type TagResult =
+  { readonly ok: true; readonly route: TagRoute } | { readonly ok: false; readonly reason: string }
+
+export const redirectCodes: readonly number[] = [301, 302, 303, 307, 308]
+
+/** `null` when the tag does not start with `prefix` (a plain tag). */
+export function parseTag(tag: string, prefix: string, dc: string): TagResult | null {
+  const t = tag.trim()
+  if (!t.startsWith(prefix)) return null
+  const rest = t.slice(prefix.length)
+  const sp = rest.search(/\s/)
+  const srcText = sp < 0 ? rest : rest.slice(0, sp)
+  const optText = sp < 0 ? '' : rest.slice(sp + 1)
+  const warnings: string[] = []
+  const src = parseSrc(srcText, dc, warnings)
+  if (!src.ok) return src
+  const parsed = parseOpts(
+    optText.split(/\s+/).filter((s) => s !== ''),
+    warnings,
+  )
+  if (!parsed.ok) return parsed
+  const check = checkSrcProto(src.src, parsed.opts)
+  if (check !== '') return { ok: false, reason: check }
+  return { ok: true, route: { src: src.src, weight: parsed.weight, opts: parsed.opts, warnings } }
+}
+
+/** `:port`, `host/path`, `/path` or `host`; ${DC} expanded in the host/path form. */
+export function parseSrc(
+  text: string,
+  dc: string,
+  warnings: string[],
+): { ok: true; src: Src } | { ok: false; reason: string } {
+  if (text === '') return { ok: false, reason: 'empty route source' }
+  if (text.startsWith(':')) {
+    const port = /^:(\d{1,5})$/.exec(text)
+    const n = Number(port?.[1] ?? NaN)
+    if (port === null || n < 1 || n > 65535) return { ok: false, reason: `"${text}" is not a valid :port` }
+    return { ok: true, src: { kind: 'tcp', port: n } }
+  }
+  const slash = text.indexOf('/')
+  let host = slash < 0 ? text : text.slice(0, slash)
+  let path = slash < 0 ? '/' : text.slice(slash)
+  if (slash >= 0) {
+    host = expandDc(host, dc, warnings).toLowerCase()
+    path = expandDc(path, dc, warnings)
+  }
+  const h = normalizeRouteHost(host)
+  if (!h.ok) return { ok: false, reason: h.reason }
+  if (/[\s?#\p{Cc}]/u.test(path))
+    return { ok: false, reason: `path "${path}" must not contain "?", "#" or spaces` }
+  if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(h.value) && path === '/') {
+    return { ok: false, reason: `"${text}": tcp-dynamic (ip:port) routes are not supported` }
+  }
+  return { ok: true, src: { kind: 'http', host: h.value, path } }
+}
+
+/** `$DC` / `${DC}` → dc; any other `$NAME`/`${NAME}` → '' (fabio), with a warning. */
+export function expandDc(s: string, dc: string, warnings: string[]): string {
+  if (!s.includes('$')) return s
+  return s.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_m, a: string, b: string) => {
+      const name = a ?? b
+      if (name === 'DC') return dc
+      warnings.push(`unknown variable $${name} expands to ""`)
+      return ''
+    },
+  )
+}
+
+export type OptsResult =
+  | { readonly ok: true; readonly opts: RouteOpts; readonly weight: number }
+  | { readonly ok: false; readonly reason: string }
+
+/** Parse `key=value` options (tag options or the words of a route command's `opts "..."`). */
+export function parseOpts(words: readonly string[], warnings: string[]): OptsResult {
+  let proto: Proto = 'http'
+  let strip = ''
+  let prepend = ''
+  let tlsSkipVerify = false
+  let hostHeader = ''
+  let redirect: Redirect | null = null
+  let allow: string[] = []
+  let deny: string[] = []
+  let weight = 0
+  for (const word of words) {
+    const eq = word.indexOf('=')
+    const key = eq < 0 ? word : word.slice(0, eq)
+    const value = eq < 0 ? '' : word.slice(eq + 1)
+    switch (key) {
+      case 'strip':
+      case 'prepend':
+        if (!value.startsWith('/') || /[\s?#]/.test(value))
+          return fail(`${key}= must be a path starting with "/"`)
+        if (key === 'strip') strip = value
+        else prepend = value
+        break
+      case 'proto':
+        if (value === 'http' || value === 'https' || value === 'tcp') proto = value
+        else if (value === 'grpc' || value === 'grpcs') return fail(`proto=${value} is not supported`)
+        else return fail(`proto= must be http, https or tcp, got "${value}"`)
+        break
+      case 'tlsskipverify':
+        if (value !== 'true' && value !== 'false') return fail('tlsskipverify= must be true or false')
+        tlsSkipVerify = value === 'true'
+        break
+      case 'host':
+        if (value === '' || /[\s/]/.test(value)) return fail('host= must be "dst" or a host name')
+        hostHeader = value
+        break
+      case 'weight': {
+        const w = Number(value)
+        if (value === '' || !Number.isFinite(w) || w < 0 || w > 1) {
+          return fail(`weight= must be a number between 0 and 1, got "${value}"`)
+        }
+        weight = w
+        break
+      }
+      case 'redirect': {
+        const comma = value.indexOf(',')
+        const code = Number(value.slice(0, comma))
+        const url = value.slice(comma + 1)
+        if (comma < 0 || !redirectCodes.includes(code) || url === '') {
+          return fail(`redirect= must be <${redirectCodes.join('|')}>,<url>, got "${value}"`)
+        }
+        redirect = { code, url }
+        break
+      }
+      case 'allow':
+      case 'deny': {
+        const list = parseIpList(value)
+        if (typeof list === 'string') return fail(`${key}=: ${list}`)
+        if (key === 'allow') allow = list
+        else deny = list
+        break
+      }
+      case 'register':
+        warnings.push(`register=${value} ignored: lb does not register services in Consul`)
+        break
+      case 'auth':
+        return fail('auth= is not supported (the route would be served without authentication)')
+      case 'grpcservername':
+        return fail('grpcservername= is not supported')
+      case 'pxyproto':
+        warnings.push('pxyproto= ignored: configure PROXY protocol on the TCP service instead')
+        break
+      default:
+        warnings.push(`unknown option "${key}" ignored`)
+    }
+  }
+  if (allow.length > 0 && deny.length > 0) return fail('allow= and deny= cannot be used together')
+  return {
+    ok: true,
+    weight,
+    opts: { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny },
+  }
+}
+
+function fail(reason: string): { ok: false; reason: string } {
+  return { ok: false, reason }
+}
+
+/** `ip:10.0.0.0/8,ip:fe80::/10,ip:1.2.3.4` → canonical CIDRs, or the reason. */
+export function parseIpList(value: string): string[] | string {
+  const out: string[] = []
+  for (const item of value.split(',')) {
+    if (!item.startsWith('ip:')) return `"${item}" must look like ip:<CIDR or address>`
+    const r = parseCidr(item.slice(3))
+    if (!r.ok) return `"${item}": ${r.reason}`
+    out.push(r.cidr)
+  }
+  return out
+}
+
+/** '' when the source and the options fit together, else the reason. */
+export function checkSrcProto(src: Src, opts: RouteOpts): string {
+  if (src.kind === 'tcp' && opts.proto !== 'tcp') return 'a :port source needs proto=tcp'
+  if (src.kind === 'http' && opts.proto === 'tcp')
+    return 'proto=tcp needs a :port source (tcp+sni is not supported)'
+  if (opts.tlsSkipVerify && opts.proto !== 'https') return 'tlsskipverify=true needs proto=https'
+  return ''
+}

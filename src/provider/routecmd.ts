@@ -1,0 +1,541 @@
+/**
+ * fabio's route command language (reference/fabio.md (b)), pure: parse text → commands, apply them to a
+ * route table IR, and turn the IR into a Snapshot.
+ *
+ *     route add <svc> <src> <dst>[ weight <w>][ tags "<t1>,<t2>"][ opts "k=v k2=v2"]
+ *     route del <svc>[ <src>[ <dst>]]
+ *     route del <svc> tags "<t1>,<t2>"
+ *     route del tags "<t1>,<t2>"
+ *     route weight <svc> <src> weight <w>[ tags "<t1>,<t2>"]
+ *     route weight <src> weight <w> tags "<t1>,<t2>"
+ *
+ * Lines are trimmed; blank lines and lines starting with `#` or `//` are ignored. **Line-by-line error
+ * isolation**: a bad line (syntax, bad URL, bad option, a `route weight` that selects nothing) is reported with
+ * its line number and skipped; every other line still applies (fabio rejects the whole table).
+ *
+ * The IR is fabio's table: route source (`host/path` or `:port`) → targets (service, dst, fixed weight, tags,
+ * opts). Generated routes (Consul tags) enter the IR directly as targets; commands are applied after them.
+ *
+ * Weights, as fabio documents (`route.weighTargets`): a fixed weight is a share of the route's traffic
+ * (0.05 = 5 %); `route weight` gives the selected targets a combined share `w`, `w/n` each; `w <= 0` makes them
+ * dynamic again. Fixed shares are normalised when their sum exceeds 1, or when every target is fixed and the
+ * sum is below 1. Dynamic targets share what is left (`1 - sum`, never negative), in proportion to their
+ * dynamic weight (Consul `Service.Weights`; 1 when unknown), where fabio splits it equally.
+ *
+ * lb's model is route → one service → servers with integer weights 0..256, so `toSnapshot` realises the shares
+ * as integer server weights in a service per route (see `toSnapshot`).
+ */
+import type { ServiceDefaults } from '../config/schema.js'
+import type { HttpRouteSpec, ServerSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../snapshot.js'
+import { checkSrcProto, parseOpts, parseSrc, type Proto, type RouteOpts, type Src } from './consul/tags.js'
+
+export interface Target {
+  readonly service: string
+  /** Server name inside the built service: Consul `node/serviceID`, or `host:port` for `route add`. */
+  readonly id: string
+  /** Canonical dst URL, compared by `route del <svc> <src> <dst>` and `route add` deduplication. */
+  readonly dst: string
+  readonly host: string
+  readonly port: number
+  /** Fixed share 0 < w ≤ 1, or 0 = dynamic. */
+  readonly fixedWeight: number
+  /** Relative weight among dynamic targets (Consul Weights.Passing/Warning), ≥ 0. */
+  readonly dynWeight: number
+  readonly tags: readonly string[]
+  readonly opts: RouteOpts
+}
+
+export interface IrRoute {
+  readonly src: Src
+  readonly targets: Target[]
+}
+
+/** Route source key (`host/path` or `:port`) → route, in insertion order. */
+export type Ir = Map<string, IrRoute>
+
+export function srcKey(src: Src): string {
+  return src.kind === 'tcp' ? `:${src.port}` : src.host + src.path
+}
+
+export type Command =
+  | {
+      readonly op: 'add'
+      readonly service: string
+      readonly src: Src
+      readonly target: Target
+    }
+  | {
+      readonly op: 'del'
+      readonly service: string | null
+      readonly src: string | null
+      readonly dst: string | null
+      readonly tags: readonly string[] | null
+    }
+  | {
+      readonly op: 'weight'
+      readonly service: string | null
+      readonly src: string
+      readonly weight: number
+      readonly tags: readonly string[]
+    }
+
+export interface LineCommand {
+  readonly line: number
+  readonly command: Command
+}
+
+export interface LineProblem {
+  /** 1-based line number in the text ('' source = unknown). */
+  readonly line: number
+  readonly text: string
+  readonly reason: string
+}
+
+export interface ParseResult {
+  readonly commands: readonly LineCommand[]
+  readonly problems: readonly LineProblem[]
+  readonly warnings: readonly LineProblem[]
+}
+
+interface Token {
+  readonly text: string
+  readonly quoted: boolean
+}
+
+function tokenize(line: string): Token[] | string {
+  const out: Token[] = []
+  const re = /"([^"]*)"|(\S+)/g
+  let m: RegExpExecArray | null
+  while ((m = re.exec(line)) !== null) {
+    if (m[1] !== undefined) out.push({ text: m[1], quoted: true })
+    else {
+      const t = m[2] ?? ''
+      if (t.includes('"')) return 'unbalanced quote'
+      out.push({ text: t, quoted: false })
+    }
+  }
+  return out
+}
+
+/** Parse route command text; `dc` expands ${DC} in sources. */
+export function parseCommands(text: string, dc = ''): ParseResult {
+  const commands: LineCommand[] = []
+  const problems: LineProblem[] = []
+  const warnings: LineProblem[] = []
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const line = (lines[i] ?? '').trim()
+    if (line === '' || line.startsWith('#') || line.startsWith('//')) continue
+    const w: string[] = []
+    const r = parseLine(line, dc, w)
+    for (const reason of w) warnings.push({ line: i + 1, text: line, reason })
+    if (typeof r === 'string') problems.push({ line: i + 1, text: line, reason: r })
+    else commands.push({ line: i + 1, command: r })
+  }
+  return { commands, problems, warnings }
+}
+
+function parseLine(line: string, dc: string, warnings: string[]): Command | string {
+  const tokens = tokenize(line)
+  if (typeof tokens === 'string') return tokens
+  const words = tokens.map((t) => t.text)
+  if (words[0] !== 'route') return 'expected "route add|del|weight ..."'
+  switch (words[1]) {
+    case 'add':
+      return parseAdd(tokens.slice(2), dc, warnings)
+    case 'del':
+      return parseDel(tokens.slice(2), dc, warnings)
+    case 'weight':
+      return parseWeight(tokens.slice(2), dc, warnings)
+    default:
+      return `unknown command "route ${words[1] ?? ''}" (expected add, del or weight)`
+  }
+}
+
+/** Trailing `weight <w>`, `tags "<…>"`, `opts "<…>"` clauses, each at most once. */
+function clauses(tokens: readonly Token[], allowed: readonly string[]): Map<string, string> | string {
+  const out = new Map<string, string>()
+  for (let i = 0; i < tokens.length; i += 2) {
+    const key = tokens[i]?.text ?? ''
+    const value = tokens[i + 1]
+    if (!allowed.includes(key) || tokens[i]?.quoted === true)
+      return `unexpected "${key}" (expected ${allowed.join(', ')})`
+    if (value === undefined) return `"${key}" needs a value`
+    if (out.has(key)) return `"${key}" given twice`
+    if ((key === 'tags' || key === 'opts') && !value.quoted) return `${key} must be quoted: ${key} "..."`
+    out.set(key, value.text)
+  }
+  return out
+}
+
+function parseTags(s: string | undefined): string[] {
+  if (s === undefined) return []
+  return s
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '')
+}
+
+function parseWeightValue(s: string | undefined): number | string {
+  const w = Number(s)
+  if (s === undefined || s === '' || !Number.isFinite(w)) return `weight must be a number, got "${s ?? ''}"`
+  return w
+}
+
+function srcOf(text: string, dc: string, warnings: string[]): Src | string {
+  const r = parseSrc(text, dc, warnings)
+  return r.ok ? r.src : r.reason
+}
+
+export interface Dst {
+  readonly url: string
+  readonly proto: Proto
+  readonly host: string
+  readonly port: number
+}
+
+/** `http://h:p/`, `https://h/`, `tcp://h:p` → canonical; redirects keep the URL as given. */
+export function parseDst(text: string): Dst | string {
+  let u: URL
+  try {
+    u = new URL(text)
+  } catch {
+    return `"${text}" is not a URL`
+  }
+  const scheme = u.protocol.slice(0, -1)
+  if (scheme !== 'http' && scheme !== 'https' && scheme !== 'tcp')
+    return `dst scheme must be http, https or tcp, got "${scheme}"`
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname
+  const port = u.port !== '' ? Number(u.port) : scheme === 'https' ? 443 : scheme === 'http' ? 80 : 0
+  if (host === '' || port === 0) return `dst "${text}" needs a host and port`
+  const h = host.includes(':') ? `[${host}]` : host
+  return { url: `${scheme}://${h}:${port}${scheme === 'tcp' ? '' : '/'}`, proto: scheme, host, port }
+}
+
+function parseAdd(t: readonly Token[], dc: string, warnings: string[]): Command | string {
+  const [svc, srcT, dstT] = t
+  if (svc === undefined || srcT === undefined || dstT === undefined)
+    return 'route add needs <svc> <src> <dst>'
+  if (svc.quoted || srcT.quoted || dstT.quoted) return 'route add: <svc> <src> <dst> are not quoted'
+  const c = clauses(t.slice(3), ['weight', 'tags', 'opts'])
+  if (typeof c === 'string') return c
+  const src = srcOf(srcT.text, dc, warnings)
+  if (typeof src === 'string') return src
+  const optWords = (c.get('opts') ?? '').split(/\s+/).filter((s) => s !== '')
+  const isRedirect = optWords.some((o) => o.startsWith('redirect='))
+  // fabio: `opts "redirect=301"` with the redirect URL as dst.
+  const words = optWords.map((o) => (/^redirect=\d+$/.test(o) ? `${o},${dstT.text}` : o))
+  const opts = parseOpts(words, warnings)
+  if (!opts.ok) return opts.reason
+  let weight = 0
+  if (c.has('weight')) {
+    const w = parseWeightValue(c.get('weight'))
+    if (typeof w === 'string') return w
+    weight = w
+  }
+  if (isRedirect) {
+    const target: Target = {
+      service: svc.text,
+      id: dstT.text,
+      dst: dstT.text,
+      host: '',
+      port: 0,
+      fixedWeight: Math.max(0, weight),
+      dynWeight: 1,
+      tags: parseTags(c.get('tags')),
+      opts: opts.opts,
+    }
+    return { op: 'add', service: svc.text, src, target }
+  }
+  const dst = parseDst(dstT.text)
+  if (typeof dst === 'string') return dst
+  const merged: RouteOpts = { ...opts.opts, proto: dst.proto }
+  const check = checkSrcProto(src, merged)
+  if (check !== '') return check
+  const h = dst.host.includes(':') ? `[${dst.host}]` : dst.host
+  return {
+    op: 'add',
+    service: svc.text,
+    src,
+    target: {
+      service: svc.text,
+      id: `${h}:${dst.port}`,
+      dst: dst.url,
+      host: dst.host,
+      port: dst.port,
+      fixedWeight: Math.max(0, weight),
+      dynWeight: 1,
+      tags: parseTags(c.get('tags')),
+      opts: merged,
+    },
+  }
+}
+
+function parseDel(t: readonly Token[], dc: string, warnings: string[]): Command | string {
+  if (t.length === 0) return 'route del needs <svc> or tags "..."'
+  if (t[0]?.text === 'tags' && t[0].quoted === false) {
+    if (t.length !== 2 || t[1]?.quoted !== true) return 'expected route del tags "<t1>,<t2>"'
+    return { op: 'del', service: null, src: null, dst: null, tags: parseTags(t[1].text) }
+  }
+  const svc = t[0]?.text ?? ''
+  if (t[1]?.text === 'tags' && t[1].quoted === false) {
+    if (t.length !== 3 || t[2]?.quoted !== true) return 'expected route del <svc> tags "<t1>,<t2>"'
+    return { op: 'del', service: svc, src: null, dst: null, tags: parseTags(t[2].text) }
+  }
+  if (t.length > 3) return 'route del takes at most <svc> <src> <dst>'
+  let src: string | null = null
+  if (t[1] !== undefined) {
+    const s = srcOf(t[1].text, dc, warnings)
+    if (typeof s === 'string') return s
+    src = srcKey(s)
+  }
+  let dst: string | null = null
+  if (t[2] !== undefined) {
+    const d = parseDst(t[2].text)
+    dst = typeof d === 'string' ? t[2].text : d.url
+  }
+  return { op: 'del', service: svc, src, dst, tags: null }
+}
+
+function parseWeight(t: readonly Token[], dc: string, warnings: string[]): Command | string {
+  // route weight <svc> <src> weight <w> [tags "..."]  |  route weight <src> weight <w> tags "..."
+  const withSvc = t[1]?.text !== 'weight'
+  const svc = withSvc ? (t[0]?.text ?? null) : null
+  const srcT = withSvc ? t[1] : t[0]
+  const rest = t.slice(withSvc ? 2 : 1)
+  if (srcT === undefined || rest[0]?.text !== 'weight')
+    return 'expected route weight [<svc>] <src> weight <w> [tags "..."]'
+  const c = clauses(rest, ['weight', 'tags'])
+  if (typeof c === 'string') return c
+  const w = parseWeightValue(c.get('weight'))
+  if (typeof w === 'string') return w
+  if (svc === null && !c.has('tags')) return 'route weight <src> needs tags "..." (or name the service)'
+  const src = srcOf(srcT.text, dc, warnings)
+  if (typeof src === 'string') return src
+  return { op: 'weight', service: svc, src: srcKey(src), weight: w, tags: parseTags(c.get('tags')) }
+}
+
+function hasAllTags(target: Target, tags: readonly string[]): boolean {
+  for (const t of tags) if (!target.tags.includes(t)) return false
+  return true
+}
+
+/** Add one target to the IR (fabio `route add`: an existing route gets another target; duplicates are skipped). */
+export function addTarget(ir: Ir, src: Src, target: Target): void {
+  const key = srcKey(src)
+  let r = ir.get(key)
+  if (r === undefined) {
+    r = { src, targets: [] }
+    ir.set(key, r)
+  }
+  for (const t of r.targets) if (t.service === target.service && t.dst === target.dst) return
+  r.targets.push(target)
+}
+
+/** Apply commands in order; returns the problems of lines that changed nothing they should have. */
+export function applyCommands(ir: Ir, commands: readonly LineCommand[], text = ''): LineProblem[] {
+  const lines = text.split('\n')
+  const problems: LineProblem[] = []
+  for (const { line, command: c } of commands) {
+    if (c.op === 'add') {
+      addTarget(ir, c.src, c.target)
+    } else if (c.op === 'del') {
+      for (const [key, r] of ir) {
+        if (c.src !== null && key !== c.src) continue
+        for (let i = r.targets.length - 1; i >= 0; i--) {
+          const t = r.targets[i] as Target
+          if (c.service !== null && t.service !== c.service) continue
+          if (c.dst !== null && t.dst !== c.dst) continue
+          if (c.tags !== null && !hasAllTags(t, c.tags)) continue
+          r.targets.splice(i, 1)
+        }
+        if (r.targets.length === 0) ir.delete(key)
+      }
+    } else {
+      const r = ir.get(c.src)
+      const selected: number[] = []
+      if (r !== undefined) {
+        for (let i = 0; i < r.targets.length; i++) {
+          const t = r.targets[i] as Target
+          if ((c.service === null || t.service === c.service) && hasAllTags(t, c.tags)) selected.push(i)
+        }
+      }
+      if (r === undefined || selected.length === 0) {
+        problems.push({
+          line,
+          text: (lines[line - 1] ?? '').trim(),
+          reason: `route weight: no target matches (route ${c.src}${c.service === null ? '' : `, service ${c.service}`}${c.tags.length > 0 ? `, tags ${c.tags.join(',')}` : ''})`,
+        })
+        continue
+      }
+      const each = c.weight > 0 ? c.weight / selected.length : 0
+      for (const i of selected) r.targets[i] = { ...(r.targets[i] as Target), fixedWeight: each }
+    }
+  }
+  return problems
+}
+
+/**
+ * Traffic share of each target (sums to 1 unless everything is 0), fabio's rules plus dynamic weights: see the
+ * module comment.
+ */
+export function shares(targets: readonly Target[]): number[] {
+  let sumFixed = 0
+  let nFixed = 0
+  let sumDyn = 0
+  for (const t of targets) {
+    if (t.fixedWeight > 0) {
+      sumFixed += t.fixedWeight
+      nFixed++
+    } else sumDyn += t.dynWeight
+  }
+  const scale = sumFixed > 1 || (nFixed === targets.length && sumFixed > 0 && sumFixed < 1) ? 1 / sumFixed : 1
+  const rest = Math.max(0, 1 - sumFixed * scale)
+  return targets.map((t) =>
+    t.fixedWeight > 0 ? t.fixedWeight * scale : sumDyn > 0 ? (rest * t.dynWeight) / sumDyn : 0,
+  )
+}
+
+/**
+ * Integer server weights 0..256 that realise `shares(targets)`. Without fixed weights the dynamic weights are
+ * used as they are (scaled down only above 256), so plain routes keep Consul's weights. With fixed weights the
+ * shares are scaled so the largest becomes 256; every non-zero share gets at least 1. The relative error per
+ * server is at most 0.5/256 of the largest share (5 % canary vs 95 % over two servers: 27/539 = 5.01 %).
+ */
+export function integerWeights(targets: readonly Target[]): number[] {
+  const anyFixed = targets.some((t) => t.fixedWeight > 0)
+  const raw = anyFixed ? shares(targets) : targets.map((t) => t.dynWeight)
+  let max = 0
+  for (const v of raw) if (v > max) max = v
+  if (max === 0) return raw.map(() => 0)
+  const scale = !anyFixed && max <= 256 ? 1 : 256 / max
+  return raw.map((v) => (v <= 0 ? 0 : Math.max(1, Math.min(256, Math.round(v * scale)))))
+}
+
+export interface ToSnapshotOptions {
+  readonly defaults: ServiceDefaults
+  /** Route `source` prefix, e.g. `consul` or `config:route_commands`. */
+  readonly source: string
+}
+
+/**
+ * IR → Snapshot. Each route needs one service. Routes are visited in source order; a route's server list
+ * (ids, addresses, integer weights, protocol) is its service's identity. The first route whose targets belong
+ * to service `S` names its server list `S`; another route of `S` with the same list shares it; a route with a
+ * different list (a canary weight, a subset of instances, targets from several services) gets its own service
+ * `S~<src>` (S = its first target's service). Route options come from the route's first target.
+ */
+export function toSnapshot(ir: Ir, options: ToSnapshotOptions): Snapshot {
+  const services = new Map<string, ServiceSpec>()
+  /** service name → the distinct server lists built for it so far (few per service, compared element-wise). */
+  const variants = new Map<
+    string,
+    { name: string; proto: 'http' | 'https'; tlsSkipVerify: boolean; servers: readonly ServerSpec[] }[]
+  >()
+  const routes: HttpRouteSpec[] = []
+  const tcpRoutes: TcpRouteSpec[] = []
+  const keys = [...ir.keys()].sort()
+  for (const key of keys) {
+    const r = ir.get(key) as IrRoute
+    if (r.targets.length === 0) continue
+    const targets = sortedById(r.targets)
+    const first = targets[0] as Target
+    const opts = first.opts
+    const source = `${options.source}:${key}`
+    if (opts.redirect !== null) {
+      if (r.src.kind !== 'http') continue
+      routes.push(httpRoute(r.src, opts, '', opts.redirect, source))
+      continue
+    }
+    const weights = integerWeights(targets)
+    const servers: ServerSpec[] = []
+    const seen = new Set<string>()
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i] as Target
+      if (t.opts.redirect !== null || seen.has(t.id)) continue
+      seen.add(t.id)
+      servers.push({
+        name: t.id,
+        host: t.host,
+        port: t.port,
+        weight: weights[i] ?? 0,
+        backup: false,
+        maxconn: 0,
+        state: 'up',
+      })
+    }
+    const proto: 'http' | 'https' = opts.proto === 'https' ? 'https' : 'http'
+    let multi = false
+    for (let i = 0; i < targets.length; i++) {
+      if ((targets[i] as Target).service !== first.service) multi = true
+    }
+    let list = variants.get(first.service)
+    if (list === undefined) {
+      list = []
+      variants.set(first.service, list)
+    }
+    let name: string | undefined
+    if (!multi) {
+      for (const v of list) {
+        if (v.proto === proto && v.tlsSkipVerify === opts.tlsSkipVerify && sameServers(v.servers, servers)) {
+          name = v.name
+          break
+        }
+      }
+    }
+    if (name === undefined) {
+      name = list.length === 0 && !multi ? first.service : `${first.service}~${key}`
+      list.push({ name, proto, tlsSkipVerify: opts.tlsSkipVerify, servers })
+      const d = options.defaults
+      services.set(name, {
+        name,
+        balance: d.balance,
+        retries: d.retries,
+        timeouts: { ...d.timeouts },
+        maxConnections: d.maxConnections,
+        proto,
+        tlsSkipVerify: opts.tlsSkipVerify,
+        servers,
+      })
+    }
+    if (r.src.kind === 'tcp') tcpRoutes.push({ port: r.src.port, serverName: '', service: name, source })
+    else routes.push(httpRoute(r.src, opts, name, null, source))
+  }
+  const sorted = [...services.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  return { services: sorted, routes, tcpRoutes }
+}
+
+function sameServers(a: readonly ServerSpec[], b: readonly ServerSpec[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ServerSpec
+    const y = b[i] as ServerSpec
+    if (x.name !== y.name || x.host !== y.host || x.port !== y.port || x.weight !== y.weight) return false
+  }
+  return true
+}
+
+/** `targets` ordered by id; the same array when it already is (the common case: one target, or built in order). */
+function sortedById(targets: readonly Target[]): readonly Target[] {
+  for (let i = 1; i < targets.length; i++) {
+    if ((targets[i - 1] as Target).id > (targets[i] as Target).id) {
+      return targets.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    }
+  }
+  return targets
+}
+
+/** A route spec built as one literal (object spread here cost more than the rest of the build). */
+function httpRoute(
+  src: Extract<Src, { kind: 'http' }>,
+  opts: RouteOpts,
+  service: string,
+  redirect: HttpRouteSpec['redirect'],
+  source: string,
+): HttpRouteSpec {
+  const { host, path } = src
+  const { strip, prepend, hostHeader, allow, deny } = opts
+  if (allow.length > 0) return { host, path, service, strip, prepend, hostHeader, redirect, source, allow }
+  if (deny.length > 0) return { host, path, service, strip, prepend, hostHeader, redirect, source, deny }
+  return { host, path, service, strip, prepend, hostHeader, redirect, source }
+}

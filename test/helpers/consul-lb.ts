@@ -1,0 +1,124 @@
+/**
+ * lb's serving side wired to a Consul test server the way primary.ts wires it: the file provider and the Consul
+ * provider feed a Watcher whose consumer is `worker.apply`. `applied(pred)` resolves after the first apply whose
+ * snapshot satisfies `pred` (event-driven: no polling, no sleeps).
+ */
+import { pino } from 'pino'
+import type { ConsulConfig, MutableConfig } from '../../src/config/schema.js'
+import { configToSnapshot } from '../../src/provider/file.js'
+import { StaticProvider } from '../../src/provider/provider.js'
+import { Watcher } from '../../src/provider/watcher.js'
+import { ConsulProvider } from '../../src/provider/consul/consul.js'
+import type { Snapshot } from '../../src/snapshot.js'
+import { startLb, type TestLb } from './lb.js'
+
+export interface ConsulLb {
+  readonly lb: TestLb
+  readonly provider: ConsulProvider
+  readonly watcher: Watcher
+  /** Every snapshot applied, in order. */
+  readonly snapshots: Snapshot[]
+  applied(pred: (s: Snapshot) => boolean, timeout?: number): Promise<Snapshot>
+  close(): Promise<void>
+}
+
+export function consulConfig(address: string, edit: (c: ConsulConfig) => void = () => {}): ConsulConfig {
+  const c: ConsulConfig = {
+    enabled: true,
+    addresses: [address],
+    scheme: 'http',
+    tls: { ca: '', cert: '', key: '', skipVerify: false },
+    token: '',
+    datacenter: '',
+    consistency: 'default',
+    wait: 30_000,
+    status: ['passing'],
+    routeWithoutChecks: false,
+    tagPrefix: 'urlprefix-',
+    kvPath: 'fabio/config',
+    fanout: 32,
+    rateLimit: { interval: 10, burst: 20 },
+    backoff: { min: 20, max: 200 },
+    throttle: 0,
+  }
+  edit(c)
+  return c
+}
+
+export async function startConsulLb(
+  address: string,
+  options: {
+    edit?: (c: MutableConfig) => void
+    consul?: (c: ConsulConfig) => void
+    rand?: () => number
+  } = {},
+): Promise<ConsulLb> {
+  let config: MutableConfig | null = null
+  const lb = await startLb((c) => {
+    c.consul = consulConfig(address, options.consul)
+    options.edit?.(c)
+    config = c
+  }, options.rand)
+  const cfg = config as unknown as MutableConfig
+  const snapshots: Snapshot[] = []
+  const waiters = new Set<{ pred: (s: Snapshot) => boolean; resolve: (s: Snapshot) => void }>()
+  const controller = new AbortController()
+  const log = pino({ level: process.env.LB_TEST_LOG ?? 'silent' })
+  const provider = new ConsulProvider({ config: cfg.consul, defaults: cfg.defaults, log })
+  const watcher = new Watcher({
+    providers: [new StaticProvider('file', configToSnapshot(cfg))],
+    window: cfg.consul.throttle,
+    consumer: async (s) => {
+      await lb.worker.apply(s)
+      snapshots.push(s)
+      for (const w of waiters) {
+        if (w.pred(s)) {
+          waiters.delete(w)
+          w.resolve(s)
+        }
+      }
+    },
+  })
+  watcher.start(controller.signal)
+  watcher.add(provider, controller.signal)
+  return {
+    lb,
+    provider,
+    watcher,
+    snapshots,
+    applied(pred, timeout = 10_000) {
+      const last = snapshots[snapshots.length - 1]
+      if (last !== undefined && pred(last)) return Promise.resolve(last)
+      return new Promise((resolve, reject) => {
+        const w = {
+          pred,
+          resolve: (s: Snapshot) => {
+            clearTimeout(timer)
+            resolve(s)
+          },
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(w)
+          reject(
+            new Error(
+              `no matching snapshot within ${timeout} ms; last: ${JSON.stringify(snapshots.at(-1)?.routes)}`,
+            ),
+          )
+        }, timeout)
+        waiters.add(w)
+      })
+    },
+    async close() {
+      controller.abort()
+      await lb.close()
+    },
+  }
+}
+
+/** True when `s` routes `host+path` to a service with exactly `servers` (names, any order). */
+export function hasServers(s: Snapshot, path: string, count: number): boolean {
+  const r = s.routes.find((x) => x.path === path)
+  if (r === undefined) return count === 0
+  const svc = s.services.find((x) => x.name === r.service)
+  return (svc?.servers.length ?? 0) === count
+}

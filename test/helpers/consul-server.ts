@@ -1,0 +1,381 @@
+/**
+ * A Consul HTTP API stand-in for tests and benches, on 127.0.0.1 port 0.
+ *
+ * Endpoints: `GET /v1/agent/self`, `GET /v1/catalog/services`, `GET /v1/health/service/:name` (`?passing`),
+ * `GET /v1/kv/:key` (`?recurse`), `PUT /v1/kv/:key`, `DELETE /v1/kv/:key`.
+ *
+ * Consul behaviours reproduced (https://developer.hashicorp.com/consul/api-docs/features/blocking and the
+ * endpoint pages under /consul/api-docs/{catalog,health,kv,agent}; reference/consul.md §2):
+ * - every answer carries `X-Consul-Index`; each endpoint's index is the raft index of its last change (health per
+ *   service, catalog services, KV per prefix), like Consul's per-table/per-service indexes;
+ * - blocking: a request with `?index=N` hangs while the endpoint's index is ≤ N, until a change or until
+ *   `wait` (default 5 min, max 10 min) plus a random extra of up to wait/16 has passed, then answers with the
+ *   current data — which may be unchanged ("a return is no guarantee of change");
+ * - `indexBackwards(to)`: the raft index drops (snapshot restore); like Consul's state store abandon on restore,
+ *   every blocked query is woken and answers with the lower index; a query sent with an index above the new one
+ *   blocks until the index passes it again, which is how a client that ignores the reset rule misses updates;
+ * - `?passing` keeps only instances whose checks (node and service) are all passing;
+ * - `Service.Address` is '' when registered without one (clients fall back to `Node.Address`);
+ * - `/v1/kv/<prefix>?recurse` lists keys in key order with base64 `Value`; a missing key is 404 with an index;
+ * - `/v1/catalog/services` maps each service to the union of its instances' tags;
+ * - faults on demand: `failNext(n)` answers the next n requests with 500; `hang(true)` holds every request
+ *   without answering (a wedged agent) until `hang(false)`; `close()` makes the address unreachable.
+ * Not reproduced: ACL enforcement (the token header is recorded, not checked), consistency modes (accepted and
+ * ignored), `filter`, `near`, streaming backend, `X-Consul-KnownLeader`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface TestCheck {
+  CheckID: string
+  Name: string
+  Status: 'passing' | 'warning' | 'critical'
+  ServiceID: string
+  ServiceName: string
+}
+
+export interface TestInstance {
+  readonly id: string
+  readonly service: string
+  readonly node?: string
+  readonly nodeAddress?: string
+  readonly address?: string
+  readonly port: number
+  readonly tags?: readonly string[]
+  readonly weights?: { Passing: number; Warning: number }
+  /** Service check status; null = no service check. Default passing. */
+  readonly check?: TestCheck['Status'] | null
+}
+
+interface Stored {
+  node: string
+  nodeAddress: string
+  service: {
+    ID: string
+    Service: string
+    Tags: string[]
+    Address: string
+    Port: number
+    Weights: { Passing: number; Warning: number }
+  }
+  checks: TestCheck[]
+}
+
+interface Waiter {
+  readonly key: string
+  readonly minIndex: number
+  readonly wake: () => void
+}
+
+export class ConsulTestServer {
+  readonly server: Server
+  port = 0
+  /** Global raft index. */
+  index = 10
+  readonly instances = new Map<string, Stored>()
+  readonly kv = new Map<string, { value: string; modifyIndex: number }>()
+  /** Endpoint key → index of its last change. */
+  readonly indexes = new Map<string, number>()
+  readonly requests: { method: string; url: string; token: string | undefined }[] = []
+  datacenter = 'dc1'
+  #fail = 0
+  #hang = false
+  #held: ServerResponse[] = []
+  #waiters = new Set<Waiter>()
+  #timers = new Set<NodeJS.Timeout>()
+
+  constructor() {
+    this.server = createServer((req, res) => this.#handle(req, res))
+  }
+
+  static async start(port = 0): Promise<ConsulTestServer> {
+    const s = new ConsulTestServer()
+    await new Promise<void>((resolve) => s.server.listen({ host: '127.0.0.1', port }, resolve))
+    s.port = (s.server.address() as AddressInfo).port
+    return s
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`
+  }
+
+  register(i: TestInstance): void {
+    const node = i.node ?? 'node1'
+    const checks: TestCheck[] = [
+      {
+        CheckID: 'serfHealth',
+        Name: 'Serf Health Status',
+        Status: 'passing',
+        ServiceID: '',
+        ServiceName: '',
+      },
+    ]
+    const status = i.check === undefined ? 'passing' : i.check
+    if (status !== null) {
+      checks.push({
+        CheckID: `service:${i.id}`,
+        Name: `${i.service} check`,
+        Status: status,
+        ServiceID: i.id,
+        ServiceName: i.service,
+      })
+    }
+    this.instances.set(i.id, {
+      node,
+      nodeAddress: i.nodeAddress ?? '127.0.0.1',
+      service: {
+        ID: i.id,
+        Service: i.service,
+        Tags: [...(i.tags ?? [])],
+        Address: i.address ?? '',
+        Port: i.port,
+        Weights: i.weights ?? { Passing: 1, Warning: 1 },
+      },
+      checks,
+    })
+    this.#changed(['catalog', `health:${i.service}`])
+  }
+
+  deregister(id: string): void {
+    const s = this.instances.get(id)
+    if (s === undefined) return
+    this.instances.delete(id)
+    this.#changed(['catalog', `health:${s.service.Service}`])
+  }
+
+  setCheck(id: string, status: TestCheck['Status']): void {
+    const s = this.instances.get(id)
+    if (s === undefined) throw new Error(`no instance ${id}`)
+    for (const c of s.checks) if (c.ServiceID === id) c.Status = status
+    this.#changed([`health:${s.service.Service}`])
+  }
+
+  /** Service maintenance on/off (Consul adds a critical `_service_maintenance:<id>` check). */
+  maintenance(id: string, on: boolean): void {
+    const s = this.instances.get(id)
+    if (s === undefined) throw new Error(`no instance ${id}`)
+    s.checks = s.checks.filter((c) => c.CheckID !== `_service_maintenance:${id}`)
+    if (on) {
+      s.checks.push({
+        CheckID: `_service_maintenance:${id}`,
+        Name: 'Service Maintenance Mode',
+        Status: 'critical',
+        ServiceID: id,
+        ServiceName: s.service.Service,
+      })
+    }
+    this.#changed([`health:${s.service.Service}`])
+  }
+
+  putKv(key: string, value: string): void {
+    this.index++
+    this.kv.set(key, { value, modifyIndex: this.index })
+    this.#changed(['kv'], false)
+  }
+
+  deleteKv(key: string): void {
+    this.kv.delete(key)
+    this.#changed(['kv'])
+  }
+
+  /** Bump an endpoint's index without changing its data (Consul: idempotent writes, churn elsewhere). */
+  touch(key: string): void {
+    this.#changed([key])
+  }
+
+  /** Blocking queries currently held on endpoint `key` (`catalog`, `health:<name>`, `kv`). */
+  blocked(key: string): number {
+    let n = 0
+    for (const w of this.#waiters) if (w.key === key) n++
+    return n
+  }
+
+  failNext(n: number): void {
+    this.#fail = n
+  }
+
+  hang(on: boolean): void {
+    this.#hang = on
+    if (!on) {
+      for (const res of this.#held) res.destroy()
+      this.#held = []
+    }
+  }
+
+  /** The raft index drops to `to` (snapshot restore): all endpoint indexes are clamped and blocked queries woken. */
+  indexBackwards(to: number): void {
+    this.index = to
+    for (const [k, v] of this.indexes) if (v > to) this.indexes.set(k, to)
+    for (const w of this.#waiters) w.wake()
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    for (const res of this.#held) res.destroy()
+    this.#held = []
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve())
+      this.server.closeAllConnections()
+    })
+  }
+
+  #changed(keys: readonly string[], bump = true): void {
+    if (bump) this.index++
+    for (const k of keys) this.indexes.set(k, this.index)
+    for (const w of this.#waiters) if (keys.includes(w.key) && this.index > w.minIndex) w.wake()
+  }
+
+  #indexOf(key: string): number {
+    return this.indexes.get(key) ?? 1
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://consul')
+    const token = req.headers['x-consul-token']
+    this.requests.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      token: typeof token === 'string' ? token : undefined,
+    })
+    if (this.#hang) {
+      this.#held.push(res)
+      return
+    }
+    if (this.#fail > 0) {
+      this.#fail--
+      res.writeHead(500, { 'content-type': 'text/plain' })
+      res.end('rpc error: No cluster leader')
+      return
+    }
+    const path = url.pathname
+    if (req.method === 'PUT' && path.startsWith('/v1/kv/')) {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        this.putKv(decodeURIComponent(path.slice('/v1/kv/'.length)), Buffer.concat(chunks).toString('utf8'))
+        this.#json(res, 'kv', true)
+      })
+      return
+    }
+    if (req.method === 'DELETE' && path.startsWith('/v1/kv/')) {
+      this.deleteKv(decodeURIComponent(path.slice('/v1/kv/'.length)))
+      this.#json(res, 'kv', true)
+      return
+    }
+    if (path === '/v1/agent/self') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ Config: { Datacenter: this.datacenter, NodeName: 'node1' } }))
+      return
+    }
+    let key: string
+    let body: () => { status: number; data: unknown }
+    if (path === '/v1/catalog/services') {
+      key = 'catalog'
+      body = () => ({ status: 200, data: this.#catalog() })
+    } else if (path.startsWith('/v1/health/service/')) {
+      const name = decodeURIComponent(path.slice('/v1/health/service/'.length))
+      key = `health:${name}`
+      body = () => ({ status: 200, data: this.#health(name, url.searchParams.has('passing')) })
+    } else if (path.startsWith('/v1/kv/')) {
+      const k = decodeURIComponent(path.slice('/v1/kv/'.length))
+      key = 'kv'
+      body = () => this.#kvGet(k, url.searchParams.has('recurse'))
+    } else {
+      res.writeHead(404)
+      res.end()
+      return
+    }
+    const indexParam = url.searchParams.get('index')
+    const minIndex = indexParam === null ? 0 : Number(indexParam)
+    const reply = (): void => {
+      const b = body()
+      this.#json(res, key, b.data, b.status)
+    }
+    if (minIndex <= 0 || this.#indexOf(key) > minIndex) {
+      reply()
+      return
+    }
+    const wait = Math.min(parseWait(url.searchParams.get('wait')), 600_000)
+    const ms = wait + Math.random() * (wait / 16)
+    let done = false
+    const finish = (): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      this.#timers.delete(timer)
+      this.#waiters.delete(waiter)
+      if (!res.destroyed) reply()
+    }
+    const waiter: Waiter = { key, minIndex, wake: finish }
+    const timer = setTimeout(finish, ms)
+    this.#timers.add(timer)
+    this.#waiters.add(waiter)
+    res.on('close', () => {
+      done = true
+      clearTimeout(timer)
+      this.#timers.delete(timer)
+      this.#waiters.delete(waiter)
+    })
+  }
+
+  #json(res: ServerResponse, key: string, data: unknown, status = 200): void {
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'x-consul-index': String(this.#indexOf(key)),
+    })
+    res.end(status === 404 ? '' : JSON.stringify(data))
+  }
+
+  #catalog(): Record<string, string[]> {
+    const out = new Map<string, Set<string>>()
+    for (const s of this.instances.values()) {
+      let tags = out.get(s.service.Service)
+      if (tags === undefined) {
+        tags = new Set()
+        out.set(s.service.Service, tags)
+      }
+      for (const t of s.service.Tags) tags.add(t)
+    }
+    const obj: Record<string, string[]> = {}
+    for (const [k, v] of [...out].sort((a, b) => (a[0] < b[0] ? -1 : 1))) obj[k] = [...v]
+    return obj
+  }
+
+  #health(name: string, passing: boolean): unknown[] {
+    const out: unknown[] = []
+    for (const s of this.instances.values()) {
+      if (s.service.Service !== name) continue
+      if (passing && s.checks.some((c) => c.Status !== 'passing')) continue
+      out.push({
+        Node: { ID: '', Node: s.node, Address: s.nodeAddress, Datacenter: this.datacenter },
+        Service: { ...s.service, Tags: [...s.service.Tags] },
+        Checks: s.checks.map((c) => ({ Node: s.node, ...c, Output: '' })),
+      })
+    }
+    return out
+  }
+
+  #kvGet(key: string, recurse: boolean): { status: number; data: unknown } {
+    const items = [...this.kv]
+      .filter(([k]) => (recurse ? k.startsWith(key) : k === key))
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([k, v]) => ({
+        Key: k,
+        Value: Buffer.from(v.value).toString('base64'),
+        Flags: 0,
+        CreateIndex: v.modifyIndex,
+        ModifyIndex: v.modifyIndex,
+        LockIndex: 0,
+      }))
+    return items.length === 0 ? { status: 404, data: null } : { status: 200, data: items }
+  }
+}
+
+/** Consul duration: `10s`, `250ms`, `5m`; default 5 min. */
+function parseWait(s: string | null): number {
+  const m = /^(\d+)(ms|s|m)$/.exec(s ?? '')
+  if (m === null) return 300_000
+  const n = Number(m[1])
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1_000 : n * 60_000
+}

@@ -1,0 +1,150 @@
+/** Consul health + KV JSON (real response shapes, test/fixtures/consul/) → Snapshot. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import {
+  buildSnapshot,
+  instanceStatus,
+  type BuildOptions,
+  type HealthEntry,
+  type KvPair,
+} from '../../../src/provider/consul/build.js'
+import { defaultConfig } from '../../../src/config/schema.js'
+import type { Snapshot } from '../../../src/snapshot.js'
+
+function fixture<T>(name: string): T {
+  return JSON.parse(
+    readFileSync(fileURLToPath(new URL(`../../../../test/fixtures/consul/${name}`, import.meta.url)), 'utf8'),
+  ) as T
+}
+const web = fixture<HealthEntry[]>('health-web.json')
+const api = fixture<HealthEntry[]>('health-api-maintenance.json')
+const nochecks = fixture<HealthEntry[]>('health-static-nochecks.json')
+const kv = fixture<{ Key: string; Value: string }[]>('kv-fabio-config.json').map((k): KvPair => ({
+  key: k.Key,
+  value: Buffer.from(k.Value, 'base64').toString('utf8'),
+}))
+
+const options: BuildOptions = {
+  tagPrefix: 'urlprefix-',
+  status: ['passing'],
+  routeWithoutChecks: false,
+  dc: 'dc1',
+  defaults: defaultConfig.defaults,
+}
+
+/** Compact text view: `route → service: server*weight ...`. */
+function view(s: Snapshot): string[] {
+  const out: string[] = []
+  const servers = (name: string): string =>
+    (s.services.find((v) => v.name === name)?.servers ?? [])
+      .map((v) => `${v.name}@${v.host}:${v.port}*${v.weight}`)
+      .join(' ')
+  for (const r of s.routes) {
+    const o = [r.strip && `strip=${r.strip}`, r.allow?.length ? `allow=${r.allow.join(',')}` : '']
+      .filter((x) => x !== '')
+      .join(' ')
+    out.push(`${r.host}${r.path}${o === '' ? '' : ` (${o})`} → ${r.service}: ${servers(r.service)}`)
+  }
+  for (const r of s.tcpRoutes) out.push(`:${r.port} → ${r.service}: ${servers(r.service)}`)
+  return out
+}
+
+test('instance status: worst of node + own checks; maintenance; no service checks', () => {
+  assert.deepEqual(web.map(instanceStatus), ['passing', 'passing', 'warning', 'critical'])
+  assert.deepEqual(api.map(instanceStatus), ['maintenance', 'maintenance', 'passing', 'critical'])
+  assert.deepEqual(nochecks.map(instanceStatus), ['nochecks'])
+})
+
+test('passing only: empty Service.Address → Node.Address, Weights.Passing, ${DC}, strip', () => {
+  const r = buildSnapshot({ health: new Map([['web', web]]), kv: [] }, options)
+  assert.deepEqual(view(r.snapshot), [
+    '/web (strip=/web) → web: node-a/web-1@10.0.0.1:8080*1 node-b/web-2@10.1.0.2:8080*3',
+    'dc1.web.example.com/ → web: node-a/web-1@10.0.0.1:8080*1 node-b/web-2@10.1.0.2:8080*3',
+  ])
+  assert.deepEqual(r.problems, [])
+})
+
+test('passing + warning: the warning instance joins with Weights.Warning', () => {
+  const r = buildSnapshot(
+    { health: new Map([['web', web]]), kv: [] },
+    { ...options, status: ['passing', 'warning'] },
+  )
+  assert.deepEqual(
+    view(r.snapshot)[0],
+    '/web (strip=/web) → web: node-a/web-1@10.0.0.1:8080*1 node-b/web-2@10.1.0.2:8080*3 node-c/web-3@10.1.0.3:8080*1',
+  )
+})
+
+test('node and service maintenance and a critical serfHealth are never routed; a bad tag drops only its route', () => {
+  const r = buildSnapshot({ health: new Map([['api', api]]), kv: [] }, options)
+  assert.deepEqual(view(r.snapshot), [
+    '/api → api: node-c/api-3@10.2.0.3:9000*1',
+    ':9000 → api: node-c/api-3@10.2.0.3:9000*1',
+  ])
+  assert.deepEqual(r.problems, [
+    {
+      where: 'api node-c/api-3 tag "urlprefix-/bad weight=7"',
+      reason: 'weight= must be a number between 0 and 1, got "7"',
+      dropped: true,
+    },
+  ])
+})
+
+test('no checks: not routed by default (like fabio), routed with routeWithoutChecks', () => {
+  const health = new Map([['static', nochecks]])
+  assert.deepEqual(view(buildSnapshot({ health, kv: [] }, options).snapshot), [])
+  assert.deepEqual(
+    view(buildSnapshot({ health, kv: [] }, { ...options, routeWithoutChecks: true }).snapshot),
+    ['static.example.com/ → static: node-a/static-1@10.0.0.1:7000*1'],
+  )
+})
+
+test('KV route commands apply after the generated routes, key by key; a bad line is reported and skipped', () => {
+  const r = buildSnapshot(
+    {
+      health: new Map([
+        ['web', web],
+        ['api', api],
+      ]),
+      kv,
+    },
+    options,
+  )
+  // `route weight ... weight 0.1` over both version-1 instances: 0.05 each, all fixed and < 1 → normalised to
+  // 50/50 (fabio), so /web gets its own server list and the other route of web a `web~<src>` service.
+  assert.deepEqual(view(r.snapshot), [
+    '/web (strip=/web) → web: node-a/web-1@10.0.0.1:8080*256 node-b/web-2@10.1.0.2:8080*256',
+    'dc1.web.example.com/ → web~dc1.web.example.com/: node-a/web-1@10.0.0.1:8080*1 node-b/web-2@10.1.0.2:8080*3',
+    ':9000 → api: node-c/api-3@10.2.0.3:9000*1',
+  ])
+  assert.deepEqual(
+    r.problems.filter((p) => p.where.startsWith('kv')),
+    [
+      {
+        where: 'kv fabio/config:2',
+        reason: 'unknown command "route nonsense" (expected add, del or weight)',
+        dropped: true,
+      },
+    ],
+  )
+})
+
+test('a canary weight tag makes a per-route service with integer weights', () => {
+  const entries: HealthEntry[] = [0, 1, 2].map((i) => ({
+    Node: { Node: 'n', Address: '10.0.0.1' },
+    Service: {
+      ID: `s-${i}`,
+      Service: 's',
+      Tags: i === 2 ? ['urlprefix-/ weight=0.05'] : ['urlprefix-/'],
+      Address: '',
+      Port: 8000 + i,
+    },
+    Checks: [{ CheckID: `service:s-${i}`, Status: 'passing', ServiceID: `s-${i}` }],
+  }))
+  const r = buildSnapshot({ health: new Map([['s', entries]]), kv: [] }, options)
+  assert.deepEqual(view(r.snapshot), [
+    '/ → s: n/s-0@10.0.0.1:8000*256 n/s-1@10.0.0.1:8001*256 n/s-2@10.0.0.1:8002*27',
+  ])
+})
