@@ -9,6 +9,10 @@ const pureFolders = [
   'src/config/address.ts',
   'src/config/duration.ts',
   'src/provider/file.ts',
+  'src/provider/merge.ts',
+  'src/provider/routecmd.ts',
+  'src/provider/consul/tags.ts',
+  'src/provider/consul/build.ts',
 ]
 
 export default tseslint.config(

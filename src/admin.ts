@@ -6,6 +6,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { describeTable } from './route/table.js'
 import type { Worker } from './worker.js'
+import type { Upstream } from './proxy/upstream.js'
+import { formatReason } from './health/probes.js'
+
+function healthFields(up: Upstream): Record<string, unknown> {
+  const h = up.health
+  return {
+    effective_weight: up.effectiveWeight,
+    maxconn: up.maxconn,
+    queued: up.queue.length,
+    check_status: h === null ? null : h.status(),
+    check_health: h === null ? null : h.health,
+    last_check:
+      h === null || h.last === null
+        ? null
+        : { result: formatReason(h.last), duration: h.last.duration, detail: h.last.detail },
+  }
+}
 
 export interface AdminStatus {
   /** False while draining or before the first table: /health answers 503 so keepalived/nginx move away. */
@@ -63,6 +80,8 @@ export class AdminServer {
               admin: up.admin,
               inflight: up.inflight,
               reason: up.downReason,
+              // Health and runtime state (issue 4), read-only here.
+              ...healthFields(up),
             })
           }
         }

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'EDGE_UPSTREAM_RESET'
   | 'EDGE_CLIENT_ABORT'
   | 'EDGE_RESOLVE_FAILED'
+  | 'EDGE_ACCESS_DENIED'
+  | 'EDGE_CONSUL'
 
 export interface ErrorInfo {
   /** HTTP status sent to the client when this error ends a request before response headers. */
@@ -36,6 +38,8 @@ export const errorInfo = {
   EDGE_UPSTREAM_RESET: { status: 502, label: 'reset' },
   EDGE_CLIENT_ABORT: { status: 499, label: 'client_abort' },
   EDGE_RESOLVE_FAILED: { status: 502, label: 'resolve' },
+  EDGE_ACCESS_DENIED: { status: 403, label: 'denied' },
+  EDGE_CONSUL: { status: 500, label: 'consul' },
 } as const satisfies Record<ErrorCode, ErrorInfo>
 
 export class EdgeError extends Error {
@@ -163,6 +167,28 @@ export class ResolveError extends EdgeError {
     super('EDGE_RESOLVE_FAILED', `cannot resolve ${hostname}: ${describeCause(cause)}`, { cause })
     this.name = 'ResolveError'
     this.hostname = hostname
+  }
+}
+
+/** The route's allow/deny list refused the client address (fabio `allow=`/`deny=`). */
+export class AccessDeniedError extends EdgeError {
+  readonly client: string
+  constructor(client: string) {
+    super('EDGE_ACCESS_DENIED', `access denied for ${client}`)
+    this.name = 'AccessDeniedError'
+    this.client = client
+  }
+}
+
+/** A Consul request failed (network error, non-2xx status, bad payload); `status` 0 = no HTTP answer. */
+export class ConsulError extends EdgeError {
+  readonly path: string
+  readonly httpStatus: number
+  constructor(path: string, httpStatus: number, message: string, options?: ErrorOptions) {
+    super('EDGE_CONSUL', `consul ${path}: ${message}`, options)
+    this.name = 'ConsulError'
+    this.path = path
+    this.httpStatus = httpStatus
   }
 }
 

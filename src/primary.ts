@@ -10,6 +10,9 @@ import { ConfigError } from './errors.js'
 import { createAccessLogger, createLogger, type Logger } from './log.js'
 import { Worker } from './worker.js'
 import { AdminServer, type AdminStatus } from './admin.js'
+import { StaticProvider } from './provider/provider.js'
+import { Watcher } from './provider/watcher.js'
+import { ConsulProvider } from './provider/consul/consul.js'
 
 export interface PrimaryOptions {
   readonly configPath: string
@@ -28,6 +31,12 @@ export class Primary {
   worker: Worker
   admin: AdminServer | null
   reloads: { ok: number; failed: number }
+  /** Providers → watcher → worker.apply (STYLE §5). */
+  readonly watcher: Watcher
+  readonly fileProvider: StaticProvider
+  consul: ConsulProvider | null
+  #consulStop: AbortController | null
+  readonly #stop: AbortController
 
   private constructor(options: PrimaryOptions, config: Config, log: Logger, accessLog: Logger) {
     this.configPath = options.configPath
@@ -38,6 +47,42 @@ export class Primary {
     this.worker = new Worker({ config, log, accessLog })
     this.admin = null
     this.reloads = { ok: 0, failed: 0 }
+    this.fileProvider = new StaticProvider('file', configToSnapshot(config))
+    this.consul = null
+    this.#consulStop = null
+    this.#stop = new AbortController()
+    this.watcher = new Watcher({
+      providers: [this.fileProvider],
+      consumer: (snapshot) => this.worker.apply(snapshot),
+      window: config.consul.throttle,
+      onError: (err) => this.log.error({ err }, 'applying a snapshot failed'),
+    })
+  }
+
+  /** Start, replace or stop the Consul provider to match `config.consul` (no-op when unchanged). */
+  #syncConsul(previous: Config | null): void {
+    const c = this.config.consul
+    if (previous !== null && JSON.stringify(previous.consul) === JSON.stringify(c)) return
+    this.#consulStop?.abort()
+    this.#consulStop = null
+    if (!c.enabled) {
+      if (this.consul !== null) this.watcher.remove('consul')
+      this.consul = null
+      return
+    }
+    const stop = new AbortController()
+    this.#stop.signal.addEventListener('abort', () => stop.abort(), { once: true })
+    this.#consulStop = stop
+    this.consul = new ConsulProvider({
+      config: c,
+      defaults: this.config.defaults,
+      log: this.log.child({ provider: 'consul' }),
+    })
+    this.watcher.add(this.consul, stop.signal)
+    this.log.info(
+      { addresses: c.addresses, datacenter: c.datacenter || '(agent)' },
+      'consul discovery started',
+    )
   }
 
   static async start(options: PrimaryOptions): Promise<Primary> {
@@ -47,6 +92,8 @@ export class Primary {
     const primary = new Primary(options, config, log, accessLog)
     await primary.worker.apply(configToSnapshot(config))
     await primary.worker.syncListeners(config, 0)
+    primary.watcher.start(primary.#stop.signal)
+    primary.#syncConsul(null)
     if (config.admin.port > 0) {
       primary.admin = new AdminServer(primary.worker, primary.status)
       const port = await primary.admin.listen(config.admin.host, config.admin.port)
@@ -70,9 +117,12 @@ export class Primary {
       this.log.error({ problems }, 'reload failed: keeping the running configuration')
       return { ok: false, problems }
     }
+    const previous = this.config
     this.config = config
     this.worker.config = config
-    await this.worker.apply(configToSnapshot(config))
+    this.fileProvider.set(configToSnapshot(config))
+    this.#syncConsul(previous)
+    await this.watcher.flush()
     await this.worker.syncListeners(config, 5_000)
     this.reloads.ok++
     this.log.info('configuration reloaded')
@@ -82,6 +132,7 @@ export class Primary {
   /** Fail /health, stop listening, let requests finish up to `timeout`, then close everything. */
   async stop(timeout: number): Promise<void> {
     this.status.serving = false
+    this.#stop.abort()
     await this.worker.stop(timeout)
     await this.admin?.close()
     this.log.info('stopped')

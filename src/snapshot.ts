@@ -22,6 +22,61 @@ export interface ServerSpec {
   /** Concurrent requests allowed to this server; 0 = unlimited. */
   readonly maxconn: number
   readonly state: ServerState
+  /** false = never actively checked even when the service has a check (haproxy: `check` not set). Default true. */
+  readonly check?: boolean
+}
+
+/** An inclusive HTTP status range; one code is `{ lo: 200, hi: 200 }`. */
+export interface StatusRange {
+  readonly lo: number
+  readonly hi: number
+}
+
+/**
+ * Active health check of every server of a service (haproxy `check` + `inter`/`rise`/`fall` + `option httpchk`).
+ * `source` says which health counts: `active` (these checks only), `consul` (the provider's server state only:
+ * no probes run), `both` (up only when both say so).
+ */
+export interface HealthCheckSpec {
+  readonly source: 'active' | 'consul' | 'both'
+  readonly type: 'tcp' | 'http' | 'https'
+  readonly inter: number
+  /** 0 = `inter`. */
+  readonly fastinter: number
+  /** 0 = `inter`. */
+  readonly downinter: number
+  readonly rise: number
+  readonly fall: number
+  /** Bounds one whole probe. */
+  readonly timeout: number
+  /** Check this port instead of the server's (0 = the server's). */
+  readonly port: number
+  /** Check this host instead of the server's ('' = the server's). */
+  readonly address: string
+  /** Random ± percent on every interval (haproxy `spread-checks`), 0..50. */
+  readonly spread: number
+  readonly initState: 'up' | 'down' | 'fully-up' | 'fully-down'
+  readonly http: {
+    readonly method: string
+    readonly path: string
+    /** '' = the checked host:port. */
+    readonly host: string
+    readonly expectStatus: readonly StatusRange[]
+  }
+  readonly tls: {
+    /** PEM CA bundle; '' = system store. */
+    readonly ca: string
+    readonly skipVerify: boolean
+    /** '' = the server's hostname. */
+    readonly sni: string
+  }
+}
+
+/** Passive health from live traffic (haproxy `observe`, `error-limit`, `on-error`). */
+export interface ObserveSpec {
+  readonly observe: 'layer4' | 'layer7'
+  readonly errorLimit: number
+  readonly onError: 'fastinter' | 'fail-check' | 'sudden-death' | 'mark-down'
 }
 
 export interface ServiceTimeouts {
@@ -48,6 +103,21 @@ export interface ServiceSpec {
   /** Skip certificate verification for https upstreams. */
   readonly tlsSkipVerify: boolean
   readonly servers: readonly ServerSpec[]
+  // The fields below are optional so providers that do not know them (Consul) need not set them.
+  /** Active checks; absent = none (servers are as healthy as the provider says). */
+  readonly check?: HealthCheckSpec
+  /** Passive checks; absent = off. */
+  readonly observe?: ObserveSpec
+  /** ms over which a server returning to UP ramps from 1 to its full weight; absent or 0 = off. */
+  readonly slowstart?: number
+  /** Requests waiting for a server at maxconn, per service; 0 = unlimited. Absent = 0. */
+  readonly maxqueue?: number
+  /** ms a request may wait in the queue before 503; absent = `timeouts.connect` (haproxy's default). */
+  readonly queueTimeout?: number
+  /** `shutdown-sessions`: close every connection to a server when it is marked DOWN. */
+  readonly onMarkedDown?: 'none' | 'shutdown-sessions'
+  /** Send a PROXY protocol header on every upstream connection (TCP mode; HTTP too). Absent = none. */
+  readonly sendProxy?: 'none' | 'v1' | 'v2'
 }
 
 export interface Redirect {
@@ -73,6 +143,13 @@ export interface HttpRouteSpec {
   readonly redirect: Redirect | null
   /** Where the route came from, for explain output (e.g. `config:routes[2]`). */
   readonly source: string
+  /**
+   * Client networks (CIDR text, as `parseCidr` accepts) allowed to use the route; absent or empty = everyone.
+   * Checked against the real client address (trusted proxies honoured). fabio `allow=ip:...`.
+   */
+  readonly allow?: readonly string[]
+  /** Client networks refused with 403; absent or empty = none. fabio `deny=ip:...`. */
+  readonly deny?: readonly string[]
 }
 
 /** A TCP route: connections accepted on listener `port` go to `service` (fabio `urlprefix-:PORT proto=tcp`). */

@@ -2,8 +2,11 @@
  * The serving side: listeners, the route table and upstream pools, swapped whole on every snapshot.
  * (Cluster mode will run one of these per worker process; today lb runs one in-process.)
  */
-import type { Config, ListenerConfig } from './config/schema.js'
-import type { Snapshot } from './snapshot.js'
+import type { Config, DeepReadonly, ListenerConfig } from './config/schema.js'
+import type { Snapshot, TcpRouteSpec } from './snapshot.js'
+import { HealthChecker, type HealthTarget, type ServerHealth } from './health/checker.js'
+import { TcpListener, type TcpContext } from './proxy/tcp.js'
+import type { Upstream } from './proxy/upstream.js'
 import type { Logger } from './log.js'
 import { buildTable, describeTable } from './route/table.js'
 import { CidrSet } from './net/cidr.js'
@@ -22,6 +25,8 @@ export interface WorkerOptions {
   readonly accessLog: Logger
   readonly engine?: Engine
   readonly rand?: () => number
+  /** ms clock for health checks and slowstart (default `Date.now`, which node:test mock timers fake). */
+  readonly clock?: () => number
 }
 
 /** Resolver results as the upstream set reads them, plus change notification. */
@@ -39,8 +44,8 @@ class ResolvedAddresses implements AddressBook {
   }
 }
 
-function listenerKey(l: ListenerConfig): string {
-  return `${l.name}|${l.host}|${l.port}|${l.mode}`
+function listenerKey(l: DeepReadonly<ListenerConfig>): string {
+  return JSON.stringify(l)
 }
 
 export class Worker {
@@ -49,8 +54,12 @@ export class Worker {
   readonly tunnels: TunnelRegistry
   readonly upstreams: UpstreamSet
   readonly addresses: ResolvedAddresses
+  readonly checker: HealthChecker
+  readonly tcpCtx: TcpContext
+  readonly clock: () => number
+  tcpRoutes: readonly TcpRouteSpec[]
   config: Config
-  listeners: Map<string, HttpListener>
+  listeners: Map<string, HttpListener | TcpListener>
   #watched: Map<string, (r: ResolveResult) => void>
   #version: number
 
@@ -79,6 +88,61 @@ export class Worker {
       now: () => performance.now(),
     }
     this.listeners = new Map()
+    this.clock = options.clock ?? Date.now
+    this.tcpRoutes = []
+    this.checker = new HealthChecker({
+      now: this.clock,
+      rand: this.ctx.rand,
+      onChange: (h, up, why) => this.#onHealthChange(h, up, why),
+      onResult: (h) => {
+        if (h.ramping(this.clock()) || h.slowstart > 0) (h.target as Upstream).recompute(this.clock())
+      },
+    })
+    this.tcpCtx = {
+      state: () => this.ctx.state,
+      tcpRoutes: () => this.tcpRoutes,
+      accessLog: options.accessLog,
+      log,
+      rand: this.ctx.rand,
+      now: this.ctx.now,
+    }
+  }
+
+  /** A server's health verdict changed: recompute it, log, shutdown-sessions on DOWN, wake queues on UP. */
+  #onHealthChange(h: ServerHealth, up: boolean, why: string): void {
+    const u = h.target as Upstream
+    u.recompute(this.clock())
+    const fields = { server: u.label, status: h.status(), reason: why }
+    if (up) this.log.info(fields, 'server is UP')
+    else this.log.warn(fields, 'server is DOWN')
+    if (!up && u.serviceSpec.onMarkedDown === 'shutdown-sessions')
+      this.upstreams.shutdownSessions(u, 'server marked down')
+    if (up && u.queue.length > 0) u.queue.drain()
+  }
+
+  /** Track every upstream whose service has an active check (and whose server did not opt out). */
+  #syncHealth(): void {
+    const wanted = new Map<
+      HealthTarget,
+      {
+        spec: NonNullable<Upstream['serviceSpec']['check']>
+        observe: NonNullable<Upstream['serviceSpec']['observe']> | null
+        slowstart: number
+      }
+    >()
+    for (const u of this.upstreams.all()) {
+      const spec = u.serviceSpec.check
+      if (spec === undefined || u.spec.check === false) continue
+      wanted.set(u, { spec, observe: u.serviceSpec.observe ?? null, slowstart: u.serviceSpec.slowstart ?? 0 })
+    }
+    this.checker.sync(wanted)
+    const now = this.clock()
+    for (const u of this.upstreams.all()) {
+      const h = wanted.has(u) ? (this.checker.get(u) ?? null) : null
+      u.health = h
+      if (h !== null) this.checker.pause(h, u.admin === 'maint')
+      u.recompute(now)
+    }
   }
 
   get state(): ProxyState {
@@ -89,6 +153,8 @@ export class Worker {
   async apply(snapshot: Snapshot): Promise<void> {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
+    this.tcpRoutes = snapshot.tcpRoutes
+    this.#syncHealth()
     await this.#resolveAll()
     this.#version++
     this.ctx.state = { table, services, version: this.#version }
@@ -132,7 +198,7 @@ export class Worker {
 
   /** Open listeners that are configured but not open; close the ones no longer configured. */
   async syncListeners(config: Config, closeTimeout: number): Promise<void> {
-    const wanted = new Map<string, ListenerConfig>()
+    const wanted = new Map<string, DeepReadonly<ListenerConfig>>()
     for (const l of config.listeners) wanted.set(listenerKey(l), l)
     const closing: Promise<void>[] = []
     for (const [key, listener] of this.listeners) {
@@ -144,7 +210,10 @@ export class Worker {
     await Promise.all(closing)
     for (const [key, l] of wanted) {
       if (this.listeners.has(key)) continue
-      const listener = new HttpListener(l, config.http, this.ctx, this.tunnels)
+      const listener =
+        l.mode === 'tcp'
+          ? new TcpListener(l, this.tcpCtx)
+          : new HttpListener(l, config.http, this.ctx, this.tunnels)
       const port = await listener.listen()
       this.listeners.set(key, listener)
       this.log.info({ listener: l.name, address: l.host === '' ? '*' : l.host, port }, 'listening')
@@ -163,6 +232,7 @@ export class Worker {
     await Promise.all([...this.listeners.values()].map((l) => l.close(timeout)))
     this.listeners.clear()
     this.tunnels.closeAll()
+    this.checker.stop()
     this.addresses.resolver.close()
     await this.upstreams.destroy()
   }

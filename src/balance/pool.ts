@@ -175,6 +175,19 @@ export function selectBackend(pool: Pool, rand: () => number, avoid: Backend | n
   return pickers.first(pool, pool.backup, rand, avoid)
 }
 
+/** Some server could take a request right now (selectBackend would return one). */
+export function canTake(pool: Pool): boolean {
+  for (let i = 0; i < pool.normal.length; i++) if (isAvailable(pool.normal[i] as Backend)) return true
+  if (anyUsable(pool.normal)) return false
+  for (let i = 0; i < pool.backup.length; i++) if (isAvailable(pool.backup[i] as Backend)) return true
+  return false
+}
+
+/** Some server is usable but full at maxconn: a request may wait for it (haproxy queues; else 503). */
+export function canQueue(pool: Pool): boolean {
+  return anyUsable(pool.normal) || anyUsable(pool.backup)
+}
+
 function anyUsable(servers: readonly Backend[]): boolean {
   for (let i = 0; i < servers.length; i++) {
     const s = servers[i] as Backend

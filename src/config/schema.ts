@@ -5,11 +5,13 @@
  */
 import type { ConfigProblem } from '../errors.js'
 import type { BalanceName, HttpRouteSpec, Redirect, ServerState } from '../snapshot.js'
+import type { HealthCheckSpec, ObserveSpec, StatusRange } from '../snapshot.js'
 import type { HostPort, HostPortRules, Parsed } from './address.js'
 import { parseCidr } from '../net/cidr.js'
 import { normalizeHost } from '../route/host.js'
 import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from './address.js'
 import { formatDuration, parseDuration } from './duration.js'
+import { applyCommands, parseCommands, toSnapshot, type Ir } from '../provider/routecmd.js'
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -20,13 +22,73 @@ export type DeepReadonly<T> = T extends (infer U)[]
 export type PathMatch = 'prefix' | 'segment'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 
-export interface ListenerConfig {
+export type ListenerConfig = HttpListenerConfig | TcpListenerConfig
+
+export interface HttpListenerConfig {
   /** Unique name, default `<mode>-<port>`. */
   name: string
   /** Bind host ('' = all interfaces) and port (0 = ephemeral, used by tests). */
   host: string
   port: number
   mode: 'http'
+  /** Expect a PROXY protocol v1/v2 header on every connection (haproxy `accept-proxy`). Present only when set. */
+  acceptProxy?: boolean
+}
+
+/** A TCP SNI route on a tcp listener: ClientHello server name (exact, or `*.suffix`) → service. */
+export interface SniRouteConfig {
+  serverName: string
+  service: string
+}
+
+/** `mode: tcp` listeners (haproxy `mode tcp` frontend + `default_backend`). */
+export interface TcpListenerConfig {
+  name: string
+  host: string
+  port: number
+  mode: 'tcp'
+  acceptProxy: boolean
+  /** Default service ('' = only `sni_routes`, or TCP routes from providers on this port). */
+  service: string
+  /** Route by the TLS ClientHello server name; TLS passes through untouched. */
+  sniRoutes: SniRouteConfig[]
+  timeouts: TcpTimeouts
+}
+
+export interface TcpTimeouts {
+  /** Client inactivity before the tunnel is up, and the bound on reading a PROXY header / ClientHello. */
+  client: number
+  /** Server inactivity when no tunnel timeout is set. */
+  server: number
+  /** Inactivity (either direction) once connected; replaces client/server (haproxy `timeout tunnel`). */
+  tunnel: number
+}
+
+/** Defaults of a `mode: tcp` listener (haproxy advice: client = server in TCP mode; watches need a long tunnel). */
+export const tcpListenerDefaults: DeepReadonly<Omit<TcpListenerConfig, 'name' | 'host' | 'port'>> = {
+  mode: 'tcp',
+  acceptProxy: false,
+  service: '',
+  sniRoutes: [],
+  timeouts: { client: 60_000, server: 60_000, tunnel: 3_600_000 },
+}
+
+/** The values a `check:` block starts from (haproxy: inter 2s, rise 2, fall 3; timeout 0 = inter). */
+export const checkDefaults: HealthCheckSpec = {
+  source: 'active',
+  type: 'tcp',
+  inter: 2_000,
+  fastinter: 0,
+  downinter: 0,
+  rise: 2,
+  fall: 3,
+  timeout: 0,
+  port: 0,
+  address: '',
+  spread: 0,
+  initState: 'up',
+  http: { method: 'GET', path: '/', host: '', expectStatus: [{ lo: 200, hi: 399 }] },
+  tls: { ca: '', skipVerify: false, sni: '' },
 }
 
 export interface UpstreamTimeouts {
@@ -34,9 +96,25 @@ export interface UpstreamTimeouts {
   server: number
   body: number
   keepAlive: number
+  /** Time a request may wait for a server at maxconn (503 after); absent = `connect` (haproxy default). */
+  queue?: number
 }
 
-export interface ServiceDefaults {
+/** Health checks and server options of every service (haproxy `default-server`); each service may override. */
+export interface ServiceHealthOptions {
+  /** Active checks; null = none. */
+  check: HealthCheckSpec | null
+  /** Passive checks (haproxy `observe`, `error-limit`, `on-error`); null = off. */
+  observe: ObserveSpec | null
+  /** ms; 0 = off. */
+  slowstart: number
+  /** Requests queued per service while servers are at maxconn; 0 = unlimited. */
+  maxqueue: number
+  onMarkedDown: 'none' | 'shutdown-sessions'
+  sendProxy: 'none' | 'v1' | 'v2'
+}
+
+export interface ServiceDefaults extends ServiceHealthOptions {
   balance: BalanceName
   retries: number
   maxConnections: number
@@ -51,9 +129,11 @@ export interface ServerConfig {
   backup: boolean
   maxconn: number
   state: Extract<ServerState, 'up' | 'drain' | 'maint'>
+  /** false = never actively checked (haproxy: no `check` on this server). */
+  check: boolean
 }
 
-export interface ServiceConfig {
+export interface ServiceConfig extends ServiceHealthOptions {
   name: string
   balance: BalanceName
   retries: number
@@ -115,6 +195,46 @@ export interface ResolverConfig {
   cacheSize: number
 }
 
+export type ConsulConsistency = 'default' | 'stale' | 'consistent'
+export type ConsulStatus = 'passing' | 'warning'
+
+/** Consul discovery (src/provider/consul/). Used only when `enabled` (the `consul:` section is present). */
+export interface ConsulConfig {
+  enabled: boolean
+  /** Agent/server addresses as `host:port`, tried in order (local agent first); the next one after an error. */
+  addresses: string[]
+  scheme: 'http' | 'https'
+  tls: {
+    /** PEM text (usually given as `ca_file`, `cert_file`, `key_file`: the generic `<key>_file` rule). */
+    ca: string
+    cert: string
+    key: string
+    skipVerify: boolean
+  }
+  /** ACL token sent as `X-Consul-Token`; '' = the agent's default token. Never logged. */
+  token: string
+  /** '' = the agent's datacenter (read from /v1/agent/self; also the value of ${DC} in tags). */
+  datacenter: string
+  consistency: ConsulConsistency
+  /** Blocking query `wait` (Consul caps it at 10 min). */
+  wait: number
+  /** Instance health states that are routed; always includes passing. */
+  status: ConsulStatus[]
+  /** Route instances that have no health check at all (fabio never does). */
+  routeWithoutChecks: boolean
+  tagPrefix: string
+  /** KV prefix of route commands ('' = off); the key and all sub-keys, in key order. */
+  kvPath: string
+  /** Concurrent non-blocking fetches (first read of each service). */
+  fanout: number
+  /** Token bucket per watch: one request token per `interval`, at most `burst` saved. */
+  rateLimit: { interval: number; burst: number }
+  /** Retry delay after an error: exponential from `min` to `max`, with full jitter. */
+  backoff: { min: number; max: number }
+  /** Watcher throttle window: at most one route table rebuild per window (the first change goes at once). */
+  throttle: number
+}
+
 export interface MutableConfig {
   /** Absolute path of the file this came from ('' when built in code). */
   file: string
@@ -126,6 +246,9 @@ export interface MutableConfig {
   log: LogConfig
   admin: AdminConfig
   resolver: ResolverConfig
+  consul: ConsulConfig
+  /** Route commands (fabio's language) for the file provider, one per line ('' = none). */
+  routeCommands: string
 }
 
 export type Config = DeepReadonly<MutableConfig>
@@ -139,6 +262,12 @@ export const defaultConfig: Config = {
     retries: 2,
     maxConnections: 256,
     timeouts: { connect: 5_000, server: 60_000, body: 60_000, keepAlive: 4_000 },
+    check: null,
+    observe: null,
+    slowstart: 0,
+    maxqueue: 0,
+    onMarkedDown: 'none',
+    sendProxy: 'none',
   },
   services: [],
   routes: [],
@@ -152,6 +281,25 @@ export const defaultConfig: Config = {
   log: { level: 'info', destination: 'stderr', access: { enabled: true, destination: 'stdout' } },
   admin: { host: '127.0.0.1', port: 9998, token: '' },
   resolver: { maxTtl: 30_000, minTtl: 1_000, retry: 5_000, cacheSize: 1_024 },
+  consul: {
+    enabled: false,
+    addresses: ['127.0.0.1:8500'],
+    scheme: 'http',
+    tls: { ca: '', cert: '', key: '', skipVerify: false },
+    token: '',
+    datacenter: '',
+    consistency: 'default',
+    wait: 300_000,
+    status: ['passing'],
+    routeWithoutChecks: false,
+    tagPrefix: 'urlprefix-',
+    kvPath: 'fabio/config',
+    fanout: 32,
+    rateLimit: { interval: 200, burst: 5 },
+    backoff: { min: 250, max: 30_000 },
+    throttle: 50,
+  },
+  routeCommands: '',
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -176,7 +324,35 @@ export const logLevels = [
 ] as const satisfies readonly LogLevel[]
 export const pathMatches = ['prefix', 'segment'] as const satisfies readonly PathMatch[]
 export const serverStates = ['up', 'drain', 'maint'] as const satisfies readonly ServerConfig['state'][]
-export const listenerModes = ['http'] as const satisfies readonly ListenerConfig['mode'][]
+export const listenerModes = ['http', 'tcp'] as const satisfies readonly ListenerConfig['mode'][]
+export const checkSources = [
+  'active',
+  'consul',
+  'both',
+] as const satisfies readonly HealthCheckSpec['source'][]
+export const checkTypeNames = ['tcp', 'http', 'https'] as const satisfies readonly HealthCheckSpec['type'][]
+export const initStateNames = [
+  'up',
+  'down',
+  'fully-up',
+  'fully-down',
+] as const satisfies readonly HealthCheckSpec['initState'][]
+export const observeModes = ['none', 'layer4', 'layer7'] as const
+export const onErrorNames = [
+  'fastinter',
+  'fail-check',
+  'sudden-death',
+  'mark-down',
+] as const satisfies readonly ObserveSpec['onError'][]
+export const onMarkedDownNames = [
+  'none',
+  'shutdown-sessions',
+] as const satisfies readonly ServiceHealthOptions['onMarkedDown'][]
+export const sendProxyNames = [
+  'none',
+  'v1',
+  'v2',
+] as const satisfies readonly ServiceHealthOptions['sendProxy'][]
 export const upstreamProtos = ['http', 'https'] as const satisfies readonly ServiceConfig['proto'][]
 export const redirectCodes = [301, 302, 303, 307, 308] as const
 
@@ -215,13 +391,28 @@ export function validate(
   const listeners = readListeners(c, top?.get('listeners'))
   const defaults = readDefaults(c, top?.get('defaults'))
   const services = readServices(c, top?.get('services'), defaults)
+  checkServiceRefs(c, services)
   const routes = readRoutes(c, top?.get('routes'), services)
   const http = readHttp(c, top?.get('http'))
   const log = readLog(c, top?.get('log'))
   const admin = readAdmin(c, top?.get('admin'), listeners)
   const resolver = readResolver(c, top?.get('resolver'))
+  const consul = readConsul(c, top?.get('consul'))
+  const routeCommands = readRouteCommands(c, top?.get('route_commands'), services, defaults)
   if (c.problems.length > 0) return { config: undefined, problems: c.problems }
-  const config: MutableConfig = { file, listeners, defaults, services, routes, http, log, admin, resolver }
+  const config: MutableConfig = {
+    file,
+    listeners,
+    defaults,
+    services,
+    routes,
+    http,
+    log,
+    admin,
+    resolver,
+    consul,
+    routeCommands,
+  }
   return { config, problems: [] }
 }
 
@@ -291,10 +482,52 @@ export function expandVars(s: string, env: Env): Expanded {
 // ---------------------------------------------------------------------------------------------------------------
 // Keys per section, in the order the sections are documented.
 
-const topKeys = ['listeners', 'defaults', 'services', 'routes', 'http', 'log', 'admin', 'resolver'] as const
-const listenerKeys = ['name', 'address', 'mode'] as const
-const defaultsKeys = ['balance', 'retries', 'max_connections', 'timeouts'] as const
-const upstreamTimeoutKeys = ['connect', 'server', 'body', 'keep_alive'] as const
+const topKeys = [
+  'listeners',
+  'defaults',
+  'services',
+  'routes',
+  'http',
+  'log',
+  'admin',
+  'resolver',
+  'consul',
+  'route_commands',
+] as const
+const listenerKeys = ['name', 'address', 'mode', 'accept_proxy', 'service', 'sni_routes', 'timeouts'] as const
+const sniRouteKeys = ['server_name', 'service'] as const
+const tcpTimeoutKeys = ['client', 'server', 'tunnel'] as const
+/** Health and server-option keys shared by `defaults` and every service. */
+const healthKeys = [
+  'check',
+  'observe',
+  'error_limit',
+  'on_error',
+  'slowstart',
+  'maxqueue',
+  'on_marked_down',
+  'send_proxy',
+] as const
+const defaultsKeys = ['balance', 'retries', 'max_connections', 'timeouts', ...healthKeys] as const
+const upstreamTimeoutKeys = ['connect', 'server', 'body', 'keep_alive', 'queue'] as const
+const checkKeys = [
+  'source',
+  'type',
+  'inter',
+  'fastinter',
+  'downinter',
+  'rise',
+  'fall',
+  'timeout',
+  'port',
+  'address',
+  'spread',
+  'init_state',
+  'http',
+  'tls',
+] as const
+const checkHttpKeys = ['method', 'path', 'host', 'expect_status'] as const
+const checkTlsKeys = ['ca', 'skip_verify', 'sni'] as const
 const serviceKeys = [
   'name',
   'balance',
@@ -304,8 +537,9 @@ const serviceKeys = [
   'proto',
   'tls_skip_verify',
   'servers',
+  ...healthKeys,
 ] as const
-const serverKeys = ['address', 'name', 'weight', 'backup', 'maxconn', 'state'] as const
+const serverKeys = ['address', 'name', 'weight', 'backup', 'maxconn', 'state', 'check'] as const
 const routeKeys = ['host', 'path', 'service', 'strip', 'prepend', 'host_header', 'redirect'] as const
 const redirectKeys = ['code', 'url'] as const
 const httpKeys = [
@@ -320,6 +554,33 @@ const logKeys = ['level', 'destination', 'access'] as const
 const accessKeys = ['enabled', 'destination'] as const
 const adminKeys = ['address', 'token'] as const
 const resolverKeys = ['max_ttl', 'min_ttl', 'retry', 'cache_size'] as const
+const consulKeys = [
+  'enabled',
+  'addresses',
+  'scheme',
+  'tls',
+  'token',
+  'datacenter',
+  'consistency',
+  'wait',
+  'status',
+  'route_without_checks',
+  'tag_prefix',
+  'kv_path',
+  'fanout',
+  'rate_limit',
+  'backoff',
+  'throttle',
+] as const
+const consulTlsKeys = ['ca', 'cert', 'key', 'skip_verify'] as const
+const rateLimitKeys = ['interval', 'burst'] as const
+const backoffKeys = ['min', 'max'] as const
+export const consulConsistencies = [
+  'default',
+  'stale',
+  'consistent',
+] as const satisfies readonly ConsulConsistency[]
+export const consulStatuses = ['passing', 'warning'] as const satisfies readonly ConsulStatus[]
 
 const fileSuffix = '_file'
 const envNameRe = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -336,7 +597,7 @@ const absolutePathRe = /^\//
 
 function readListeners(c: Checker, slot: Slot | undefined): ListenerConfig[] {
   const items = readList(c, slot)
-  if (items === undefined) return defaultConfig.listeners.map((l) => ({ ...l }))
+  if (items === undefined) return structuredClone(defaultConfig.listeners) as ListenerConfig[]
   if (items.length === 0) c.add(slot?.path ?? 'listeners', 'at least one listener is required')
   const out: ListenerConfig[] = []
   const names = new Map<string, string>()
@@ -348,6 +609,7 @@ function readListeners(c: Checker, slot: Slot | undefined): ListenerConfig[] {
     const addr = readHostPort(c, addrSlot, { emptyHost: true, portZero: true })
     const mode = readListenerMode(c, f.get('mode'))
     const port = addr?.port ?? 0
+    const tcpOnly = readTcpListener(c, f, mode)
     let clashed = false
     if (addr !== undefined && addrSlot !== undefined) {
       const clash = binds.find((b) => bindsClash(b, addr))
@@ -362,17 +624,85 @@ function readListeners(c: Checker, slot: Slot | undefined): ListenerConfig[] {
       const hint = nameSlot === undefined ? '; give one of them a name' : ''
       unique(c, names, name, nameSlot?.path ?? item.path, 'listener name', hint)
     }
-    out.push({ name: name ?? '', host: addr?.host ?? '', port, mode })
+    const base = { name: name ?? '', host: addr?.host ?? '', port }
+    if (tcpOnly !== undefined) {
+      out.push({ ...base, ...tcpOnly })
+    } else {
+      const acceptSlot = f.get('accept_proxy')
+      const l: HttpListenerConfig = { ...base, mode: 'http' }
+      if (acceptSlot !== undefined && acceptSlot.value !== null)
+        l.acceptProxy = readBool(c, acceptSlot, false)
+      out.push(l)
+    }
   }
   return out
 }
 
+/** The tcp-only listener keys: the TcpListenerConfig fields for `mode: tcp`, else problems for any set. */
+function readTcpListener(
+  c: Checker,
+  f: Fields<(typeof listenerKeys)[number]>,
+  mode: ListenerConfig['mode'],
+): Omit<TcpListenerConfig, 'name' | 'host' | 'port'> | undefined {
+  if (mode !== 'tcp') {
+    for (const k of ['service', 'sni_routes', 'timeouts'] as const) {
+      const s = f.get(k)
+      if (s !== undefined && s.value !== null) c.add(s.path, 'only applies to mode: tcp listeners')
+    }
+    return undefined
+  }
+  const d = tcpListenerDefaults
+  const serviceSlot = f.get('service')
+  const service = readString(c, serviceSlot, d.service)
+  if (serviceSlot !== undefined && service !== '')
+    c.serviceRefs.push({ path: serviceSlot.path, name: service })
+  const sniRoutes: SniRouteConfig[] = []
+  const seen = new Map<string, string>()
+  for (const item of readList(c, f.get('sni_routes')) ?? []) {
+    const r = section(c, item, sniRouteKeys)
+    if (r === undefined) continue
+    const nameSlot = required(c, r, item, 'server_name')
+    const serverName = readChecked(c, nameSlot, '', checkSniName)
+    const svcSlot = required(c, r, item, 'service')
+    const svc = readString(c, svcSlot, '')
+    if (svcSlot !== undefined && svc !== '') c.serviceRefs.push({ path: svcSlot.path, name: svc })
+    if (serverName !== undefined && serverName !== '') {
+      unique(c, seen, serverName, nameSlot?.path ?? item.path, 'SNI server name')
+      sniRoutes.push({ serverName, service: svc })
+    }
+  }
+  const t = section(c, f.get('timeouts'), tcpTimeoutKeys)
+  return {
+    mode: 'tcp',
+    acceptProxy: readBool(c, f.get('accept_proxy'), d.acceptProxy),
+    service,
+    sniRoutes,
+    timeouts: {
+      client: readDuration(c, t?.get('client'), d.timeouts.client, 1),
+      server: readDuration(c, t?.get('server'), d.timeouts.server, 1),
+      tunnel: readDuration(c, t?.get('tunnel'), d.timeouts.tunnel, 0),
+    },
+  }
+}
+
+/** SNI names are hostnames (lower-cased), optionally `*.suffix`. */
+function checkSniName(s: string): Parsed<string> {
+  const name = s.toLowerCase()
+  const bare = name.startsWith('*.') ? name.slice(2) : name
+  return isHostname(bare) ? ok(name) : fail(`"${s}" is not a hostname or *.domain`)
+}
+
+/** Services named by listeners exist (reported after the services were read). */
+function checkServiceRefs(c: Checker, services: readonly ServiceConfig[]): void {
+  const names = services.map((s) => s.name)
+  for (const ref of c.serviceRefs) {
+    if (!names.includes(ref.name))
+      c.add(ref.path, `unknown service "${ref.name}"${didYouMean(ref.name, names)}`)
+  }
+}
+
 function readListenerMode(c: Checker, slot: Slot | undefined): ListenerConfig['mode'] {
   const v = readString(c, slot, 'http')
-  if (v === 'tcp' && slot !== undefined) {
-    c.add(slot.path, 'tcp listeners are not supported yet; use mode: http')
-    return 'http'
-  }
   return checkEnum(c, slot, v, listenerModes, 'http')
 }
 
@@ -390,17 +720,162 @@ function readDefaults(c: Checker, slot: Slot | undefined): ServiceDefaults {
     retries: readInt(c, f?.get('retries'), d.retries, 0, 10),
     maxConnections: readInt(c, f?.get('max_connections'), d.maxConnections, 1, 100_000),
     timeouts: readUpstreamTimeouts(c, f?.get('timeouts'), d.timeouts),
+    ...readHealthOptions(c, f, d),
   }
 }
 
-function readUpstreamTimeouts(c: Checker, slot: Slot | undefined, d: UpstreamTimeouts): UpstreamTimeouts {
-  const f = section(c, slot, upstreamTimeoutKeys)
+/** The health/server-option keys of `defaults` or a service, over `base` (the built-ins or `defaults`). */
+function readHealthOptions(
+  c: Checker,
+  f: { get(key: (typeof healthKeys)[number]): Slot | undefined } | undefined,
+  base: DeepReadonly<ServiceHealthOptions>,
+): ServiceHealthOptions {
+  const check = readCheck(c, f?.get('check'), base.check)
+  const observeSlot = f?.get('observe')
+  const mode = readEnum(c, observeSlot, base.observe?.observe ?? 'none', observeModes)
+  const errorLimit = readInt(c, f?.get('error_limit'), base.observe?.errorLimit ?? 10, 1, 100_000)
+  const onError = readEnum(c, f?.get('on_error'), base.observe?.onError ?? 'fail-check', onErrorNames)
+  if (mode !== 'none' && (check === null || check.source === 'consul') && observeSlot !== undefined) {
+    c.add(
+      observeSlot.path,
+      'needs active checks (a check block with source active or both) to bring servers back',
+    )
+  }
+  for (const k of ['error_limit', 'on_error'] as const) {
+    const s = f?.get(k)
+    if (s !== undefined && s.value !== null && mode === 'none')
+      c.add(s.path, 'only applies with observe: layer4 or layer7')
+  }
   return {
+    check,
+    observe: mode === 'none' ? null : { observe: mode, errorLimit, onError },
+    slowstart: readDuration(c, f?.get('slowstart'), base.slowstart, 0),
+    maxqueue: readInt(c, f?.get('maxqueue'), base.maxqueue, 0, 1_000_000),
+    onMarkedDown: readEnum(c, f?.get('on_marked_down'), base.onMarkedDown, onMarkedDownNames),
+    sendProxy: readEnum(c, f?.get('send_proxy'), base.sendProxy, sendProxyNames),
+  }
+}
+
+/**
+ * A `check:` value: `false` = none, `true` = `base` (or the built-in defaults), a mapping = those keys over
+ * `base`. Absent = `base` (so `defaults.check` turns checks on for every service, like `default-server check`).
+ */
+function readCheck(
+  c: Checker,
+  slot: Slot | undefined,
+  base: DeepReadonly<HealthCheckSpec> | null,
+): HealthCheckSpec | null {
+  if (slot === undefined || slot.value === null) return base
+  if (typeof slot.value === 'boolean') return slot.value ? (base ?? checkDefaults) : null
+  const f = section(c, slot, checkKeys)
+  if (f === undefined) return base
+  const d = base ?? checkDefaults
+  const type = readEnum(c, f.get('type'), d.type, checkTypeNames)
+  const h = section(c, f.get('http'), checkHttpKeys)
+  const t = section(c, f.get('tls'), checkTlsKeys)
+  const httpSlot = f.get('http')
+  if (httpSlot !== undefined && httpSlot.value !== null && type === 'tcp') {
+    c.add(httpSlot.path, 'only applies to type: http or https')
+  }
+  const tlsSlot = f.get('tls')
+  if (tlsSlot !== undefined && tlsSlot.value !== null && type !== 'https') {
+    c.add(tlsSlot.path, 'only applies to type: https')
+  }
+  const address = readChecked(c, f.get('address'), d.address, (s) =>
+    s === '' || isHostname(s) || isIPv4(s) || isIPv6(s) ? ok(s) : fail(`"${s}" is not a hostname or IP`),
+  )
+  const check: HealthCheckSpec = {
+    source: readEnum(c, f.get('source'), d.source, checkSources),
+    type,
+    inter: readDuration(c, f.get('inter'), d.inter, 10),
+    fastinter: readDuration(c, f.get('fastinter'), d.fastinter, 0),
+    downinter: readDuration(c, f.get('downinter'), d.downinter, 0),
+    rise: readInt(c, f.get('rise'), d.rise, 1, 1_000),
+    fall: readInt(c, f.get('fall'), d.fall, 1, 1_000),
+    timeout: readDuration(c, f.get('timeout'), d.timeout, 0),
+    port: readInt(c, f.get('port'), d.port, 0, 65_535),
+    address: address ?? '',
+    spread: readInt(c, f.get('spread'), d.spread, 0, 50),
+    initState: readEnum(c, f.get('init_state'), d.initState, initStateNames),
+    http: {
+      method:
+        readChecked(c, h?.get('method'), d.http.method, (s) =>
+          tokenRe.test(s) ? ok(s.toUpperCase()) : fail(`"${s}" is not an HTTP method`),
+        ) ?? d.http.method,
+      path:
+        readChecked(c, h?.get('path'), d.http.path, (s) =>
+          absolutePathRe.test(s) && !/[\s\p{Cc}]/u.test(s)
+            ? ok(s)
+            : fail(`must start with "/" and have no spaces, got "${s}"`),
+        ) ?? d.http.path,
+      host: readChecked(c, h?.get('host'), d.http.host, checkHostHeader) ?? d.http.host,
+      expectStatus: readExpectStatus(c, h?.get('expect_status'), d.http.expectStatus),
+    },
+    tls: {
+      ca:
+        readChecked(c, t?.get('ca'), d.tls.ca, (s) =>
+          s === '' || s.includes('-----BEGIN CERTIFICATE-----')
+            ? ok(s)
+            : fail('expected PEM certificates (use ca_file for a path)'),
+        ) ?? d.tls.ca,
+      skipVerify: readBool(c, t?.get('skip_verify'), d.tls.skipVerify),
+      sni:
+        readChecked(c, t?.get('sni'), d.tls.sni, (s) =>
+          s === '' || isHostname(s) ? ok(s) : fail(`"${s}" is not a hostname`),
+        ) ?? d.tls.sni,
+    },
+  }
+  const tSlot = f.get('timeout')
+  if (check.timeout > check.inter && tSlot !== undefined) {
+    c.add(tSlot.path, `must not exceed inter (${formatDuration(check.inter)})`)
+  }
+  return check
+}
+
+/** `expect_status`: 200, "200-399", or a list of them. */
+function readExpectStatus(
+  c: Checker,
+  slot: Slot | undefined,
+  fallback: readonly StatusRange[],
+): StatusRange[] {
+  if (slot === undefined || slot.value === null) return fallback.map((r) => ({ lo: r.lo, hi: r.hi }))
+  const items = Array.isArray(slot.value) ? (readList(c, slot) ?? []) : [slot]
+  if (items.length === 0) c.add(slot.path, 'at least one status is required')
+  const out: StatusRange[] = []
+  for (const item of items) {
+    const v = item.value
+    const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : ''
+    const m = /^(\d{3})(?:-(\d{3}))?$/.exec(text.trim())
+    const lo = Number(m?.[1])
+    const hi = m?.[2] === undefined ? lo : Number(m[2])
+    if (m === null || lo < 100 || hi > 599 || hi < lo) {
+      c.add(
+        item.path,
+        `expected a status (200), a range ("200-399") or a list of them, got ${describe(item)}`,
+      )
+      continue
+    }
+    out.push({ lo, hi })
+  }
+  return out
+}
+
+function readUpstreamTimeouts(
+  c: Checker,
+  slot: Slot | undefined,
+  d: DeepReadonly<UpstreamTimeouts>,
+): UpstreamTimeouts {
+  const f = section(c, slot, upstreamTimeoutKeys)
+  const t: UpstreamTimeouts = {
     connect: readDuration(c, f?.get('connect'), d.connect, 1),
     server: readDuration(c, f?.get('server'), d.server, 1),
     body: readDuration(c, f?.get('body'), d.body, 1),
     keepAlive: readDuration(c, f?.get('keep_alive'), d.keepAlive, 1),
   }
+  const queue = f?.get('queue')
+  if (queue !== undefined && queue.value !== null) t.queue = readDuration(c, queue, d.queue ?? t.connect, 1)
+  else if (d.queue !== undefined) t.queue = d.queue
+  return t
 }
 
 function readServices(c: Checker, slot: Slot | undefined, d: ServiceDefaults): ServiceConfig[] {
@@ -426,6 +901,7 @@ function readServices(c: Checker, slot: Slot | undefined, d: ServiceDefaults): S
       tlsSkipVerify,
       timeouts: readUpstreamTimeouts(c, f.get('timeouts'), d.timeouts),
       servers: readServers(c, required(c, f, item, 'servers')),
+      ...readHealthOptions(c, f, d),
     }
     out.push(service)
   }
@@ -458,6 +934,7 @@ function readServers(c: Checker, slot: Slot | undefined): ServerConfig[] {
       backup: readBool(c, f.get('backup'), false),
       maxconn: readInt(c, f.get('maxconn'), 0, 0, 100_000),
       state: readEnum(c, f.get('state'), 'up', serverStates),
+      check: readBool(c, f.get('check'), true),
     }
     out.push(server)
   }
@@ -613,6 +1090,118 @@ function readResolver(c: Checker, slot: Slot | undefined): ResolverConfig {
   return r
 }
 
+function readConsul(c: Checker, slot: Slot | undefined): ConsulConfig {
+  const d = defaultConfig.consul
+  const f = section(c, slot, consulKeys)
+  const present = f !== undefined
+  const addrSlot = f?.get('addresses')
+  const addrItems = readList(c, addrSlot)
+  const addresses: string[] = []
+  for (const item of addrItems ?? []) {
+    const a = readHostPort(c, item, { emptyHost: false, portZero: false, defaultPort: 8500 })
+    if (a !== undefined) addresses.push(formatHostPort(a.host, a.port))
+  }
+  if (addrItems !== undefined && addrItems.length === 0 && addrSlot !== undefined) {
+    c.add(addrSlot.path, 'at least one address is required')
+  }
+  const t = section(c, f?.get('tls'), consulTlsKeys)
+  const scheme = readEnum(c, f?.get('scheme'), d.scheme, upstreamProtos)
+  const tls = {
+    ca: readString(c, t?.get('ca'), d.tls.ca, true),
+    cert: readString(c, t?.get('cert'), d.tls.cert, true),
+    key: readString(c, t?.get('key'), d.tls.key, true),
+    skipVerify: readBool(c, t?.get('skip_verify'), d.tls.skipVerify),
+  }
+  if ((tls.cert === '') !== (tls.key === '') && t !== undefined) {
+    c.add(
+      `${f?.get('tls')?.path ?? 'consul.tls'}`,
+      'set both cert and key (or cert_file and key_file), or neither',
+    )
+  }
+  if (t !== undefined && scheme === 'http' && (tls.ca !== '' || tls.cert !== '' || tls.skipVerify)) {
+    c.add(f?.get('tls')?.path ?? 'consul.tls', 'only applies to scheme: https')
+  }
+  const tokenSlot = f?.get('token')
+  const token = readString(c, tokenSlot, d.token, true)
+  if (token !== '' && tokenSlot !== undefined && !visibleRe.test(token)) {
+    c.add(tokenSlot.path, 'must not contain spaces or control characters')
+  }
+  const statusSlot = f?.get('status')
+  const statusItems = readList(c, statusSlot)
+  const status: ConsulStatus[] = ['passing']
+  for (const item of statusItems ?? []) {
+    const s = readEnum(c, item, 'passing', consulStatuses)
+    if (!status.includes(s)) status.push(s)
+  }
+  const r = section(c, f?.get('rate_limit'), rateLimitKeys)
+  const b = section(c, f?.get('backoff'), backoffKeys)
+  const backoff = {
+    min: readDuration(c, b?.get('min'), d.backoff.min, 1),
+    max: readDuration(c, b?.get('max'), d.backoff.max, 1),
+  }
+  if (backoff.min > backoff.max) c.add(f?.get('backoff')?.path ?? 'consul.backoff', 'min must not exceed max')
+  const waitSlot = f?.get('wait')
+  const wait = readDuration(c, waitSlot, d.wait, 1_000)
+  if (wait > 600_000 && waitSlot !== undefined)
+    c.add(waitSlot.path, 'must be at most 10m (Consul caps wait there)')
+  const tagPrefix = readString(c, f?.get('tag_prefix'), d.tagPrefix)
+  if (tagPrefix === '' && f?.get('tag_prefix') !== undefined)
+    c.add(f.get('tag_prefix')?.path ?? '', 'must not be empty')
+  return {
+    enabled: present && readBool(c, f.get('enabled'), true),
+    addresses: addrItems === undefined ? [...d.addresses] : addresses,
+    scheme,
+    tls,
+    token,
+    datacenter: readString(c, f?.get('datacenter'), d.datacenter),
+    consistency: readEnum(c, f?.get('consistency'), d.consistency, consulConsistencies),
+    wait,
+    status,
+    routeWithoutChecks: readBool(c, f?.get('route_without_checks'), d.routeWithoutChecks),
+    tagPrefix,
+    kvPath: readString(c, f?.get('kv_path'), d.kvPath).replace(/^\/+/, ''),
+    fanout: readInt(c, f?.get('fanout'), d.fanout, 1, 1_024),
+    rateLimit: {
+      interval: readDuration(c, r?.get('interval'), d.rateLimit.interval, 0),
+      burst: readInt(c, r?.get('burst'), d.rateLimit.burst, 1, 1_000),
+    },
+    backoff,
+    throttle: readDuration(c, f?.get('throttle'), d.throttle, 0),
+  }
+}
+
+/** A multi-line string or a list of lines, checked with the route command parser (every bad line reported). */
+function readRouteCommands(
+  c: Checker,
+  slot: Slot | undefined,
+  services: readonly ServiceConfig[],
+  defaults: ServiceDefaults,
+): string {
+  if (slot === undefined || slot.value === null) return ''
+  let lines: string[]
+  if (typeof slot.value === 'string') {
+    lines = readString(c, slot, '').split('\n')
+  } else {
+    lines = []
+    for (const item of readList(c, slot) ?? []) lines.push(readString(c, item, ''))
+  }
+  const text = lines.join('\n')
+  const parsed = parseCommands(text)
+  const problems = [...parsed.problems, ...applyCommands(new Map(), parsed.commands, text)]
+  for (const p of problems) {
+    const path = typeof slot.value === 'string' ? slot.path : `${slot.path}[${p.line - 1}]`
+    c.add(path, typeof slot.value === 'string' ? `line ${p.line}: ${p.reason}` : p.reason)
+  }
+  const ir: Ir = new Map()
+  applyCommands(ir, parsed.commands, text)
+  const names = new Set(services.map((s) => s.name))
+  for (const s of toSnapshot(ir, { defaults, source: '' }).services) {
+    if (names.has(s.name))
+      c.add(slot.path, `service "${s.name}" is also defined in services:; use another name`)
+  }
+  return text
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Value checks: string in, canonical value or reason out.
 
@@ -697,6 +1286,8 @@ function checkCidr(s: string): Parsed<string> {
 
 class Checker {
   readonly problems: ConfigProblem[] = []
+  /** Service names referenced before the services were read (tcp listeners), checked afterwards. */
+  readonly serviceRefs: { path: string; name: string }[] = []
   readonly file: string
   readonly env: Env
   readonly files: FileContents

@@ -6,9 +6,10 @@
  */
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import type { RouteTable, Route } from '../route/table.js'
-import { lookupHttp } from '../route/table.js'
-import { selectBackend } from '../balance/pool.js'
+import { lookupHttp, routeAllows } from '../route/table.js'
+import { canQueue, canTake, selectBackend } from '../balance/pool.js'
 import type { Upstream, ServiceRuntime } from './upstream.js'
+import { observeConnect, observeStatus, releaseSlot } from './upstream.js'
 import type { ResponseHandler } from './engine.js'
 import {
   buildUpstreamHeaders,
@@ -32,6 +33,7 @@ import {
   UpstreamResetError,
   UpstreamTimeoutError,
   ClientAbortError,
+  AccessDeniedError,
 } from '../errors.js'
 
 /** What a worker swaps whole on every snapshot: each request reads it once. */
@@ -129,6 +131,11 @@ export class Exchange implements ResponseHandler {
   resumeUpstream: (() => void) | null
   released: boolean
   logged: boolean
+  /** Waiting in the service queue for a server below maxconn. */
+  queued: boolean
+  queueTimer: ReturnType<typeof setTimeout> | null
+  /** ms spent queued (haproxy Tw). */
+  tWait: number
 
   constructor(ctx: ProxyContext, listener: ListenerInfo, req: IncomingMessage, res: LbResponse) {
     this.ctx = ctx
@@ -158,6 +165,9 @@ export class Exchange implements ResponseHandler {
     this.resumeUpstream = null
     this.released = false
     this.logged = false
+    this.queued = false
+    this.queueTimer = null
+    this.tWait = 0
   }
 
   /** Entry point for one request. */
@@ -185,6 +195,10 @@ export class Exchange implements ResponseHandler {
       return
     }
     this.route = route
+    if ((route.allow !== null || route.deny !== null) && !routeAllows(route, this.clientIp)) {
+      this.fail(new AccessDeniedError(this.clientIp), 'PR')
+      return
+    }
     if (route.redirect !== null) {
       this.redirect(route, url)
       return
@@ -220,6 +234,7 @@ export class Exchange implements ResponseHandler {
     if (service === null) return
     const up = selectBackend(service.pool, this.ctx.rand, this.avoid) as Upstream | undefined
     if (up === undefined) {
+      if (this.enqueue(service)) return
       this.fail(new NoBackendError(service.spec.name), 'SC')
       return
     }
@@ -252,15 +267,43 @@ export class Exchange implements ResponseHandler {
     )
   }
 
+  /** Every usable server is at maxconn: wait in the service queue (haproxy `maxconn` queueing). */
+  enqueue(service: ServiceRuntime): boolean {
+    if (this.queued || !canQueue(service.pool) || !service.queue.push(this)) return false
+    this.queued = true
+    this.tWait = this.ctx.now()
+    this.queueTimer = setTimeout(onQueueTimeout, service.queueTimeout, this)
+    return true
+  }
+
+  /** The queue offers a free slot (Waiter): take it if a server is really available. */
+  retryFromQueue(): boolean {
+    const service = this.service
+    if (service !== null && !this.res.destroyed && !canTake(service.pool)) return false
+    this.leaveQueue()
+    if (!this.res.destroyed) this.attempt()
+    return true
+  }
+
+  leaveQueue(): void {
+    if (!this.queued) return
+    this.queued = false
+    this.tWait = this.ctx.now() - this.tWait
+    if (this.queueTimer !== null) clearTimeout(this.queueTimer)
+    this.queueTimer = null
+    this.service?.queue.remove(this)
+  }
+
   release(): void {
     if (!this.released && this.upstream !== null) {
       this.released = true
-      this.upstream.inflight--
+      releaseSlot(this.upstream)
     }
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.tConnect = this.ctx.now()
+    if (this.upstream !== null) observeConnect(this.upstream, true)
     this.abortUpstream = abort
     if (this.res.destroyed) abort(new ClientAbortError())
   }
@@ -268,6 +311,7 @@ export class Exchange implements ResponseHandler {
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (status < 200) return true // informational responses are not relayed
     const res = this.res
+    if (this.upstream !== null) observeStatus(this.upstream, status)
     this.tHeaders = this.ctx.now()
     this.status = status
     this.resumeUpstream = resume
@@ -312,10 +356,12 @@ export class Exchange implements ResponseHandler {
       return
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      if (up !== null) observeStatus(up, 0)
       this.fail(new UpstreamTimeoutError(label, 'headers', err), 'sH')
       return
     }
     const sentNothing = this.tConnect < 0
+    if (sentNothing && up !== null) observeConnect(up, false)
     const replayable = this.idempotent && code === 'UND_ERR_SOCKET'
     if (sentNothing || replayable) {
       this.avoid = up
@@ -407,7 +453,7 @@ export class Exchange implements ResponseHandler {
       service: route === null ? null : route.service,
       server: up === null ? null : up.name,
       retries: this.attempts > 0 ? this.attempts - 1 : 0,
-      Tw: 0,
+      Tw: Math.round(this.tWait),
       Tc,
       Tr,
       Ta: Math.round(now - this.tStart),
@@ -439,9 +485,18 @@ function onResponseDrain(this: LbResponse): void {
   this.exchange?.resumeUpstream?.()
 }
 
+function onQueueTimeout(ex: Exchange): void {
+  ex.queueTimer = null
+  if (!ex.queued) return
+  ex.leaveQueue()
+  const name = ex.service === null ? '' : ex.service.spec.name
+  ex.fail(new NoBackendError(name), 'sQ')
+}
+
 function onResponseClose(this: LbResponse): void {
   const ex = this.exchange
   if (ex === null) return
+  ex.leaveQueue()
   if (!this.writableFinished) {
     // Client gone before the response completed: abort upstream so the connection is not reused.
     if (ex.termination === '--') ex.termination = ex.tHeaders < 0 ? 'CH' : 'CD'

@@ -3,20 +3,33 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { AddressInfo, Socket } from 'node:net'
-import type { Config, ListenerConfig } from '../config/schema.js'
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net'
+import type { Config, DeepReadonly, HttpListenerConfig } from '../config/schema.js'
+import { parseProxyHeader } from './proxy-protocol.js'
 import { handleRequest, LbResponse, type ListenerInfo, type ProxyContext } from './http.js'
 import { Tunnel, type TunnelRegistry } from './tunnel.js'
 
 export class HttpListener {
-  readonly config: ListenerConfig
+  readonly config: DeepReadonly<HttpListenerConfig>
   readonly info: ListenerInfo
   readonly server: Server<typeof IncomingMessage, typeof LbResponse>
+  /** With `accept_proxy`: the socket that listens, reads the PROXY header, then hands over to `server`. */
+  readonly front: NetServer | null
   readonly #ctx: ProxyContext
   readonly #tunnels: TunnelRegistry
   readonly #tunnelTimeout: number
 
-  constructor(config: ListenerConfig, http: Config['http'], ctx: ProxyContext, tunnels: TunnelRegistry) {
+  constructor(
+    config: DeepReadonly<HttpListenerConfig>,
+    http: Config['http'],
+    ctx: ProxyContext,
+    tunnels: TunnelRegistry,
+  ) {
     this.config = config
     this.info = { name: config.name, proto: 'http', port: config.port }
     this.#ctx = ctx
@@ -39,6 +52,12 @@ export class HttpListener {
     this.server.timeout = t.client
     this.server.on('request', this.#onRequest)
     this.server.on('upgrade', this.#onUpgrade)
+    this.front = null
+    if (config.acceptProxy === true) {
+      const server = this.server
+      const timeout = t.httpRequest
+      this.front = createNetServer({ noDelay: true }, (socket) => acceptProxy(socket, server, timeout))
+    }
   }
 
   readonly #onRequest = (req: IncomingMessage, res: LbResponse): void => {
@@ -53,14 +72,15 @@ export class HttpListener {
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err)
-      this.server.once('error', onError)
+      const bound = this.front ?? this.server
+      bound.once('error', onError)
       const opts =
         this.config.host === ''
           ? { port: this.config.port }
           : { port: this.config.port, host: this.config.host }
-      this.server.listen(opts, () => {
-        this.server.off('error', onError)
-        const port = (this.server.address() as AddressInfo).port
+      bound.listen(opts, () => {
+        bound.off('error', onError)
+        const port = (bound.address() as AddressInfo).port
         this.info.port = port
         resolve(port)
       })
@@ -70,7 +90,9 @@ export class HttpListener {
   /** Stop accepting, close idle keep-alive connections, wait for in-flight requests up to `timeout` ms. */
   async close(timeout: number): Promise<void> {
     const server = this.server
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    const front = this.front
+    // With accept_proxy the net server listens and counts the connections it handed over.
+    const closed = new Promise<void>((resolve) => (front ?? server).close(() => resolve()))
     server.closeIdleConnections()
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<void>((resolve) => {
@@ -82,4 +104,55 @@ export class HttpListener {
     await Promise.race([closed, deadline])
     clearTimeout(timer)
   }
+}
+
+/**
+ * `accept_proxy`: read a PROXY v1/v2 header, then hand the socket to the HTTP server with the advertised client
+ * address as `remoteAddress`/`remotePort`, so X-Forwarded-For, trusted-proxy checks, allow/deny and the access
+ * log all see the real client (haproxy: "the advertised addresses are used everywhere"). A missing or invalid
+ * header closes the connection; so does none within `timeout` ms.
+ */
+function acceptProxy(
+  socket: Socket,
+  server: { emit(event: 'connection', s: Socket): boolean },
+  timeout: number,
+): void {
+  let buf: Buffer = Buffer.alloc(0)
+  const onTimeout = (): void => {
+    socket.destroy()
+  }
+  socket.setTimeout(timeout, onTimeout)
+  socket.on('error', onPrefaceError)
+  const onData = (chunk: Buffer): void => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
+    const r = parseProxyHeader(buf)
+    if (r.status === 'incomplete') return
+    socket.off('data', onData)
+    socket.setTimeout(0)
+    socket.off('timeout', onTimeout)
+    if (r.status === 'invalid') {
+      socket.destroy()
+      return
+    }
+    socket.pause()
+    const h = r.header
+    if (h.command === 'proxy' && h.family !== 'unknown') {
+      Object.defineProperty(socket, 'remoteAddress', { value: h.srcAddress, configurable: true })
+      Object.defineProperty(socket, 'remotePort', { value: h.srcPort, configurable: true })
+      Object.defineProperty(socket, 'remoteFamily', {
+        value: h.family === 'tcp4' ? 'IPv4' : 'IPv6',
+        configurable: true,
+      })
+    }
+    const rest = buf.subarray(r.length)
+    if (rest.length > 0) socket.unshift(rest)
+    socket.off('error', onPrefaceError)
+    server.emit('connection', socket)
+    socket.resume()
+  }
+  socket.on('data', onData)
+}
+
+function onPrefaceError(this: Socket): void {
+  this.destroy()
 }

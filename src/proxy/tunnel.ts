@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http'
 import { lookupHttp, type Route } from '../route/table.js'
 import { selectBackend } from '../balance/pool.js'
 import type { Upstream, ServiceRuntime } from './upstream.js'
+import { releaseSlot } from './upstream.js'
 import { rewritePath, type ProxyContext, type ListenerInfo } from './http.js'
 import {
   buildUpstreamHeaders,
@@ -231,7 +232,7 @@ export class Tunnel {
   }
 
   release(): void {
-    if (this.counted && this.upstream !== null) this.upstream.inflight--
+    if (this.counted && this.upstream !== null) releaseSlot(this.upstream)
     this.counted = false
   }
 

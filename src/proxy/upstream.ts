@@ -3,8 +3,11 @@
  * grouped per service. Rebuilt from each Snapshot; unchanged servers keep their pools across swaps,
  * removed ones are closed gracefully (in-flight requests finish).
  */
-import { Backend, Pool } from '../balance/pool.js'
+import { Backend, Pool, type AdminState } from '../balance/pool.js'
 import type { ServerSpec, ServiceSpec, Snapshot } from '../snapshot.js'
+import type { ServerHealth } from '../health/checker.js'
+import { goodLayer7Status } from '../health/state.js'
+import { WaitQueue } from './queue.js'
 import type { Engine, UpstreamDispatcher } from './engine.js'
 import { isIP } from 'node:net'
 
@@ -28,6 +31,17 @@ export class Upstream extends Backend {
   downReason: string
   /** `host:port` as configured, the upstream Host header for `host_header: dst`. */
   readonly hostPort: string
+  /** Active/passive health of this server; null = not checked (health is whatever the provider says). */
+  health: ServerHealth | null
+  /** The provider's verdict (snapshot state is not `down`). */
+  stateUp: boolean
+  /** Runtime overrides (haproxy `set server … state`, `set weight`); kept across snapshots. null = none. */
+  runtimeAdmin: AdminState | null
+  runtimeWeight: number | null
+  /** The service's wait queue (shared by its servers, kept across snapshots). */
+  queue: WaitQueue
+  /** Open long-lived sessions on this server (TCP connections), for `shutdown-sessions`. */
+  readonly sessions: Set<{ shutdown(reason: string): void }>
 
   constructor(service: ServiceSpec, spec: ServerSpec) {
     super({
@@ -46,19 +60,38 @@ export class Upstream extends Backend {
     this.dispatcher = null
     this.downReason = ''
     this.hostPort = isIP(spec.host) === 6 ? `[${spec.host}]:${spec.port}` : `${spec.host}:${spec.port}`
+    this.health = null
+    this.stateUp = spec.state !== 'down'
+    this.runtimeAdmin = null
+    this.runtimeWeight = null
+    this.queue = new WaitQueue(service.name)
+    this.sessions = new Set()
     this.up = spec.state !== 'down'
     this.admin = adminState(spec)
+  }
+
+  /**
+   * Recompute `up`, `admin` and `effectiveWeight` from their sources: address resolution, the provider's state,
+   * the health checker (by `check.source`), runtime overrides and slowstart. Called on every change of any.
+   */
+  recompute(now: number): void {
+    const h = this.health
+    const source = this.serviceSpec.check?.source ?? 'consul'
+    const checked = h === null || !h.active ? this.stateUp : source === 'both' ? h.up && this.stateUp : h.up
+    this.up = this.downReason === '' && checked
+    this.admin = this.runtimeAdmin ?? adminState(this.spec)
+    const weight = this.runtimeWeight ?? this.spec.weight
+    this.weight = weight
+    this.effectiveWeight = h === null ? weight : h.effectiveWeight(weight, now)
   }
 
   /** Take the settings of a new snapshot that did not change this server's pool identity. */
   update(service: ServiceSpec, spec: ServerSpec): void {
     this.spec = spec
     this.serviceSpec = service
-    this.weight = spec.weight
-    this.effectiveWeight = spec.weight
     this.maxconn = spec.maxconn
-    this.admin = adminState(spec)
-    if (this.downReason === '') this.up = spec.state !== 'down'
+    this.stateUp = spec.state !== 'down'
+    this.recompute(Date.now())
   }
 }
 
@@ -70,11 +103,38 @@ export class ServiceRuntime {
   readonly spec: ServiceSpec
   readonly pool: Pool
   readonly upstreams: readonly Upstream[]
-  constructor(spec: ServiceSpec, upstreams: readonly Upstream[]) {
+  readonly queue: WaitQueue
+  /** ms a request may wait in the queue (`timeouts.queue`, default `timeouts.connect`). */
+  readonly queueTimeout: number
+  constructor(spec: ServiceSpec, upstreams: readonly Upstream[], queue: WaitQueue) {
     this.spec = spec
     this.upstreams = upstreams
     this.pool = new Pool(spec.name, spec.balance, upstreams)
+    this.queue = queue
+    this.queueTimeout = spec.queueTimeout ?? spec.timeouts.connect
+    queue.max = spec.maxqueue ?? 0
   }
+}
+
+/** A request or connection to `up` finished: free its slot and hand it to the oldest waiter. */
+export function releaseSlot(up: Upstream): void {
+  up.inflight--
+  if (up.queue.items.length > 0) up.queue.drain()
+}
+
+/** Passive check, connection level (haproxy observe layer4 — and layer7 counts connect failures too). */
+export function observeConnect(up: Upstream, ok: boolean): void {
+  const h = up.health
+  if (h === null || h.observe === null) return
+  if (!ok) h.report(false)
+  else if (h.observe.observe === 'layer4') h.report(true)
+}
+
+/** Passive check, response status (haproxy observe layer7: 100-499, 501, 505 are good). status 0 = timeout. */
+export function observeStatus(up: Upstream, status: number): void {
+  const h = up.health
+  if (h === null || h.observe === null || h.observe.observe !== 'layer7') return
+  h.report(status !== 0 && goodLayer7Status(status))
 }
 
 /** Identity of a connection pool: a change in any of these needs a new pool. */
@@ -103,12 +163,30 @@ export class UpstreamSet {
   readonly #addresses: AddressBook
   #services: Map<string, ServiceRuntime>
   #byKey: Map<string, Upstream>
+  readonly #queues: Map<string, WaitQueue>
 
   constructor(engine: Engine, addresses: AddressBook) {
     this.#engine = engine
     this.#addresses = addresses
     this.#services = new Map()
     this.#byKey = new Map()
+    this.#queues = new Map()
+  }
+
+  /** Every upstream of the current snapshot. */
+  all(): IterableIterator<Upstream> {
+    return this.#byKey.values()
+  }
+
+  /** shutdown-sessions: close every connection to `up` now (pooled HTTP connections and TCP sessions). */
+  shutdownSessions(up: Upstream, reason: string): void {
+    for (const s of [...up.sessions]) s.shutdown(reason)
+    const d = up.dispatcher
+    if (d !== null) {
+      up.dispatcher = null
+      void d.destroy()
+      this.refresh(up)
+    }
   }
 
   get services(): ReadonlyMap<string, ServiceRuntime> {
@@ -133,8 +211,15 @@ export class UpstreamSet {
         nextByKey.set(key, up)
         ups.push(up)
       }
-      services.set(service.name, new ServiceRuntime(service, ups))
+      let queue = this.#queues.get(service.name)
+      if (queue === undefined) {
+        queue = new WaitQueue(service.name)
+        this.#queues.set(service.name, queue)
+      }
+      for (const up of ups) up.queue = queue
+      services.set(service.name, new ServiceRuntime(service, ups, queue))
     }
+    for (const name of this.#queues.keys()) if (!services.has(name)) this.#queues.delete(name)
     for (const [key, old] of this.#byKey) {
       if (!nextByKey.has(key) && old.dispatcher !== null) {
         void old.dispatcher.close()
@@ -158,7 +243,7 @@ export class UpstreamSet {
     }
     if (up.downReason !== '' && !literal) {
       up.downReason = ''
-      up.up = up.spec.state !== 'down'
+      up.recompute(Date.now())
     }
     if (address === up.address && up.dispatcher !== null) return
     const previous = up.dispatcher

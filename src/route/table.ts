@@ -45,6 +45,7 @@ import {
 } from './host.js'
 import type { SuffixNode, WildcardIndex } from './host.js'
 import { pathMatchers, PathTrieBuilder } from './trie.js'
+import { CidrSet, parseCidr } from '../net/cidr.js'
 import type { PathMatcher, PathNode } from './trie.js'
 
 const CH_DOT = 46
@@ -62,6 +63,9 @@ export interface Route {
   readonly hostHeader: string
   readonly redirect: Redirect | null
   readonly source: string
+  /** Client networks allowed (null = everyone) and denied (null = none), prebuilt from the spec. */
+  readonly allow: CidrSet | null
+  readonly deny: CidrSet | null
 }
 
 export interface TableOptions {
@@ -167,7 +171,29 @@ function makeRoute(id: number, host: string, spec: HttpRouteSpec): Route {
     hostHeader: spec.hostHeader,
     redirect: spec.redirect,
     source: spec.source,
+    allow: cidrSetOrNull(spec.allow),
+    deny: cidrSetOrNull(spec.deny),
   }
+}
+
+/**
+ * Providers validate CIDRs before emitting them; an invalid entry here is dropped rather than thrown. A non-empty
+ * list whose entries are all invalid gives an empty set, so an `allow` list fails closed.
+ */
+function cidrSetOrNull(list: readonly string[] | undefined): CidrSet | null {
+  if (list === undefined || list.length === 0) return null
+  const valid: string[] = []
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i] as string
+    if (parseCidr(c).ok) valid.push(c)
+  }
+  return new CidrSet(valid)
+}
+
+/** True when the client may use `route` (fabio: allow wins when both are set; we check deny, then allow). */
+export function routeAllows(route: Route, client: string): boolean {
+  if (route.deny !== null && route.deny.has(client)) return false
+  return route.allow === null || route.allow.has(client)
 }
 
 /**

@@ -11,7 +11,7 @@ const input = yaml`
   listeners:
     - address: ":80"
     - address: "0.0.0.0:80"
-      mode: tcp
+      mode: quic
   defaults:
     balance: fastest
     timeouts: { connect: soon }
@@ -45,7 +45,7 @@ const input = yaml`
 
 const want = [
   'listners: unknown key, did you mean "listeners"?',
-  'listeners[1].mode: tcp listeners are not supported yet; use mode: http',
+  'listeners[1].mode: must be one of http, tcp; got "quic"',
   'listeners[1].address: port 80 is already used by listeners[0]',
   'defaults.balance: must be one of roundrobin, static-rr, leastconn, random, first; got "fastest"',
   `defaults.timeouts.connect: expected a duration like 500ms, 10s, 5m, 1h or 1m30s, got "soon"`,

@@ -18,6 +18,7 @@ function server(host: string, port: number, extra: Partial<Server> = {}): Server
     backup: false,
     maxconn: 0,
     state: 'up',
+    check: true,
     ...extra,
   }
 }
@@ -84,6 +85,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
     `,
     want: edit((c) => {
       c.defaults = {
+        ...c.defaults,
         balance: 'leastconn',
         retries: 3,
         maxConnections: 64,

@@ -93,9 +93,12 @@ const cases: { desc: string; input: string; want: string[] }[] = [
     ],
   },
   {
-    desc: 'a tcp listener is not supported yet',
-    input: 'listeners: [{ address: ":5432", mode: tcp }]\n',
-    want: ['listeners[0].mode: tcp listeners are not supported yet; use mode: http'],
+    desc: 'an unknown listener mode; tcp-only keys on an http listener',
+    input: 'listeners: [{ address: ":5432", mode: quic }, { address: ":5433", service: db }]\n',
+    want: [
+      'listeners[0].mode: must be one of http, tcp; got "quic"',
+      'listeners[1].service: only applies to mode: tcp listeners',
+    ],
   },
   {
     desc: 'required keys',

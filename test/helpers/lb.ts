@@ -71,6 +71,12 @@ export function service(
     proto: 'http',
     tlsSkipVerify: false,
     timeouts: { connect: 1_000, server: 5_000, body: 5_000, keepAlive: 4_000 },
+    check: null,
+    observe: null,
+    slowstart: 0,
+    maxqueue: 0,
+    onMarkedDown: 'none',
+    sendProxy: 'none',
     servers: ports.map((port, i) => ({
       name: `s${i}`,
       host: '127.0.0.1',
@@ -79,6 +85,7 @@ export function service(
       backup: false,
       maxconn: 0,
       state: 'up' as const,
+      check: true,
     })),
     ...extra,
   }
@@ -102,4 +109,39 @@ export function patchServer(
   const current = svc.servers[index]
   if (current === undefined) throw new Error(`no server ${index} in ${svc.name}`)
   svc.servers[index] = { ...current, ...patch }
+}
+
+/** A `mode: tcp` listener on 127.0.0.1 port 0 (defaults from `tcpListenerDefaults`). */
+export function tcpListener(
+  name: string,
+  service: string,
+  extra: Partial<Extract<MutableConfig['listeners'][number], { mode: 'tcp' }>> = {},
+): MutableConfig['listeners'][number] {
+  return {
+    name,
+    host: '127.0.0.1',
+    port: 0,
+    mode: 'tcp',
+    acceptProxy: false,
+    service,
+    sniRoutes: [],
+    timeouts: { client: 10_000, server: 10_000, tunnel: 60_000 },
+    ...extra,
+  }
+}
+
+/** Bound port of listener `name`. */
+export function portOf(lb: TestLb, name: string): number {
+  const p = lb.worker.ports().get(name)
+  if (p === undefined) throw new Error(`no listener ${name}`)
+  return p
+}
+
+/** Wait until `cond()` holds, yielding to I/O between checks (no timers, so mock timers do not affect it). */
+export async function until(cond: () => boolean, what = 'condition'): Promise<void> {
+  for (let i = 0; i < 20_000; i++) {
+    if (cond()) return
+    await new Promise((r) => setImmediate(r))
+  }
+  throw new Error(`timed out waiting for ${what}`)
 }
