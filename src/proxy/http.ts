@@ -240,7 +240,7 @@ export class Exchange implements ResponseHandler {
     }
     this.attempts++
     if (this.route !== null && this.route.hostHeader === 'dst') setHost(this.headers, up.hostPort)
-    const dispatcher = up.dispatcher
+    const dispatcher = up.ensureDispatcher()
     if (dispatcher === null) {
       this.avoid = up
       this.upstream = up

@@ -8,7 +8,7 @@ import type { ServerSpec, ServiceSpec, Snapshot } from '../snapshot.js'
 import type { ServerHealth } from '../health/checker.js'
 import { goodLayer7Status } from '../health/state.js'
 import { WaitQueue } from './queue.js'
-import type { Engine, UpstreamDispatcher } from './engine.js'
+import type { DispatcherOptions, Engine, UpstreamDispatcher } from './engine.js'
 import { isIP } from 'node:net'
 
 /** Where hostnames get their addresses (src/net/resolver.ts in production; a stub in tests). */
@@ -26,7 +26,11 @@ export class Upstream extends Backend {
   readonly label: string
   /** Address the pool connects to ('' = not resolved). */
   address: string
+  /** The connection pool, created on first use (`ensureDispatcher`): 10k idle services cost no pools. */
   dispatcher: UpstreamDispatcher | null
+  /** Pool settings for the current address (null = not resolved). */
+  poolOptions: DispatcherOptions | null
+  engine: Engine | null
   /** Why the server is not usable ('' when fine). */
   downReason: string
   /** `host:port` as configured, the upstream Host header for `host_header: dst`. */
@@ -58,6 +62,8 @@ export class Upstream extends Backend {
     this.label = `${service.name}/${spec.name}`
     this.address = ''
     this.dispatcher = null
+    this.poolOptions = null
+    this.engine = null
     this.downReason = ''
     this.hostPort = isIP(spec.host) === 6 ? `[${spec.host}]:${spec.port}` : `${spec.host}:${spec.port}`
     this.health = null
@@ -83,6 +89,14 @@ export class Upstream extends Backend {
     const weight = this.runtimeWeight ?? this.spec.weight
     this.weight = weight
     this.effectiveWeight = h === null ? weight : h.effectiveWeight(weight, now)
+  }
+
+  /** The pool for the current address, created on first use; null while the address is unknown. */
+  ensureDispatcher(): UpstreamDispatcher | null {
+    if (this.dispatcher === null && this.poolOptions !== null && this.engine !== null) {
+      this.dispatcher = this.engine.createDispatcher(this.poolOptions)
+    }
+    return this.dispatcher
   }
 
   /** Take the settings of a new snapshot that did not change this server's pool identity. */
@@ -245,18 +259,20 @@ export class UpstreamSet {
       up.downReason = ''
       up.recompute(Date.now())
     }
-    if (address === up.address && up.dispatcher !== null) return
+    if (address === up.address && up.poolOptions !== null) return
     const previous = up.dispatcher
     const s = up.serviceSpec
     up.address = address
-    up.dispatcher = this.#engine.createDispatcher({
+    up.engine = this.#engine
+    up.poolOptions = {
       origin: formatOrigin(s.proto, address, up.port),
       servername: literal ? '' : up.host,
       connectTimeout: s.timeouts.connect,
       keepAliveTimeout: s.timeouts.keepAlive,
       connections: s.maxConnections,
       tlsSkipVerify: s.tlsSkipVerify,
-    })
+    }
+    up.dispatcher = null
     if (previous !== null) void previous.close()
   }
 
