@@ -1,0 +1,867 @@
+/**
+ * End-to-end load comparison: lb vs haproxy, both in front of the same local nginx, driven by wrk.
+ *
+ * Starts nginx (backend), haproxy and lb on free 127.0.0.1 ports, each with its own generated config in a
+ * temp dir, then for every path (/small, /16k) × concurrency (50, 200) × target runs a warm-up and then
+ *   wrk -t1 -c<N> -d<duration>s --latency http://127.0.0.1:<port><path>
+ * and prints req/s, p50/p99 latency, errors, proxy CPU and RSS. Targets alternate inside each case so slow
+ * drift of the machine hits both alike. Results also go to bench/results/load-<timestamp>.json.
+ *
+ *   npm run build && node dist/bench/load.js [--duration 10] [--warmup 2] [--quick] [--access-log]
+ *                                            [--targets haproxy,lb] [--retries 2]
+ *
+ * Needs the Debian packages nginx, haproxy and wrk. Every process it starts is stopped by PID on exit,
+ * on error and on Ctrl-C; its temp dirs are removed.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { get } from 'node:http'
+import { createServer, connect } from 'node:net'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const LB_MAIN = join(REPO_ROOT, 'dist/src/main.js')
+const RESULTS_DIR = join(REPO_ROOT, 'bench/results')
+
+const PATHS = ['/small', '/16k'] as const
+const CONNS = [50, 200] as const
+const BODY_16K = 16 * 1024
+
+type TargetName = 'haproxy' | 'lb'
+const ALL_TARGETS: readonly TargetName[] = ['haproxy', 'lb']
+
+// ---------------------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  duration: number
+  warmup: number
+  quick: boolean
+  accessLog: boolean
+  targets: TargetName[]
+  retries: number
+}
+
+const USAGE = `usage: node dist/bench/load.js [--duration SECONDS] [--warmup SECONDS] [--quick] [--access-log]
+                               [--targets haproxy,lb] [--retries N]
+  --duration N    seconds per measured wrk run (default 10)
+  --warmup N      seconds of unmeasured wrk load before each run (default 2)
+  --quick         only -c50 /small
+  --access-log    turn lb's access log on (to stdout, sent to /dev/null)
+  --targets LIST  comma-separated subset of haproxy,lb (default both)
+  --retries N     re-run a run during which other work used > 15 % of a core, up to N times, keeping
+                  the quietest (default 2)`
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = {
+    duration: 10,
+    warmup: 2,
+    quick: false,
+    accessLog: false,
+    targets: [...ALL_TARGETS],
+    retries: 2,
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--quick') options.quick = true
+    else if (arg === '--access-log') options.accessLog = true
+    else if (arg === '--duration') options.duration = wholeNumber(arg, argv[++i], 1)
+    else if (arg === '--warmup') options.warmup = wholeNumber(arg, argv[++i], 0)
+    else if (arg === '--targets') options.targets = targetList(argv[++i])
+    else if (arg === '--retries') options.retries = wholeNumber(arg, argv[++i], 0)
+    else if (arg === '--help' || arg === '-h') usageExit(0)
+    else usageExit(2, `unknown argument: ${arg}`)
+  }
+  return options
+}
+
+function wholeNumber(flag: string, value: string | undefined, min: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) usageExit(2, `${flag} needs a whole number >= ${min}`)
+  return n
+}
+
+function targetList(value: string | undefined): TargetName[] {
+  const names = (value ?? '').split(',').filter((s) => s !== '')
+  const bad = names.filter((n) => !ALL_TARGETS.includes(n as TargetName))
+  if (names.length === 0 || bad.length > 0)
+    usageExit(2, `--targets takes a list of: ${ALL_TARGETS.join(',')}`)
+  return names as TargetName[]
+}
+
+function usageExit(code: number, message?: string): never {
+  if (message !== undefined) process.stderr.write(message + '\n')
+  process.stderr.write(USAGE + '\n')
+  process.exit(code)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Prerequisites
+
+/** Debian puts nginx and haproxy in /usr/sbin, which a non-root PATH may lack. */
+function findBinary(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin']
+  for (const dir of dirs) {
+    const path = join(dir, name)
+    if (dir !== '' && existsSync(path)) return path
+  }
+  return undefined
+}
+
+interface Binaries {
+  nginx: string
+  haproxy: string
+  wrk: string
+}
+
+const TOOLS = ['nginx', 'haproxy', 'wrk'] as const
+
+function checkPrerequisites(options: Options): Binaries {
+  const nginx = findBinary('nginx')
+  const haproxy = findBinary('haproxy')
+  const wrk = findBinary('wrk')
+  if (nginx === undefined || haproxy === undefined || wrk === undefined) {
+    const missing = TOOLS.filter((name) => findBinary(name) === undefined).join(' ')
+    fail(
+      `missing: ${missing} (the bench needs the Debian packages ${TOOLS.join(', ')})\n` +
+        `install with: apt-get update && apt-get install -y ${missing}`,
+    )
+  }
+  if (options.targets.includes('lb') && !existsSync(LB_MAIN)) {
+    fail(`${LB_MAIN} not found: run \`npm run build\` first (or pass --targets haproxy)`)
+  }
+  return { nginx, haproxy, wrk }
+}
+
+function versionOf(binary: string, flag: string): string {
+  const r = spawnSync(binary, [flag], { encoding: 'utf8', timeout: 5_000 })
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim()
+  return text.split('\n')[0] ?? ''
+}
+
+function fail(message: string): never {
+  throw new BenchError(message)
+}
+
+class BenchError extends Error {}
+
+// ---------------------------------------------------------------------------------------------------------
+// Processes and temp dirs we own; everything here is stopped/removed by cleanup().
+
+interface Proc {
+  name: string
+  pid: number
+  /** The last few KB of stderr (and stdout when not ignored), for error messages. */
+  output: string
+  /** How it ended ("code 1", "signal SIGTERM"); undefined while it runs. */
+  exit: string | undefined
+  exited: Promise<void>
+}
+
+const procs: Proc[] = []
+/** wrk runs in flight, killed on Ctrl-C so none outlives the bench. */
+const runningWrk = new Set<ChildProcess>()
+const tempDirs: string[] = []
+
+function makeTempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `lb-bench-${label}-`))
+  tempDirs.push(dir)
+  return dir
+}
+
+function startProcess(name: string, command: string, args: string[], stdout: 'ignore' | 'pipe'): Proc {
+  const child = spawn(command, args, { stdio: ['ignore', stdout, 'pipe'] })
+  if (child.pid === undefined) fail(`could not start ${name} (${command})`)
+  const proc: Proc = { name, pid: child.pid, output: '', exit: undefined, exited: Promise.resolve() }
+  const keep = (chunk: Buffer): void => {
+    proc.output = (proc.output + chunk.toString('utf8')).slice(-4096)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  proc.exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      proc.exit = signal === null ? `code ${code}` : `signal ${signal}`
+      resolve()
+    })
+  })
+  procs.push(proc)
+  return proc
+}
+
+function isRunning(proc: Proc): boolean {
+  return proc.exit === undefined
+}
+
+/** PIDs whose parent is `pid` (nginx's workers), from ps. */
+function childPids(pid: number): number[] {
+  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8', timeout: 5_000 })
+  return (out.stdout ?? '')
+    .split('\n')
+    .map((s) => Number(s.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0)
+}
+
+function killPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM, wait up to 5 s, then SIGKILL the process and any children it left behind. */
+async function stopProcess(proc: Proc): Promise<void> {
+  if (!isRunning(proc)) return
+  const children = childPids(proc.pid)
+  killPid(proc.pid, 'SIGTERM')
+  const timedOut = await Promise.race([proc.exited.then(() => false), sleep(5_000).then(() => true)])
+  if (timedOut) {
+    killPid(proc.pid, 'SIGKILL')
+    await proc.exited
+  }
+  for (const pid of children) if (processName(pid) === proc.name) killPid(pid, 'SIGKILL')
+}
+
+function processName(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}
+
+async function cleanup(): Promise<void> {
+  for (const child of runningWrk) child.kill('SIGKILL')
+  for (const proc of [...procs].reverse()) await stopProcess(proc)
+  removeTempDirs()
+}
+
+function removeTempDirs(): void {
+  while (tempDirs.length > 0) {
+    const dir = tempDirs.pop()
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Last resort when the process exits without cleanup() having run (e.g. process.exit in a handler). */
+function cleanupSync(): void {
+  for (const child of runningWrk) child.kill('SIGKILL')
+  for (const proc of procs) {
+    if (!isRunning(proc)) continue
+    for (const pid of childPids(proc.pid)) if (processName(pid) === proc.name) killPid(pid, 'SIGKILL')
+    killPid(proc.pid, 'SIGKILL')
+  }
+  removeTempDirs()
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Ports
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    socket.setTimeout(1_000)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve(false)
+    })
+  })
+}
+
+async function waitForPort(proc: Proc, port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (!isRunning(proc)) fail(`${proc.name} exited (${proc.exit}) before listening:\n${proc.output}`)
+    if (await canConnect(port)) return
+    await sleep(100)
+  }
+  fail(`${proc.name} did not accept on 127.0.0.1:${port} within ${timeoutMs / 1000} s:\n${proc.output}`)
+}
+
+/** One GET to check a target answers 200 with a body of the expected size before loading it. */
+function checkResponse(name: string, port: number, path: string, bodyBytes: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path, agent: false, timeout: 5_000 }, (res) => {
+      let size = 0
+      res.on('data', (chunk: Buffer) => (size += chunk.length))
+      res.on('end', () => {
+        if (res.statusCode === 200 && size === bodyBytes) resolve()
+        else reject(new BenchError(`${name} ${path}: got ${res.statusCode} with ${size} bytes`))
+      })
+    })
+    req.on('timeout', () => req.destroy(new BenchError(`${name} ${path}: no answer within 5 s`)))
+    req.on('error', reject)
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// nginx backend
+
+const SMALL_BODY = 'ok\n'
+
+function nginxConfig(dir: string, port: number): string {
+  return `daemon off;
+master_process on;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+
+events {
+  worker_connections 4096;
+}
+
+http {
+  access_log off;
+  default_type application/octet-stream;
+  keepalive_timeout 65s;
+  keepalive_requests 1000000;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+
+  server {
+    listen 127.0.0.1:${port};
+    location = /small {
+      default_type text/plain;
+      return 200 "${SMALL_BODY.replace('\n', '\\n')}";
+    }
+    location = /16k {
+      alias ${dir}/html/16k.bin;
+    }
+  }
+}
+`
+}
+
+async function startNginx(binary: string): Promise<{ proc: Proc; port: number }> {
+  const dir = makeTempDir('nginx')
+  // nginx's worker runs as an unprivileged user when started as root: it must be able to read the file.
+  chmodSync(dir, 0o755)
+  mkdirSync(join(dir, 'html'), { mode: 0o755 })
+  mkdirSync(join(dir, 'tmp'), { mode: 0o755 })
+  writeFileSync(join(dir, 'html/16k.bin'), Buffer.alloc(BODY_16K, 'x'), { mode: 0o644 })
+  const port = await freePort()
+  writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, port))
+  const proc = startProcess(
+    'nginx',
+    binary,
+    ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr'],
+    'pipe',
+  )
+  await waitForPort(proc, port)
+  return { proc, port }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Targets: haproxy and lb
+
+interface Target {
+  name: TargetName
+  proc: Proc
+  port: number
+}
+
+function haproxyConfig(port: number, backendPort: number): string {
+  return `global
+  nbthread 1
+  maxconn 4096
+
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+
+frontend bench
+  bind 127.0.0.1:${port}
+  default_backend nginx
+
+backend nginx
+  balance roundrobin
+  http-reuse always
+  # maxconn 256 matches lb's services[].max_connections
+  server nginx1 127.0.0.1:${backendPort} maxconn 256
+`
+}
+
+async function startHaproxy(binary: string, backendPort: number): Promise<Target> {
+  const dir = makeTempDir('haproxy')
+  const port = await freePort()
+  const file = join(dir, 'haproxy.cfg')
+  writeFileSync(file, haproxyConfig(port, backendPort))
+  const proc = startProcess('haproxy', binary, ['-f', file, '-db'], 'pipe')
+  await waitForPort(proc, port)
+  return { name: 'haproxy', proc, port }
+}
+
+function lbConfig(port: number, backendPort: number, accessLog: boolean): string {
+  return `listeners:
+  - name: bench
+    address: 127.0.0.1:${port}
+    mode: http
+services:
+  - name: nginx
+    max_connections: 256
+    servers:
+      - address: 127.0.0.1:${backendPort}
+routes:
+  - path: /
+    service: nginx
+log:
+  level: warn
+  access:
+    enabled: ${accessLog}
+    destination: stdout
+admin:
+  address: off
+`
+}
+
+async function startLb(backendPort: number, accessLog: boolean): Promise<Target> {
+  const dir = makeTempDir('lb')
+  const port = await freePort()
+  const file = join(dir, 'lb.yaml')
+  writeFileSync(file, lbConfig(port, backendPort, accessLog))
+  // The access log goes to stdout; dropping it keeps the terminal out of the measurement.
+  const proc = startProcess('lb', process.execPath, [LB_MAIN, '--config', file], 'ignore')
+  await waitForPort(proc, port)
+  return { name: 'lb', proc, port }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// /proc sampling: RSS and CPU time of a target while wrk runs
+
+function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match?.[1] === undefined ? 0 : Number(match[1])
+  } catch {
+    return 0
+  }
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100
+
+/** Fields 14.. of /proc/<pid>/stat (utime, stime, cutime, cstime), in seconds. */
+function statTimes(pid: number | 'self'): number[] {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the ")" of comm start at field 3 (state); utime is field 14.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields.slice(11, 15).map((f) => Number(f) / CLOCK_TICKS)
+  } catch {
+    return [0, 0, 0, 0]
+  }
+}
+
+/** utime + stime of all threads of `pid`, in seconds. */
+function cpuSeconds(pid: number): number {
+  const [utime = 0, stime = 0] = statTimes(pid)
+  return utime + stime
+}
+
+/** This bench plus its exited (reaped) children, i.e. the wrk runs that have finished. */
+function selfAndWrkSeconds(): number {
+  return statTimes('self').reduce((a, b) => a + b, 0)
+}
+
+/** Busy (non-idle) CPU time of the whole machine, in seconds. */
+function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
+  // cpu user nice system idle iowait irq softirq steal
+  const values = line.trim().split(/\s+/).slice(1, 9).map(Number)
+  const total = values.reduce((a, b) => a + b, 0)
+  const idle = (values[3] ?? 0) + (values[4] ?? 0)
+  return (total - idle) / CLOCK_TICKS
+}
+
+interface Sample {
+  peakRssKb: number
+  /** The target's CPU over the run; 100 = one core. */
+  cpuPercent: number
+  /** CPU used by anything but the target, nginx, wrk and this bench: other work that adds noise. */
+  otherCpuPercent: number
+}
+
+/** The process and the children it has now (lb is one process today; a forked worker would count). */
+function processTree(pid: number): number[] {
+  return [pid, ...childPids(pid)]
+}
+
+/** Starts sampling while wrk runs; call the returned function after wrk has exited. */
+function startSampler(targetPid: number, nginxPid: number): () => Sample {
+  const target = processTree(targetPid)
+  const nginx = processTree(nginxPid)
+  const sum = (pids: number[], f: (pid: number) => number): number => pids.reduce((a, p) => a + f(p), 0)
+  const rssKb = (): number => sum(target, (p) => statusKb(p, 'VmRSS'))
+  const targetCpu = (): number => sum(target, cpuSeconds)
+  const oursCpu = (): number => targetCpu() + sum(nginx, cpuSeconds) + selfAndWrkSeconds()
+  const start = {
+    time: process.hrtime.bigint(),
+    target: targetCpu(),
+    ours: oursCpu(),
+    busy: machineBusySeconds(),
+  }
+  let peakRssKb = rssKb()
+  const timer = setInterval(() => {
+    peakRssKb = Math.max(peakRssKb, rssKb())
+  }, 200)
+  return () => {
+    clearInterval(timer)
+    peakRssKb = Math.max(peakRssKb, rssKb())
+    const elapsed = Number(process.hrtime.bigint() - start.time) / 1e9
+    const percent = (seconds: number): number => (elapsed > 0 ? Math.max(0, (seconds / elapsed) * 100) : 0)
+    const other = machineBusySeconds() - start.busy - (oursCpu() - start.ours)
+    return { peakRssKb, cpuPercent: percent(targetCpu() - start.target), otherCpuPercent: percent(other) }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// wrk
+
+interface WrkResult {
+  requests: number
+  reqPerSec: number
+  p50Ms: number
+  p99Ms: number
+  non2xx: number
+  socketErrors: { connect: number; read: number; write: number; timeout: number }
+}
+
+function runWrk(binary: string, port: number, path: string, conns: number, seconds: number): Promise<string> {
+  const args = ['-t1', `-c${conns}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`]
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    runningWrk.add(child)
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    // wrk stops itself after `seconds`; this only guards against a hang.
+    const guard = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000)
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      clearTimeout(guard)
+      runningWrk.delete(child)
+      if (code === 0) resolve(out)
+      else reject(new BenchError(`wrk ${args.join(' ')} exited with ${code}:\n${out}`))
+    })
+  })
+}
+
+const TIME_UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+function toMs(value: string, unit: string): number {
+  const factor = TIME_UNITS_MS[unit]
+  if (factor === undefined) fail(`unknown wrk time unit: ${unit}`)
+  return Number(value) * factor
+}
+
+function percentileMs(text: string, percent: number): number {
+  const match = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s|m|h)\\s*$`, 'm').exec(text)
+  if (match?.[1] === undefined || match[2] === undefined) fail(`no ${percent}% line in wrk output:\n${text}`)
+  return toMs(match[1], match[2])
+}
+
+function parseWrk(text: string): WrkResult {
+  const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(text)?.[1]
+  if (rps === undefined) fail(`no Requests/sec in wrk output:\n${text}`)
+  const requests = /(\d+) requests in/.exec(text)?.[1] ?? '0'
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? '0'
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)
+  return {
+    requests: Number(requests),
+    reqPerSec: Number(rps),
+    p50Ms: percentileMs(text, 50),
+    p99Ms: percentileMs(text, 99),
+    non2xx: Number(non2xx),
+    socketErrors: {
+      connect: Number(sock?.[1] ?? 0),
+      read: Number(sock?.[2] ?? 0),
+      write: Number(sock?.[3] ?? 0),
+      timeout: Number(sock?.[4] ?? 0),
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One measured run
+
+interface Row {
+  target: TargetName
+  path: string
+  conns: number
+  reqPerSec: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  requests: number
+  non2xx: number
+  socketErrors: WrkResult['socketErrors']
+  cpuPercent: number
+  peakRssMb: number
+  /** CPU used by other work on the machine during the run (100 = one core); high means noisy numbers. */
+  otherCpuPercent: number
+  /** lb rows only, when haproxy ran the same case. */
+  reqPerSecRatio?: number
+  p99Ratio?: number
+}
+
+/** What every run needs besides its target and case. */
+interface RunContext {
+  wrk: string
+  nginxPid: number
+  options: Options
+}
+
+async function measure(ctx: RunContext, target: Target, path: string, conns: number): Promise<Row> {
+  const { wrk, nginxPid, options } = ctx
+  if (!isRunning(target.proc)) fail(`${target.name} has exited (${target.proc.exit}):\n${target.proc.output}`)
+  await sleep(1_000) // let the previous run's connections close
+  if (options.warmup > 0) await runWrk(wrk, target.port, path, conns, options.warmup)
+  const stopSampler = startSampler(target.proc.pid, nginxPid)
+  const text = await runWrk(wrk, target.port, path, conns, options.duration)
+  const sample = stopSampler()
+  const result = parseWrk(text)
+  const s = result.socketErrors
+  return {
+    target: target.name,
+    path,
+    conns,
+    reqPerSec: result.reqPerSec,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    errors: result.non2xx + s.connect + s.read + s.write + s.timeout,
+    requests: result.requests,
+    non2xx: result.non2xx,
+    socketErrors: s,
+    cpuPercent: sample.cpuPercent,
+    peakRssMb: sample.peakRssKb / 1024,
+    otherCpuPercent: sample.otherCpuPercent,
+  }
+}
+
+function addRatios(rows: Row[]): void {
+  for (const row of rows) {
+    if (row.target !== 'lb') continue
+    const base = rows.find((r) => r.target === 'haproxy' && r.path === row.path && r.conns === row.conns)
+    if (base === undefined) continue
+    if (base.reqPerSec > 0) row.reqPerSecRatio = row.reqPerSec / base.reqPerSec
+    if (base.p99Ms > 0) row.p99Ratio = row.p99Ms / base.p99Ms
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Output
+
+const COLUMNS = [
+  'target',
+  'path',
+  'conns',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'errors',
+  'cpu %',
+  'rss MB',
+  'req/s vs hap',
+  'p99 vs hap',
+  'other cpu %',
+]
+
+function tableCells(row: Row): string[] {
+  return [
+    row.target,
+    row.path,
+    String(row.conns),
+    row.reqPerSec.toFixed(0),
+    row.p50Ms.toFixed(2),
+    row.p99Ms.toFixed(2),
+    String(row.errors),
+    row.cpuPercent.toFixed(0),
+    row.peakRssMb.toFixed(1),
+    row.reqPerSecRatio === undefined ? '' : row.reqPerSecRatio.toFixed(2),
+    row.p99Ratio === undefined ? '' : row.p99Ratio.toFixed(2),
+    row.otherCpuPercent.toFixed(0),
+  ]
+}
+
+function formatTable(rows: Row[]): string {
+  const cells = [COLUMNS, ...rows.map(tableCells)]
+  const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => (line[i] ?? '').length)))
+  const lines = cells.map((line) =>
+    line.map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  '),
+  )
+  const header = lines[0] ?? ''
+  return [header, '-'.repeat(header.length), ...lines.slice(1)].join('\n')
+}
+
+function writeResults(data: object): string {
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const file = join(RESULTS_DIR, `load-${stamp}.json`)
+  writeFileSync(file, JSON.stringify(data, null, 2) + '\n')
+  return file
+}
+
+function log(message: string): void {
+  process.stderr.write(message + '\n')
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Main
+
+function cases(options: Options): { path: string; conns: number }[] {
+  if (options.quick) return [{ path: '/small', conns: 50 }]
+  return PATHS.flatMap((path) => CONNS.map((conns) => ({ path, conns })))
+}
+
+async function startTargets(bins: Binaries, backendPort: number, options: Options): Promise<Target[]> {
+  const targets: Target[] = []
+  for (const name of options.targets) {
+    const target =
+      name === 'haproxy'
+        ? await startHaproxy(bins.haproxy, backendPort)
+        : await startLb(backendPort, options.accessLog)
+    await checkResponse(name, target.port, '/small', Buffer.byteLength(SMALL_BODY))
+    await checkResponse(name, target.port, '/16k', BODY_16K)
+    log(`${name} pid ${target.proc.pid} on 127.0.0.1:${target.port}`)
+    targets.push(target)
+  }
+  return targets
+}
+
+/** Other work above this share of one core during a run makes its numbers suspect. */
+const NOISY_OTHER_CPU_PERCENT = 15
+
+/** Runs one case, again up to `--retries` times while other work was busy; keeps the quietest run. */
+async function measureQuietest(ctx: RunContext, target: Target, path: string, conns: number): Promise<Row> {
+  const retries = ctx.options.retries
+  let last = await measure(ctx, target, path, conns)
+  let best = last
+  for (let retry = 1; retry <= retries && best.otherCpuPercent > NOISY_OTHER_CPU_PERCENT; retry++) {
+    log(`  other work used ${last.otherCpuPercent.toFixed(0)} % of a core: retry ${retry}/${retries}`)
+    last = await measure(ctx, target, path, conns)
+    if (last.otherCpuPercent < best.otherCpuPercent) best = last
+  }
+  return best
+}
+
+async function measureAll(ctx: RunContext, targets: Target[]): Promise<Row[]> {
+  const options = ctx.options
+  const plan = cases(options)
+  const rows: Row[] = []
+  const total = plan.length * targets.length
+  log(`${total} runs of ${options.duration} s (+${options.warmup} s warm-up); no CPU pinning`)
+  for (const { path, conns } of plan) {
+    for (const target of targets) {
+      log(`[${rows.length + 1}/${total}] ${target.name} ${path} -c${conns}`)
+      rows.push(await measureQuietest(ctx, target, path, conns))
+    }
+  }
+  addRatios(rows)
+  return rows
+}
+
+function noiseWarning(rows: Row[]): string[] {
+  const noisy = rows.filter((r) => r.otherCpuPercent > NOISY_OTHER_CPU_PERCENT)
+  if (noisy.length === 0) return []
+  const list = noisy.map((r) => `${r.target} ${r.path} -c${r.conns} (${r.otherCpuPercent.toFixed(0)} %)`)
+  return [
+    `WARNING: other work used the CPUs during ${noisy.length} run(s): ${list.join(', ')}; numbers are noisy`,
+  ]
+}
+
+function report(rows: Row[], hwm: Record<string, number>, options: Options, file: string): void {
+  const out: string[] = ['', formatTable(rows), '']
+  for (const [name, mb] of Object.entries(hwm))
+    out.push(`${name} VmHWM (peak RSS over the whole bench): ${mb.toFixed(1)} MB`)
+  out.push(
+    `wrk -t1, ${options.duration} s per run after ${options.warmup} s warm-up, ${cpus().length} CPUs, no pinning; ` +
+      `lb: 1 process, access log ${options.accessLog ? 'on' : 'off'}`,
+    `errors = non-2xx/3xx + socket errors; cpu % = target's user+sys CPU over the run (100 = one core)`,
+    `other cpu % = CPU used during the run by anything but the target, nginx, wrk and this bench`,
+    ...noiseWarning(rows),
+    `results: ${file}`,
+    '',
+  )
+  process.stdout.write(out.join('\n'))
+}
+
+async function run(options: Options): Promise<void> {
+  const bins = checkPrerequisites(options)
+  const startedAt = new Date().toISOString()
+  const nginx = await startNginx(bins.nginx)
+  log(`nginx pid ${nginx.proc.pid} on 127.0.0.1:${nginx.port}`)
+  const targets = await startTargets(bins, nginx.port, options)
+  const rows = await measureAll({ wrk: bins.wrk, nginxPid: nginx.proc.pid, options }, targets)
+  for (const line of noiseWarning(rows)) log(line)
+  const hwm = Object.fromEntries(targets.map((t) => [t.name, statusKb(t.proc.pid, 'VmHWM') / 1024]))
+  const file = writeResults({
+    startedAt,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', node: process.version },
+    versions: {
+      nginx: versionOf(bins.nginx, '-v'),
+      haproxy: versionOf(bins.haproxy, '-v'),
+      wrk: versionOf(bins.wrk, '-v'),
+    },
+    options: { ...options, pinning: 'none', wrkThreads: 1, lbProcesses: 1 },
+    vmHwmMb: hwm,
+    rows,
+  })
+  report(rows, hwm, options, file)
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2))
+  let interrupted = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) return
+    interrupted = true
+    log(`${signal}: stopping`)
+    void cleanup().then(() => process.exit(130))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('exit', cleanupSync)
+  try {
+    await run(options)
+    return 0
+  } catch (err) {
+    // After Ctrl-C the killed wrk run fails too; that is not news.
+    if (interrupted) return 130
+    log(err instanceof BenchError ? `error: ${err.message}` : String(err instanceof Error ? err.stack : err))
+    return 1
+  } finally {
+    await cleanup()
+  }
+}
+
+process.exitCode = await main()
