@@ -38,19 +38,77 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
   res.end(body)
 }
 
+/** Changes the admin API can ask for (POST, bearer token). */
+export interface AdminActions {
+  /** The admin token now ('' = changes disabled); read per request so a reload can change it. */
+  token(): string
+  reload(): Promise<{ ok: boolean; problems: string[] }>
+  restartWorkers(): Promise<boolean>
+  metrics(): Promise<{ contentType: string; body: string }>
+}
+
+const noActions: AdminActions = {
+  token: () => '',
+  reload: () => Promise.resolve({ ok: false, problems: ['not available'] }),
+  restartWorkers: () => Promise.resolve(false),
+  metrics: () => Promise.resolve({ contentType: 'text/plain; charset=utf-8', body: '' }),
+}
+
+/** Constant-time enough for a short token: compare every byte. */
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (token === '' || header === undefined || !header.startsWith('Bearer ')) return false
+  const given = header.slice('Bearer '.length)
+  if (given.length !== token.length) return false
+  let diff = 0
+  for (let i = 0; i < token.length; i++) diff |= given.charCodeAt(i) ^ token.charCodeAt(i)
+  return diff === 0
+}
+
 export class AdminServer {
   readonly server: Server
   readonly #worker: Worker
   readonly #status: AdminStatus
+  readonly #actions: AdminActions
 
-  constructor(worker: Worker, status: AdminStatus) {
+  constructor(worker: Worker, status: AdminStatus, actions: AdminActions = noActions) {
     this.#worker = worker
     this.#status = status
+    this.#actions = actions
     this.server = createServer((req, res) => this.#handle(req, res))
+  }
+
+  #post(url: URL, req: IncomingMessage, res: ServerResponse): void {
+    const token = this.#actions.token()
+    if (token === '') {
+      send(res, 403, 'text/plain; charset=utf-8', 'changes are disabled (admin.token is not set)\n')
+      return
+    }
+    if (!tokenMatches(req.headers.authorization, token)) {
+      send(res, 401, 'text/plain; charset=utf-8', 'unauthorized\n')
+      return
+    }
+    req.resume()
+    const json = (status: number, body: unknown): void =>
+      send(res, status, 'application/json', JSON.stringify(body) + '\n')
+    const failed = (err: unknown): void => json(500, { ok: false, problems: [String(err)] })
+    switch (url.pathname) {
+      case '/api/reload':
+        this.#actions.reload().then((r) => json(r.ok ? 200 : 422, r), failed)
+        return
+      case '/api/restart-workers':
+        this.#actions.restartWorkers().then((ok) => json(ok ? 200 : 409, { ok }), failed)
+        return
+      default:
+        send(res, 404, 'text/plain; charset=utf-8', 'not found\n')
+    }
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://admin')
+    if (req.method === 'POST') {
+      this.#post(url, req, res)
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n')
       return
@@ -59,6 +117,12 @@ export class AdminServer {
       case '/health':
         if (this.#status.serving) send(res, 200, 'text/plain; charset=utf-8', 'OK\n')
         else send(res, 503, 'text/plain; charset=utf-8', 'draining\n')
+        return
+      case '/metrics':
+        this.#actions.metrics().then(
+          (m) => send(res, 200, m.contentType, m.body),
+          (err: unknown) => send(res, 500, 'text/plain; charset=utf-8', `metrics failed: ${String(err)}\n`),
+        )
         return
       case '/api/routes': {
         const state = this.#worker.state

@@ -3,7 +3,10 @@
  * Entry point: `lb --config FILE` runs the daemon, `lb check --config FILE` validates.
  * The only place that calls process.exit.
  */
+import cluster from 'node:cluster'
 import { readFile } from 'node:fs/promises'
+import { runControl } from './control.js'
+import { runWorkerProcess } from './worker.js'
 import { parseArgs, usage, UsageError } from './config/load.js'
 import { runCheck } from './check.js'
 import { ConfigError } from './errors.js'
@@ -31,6 +34,15 @@ async function main(argv: string[]): Promise<number> {
     )
     return result.ok ? 0 : 1
   }
+  if (args.command === 'reload' || args.command === 'restart-workers') {
+    const r = await runControl(args.command, args.configPath, {
+      env: process.env,
+      readFile: (p) => readFile(p, 'utf8'),
+      kill: (pid, signal) => process.kill(pid, signal),
+    })
+    ;(r.code === 0 ? process.stdout : process.stderr).write(r.output + '\n')
+    return r.code
+  }
   let primary: Primary
   try {
     primary = await Primary.start({ configPath: args.configPath, env: process.env })
@@ -52,19 +64,30 @@ async function main(argv: string[]): Promise<number> {
     }
     stopping = true
     primary.log.info({ signal }, 'draining')
-    void primary.stop(10_000).then(() => process.exit(0))
+    primary.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        primary.log.error({ err }, 'stopping failed')
+        process.exit(1)
+      },
+    )
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGUSR2', () => {
+    void primary.restartWorkers()
+  })
   return -1
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code
-  },
-  (err: unknown) => {
-    process.stderr.write(`lb: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-    process.exit(1)
-  },
-)
+if (cluster.isWorker) runWorkerProcess()
+else
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code
+    },
+    (err: unknown) => {
+      process.stderr.write(`lb: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+      process.exit(1)
+    },
+  )

@@ -1,8 +1,13 @@
 /**
- * The daemon's control side: load config, build the snapshot, run the serving Worker (in-process today),
- * the admin server, reload on SIGHUP and drain on SIGTERM.
+ * The daemon's control side: load config, run the providers, the admin server, reload on SIGHUP and drain on
+ * SIGTERM. With `workers: 0|1` the serving Worker runs in this process; with N ≥ 2 this process forks N worker
+ * processes (node:cluster), never handles traffic, and sends each one the whole state over IPC (src/ipc.ts).
+ * In cluster mode the in-process Worker is only the admin server's view (/api/routes, /api/servers): it never
+ * listens.
  */
-import { readFile } from 'node:fs/promises'
+import cluster, { type Worker as ClusterWorker } from 'node:cluster'
+import { availableParallelism } from 'node:os'
+import { readFile, unlink, writeFile } from 'node:fs/promises'
 import { loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { configToSnapshot } from './provider/file.js'
@@ -13,6 +18,245 @@ import { AdminServer, type AdminStatus } from './admin.js'
 import { StaticProvider } from './provider/provider.js'
 import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
+import type { Snapshot } from './snapshot.js'
+import { aggregate } from './metrics.js'
+import { isFromWorker, respawnDelay, type FromWorker, type ToWorker } from './ipc.js'
+
+/** Worker processes to run for `workers:` (0 = serve in this process). */
+export function workerCount(workers: Config['workers'], cores: number = availableParallelism()): number {
+  const n = workers === 'auto' ? cores : workers
+  return n <= 1 ? 0 : n
+}
+
+export interface ReloadResult {
+  readonly ok: boolean
+  readonly problems: string[]
+}
+
+interface Slot {
+  readonly w: ClusterWorker
+  readonly started: number
+  hello: boolean
+  acked: number
+  /** Asked to exit (stop or rolling restart): not a crash. */
+  leaving: boolean
+  /** The error of the first apply (e.g. a port in use), '' when it worked. */
+  firstError: string
+}
+
+/** A worker that stays up this long resets the crash counter. */
+const stableAfter = 10_000
+
+/**
+ * The forked worker processes: start, feed versioned states, replace on crash with backoff, rolling restart,
+ * drain. Wiring lives in Primary; this class only speaks cluster IPC.
+ */
+export class WorkerPool {
+  readonly log: Logger
+  readonly size: number
+  readonly #slots: Map<number, Slot>
+  readonly #waiters: Set<() => void>
+  #state: { version: number; config: Config; snapshot: Snapshot }
+  #stopping: boolean
+  #recentCrashes: number
+  crashes: number
+  /** Metric scrapes in progress: id → replies so far. */
+  readonly #scrapes: Map<number, object[][]>
+  #scrapeId: number
+
+  constructor(log: Logger, size: number, config: Config, snapshot: Snapshot) {
+    this.log = log
+    this.size = size
+    this.#slots = new Map()
+    this.#waiters = new Set()
+    this.#state = { version: 1, config, snapshot }
+    this.#stopping = false
+    this.#recentCrashes = 0
+    this.crashes = 0
+    this.#scrapes = new Map()
+    this.#scrapeId = 0
+    // V8 serialization: plain data either way, but faster for large snapshots (node.md §5).
+    cluster.setupPrimary({ serialization: 'advanced' })
+    cluster.on('exit', (w, code, signal) => this.#onExit(w, code, signal))
+  }
+
+  get version(): number {
+    return this.#state.version
+  }
+
+  /** Live worker pids (for tests and the admin view). */
+  pids(): number[] {
+    const out: number[] = []
+    for (const s of this.#slots.values()) if (s.w.process.pid !== undefined) out.push(s.w.process.pid)
+    return out
+  }
+
+  /** Fork `size` workers and wait until every one has applied the first state (is listening). */
+  async start(): Promise<void> {
+    const slots: Slot[] = []
+    for (let i = 0; i < this.size; i++) slots.push(this.#fork())
+    const ready = await Promise.all(slots.map((s) => this.#ready(s)))
+    const failed = slots.find((s, i) => !ready[i] || s.firstError !== '')
+    if (failed !== undefined) {
+      await this.stop(0)
+      throw new Error(`worker ${failed.w.id} did not start: ${failed.firstError || 'it exited'}`)
+    }
+    this.log.info({ workers: this.size, pids: this.pids() }, 'workers ready')
+  }
+
+  #fork(): Slot {
+    const w = cluster.fork()
+    const slot: Slot = { w, started: Date.now(), hello: false, acked: 0, leaving: false, firstError: '' }
+    this.#slots.set(w.id, slot)
+    w.on('message', (msg: unknown) => {
+      if (isFromWorker(msg)) this.#onMessage(slot, msg)
+    })
+    // An IPC write to a dying worker: its exit is handled in #onExit.
+    w.on('error', (err) => this.log.warn({ err, worker: w.id }, 'worker channel error'))
+    return slot
+  }
+
+  #send(slot: Slot, msg: ToWorker): void {
+    if (slot.w.isConnected()) slot.w.send(msg)
+  }
+
+  #onMessage(slot: Slot, msg: FromWorker): void {
+    switch (msg.type) {
+      case 'lb:hello':
+        slot.hello = true
+        this.#send(slot, { type: 'lb:apply', ...this.#state })
+        return
+      case 'lb:ack':
+        if (msg.error !== null)
+          this.log.error({ worker: slot.w.id, version: msg.version, error: msg.error }, 'worker apply failed')
+        if (slot.acked === 0 && msg.error !== null) slot.firstError = msg.error
+        if (msg.version > slot.acked) slot.acked = msg.version
+        this.#notify()
+        return
+      case 'lb:metrics': {
+        const replies = this.#scrapes.get(msg.id)
+        if (replies !== undefined && Array.isArray(msg.metrics)) {
+          replies.push(msg.metrics as object[])
+          this.#notify()
+        }
+        return
+      }
+    }
+  }
+
+  #notify(): void {
+    for (const f of [...this.#waiters]) f()
+  }
+
+  /** Resolve when `done()` holds, re-checked on every ack and exit; false after `timeout` ms. */
+  #until(done: () => boolean, timeout: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!done()) return
+        finish(true)
+      }
+      const finish = (ok: boolean): void => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+        resolve(ok)
+      }
+      const timer = setTimeout(() => finish(false), timeout)
+      this.#waiters.add(check)
+    })
+  }
+
+  /** The slot applied a state (so it listens), or it is gone. */
+  #ready(slot: Slot): Promise<boolean> {
+    return this.#until(() => slot.acked > 0 || !this.#slots.has(slot.w.id), 60_000).then(
+      (ok) => ok && this.#slots.has(slot.w.id),
+    )
+  }
+
+  /** Send the whole state as a new version to every worker; resolve when all live workers acked it. */
+  async publish(config: Config, snapshot: Snapshot): Promise<boolean> {
+    const version = this.#state.version + 1
+    this.#state = { version, config, snapshot }
+    for (const slot of this.#slots.values()) {
+      if (slot.hello) this.#send(slot, { type: 'lb:apply', ...this.#state })
+    }
+    const ok = await this.#until(() => {
+      for (const s of this.#slots.values()) if (!s.leaving && s.acked < version) return false
+      return true
+    }, 30_000)
+    if (!ok) this.log.warn({ version }, 'not every worker acknowledged the new state within 30s')
+    return ok
+  }
+
+  #onExit(w: ClusterWorker, code: number | null, signal: string | null): void {
+    const slot = this.#slots.get(w.id)
+    if (slot === undefined) return
+    this.#slots.delete(w.id)
+    this.#notify()
+    if (slot.leaving || this.#stopping) return
+    this.crashes++
+    const uptime = Date.now() - slot.started
+    this.#recentCrashes = uptime >= stableAfter ? 1 : this.#recentCrashes + 1
+    const delay = respawnDelay(this.#recentCrashes)
+    this.log.error(
+      { worker: w.id, workerPid: w.process.pid, code, signal, uptime, respawnIn: delay },
+      'worker died; replacing it',
+    )
+    const timer = setTimeout(() => {
+      if (!this.#stopping) this.#fork()
+    }, delay)
+    timer.unref()
+  }
+
+  /**
+   * Every worker's metrics (prom-client JSON), waiting at most `timeout` ms: workers that have not answered by
+   * then are left out and counted in `missing`, so one slow worker never fails the scrape.
+   */
+  async collectMetrics(timeout: number): Promise<{ replies: object[][]; missing: number }> {
+    const id = ++this.#scrapeId
+    const replies: object[][] = []
+    this.#scrapes.set(id, replies)
+    let asked = 0
+    for (const slot of this.#slots.values()) {
+      if (!slot.hello || slot.leaving) continue
+      asked++
+      this.#send(slot, { type: 'lb:metrics', id })
+    }
+    await this.#until(() => replies.length >= asked, timeout)
+    this.#scrapes.delete(id)
+    return { replies: [...replies], missing: asked - replies.length }
+  }
+
+  /** Replace every worker, one at a time: start the new one, wait until it listens, then drain the old one. */
+  async restart(timeout: number): Promise<boolean> {
+    const old = [...this.#slots.values()]
+    for (const slot of old) {
+      if (this.#stopping) return false
+      if (!this.#slots.has(slot.w.id)) continue
+      const fresh = this.#fork()
+      if (!(await this.#ready(fresh))) {
+        this.log.error({ worker: fresh.w.id }, 'rolling restart: the new worker did not start; stopping here')
+        return false
+      }
+      await this.#retire(slot, timeout)
+    }
+    this.log.info({ pids: this.pids() }, 'workers restarted')
+    return true
+  }
+
+  async #retire(slot: Slot, timeout: number): Promise<void> {
+    slot.leaving = true
+    this.#send(slot, { type: 'lb:stop', timeout })
+    const gone = await this.#until(() => !this.#slots.has(slot.w.id), timeout + 5_000)
+    if (!gone) slot.w.process.kill('SIGKILL')
+  }
+
+  /** Drain every worker (in parallel) and wait for them to exit; SIGKILL stragglers after `timeout` + 5 s. */
+  async stop(timeout: number): Promise<void> {
+    this.#stopping = true
+    await Promise.all([...this.#slots.values()].map((s) => this.#retire(s, timeout)))
+  }
+}
 
 export interface PrimaryOptions {
   readonly configPath: string
@@ -28,7 +272,10 @@ export class Primary {
   readonly status: AdminStatus
   config: Config
   log: Logger
+  /** The serving Worker with `workers: 0|1`; in cluster mode the admin's view only (it never listens). */
   worker: Worker
+  /** The forked workers in cluster mode, else null. */
+  pool: WorkerPool | null
   admin: AdminServer | null
   reloads: { ok: number; failed: number }
   /** Providers → watcher → worker.apply (STYLE §5). */
@@ -37,6 +284,11 @@ export class Primary {
   consul: ConsulProvider | null
   #consulStop: AbortController | null
   readonly #stop: AbortController
+  /** Snapshots applied so far (reload publishes to workers itself when the snapshot did not change). */
+  #applied: number
+  #snapshot: Snapshot
+  #pidFile: string
+  #reloading: Promise<void>
 
   private constructor(options: PrimaryOptions, config: Config, log: Logger, accessLog: Logger) {
     this.configPath = options.configPath
@@ -45,18 +297,30 @@ export class Primary {
     this.log = log
     this.status = { serving: false }
     this.worker = new Worker({ config, log, accessLog })
+    this.pool = null
     this.admin = null
     this.reloads = { ok: 0, failed: 0 }
     this.fileProvider = new StaticProvider('file', configToSnapshot(config))
     this.consul = null
     this.#consulStop = null
     this.#stop = new AbortController()
+    this.#applied = 0
+    this.#snapshot = configToSnapshot(config)
+    this.#pidFile = ''
+    this.#reloading = Promise.resolve()
     this.watcher = new Watcher({
       providers: [this.fileProvider],
-      consumer: (snapshot) => this.worker.apply(snapshot),
+      consumer: (snapshot) => this.#apply(snapshot),
       window: config.consul.throttle,
       onError: (err) => this.log.error({ err }, 'applying a snapshot failed'),
     })
+  }
+
+  async #apply(snapshot: Snapshot): Promise<void> {
+    this.#snapshot = snapshot
+    this.#applied++
+    await this.worker.apply(snapshot)
+    if (this.pool !== null) await this.pool.publish(this.config, snapshot)
   }
 
   /** Start, replace or stop the Consul provider to match `config.consul` (no-op when unchanged). */
@@ -90,21 +354,47 @@ export class Primary {
     const log = options.log ?? createLogger(config.log)
     const accessLog = options.accessLog ?? createAccessLogger(config.log)
     const primary = new Primary(options, config, log, accessLog)
-    await primary.worker.apply(configToSnapshot(config))
-    await primary.worker.syncListeners(config, 0)
+    const snapshot = configToSnapshot(config)
+    await primary.worker.apply(snapshot)
+    const workers = workerCount(config.workers)
+    if (workers === 0) {
+      await primary.worker.syncListeners(config, 0)
+    } else {
+      primary.pool = new WorkerPool(log, workers, config, snapshot)
+      await primary.pool.start()
+    }
     primary.watcher.start(primary.#stop.signal)
     primary.#syncConsul(null)
     if (config.admin.port > 0) {
-      primary.admin = new AdminServer(primary.worker, primary.status)
+      primary.admin = new AdminServer(primary.worker, primary.status, {
+        token: () => primary.config.admin.token,
+        reload: () => primary.reload(),
+        restartWorkers: () => primary.restartWorkers(),
+        metrics: () => primary.metrics(),
+      })
       const port = await primary.admin.listen(config.admin.host, config.admin.port)
       log.info({ address: config.admin.host, port }, 'admin listening')
     }
+    if (config.pidFile !== '') {
+      await writeFile(config.pidFile, `${process.pid}\n`)
+      primary.#pidFile = config.pidFile
+    }
     primary.status.serving = true
+    log.info({ workers, pid: process.pid }, 'started')
     return primary
   }
 
-  /** Re-read the config; on any problem keep serving the old one and report every problem. */
-  async reload(): Promise<{ ok: boolean; problems: string[] }> {
+  /** Re-read the config; on any problem keep serving the old one and report every problem. Serialised. */
+  reload(): Promise<ReloadResult> {
+    const next = this.#reloading.then(() => this.#reload())
+    this.#reloading = next.then(
+      () => {},
+      () => {},
+    )
+    return next
+  }
+
+  async #reload(): Promise<ReloadResult> {
     let config: Config
     try {
       config = await loadConfig({ path: this.configPath, env: this.env, readFile: readText })
@@ -114,27 +404,67 @@ export class Primary {
         err instanceof ConfigError
           ? err.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`)
           : [String(err)]
-      this.log.error({ problems }, 'reload failed: keeping the running configuration')
+      this.log.error(
+        { problems, failedReloads: this.reloads.failed },
+        'reload failed: keeping the running configuration',
+      )
       return { ok: false, problems }
     }
     const previous = this.config
+    if (workerCount(config.workers) !== workerCount(previous.workers)) {
+      this.log.warn({ workers: config.workers }, 'a change of `workers` takes effect at the next restart')
+    }
     this.config = config
     this.worker.config = config
     this.fileProvider.set(configToSnapshot(config))
     this.#syncConsul(previous)
+    const applied = this.#applied
     await this.watcher.flush()
-    await this.worker.syncListeners(config, 5_000)
+    if (this.pool !== null) {
+      // Listener or http changes with the same routes: the watcher dropped the equal snapshot.
+      if (this.#applied === applied) await this.pool.publish(config, this.#snapshot)
+    } else {
+      await this.worker.syncListeners(config, config.shutdown.timeout)
+    }
     this.reloads.ok++
-    this.log.info('configuration reloaded')
+    this.log.info({ version: this.pool?.version ?? this.#applied }, 'configuration reloaded')
     return { ok: true, problems: [] }
   }
 
-  /** Fail /health, stop listening, let requests finish up to `timeout`, then close everything. */
-  async stop(timeout: number): Promise<void> {
+  /** The Prometheus text for admin /metrics: this process's Worker, or the workers' aggregate in cluster mode. */
+  async metrics(): Promise<{ contentType: string; body: string }> {
+    if (this.pool === null) {
+      const r = this.worker.metrics.registry
+      return { contentType: r.contentType, body: await r.metrics() }
+    }
+    const { replies, missing } = await this.pool.collectMetrics(2_000)
+    if (missing > 0) this.log.warn({ missing }, 'metrics: some workers did not answer in time')
+    const r = aggregate(replies, missing)
+    return { contentType: r.contentType, body: await r.metrics() }
+  }
+
+  /** Rolling restart of the worker processes (cluster mode); false in single-process mode. */
+  async restartWorkers(): Promise<boolean> {
+    if (this.pool === null) return false
+    return this.pool.restart(this.config.shutdown.timeout)
+  }
+
+  /**
+   * Fail /health, keep serving for `shutdown.grace`, then stop listening and let requests finish up to
+   * `timeout` (default `shutdown.timeout`); tunnels close at the deadline.
+   */
+  async stop(timeout: number = this.config.shutdown.timeout): Promise<void> {
     this.status.serving = false
+    const grace = this.config.shutdown.grace
+    if (grace > 0) {
+      this.log.info({ grace }, 'health failing; still accepting during the grace period')
+      await new Promise((resolve) => setTimeout(resolve, grace))
+    }
     this.#stop.abort()
+    if (this.pool !== null) await this.pool.stop(timeout)
     await this.worker.stop(timeout)
     await this.admin?.close()
+    if (this.#pidFile !== '') await unlink(this.#pidFile).catch(() => {})
     this.log.info('stopped')
     this.log.flush()
   }

@@ -1,7 +1,12 @@
 /**
  * The serving side: listeners, the route table and upstream pools, swapped whole on every snapshot.
- * (Cluster mode will run one of these per worker process; today lb runs one in-process.)
+ * One Worker runs in-process with `workers: 0|1`; in cluster mode every worker process runs one
+ * (`runWorkerProcess`), fed whole states by the primary over IPC.
  */
+import cluster from 'node:cluster'
+import { isToWorker, type FromWorker, type ToWorker } from './ipc.js'
+import { createAccessLogger, createLogger } from './log.js'
+import { Metrics } from './metrics.js'
 import type { Config, DeepReadonly, ListenerConfig } from './config/schema.js'
 import type { Snapshot, TcpRouteSpec } from './snapshot.js'
 import { HealthChecker, type HealthTarget, type ServerHealth } from './health/checker.js'
@@ -27,6 +32,8 @@ export interface WorkerOptions {
   readonly rand?: () => number
   /** ms clock for health checks and slowstart (default `Date.now`, which node:test mock timers fake). */
   readonly clock?: () => number
+  /** Request metrics (default: a fresh registry for this Worker). */
+  readonly metrics?: Metrics
 }
 
 /** Resolver results as the upstream set reads them, plus change notification. */
@@ -57,6 +64,7 @@ export class Worker {
   readonly checker: HealthChecker
   readonly tcpCtx: TcpContext
   readonly clock: () => number
+  readonly metrics: Metrics
   tcpRoutes: readonly TcpRouteSpec[]
   config: Config
   listeners: Map<string, HttpListener | TcpListener>
@@ -89,6 +97,7 @@ export class Worker {
     }
     this.listeners = new Map()
     this.clock = options.clock ?? Date.now
+    this.metrics = options.metrics ?? new Metrics()
     this.tcpRoutes = []
     this.checker = new HealthChecker({
       now: this.clock,
@@ -153,6 +162,7 @@ export class Worker {
   async apply(snapshot: Snapshot): Promise<void> {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
+    for (const svc of services.values()) svc.metrics = this.metrics.forService(svc.spec.name)
     this.tcpRoutes = snapshot.tcpRoutes
     this.#syncHealth()
     await this.#resolveAll()
@@ -236,4 +246,67 @@ export class Worker {
     this.addresses.resolver.close()
     await this.upstreams.destroy()
   }
+}
+
+function ignoreSignal(): void {
+  // The primary decides: systemd (KillMode=control-group) and a terminal's Ctrl-C signal every process.
+}
+
+/**
+ * A cluster worker process: say hello, then apply every `lb:apply` in order (each is the whole state), ack its
+ * version, and drain + exit on `lb:stop`. Exits when the primary goes away.
+ */
+export function runWorkerProcess(): void {
+  const id = cluster.worker?.id ?? 0
+  let worker: Worker | null = null
+  let log: Logger | null = null
+  let chain: Promise<void> = Promise.resolve()
+  const send = (m: FromWorker): void => {
+    if (process.connected) process.send?.(m)
+  }
+  const handle = async (msg: ToWorker): Promise<void> => {
+    switch (msg.type) {
+      case 'lb:apply': {
+        let error: string | null = null
+        try {
+          if (worker === null || log === null) {
+            log = createLogger(msg.config.log).child({ worker: id })
+            worker = new Worker({ config: msg.config, log, accessLog: createAccessLogger(msg.config.log) })
+            await worker.apply(msg.snapshot)
+            await worker.syncListeners(msg.config, 0)
+          } else {
+            worker.config = msg.config
+            await worker.apply(msg.snapshot)
+            await worker.syncListeners(msg.config, msg.config.shutdown.timeout)
+          }
+        } catch (err) {
+          error = err instanceof Error ? err.message : String(err)
+          log?.error({ err, version: msg.version }, 'applying the state failed')
+        }
+        send({ type: 'lb:ack', version: msg.version, error })
+        return
+      }
+      case 'lb:stop':
+        await worker?.stop(msg.timeout)
+        log?.flush()
+        process.exit(0)
+        return
+      case 'lb:metrics':
+        send({
+          type: 'lb:metrics',
+          id: msg.id,
+          metrics: worker === null ? [] : await worker.metrics.registry.getMetricsAsJSON(),
+        })
+        return
+    }
+  }
+  process.on('SIGTERM', ignoreSignal)
+  process.on('SIGINT', ignoreSignal)
+  process.on('SIGHUP', ignoreSignal)
+  process.on('disconnect', () => process.exit(0))
+  process.on('message', (msg: unknown) => {
+    if (!isToWorker(msg)) return
+    chain = chain.then(() => handle(msg))
+  })
+  send({ type: 'lb:hello' })
 }

@@ -11,6 +11,8 @@ export const defaultConfigPath = '/etc/lb/lb.yaml'
 
 export const usage = `usage: lb [--config FILE]          run the load balancer (default ${defaultConfigPath})
        lb check [--config FILE]    validate FILE and print every problem
+       lb reload [--config FILE]   validate FILE, then make the running daemon reload it (exit 1 if it fails)
+       lb restart-workers [--config FILE]  restart the daemon's worker processes one at a time
 options:
   -c, --config FILE   configuration file
   -h, --help          show this help`
@@ -24,7 +26,7 @@ export class UsageError extends Error {
 }
 
 export interface Args {
-  readonly command: 'run' | 'check' | 'help'
+  readonly command: 'run' | 'check' | 'reload' | 'restart-workers' | 'help'
   readonly configPath: string
 }
 
@@ -45,13 +47,19 @@ export function parseArgs(argv: readonly string[]): Args {
       configPath = value
     } else if (arg.startsWith('-') && arg !== '-') {
       throw new UsageError(`unknown option ${arg}`)
-    } else if (command === undefined && (arg === 'run' || arg === 'check')) {
+    } else if (command === undefined && isCommand(arg)) {
       command = arg
     } else {
       throw new UsageError(`unexpected argument "${arg}"`)
     }
   }
   return { command: help ? 'help' : (command ?? 'run'), configPath: configPath ?? defaultConfigPath }
+}
+
+const commands = ['run', 'check', 'reload', 'restart-workers'] as const satisfies readonly Args['command'][]
+
+function isCommand(arg: string): arg is (typeof commands)[number] {
+  return (commands as readonly string[]).includes(arg)
 }
 
 export interface LoadOptions {

@@ -249,6 +249,18 @@ export interface MutableConfig {
   consul: ConsulConfig
   /** Route commands (fabio's language) for the file provider, one per line ('' = none). */
   routeCommands: string
+  /** Serving processes: 0 or 1 = one process (primary serves), N ≥ 2 = cluster, 'auto' = available cores. */
+  workers: number | 'auto'
+  shutdown: ShutdownConfig
+  /** Where the running daemon writes its pid ('' = none); `lb reload` signals it when the admin API is off. */
+  pidFile: string
+}
+
+export interface ShutdownConfig {
+  /** After /health fails, keep accepting this long so keepalived/nginx move away (production: 5s). */
+  grace: number
+  /** Then stop listening and let in-flight requests finish up to this long; tunnels close at the deadline. */
+  timeout: number
 }
 
 export type Config = DeepReadonly<MutableConfig>
@@ -300,6 +312,9 @@ export const defaultConfig: Config = {
     throttle: 50,
   },
   routeCommands: '',
+  workers: 0,
+  shutdown: { grace: 0, timeout: 10_000 },
+  pidFile: '',
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -399,6 +414,9 @@ export function validate(
   const resolver = readResolver(c, top?.get('resolver'))
   const consul = readConsul(c, top?.get('consul'))
   const routeCommands = readRouteCommands(c, top?.get('route_commands'), services, defaults)
+  const workers = readWorkers(c, top?.get('workers'))
+  const shutdown = readShutdown(c, top?.get('shutdown'))
+  const pidFile = readString(c, top?.get('pid_file'), defaultConfig.pidFile)
   if (c.problems.length > 0) return { config: undefined, problems: c.problems }
   const config: MutableConfig = {
     file,
@@ -412,6 +430,9 @@ export function validate(
     resolver,
     consul,
     routeCommands,
+    workers,
+    shutdown,
+    pidFile,
   }
   return { config, problems: [] }
 }
@@ -493,7 +514,13 @@ const topKeys = [
   'resolver',
   'consul',
   'route_commands',
+  'workers',
+  'shutdown',
+  'pid_file',
 ] as const
+const shutdownKeys = ['grace', 'timeout'] as const
+/** Upper bound for `workers: N` (a typo like 400 should not fork 400 processes). */
+export const maxWorkers = 256
 const listenerKeys = ['name', 'address', 'mode', 'accept_proxy', 'service', 'sni_routes', 'timeouts'] as const
 const sniRouteKeys = ['server_name', 'service'] as const
 const tcpTimeoutKeys = ['client', 'server', 'tunnel'] as const
@@ -1070,6 +1097,31 @@ function readAdmin(c: Checker, slot: Slot | undefined, listeners: readonly Liste
     c.add(tokenSlot.path, 'must not contain spaces or control characters')
   }
   return { host, port, token }
+}
+
+function readWorkers(c: Checker, slot: Slot | undefined): number | 'auto' {
+  const d = defaultConfig.workers as number
+  if (slot !== undefined && typeof slot.value === 'string') {
+    const r = expand(c, slot, slot.value)
+    if (r === undefined) return d
+    const v = r.value.trim()
+    if (v === 'auto') return 'auto'
+    if (!/^-?\d+$/.test(v)) {
+      c.add(slot.path, `expected auto or a number of processes, got ${describeText(slot, v)}`)
+      return d
+    }
+    return readInt(c, { ...slot, value: Number(v) }, d, 0, maxWorkers)
+  }
+  return readInt(c, slot, d, 0, maxWorkers)
+}
+
+function readShutdown(c: Checker, slot: Slot | undefined): ShutdownConfig {
+  const d = defaultConfig.shutdown
+  const f = section(c, slot, shutdownKeys)
+  return {
+    grace: readDuration(c, f?.get('grace'), d.grace, 0),
+    timeout: readDuration(c, f?.get('timeout'), d.timeout, 0),
+  }
 }
 
 function readResolver(c: Checker, slot: Slot | undefined): ResolverConfig {

@@ -4,6 +4,7 @@
  * Hot path (STYLE §9): one Exchange object per request is the engine's response handler; the socket
  * and response listeners are module-level functions that reach it through `LbResponse.exchange`.
  */
+import { observeRequest } from '../metrics.js'
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import type { RouteTable, Route } from '../route/table.js'
 import { lookupHttp, routeAllows } from '../route/table.js'
@@ -441,6 +442,8 @@ export class Exchange implements ResponseHandler {
     const Tc = this.tConnect >= 0 && this.tDispatch >= 0 ? Math.round(this.tConnect - this.tDispatch) : -1
     const Tr = this.tHeaders >= 0 && this.tConnect >= 0 ? Math.round(this.tHeaders - this.tConnect) : -1
     const req = this.req
+    const m = this.service === null ? null : this.service.metrics
+    if (m !== null) observeRequest(m, this.status, (now - this.tStart) / 1000)
     this.ctx.accessLog.info({
       ci: this.clientIp,
       fe: this.listener.name,

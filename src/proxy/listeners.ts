@@ -1,6 +1,7 @@
 /**
  * HTTP listeners: node:http servers wired to the proxy with lb's client-side timeouts.
  */
+import { listenExtras } from '../net/listen.js'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import {
@@ -76,8 +77,8 @@ export class HttpListener {
       bound.once('error', onError)
       const opts =
         this.config.host === ''
-          ? { port: this.config.port }
-          : { port: this.config.port, host: this.config.host }
+          ? { port: this.config.port, ...listenExtras(this.config.port) }
+          : { port: this.config.port, host: this.config.host, ...listenExtras(this.config.port) }
       bound.listen(opts, () => {
         bound.off('error', onError)
         const port = (bound.address() as AddressInfo).port

@@ -16,6 +16,7 @@
  *
  * Hot path (STYLE §9): socket listeners are module-level functions reaching the session through a symbol.
  */
+import { listenExtras } from '../net/listen.js'
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { TcpListenerConfig, DeepReadonly } from '../config/schema.js'
 import type { TcpRouteSpec } from '../snapshot.js'
@@ -124,8 +125,8 @@ export class TcpListener {
       this.server.once('error', reject)
       const opts =
         this.config.host === ''
-          ? { port: this.config.port }
-          : { port: this.config.port, host: this.config.host }
+          ? { port: this.config.port, ...listenExtras(this.config.port) }
+          : { port: this.config.port, host: this.config.host, ...listenExtras(this.config.port) }
       this.server.listen(opts, () => {
         this.server.off('error', reject)
         this.info.port = (this.server.address() as AddressInfo).port

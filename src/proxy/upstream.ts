@@ -3,6 +3,7 @@
  * grouped per service. Rebuilt from each Snapshot; unchanged servers keep their pools across swaps,
  * removed ones are closed gracefully (in-flight requests finish).
  */
+import type { ServiceMetrics } from '../metrics.js'
 import { Backend, Pool, type AdminState } from '../balance/pool.js'
 import type { ServerSpec, ServiceSpec, Snapshot } from '../snapshot.js'
 import type { ServerHealth } from '../health/checker.js'
@@ -120,7 +121,10 @@ export class ServiceRuntime {
   readonly queue: WaitQueue
   /** ms a request may wait in the queue (`timeouts.queue`, default `timeouts.connect`). */
   readonly queueTimeout: number
+  /** Metric children for this service, set by the Worker when the table swaps (null = not counted). */
+  metrics: ServiceMetrics | null
   constructor(spec: ServiceSpec, upstreams: readonly Upstream[], queue: WaitQueue) {
+    this.metrics = null
     this.spec = spec
     this.upstreams = upstreams
     this.pool = new Pool(spec.name, spec.balance, upstreams)

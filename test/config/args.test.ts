@@ -24,6 +24,12 @@ const accepted: { desc: string; argv: string[]; want: Args }[] = [
     argv: ['check'],
     want: { command: 'check', configPath: defaultConfigPath },
   },
+  { desc: 'reload', argv: ['reload', '-c', 'a.yaml'], want: { command: 'reload', configPath: 'a.yaml' } },
+  {
+    desc: 'restart-workers',
+    argv: ['restart-workers'],
+    want: { command: 'restart-workers', configPath: defaultConfigPath },
+  },
   { desc: '--help', argv: ['--help'], want: { command: 'help', configPath: defaultConfigPath } },
   {
     desc: '-h wins over everything else',

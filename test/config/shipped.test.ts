@@ -1,16 +1,27 @@
-/** Every YAML file shipped under config/ is a valid configuration (they double as documentation). */
+/**
+ * Every YAML file shipped under config/ is a valid configuration (they double as documentation), except the
+ * manifests for other tools under `notLb` (Kubernetes), which are not lb config files.
+ */
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { join, relative, sep } from 'node:path'
 import { test } from 'node:test'
 import { loadConfig } from '../../src/config/load.js'
 import { ConfigError } from '../../src/errors.js'
 import { repoRoot } from './helpers.js'
 
 const configDir = join(repoRoot, 'config')
+const notLb = ['kubernetes']
 const files = (await readdir(configDir, { recursive: true }))
   .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+  .filter((f) => !notLb.some((dir) => f.startsWith(dir + sep)))
   .sort()
+
+test('shipped: manifests for other tools are skipped, not lost', async () => {
+  const skipped = (await readdir(join(configDir, 'kubernetes'))).filter((f) => f.endsWith('.yaml'))
+  assert.deepEqual(skipped, ['lb-daemonset.yaml'])
+  assert.ok(!files.some((f) => f.startsWith('kubernetes')), files.join(', '))
+})
 
 test('shipped: config/ holds lb.yaml and the examples', () => {
   assert.ok(files.includes('lb.yaml'), files.join(', '))

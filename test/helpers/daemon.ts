@@ -1,0 +1,223 @@
+/**
+ * The built `lb` binary as a child process with its JSON log lines, for cluster and lifecycle tests: wait on log
+ * lines (never sleep), signal it, rewrite its config, and drive a bounded load with a plain Node client loop.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { request, type Agent, type IncomingHttpHeaders } from 'node:http'
+import { writeFile } from 'node:fs/promises'
+import { mainJs, writeConfig } from './process.js'
+
+export type LogLine = Record<string, unknown>
+
+export class Daemon {
+  readonly child: ChildProcess
+  readonly file: string
+  readonly lines: LogLine[]
+  readonly exited: Promise<number | null>
+  readonly #waiters: Set<() => void>
+
+  private constructor(file: string) {
+    this.file = file
+    this.lines = []
+    this.#waiters = new Set()
+    this.child = spawn(process.execPath, [mainJs, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
+    let buf = ''
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      buf += chunk.toString()
+      let nl: number
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl)
+        buf = buf.slice(nl + 1)
+        try {
+          this.lines.push(JSON.parse(line) as LogLine)
+        } catch {
+          this.lines.push({ msg: line })
+        }
+        for (const f of [...this.#waiters]) f()
+      }
+    })
+    this.child.once('exit', () => {
+      for (const f of [...this.#waiters]) f()
+    })
+  }
+
+  /** Start lb on `yaml` and wait for `ready` (default: the primary's "started" line, after admin and workers). */
+  static async start(yaml: string, ready = 'started'): Promise<Daemon> {
+    const d = new Daemon(await writeConfig(yaml))
+    await d.waitFor((l) => l.msg === ready, ready)
+    return d
+  }
+
+  /** The n-th (from 1) log line matching `pred`, counting every line logged since the start. */
+  waitFor(pred: (l: LogLine) => boolean, what: string, n = 1, timeout = 30_000): Promise<LogLine> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        let seen = 0
+        for (const l of this.lines) {
+          if (pred(l) && ++seen === n) {
+            done()
+            resolve(l)
+            return
+          }
+        }
+        if (this.child.exitCode !== null || this.child.signalCode !== null) {
+          done()
+          reject(new Error(`lb exited while waiting for ${what}:\n${this.tail()}`))
+        }
+      }
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+      }
+      const timer = setTimeout(() => {
+        done()
+        reject(new Error(`timed out waiting for ${what}:\n${this.tail()}`))
+      }, timeout)
+      this.#waiters.add(check)
+      check()
+    })
+  }
+
+  count(pred: (l: LogLine) => boolean): number {
+    let n = 0
+    for (const l of this.lines) if (pred(l)) n++
+    return n
+  }
+
+  /** Port of the first "listening" line of listener `name`. */
+  async port(name: string): Promise<number> {
+    const l = await this.waitFor((x) => x.msg === 'listening' && x.listener === name, `listener ${name}`)
+    return l.port as number
+  }
+
+  tail(n = 20): string {
+    return this.lines
+      .slice(-n)
+      .map((l) => JSON.stringify(l))
+      .join('\n')
+  }
+
+  rewrite(yaml: string): Promise<void> {
+    return writeFile(this.file, yaml)
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig)
+  }
+
+  /** SIGTERM and wait for the exit code; SIGKILL (and throw) if it takes longer than `timeout`. */
+  async stop(timeout = 20_000): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode
+    this.child.kill('SIGTERM')
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeout)))
+    const r = await Promise.race([this.exited, late])
+    clearTimeout(timer)
+    if (r === 'late') {
+      this.child.kill('SIGKILL')
+      throw new Error(`lb did not exit within ${timeout} ms:\n${this.tail()}`)
+    }
+    return r
+  }
+}
+
+export interface Reply {
+  readonly status: number
+  readonly headers: IncomingHttpHeaders
+  readonly body: string
+}
+
+/** One GET; `agent: false` opens a connection per request (so a failure is always that request's own). */
+export function fetchOnce(
+  port: number,
+  path: string,
+  agent: Agent | false = false,
+  timeout = 10_000,
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => (body += c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+      res.on('error', reject)
+    })
+    req.setTimeout(timeout, () =>
+      req.destroy(Object.assign(new Error('no answer in time'), { code: 'TIMEOUT' })),
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+export interface Load {
+  readonly result: LoadResult
+  /** Resolves once `n` more requests have succeeded (the load is really flowing). */
+  succeeded(n: number): Promise<void>
+  stop(): Promise<LoadResult>
+  sent(): number
+}
+
+export interface LoadResult {
+  ok: number
+  /** Non-200 answers and request errors, as `status` or the error code. */
+  failed: string[]
+  /** The `stopOn` errors that ended a loop (one per loop at most). */
+  stopped: string[]
+}
+
+/**
+ * `concurrency` client loops sending GET `path` back to back until `stop()`. Bounded: each loop has at most one
+ * request in flight. With `stopOn`, a loop ends at the first error with one of those codes (e.g. ECONNREFUSED
+ * after the listeners closed) without counting it as a failure.
+ */
+export function startLoad(
+  port: number,
+  path: string,
+  options: { concurrency?: number; agent?: Agent | false; stopOn?: readonly string[]; timeout?: number } = {},
+): Load {
+  const result: LoadResult = { ok: 0, failed: [], stopped: [] }
+  const waiters: { at: number; resolve: () => void }[] = []
+  let running = true
+  let sent = 0
+  const loop = async (): Promise<void> => {
+    while (running) {
+      sent++
+      try {
+        const r = await fetchOnce(port, path, options.agent ?? false, options.timeout)
+        if (r.status === 200) {
+          result.ok++
+          for (let i = waiters.length - 1; i >= 0; i--) {
+            const w = waiters[i]
+            if (w !== undefined && result.ok >= w.at) {
+              waiters.splice(i, 1)
+              w.resolve()
+            }
+          }
+        } else result.failed.push(String(r.status))
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? String(err)
+        if (options.stopOn?.includes(code) === true) {
+          result.stopped.push(code)
+          return
+        }
+        result.failed.push(code)
+      }
+    }
+  }
+  const loops: Promise<void>[] = []
+  for (let i = 0; i < (options.concurrency ?? 8); i++) loops.push(loop())
+  return {
+    result,
+    sent: () => sent,
+    succeeded(n: number) {
+      return new Promise<void>((resolve) => waiters.push({ at: result.ok + n, resolve }))
+    },
+    async stop() {
+      running = false
+      await Promise.all(loops)
+      return result
+    },
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Admin /metrics in cluster mode: the workers' request counters summed by the primary; a worker that does not
+ * answer (SIGSTOP) is left out and counted in lb_metrics_workers_missing instead of failing the scrape.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Daemon, fetchOnce } from '../helpers/daemon.js'
+import { deadPort, startUpstream } from '../helpers/upstream.js'
+
+function value(text: string, series: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1))
+  }
+  return undefined
+}
+
+test('cluster: /metrics aggregates the workers and survives a stuck one', async () => {
+  const a = await startUpstream('a')
+  const admin = await deadPort()
+  const lb = await Daemon.start(`
+workers: 2
+admin:
+  address: 127.0.0.1:${admin}
+log:
+  access:
+    enabled: false
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+services:
+  - name: a
+    servers:
+      - address: 127.0.0.1:${a.port}
+routes:
+  - path: /
+    service: a
+`)
+  try {
+    const port = await lb.port('web')
+    const ready = await lb.waitFor((l) => l.msg === 'workers ready', 'ready')
+    for (let i = 0; i < 20; i++) assert.equal((await fetchOnce(port, '/')).status, 200)
+    const series = 'lb_http_requests_total{service="a",code="2xx"}'
+    const full = (await fetchOnce(admin, '/metrics')).body
+    assert.equal(value(full, series), 20, full)
+    assert.equal(value(full, 'lb_metrics_workers_missing'), 0)
+
+    const stuck = (ready.pids as number[])[0] as number
+    process.kill(stuck, 'SIGSTOP')
+    try {
+      const t0 = Date.now()
+      const partial = await fetchOnce(admin, '/metrics')
+      assert.equal(partial.status, 200)
+      assert.equal(value(partial.body, 'lb_metrics_workers_missing'), 1)
+      assert.ok(Date.now() - t0 < 4_000, `scrape took ${Date.now() - t0} ms`)
+    } finally {
+      process.kill(stuck, 'SIGCONT')
+    }
+    assert.equal(await lb.stop(), 0)
+  } finally {
+    if (lb.child.exitCode === null) lb.child.kill('SIGKILL')
+    await a.close()
+  }
+})
