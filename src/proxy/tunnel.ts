@@ -30,6 +30,9 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 }
 
 /** Every open tunnel, so shutdown can close them at its deadline. */
+/** How long a tunnel stays half-closed after one side sent FIN before both sides are closed. */
+export const FIN_TIMEOUT = 1_000
+
 export class TunnelRegistry {
   readonly open: Set<Tunnel> = new Set()
   closeAll(): void {
@@ -65,6 +68,7 @@ export class Tunnel {
   /** The current upstream's inflight counter includes this tunnel. */
   counted: boolean
   connectTimer: NodeJS.Timeout | null
+  finTimer: NodeJS.Timeout | null
 
   constructor(
     ctx: ProxyContext,
@@ -101,6 +105,7 @@ export class Tunnel {
     this.closed = false
     this.counted = false
     this.connectTimer = null
+    this.finTimer = null
   }
 
   start(): void {
@@ -206,6 +211,10 @@ export class Tunnel {
     server.on('data', (c: Buffer) => {
       this.bytesOut += c.length
     })
+    // Half-close: a FIN is passed on (pipe ends the other side), then the tunnel gets FIN_TIMEOUT to finish
+    // (haproxy `timeout client-fin`/`server-fin`), so a peer that never closes its side cannot hold it open.
+    this.client.once('end', () => this.startFinTimer('CD'))
+    server.once('end', () => this.startFinTimer('SD'))
     this.client.pipe(server)
     server.pipe(this.client)
   }
@@ -229,6 +238,12 @@ export class Tunnel {
     }
     this.reason = err.message
     this.destroy('SD')
+  }
+
+  startFinTimer(termination: string): void {
+    if (this.closed || this.finTimer !== null) return
+    this.finTimer = setTimeout(() => this.destroy(termination), FIN_TIMEOUT)
+    this.finTimer.unref()
   }
 
   release(): void {
@@ -265,6 +280,7 @@ export class Tunnel {
     this.closed = true
     this.termination = termination
     if (this.connectTimer !== null) clearTimeout(this.connectTimer)
+    if (this.finTimer !== null) clearTimeout(this.finTimer)
     this.registry.open.delete(this)
     const server = this.server
     if (server !== null) server.destroy()
