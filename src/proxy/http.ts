@@ -102,6 +102,30 @@ export function rewritePath(url: string, route: Route): string {
   return path
 }
 
+/**
+ * Who is asking, for requests and tunnels alike: sets `clientIp` (the real client, dotted even for ::ffff:
+ * peers; X-Forwarded-For counts only from trusted peers) and `requestId` (the client's when acceptable, else a
+ * new one; '' when off). Returns whether the peer itself is a trusted proxy.
+ */
+export function identifyClient(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  into: { clientIp: string; requestId: string },
+): boolean {
+  const remote = req.socket.remoteAddress ?? ''
+  const trusted = ctx.trustedProxies.has(remote)
+  into.clientIp = clientAddress(
+    remote,
+    trusted ? joinHeader(req.rawHeaders, 'x-forwarded-for') : undefined,
+    ctx.trustedProxies,
+  )
+  if (ctx.requestIdHeader !== '') {
+    const given = findHeader(req.rawHeaders, ctx.requestIdHeader)
+    into.requestId = given !== undefined && acceptRequestId(given) ? given : newRequestId()
+  }
+  return trusted
+}
+
 export class Exchange implements ResponseHandler {
   readonly ctx: ProxyContext
   readonly listener: ListenerInfo
@@ -177,17 +201,7 @@ export class Exchange implements ResponseHandler {
     const req = this.req
     const state = ctx.state
     const remote = req.socket.remoteAddress ?? ''
-    const trusted = ctx.trustedProxies.has(remote)
-    // Real client (dotted form even for ::ffff: peers); X-Forwarded-For counts only from trusted peers.
-    this.clientIp = clientAddress(
-      remote,
-      trusted ? joinHeader(req.rawHeaders, 'x-forwarded-for') : undefined,
-      ctx.trustedProxies,
-    )
-    if (ctx.requestIdHeader !== '') {
-      const given = findHeader(req.rawHeaders, ctx.requestIdHeader)
-      this.requestId = given !== undefined && acceptRequestId(given) ? given : newRequestId()
-    }
+    const trusted = identifyClient(ctx, req, this)
     const url = req.url ?? '/'
     const route = lookupHttp(state.table, req.headers.host, url)
     if (route === undefined) {

@@ -8,21 +8,15 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import type { IncomingMessage } from 'node:http'
-import { lookupHttp, type Route } from '../route/table.js'
+import { lookupHttp, routeAllows, type Route } from '../route/table.js'
 import { selectBackend } from '../balance/pool.js'
 import type { Upstream, ServiceRuntime } from './upstream.js'
 import { releaseSlot } from './upstream.js'
-import { rewritePath, type ProxyContext, type ListenerInfo } from './http.js'
-import {
-  buildUpstreamHeaders,
-  clientAddress,
-  findHeader,
-  joinHeader,
-  acceptRequestId,
-  newRequestId,
-} from './headers.js'
+import { identifyClient, rewritePath, type ProxyContext, type ListenerInfo } from './http.js'
+import { buildUpstreamHeaders } from './headers.js'
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
+  403: 'Forbidden',
   404: 'Not Found',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -114,24 +108,18 @@ export class Tunnel {
     this.registry.open.add(this)
     this.client.on('error', () => this.destroy('CD'))
     this.client.on('close', () => this.destroy(this.termination === '--' ? 'CD' : this.termination))
-    const remote = req.socket.remoteAddress ?? ''
-    const trusted = ctx.trustedProxies.has(remote)
-    this.trusted = trusted
-    this.clientIp = clientAddress(
-      remote,
-      trusted ? joinHeader(req.rawHeaders, 'x-forwarded-for') : undefined,
-      ctx.trustedProxies,
-    )
-    if (ctx.requestIdHeader !== '') {
-      const given = findHeader(req.rawHeaders, ctx.requestIdHeader)
-      this.requestId = given !== undefined && acceptRequestId(given) ? given : newRequestId()
-    }
+    this.trusted = identifyClient(ctx, req, this)
     const route = lookupHttp(ctx.state.table, req.headers.host, req.url ?? '/')
     if (route === undefined || route.redirect !== null) {
       this.reject(404, 'PR', 'no route')
       return
     }
     this.route = route
+    // The same allow/deny ACL as plain requests: an Upgrade must not be a way around it.
+    if ((route.allow !== null || route.deny !== null) && !routeAllows(route, this.clientIp)) {
+      this.reject(403, 'PR', 'access denied')
+      return
+    }
     const service = ctx.state.services.get(route.service)
     if (service === undefined) {
       this.reject(503, 'SC', 'no service')
