@@ -221,3 +221,40 @@ export function startLoad(
     },
   }
 }
+
+export interface ClusterConfig {
+  /** Port of the single server of service `a`. */
+  readonly upstream: number
+  readonly workers?: number
+  /** Path of the one route to `a` (default `/`). */
+  readonly path?: string
+  /** `admin.address` (default 'off'); `token` is added when given. */
+  readonly admin?: string
+  readonly token?: string
+  /** Extra top-level YAML (e.g. a `shutdown:` block), placed first. */
+  readonly extra?: string
+}
+
+/** The config most cluster tests use: listener `web` on port 0, service `a` with one server, one route. */
+export function clusterConfig(c: ClusterConfig): string {
+  return `
+${c.extra ?? ''}
+workers: ${c.workers ?? 2}
+admin:
+  address: ${c.admin ?? "'off'"}
+${c.token === undefined ? '' : `  token: ${c.token}`}
+log:
+  access:
+    enabled: false
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+services:
+  - name: a
+    servers:
+      - address: 127.0.0.1:${c.upstream}
+routes:
+  - path: ${c.path ?? '/'}
+    service: a
+`
+}

@@ -5,29 +5,12 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Daemon, fetchOnce, startLoad } from '../helpers/daemon.js'
+import { Daemon, fetchOnce, startLoad, clusterConfig } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 
 test('cluster: a worker killed with SIGKILL is replaced; only its in-flight requests fail', async () => {
   const a = await startUpstream('a')
-  const lb = await Daemon.start(`
-workers: 2
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${a.port}
-routes:
-  - path: /
-    service: a
-`)
+  const lb = await Daemon.start(clusterConfig({ upstream: a.port }))
   try {
     const port = await lb.port('web')
     const ready = await lb.waitFor((l) => l.msg === 'workers ready', 'ready')

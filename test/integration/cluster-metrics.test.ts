@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Daemon, fetchOnce } from '../helpers/daemon.js'
+import { Daemon, fetchOnce, clusterConfig } from '../helpers/daemon.js'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
 
 function value(text: string, series: string): number | undefined {
@@ -17,24 +17,7 @@ function value(text: string, series: string): number | undefined {
 test('cluster: /metrics aggregates the workers and survives a stuck one', async () => {
   const a = await startUpstream('a')
   const admin = await deadPort()
-  const lb = await Daemon.start(`
-workers: 2
-admin:
-  address: 127.0.0.1:${admin}
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${a.port}
-routes:
-  - path: /
-    service: a
-`)
+  const lb = await Daemon.start(clusterConfig({ upstream: a.port, admin: `127.0.0.1:${admin}` }))
   try {
     const port = await lb.port('web')
     const ready = await lb.waitFor((l) => l.msg === 'workers ready', 'ready')

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { test } from 'node:test'
-import { Daemon, fetchOnce } from '../helpers/daemon.js'
+import { Daemon, fetchOnce, clusterConfig } from '../helpers/daemon.js'
 import { mainJs } from '../helpers/process.js'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
 
@@ -21,25 +21,8 @@ function lbReload(file: string): Promise<{ code: number; out: string }> {
 test('cluster: reload with a broken config keeps the old one serving and reports it', async () => {
   const a = await startUpstream('a')
   const adminPort = await deadPort()
-  const good = (path: string): string => `
-workers: 2
-admin:
-  address: 127.0.0.1:${adminPort}
-  token: test-token
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${a.port}
-routes:
-  - path: ${path}
-    service: a
-`
+  const good = (path: string): string =>
+    clusterConfig({ upstream: a.port, path, admin: `127.0.0.1:${adminPort}`, token: 'test-token' })
   const lb = await Daemon.start(good('/'))
   try {
     await lb.waitFor((l) => l.msg === 'admin listening', 'admin')

@@ -5,31 +5,15 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Daemon, fetchOnce, startLoad } from '../helpers/daemon.js'
+import { Daemon, fetchOnce, startLoad, clusterConfig } from '../helpers/daemon.js'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
 
 function config(upstream: number, admin: number, timeout: string): string {
-  return `
-workers: 2
-shutdown:
-  grace: 300ms
-  timeout: ${timeout}
-admin:
-  address: 127.0.0.1:${admin}
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${upstream}
-routes:
-  - path: /
-    service: a
-`
+  return clusterConfig({
+    upstream,
+    admin: `127.0.0.1:${admin}`,
+    extra: `shutdown:\n  grace: 300ms\n  timeout: ${timeout}`,
+  })
 }
 
 test('cluster: SIGTERM during load completes every accepted request and exits 0', async () => {
