@@ -11,7 +11,7 @@ import { openWebSocket, startEchoServer } from '../helpers/websocket.js'
 function config(ws: number, tcp: number, http: number, extraRoute: boolean): string {
   return `
 workers: 2
-# Bounded: stopping after this test waits the full timeout (see the note at the end of the test).
+# Bounded: the echo server keeps its half of the WebSocket open, so stopping waits for lb's tunnel fin timeout.
 shutdown:
   timeout: 1s
 admin:
@@ -71,8 +71,8 @@ test('cluster: a WebSocket and a TCP tunnel survive a reload', async () => {
     assert.equal(await echoOnce(t, 'after'), 'after')
     ws.socket.destroy()
     t.destroy()
-    // Note: lb then takes the whole shutdown.timeout to stop, also with workers: 0 (not cluster-specific):
-    // some tunnel or TCP session outlives its closed client. Tracked in the issue notes.
+    // The test echo server never closes its side of the WebSocket; lb closes the half-closed tunnel after
+    // FIN_TIMEOUT (src/proxy/tunnel.ts), within shutdown.timeout.
     assert.equal(await lb.stop(), 0)
   } finally {
     if (lb.child.exitCode === null) lb.child.kill('SIGKILL')
