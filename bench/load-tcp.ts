@@ -16,12 +16,10 @@
  *
  * Needs the Debian packages nginx, haproxy, wrk and iperf3. Processes, cleanup and sampling are load.ts's.
  */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cpus } from 'node:os'
 import {
   ALL_TARGETS,
-  BenchError,
   LB_MAIN,
   SMALL_BODY,
   addRatios,
@@ -38,7 +36,7 @@ import {
   NOISY_OTHER_CPU_PERCENT,
   quietest,
   runBench,
-  runningClients,
+  runClient,
   sleep,
   startHaproxyWith,
   startLbWith,
@@ -258,22 +256,7 @@ function runIperf(binary: string, port: number, seconds: number, reverse: boolea
     '-J',
     ...(reverse ? ['-R'] : []),
   ]
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    runningClients.add(child)
-    let out = ''
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
-    // iperf3 stops itself after `seconds`; this only guards against a hang.
-    const guard = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(guard)
-      runningClients.delete(child)
-      if (code === 0) resolve(out)
-      else reject(new BenchError(`iperf3 ${args.join(' ')} exited with ${code}:\n${out.slice(-2048)}`))
-    })
-  })
+  return runClient(binary, args, seconds)
 }
 
 function parseIperf(text: string): IperfResult {

@@ -584,6 +584,28 @@ interface WrkResult {
   socketErrors: { connect: number; read: number; write: number; timeout: number }
 }
 
+/**
+ * Run a load client (wrk, iperf3) that stops by itself after `seconds`; resolves with its output. It is
+ * tracked in `runningClients` so Ctrl-C stops it, and killed if it overruns by 20 s.
+ */
+export function runClient(binary: string, args: readonly string[], seconds: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    runningClients.add(child)
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
+    const guard = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000)
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      clearTimeout(guard)
+      runningClients.delete(child)
+      if (code === 0) resolve(out)
+      else reject(new BenchError(`${binary} ${args.join(' ')} exited with ${code}:\n${out.slice(-2048)}`))
+    })
+  })
+}
+
 export function runWrk(
   binary: string,
   port: number,
@@ -591,23 +613,11 @@ export function runWrk(
   conns: number,
   seconds: number,
 ): Promise<string> {
-  const args = ['-t1', `-c${conns}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`]
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    runningClients.add(child)
-    let out = ''
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')))
-    // wrk stops itself after `seconds`; this only guards against a hang.
-    const guard = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(guard)
-      runningClients.delete(child)
-      if (code === 0) resolve(out)
-      else reject(new BenchError(`wrk ${args.join(' ')} exited with ${code}:\n${out}`))
-    })
-  })
+  return runClient(
+    binary,
+    ['-t1', `-c${conns}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`],
+    seconds,
+  )
 }
 
 const TIME_UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
