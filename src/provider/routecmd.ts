@@ -322,7 +322,11 @@ function hasAllTags(target: Target, tags: readonly string[]): boolean {
 
 /** Add one target to the IR (fabio `route add`: an existing route gets another target; duplicates are skipped). */
 export function addTarget(ir: Ir, src: Src, target: Target): void {
-  const key = srcKey(src)
+  addTargetAt(ir, srcKey(src), src, target)
+}
+
+/** `addTarget` with the route key already computed (`key` = `srcKey(src)`). */
+export function addTargetAt(ir: Ir, key: string, src: Src, target: Target): void {
   let r = ir.get(key)
   if (r === undefined) {
     r = { src, targets: [] }
@@ -403,19 +407,49 @@ export function shares(targets: readonly Target[]): number[] {
  * server is at most 0.5/256 of the largest share (5 % canary vs 95 % over two servers: 27/539 = 5.01 %).
  */
 export function integerWeights(targets: readonly Target[]): number[] {
-  const anyFixed = targets.some((t) => t.fixedWeight > 0)
-  const raw = anyFixed ? shares(targets) : targets.map((t) => t.dynWeight)
+  const out: number[] = []
+  integerWeightsInto(targets, out)
+  return out
+}
+
+/** `integerWeights` written into `out` (index i = target i); without fixed weights it allocates nothing. */
+function integerWeightsInto(targets: readonly Target[], out: number[]): void {
+  const n = targets.length
+  out.length = n
+  let anyFixed = false
+  for (let i = 0; i < n; i++) if ((targets[i] as Target).fixedWeight > 0) anyFixed = true
+  if (anyFixed) {
+    const raw = shares(targets)
+    for (let i = 0; i < n; i++) out[i] = raw[i] as number
+  } else {
+    for (let i = 0; i < n; i++) out[i] = (targets[i] as Target).dynWeight
+  }
   let max = 0
-  for (const v of raw) if (v > max) max = v
-  if (max === 0) return raw.map(() => 0)
+  for (let i = 0; i < n; i++) if ((out[i] as number) > max) max = out[i] as number
+  if (max === 0) {
+    for (let i = 0; i < n; i++) out[i] = 0
+    return
+  }
   const scale = !anyFixed && max <= 256 ? 1 : 256 / max
-  return raw.map((v) => (v <= 0 ? 0 : Math.max(1, Math.min(256, Math.round(v * scale)))))
+  for (let i = 0; i < n; i++) {
+    const v = out[i] as number
+    out[i] = v <= 0 ? 0 : Math.max(1, Math.min(256, Math.round(v * scale)))
+  }
 }
 
 export interface ToSnapshotOptions {
   readonly defaults: ServiceDefaults
   /** Route `source` prefix, e.g. `consul` or `config:route_commands`. */
   readonly source: string
+}
+
+/** One distinct server list built for a service; the service's lists are chained in build order. */
+interface Variant {
+  readonly name: string
+  readonly proto: 'http' | 'https'
+  readonly tlsSkipVerify: boolean
+  readonly servers: readonly ServerSpec[]
+  next: Variant | undefined
 }
 
 /**
@@ -427,14 +461,13 @@ export interface ToSnapshotOptions {
  */
 export function toSnapshot(ir: Ir, options: ToSnapshotOptions): Snapshot {
   const services = new Map<string, ServiceSpec>()
-  /** service name → the distinct server lists built for it so far (few per service, compared element-wise). */
-  const variants = new Map<
-    string,
-    { name: string; proto: 'http' | 'https'; tlsSkipVerify: boolean; servers: readonly ServerSpec[] }[]
-  >()
+  /** service name → the first of the distinct server lists built for it so far (chained; compared element-wise). */
+  const variants = new Map<string, Variant>()
   const routes: HttpRouteSpec[] = []
   const tcpRoutes: TcpRouteSpec[] = []
   const keys = [...ir.keys()].sort()
+  const weights: number[] = []
+  const picked: number[] = []
   for (const key of keys) {
     const r = ir.get(key) as IrRoute
     if (r.targets.length === 0) continue
@@ -447,45 +480,58 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions): Snapshot {
       routes.push(httpRoute(r.src, opts, '', opts.redirect, source))
       continue
     }
-    const weights = integerWeights(targets)
-    const servers: ServerSpec[] = []
-    const seen = new Set<string>()
-    for (let i = 0; i < targets.length; i++) {
-      const t = targets[i] as Target
-      if (t.opts.redirect !== null || seen.has(t.id)) continue
-      seen.add(t.id)
-      servers.push({
-        name: t.id,
-        host: t.host,
-        port: t.port,
-        weight: weights[i] ?? 0,
-        backup: false,
-        maxconn: 0,
-        state: 'up',
-      })
-    }
-    const proto: 'http' | 'https' = opts.proto === 'https' ? 'https' : 'http'
+    // Weights, and the targets that become servers (redirects and repeated ids skipped), into reused buffers;
+    // ServerSpec objects are allocated only when no earlier server list of the service matches.
+    integerWeightsInto(targets, weights)
+    let n = 0
+    let lastId: string | null = null
     let multi = false
     for (let i = 0; i < targets.length; i++) {
-      if ((targets[i] as Target).service !== first.service) multi = true
+      const t = targets[i] as Target
+      if (t.service !== first.service) multi = true
+      // Sorted by id, so a repeated id directly follows the server it repeats.
+      if (t.opts.redirect !== null || t.id === lastId) continue
+      lastId = t.id
+      picked[n++] = i
     }
-    let list = variants.get(first.service)
-    if (list === undefined) {
-      list = []
-      variants.set(first.service, list)
-    }
+    const proto: 'http' | 'https' = opts.proto === 'https' ? 'https' : 'http'
+    const head = variants.get(first.service)
     let name: string | undefined
     if (!multi) {
-      for (const v of list) {
-        if (v.proto === proto && v.tlsSkipVerify === opts.tlsSkipVerify && sameServers(v.servers, servers)) {
+      for (let v = head; v !== undefined; v = v.next) {
+        if (
+          v.proto === proto &&
+          v.tlsSkipVerify === opts.tlsSkipVerify &&
+          sameServers(v.servers, targets, weights, picked, n)
+        ) {
           name = v.name
           break
         }
       }
     }
     if (name === undefined) {
-      name = list.length === 0 && !multi ? first.service : `${first.service}~${key}`
-      list.push({ name, proto, tlsSkipVerify: opts.tlsSkipVerify, servers })
+      name = head === undefined && !multi ? first.service : `${first.service}~${key}`
+      const servers: ServerSpec[] = []
+      for (let j = 0; j < n; j++) {
+        const i = picked[j] as number
+        const t = targets[i] as Target
+        servers.push({
+          name: t.id,
+          host: t.host,
+          port: t.port,
+          weight: weights[i] ?? 0,
+          backup: false,
+          maxconn: 0,
+          state: 'up',
+        })
+      }
+      const v: Variant = { name, proto, tlsSkipVerify: opts.tlsSkipVerify, servers, next: undefined }
+      if (head === undefined) variants.set(first.service, v)
+      else {
+        let last = head
+        while (last.next !== undefined) last = last.next
+        last.next = v
+      }
       const d = options.defaults
       services.set(name, {
         name,
@@ -501,16 +547,30 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions): Snapshot {
     if (r.src.kind === 'tcp') tcpRoutes.push({ port: r.src.port, serverName: '', service: name, source })
     else routes.push(httpRoute(r.src, opts, name, null, source))
   }
-  const sorted = [...services.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const sorted = [...services.values()]
+  // Routes are visited in key order, so the services often come out already sorted by name.
+  let inOrder = true
+  for (let i = 1; i < sorted.length && inOrder; i++)
+    if ((sorted[i - 1] as ServiceSpec).name > (sorted[i] as ServiceSpec).name) inOrder = false
+  if (!inOrder) sorted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   return { services: sorted, routes, tcpRoutes }
 }
 
-function sameServers(a: readonly ServerSpec[], b: readonly ServerSpec[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as ServerSpec
-    const y = b[i] as ServerSpec
-    if (x.name !== y.name || x.host !== y.host || x.port !== y.port || x.weight !== y.weight) return false
+/** Whether `a` is the server list that `picked[0..n)` of `targets` with `weights` would build. */
+function sameServers(
+  a: readonly ServerSpec[],
+  targets: readonly Target[],
+  weights: readonly number[],
+  picked: readonly number[],
+  n: number,
+): boolean {
+  if (a.length !== n) return false
+  for (let j = 0; j < n; j++) {
+    const x = a[j] as ServerSpec
+    const i = picked[j] as number
+    const y = targets[i] as Target
+    if (x.name !== y.id || x.host !== y.host || x.port !== y.port || x.weight !== (weights[i] ?? 0))
+      return false
   }
   return true
 }

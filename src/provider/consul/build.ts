@@ -20,7 +20,15 @@
 import type { ServiceDefaults } from '../../config/schema.js'
 import type { ConsulStatus } from '../../config/schema.js'
 import type { Snapshot } from '../../snapshot.js'
-import { addTarget, applyCommands, parseCommands, toSnapshot, type Ir, type Target } from '../routecmd.js'
+import {
+  addTargetAt,
+  applyCommands,
+  parseCommands,
+  srcKey,
+  toSnapshot,
+  type Ir,
+  type Target,
+} from '../routecmd.js'
 import { parseTag, type Src, type TagResult } from './tags.js'
 
 export interface ConsulCheck {
@@ -83,6 +91,8 @@ export type InstanceStatus = 'passing' | 'warning' | 'critical' | 'maintenance' 
 
 const rank: Readonly<Record<string, number>> = { passing: 0, warning: 1, critical: 2 }
 
+const maintPrefix = '_service_maintenance:'
+
 /** The routing status of one instance (see the module comment). */
 export function instanceStatus(e: HealthEntry): InstanceStatus {
   const id = e.Service.ID
@@ -91,7 +101,10 @@ export function instanceStatus(e: HealthEntry): InstanceStatus {
   for (const c of e.Checks ?? []) {
     const sid = c.ServiceID ?? ''
     if (c.CheckID === '_node_maintenance') return 'maintenance'
-    if (c.CheckID === `_service_maintenance:${id}`) return 'maintenance'
+    const cid = c.CheckID
+    // `_service_maintenance:<id>`, compared without building the string for every check.
+    if (cid.length === maintPrefix.length + id.length && cid.startsWith(maintPrefix) && cid.endsWith(id))
+      return 'maintenance'
     if (sid !== '' && sid !== id) continue
     if (sid === id) serviceChecks++
     worst = Math.max(worst, rank[c.Status] ?? 2)
@@ -125,7 +138,7 @@ export type BuildCache = Map<string, ServiceTargets>
 
 interface ServiceTargets {
   readonly entries: readonly HealthEntry[]
-  readonly items: readonly { readonly src: Src; readonly target: Target }[]
+  readonly items: readonly { readonly key: string; readonly src: Src; readonly target: Target }[]
   readonly problems: readonly BuildProblem[]
 }
 
@@ -141,7 +154,7 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
       cache?.set(name, hit)
     }
     for (const p of hit.problems) problems.push(p)
-    for (const { src, target } of hit.items) addTarget(ir, src, target)
+    for (const { key, src, target } of hit.items) addTargetAt(ir, key, src, target)
   }
   if (cache !== undefined) for (const name of cache.keys()) if (!input.health.has(name)) cache.delete(name)
   for (const { key, value } of input.kv) {
@@ -159,9 +172,10 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
 
 /** The routing targets of one service's instances; each distinct tag is parsed once. */
 function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildOptions): ServiceTargets {
-  const items: { src: Src; target: Target }[] = []
+  const items: { key: string; src: Src; target: Target }[] = []
   const problems: BuildProblem[] = []
-  const tagCache = new Map<string, TagResult | null>()
+  /** tag → its parse, and its route key (computed once, so the IR's map hashes one string per route). */
+  const tagCache = new Map<string, { readonly r: TagResult | null; readonly key: string }>()
   for (const e of entries) {
     const status = instanceStatus(e)
     const dynWeight = routedWeight(e, status, o)
@@ -173,21 +187,24 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
     const id = `${e.Node.Node}/${e.Service.ID}`
     const h = host.includes(':') ? `[${host}]` : host
     for (const tag of tags) {
-      let r = tagCache.get(tag)
-      if (r === undefined) {
-        r = parseTag(tag, o.tagPrefix, o.dc)
-        tagCache.set(tag, r)
+      let c = tagCache.get(tag)
+      if (c === undefined) {
+        const parsed = parseTag(tag, o.tagPrefix, o.dc)
+        c = { r: parsed, key: parsed !== null && parsed.ok ? srcKey(parsed.route.src) : '' }
+        tagCache.set(tag, c)
       }
+      const r = c.r
       if (r === null) continue
-      const where = `${name} ${id} tag "${tag}"`
       if (!r.ok) {
-        problems.push({ where, reason: r.reason, dropped: true })
+        problems.push({ where: `${name} ${id} tag "${tag}"`, reason: r.reason, dropped: true })
         continue
       }
-      for (const w of r.route.warnings) problems.push({ where, reason: w, dropped: false })
+      for (const w of r.route.warnings)
+        problems.push({ where: `${name} ${id} tag "${tag}"`, reason: w, dropped: false })
       const opts = r.route.opts
       const scheme = opts.redirect !== null ? 'redirect' : opts.proto
       items.push({
+        key: c.key,
         src: r.route.src,
         target: {
           service: name,
