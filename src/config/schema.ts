@@ -567,7 +567,17 @@ const serviceKeys = [
   ...healthKeys,
 ] as const
 const serverKeys = ['address', 'name', 'weight', 'backup', 'maxconn', 'state', 'check'] as const
-const routeKeys = ['host', 'path', 'service', 'strip', 'prepend', 'host_header', 'redirect'] as const
+const routeKeys = [
+  'host',
+  'path',
+  'service',
+  'strip',
+  'prepend',
+  'host_header',
+  'redirect',
+  'allow',
+  'deny',
+] as const
 const redirectKeys = ['code', 'url'] as const
 const httpKeys = [
   'trusted_proxies',
@@ -982,6 +992,8 @@ function readRoutes(c: Checker, slot: Slot | undefined, services: readonly Servi
     const strip = readChecked(c, f.get('strip'), '', checkUrlPath)
     const prepend = readChecked(c, f.get('prepend'), '', checkUrlPath)
     const hostHeader = readChecked(c, f.get('host_header'), '', checkHostHeader)
+    const allow = readCidrList(c, f.get('allow'))
+    const deny = readCidrList(c, f.get('deny'))
     const redirectSlot = f.get('redirect')
     const redirect = readRedirect(c, redirectSlot)
     if (redirectSlot !== undefined && redirectSlot.value !== null) {
@@ -1013,6 +1025,8 @@ function readRoutes(c: Checker, slot: Slot | undefined, services: readonly Servi
         prepend: prepend ?? '',
         hostHeader: hostHeader ?? '',
         redirect,
+        ...(allow === undefined || allow.length === 0 ? {} : { allow }),
+        ...(deny === undefined || deny.length === 0 ? {} : { deny }),
       })
     }
   }
@@ -1034,16 +1048,10 @@ function readRedirect(c: Checker, slot: Slot | undefined): Redirect | null {
 function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
   const d = defaultConfig.http
   const f = section(c, slot, httpKeys)
-  const proxiesSlot = f?.get('trusted_proxies')
-  const proxies = readList(c, proxiesSlot)
-  const trustedProxies: string[] = []
-  for (const item of proxies ?? []) {
-    const cidr = readChecked(c, item, '', checkCidr)
-    if (cidr !== undefined && cidr !== '') trustedProxies.push(cidr)
-  }
+  const trustedProxies = readCidrList(c, f?.get('trusted_proxies'))
   const t = section(c, f?.get('timeouts'), httpTimeoutKeys)
   return {
-    trustedProxies: proxies === undefined ? [...d.trustedProxies] : trustedProxies,
+    trustedProxies: trustedProxies ?? [...d.trustedProxies],
     requestIdHeader:
       readChecked(c, f?.get('request_id_header'), d.requestIdHeader, (s) =>
         s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
@@ -1325,6 +1333,18 @@ function checkLogDestination(s: string): Parsed<string> {
   return fail(
     `must be stderr, stdout or an absolute file path, got "${s}"${didYouMean(s, ['stderr', 'stdout'])}`,
   )
+}
+
+/** A list of CIDRs (bare IPs allowed) in canonical form; undefined when the key is absent. */
+function readCidrList(c: Checker, slot: Slot | undefined): string[] | undefined {
+  const items = readList(c, slot)
+  if (items === undefined) return undefined
+  const out: string[] = []
+  for (const item of items) {
+    const cidr = readChecked(c, item, '', checkCidr)
+    if (cidr !== undefined && cidr !== '') out.push(cidr)
+  }
+  return out
 }
 
 /** The same parser the proxy uses (src/net/cidr.ts), so a list that validates is one CidrSet accepts. */
