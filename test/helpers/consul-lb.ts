@@ -122,3 +122,15 @@ export function hasServers(s: Snapshot, path: string, count: number): boolean {
   const svc = s.services.find((x) => x.name === r.service)
   return (svc?.servers.length ?? 0) === count
 }
+
+/**
+ * Resolve when `pred` holds, checking after every turn of the event loop (driven by the Consul watches' I/O),
+ * bounded by wall-clock `ms` (Consul tests never mock Date).
+ */
+export async function waitFor(pred: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error('condition not reached')
+    await new Promise((r) => setImmediate(r))
+  }
+}

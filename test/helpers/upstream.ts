@@ -72,3 +72,10 @@ export async function deadPort(): Promise<number> {
   await new Promise<void>((resolve) => s.close(() => resolve()))
   return port
 }
+
+/** The port of upstream `i` of `ups` (throws when it does not exist). */
+export function portOfUpstream(ups: readonly TestUpstream[], i: number): number {
+  const u = ups[i]
+  if (u === undefined) throw new Error(`no upstream ${i}`)
+  return u.port
+}

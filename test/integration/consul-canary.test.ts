@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConsulTestServer } from '../helpers/consul-server.js'
 import { startConsulLb, type ConsulLb } from '../helpers/consul-lb.js'
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import { startUpstream, type TestUpstream, portOfUpstream } from '../helpers/upstream.js'
 import { get, newAgent } from '../helpers/client.js'
 
 let consul: ConsulTestServer
@@ -19,19 +19,19 @@ before(async () => {
   consul.register({
     id: 'shop-1',
     service: 'shop',
-    port: port(0),
+    port: portOfUpstream(ups, 0),
     tags: ['urlprefix-shop.test/', 'version-1'],
   })
   consul.register({
     id: 'shop-2',
     service: 'shop',
-    port: port(1),
+    port: portOfUpstream(ups, 1),
     tags: ['urlprefix-shop.test/', 'version-1'],
   })
   consul.register({
     id: 'shop-3',
     service: 'shop',
-    port: port(2),
+    port: portOfUpstream(ups, 2),
     tags: ['urlprefix-shop.test/', 'version-2'],
   })
   t = await startConsulLb(consul.address)
@@ -68,9 +68,3 @@ test('route weight 0.05 tags "version-2" → 5 % ± 2 % over 10,000 requests', a
   const rest = ((counts.get('v1-a') ?? 0) + (counts.get('v1-b') ?? 0)) / total
   assert.ok(Math.abs(rest - 0.95) <= 0.02, `v1 share ${rest}`)
 })
-
-function port(i: number): number {
-  const u = ups[i]
-  if (u === undefined) throw new Error(`no upstream ${i}`)
-  return u.port
-}

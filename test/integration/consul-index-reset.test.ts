@@ -5,8 +5,8 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConsulTestServer } from '../helpers/consul-server.js'
-import { startConsulLb, hasServers, type ConsulLb } from '../helpers/consul-lb.js'
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import { startConsulLb, hasServers, type ConsulLb, waitFor } from '../helpers/consul-lb.js'
+import { startUpstream, type TestUpstream, portOfUpstream } from '../helpers/upstream.js'
 import { get } from '../helpers/client.js'
 
 let consul: ConsulTestServer
@@ -17,7 +17,7 @@ before(async () => {
   consul = await ConsulTestServer.start()
   ups = await Promise.all(['a', 'b'].map((n) => startUpstream(n)))
   consul.index = 5_000
-  consul.register({ id: 'r-a', service: 'r', port: port(0), tags: ['urlprefix-/r'] })
+  consul.register({ id: 'r-a', service: 'r', port: portOfUpstream(ups, 0), tags: ['urlprefix-/r'] })
   t = await startConsulLb(consul.address, { consul: (c) => (c.wait = 60_000) })
   await t.applied((s) => hasServers(s, '/r', 1))
 })
@@ -31,26 +31,12 @@ after(async () => {
 test('index backwards → reset → a later registration is still seen', async () => {
   // Every watch blocked on the old, high index first (a request arriving after the restore would block until
   // `wait` ends, in Consul as here).
-  await waitFor(() => consul.blocked('health:r') > 0 && consul.blocked('catalog') > 0)
+  await waitFor(() => consul.blocked('health:r') > 0 && consul.blocked('catalog') > 0, 5_000)
   consul.indexBackwards(20)
-  await waitFor(() => t.provider.watches().find((w) => w.name === 'service:r')?.resets === 1)
-  consul.register({ id: 'r-b', service: 'r', port: port(1), tags: ['urlprefix-/r'] })
+  await waitFor(() => t.provider.watches().find((w) => w.name === 'service:r')?.resets === 1, 5_000)
+  consul.register({ id: 'r-b', service: 'r', port: portOfUpstream(ups, 1), tags: ['urlprefix-/r'] })
   await t.applied((s) => hasServers(s, '/r', 2), 5_000)
   const seen = new Set<string>()
   for (let i = 0; i < 4; i++) seen.add((await get(t.lb.url, '/r')).body)
   assert.deepEqual([...seen].sort(), ['a', 'b'])
 })
-
-async function waitFor(pred: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not reached')
-    await new Promise((r) => setImmediate(r))
-  }
-}
-
-function port(i: number): number {
-  const u = ups[i]
-  if (u === undefined) throw new Error(`no upstream ${i}`)
-  return u.port
-}

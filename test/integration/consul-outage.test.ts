@@ -2,8 +2,8 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConsulTestServer } from '../helpers/consul-server.js'
-import { startConsulLb, hasServers, type ConsulLb } from '../helpers/consul-lb.js'
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import { startConsulLb, hasServers, type ConsulLb, waitFor } from '../helpers/consul-lb.js'
+import { startUpstream, type TestUpstream, portOfUpstream } from '../helpers/upstream.js'
 import { get } from '../helpers/client.js'
 
 let consul: ConsulTestServer
@@ -13,7 +13,7 @@ let t: ConsulLb
 before(async () => {
   consul = await ConsulTestServer.start()
   ups = await Promise.all(['a', 'b'].map((n) => startUpstream(n)))
-  consul.register({ id: 'svc-a', service: 'svc', port: port(0), tags: ['urlprefix-/'] })
+  consul.register({ id: 'svc-a', service: 'svc', port: portOfUpstream(ups, 0), tags: ['urlprefix-/'] })
   t = await startConsulLb(consul.address, { consul: (c) => (c.wait = 1_000) })
   await t.applied((s) => hasServers(s, '/', 1))
 })
@@ -36,25 +36,10 @@ test('500s and a wedged agent: routes keep serving, errors are counted', async (
 })
 
 test('recovered → converges on the changes made meanwhile', async () => {
-  consul.register({ id: 'svc-b', service: 'svc', port: port(1), tags: ['urlprefix-/'] })
+  consul.register({ id: 'svc-b', service: 'svc', port: portOfUpstream(ups, 1), tags: ['urlprefix-/'] })
   consul.hang(false)
   await t.applied((s) => hasServers(s, '/', 2))
   const seen = new Set<string>()
   for (let i = 0; i < 6; i++) seen.add((await get(t.lb.url, '/')).body)
   assert.deepEqual([...seen].sort(), ['a', 'b'])
 })
-
-/** Resolve when `pred` holds, checked after each watch error (event driven through the provider's state). */
-async function waitFor(pred: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not reached')
-    await new Promise((r) => setImmediate(r))
-  }
-}
-
-function port(i: number): number {
-  const u = ups[i]
-  if (u === undefined) throw new Error(`no upstream ${i}`)
-  return u.port
-}

@@ -10,8 +10,9 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { Primary } from '../../src/primary.js'
 import { ConsulTestServer } from '../helpers/consul-server.js'
-import { startUpstream, deadPort, type TestUpstream } from '../helpers/upstream.js'
+import { startUpstream, deadPort, type TestUpstream, portOfUpstream } from '../helpers/upstream.js'
 import { get } from '../helpers/client.js'
+import { waitFor } from '../helpers/consul-lb.js'
 
 let dir: string
 let ups: TestUpstream[]
@@ -35,7 +36,7 @@ log:
   access: { enabled: false }
 services:
   - name: static
-    servers: [{ address: 127.0.0.1:${upstreamPort(0)} }]
+    servers: [{ address: 127.0.0.1:${portOfUpstream(ups, 0)} }]
 routes:
   - { path: /static, service: static }
 consul:
@@ -65,23 +66,9 @@ test('starts and serves static routes while Consul is down, retrying', async () 
 
 test('converges once Consul answers', async () => {
   consul = await ConsulTestServer.start(consulPort)
-  consul.register({ id: 'd-1', service: 'disc', port: upstreamPort(1), tags: ['urlprefix-/disc'] })
+  consul.register({ id: 'd-1', service: 'disc', port: portOfUpstream(ups, 1), tags: ['urlprefix-/disc'] })
   const port = [...primary.worker.ports().values()][0] ?? 0
   await waitFor(() => primary.worker.state.table.routes.some((r) => r.path === '/disc'))
   assert.equal((await get(`http://127.0.0.1:${port}`, '/disc')).body, 'discovered')
   assert.equal((await get(`http://127.0.0.1:${port}`, '/static')).body, 'static')
 })
-
-async function waitFor(pred: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not reached')
-    await new Promise((r) => setImmediate(r))
-  }
-}
-
-function upstreamPort(i: number): number {
-  const u = ups[i]
-  if (u === undefined) throw new Error(`no upstream ${i}`)
-  return u.port
-}
