@@ -92,14 +92,10 @@ export function rewritePath(url: string, route: Route): string {
   let path = url
   if (route.strip !== '' && path.startsWith(route.strip)) {
     path = path.slice(route.strip.length)
-    if (path === '' || path.charCodeAt(0) === 63 /* ? */) path = '/' + path
-    else if (path.charCodeAt(0) !== 47 /* / */) path = '/' + path
+    // '' , '?q' and 'x' all need the leading '/' back.
+    if (path.charCodeAt(0) !== 47 /* / */) path = '/' + path
   }
-  if (route.prepend !== '') {
-    const p = route.prepend.endsWith('/') ? route.prepend.slice(0, -1) : route.prepend
-    path = p + path
-  }
-  return path
+  return route.prependPath === '' ? path : route.prependPath + path
 }
 
 /**

@@ -60,6 +60,8 @@ export interface Route {
   readonly service: string
   readonly strip: string
   readonly prepend: string
+  /** `prepend` without a trailing '/', ready to put before the (leading-'/') request path. */
+  readonly prependPath: string
   readonly hostHeader: string
   readonly redirect: Redirect | null
   readonly source: string
@@ -168,6 +170,7 @@ function makeRoute(id: number, host: string, spec: HttpRouteSpec): Route {
     service: spec.service,
     strip: spec.strip,
     prepend: spec.prepend,
+    prependPath: spec.prepend.endsWith('/') ? spec.prepend.slice(0, -1) : spec.prepend,
     hostHeader: spec.hostHeader,
     redirect: spec.redirect,
     source: spec.source,

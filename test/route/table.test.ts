@@ -317,6 +317,7 @@ test('buildTable: routes are prebuilt and returned as they are', () => {
     service: 'web',
     strip: '/api',
     prepend: '/v1',
+    prependPath: '/v1',
     hostHeader: 'dst',
     redirect: null,
     source: 'config:routes[0]',
