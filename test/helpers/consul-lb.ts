@@ -11,6 +11,8 @@ import { Watcher } from '../../src/provider/watcher.js'
 import { ConsulProvider } from '../../src/provider/consul/consul.js'
 import type { Snapshot } from '../../src/snapshot.js'
 import { startLb, type TestLb } from './lb.js'
+import { ConsulTestServer } from './consul-server.js'
+import { startUpstream, type TestUpstream } from './upstream.js'
 
 export interface ConsulLb {
   readonly lb: TestLb
@@ -132,5 +134,39 @@ export async function waitFor(pred: () => boolean, ms = 10_000): Promise<void> {
   while (!pred()) {
     if (Date.now() > deadline) throw new Error('condition not reached')
     await new Promise((r) => setImmediate(r))
+  }
+}
+
+export interface ConsulFixture {
+  readonly consul: ConsulTestServer
+  readonly ups: TestUpstream[]
+  readonly t: ConsulLb
+  close(): Promise<void>
+}
+
+/**
+ * A Consul test server with one instance `<service>-<i>` of `service` per name in `names` (each a test upstream
+ * answering its name, tagged `tag`), and lb routing them; resolves once `path` has every instance.
+ */
+export async function startConsulFixture(
+  service: string,
+  tag: string,
+  path: string,
+  names: readonly string[],
+): Promise<ConsulFixture> {
+  const consul = await ConsulTestServer.start()
+  const ups = await Promise.all(names.map((n) => startUpstream(n)))
+  ups.forEach((u, i) => consul.register({ id: `${service}-${i}`, service, port: u.port, tags: [tag] }))
+  const t = await startConsulLb(consul.address)
+  await t.applied((s) => hasServers(s, path, names.length))
+  return {
+    consul,
+    ups,
+    t,
+    close: async () => {
+      await t.close()
+      await Promise.all(ups.map((u) => u.close()))
+      await consul.close()
+    },
   }
 }

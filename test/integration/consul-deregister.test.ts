@@ -1,30 +1,21 @@
 /** Consul discovery end to end: a deregistered instance stops receiving traffic; the last one gone → 404. */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { ConsulTestServer } from '../helpers/consul-server.js'
-import { startConsulLb, hasServers, type ConsulLb } from '../helpers/consul-lb.js'
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import type { ConsulTestServer } from '../helpers/consul-server.js'
+import { startConsulFixture, hasServers, type ConsulFixture, type ConsulLb } from '../helpers/consul-lb.js'
 import { get } from '../helpers/client.js'
 
+let f: ConsulFixture
 let consul: ConsulTestServer
-let ups: TestUpstream[]
 let t: ConsulLb
 
 before(async () => {
-  consul = await ConsulTestServer.start()
-  ups = await Promise.all(['a', 'b'].map((n) => startUpstream(n)))
-  ups.forEach((u, i) =>
-    consul.register({ id: `api-${i}`, service: 'api', port: u.port, tags: ['urlprefix-/api'] }),
-  )
-  t = await startConsulLb(consul.address)
-  await t.applied((s) => hasServers(s, '/api', 2))
+  f = await startConsulFixture('api', 'urlprefix-/api', '/api', ['a', 'b'])
+  consul = f.consul
+  t = f.t
 })
 
-after(async () => {
-  await t.close()
-  await Promise.all(ups.map((u) => u.close()))
-  await consul.close()
-})
+after(() => f.close())
 
 test('deregister one → only the other instance answers', async () => {
   consul.deregister('api-0')

@@ -1,30 +1,21 @@
 /** Consul discovery end to end: a critical check or maintenance removes the instance; passing brings it back. */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { ConsulTestServer } from '../helpers/consul-server.js'
-import { startConsulLb, hasServers, type ConsulLb } from '../helpers/consul-lb.js'
-import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
+import type { ConsulTestServer } from '../helpers/consul-server.js'
+import { startConsulFixture, hasServers, type ConsulFixture, type ConsulLb } from '../helpers/consul-lb.js'
 import { get } from '../helpers/client.js'
 
+let f: ConsulFixture
 let consul: ConsulTestServer
-let ups: TestUpstream[]
 let t: ConsulLb
 
 before(async () => {
-  consul = await ConsulTestServer.start()
-  ups = await Promise.all(['a', 'b'].map((n) => startUpstream(n)))
-  ups.forEach((u, i) =>
-    consul.register({ id: `app-${i}`, service: 'app', port: u.port, tags: ['urlprefix-/'] }),
-  )
-  t = await startConsulLb(consul.address)
-  await t.applied((s) => hasServers(s, '/', 2))
+  f = await startConsulFixture('app', 'urlprefix-/', '/', ['a', 'b'])
+  consul = f.consul
+  t = f.t
 })
 
-after(async () => {
-  await t.close()
-  await Promise.all(ups.map((u) => u.close()))
-  await consul.close()
-})
+after(() => f.close())
 
 test('health critical → removed', async () => {
   consul.setCheck('app-0', 'critical')
