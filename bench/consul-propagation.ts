@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { pino } from 'pino'
 import { defaultConfig, type MutableConfig } from '../src/config/schema.js'
-import { buildSnapshot, type HealthEntry } from '../src/provider/consul/build.js'
+import { buildSnapshot, newBuildCache, type HealthEntry } from '../src/provider/consul/build.js'
 import { ConsulProvider } from '../src/provider/consul/consul.js'
 import { Watcher } from '../src/provider/watcher.js'
 import { buildTable } from '../src/route/table.js'
@@ -177,7 +177,7 @@ function rebuild(): void {
   const build: number[] = []
   const both: number[] = []
   const warm: number[] = []
-  const cache = new Map()
+  const cache = newBuildCache()
   for (let i = 0; i < 15; i++) {
     // One service changed since the last build: its entries array is new, the others hit the cache.
     health.set('svc-5', [...(health.get('svc-5') ?? [])])

@@ -27,40 +27,88 @@ export function qualify(name: string, provider: string): string {
   return provider === unqualifiedProvider || name === '' ? name : `${name}@${provider}`
 }
 
-export function merge(inputs: readonly ProviderSnapshot[]): Snapshot {
+/**
+ * Qualified copies made by earlier merges, keyed on the provider's object, so that an unchanged service or
+ * route merges to the same object every time (the watcher's equality check then stops at identity instead of
+ * comparing 10,000 services field by field). Owned by one caller (the watcher); purely a cache.
+ */
+export type MergeMemo = WeakMap<object, { readonly provider: string; readonly copy: object }>
+
+function qualified<T extends object>(
+  memo: MergeMemo | undefined,
+  provider: string,
+  item: T,
+  copy: (item: T) => T,
+): T {
+  const hit = memo?.get(item)
+  if (hit !== undefined && hit.provider === provider) return hit.copy as T
+  const c = copy(item)
+  memo?.set(item, { provider, copy: c })
+  return c
+}
+
+export function merge(inputs: readonly ProviderSnapshot[], memo?: MergeMemo): Snapshot {
   const services: ServiceSpec[] = []
   const routes: HttpRouteSpec[] = []
   const tcpRoutes: TcpRouteSpec[] = []
   for (const { provider, snapshot } of inputs) {
     const c = canonical(snapshot)
+    if (provider === unqualifiedProvider) {
+      for (const s of c.services) services.push(s)
+      for (const r of c.routes) routes.push(r)
+      for (const t of c.tcpRoutes) tcpRoutes.push(t)
+      continue
+    }
     for (const s of c.services)
-      services.push(provider === unqualifiedProvider ? s : { ...s, name: qualify(s.name, provider) })
+      services.push(qualified(memo, provider, s, (v) => ({ ...v, name: qualify(v.name, provider) })))
     for (const r of c.routes)
-      routes.push(provider === unqualifiedProvider ? r : { ...r, service: qualify(r.service, provider) })
+      routes.push(qualified(memo, provider, r, (v) => ({ ...v, service: qualify(v.service, provider) })))
     for (const t of c.tcpRoutes)
-      tcpRoutes.push(provider === unqualifiedProvider ? t : { ...t, service: qualify(t.service, provider) })
+      tcpRoutes.push(qualified(memo, provider, t, (v) => ({ ...v, service: qualify(v.service, provider) })))
   }
   return { services, routes, tcpRoutes }
 }
 
-/** The same snapshot with services, servers and routes in a canonical order (new arrays; objects shared). */
+/**
+ * The same snapshot with services, servers and routes in a canonical order (objects shared). Arrays already in
+ * order are kept (checked in one pass, the common case for the Consul provider's output), and a snapshot that
+ * is already canonical is returned as it is.
+ */
 export function canonical(s: Snapshot): Snapshot {
-  const services = s.services
-    .map((svc) => {
-      const servers = svc.servers.slice().sort((a, b) => cmp(a.name, b.name))
-      return sameOrder(servers, svc.servers) ? svc : { ...svc, servers }
-    })
-    .sort((a, b) => cmp(a.name, b.name))
-  const routes = s.routes.slice().sort((a, b) => cmp(a.host, b.host) || cmp(a.path, b.path))
-  const tcpRoutes = s.tcpRoutes
-    .slice()
-    .sort((a, b) => a.port - b.port || cmp(a.serverName, b.serverName) || cmp(a.service, b.service))
+  let services: readonly ServiceSpec[] = s.services
+  let copied = false
+  for (let i = 0; i < services.length; i++) {
+    const svc = services[i] as ServiceSpec
+    if (isSorted(svc.servers, cmpServer)) continue
+    if (!copied) {
+      services = services.slice()
+      copied = true
+    }
+    ;(services as ServiceSpec[])[i] = { ...svc, servers: svc.servers.slice().sort(cmpServer) }
+  }
+  if (!isSorted(services, cmpService)) services = services.slice().sort(cmpService)
+  const routes = isSorted(s.routes, cmpRoute) ? s.routes : s.routes.slice().sort(cmpRoute)
+  const tcpRoutes = isSorted(s.tcpRoutes, cmpTcp) ? s.tcpRoutes : s.tcpRoutes.slice().sort(cmpTcp)
+  if (services === s.services && routes === s.routes && tcpRoutes === s.tcpRoutes) return s
   return { services, routes, tcpRoutes }
 }
 
-function sameOrder<T>(a: readonly T[], b: readonly T[]): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+function isSorted<T>(a: readonly T[], c: (x: T, y: T) => number): boolean {
+  for (let i = 1; i < a.length; i++) if (c(a[i - 1] as T, a[i] as T) > 0) return false
   return true
+}
+
+function cmpServer(a: { readonly name: string }, b: { readonly name: string }): number {
+  return cmp(a.name, b.name)
+}
+const cmpService = cmpServer
+
+function cmpRoute(a: HttpRouteSpec, b: HttpRouteSpec): number {
+  return cmp(a.host, b.host) || cmp(a.path, b.path)
+}
+
+function cmpTcp(a: TcpRouteSpec, b: TcpRouteSpec): number {
+  return a.port - b.port || cmp(a.serverName, b.serverName) || cmp(a.service, b.service)
 }
 
 function cmp(a: string, b: string): number {

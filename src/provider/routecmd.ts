@@ -452,20 +452,101 @@ interface Variant {
   next: Variant | undefined
 }
 
+/** What one route key produced last time: reused while its target list is the same objects in the same order. */
+interface MemoRoute {
+  readonly targets: readonly Target[]
+  /** '' for a redirect route. */
+  readonly name: string
+  readonly servers: readonly ServerSpec[]
+  /** The service spec this route created (null when it shared an earlier list, or is a redirect). */
+  readonly service: ServiceSpec | null
+  readonly route: HttpRouteSpec | TcpRouteSpec
+}
+
+/**
+ * Reused between `toSnapshot` calls by one caller (the Consul provider) so that a rebuild after a small change
+ * allocates only for the routes whose targets changed, and unchanged routes and services come out as the **same
+ * objects** as last time (the watcher's equality check and merge then stop at identity). Purely a cache: the
+ * result is equal with or without it. Only valid for one `ToSnapshotOptions` (reset when they change).
+ */
+export interface SnapshotMemo {
+  options: ToSnapshotOptions | null
+  routes: Map<string, MemoRoute>
+  /** IR keys in insertion order and sorted, from the last call (the sort is skipped when the keys repeat). */
+  keys: string[]
+  sorted: string[]
+}
+
+export function newSnapshotMemo(): SnapshotMemo {
+  return { options: null, routes: new Map(), keys: [], sorted: [] }
+}
+
+/** The IR's keys in sorted order; the memo's previous sort when the IR has the same keys in the same order. */
+function sortedKeys(ir: Ir, memo: SnapshotMemo | undefined): string[] {
+  if (memo === undefined) return [...ir.keys()].sort()
+  const prev = memo.keys
+  let same = prev.length === ir.size
+  if (same) {
+    let i = 0
+    for (const k of ir.keys()) {
+      if (prev[i++] !== k) {
+        same = false
+        break
+      }
+    }
+  }
+  if (same) return memo.sorted
+  memo.keys = [...ir.keys()]
+  memo.sorted = memo.keys.slice().sort()
+  return memo.sorted
+}
+
+function sameTargets(a: readonly Target[], b: readonly Target[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function sameServerSpecs(a: readonly ServerSpec[], b: readonly ServerSpec[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ServerSpec
+    const y = b[i] as ServerSpec
+    if (x.name !== y.name || x.host !== y.host || x.port !== y.port || x.weight !== y.weight) return false
+  }
+  return true
+}
+
 /**
  * IR → Snapshot. Each route needs one service. Routes are visited in source order; a route's server list
  * (ids, addresses, integer weights, protocol) is its service's identity. The first route whose targets belong
  * to service `S` names its server list `S`; another route of `S` with the same list shares it; a route with a
  * different list (a canary weight, a subset of instances, targets from several services) gets its own service
  * `S~<src>` (S = its first target's service). Route options come from the route's first target.
+ *
+ * With `memo` (see SnapshotMemo), a route whose targets are the same objects as last time skips the weight
+ * and server-list work and reuses last time's objects; the naming decision above is still taken every time.
  */
-export function toSnapshot(ir: Ir, options: ToSnapshotOptions): Snapshot {
+export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMemo): Snapshot {
+  if (memo !== undefined && memo.options !== options) {
+    const o = memo.options
+    if (o === null || o.source !== options.source || o.defaults !== options.defaults) {
+      memo.routes = new Map()
+      memo.keys = []
+      memo.sorted = []
+    }
+    memo.options = options
+  }
+  const prevMemo = memo?.routes
+  const nextMemo = memo === undefined ? undefined : new Map<string, MemoRoute>()
   const services = new Map<string, ServiceSpec>()
   /** service name → the first of the distinct server lists built for it so far (chained; compared element-wise). */
   const variants = new Map<string, Variant>()
   const routes: HttpRouteSpec[] = []
   const tcpRoutes: TcpRouteSpec[] = []
-  const keys = [...ir.keys()].sort()
+  const keys = sortedKeys(ir, memo)
   const weights: number[] = []
   const picked: number[] = []
   for (const key of keys) {
@@ -474,25 +555,37 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions): Snapshot {
     const targets = sortedById(r.targets)
     const first = targets[0] as Target
     const opts = first.opts
-    const source = `${options.source}:${key}`
+    const hit = prevMemo?.get(key)
+    const reuse = hit !== undefined && sameTargets(hit.targets, targets)
     if (opts.redirect !== null) {
       if (r.src.kind !== 'http') continue
-      routes.push(httpRoute(r.src, opts, '', opts.redirect, source))
+      const route = reuse
+        ? (hit.route as HttpRouteSpec)
+        : httpRoute(r.src, opts, '', opts.redirect, `${options.source}:${key}`)
+      routes.push(route)
+      nextMemo?.set(key, { targets, name: '', servers: [], service: null, route })
       continue
     }
-    // Weights, and the targets that become servers (redirects and repeated ids skipped), into reused buffers;
-    // ServerSpec objects are allocated only when no earlier server list of the service matches.
-    integerWeightsInto(targets, weights)
-    let n = 0
-    let lastId: string | null = null
     let multi = false
-    for (let i = 0; i < targets.length; i++) {
-      const t = targets[i] as Target
-      if (t.service !== first.service) multi = true
-      // Sorted by id, so a repeated id directly follows the server it repeats.
-      if (t.opts.redirect !== null || t.id === lastId) continue
-      lastId = t.id
-      picked[n++] = i
+    for (let i = 1; i < targets.length; i++)
+      if ((targets[i] as Target).service !== first.service) multi = true
+    let servers: readonly ServerSpec[]
+    let n = 0
+    if (reuse) {
+      servers = hit.servers
+    } else {
+      // Weights, and the targets that become servers (redirects and repeated ids skipped), into reused buffers;
+      // ServerSpec objects are allocated only when no earlier server list of the service matches.
+      integerWeightsInto(targets, weights)
+      let lastId: string | null = null
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[i] as Target
+        // Sorted by id, so a repeated id directly follows the server it repeats.
+        if (t.opts.redirect !== null || t.id === lastId) continue
+        lastId = t.id
+        picked[n++] = i
+      }
+      servers = []
     }
     const proto: 'http' | 'https' = opts.proto === 'https' ? 'https' : 'http'
     const head = variants.get(first.service)
@@ -502,28 +595,49 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions): Snapshot {
         if (
           v.proto === proto &&
           v.tlsSkipVerify === opts.tlsSkipVerify &&
-          sameServers(v.servers, targets, weights, picked, n)
+          (reuse ? sameServerSpecs(v.servers, servers) : sameServers(v.servers, targets, weights, picked, n))
         ) {
           name = v.name
+          servers = v.servers
           break
         }
       }
     }
+    let created: ServiceSpec | null = null
     if (name === undefined) {
       name = head === undefined && !multi ? first.service : `${first.service}~${key}`
-      const servers: ServerSpec[] = []
-      for (let j = 0; j < n; j++) {
-        const i = picked[j] as number
-        const t = targets[i] as Target
-        servers.push({
-          name: t.id,
-          host: t.host,
-          port: t.port,
-          weight: weights[i] ?? 0,
-          backup: false,
-          maxconn: 0,
-          state: 'up',
-        })
+      if (reuse && hit.service !== null && hit.name === name) {
+        created = hit.service
+        servers = created.servers
+      } else {
+        if (!reuse) {
+          const list: ServerSpec[] = []
+          for (let j = 0; j < n; j++) {
+            const i = picked[j] as number
+            const t = targets[i] as Target
+            list.push({
+              name: t.id,
+              host: t.host,
+              port: t.port,
+              weight: weights[i] ?? 0,
+              backup: false,
+              maxconn: 0,
+              state: 'up',
+            })
+          }
+          servers = list
+        }
+        const d = options.defaults
+        created = {
+          name,
+          balance: d.balance,
+          retries: d.retries,
+          timeouts: { ...d.timeouts },
+          maxConnections: d.maxConnections,
+          proto,
+          tlsSkipVerify: opts.tlsSkipVerify,
+          servers,
+        }
       }
       const v: Variant = { name, proto, tlsSkipVerify: opts.tlsSkipVerify, servers, next: undefined }
       if (head === undefined) variants.set(first.service, v)
@@ -532,21 +646,18 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions): Snapshot {
         while (last.next !== undefined) last = last.next
         last.next = v
       }
-      const d = options.defaults
-      services.set(name, {
-        name,
-        balance: d.balance,
-        retries: d.retries,
-        timeouts: { ...d.timeouts },
-        maxConnections: d.maxConnections,
-        proto,
-        tlsSkipVerify: opts.tlsSkipVerify,
-        servers,
-      })
+      services.set(name, created)
     }
-    if (r.src.kind === 'tcp') tcpRoutes.push({ port: r.src.port, serverName: '', service: name, source })
-    else routes.push(httpRoute(r.src, opts, name, null, source))
+    let route: HttpRouteSpec | TcpRouteSpec
+    if (reuse && hit.name === name) route = hit.route
+    else if (r.src.kind === 'tcp')
+      route = { port: r.src.port, serverName: '', service: name, source: `${options.source}:${key}` }
+    else route = httpRoute(r.src, opts, name, null, `${options.source}:${key}`)
+    if (r.src.kind === 'tcp') tcpRoutes.push(route as TcpRouteSpec)
+    else routes.push(route as HttpRouteSpec)
+    nextMemo?.set(key, { targets, name, servers, service: created, route })
   }
+  if (memo !== undefined && nextMemo !== undefined) memo.routes = nextMemo
   const sorted = [...services.values()]
   // Routes are visited in key order, so the services often come out already sorted by name.
   let inOrder = true

@@ -3,7 +3,9 @@
  *
  * - keeps the latest snapshot per provider, canonically sorted (merge.ts `canonical`);
  * - drops a snapshot equal to that provider's previous one (`util.isDeepStrictEqual`), so a Consul blocking
- *   query that returns the same data, or a SIGHUP without changes, costs nothing downstream;
+ *   query that returns the same data, or a SIGHUP without changes, costs nothing downstream. The comparison
+ *   stops at identical objects, and the Consul provider and `merge` (MergeMemo) keep unchanged services and
+ *   routes as the same objects, so with 10,000 services it costs a pass over the arrays, not a deep walk;
  * - throttles latest-wins: the first change after a quiet period is published at once (leading edge); later
  *   changes within `window` ms are coalesced and the newest state is published when the window ends, so at most
  *   one publication per window;
@@ -16,7 +18,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Snapshot } from '../snapshot.js'
 import type { Provider } from './provider.js'
-import { canonical, merge, type ProviderSnapshot } from './merge.js'
+import { canonical, merge, type MergeMemo, type ProviderSnapshot } from './merge.js'
 
 export type Consumer = (snapshot: Snapshot) => void | Promise<void>
 
@@ -45,6 +47,8 @@ export class Watcher {
   #dirty: boolean
   #signal: AbortSignal | null
   #running: Promise<void> | null
+  /** Qualified copies of provider objects from earlier merges (merge.ts MergeMemo). */
+  readonly #mergeMemo: MergeMemo
   /** Counters for tests and metrics. */
   readonly stats: { received: number; dropped: number; published: number }
 
@@ -67,6 +71,7 @@ export class Watcher {
     this.#dirty = false
     this.#signal = null
     this.#running = null
+    this.#mergeMemo = new WeakMap()
     this.stats = { received: 0, dropped: 0, published: 0 }
   }
 
@@ -158,7 +163,7 @@ export class Watcher {
       const s = this.#latest.get(p.name)
       if (s !== undefined) inputs.push({ provider: p.name, snapshot: s })
     }
-    const merged = merge(inputs)
+    const merged = merge(inputs, this.#mergeMemo)
     if (this.#published !== null && isDeepStrictEqual(this.#published, merged)) return
     this.#published = merged
     this.#lastPublishAt = this.#now()

@@ -24,9 +24,12 @@ import {
   addTargetAt,
   applyCommands,
   parseCommands,
+  newSnapshotMemo,
   srcKey,
   toSnapshot,
   type Ir,
+  type ParseResult,
+  type SnapshotMemo,
   type Target,
 } from '../routecmd.js'
 import { parseTag, type Src, type TagResult } from './tags.js'
@@ -80,6 +83,10 @@ export interface BuildProblem {
   readonly reason: string
   /** true: something was dropped; false: a warning (something ignored). */
   readonly dropped: boolean
+  /** A service tag, or a route command line (KV). */
+  readonly kind: 'tag' | 'command'
+  /** The service whose tag it is ('' for commands). */
+  readonly service: string
 }
 
 export interface BuildResult {
@@ -130,11 +137,31 @@ function routedWeight(e: HealthEntry, status: InstanceStatus, o: BuildOptions): 
 }
 
 /**
- * Reused between builds by the caller (the provider): per service, its instances' targets, keyed on the identity
- * of its entries array (the provider replaces the array only when that service's payload changed), so a rebuild
- * after one service changed re-parses only that service. Purely a cache: results are the same without it.
+ * Reused between builds by the caller (the provider), so that a rebuild after one service changed costs about
+ * that service, not all of them. Purely a cache: results are equal without it.
+ * - `services`: per service, its instances' targets, keyed on the identity of its entries array (the provider
+ *   replaces the array only when that service's payload changed), so unchanged services are not re-parsed and
+ *   keep their Target objects;
+ * - `commands`: each KV value's parsed commands, keyed on the text;
+ * - `names`: the service names, sorted once per change of the name set;
+ * - `snapshot`: routecmd.ts SnapshotMemo: routes whose targets are the same objects reuse last time's route
+ *   and service objects, so an unchanged part of the snapshot is the same objects as before.
  */
-export type BuildCache = Map<string, ServiceTargets>
+export interface BuildCache {
+  services: Map<string, ServiceTargets>
+  commands: Map<string, ParseResult>
+  names: { unsorted: string[]; sorted: string[] }
+  readonly snapshot: SnapshotMemo
+}
+
+export function newBuildCache(): BuildCache {
+  return {
+    services: new Map(),
+    commands: new Map(),
+    names: { unsorted: [], sorted: [] },
+    snapshot: newSnapshotMemo(),
+  }
+}
 
 interface ServiceTargets {
   readonly entries: readonly HealthEntry[]
@@ -142,32 +169,83 @@ interface ServiceTargets {
   readonly problems: readonly BuildProblem[]
 }
 
+/** The map's keys sorted; the cached sort when the keys are the same, in the same order, as last time. */
+function sortedNames(health: ReadonlyMap<string, unknown>, cache: BuildCache | undefined): readonly string[] {
+  if (cache === undefined) return [...health.keys()].sort()
+  const prev = cache.names.unsorted
+  if (prev.length === health.size) {
+    let i = 0
+    let same = true
+    for (const k of health.keys()) {
+      if (prev[i++] !== k) {
+        same = false
+        break
+      }
+    }
+    if (same) return cache.names.sorted
+  }
+  const unsorted = [...health.keys()]
+  cache.names = { unsorted, sorted: unsorted.slice().sort() }
+  return cache.names.sorted
+}
+
 export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildCache): BuildResult {
   const problems: BuildProblem[] = []
   const ir: Ir = new Map()
-  const names = [...input.health.keys()].sort()
+  const names = sortedNames(input.health, cache)
+  const services = cache?.services
   for (const name of names) {
     const entries = input.health.get(name) ?? []
-    let hit = cache?.get(name)
+    let hit = services?.get(name)
     if (hit === undefined || hit.entries !== entries) {
       hit = serviceTargets(name, entries, o)
-      cache?.set(name, hit)
+      services?.set(name, hit)
     }
     for (const p of hit.problems) problems.push(p)
-    for (const { key, src, target } of hit.items) addTargetAt(ir, key, src, target)
-  }
-  if (cache !== undefined) for (const name of cache.keys()) if (!input.health.has(name)) cache.delete(name)
-  for (const { key, value } of input.kv) {
-    const parsed = parseCommands(value, o.dc)
-    for (const p of parsed.problems)
-      problems.push({ where: `kv ${key}:${p.line}`, reason: p.reason, dropped: true })
-    for (const p of parsed.warnings)
-      problems.push({ where: `kv ${key}:${p.line}`, reason: p.reason, dropped: false })
-    for (const p of applyCommands(ir, parsed.commands, value)) {
-      problems.push({ where: `kv ${key}:${p.line}`, reason: p.reason, dropped: true })
+    const items = hit.items
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i] as ServiceTargets['items'][number]
+      addTargetAt(ir, it.key, it.src, it.target)
     }
   }
-  return { snapshot: toSnapshot(ir, { defaults: o.defaults, source: 'consul' }), problems }
+  if (services !== undefined && services.size > input.health.size)
+    for (const name of services.keys()) if (!input.health.has(name)) services.delete(name)
+  const commands = new Map<string, ParseResult>()
+  for (const { key, value } of input.kv) {
+    const parsed = cache?.commands.get(value) ?? parseCommands(value, o.dc)
+    commands.set(value, parsed)
+    const where = `kv ${key}`
+    for (const p of parsed.problems)
+      problems.push({
+        where: `${where}:${p.line}`,
+        reason: p.reason,
+        dropped: true,
+        kind: 'command',
+        service: '',
+      })
+    for (const p of parsed.warnings)
+      problems.push({
+        where: `${where}:${p.line}`,
+        reason: p.reason,
+        dropped: false,
+        kind: 'command',
+        service: '',
+      })
+    for (const p of applyCommands(ir, parsed.commands, value)) {
+      problems.push({
+        where: `${where}:${p.line}`,
+        reason: p.reason,
+        dropped: true,
+        kind: 'command',
+        service: '',
+      })
+    }
+  }
+  if (cache !== undefined) cache.commands = commands
+  return {
+    snapshot: toSnapshot(ir, { defaults: o.defaults, source: 'consul' }, cache?.snapshot),
+    problems,
+  }
 }
 
 /** The routing targets of one service's instances; each distinct tag is parsed once. */
@@ -196,11 +274,23 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
       const r = c.r
       if (r === null) continue
       if (!r.ok) {
-        problems.push({ where: `${name} ${id} tag "${tag}"`, reason: r.reason, dropped: true })
+        problems.push({
+          where: `${name} ${id} tag "${tag}"`,
+          reason: r.reason,
+          dropped: true,
+          kind: 'tag',
+          service: name,
+        })
         continue
       }
       for (const w of r.route.warnings)
-        problems.push({ where: `${name} ${id} tag "${tag}"`, reason: w, dropped: false })
+        problems.push({
+          where: `${name} ${id} tag "${tag}"`,
+          reason: w,
+          dropped: false,
+          kind: 'tag',
+          service: name,
+        })
       const opts = r.route.opts
       const scheme = opts.redirect !== null ? 'redirect' : opts.proto
       items.push({

@@ -26,7 +26,14 @@ import { setMaxListeners } from 'node:events'
 import type { ConsulConfig, DeepReadonly, ServiceDefaults } from '../../config/schema.js'
 import type { Logger } from '../../log.js'
 import type { Emit, Provider } from '../provider.js'
-import { buildSnapshot, type BuildCache, type BuildProblem, type HealthEntry, type KvPair } from './build.js'
+import {
+  buildSnapshot,
+  newBuildCache,
+  type BuildCache,
+  type BuildProblem,
+  type HealthEntry,
+  type KvPair,
+} from './build.js'
 import {
   backoffDelay,
   ConsulHttp,
@@ -42,6 +49,16 @@ export interface ConsulProviderOptions {
   readonly defaults: DeepReadonly<ServiceDefaults>
   readonly log: Logger
   readonly rand?: () => number
+}
+
+/** One watch's state as `watches()` reports it. */
+export interface ConsulWatchState extends WatchState {
+  /** ms since the last successful answer (Infinity before the first). */
+  readonly dataAge: number
+  /** Service watches: tag routes of this service dropped by the last build (bad tag or option). */
+  readonly droppedTags: number
+  /** The kv watch: route command lines dropped by the last build. */
+  readonly droppedRouteCommands: number
 }
 
 interface ServiceWatch {
@@ -73,8 +90,23 @@ export class ConsulProvider implements Provider {
   #lastProblems: Set<string>
   /** Parsed targets per service, reused while a service's payload is unchanged (build.ts BuildCache). */
   readonly #cache: BuildCache
-  /** Problems seen (for metrics): routes dropped and warnings. */
-  readonly stats: { builds: number; emits: number; dropped: number; warnings: number; agentErrors: number }
+  /** Service → how many of its tags (per instance) the last build dropped. */
+  #droppedTags: Map<string, number>
+  /** Route command lines (KV) the last build dropped. */
+  #droppedCommands: number
+  /**
+   * Counters for metrics. `dropped`/`warnings`: problems logged (each once until it goes away and comes back);
+   * `droppedTags`/`droppedRouteCommands`: how many of those were a dropped tag route / a dropped KV command line.
+   */
+  readonly stats: {
+    builds: number
+    emits: number
+    dropped: number
+    warnings: number
+    agentErrors: number
+    droppedTags: number
+    droppedRouteCommands: number
+  }
 
   constructor(o: ConsulProviderOptions) {
     this.#config = o.config
@@ -96,19 +128,34 @@ export class ConsulProvider implements Provider {
     this.#slots = o.config.fanout
     this.#queue = []
     this.#lastProblems = new Set()
-    this.#cache = new Map()
-    this.stats = { builds: 0, emits: 0, dropped: 0, warnings: 0, agentErrors: 0 }
+    this.#cache = newBuildCache()
+    this.#droppedTags = new Map()
+    this.#droppedCommands = 0
+    this.stats = {
+      builds: 0,
+      emits: 0,
+      dropped: 0,
+      warnings: 0,
+      agentErrors: 0,
+      droppedTags: 0,
+      droppedRouteCommands: 0,
+    }
   }
 
-  /** Per-watch state (catalog, kv, one per routed service) for metrics and the admin API. */
-  watches(): (WatchState & { readonly dataAge: number })[] {
-    const out: (WatchState & { readonly dataAge: number })[] = []
-    const add = (w: Watch | null): void => {
-      if (w !== null) out.push({ ...w.state, dataAge: w.dataAge() })
+  /**
+   * Per-watch state (catalog, kv, one per routed service) for metrics and the admin API. `droppedTags` (service
+   * watches): tag routes of that service's instances dropped by the last build (bad tag or option);
+   * `droppedRouteCommands` (kv watch): route command lines dropped by the last build. Both are current
+   * values (gauges); `stats` has the running totals.
+   */
+  watches(): ConsulWatchState[] {
+    const out: ConsulWatchState[] = []
+    const add = (w: Watch | null, droppedTags: number, droppedRouteCommands: number): void => {
+      if (w !== null) out.push({ ...w.state, dataAge: w.dataAge(), droppedTags, droppedRouteCommands })
     }
-    add(this.#catalog)
-    add(this.#kvWatch)
-    for (const s of this.#services.values()) add(s.watch)
+    add(this.#catalog, 0, 0)
+    add(this.#kvWatch, 0, this.#droppedCommands)
+    for (const [name, s] of this.#services) add(s.watch, this.#droppedTags.get(name) ?? 0, 0)
     return out
   }
 
@@ -361,12 +408,20 @@ export class ConsulProvider implements Provider {
   /** Log each problem once (until it goes away and comes back) and count them. */
   #report(problems: readonly BuildProblem[]): void {
     const now = new Set<string>()
+    const tags = new Map<string, number>()
+    let commands = 0
     for (const p of problems) {
+      if (p.dropped) {
+        if (p.kind === 'tag') tags.set(p.service, (tags.get(p.service) ?? 0) + 1)
+        else commands++
+      }
       const key = `${p.where}: ${p.reason}`
       now.add(key)
       if (this.#lastProblems.has(key)) continue
       if (p.dropped) {
         this.stats.dropped++
+        if (p.kind === 'tag') this.stats.droppedTags++
+        else this.stats.droppedRouteCommands++
         this.#log.warn({ where: p.where, reason: p.reason }, 'consul: route dropped')
       } else {
         this.stats.warnings++
@@ -374,6 +429,8 @@ export class ConsulProvider implements Provider {
       }
     }
     this.#lastProblems = now
+    this.#droppedTags = tags
+    this.#droppedCommands = commands
   }
 }
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import {
   buildSnapshot,
+  newBuildCache,
   instanceStatus,
   type BuildOptions,
   type HealthEntry,
@@ -88,6 +89,8 @@ test('node and service maintenance and a critical serfHealth are never routed; a
       where: 'api node-c/api-3 tag "urlprefix-/bad weight=7"',
       reason: 'weight= must be a number between 0 and 1, got "7"',
       dropped: true,
+      kind: 'tag',
+      service: 'api',
     },
   ])
 })
@@ -126,6 +129,8 @@ test('KV route commands apply after the generated routes, key by key; a bad line
         where: 'kv fabio/config:2',
         reason: 'unknown command "route nonsense" (expected add, del or weight)',
         dropped: true,
+        kind: 'command',
+        service: '',
       },
     ],
   )
@@ -148,3 +153,66 @@ test('a canary weight tag makes a per-route service with integer weights', () =>
     '/ → s: n/s-0@10.0.0.1:8000*256 n/s-1@10.0.0.1:8001*256 n/s-2@10.0.0.1:8002*27',
   ])
 })
+
+test('with a BuildCache every build equals a cold build, and what did not change is the same objects', () => {
+  const cache = newBuildCache()
+  const health = new Map<string, readonly HealthEntry[]>([
+    ['web', web],
+    ['api', api],
+  ])
+  const canary: KvPair = {
+    key: 'fabio/config/canary',
+    value: 'route weight web /web weight 0.2 tags "version-1"',
+  }
+  const steps: { desc: string; change: () => void; kv: readonly KvPair[] }[] = [
+    { desc: 'first build', change: () => {}, kv: [] },
+    { desc: 'nothing changed', change: () => {}, kv: [] },
+    { desc: 'api changed (new array, same content)', change: () => health.set('api', [...api]), kv: [] },
+    { desc: 'KV route commands', change: () => {}, kv },
+    { desc: 'KV canary weight added', change: () => {}, kv: [...kv, canary] },
+    {
+      desc: 'a service that shares /web',
+      change: () => health.set('web2', retag(web, 'web2')),
+      kv: [canary],
+    },
+    { desc: 'web removed', change: () => health.delete('web'), kv: [canary] },
+    { desc: 'web back, KV gone', change: () => health.set('web', web), kv: [] },
+  ]
+  let previous: Snapshot | null = null
+  for (const step of steps) {
+    step.change()
+    const warm = buildSnapshot({ health, kv: step.kv }, options, cache)
+    const cold = buildSnapshot({ health: new Map(health), kv: step.kv }, options)
+    assert.deepEqual(warm, cold, step.desc)
+    if (step.desc === 'nothing changed' || step.desc === 'api changed (new array, same content)') {
+      // Only api was re-read: everything else keeps its objects.
+      const before = previous as Snapshot
+      const kept = (service: string): boolean => !service.startsWith('api')
+      for (const s of warm.snapshot.services.filter((v) => kept(v.name)))
+        assert.equal(
+          s,
+          before.services.find((p) => p.name === s.name),
+          `${step.desc}: service ${s.name}`,
+        )
+      for (const r of warm.snapshot.routes.filter((v) => kept(v.service)))
+        assert.equal(
+          r,
+          before.routes.find((p) => p.source === r.source),
+          `${step.desc}: route ${r.source}`,
+        )
+      if (step.desc === 'nothing changed') assert.equal(warm.snapshot.tcpRoutes[0], before.tcpRoutes[0])
+    }
+    previous = warm.snapshot
+  }
+})
+
+/** The same instances under another service name and IDs. */
+function retag(entries: readonly HealthEntry[], name: string): HealthEntry[] {
+  return entries.map((e) => ({
+    ...e,
+    Service: { ...e.Service, ID: `${name}-${e.Service.ID}`, Service: name },
+    Checks: (e.Checks ?? []).map((c) =>
+      c.ServiceID === e.Service.ID ? { ...c, ServiceID: `${name}-${e.Service.ID}` } : c,
+    ),
+  }))
+}
