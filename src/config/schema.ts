@@ -196,6 +196,8 @@ export interface ResolverConfig {
 }
 
 export type ConsulConsistency = 'default' | 'stale' | 'consistent'
+/** How instances are watched: see README "Consul discovery" and provider/consul/consul.ts. */
+export type ConsulWatchMode = 'auto' | 'service' | 'state'
 export type ConsulStatus = 'passing' | 'warning'
 
 /** Consul discovery (src/provider/consul/). Used only when `enabled` (the `consul:` section is present). */
@@ -225,8 +227,15 @@ export interface ConsulConfig {
   tagPrefix: string
   /** KV prefix of route commands ('' = off); the key and all sub-keys, in key order. */
   kvPath: string
-  /** Concurrent non-blocking fetches (first read of each service). */
+  /** Concurrent non-blocking fetches (first read of each service; every read in `state` mode). */
   fanout: number
+  /**
+   * `service`: one blocking query per routed service; `state`: one blocking query on `/v1/health/state/any`
+   * plus non-blocking reads of the services whose checks changed (fabio's model); `auto`: `service` up to
+   * `stateThreshold` routed services, `state` above.
+   */
+  watch: ConsulWatchMode
+  stateThreshold: number
   /** Token bucket per watch: one request token per `interval`, at most `burst` saved. */
   rateLimit: { interval: number; burst: number }
   /** Retry delay after an error: exponential from `min` to `max`, with full jitter. */
@@ -307,6 +316,8 @@ export const defaultConfig: Config = {
     tagPrefix: 'urlprefix-',
     kvPath: 'fabio/config',
     fanout: 32,
+    watch: 'auto',
+    stateThreshold: 150,
     rateLimit: { interval: 200, burst: 5 },
     backoff: { min: 250, max: 30_000 },
     throttle: 50,
@@ -605,6 +616,8 @@ const consulKeys = [
   'tag_prefix',
   'kv_path',
   'fanout',
+  'watch',
+  'state_threshold',
   'rate_limit',
   'backoff',
   'throttle',
@@ -612,6 +625,7 @@ const consulKeys = [
 const consulTlsKeys = ['ca', 'cert', 'key', 'skip_verify'] as const
 const rateLimitKeys = ['interval', 'burst'] as const
 const backoffKeys = ['min', 'max'] as const
+export const consulWatchModes = ['auto', 'service', 'state'] as const satisfies readonly ConsulWatchMode[]
 export const consulConsistencies = [
   'default',
   'stale',
@@ -1221,6 +1235,8 @@ function readConsul(c: Checker, slot: Slot | undefined): ConsulConfig {
     tagPrefix,
     kvPath: readString(c, f?.get('kv_path'), d.kvPath).replace(/^\/+/, ''),
     fanout: readInt(c, f?.get('fanout'), d.fanout, 1, 1_024),
+    watch: readEnum(c, f?.get('watch'), d.watch, consulWatchModes),
+    stateThreshold: readInt(c, f?.get('state_threshold'), d.stateThreshold, 0, 1_000_000),
     rateLimit: {
       interval: readDuration(c, r?.get('interval'), d.rateLimit.interval, 0),
       burst: readInt(c, r?.get('burst'), d.rateLimit.burst, 1, 1_000),

@@ -28,6 +28,8 @@ test('every key', () => {
       tag_prefix: lb-
       kv_path: /lb/routes
       fanout: 8
+      watch: state
+      state_threshold: 500
       rate_limit: { interval: 1s, burst: 2 }
       backoff: { min: 1s, max: 1m }
       throttle: 0ms
@@ -56,6 +58,8 @@ test('every key', () => {
         tagPrefix: 'lb-',
         kvPath: 'lb/routes',
         fanout: 8,
+        watch: 'state',
+        stateThreshold: 500,
         rateLimit: { interval: 1_000, burst: 2 },
         backoff: { min: 1_000, max: 60_000 },
         throttle: 0,
@@ -76,10 +80,11 @@ test('problems, each with its dotted path', () => {
       status: [critical]
       backoff: { min: 2s, max: 1s }
       tag_prefix: ''
+      watch: catalog
       colour: red
     `),
     [
-      'consul.colour: unknown key (expected one of: enabled, addresses, scheme, tls, token, datacenter, consistency, wait, status, route_without_checks, tag_prefix, kv_path, fanout, rate_limit, backoff, throttle)',
+      'consul.colour: unknown key (expected one of: enabled, addresses, scheme, tls, token, datacenter, consistency, wait, status, route_without_checks, tag_prefix, kv_path, fanout, watch, state_threshold, rate_limit, backoff, throttle)',
       'consul.addresses: at least one address is required',
       'consul.scheme: must be one of http, https; got "ftp", did you mean "http"?',
       'consul.tls: set both cert and key (or cert_file and key_file), or neither',
@@ -89,6 +94,7 @@ test('problems, each with its dotted path', () => {
       'consul.wait: must be at most 10m (Consul caps wait there)',
       'consul.tag_prefix: must not be empty',
       'consul.consistency: must be one of default, stale, consistent; got "strong"',
+      'consul.watch: must be one of auto, service, state; got "catalog"',
     ],
   )
 })

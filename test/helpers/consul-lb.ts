@@ -39,6 +39,8 @@ export function consulConfig(address: string, edit: (c: ConsulConfig) => void = 
     tagPrefix: 'urlprefix-',
     kvPath: 'fabio/config',
     fanout: 32,
+    watch: 'auto',
+    stateThreshold: 150,
     rateLimit: { interval: 10, burst: 20 },
     backoff: { min: 20, max: 200 },
     throttle: 0,

@@ -2,7 +2,8 @@
  * A Consul HTTP API stand-in for tests and benches, on 127.0.0.1 port 0.
  *
  * Endpoints: `GET /v1/agent/self`, `GET /v1/catalog/services`, `GET /v1/health/service/:name` (`?passing`),
- * `GET /v1/kv/:key` (`?recurse`), `PUT /v1/kv/:key`, `DELETE /v1/kv/:key`.
+ * `GET /v1/health/state/:state` (`any|passing|warning|critical`), `GET /v1/kv/:key` (`?recurse`),
+ * `PUT /v1/kv/:key`, `DELETE /v1/kv/:key`.
  *
  * Consul behaviours reproduced (https://developer.hashicorp.com/consul/api-docs/features/blocking and the
  * endpoint pages under /consul/api-docs/{catalog,health,kv,agent}; reference/consul.md §2):
@@ -18,6 +19,10 @@
  * - `Service.Address` is '' when registered without one (clients fall back to `Node.Address`);
  * - `/v1/kv/<prefix>?recurse` lists keys in key order with base64 `Value`; a missing key is 404 with an index;
  * - `/v1/catalog/services` maps each service to the union of its instances' tags;
+ * - `/v1/health/state/:state` lists every check (node and service checks, with `ServiceName` and
+ *   `ServiceTags`) in that state, `any` = all; it blocks on the checks table's index, which moves whenever any
+ *   check is added, removed or changes status (registering or deregistering an instance adds or removes its
+ *   checks), like Consul's `checks` table index (https://developer.hashicorp.com/consul/api-docs/health#list-checks-in-state);
  * - faults on demand: `failNext(n)` answers the next n requests with 500; `hang(true)` holds every request
  *   without answering (a wedged agent) until `hang(false)`; `close()` makes the address unreachable.
  * Not reproduced: ACL enforcement (the token header is recorded, not checked), consistency modes (accepted and
@@ -221,6 +226,8 @@ export class ConsulTestServer {
   }
 
   #changed(keys: readonly string[], bump = true): void {
+    // Every health change is a change of the checks table (register/deregister add/remove checks too).
+    if (keys.some((k) => k.startsWith('health:'))) keys = [...keys, 'checks']
     if (bump) this.index++
     for (const k of keys) this.indexes.set(k, this.index)
     for (const w of this.#waiters) if (keys.includes(w.key) && this.index > w.minIndex) w.wake()
@@ -277,6 +284,15 @@ export class ConsulTestServer {
       const name = decodeURIComponent(path.slice('/v1/health/service/'.length))
       key = `health:${name}`
       body = () => ({ status: 200, data: this.#health(name, url.searchParams.has('passing')) })
+    } else if (path.startsWith('/v1/health/state/')) {
+      const state = decodeURIComponent(path.slice('/v1/health/state/'.length))
+      if (!['any', 'passing', 'warning', 'critical'].includes(state)) {
+        res.writeHead(400, { 'content-type': 'text/plain' })
+        res.end(`Invalid state: ${state}`)
+        return
+      }
+      key = 'checks'
+      body = () => ({ status: 200, data: this.#state(state) })
     } else if (path.startsWith('/v1/kv/')) {
       const k = decodeURIComponent(path.slice('/v1/kv/'.length))
       key = 'kv'
@@ -352,6 +368,22 @@ export class ConsulTestServer {
         Service: { ...s.service, Tags: [...s.service.Tags] },
         Checks: s.checks.map((c) => ({ Node: s.node, ...c, Output: '' })),
       })
+    }
+    return out
+  }
+
+  #state(state: string): unknown[] {
+    const out: unknown[] = []
+    for (const s of this.instances.values()) {
+      for (const c of s.checks) {
+        if (state !== 'any' && c.Status !== state) continue
+        out.push({
+          Node: s.node,
+          ...c,
+          Output: '',
+          ServiceTags: c.ServiceID === '' ? [] : [...s.service.Tags],
+        })
+      }
     }
     return out
   }

@@ -18,12 +18,13 @@
  *   returning at once (churn elsewhere bumps the index: hashicorp/consul#3890) cannot hammer the agent, while the
  *   happy path (a change after a long block) proceeds immediately;
  * - **payload comparison**: a return is no proof of change (hashicorp/consul#4988), so `onData` is called only
- *   when the body text differs from the last one;
+ *   when the body differs from the last one (compared by SHA-1 digest, so a watch keeps 28 bytes, not the body);
  * - **errors**: exponential backoff from `min` to `max` with jitter (each delay is uniform in [d/2, d]), the
  *   index kept (a later success resumes blocking where it left off);
  * - state for metrics and the admin API: last index, last success time, consecutive and total errors, last
  *   error, data age.
  */
+import { createHash } from 'node:crypto'
 import { Agent, request } from 'undici'
 import { ConsulError } from '../../errors.js'
 
@@ -171,6 +172,11 @@ export interface WatchOptions {
   readonly now?: () => number
 }
 
+/** A short digest of a payload, to tell whether it changed without keeping it. */
+export function payloadDigest(text: string): string {
+  return createHash('sha1').update(text).digest('base64')
+}
+
 /** Sleep `ms` unless `signal` aborts first; never leaves a timer behind. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -232,7 +238,8 @@ export class Watch {
   readonly #now: () => number
   readonly #bucket: TokenBucket
   #index: number
-  #lastText: string | null
+  /** Digest of the last payload (not the text: 10,000 service watches would keep every body alive). */
+  #lastDigest: string
   #lastSuccess: number
   #errors: number
   #totalErrors: number
@@ -247,7 +254,7 @@ export class Watch {
     this.#now = o.now ?? Date.now
     this.#bucket = new TokenBucket(o.rateLimit.interval, o.rateLimit.burst, this.#now)
     this.#index = 0
-    this.#lastText = null
+    this.#lastDigest = ''
     this.#lastSuccess = 0
     this.#errors = 0
     this.#totalErrors = 0
@@ -311,8 +318,9 @@ export class Watch {
         next = 0
       }
       this.#index = next
-      if (reply.text !== this.#lastText) {
-        this.#lastText = reply.text
+      const digest = payloadDigest(reply.text)
+      if (digest !== this.#lastDigest) {
+        this.#lastDigest = digest
         this.#changes++
         this.#o.onData(reply)
       }

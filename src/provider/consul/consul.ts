@@ -37,6 +37,7 @@ import {
 import {
   backoffDelay,
   ConsulHttp,
+  payloadDigest,
   sleep,
   Watch,
   type ConsulReply,
@@ -61,6 +62,24 @@ export interface ConsulWatchState extends WatchState {
   readonly droppedRouteCommands: number
 }
 
+/** A service read with non-blocking queries (`state` mode). */
+interface ServiceRead {
+  readonly state: {
+    name: string
+    lastIndex: number
+    lastSuccess: number
+    errors: number
+    totalErrors: number
+    lastError: string
+    resets: number
+    changes: number
+  }
+  digest: string
+  /** Fingerprint of the service's checks in the last state answer. */
+  checks: string
+  retry: NodeJS.Timeout | null
+}
+
 interface ServiceWatch {
   readonly watch: Watch
   readonly controller: AbortController
@@ -79,6 +98,18 @@ export class ConsulProvider implements Provider {
   readonly #pending: Set<string>
   #catalog: Watch | null
   #kvWatch: Watch | null
+  /** `state` mode: the blocking query on `/v1/health/state/any`, or null in `service` mode. */
+  #stateWatch: Watch | null
+  /** `state` mode: per routed service, its read state and the fingerprint of its checks. */
+  readonly #reads: Map<string, ServiceRead>
+  /** `state` mode: services waiting for a read, and reads in flight. */
+  readonly #dirty: Set<string>
+  #inflight: number
+  #resyncTimer: NodeJS.Timeout | null
+  /** Routed service → its tags in the catalog (joined), to notice tag changes in `state` mode. */
+  #catalogTags: Map<string, string>
+  /** Node → fingerprint of its node-level checks (serfHealth, maintenance) from the last state answer. */
+  #nodeChecks: Map<string, string>
   #kv: readonly KvPair[]
   #dc: string
   #emit: Emit | null
@@ -119,6 +150,13 @@ export class ConsulProvider implements Provider {
     this.#pending = new Set()
     this.#catalog = null
     this.#kvWatch = null
+    this.#stateWatch = null
+    this.#reads = new Map()
+    this.#dirty = new Set()
+    this.#inflight = 0
+    this.#resyncTimer = null
+    this.#catalogTags = new Map()
+    this.#nodeChecks = new Map()
     this.#kv = []
     this.#dc = o.config.datacenter
     this.#emit = null
@@ -155,7 +193,18 @@ export class ConsulProvider implements Provider {
     }
     add(this.#catalog, 0, 0)
     add(this.#kvWatch, 0, this.#droppedCommands)
+    add(this.#stateWatch, 0, 0)
     for (const [name, s] of this.#services) add(s.watch, this.#droppedTags.get(name) ?? 0, 0)
+    const now = Date.now()
+    for (const [name, r] of this.#reads) {
+      const dataAge = r.state.lastSuccess === 0 ? Infinity : now - r.state.lastSuccess
+      out.push({
+        ...r.state,
+        dataAge,
+        droppedTags: this.#droppedTags.get(name) ?? 0,
+        droppedRouteCommands: 0,
+      })
+    }
     return out
   }
 
@@ -172,6 +221,7 @@ export class ConsulProvider implements Provider {
         this.#immediate = null
         this.#emit = null
         for (const s of this.#services.values()) s.controller.abort()
+        this.#stopState()
         void this.#http.close()
       },
       { once: true },
@@ -262,15 +312,19 @@ export class ConsulProvider implements Provider {
       return
     }
     const prefix = this.#config.tagPrefix
-    const routed = new Set<string>()
+    const routed = new Map<string, string>()
     for (const [name, tags] of Object.entries(data)) {
       if (Array.isArray(tags) && tags.some((t) => typeof t === 'string' && t.trim().startsWith(prefix)))
-        routed.add(name)
+        routed.set(name, tags.join('\n'))
     }
-    if (routed.size > 190 && this.#services.size <= 190) {
+    const c = this.#config
+    const state = c.watch === 'state' || (c.watch === 'auto' && routed.size > c.stateThreshold)
+    if (state && this.#stateWatch === null) this.#enterState(routed.size)
+    else if (!state && this.#stateWatch !== null) this.#leaveState(routed.size)
+    if (!state && routed.size > 190 && this.#services.size <= 190) {
       this.#log.warn(
         { services: routed.size },
-        'consul: more than 190 routed services hold one long-poll each; raise limits.http_max_conns_per_client on the agent',
+        'consul: more than 190 routed services hold one long-poll each; raise limits.http_max_conns_per_client on the agent, or use watch: state',
       )
     }
     let changed = false
@@ -282,8 +336,224 @@ export class ConsulProvider implements Provider {
       this.#pending.delete(`service:${name}`)
       changed = true
     }
-    for (const name of routed) if (!this.#services.has(name)) this.#startService(name)
+    for (const [name, read] of this.#reads) {
+      if (routed.has(name)) continue
+      if (read.retry !== null) clearTimeout(read.retry)
+      this.#reads.delete(name)
+      this.#dirty.delete(name)
+      this.#health.delete(name)
+      this.#pending.delete(`service:${name}`)
+      changed = true
+    }
+    for (const [name, tags] of routed) {
+      if (state) {
+        if (!this.#reads.has(name)) this.#startRead(name)
+        else if (this.#catalogTags.get(name) !== tags) this.#markDirty(name)
+      } else if (!this.#services.has(name)) this.#startService(name)
+    }
+    this.#catalogTags = routed
     if (changed) this.#schedule()
+  }
+
+  /**
+   * Switch to `state` mode: stop the per-service long-polls (their data stays), start the one blocking query
+   * on `/v1/health/state/any`, and re-read every service once every `wait` (see #resync).
+   */
+  #enterState(routed: number): void {
+    const signal = this.#signal
+    if (signal === null) return
+    this.#log.info(
+      { services: routed, threshold: this.#config.stateThreshold },
+      'consul: watching health state',
+    )
+    for (const [name, s] of this.#services) {
+      s.controller.abort()
+      this.#pending.delete(`service:${name}`)
+      this.#reads.set(name, newRead(name))
+    }
+    this.#services.clear()
+    this.#nodeChecks = new Map()
+    this.#pending.add('state')
+    this.#stateWatch = this.#watch(
+      'state',
+      (i, sig) => this.#http.get('/v1/health/state/any', {}, i, sig),
+      (r) => this.#onState(r),
+    )
+    void this.#stateWatch.run(this.#stateSignal(signal))
+    this.#armResync()
+  }
+
+  #stateStop: AbortController | null = null
+
+  #stateSignal(signal: AbortSignal): AbortSignal {
+    this.#stateStop = new AbortController()
+    return AbortSignal.any([signal, this.#stateStop.signal])
+  }
+
+  /** Back to `service` mode: one long-poll per routed service again (the data read so far stays). */
+  #leaveState(routed: number): void {
+    this.#log.info(
+      { services: routed, threshold: this.#config.stateThreshold },
+      'consul: watching each service',
+    )
+    this.#stopState()
+    this.#stateWatch = null
+    this.#pending.delete('state')
+  }
+
+  #stopState(): void {
+    this.#stateStop?.abort()
+    this.#stateStop = null
+    if (this.#resyncTimer !== null) clearTimeout(this.#resyncTimer)
+    this.#resyncTimer = null
+    for (const [name, r] of this.#reads) {
+      if (r.retry !== null) clearTimeout(r.retry)
+      this.#pending.delete(`service:${name}`)
+    }
+    this.#reads.clear()
+    this.#dirty.clear()
+  }
+
+  /**
+   * In `state` mode a change of an instance's address or port that leaves its checks and tags alone is not
+   * visible in the state answer; every `wait` each service is read again (bounded fan-out, payload compared).
+   */
+  #armResync(): void {
+    this.#resyncTimer = setTimeout(() => {
+      this.#resyncTimer = null
+      if (this.#stateWatch === null || this.#signal?.aborted !== false) return
+      for (const name of this.#reads.keys()) this.#markDirty(name)
+      this.#armResync()
+    }, this.#config.wait)
+    this.#resyncTimer.unref()
+  }
+
+  /** `/v1/health/state/any`: re-read the services whose checks changed, and every service on a node whose
+   * node checks (serfHealth, maintenance) changed. */
+  #onState(r: ConsulReply): void {
+    let list: unknown
+    try {
+      list = JSON.parse(r.text)
+      if (!Array.isArray(list)) throw new Error('not a list')
+    } catch {
+      this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
+      return
+    }
+    const services = new Map<string, string>()
+    const nodes = new Map<string, string>()
+    const onNode = new Map<string, Set<string>>()
+    for (const c of list as StateCheck[]) {
+      if (typeof c !== 'object' || c === null) continue
+      const node = typeof c.Node === 'string' ? c.Node : ''
+      const line = `${node}\0${String(c.CheckID)}\0${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${Array.isArray(c.ServiceTags) ? c.ServiceTags.join(',') : ''}\n`
+      const svc = typeof c.ServiceName === 'string' ? c.ServiceName : ''
+      if (svc === '') {
+        nodes.set(node, (nodes.get(node) ?? '') + line)
+        continue
+      }
+      if (!this.#reads.has(svc)) continue
+      services.set(svc, (services.get(svc) ?? '') + line)
+      let set = onNode.get(node)
+      if (set === undefined) onNode.set(node, (set = new Set()))
+      set.add(svc)
+    }
+    for (const [name, read] of this.#reads) {
+      const fp = services.get(name) ?? ''
+      if (fp !== read.checks) {
+        read.checks = fp
+        this.#markDirty(name)
+      }
+    }
+    const previous = this.#nodeChecks
+    this.#nodeChecks = nodes
+    for (const [node, fp] of nodes)
+      if (previous.size > 0 && previous.get(node) !== fp) this.#nodeDirty(node, onNode)
+    for (const node of previous.keys()) if (!nodes.has(node)) this.#nodeDirty(node, onNode)
+  }
+
+  /** Every routed service with a check or an instance on `node`. */
+  #nodeDirty(node: string, onNode: ReadonlyMap<string, ReadonlySet<string>>): void {
+    for (const svc of onNode.get(node) ?? []) this.#markDirty(svc)
+    for (const [name, entries] of this.#health) {
+      for (const e of entries) {
+        if (e.Node.Node === node) {
+          this.#markDirty(name)
+          break
+        }
+      }
+    }
+  }
+
+  #startRead(name: string): void {
+    this.#reads.set(name, newRead(name))
+    this.#pending.add(`service:${name}`)
+    this.#markDirty(name)
+  }
+
+  #markDirty(name: string): void {
+    const read = this.#reads.get(name)
+    if (read === undefined || read.retry !== null) return
+    this.#dirty.add(name)
+    this.#pump()
+  }
+
+  /** Start reads of dirty services, at most `fanout` at a time. */
+  #pump(): void {
+    const signal = this.#signal
+    if (signal === null || signal.aborted) return
+    for (const name of this.#dirty) {
+      if (this.#inflight >= this.#config.fanout) return
+      this.#dirty.delete(name)
+      this.#inflight++
+      void this.#read(name, signal).finally(() => {
+        this.#inflight--
+        this.#pump()
+      })
+    }
+  }
+
+  async #read(name: string, signal: AbortSignal): Promise<void> {
+    const c = this.#config
+    const query: Record<string, string> =
+      c.status.length === 1 && !c.routeWithoutChecks ? { passing: '' } : {}
+    const path = `/v1/health/service/${encodeURIComponent(name)}`
+    let reply: ConsulReply
+    try {
+      reply = await this.#http.get(path, query, 0, signal)
+    } catch (err) {
+      const read = this.#reads.get(name)
+      if (signal.aborted || read === undefined) return
+      const st = read.state
+      st.errors++
+      st.totalErrors++
+      st.lastError = describe(err)
+      this.#log.warn(
+        { watch: st.name, err: st.lastError, errors: st.errors },
+        'consul: read failed, backing off',
+      )
+      this.#settle(st.name)
+      read.retry = setTimeout(
+        () => {
+          read.retry = null
+          if (this.#reads.get(name) === read) this.#markDirty(name)
+        },
+        backoffDelay(st.errors, c.backoff.min, c.backoff.max, this.#rand),
+      )
+      return
+    }
+    const read = this.#reads.get(name)
+    if (signal.aborted || read === undefined) return
+    const st = read.state
+    st.errors = 0
+    st.lastSuccess = Date.now()
+    st.lastIndex = Number.isFinite(reply.index) ? reply.index : st.lastIndex
+    const digest = payloadDigest(reply.text)
+    if (digest !== read.digest) {
+      read.digest = digest
+      st.changes++
+      this.#onHealth(name, reply)
+    }
+    this.#settle(st.name)
   }
 
   #startService(name: string): void {
@@ -335,7 +605,7 @@ export class ConsulProvider implements Provider {
   }
 
   #onHealth(name: string, r: ConsulReply): void {
-    if (!this.#services.has(name)) return
+    if (!this.#services.has(name) && !this.#reads.has(name)) return
     let entries: HealthEntry[]
     try {
       entries = JSON.parse(r.text) as HealthEntry[]
@@ -431,6 +701,34 @@ export class ConsulProvider implements Provider {
     this.#lastProblems = now
     this.#droppedTags = tags
     this.#droppedCommands = commands
+  }
+}
+
+/** One entry of `/v1/health/state/any` (HealthCheck), as far as lb reads it. */
+interface StateCheck {
+  readonly Node?: unknown
+  readonly CheckID?: unknown
+  readonly Status?: unknown
+  readonly ServiceID?: unknown
+  readonly ServiceName?: unknown
+  readonly ServiceTags?: unknown
+}
+
+function newRead(name: string): ServiceRead {
+  return {
+    state: {
+      name: `service:${name}`,
+      lastIndex: 0,
+      lastSuccess: 0,
+      errors: 0,
+      totalErrors: 0,
+      lastError: '',
+      resets: 0,
+      changes: 0,
+    },
+    digest: '',
+    checks: '',
+    retry: null,
   }
 }
 

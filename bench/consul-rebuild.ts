@@ -1,0 +1,214 @@
+/**
+ * The Consul rebuild chain at 10,000 services × 3 instances (2 routing tags each: 20,000 routes), stage by
+ * stage: Consul payloads → Snapshot → watcher → merged Snapshot → route table → worker state swapped.
+ *
+ * Stages, each timed alone (median over the runs; wall ms and the process's CPU ms, since on a shared machine
+ * the wall time also counts waiting for a core):
+ * - `parse`: JSON.parse of the 10,000 `/v1/health/service/<name>` bodies (what the provider does per answer);
+ * - `buildSnapshot cold`: build.ts with an empty BuildCache (lb's first build, or a restart);
+ * - `buildSnapshot 1 changed`: the provider's case after one service's payload changed (its entries array is
+ *   new, the other 9,999 hit the cache);
+ * - `watcher dedupe`: canonical + isDeepStrictEqual against the previous snapshot (watcher.ts #receive);
+ * - `merge + compare`: merge.ts with the watcher's MergeMemo + isDeepStrictEqual against the last published;
+ * - `buildTable`: route/table.ts over the merged routes;
+ * - `worker.apply`: the whole swap in the worker (buildTable + upstream pools + health sync + state swap);
+ * - `chain, 1 changed`: the real path, provider emit → Watcher (window 0) → worker.apply resolved.
+ *
+ *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/consul-rebuild.js [--runs N]
+ */
+import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
+import { isDeepStrictEqual } from 'node:util'
+import { loadavg } from 'node:os'
+import { pino } from 'pino'
+import { defaultConfig, type MutableConfig } from '../src/config/schema.js'
+import {
+  buildSnapshot,
+  newBuildCache,
+  type BuildOptions,
+  type HealthEntry,
+} from '../src/provider/consul/build.js'
+import { canonical, merge, type MergeMemo } from '../src/provider/merge.js'
+import type { Emit, Provider } from '../src/provider/provider.js'
+import { Watcher } from '../src/provider/watcher.js'
+import { buildTable } from '../src/route/table.js'
+import type { Snapshot } from '../src/snapshot.js'
+import { Worker } from '../src/worker.js'
+
+const SERVICES = 10_000
+
+/** One service's `/v1/health/service/<name>` body, in Consul's shape (3 instances, node + service checks). */
+export function healthBody(s: number, port = 8000): string {
+  const list = []
+  for (let i = 0; i < 3; i++) {
+    const id = `svc-${s}-${i}`
+    list.push({
+      Node: { ID: '', Node: `node-${i}`, Address: `10.0.${i}.1`, Datacenter: 'dc1' },
+      Service: {
+        ID: id,
+        Service: `svc-${s}`,
+        Tags: [`urlprefix-svc-${s}.example.com/`, `urlprefix-/svc-${s}`, 'version-1'],
+        Address: `10.${i}.${(s >> 8) & 255}.${s & 255}`,
+        Port: port + i,
+        Weights: { Passing: 1, Warning: 1 },
+      },
+      Checks: [
+        { Node: `node-${i}`, CheckID: 'serfHealth', Status: 'passing', ServiceID: '', Output: '' },
+        { Node: `node-${i}`, CheckID: `service:${id}`, Status: 'passing', ServiceID: id, Output: '' },
+      ],
+    })
+  }
+  return JSON.stringify(list)
+}
+
+interface Sample {
+  wall: number
+  cpu: number
+}
+
+function time<T>(samples: Sample[], f: () => T): T {
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  const r = f()
+  const wall = performance.now() - t0
+  const c = process.cpuUsage(c0)
+  samples.push({ wall, cpu: (c.user + c.system) / 1000 })
+  return r
+}
+
+async function timeAsync<T>(samples: Sample[], f: () => Promise<T>): Promise<T> {
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  const r = await f()
+  const wall = performance.now() - t0
+  const c = process.cpuUsage(c0)
+  samples.push({ wall, cpu: (c.user + c.system) / 1000 })
+  return r
+}
+
+function median(xs: readonly number[]): number {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] ?? NaN
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
+
+/** A provider whose snapshots the bench pushes by hand. */
+class ManualProvider implements Provider {
+  readonly name = 'consul'
+  emit: Emit | null = null
+  start(emit: Emit): void {
+    this.emit = emit
+  }
+}
+
+export async function run(runs = 9): Promise<void> {
+  const load0 = loadavg()[0] ?? 0
+  const o: BuildOptions = {
+    tagPrefix: 'urlprefix-',
+    status: ['passing'],
+    routeWithoutChecks: false,
+    dc: 'dc1',
+    defaults: defaultConfig.defaults,
+  }
+  const bodies: string[] = []
+  for (let s = 0; s < SERVICES; s++) bodies.push(healthBody(s))
+  const stages = new Map<string, Sample[]>()
+  const samples = (name: string): Sample[] => {
+    let x = stages.get(name)
+    if (x === undefined) stages.set(name, (x = []))
+    return x
+  }
+
+  const health = new Map<string, readonly HealthEntry[]>()
+  for (let r = 0; r < Math.max(3, Math.ceil(runs / 3)); r++) {
+    gc()
+    time(samples('parse 10,000 payloads'), () => {
+      for (let s = 0; s < SERVICES; s++)
+        health.set(`svc-${s}`, JSON.parse(bodies[s] as string) as HealthEntry[])
+    })
+  }
+  for (let r = 0; r < runs; r++) {
+    gc()
+    time(samples('buildSnapshot cold'), () => buildSnapshot({ health, kv: [] }, o))
+  }
+
+  // The provider's steady state: one cache, one service's payload changes per build.
+  const cache = newBuildCache()
+  const memo: MergeMemo = new WeakMap()
+  let previous = canonical(buildSnapshot({ health, kv: [] }, o, cache).snapshot)
+  let published = merge([{ provider: 'consul', snapshot: previous }], memo)
+  const config = structuredClone(defaultConfig) as MutableConfig
+  config.listeners = []
+  const silent = pino({ level: 'silent' })
+  const worker = new Worker({ config, log: silent, accessLog: silent })
+  await worker.apply(published)
+  for (let r = 0; r < runs; r++) {
+    const changed = (r * 997) % SERVICES
+    health.set(`svc-${changed}`, JSON.parse(healthBody(changed, 9000 + r)) as HealthEntry[])
+    gc()
+    const built = time(samples('buildSnapshot 1 changed'), () => buildSnapshot({ health, kv: [] }, o, cache))
+    const c = time(samples('watcher dedupe (canonical + compare)'), () => {
+      const c = canonical(built.snapshot)
+      if (isDeepStrictEqual(previous, c)) throw new Error('a changed snapshot compared equal')
+      return c
+    })
+    previous = c
+    const merged = time(samples('merge + compare'), () => {
+      const m = merge([{ provider: 'consul', snapshot: c }], memo)
+      if (isDeepStrictEqual(published, m)) throw new Error('a changed merge compared equal')
+      return m
+    })
+    published = merged
+    time(samples('buildTable (20,000 routes)'), () => buildTable(merged.routes, { pathMatch: 'prefix' }))
+    await timeAsync(samples('worker.apply (table + pools + swap)'), () => worker.apply(merged))
+  }
+
+  // The real chain: provider emit → Watcher → worker.apply.
+  const provider = new ManualProvider()
+  let applied: (() => void) | null = null
+  const watcher = new Watcher({
+    providers: [provider],
+    window: 0,
+    consumer: async (s: Snapshot) => {
+      await worker.apply(s)
+      applied?.()
+    },
+  })
+  const ac = new AbortController()
+  watcher.start(ac.signal)
+  const first = new Promise<void>((resolve) => (applied = resolve))
+  provider.emit?.(buildSnapshot({ health, kv: [] }, o, cache).snapshot)
+  await first
+  for (let r = 0; r < runs; r++) {
+    const changed = (r * 991 + 7) % SERVICES
+    health.set(`svc-${changed}`, JSON.parse(healthBody(changed, 7000 + r)) as HealthEntry[])
+    gc()
+    await timeAsync(samples('chain, 1 changed: build → watcher → worker.apply'), async () => {
+      const done = new Promise<void>((resolve) => (applied = resolve))
+      provider.emit?.(buildSnapshot({ health, kv: [] }, o, cache).snapshot)
+      await done
+    })
+  }
+  ac.abort()
+  await worker.stop(100)
+
+  const rows = []
+  for (const [name, xs] of stages) {
+    rows.push({
+      stage: name,
+      'median wall ms': median(xs.map((x) => x.wall)).toFixed(1),
+      'median cpu ms': median(xs.map((x) => x.cpu)).toFixed(1),
+      'min wall ms': Math.min(...xs.map((x) => x.wall)).toFixed(1),
+      runs: xs.length,
+    })
+  }
+  console.table(rows)
+  console.log(`load average (1 min) before/after: ${load0.toFixed(2)} / ${(loadavg()[0] ?? 0).toFixed(2)}`)
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const i = process.argv.indexOf('--runs')
+  await run(i > 0 ? Number(process.argv[i + 1]) : 9)
+  process.exit(0)
+}

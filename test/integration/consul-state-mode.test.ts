@@ -1,0 +1,101 @@
+/**
+ * Consul `watch: auto` above `state_threshold` routed services: one blocking query on `/v1/health/state/any`
+ * instead of one per service; a check change re-reads only the services it concerns, and changes still
+ * converge (register, critical, node check, tag change).
+ */
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { ConsulTestServer } from '../helpers/consul-server.js'
+import { startConsulLb, waitFor, type ConsulLb } from '../helpers/consul-lb.js'
+import type { Snapshot } from '../../src/snapshot.js'
+
+let consul: ConsulTestServer
+let t: ConsulLb
+
+const servers = (s: Snapshot, path: string): string[] => {
+  const r = s.routes.find((x) => x.path === path)
+  const svc = s.services.find((x) => x.name === r?.service)
+  return (svc?.servers ?? []).map((v) => v.name).sort()
+}
+
+/** Reads of `/v1/health/service/<name>` since `from` (index into consul.requests). */
+const healthReads = (from: number): string[] =>
+  consul.requests
+    .slice(from)
+    .map((r) => /^\/v1\/health\/service\/([^?]+)/.exec(r.url)?.[1])
+    .filter((x): x is string => x !== undefined)
+
+before(async () => {
+  consul = await ConsulTestServer.start()
+  for (let s = 0; s < 6; s++) {
+    for (let i = 0; i < 2; i++)
+      consul.register({
+        id: `s${s}-${i}`,
+        service: `s${s}`,
+        node: `node-${i}`,
+        address: `10.0.${s}.${i + 1}`,
+        port: 8000,
+        tags: [`urlprefix-/s${s}`],
+      })
+  }
+  t = await startConsulLb(consul.address, {
+    consul: (c) => {
+      c.watch = 'auto'
+      c.stateThreshold = 4
+    },
+  })
+  await t.applied((s) => s.routes.length === 6 && servers(s, '/s5').length === 2)
+})
+
+after(async () => {
+  await t.close()
+  await consul.close()
+})
+
+test('above the threshold: one blocking query on the health state, none per service', async () => {
+  await waitFor(() => consul.blocked('checks') === 1)
+  for (let s = 0; s < 6; s++) assert.equal(consul.blocked(`health:s${s}`), 0, `s${s}`)
+  assert.ok(t.provider.watches().some((w) => w.name === 'state'))
+  assert.equal(t.provider.watches().filter((w) => w.name.startsWith('service:')).length, 6)
+})
+
+test('a new instance is routed, and only its service is read again', async () => {
+  const from = consul.requests.length
+  consul.register({
+    id: 's2-9',
+    service: 's2',
+    node: 'node-9',
+    address: '10.0.2.9',
+    port: 8000,
+    tags: ['urlprefix-/s2'],
+  })
+  await t.applied((s) => servers(s, '/s2').length === 3)
+  assert.deepEqual([...new Set(healthReads(from))], ['s2'])
+})
+
+test('a critical check removes the instance; only that service is read again', async () => {
+  await waitFor(() => consul.blocked('checks') === 1)
+  const from = consul.requests.length
+  consul.setCheck('s3-0', 'critical')
+  await t.applied((s) => servers(s, '/s3').join(' ') === 'node-1/s3-1')
+  assert.deepEqual([...new Set(healthReads(from))], ['s3'])
+})
+
+test('a tag change seen in the catalog re-reads the service', async () => {
+  consul.register({
+    id: 's4-0',
+    service: 's4',
+    node: 'node-0',
+    address: '10.0.4.1',
+    port: 8000,
+    tags: ['urlprefix-/s4', 'urlprefix-/four'],
+  })
+  await t.applied((s) => servers(s, '/four').join(' ') === 'node-0/s4-0')
+})
+
+test('a service losing its routing tags is dropped', async () => {
+  consul.deregister('s5-0')
+  consul.deregister('s5-1')
+  await t.applied((s) => s.routes.every((r) => r.path !== '/s5'))
+  assert.ok(!t.provider.watches().some((w) => w.name === 'service:s5'))
+})
