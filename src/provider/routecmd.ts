@@ -632,7 +632,8 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
           name,
           balance: d.balance,
           retries: d.retries,
-          timeouts: { ...d.timeouts },
+          // Shared, not copied: a Snapshot is readonly, and 10,000 services would hold 10,000 copies.
+          timeouts: d.timeouts,
           maxConnections: d.maxConnections,
           proto,
           tlsSkipVerify: opts.tlsSkipVerify,

@@ -56,6 +56,60 @@ export interface HealthEntry {
   readonly Checks: readonly ConsulCheck[] | null
 }
 
+/**
+ * The part of a `/v1/health/service/<name>` answer that build reads, as new small objects: the provider keeps
+ * this, not the parsed answer (real answers also carry Meta, TaggedAddresses, Proxy, Connect, check
+ * definitions and outputs, which lb never reads and which at 10,000 services would stay in memory). Entries
+ * without a usable `Service` are skipped.
+ */
+export function minimalEntries(raw: readonly unknown[]): HealthEntry[] {
+  const out: HealthEntry[] = []
+  for (const item of raw) {
+    if (typeof item !== 'object' || item === null) continue
+    const e = item as { Node?: Record<string, unknown>; Service?: Record<string, unknown>; Checks?: unknown }
+    const n = e.Node ?? {}
+    const sv = e.Service
+    if (typeof sv !== 'object' || sv === null || typeof sv.ID !== 'string') continue
+    const w = sv.Weights as { Passing?: unknown; Warning?: unknown } | null | undefined
+    const checks: ConsulCheck[] = []
+    if (Array.isArray(e.Checks)) {
+      for (const c of e.Checks as Record<string, unknown>[]) {
+        if (typeof c !== 'object' || c === null) continue
+        checks.push({
+          CheckID: str(c.CheckID),
+          Status: str(c.Status),
+          ServiceID: str(c.ServiceID),
+        })
+      }
+    }
+    out.push({
+      Node: { Node: str(n.Node), Address: str(n.Address) },
+      Service: {
+        ID: sv.ID,
+        Service: str(sv.Service),
+        Tags: Array.isArray(sv.Tags)
+          ? (sv.Tags as unknown[]).filter((t): t is string => typeof t === 'string')
+          : [],
+        Address: str(sv.Address),
+        Port: typeof sv.Port === 'number' ? sv.Port : 0,
+        Weights:
+          w !== null &&
+          typeof w === 'object' &&
+          typeof w.Passing === 'number' &&
+          typeof w.Warning === 'number'
+            ? { Passing: w.Passing, Warning: w.Warning }
+            : null,
+      },
+      Checks: checks,
+    })
+  }
+  return out
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : ''
+}
+
 export interface KvPair {
   readonly key: string
   readonly value: string
@@ -248,22 +302,42 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
   }
 }
 
+/** The tags of `tags` that are not routing tags, one shared list per distinct tag set of the service. */
+function plainTags(
+  tags: readonly string[],
+  prefix: string,
+  cache: Map<string, readonly string[]>,
+): readonly string[] {
+  const key = tags.join('\n')
+  let plain = cache.get(key)
+  if (plain === undefined) {
+    const list: string[] = []
+    for (const t of tags) if (!t.trim().startsWith(prefix)) list.push(t)
+    plain = list
+    cache.set(key, plain)
+  }
+  return plain
+}
+
 /** The routing targets of one service's instances; each distinct tag is parsed once. */
 function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildOptions): ServiceTargets {
   const items: { key: string; src: Src; target: Target }[] = []
   const problems: BuildProblem[] = []
   /** tag → its parse, and its route key (computed once, so the IR's map hashes one string per route). */
   const tagCache = new Map<string, { readonly r: TagResult | null; readonly key: string }>()
+  const plainCache = new Map<string, readonly string[]>()
   for (const e of entries) {
     const status = instanceStatus(e)
     const dynWeight = routedWeight(e, status, o)
     if (dynWeight < 0) continue
     const host = e.Service.Address !== '' ? e.Service.Address : e.Node.Address
     const tags = e.Service.Tags ?? []
-    const plain: string[] = []
-    for (const t of tags) if (!t.trim().startsWith(o.tagPrefix)) plain.push(t)
+    // Instances of a service usually carry the same tags: share one plain-tag list between them.
+    const plain = plainTags(tags, o.tagPrefix, plainCache)
     const id = `${e.Node.Node}/${e.Service.ID}`
     const h = host.includes(':') ? `[${host}]` : host
+    /** dst per scheme, built once per instance (its routes share the string). */
+    let httpDst = ''
     for (const tag of tags) {
       let c = tagCache.get(tag)
       if (c === undefined) {
@@ -302,7 +376,11 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
           dst:
             opts.redirect !== null
               ? opts.redirect.url
-              : `${scheme}://${h}:${e.Service.Port}${scheme === 'tcp' ? '' : '/'}`,
+              : scheme === 'http'
+                ? httpDst === ''
+                  ? (httpDst = `http://${h}:${e.Service.Port}/`)
+                  : httpDst
+                : `${scheme}://${h}:${e.Service.Port}${scheme === 'tcp' ? '' : '/'}`,
           host,
           port: e.Service.Port,
           fixedWeight: r.route.weight,

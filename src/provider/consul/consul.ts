@@ -28,6 +28,7 @@ import type { Logger } from '../../log.js'
 import type { Emit, Provider } from '../provider.js'
 import {
   buildSnapshot,
+  minimalEntries,
   newBuildCache,
   type BuildCache,
   type BuildProblem,
@@ -608,8 +609,9 @@ export class ConsulProvider implements Provider {
     if (!this.#services.has(name) && !this.#reads.has(name)) return
     let entries: HealthEntry[]
     try {
-      entries = JSON.parse(r.text) as HealthEntry[]
-      if (!Array.isArray(entries)) throw new Error('not a list')
+      const raw: unknown = JSON.parse(r.text)
+      if (!Array.isArray(raw)) throw new Error('not a list')
+      entries = minimalEntries(raw)
     } catch {
       this.#log.warn({ watch: `service:${name}` }, 'consul: health answer is not a JSON list')
       return

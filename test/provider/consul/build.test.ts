@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import {
   buildSnapshot,
+  minimalEntries,
   newBuildCache,
   instanceStatus,
   type BuildOptions,
@@ -216,3 +217,24 @@ function retag(entries: readonly HealthEntry[], name: string): HealthEntry[] {
     ),
   }))
 }
+
+test('minimalEntries keeps what build reads: the same snapshot and problems from the reduced entries', () => {
+  for (const [name, entries] of [
+    ['web', web],
+    ['api', api],
+    ['static', nochecks],
+  ] as const) {
+    const health = new Map([[name, entries]])
+    const reduced = new Map([[name, minimalEntries(entries)]])
+    for (const o of [
+      options,
+      { ...options, status: ['passing', 'warning'] as const, routeWithoutChecks: true },
+    ])
+      assert.deepEqual(buildSnapshot({ health: reduced, kv }, o), buildSnapshot({ health, kv }, o), name)
+  }
+  assert.deepEqual(
+    minimalEntries([null, 7, { Node: {} }, { Service: { ID: 3 } }]),
+    [],
+    'unusable entries skipped',
+  )
+})

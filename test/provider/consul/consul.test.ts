@@ -24,3 +24,22 @@ runProviderCases('consul', async () => {
     close: () => consul.close(),
   }
 })
+
+runProviderCases('consul (watch: state)', async () => {
+  const consul = await ConsulTestServer.start()
+  consul.register({ id: 'w-1', service: 'w', port: 8080, tags: ['urlprefix-/'] })
+  const provider = new ConsulProvider({
+    config: consulConfig(consul.address, (c) => (c.watch = 'state')),
+    defaults: defaultConfig.defaults,
+    log: pino({ level: 'silent' }),
+  })
+  return {
+    provider,
+    change: (path) => consul.register({ id: 'w-2', service: 'w', port: 8081, tags: [`urlprefix-${path}`] }),
+    touch: () => {
+      consul.touch('checks')
+      consul.touch('catalog')
+    },
+    close: () => consul.close(),
+  }
+})
