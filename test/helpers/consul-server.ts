@@ -363,10 +363,46 @@ export class ConsulTestServer {
     for (const s of this.instances.values()) {
       if (s.service.Service !== name) continue
       if (passing && s.checks.some((c) => c.Status !== 'passing')) continue
+      // The fields of a real answer (Consul 1.15+), most of which lb does not read: payload size and parse cost
+      // in the benches are those of production.
       out.push({
-        Node: { ID: '', Node: s.node, Address: s.nodeAddress, Datacenter: this.datacenter },
-        Service: { ...s.service, Tags: [...s.service.Tags] },
-        Checks: s.checks.map((c) => ({ Node: s.node, ...c, Output: '' })),
+        Node: {
+          ID: '40e4a748-2192-161a-0510-9bf59fe950b5',
+          Node: s.node,
+          Address: s.nodeAddress,
+          Datacenter: this.datacenter,
+          TaggedAddresses: { lan: s.nodeAddress, wan: s.nodeAddress },
+          Meta: { 'consul-network-segment': '' },
+          CreateIndex: 5,
+          ModifyIndex: 9,
+        },
+        Service: {
+          ...s.service,
+          Tags: [...s.service.Tags],
+          TaggedAddresses: {},
+          Meta: {},
+          EnableTagOverride: false,
+          Proxy: { Mode: '', MeshGateway: {}, Expose: {} },
+          Connect: {},
+          PeerName: '',
+          CreateIndex: 12,
+          ModifyIndex: 12,
+        },
+        Checks: s.checks.map((c) => ({
+          Node: s.node,
+          ...c,
+          Notes: '',
+          Output:
+            c.ServiceID === '' ? 'Agent alive and reachable' : 'HTTP GET http://127.0.0.1/health: 200 OK',
+          ServiceTags: c.ServiceID === '' ? [] : [...s.service.Tags],
+          Type: c.ServiceID === '' ? '' : 'http',
+          Interval: c.ServiceID === '' ? '' : '10s',
+          Timeout: c.ServiceID === '' ? '' : '5s',
+          ExposedPort: 0,
+          Definition: {},
+          CreateIndex: 12,
+          ModifyIndex: 14,
+        })),
       })
     }
     return out
