@@ -6,8 +6,9 @@
  *    the 50 ms watcher throttle window, so each one is a leading edge, as isolated changes are in production);
  * 2. full snapshot rebuild (build.ts `buildSnapshot`, and + `buildTable`) for 10,000 services × 3 instances
  *    (target ≤ 100 ms);
- * 3. RSS of lb watching 10,000 routed services (10,000 long-polls, 30,000 instances, 20,000 routes) after the
- *    initial sync (target ≤ 150 MB).
+ * 3. RSS of lb watching 10,000 routed services (30,000 instances, 20,000 routes) after the initial sync, with
+ *    the default `watch: auto` (above 150 services: one blocking query on /v1/health/state/any instead of
+ *    10,000 long-polls) (target ≤ 150 MB).
  *
  *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/consul-propagation.js
  */

@@ -319,7 +319,10 @@ export class ConsulProvider implements Provider {
         routed.set(name, tags.join('\n'))
     }
     const c = this.#config
-    const state = c.watch === 'state' || (c.watch === 'auto' && routed.size > c.stateThreshold)
+    // auto: above the threshold → state; back to service only below 90 % of it, so a count hovering around
+    // the threshold does not switch at every catalog change.
+    const limit = this.#stateWatch === null ? c.stateThreshold : Math.floor(c.stateThreshold * 0.9)
+    const state = c.watch === 'state' || (c.watch === 'auto' && routed.size > limit)
     if (state && this.#stateWatch === null) this.#enterState(routed.size)
     else if (!state && this.#stateWatch !== null) this.#leaveState(routed.size)
     if (!state && routed.size > 190 && this.#services.size <= 190) {
