@@ -19,7 +19,7 @@
  */
 import type { ServiceDefaults } from '../../config/schema.js'
 import type { ConsulStatus } from '../../config/schema.js'
-import type { Snapshot } from '../../snapshot.js'
+import type { HttpRouteSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../snapshot.js'
 import {
   addTargetAt,
   applyCommands,
@@ -203,6 +203,8 @@ function routedWeight(e: HealthEntry, status: InstanceStatus, o: BuildOptions): 
  */
 export interface BuildCache {
   services: Map<string, ServiceTargets>
+  /** The last full build when every service owned its routes alone (see `patch`), else null. */
+  last: LastBuild | null
   commands: Map<string, ParseResult>
   names: { unsorted: string[]; sorted: string[] }
   readonly snapshot: SnapshotMemo
@@ -211,6 +213,7 @@ export interface BuildCache {
 export function newBuildCache(): BuildCache {
   return {
     services: new Map(),
+    last: null,
     commands: new Map(),
     names: { unsorted: [], sorted: [] },
     snapshot: newSnapshotMemo(),
@@ -221,6 +224,108 @@ interface ServiceTargets {
   readonly entries: readonly HealthEntry[]
   readonly items: readonly { readonly key: string; readonly src: Src; readonly target: Target }[]
   readonly problems: readonly BuildProblem[]
+  /** The distinct route keys of `items`, sorted. */
+  readonly keys: readonly string[]
+}
+
+/** The last full build, for `patch` (see there). */
+interface LastBuild {
+  readonly snapshot: Snapshot
+  readonly problems: readonly BuildProblem[]
+  /** No KV commands, and no route key fed by two services: each service owns its routes alone. */
+  readonly exclusive: boolean
+  /** Route key → its index in `snapshot.routes` (http) or `snapshot.tcpRoutes`. */
+  readonly routeAt: ReadonlyMap<string, number>
+  /** Service name → its index in `snapshot.services`. */
+  readonly serviceAt: ReadonlyMap<string, number>
+}
+
+const SOURCE = 'consul'
+const MAX_PATCHED = 64
+
+/**
+ * The fast path after a few services changed, when every service owns its routes alone (no KV commands, no route
+ * key shared by two services): each changed service's part of the snapshot is built on its own (toSnapshot over
+ * only its targets: the naming of its services depends on its own routes only) and written over its old part
+ * at the same positions. Taken only when the changed services keep the same route keys and service names (a
+ * check, address, port or weight changed), so positions and order are those of a full build; anything else
+ * (a service added or removed, a route appearing, a shared key, KV commands) returns null for a full build.
+ * Cost: a pass over the names to find what changed, plus the changed services.
+ */
+function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResult | null {
+  const last = cache.last
+  if (last === null || !last.exclusive || input.kv.length > 0 || input.health.size !== cache.services.size)
+    return null
+  const changed: [string, ServiceTargets][] = []
+  for (const [name, entries] of input.health) {
+    const hit = cache.services.get(name)
+    if (hit === undefined) return null
+    if (hit.entries === entries) continue
+    if (changed.length >= MAX_PATCHED) return null
+    changed.push([name, serviceTargets(name, entries, o)])
+  }
+  if (changed.length === 0) return { snapshot: last.snapshot, problems: last.problems }
+  const routes = last.snapshot.routes.slice()
+  const tcpRoutes = last.snapshot.tcpRoutes.slice()
+  const services = last.snapshot.services.slice()
+  for (const [name, next] of changed) {
+    const old = cache.services.get(name) as ServiceTargets
+    if (!sameStrings(old.keys, next.keys)) return null
+    const ir: Ir = new Map()
+    for (const it of next.items) addTargetAt(ir, it.key, it.src, it.target)
+    const piece = toSnapshot(ir, { defaults: o.defaults, source: SOURCE })
+    if (piece.routes.length + piece.tcpRoutes.length !== next.keys.length) return null
+    const oldNames = new Set<string>()
+    const newNames = new Set<string>()
+    for (const r of piece.routes) {
+      const at = last.routeAt.get(r.source.slice(SOURCE.length + 1))
+      const was = at === undefined ? undefined : last.snapshot.routes[at]
+      if (at === undefined || was === undefined || was.source !== r.source) return null
+      if (was.service !== '') oldNames.add(was.service)
+      if (r.service !== '') newNames.add(r.service)
+      routes[at] = r
+    }
+    for (const r of piece.tcpRoutes) {
+      const at = last.routeAt.get(r.source.slice(SOURCE.length + 1))
+      const was = at === undefined ? undefined : last.snapshot.tcpRoutes[at]
+      if (at === undefined || was === undefined || was.source !== r.source) return null
+      oldNames.add(was.service)
+      newNames.add(r.service)
+      tcpRoutes[at] = r
+    }
+    if (oldNames.size !== newNames.size || piece.services.length !== newNames.size) return null
+    for (const n of oldNames) if (!newNames.has(n)) return null
+    for (const svc of piece.services) {
+      const at = last.serviceAt.get(svc.name)
+      if (at === undefined) return null
+      services[at] = svc
+    }
+  }
+  for (const [name, next] of changed) cache.services.set(name, next)
+  const problems: BuildProblem[] = []
+  for (const name of sortedNames(input.health, cache))
+    for (const p of (cache.services.get(name) as ServiceTargets).problems) problems.push(p)
+  const snapshot: Snapshot = { services, routes, tcpRoutes }
+  cache.last = { ...last, snapshot, problems }
+  return { snapshot, problems }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Route key → index, service name → index, for `patch`. */
+function positions(s: Snapshot): Pick<LastBuild, 'routeAt' | 'serviceAt'> {
+  const routeAt = new Map<string, number>()
+  const serviceAt = new Map<string, number>()
+  const skip = SOURCE.length + 1
+  for (let i = 0; i < s.routes.length; i++) routeAt.set((s.routes[i] as HttpRouteSpec).source.slice(skip), i)
+  for (let i = 0; i < s.tcpRoutes.length; i++)
+    routeAt.set((s.tcpRoutes[i] as TcpRouteSpec).source.slice(skip), i)
+  for (let i = 0; i < s.services.length; i++) serviceAt.set((s.services[i] as ServiceSpec).name, i)
+  return { routeAt, serviceAt }
 }
 
 /** The map's keys sorted; the cached sort when the keys are the same, in the same order, as last time. */
@@ -244,7 +349,14 @@ function sortedNames(health: ReadonlyMap<string, unknown>, cache: BuildCache | u
 }
 
 export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildCache): BuildResult {
+  if (cache !== undefined) {
+    const patched = patch(input, o, cache)
+    if (patched !== null) return patched
+  }
   const problems: BuildProblem[] = []
+  /** Route key → the service that fed it, to tell whether every service owns its routes alone. */
+  const owner = cache === undefined ? null : new Map<string, string>()
+  let shared = false
   const ir: Ir = new Map()
   const names = sortedNames(input.health, cache)
   const services = cache?.services
@@ -256,6 +368,12 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
       services?.set(name, hit)
     }
     for (const p of hit.problems) problems.push(p)
+    if (owner !== null && !shared) {
+      for (const k of hit.keys) {
+        if (owner.has(k)) shared = true
+        owner.set(k, name)
+      }
+    }
     const items = hit.items
     for (let i = 0; i < items.length; i++) {
       const it = items[i] as ServiceTargets['items'][number]
@@ -295,11 +413,13 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
       })
     }
   }
-  if (cache !== undefined) cache.commands = commands
-  return {
-    snapshot: toSnapshot(ir, { defaults: o.defaults, source: 'consul' }, cache?.snapshot),
-    problems,
+  const snapshot = toSnapshot(ir, { defaults: o.defaults, source: SOURCE }, cache?.snapshot)
+  if (cache !== undefined) {
+    cache.commands = commands
+    const exclusive = !shared && input.kv.length === 0
+    cache.last = exclusive ? { snapshot, problems, exclusive, ...positions(snapshot) } : null
   }
+  return { snapshot, problems }
 }
 
 /** The tags of `tags` that are not routing tags, one shared list per distinct tag set of the service. */
@@ -391,5 +511,6 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
       })
     }
   }
-  return { entries, items, problems }
+  const keys = [...new Set(items.map((it) => it.key))].sort()
+  return { entries, items, problems, keys }
 }

@@ -169,6 +169,27 @@ test('with a BuildCache every build equals a cold build, and what did not change
     { desc: 'first build', change: () => {}, kv: [] },
     { desc: 'nothing changed', change: () => {}, kv: [] },
     { desc: 'api changed (new array, same content)', change: () => health.set('api', [...api]), kv: [] },
+    {
+      desc: 'an api instance moved to another port (patched in place)',
+      change: () =>
+        health.set(
+          'api',
+          api.map((e) => ({ ...e, Service: { ...e.Service, Port: e.Service.Port + 1 } })),
+        ),
+      kv: [],
+    },
+    {
+      desc: 'a web instance goes critical (its routes keep their keys)',
+      change: () =>
+        health.set(
+          'web',
+          web.map((e, i) =>
+            i === 0 ? { ...e, Checks: [{ CheckID: 'x', Status: 'critical', ServiceID: '' }] } : e,
+          ),
+        ),
+      kv: [],
+    },
+    { desc: 'web back', change: () => health.set('web', web), kv: [] },
     { desc: 'KV route commands', change: () => {}, kv },
     { desc: 'KV canary weight added', change: () => {}, kv: [...kv, canary] },
     {
