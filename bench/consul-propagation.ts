@@ -59,10 +59,10 @@ interface Lb {
   stop(): Promise<void>
 }
 
-async function startLb(port: number): Promise<Lb> {
+async function startLb(port: number, watch: 'auto' | 'service' | 'state' = 'auto'): Promise<Lb> {
   const config = structuredClone(defaultConfig) as MutableConfig
   config.listeners = []
-  config.consul = { ...config.consul, enabled: true, addresses: [`127.0.0.1:${port}`] }
+  config.consul = { ...config.consul, enabled: true, addresses: [`127.0.0.1:${port}`], watch }
   const worker = new Worker({ config, log: silent, accessLog: silent })
   const provider = new ConsulProvider({ config: config.consul, defaults: config.defaults, log: silent })
   let last: Snapshot | null = null
@@ -99,10 +99,10 @@ async function startLb(port: number): Promise<Lb> {
 const hasServer = (name: string) => (s: Snapshot) =>
   s.services.some((v) => v.servers.some((x) => x.name === name))
 
-async function propagation(): Promise<void> {
+async function propagation(watch: 'auto' | 'service'): Promise<void> {
   const services = 1_000
   const { child, port } = await startServer(services, 3)
-  const lb = await startLb(port)
+  const lb = await startLb(port, watch)
   const t0 = performance.now()
   await lb.applied(hasServer('node-2/svc-999-2'))
   console.log(`initial sync of ${services} services × 3: ${(performance.now() - t0).toFixed(0)} ms`)
@@ -128,7 +128,7 @@ async function propagation(): Promise<void> {
   }
   console.table([
     {
-      scenario: 'propagation (1,000 services × 3)',
+      scenario: `propagation (1,000 services × 3, watch: ${watch === 'auto' ? 'auto = state' : watch})`,
       changes: times.length,
       'median ms': quantile(times, 0.5).toFixed(1),
       'p99 ms': quantile(times, 0.99).toFixed(1),
@@ -244,7 +244,8 @@ async function rss(): Promise<void> {
 
 export async function run(only: readonly string[] = []): Promise<void> {
   if (only.length === 0 || only.includes('rebuild')) rebuild()
-  if (only.length === 0 || only.includes('propagation')) await propagation()
+  if (only.length === 0 || only.includes('propagation')) await propagation('auto')
+  if (only.length === 0 || only.includes('propagation-service')) await propagation('service')
   if (only.length === 0 || only.includes('rss')) await rss()
 }
 
