@@ -22,7 +22,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { HealthChecker, type HealthTarget } from '../src/health/checker.js'
-import type { ProbeFn } from '../src/health/checker.js'
+import type { StartProbeFn } from '../src/health/checker.js'
 import type { ProbeResult } from '../src/health/probes.js'
 import { checkDefaults } from '../src/config/schema.js'
 import type { HealthCheckSpec } from '../src/snapshot.js'
@@ -114,7 +114,8 @@ function processBusy(pid: number): number {
 const HZ = 100
 
 const OK: ProbeResult = { ok: true, reason: 'L4OK', code: 0, detail: 'connected', duration: 0 }
-const noopProbe: ProbeFn = () => Promise.resolve(OK)
+/** Succeeds on the next tick: what the scheduler costs without sockets. */
+const noopProbe: StartProbeFn = (_spec, _target, _now, owner, done) => process.nextTick(done, owner, OK)
 
 interface Row {
   probe: string
@@ -140,7 +141,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
       checks++
       if (!r.ok) failed++
     },
-    ...(kind === 'noop' ? { probe: noopProbe } : {}),
+    ...(kind === 'noop' ? { startProbe: noopProbe } : {}),
   })
   const spec: HealthCheckSpec = { ...checkDefaults, type: o.type, inter: o.inter, rise: 2, fall: 3 }
   const wanted = new Map<HealthTarget, { spec: HealthCheckSpec; observe: null; slowstart: number }>()

@@ -88,45 +88,103 @@ export interface ProbeTarget {
 const MAX_HEAD = 16_384
 const statusLineRe = /^HTTP\/1\.[01] (\d{3})(?: |\r|$)/
 
+/** Called once per probe with its owner (the checker's server) and the result; never synchronously. */
+export type ProbeDone<T> = (owner: T, r: ProbeResult) => void
+
 /** Run one probe. Never rejects. */
 export function probe(spec: ProbeSpec, target: ProbeTarget, now: () => number): Promise<ProbeResult> {
-  return new Promise((resolve) => new ProbeRun(spec, target, now, resolve).start())
+  return new Promise((resolve) => startProbe(spec, target, now, resolve, resolveWith))
+}
+
+function resolveWith(resolve: (r: ProbeResult) => void, r: ProbeResult): void {
+  resolve(r)
+}
+
+/**
+ * Run one probe and report through `done(owner, result)`: the scheduler's form, with no promise or closure per
+ * probe (socket events go to module-level handlers that find the run through a symbol on the socket).
+ */
+export function startProbe<T>(
+  spec: ProbeSpec,
+  target: ProbeTarget,
+  now: () => number,
+  owner: T,
+  done: ProbeDone<T>,
+): void {
+  new ProbeRun(spec, target, now, owner as unknown, done as ProbeDone<unknown>).start()
 }
 
 type Phase = 'connect' | 'tls' | 'response'
+
+const kRun = Symbol('probeRun')
+type ProbeSocket = Socket & { [kRun]?: ProbeRun }
+
+function onConnect(this: ProbeSocket): void {
+  const run = this[kRun]
+  if (run === undefined) return
+  if (run.spec.type === 'https') run.phase = 'tls'
+  else run.onReady()
+}
+function onSecureConnect(this: ProbeSocket): void {
+  this[kRun]?.onReady()
+}
+function onSocketData(this: ProbeSocket, chunk: Buffer): void {
+  this[kRun]?.onData(chunk)
+}
+function onSocketError(this: ProbeSocket, err: Error): void {
+  this[kRun]?.onError(err)
+}
+function onSocketClose(this: ProbeSocket): void {
+  this[kRun]?.onClose()
+}
+function onStartFailed(run: ProbeRun, detail: string): void {
+  run.finish(false, 'SOCKERR', 0, detail)
+}
+function onProbeTimeout(run: ProbeRun): void {
+  run.onTimeout()
+}
 
 class ProbeRun {
   readonly spec: ProbeSpec
   readonly target: ProbeTarget
   readonly now: () => number
-  readonly resolve: (r: ProbeResult) => void
+  readonly owner: unknown
+  readonly done: ProbeDone<unknown>
   readonly t0: number
-  socket: Socket | null
+  socket: ProbeSocket | null
   phase: Phase
   timer: ReturnType<typeof setTimeout> | null
   head: Buffer
-  done: boolean
+  finished: boolean
 
-  constructor(spec: ProbeSpec, target: ProbeTarget, now: () => number, resolve: (r: ProbeResult) => void) {
+  constructor(
+    spec: ProbeSpec,
+    target: ProbeTarget,
+    now: () => number,
+    owner: unknown,
+    done: ProbeDone<unknown>,
+  ) {
     this.spec = spec
     this.target = target
     this.now = now
-    this.resolve = resolve
+    this.owner = owner
+    this.done = done
     this.t0 = now()
     this.socket = null
     this.phase = 'connect'
     this.timer = null
-    this.head = Buffer.alloc(0)
-    this.done = false
+    this.head = EMPTY
+    this.finished = false
   }
 
   start(): void {
     const { spec, target } = this
-    this.timer = setTimeout(() => this.onTimeout(), spec.timeout)
+    this.timer = setTimeout(onProbeTimeout, spec.timeout, this)
+    let s: ProbeSocket
     try {
       if (spec.type === 'https') {
         const sni = spec.tls.sni !== '' ? spec.tls.sni : isIpLiteral(target.hostname) ? '' : target.hostname
-        const s = tlsConnect({
+        s = tlsConnect({
           host: target.address,
           port: target.port,
           rejectUnauthorized: !spec.tls.skipVerify,
@@ -137,29 +195,27 @@ class ProbeRun {
             ? { checkServerIdentity: identityFor(target.hostname) }
             : {}),
         })
-        this.socket = s
-        s.once('connect', () => {
-          this.phase = 'tls'
-        })
-        s.once('secureConnect', () => this.onReady())
+        s.once('secureConnect', onSecureConnect)
       } else {
-        const s = netConnect({ host: target.address, port: target.port })
-        this.socket = s
-        s.once('connect', () => this.onReady())
+        // A numeric address connects without a DNS lookup (net.connect skips lookup for IP literals).
+        s = netConnect(target.port, target.address)
       }
     } catch (err) {
-      this.finish(false, 'SOCKERR', 0, errorText(err))
+      // Never report synchronously (the scheduler is iterating its heap when it starts a probe).
+      process.nextTick(onStartFailed, this, errorText(err))
       return
     }
-    const s = this.socket
-    s.setNoDelay(true)
-    s.on('error', (err: Error) => this.onError(err))
-    s.on('close', () => this.onClose())
+    // No setNoDelay: a check writes at most one request, which Nagle never holds back.
+    s[kRun] = this
+    this.socket = s
+    s.once('connect', onConnect)
+    s.on('error', onSocketError)
+    s.on('close', onSocketClose)
   }
 
   onReady(): void {
     const s = this.socket
-    if (s === null || this.done) return
+    if (s === null || this.finished) return
     if (this.spec.type === 'tcp') {
       this.finish(true, 'L4OK', 0, 'connected')
       return
@@ -167,14 +223,14 @@ class ProbeRun {
     this.phase = 'response'
     const h = this.spec.http
     const host = h.host !== '' ? h.host : hostPort(this.target)
-    s.on('data', (chunk: Buffer) => this.onData(chunk))
+    s.on('data', onSocketData)
     s.write(
       `${h.method} ${h.path} HTTP/1.1\r\nhost: ${host}\r\nuser-agent: lb-check\r\naccept: */*\r\nconnection: close\r\n\r\n`,
     )
   }
 
   onData(chunk: Buffer): void {
-    if (this.done) return
+    if (this.finished) return
     this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk])
     const eol = this.head.indexOf('\r\n')
     if (eol < 0) {
@@ -193,7 +249,7 @@ class ProbeRun {
   }
 
   onError(err: Error): void {
-    if (this.done) return
+    if (this.finished) return
     const code = (err as NodeJS.ErrnoException).code ?? ''
     if (this.phase === 'connect') {
       this.finish(false, l4Codes.has(code) ? 'L4CON' : 'SOCKERR', 0, errorText(err))
@@ -205,7 +261,7 @@ class ProbeRun {
   }
 
   onClose(): void {
-    if (this.done) return
+    if (this.finished) return
     if (this.phase === 'connect') this.finish(false, 'L4CON', 0, 'connection closed')
     else if (this.phase === 'tls') this.finish(false, 'L6RSP', 0, 'closed during the TLS handshake')
     else this.finish(false, 'L7RSP', 0, 'closed before a status line')
@@ -213,20 +269,34 @@ class ProbeRun {
 
   onTimeout(): void {
     this.timer = null
-    if (this.done) return
+    if (this.finished) return
     const reason = this.phase === 'connect' ? 'L4TOUT' : this.phase === 'tls' ? 'L6TOUT' : 'L7TOUT'
     this.finish(false, reason, 0, `timeout after ${this.spec.timeout}ms`)
   }
 
   finish(ok: boolean, reason: CheckReason, code: number, detail: string): void {
-    if (this.done) return
-    this.done = true
+    if (this.finished) return
+    this.finished = true
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
-    this.socket?.destroy()
-    this.resolve({ ok, reason, code, detail, duration: Math.max(0, Math.round(this.now() - this.t0)) })
+    const s = this.socket
+    if (s !== null) {
+      // Like haproxy (checks close with lingering off): a plain TCP connection that is up ends with a RST,
+      // so 1,000 checks a second leave no TIME_WAIT sockets behind and the server sees no FIN handshake.
+      if (ok && this.spec.type !== 'https' && !s.destroyed) s.resetAndDestroy()
+      else s.destroy()
+    }
+    this.done(this.owner, {
+      ok,
+      reason,
+      code,
+      detail,
+      duration: Math.max(0, Math.round(this.now() - this.t0)),
+    })
   }
 }
+
+const EMPTY = Buffer.alloc(0)
 
 const l4Codes: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
