@@ -5,6 +5,7 @@
  * The checked servers are plain listeners in a child process (so their accept/close work is not counted),
  * spread over a few ports on 127.0.0.1. The measuring process runs only a HealthChecker: after a warm-up it
  * reads `process.cpuUsage()` over `--duration` seconds and reports % of one core and CPU µs per check.
+ * `--tick 1` measures exact (per-check) wake-ups instead of the checker's default 10 ms tick.
  * `--probe noop` swaps the real probe for one that resolves at once, which isolates the scheduler (timers,
  * results, the state machine) from the probe's sockets and syscalls.
  *
@@ -13,6 +14,7 @@
  *
  *   npm run build && node dist/bench/checks.js                       # 1,000 TCP checks/s, real + noop probes
  *   node dist/bench/checks.js --probe real --type http --servers 1000 --inter 1000 --duration 20 --warmup 5
+ *   node dist/bench/checks.js --tick 1                               # one wake-up per check
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
@@ -21,7 +23,7 @@ import { loadavg } from 'node:os'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { HealthChecker, type HealthTarget } from '../src/health/checker.js'
+import { DEFAULT_TICK, HealthChecker, type HealthTarget } from '../src/health/checker.js'
 import type { StartProbeFn } from '../src/health/checker.js'
 import type { ProbeResult } from '../src/health/probes.js'
 import { checkDefaults } from '../src/config/schema.js'
@@ -35,6 +37,7 @@ interface Options {
   ports: number
   type: 'tcp' | 'http'
   probes: ('real' | 'noop')[]
+  tick: number
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -46,6 +49,7 @@ function parseArgs(argv: readonly string[]): Options {
     ports: 10,
     type: 'tcp',
     probes: ['real', 'noop'],
+    tick: DEFAULT_TICK,
   }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]
@@ -55,6 +59,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (k === '--inter' && n >= 10) o.inter = n
     else if (k === '--duration' && n > 0 && n <= 300) o.duration = n
     else if (k === '--warmup' && n >= 0 && n <= 60) o.warmup = n
+    else if (k === '--tick' && n >= 1 && n <= 1_000) o.tick = n
     else if (k === '--ports' && n >= 1 && n <= 100) o.ports = n
     else if (k === '--type' && (v === 'tcp' || v === 'http')) o.type = v
     else if (k === '--probe' && (v === 'real' || v === 'noop')) o.probes = [v]
@@ -120,6 +125,7 @@ const noopProbe: StartProbeFn = (_spec, _target, _now, owner, done) => process.n
 interface Row {
   probe: string
   type: string
+  tick: number
   servers: number
   'checks/s': number
   'cpu % of a core': number
@@ -136,6 +142,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   const checker = new HealthChecker({
     now: Date.now,
     rand: Math.random,
+    tick: o.tick,
     onChange: () => {},
     onResult: (_h, r) => {
       checks++
@@ -172,6 +179,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   return {
     probe: kind,
     type: o.type,
+    tick: o.tick,
     servers: o.servers,
     'checks/s': Math.round((n * 1_000) / wall),
     'cpu % of a core': round((ownMs / wall) * 100, 2),

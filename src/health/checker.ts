@@ -78,6 +78,11 @@ export interface CheckerOptions {
   readonly probe?: ProbeFn
   /** Replace the probe with a callback-style one (benchmarks); ignored when `probe` is set. */
   readonly startProbe?: StartProbeFn
+  /**
+   * Timer granularity, ms (default 10; 1 = exact): checks due within one tick run together at the tick's end, so
+   * the process wakes at most once per tick instead of once per check. Cadence still follows the due times.
+   */
+  readonly tick?: number
 }
 
 /** One server's health: counter, timer, last result. Fields are all initialised up front (STYLE §9). */
@@ -180,6 +185,7 @@ export class HealthChecker {
   /** The one timer, armed for `#timerDue` (the heap's earliest when armed). */
   #timer: ReturnType<typeof setTimeout> | null
   #timerDue: number
+  readonly #tick: number
   readonly #onTimer: () => void
   readonly #onProbeDone: ProbeDone<ServerHealth>
   /** Probes started and not yet finished. */
@@ -199,6 +205,7 @@ export class HealthChecker {
     this.#seq = 0
     this.#timer = null
     this.#timerDue = Infinity
+    this.#tick = Math.max(1, options.tick ?? DEFAULT_TICK)
     this.#onTimer = () => this.#fire()
     this.#onProbeDone = (h, r) => this.#done(h, r)
     this.#running = 0
@@ -339,12 +346,13 @@ export class HealthChecker {
   #rearm(): void {
     const top = this.#heap[0]
     if (top === undefined || this.#stopped) return
+    const at = this.#tick > 1 ? Math.ceil(top.due / this.#tick) * this.#tick : top.due
     if (this.#timer !== null) {
-      if (this.#timerDue <= top.due) return
+      if (this.#timerDue <= at) return
       clearTimeout(this.#timer)
     }
-    this.#timerDue = top.due
-    this.#timer = setTimeout(this.#onTimer, Math.max(0, top.due - this.#now()))
+    this.#timerDue = at
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, at - this.#now()))
   }
 
   /** The timer: start every check due by now, then re-arm for the next one. */
@@ -421,6 +429,14 @@ export class HealthChecker {
     this.#onChange(h, up, why)
   }
 }
+
+/**
+ * 10 ms: waking once per check (1,000 wake-ups a second at 1,000 servers × 1 s) cost more CPU than the checks'
+ * own work on a busy 2-core machine (bench/checks.ts: 18 % → 12 % of a core with real TCP checks, 5.1 % → 2.5 %
+ * with a no-op probe). A check runs at most 9 ms after it is due; the cadence still follows the due times, so
+ * no interval drifts. Deliberate difference from haproxy (ms-precise check tasks).
+ */
+export const DEFAULT_TICK = 10
 
 /** Where to probe: the check's address/port when set, else the server's resolved address (or host). */
 function probeTarget(spec: HealthCheckSpec, t: HealthTarget): ProbeTarget {
