@@ -38,6 +38,7 @@ import {
   formatReason,
   type ProbeDone,
   type ProbeResult,
+  type ProxyVersion,
   type ProbeSpec,
   type ProbeTarget,
 } from './probes.js'
@@ -115,6 +116,8 @@ export class ServerHealth {
   /** Tie-break between equal `due` times: first scheduled, first run. */
   seq: number
   running: boolean
+  /** The service's `send_proxy`. */
+  sendProxy: ProxyVersion
   /** What the probe sees, rebuilt when the spec changes (no allocation per check). */
   probeSpec: ProbeSpec
   probeTarget: ProbeTarget
@@ -125,6 +128,7 @@ export class ServerHealth {
     spec: HealthCheckSpec,
     observe: ObserveSpec | null,
     slowstart: number,
+    sendProxy: ProxyVersion = 'none',
   ) {
     this.checker = checker
     this.target = target
@@ -146,7 +150,8 @@ export class ServerHealth {
     this.due = 0
     this.seq = 0
     this.running = false
-    this.probeSpec = probeSpec(spec)
+    this.sendProxy = sendProxy
+    this.probeSpec = probeSpec(spec, sendProxy)
     this.probeTarget = probeTarget(spec, target)
   }
 
@@ -228,7 +233,13 @@ export class HealthChecker {
   sync(
     wanted: ReadonlyMap<
       HealthTarget,
-      { spec: HealthCheckSpec; observe: ObserveSpec | null; slowstart: number }
+      {
+        spec: HealthCheckSpec
+        observe: ObserveSpec | null
+        slowstart: number
+        /** The service's `send_proxy` (checks follow it per `checkProxy`); absent = none. */
+        sendProxy?: ProxyVersion
+      }
     >,
   ): void {
     for (const [target, h] of this.#servers) {
@@ -240,16 +251,18 @@ export class HealthChecker {
     const added: ServerHealth[] = []
     for (const [target, w] of wanted) {
       let h = this.#servers.get(target)
+      const sendProxy = w.sendProxy ?? 'none'
       if (h === undefined) {
-        h = new ServerHealth(this, target, w.spec, w.observe, w.slowstart)
+        h = new ServerHealth(this, target, w.spec, w.observe, w.slowstart, sendProxy)
         this.#servers.set(target, h)
         added.push(h)
         continue
       }
-      const specChanged = h.spec !== w.spec
+      const specChanged = h.spec !== w.spec || h.sendProxy !== sendProxy
       h.spec = w.spec
+      h.sendProxy = sendProxy
       if (specChanged) {
-        h.probeSpec = probeSpec(w.spec)
+        h.probeSpec = probeSpec(w.spec, sendProxy)
         h.probeTarget = probeTarget(w.spec, target)
       }
       h.observe = w.observe
@@ -501,14 +514,31 @@ function siftDown(heap: ServerHealth[], i: number): void {
   h.heapIndex = i
 }
 
-/** The probe's view of a check spec; cached per spec object so probes allocate nothing per run. */
-const probeSpecs = new WeakMap<HealthCheckSpec, ProbeSpec>()
-function probeSpec(spec: HealthCheckSpec): ProbeSpec {
-  let p = probeSpecs.get(spec)
+/**
+ * Which PROXY header checks send (haproxy `check-send-proxy`, reference/haproxy.md §1.2 and §1.13): with the
+ * server's `send-proxy[-v2]`, checks send the same version, except when the check goes to another `port` or
+ * `addr` (then only with `check-send-proxy`); `check-send-proxy` alone sends v1.
+ */
+export function checkProxy(spec: HealthCheckSpec, service: ProxyVersion): ProxyVersion {
+  if (spec.sendProxy === false) return 'none'
+  if (spec.sendProxy === true) return service === 'v2' ? 'v2' : 'v1'
+  return spec.port > 0 || spec.address !== '' ? 'none' : service
+}
+
+/** The probe's view of a check spec; cached per spec object (and PROXY mode) so probes allocate nothing per run. */
+const probeSpecs = new WeakMap<HealthCheckSpec, Map<ProxyVersion, ProbeSpec>>()
+function probeSpec(spec: HealthCheckSpec, service: ProxyVersion): ProbeSpec {
+  let bySend = probeSpecs.get(spec)
+  if (bySend === undefined) {
+    bySend = new Map()
+    probeSpecs.set(spec, bySend)
+  }
+  let p = bySend.get(service)
   if (p === undefined) {
     p = {
       type: spec.type,
       timeout: spec.timeout > 0 ? spec.timeout : spec.inter,
+      proxy: checkProxy(spec, service),
       http: {
         method: spec.http.method,
         path: spec.http.path,
@@ -517,7 +547,7 @@ function probeSpec(spec: HealthCheckSpec): ProbeSpec {
       },
       tls: spec.tls,
     }
-    probeSpecs.set(spec, p)
+    bySend.set(service, p)
   }
   return p
 }

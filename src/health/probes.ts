@@ -19,7 +19,13 @@
  * Timers are the global `setTimeout`/`clearTimeout`, read at call time, so node:test mock timers drive them.
  */
 import { connect as netConnect, type Socket } from 'node:net'
-import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls'
+import {
+  checkServerIdentity,
+  connect as tlsConnect,
+  type ConnectionOptions,
+  type PeerCertificate,
+} from 'node:tls'
+import { encodeProxyV1, V2_SIGNATURE } from '../proxy/proxy-protocol.js'
 
 export type CheckType = 'tcp' | 'http' | 'https'
 export const checkTypes = ['tcp', 'http', 'https'] as const satisfies readonly CheckType[]
@@ -33,10 +39,19 @@ export interface StatusRange {
   readonly hi: number
 }
 
+/** PROXY protocol header a check sends first (the checker resolves it, see checker.ts `checkProxy`). */
+export type ProxyVersion = 'none' | 'v1' | 'v2'
+
 export interface ProbeSpec {
   readonly type: CheckType
   /** Bounds the whole probe, ms. */
   readonly timeout: number
+  /**
+   * Send a PROXY header right after connecting (before TLS), as haproxy does for checks: v2 sends the LOCAL
+   * command (haproxy ≥ 2.2 for every locally initiated connection; `pp2-never-send-local` restores the old
+   * PROXY command), v1 has no LOCAL and sends the check connection's own addresses (TCP4/TCP6). Absent = none.
+   */
+  readonly proxy?: ProxyVersion
   readonly http: {
     readonly method: string
     readonly path: string
@@ -122,7 +137,8 @@ type ProbeSocket = Socket & { [kRun]?: ProbeRun }
 function onConnect(this: ProbeSocket): void {
   const run = this[kRun]
   if (run === undefined) return
-  if (run.spec.type === 'https') run.phase = 'tls'
+  if (run.spec.proxy === 'v1' || run.spec.proxy === 'v2') run.sendProxy(this, run.spec.proxy)
+  else if (run.spec.type === 'https') run.phase = 'tls'
   else run.onReady()
 }
 function onSecureConnect(this: ProbeSocket): void {
@@ -182,19 +198,8 @@ class ProbeRun {
     this.timer = setTimeout(onProbeTimeout, spec.timeout, this)
     let s: ProbeSocket
     try {
-      if (spec.type === 'https') {
-        const sni = spec.tls.sni !== '' ? spec.tls.sni : isIpLiteral(target.hostname) ? '' : target.hostname
-        s = tlsConnect({
-          host: target.address,
-          port: target.port,
-          rejectUnauthorized: !spec.tls.skipVerify,
-          ...(spec.tls.ca === '' ? {} : { ca: spec.tls.ca }),
-          ...(sni === '' ? {} : { servername: sni }),
-          // Verify against the name the operator configured, not the resolved address.
-          ...(sni === '' && target.hostname !== ''
-            ? { checkServerIdentity: identityFor(target.hostname) }
-            : {}),
-        })
+      if (spec.type === 'https' && (spec.proxy ?? 'none') === 'none') {
+        s = tlsConnect(this.tlsOptions({ host: target.address, port: target.port }))
         s.once('secureConnect', onSecureConnect)
       } else {
         // A numeric address connects without a DNS lookup (net.connect skips lookup for IP literals).
@@ -206,11 +211,62 @@ class ProbeRun {
       return
     }
     // No setNoDelay: a check writes at most one request, which Nagle never holds back.
+    this.listen(s)
+    s.once('connect', onConnect)
+  }
+
+  listen(s: ProbeSocket): void {
     s[kRun] = this
     this.socket = s
-    s.once('connect', onConnect)
     s.on('error', onSocketError)
     s.on('close', onSocketClose)
+  }
+
+  tlsOptions(base: ConnectionOptions): ConnectionOptions {
+    const { spec, target } = this
+    const sni = spec.tls.sni !== '' ? spec.tls.sni : isIpLiteral(target.hostname) ? '' : target.hostname
+    return {
+      ...base,
+      rejectUnauthorized: !spec.tls.skipVerify,
+      ...(spec.tls.ca === '' ? {} : { ca: spec.tls.ca }),
+      ...(sni === '' ? {} : { servername: sni }),
+      // Verify against the name the operator configured, not the resolved address.
+      ...(sni === '' && target.hostname !== '' ? { checkServerIdentity: identityFor(target.hostname) } : {}),
+    }
+  }
+
+  /** Connected with a PROXY header to send: write it, then TLS (https), the request (http) or success (tcp). */
+  sendProxy(s: ProbeSocket, version: 'v1' | 'v2'): void {
+    if (this.finished) return
+    const header =
+      version === 'v2'
+        ? PROXY_V2_LOCAL
+        : encodeProxyV1({
+            srcAddress: s.localAddress ?? '',
+            srcPort: s.localPort ?? 0,
+            dstAddress: s.remoteAddress ?? '',
+            dstPort: s.remotePort ?? 0,
+          })
+    if (this.spec.type === 'tcp') {
+      // The check passes once the header is handed to the kernel (haproxy: the highest configured layer).
+      s.write(header, (err) => (err === undefined || err === null ? this.onReady() : this.onError(err)))
+      return
+    }
+    s.write(header)
+    if (this.spec.type === 'http') {
+      this.onReady()
+      return
+    }
+    this.phase = 'tls'
+    let t: ProbeSocket
+    try {
+      t = tlsConnect(this.tlsOptions({ socket: s }))
+    } catch (err) {
+      this.finish(false, 'L6RSP', 0, errorText(err))
+      return
+    }
+    this.listen(t)
+    t.once('secureConnect', onSecureConnect)
   }
 
   onReady(): void {
@@ -283,7 +339,8 @@ class ProbeRun {
     if (s !== null) {
       // Like haproxy (checks close with lingering off): a plain TCP connection that is up ends with a RST,
       // so 1,000 checks a second leave no TIME_WAIT sockets behind and the server sees no FIN handshake.
-      if (ok && this.spec.type !== 'https' && !s.destroyed) s.resetAndDestroy()
+      if (ok && this.spec.type !== 'https' && (this.spec.proxy ?? 'none') === 'none' && !s.destroyed)
+        s.resetAndDestroy()
       else s.destroy()
     }
     this.done(this.owner, {
@@ -297,6 +354,8 @@ class ProbeRun {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** PROXY v2 LOCAL, family UNSPEC, no addresses: what haproxy sends on its own (check) connections. */
+const PROXY_V2_LOCAL = Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0x00, 0x00])])
 
 const l4Codes: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
