@@ -824,7 +824,9 @@ function readCheck(
   )
   const sendProxySlot = f.get('send_proxy')
   const sendProxy =
-    sendProxySlot === undefined || sendProxySlot.value === null ? d.sendProxy : readBool(c, sendProxySlot, false)
+    sendProxySlot === undefined || sendProxySlot.value === null
+      ? d.sendProxy
+      : readBool(c, sendProxySlot, false)
   const check: HealthCheckSpec = {
     ...(sendProxy === undefined ? {} : { sendProxy }),
     source: readEnum(c, f.get('source'), d.source, checkSources),
