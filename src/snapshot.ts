@@ -56,6 +56,11 @@ export interface HealthCheckSpec {
   /** Random ± percent on every interval (haproxy `spread-checks`), 0..50. */
   readonly spread: number
   readonly initState: 'up' | 'down' | 'fully-up' | 'fully-down'
+  /**
+   * PROXY header on checks (haproxy `check-send-proxy`): true = always (the service's `sendProxy` version, v1 when
+   * it has none), false = never; absent = the service's `sendProxy` unless `port`/`address` is set (haproxy).
+   */
+  readonly sendProxy?: boolean
   readonly http: {
     readonly method: string
     readonly path: string

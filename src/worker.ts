@@ -137,12 +137,18 @@ export class Worker {
         spec: NonNullable<Upstream['serviceSpec']['check']>
         observe: NonNullable<Upstream['serviceSpec']['observe']> | null
         slowstart: number
+        sendProxy: 'none' | 'v1' | 'v2'
       }
     >()
     for (const u of this.upstreams.all()) {
       const spec = u.serviceSpec.check
       if (spec === undefined || u.spec.check === false) continue
-      wanted.set(u, { spec, observe: u.serviceSpec.observe ?? null, slowstart: u.serviceSpec.slowstart ?? 0 })
+      wanted.set(u, {
+        spec,
+        observe: u.serviceSpec.observe ?? null,
+        slowstart: u.serviceSpec.slowstart ?? 0,
+        sendProxy: u.serviceSpec.sendProxy ?? 'none',
+      })
     }
     this.checker.sync(wanted)
     const now = this.clock()

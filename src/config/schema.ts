@@ -561,6 +561,7 @@ const checkKeys = [
   'address',
   'spread',
   'init_state',
+  'send_proxy',
   'http',
   'tls',
 ] as const
@@ -835,7 +836,13 @@ function readCheck(
   const address = readChecked(c, f.get('address'), d.address, (s) =>
     s === '' || isHostname(s) || isIPv4(s) || isIPv6(s) ? ok(s) : fail(`"${s}" is not a hostname or IP`),
   )
+  const sendProxySlot = f.get('send_proxy')
+  const sendProxy =
+    sendProxySlot === undefined || sendProxySlot.value === null
+      ? d.sendProxy
+      : readBool(c, sendProxySlot, false)
   const check: HealthCheckSpec = {
+    ...(sendProxy === undefined ? {} : { sendProxy }),
     source: readEnum(c, f.get('source'), d.source, checkSources),
     type,
     inter: readDuration(c, f.get('inter'), d.inter, 10),

@@ -19,7 +19,13 @@
  * Timers are the global `setTimeout`/`clearTimeout`, read at call time, so node:test mock timers drive them.
  */
 import { connect as netConnect, type Socket } from 'node:net'
-import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls'
+import {
+  checkServerIdentity,
+  connect as tlsConnect,
+  type ConnectionOptions,
+  type PeerCertificate,
+} from 'node:tls'
+import { encodeProxyV1, V2_SIGNATURE } from '../proxy/proxy-protocol.js'
 
 export type CheckType = 'tcp' | 'http' | 'https'
 export const checkTypes = ['tcp', 'http', 'https'] as const satisfies readonly CheckType[]
@@ -33,10 +39,19 @@ export interface StatusRange {
   readonly hi: number
 }
 
+/** PROXY protocol header a check sends first (the checker resolves it, see checker.ts `checkProxy`). */
+export type ProxyVersion = 'none' | 'v1' | 'v2'
+
 export interface ProbeSpec {
   readonly type: CheckType
   /** Bounds the whole probe, ms. */
   readonly timeout: number
+  /**
+   * Send a PROXY header right after connecting (before TLS), as haproxy does for checks: v2 sends the LOCAL
+   * command (haproxy ≥ 2.2 for every locally initiated connection; `pp2-never-send-local` restores the old
+   * PROXY command), v1 has no LOCAL and sends the check connection's own addresses (TCP4/TCP6). Absent = none.
+   */
+  readonly proxy?: ProxyVersion
   readonly http: {
     readonly method: string
     readonly path: string
@@ -88,78 +103,175 @@ export interface ProbeTarget {
 const MAX_HEAD = 16_384
 const statusLineRe = /^HTTP\/1\.[01] (\d{3})(?: |\r|$)/
 
+/** Called once per probe with its owner (the checker's server) and the result; never synchronously. */
+export type ProbeDone<T> = (owner: T, r: ProbeResult) => void
+
 /** Run one probe. Never rejects. */
 export function probe(spec: ProbeSpec, target: ProbeTarget, now: () => number): Promise<ProbeResult> {
-  return new Promise((resolve) => new ProbeRun(spec, target, now, resolve).start())
+  return new Promise((resolve) => startProbe(spec, target, now, resolve, resolveWith))
+}
+
+function resolveWith(resolve: (r: ProbeResult) => void, r: ProbeResult): void {
+  resolve(r)
+}
+
+/**
+ * Run one probe and report through `done(owner, result)`: the scheduler's form, with no promise or closure per
+ * probe (socket events go to module-level handlers that find the run through a symbol on the socket).
+ */
+export function startProbe<T>(
+  spec: ProbeSpec,
+  target: ProbeTarget,
+  now: () => number,
+  owner: T,
+  done: ProbeDone<T>,
+): void {
+  new ProbeRun(spec, target, now, owner as unknown, done as ProbeDone<unknown>).start()
 }
 
 type Phase = 'connect' | 'tls' | 'response'
+
+const kRun = Symbol('probeRun')
+type ProbeSocket = Socket & { [kRun]?: ProbeRun }
+
+function onConnect(this: ProbeSocket): void {
+  const run = this[kRun]
+  if (run === undefined) return
+  if (run.spec.proxy === 'v1' || run.spec.proxy === 'v2') run.sendProxy(this, run.spec.proxy)
+  else if (run.spec.type === 'https') run.phase = 'tls'
+  else run.onReady()
+}
+function onSecureConnect(this: ProbeSocket): void {
+  this[kRun]?.onReady()
+}
+function onSocketData(this: ProbeSocket, chunk: Buffer): void {
+  this[kRun]?.onData(chunk)
+}
+function onSocketError(this: ProbeSocket, err: Error): void {
+  this[kRun]?.onError(err)
+}
+function onSocketClose(this: ProbeSocket): void {
+  this[kRun]?.onClose()
+}
+function onStartFailed(run: ProbeRun, detail: string): void {
+  run.finish(false, 'SOCKERR', 0, detail)
+}
+function onProbeTimeout(run: ProbeRun): void {
+  run.onTimeout()
+}
 
 class ProbeRun {
   readonly spec: ProbeSpec
   readonly target: ProbeTarget
   readonly now: () => number
-  readonly resolve: (r: ProbeResult) => void
+  readonly owner: unknown
+  readonly done: ProbeDone<unknown>
   readonly t0: number
-  socket: Socket | null
+  socket: ProbeSocket | null
   phase: Phase
   timer: ReturnType<typeof setTimeout> | null
   head: Buffer
-  done: boolean
+  finished: boolean
 
-  constructor(spec: ProbeSpec, target: ProbeTarget, now: () => number, resolve: (r: ProbeResult) => void) {
+  constructor(
+    spec: ProbeSpec,
+    target: ProbeTarget,
+    now: () => number,
+    owner: unknown,
+    done: ProbeDone<unknown>,
+  ) {
     this.spec = spec
     this.target = target
     this.now = now
-    this.resolve = resolve
+    this.owner = owner
+    this.done = done
     this.t0 = now()
     this.socket = null
     this.phase = 'connect'
     this.timer = null
-    this.head = Buffer.alloc(0)
-    this.done = false
+    this.head = EMPTY
+    this.finished = false
   }
 
   start(): void {
     const { spec, target } = this
-    this.timer = setTimeout(() => this.onTimeout(), spec.timeout)
+    this.timer = setTimeout(onProbeTimeout, spec.timeout, this)
+    let s: ProbeSocket
     try {
-      if (spec.type === 'https') {
-        const sni = spec.tls.sni !== '' ? spec.tls.sni : isIpLiteral(target.hostname) ? '' : target.hostname
-        const s = tlsConnect({
-          host: target.address,
-          port: target.port,
-          rejectUnauthorized: !spec.tls.skipVerify,
-          ...(spec.tls.ca === '' ? {} : { ca: spec.tls.ca }),
-          ...(sni === '' ? {} : { servername: sni }),
-          // Verify against the name the operator configured, not the resolved address.
-          ...(sni === '' && target.hostname !== ''
-            ? { checkServerIdentity: identityFor(target.hostname) }
-            : {}),
-        })
-        this.socket = s
-        s.once('connect', () => {
-          this.phase = 'tls'
-        })
-        s.once('secureConnect', () => this.onReady())
+      if (spec.type === 'https' && (spec.proxy ?? 'none') === 'none') {
+        s = tlsConnect(this.tlsOptions({ host: target.address, port: target.port }))
+        s.once('secureConnect', onSecureConnect)
       } else {
-        const s = netConnect({ host: target.address, port: target.port })
-        this.socket = s
-        s.once('connect', () => this.onReady())
+        // A numeric address connects without a DNS lookup (net.connect skips lookup for IP literals).
+        s = netConnect(target.port, target.address)
       }
     } catch (err) {
-      this.finish(false, 'SOCKERR', 0, errorText(err))
+      // Never report synchronously (the scheduler is iterating its heap when it starts a probe).
+      process.nextTick(onStartFailed, this, errorText(err))
       return
     }
-    const s = this.socket
-    s.setNoDelay(true)
-    s.on('error', (err: Error) => this.onError(err))
-    s.on('close', () => this.onClose())
+    // No setNoDelay: a check writes at most one request, which Nagle never holds back.
+    this.listen(s)
+    s.once('connect', onConnect)
+  }
+
+  listen(s: ProbeSocket): void {
+    s[kRun] = this
+    this.socket = s
+    s.on('error', onSocketError)
+    s.on('close', onSocketClose)
+  }
+
+  tlsOptions(base: ConnectionOptions): ConnectionOptions {
+    const { spec, target } = this
+    const sni = spec.tls.sni !== '' ? spec.tls.sni : isIpLiteral(target.hostname) ? '' : target.hostname
+    return {
+      ...base,
+      rejectUnauthorized: !spec.tls.skipVerify,
+      ...(spec.tls.ca === '' ? {} : { ca: spec.tls.ca }),
+      ...(sni === '' ? {} : { servername: sni }),
+      // Verify against the name the operator configured, not the resolved address.
+      ...(sni === '' && target.hostname !== '' ? { checkServerIdentity: identityFor(target.hostname) } : {}),
+    }
+  }
+
+  /** Connected with a PROXY header to send: write it, then TLS (https), the request (http) or success (tcp). */
+  sendProxy(s: ProbeSocket, version: 'v1' | 'v2'): void {
+    if (this.finished) return
+    const header =
+      version === 'v2'
+        ? PROXY_V2_LOCAL
+        : encodeProxyV1({
+            srcAddress: s.localAddress ?? '',
+            srcPort: s.localPort ?? 0,
+            dstAddress: s.remoteAddress ?? '',
+            dstPort: s.remotePort ?? 0,
+          })
+    if (this.spec.type === 'tcp') {
+      // The check passes once the header is handed to the kernel (haproxy: the highest configured layer).
+      s.write(header, (err) => (err === undefined || err === null ? this.onReady() : this.onError(err)))
+      return
+    }
+    s.write(header)
+    if (this.spec.type === 'http') {
+      this.onReady()
+      return
+    }
+    this.phase = 'tls'
+    let t: ProbeSocket
+    try {
+      t = tlsConnect(this.tlsOptions({ socket: s }))
+    } catch (err) {
+      this.finish(false, 'L6RSP', 0, errorText(err))
+      return
+    }
+    this.listen(t)
+    t.once('secureConnect', onSecureConnect)
   }
 
   onReady(): void {
     const s = this.socket
-    if (s === null || this.done) return
+    if (s === null || this.finished) return
     if (this.spec.type === 'tcp') {
       this.finish(true, 'L4OK', 0, 'connected')
       return
@@ -167,14 +279,14 @@ class ProbeRun {
     this.phase = 'response'
     const h = this.spec.http
     const host = h.host !== '' ? h.host : hostPort(this.target)
-    s.on('data', (chunk: Buffer) => this.onData(chunk))
+    s.on('data', onSocketData)
     s.write(
       `${h.method} ${h.path} HTTP/1.1\r\nhost: ${host}\r\nuser-agent: lb-check\r\naccept: */*\r\nconnection: close\r\n\r\n`,
     )
   }
 
   onData(chunk: Buffer): void {
-    if (this.done) return
+    if (this.finished) return
     this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk])
     const eol = this.head.indexOf('\r\n')
     if (eol < 0) {
@@ -193,7 +305,7 @@ class ProbeRun {
   }
 
   onError(err: Error): void {
-    if (this.done) return
+    if (this.finished) return
     const code = (err as NodeJS.ErrnoException).code ?? ''
     if (this.phase === 'connect') {
       this.finish(false, l4Codes.has(code) ? 'L4CON' : 'SOCKERR', 0, errorText(err))
@@ -205,7 +317,7 @@ class ProbeRun {
   }
 
   onClose(): void {
-    if (this.done) return
+    if (this.finished) return
     if (this.phase === 'connect') this.finish(false, 'L4CON', 0, 'connection closed')
     else if (this.phase === 'tls') this.finish(false, 'L6RSP', 0, 'closed during the TLS handshake')
     else this.finish(false, 'L7RSP', 0, 'closed before a status line')
@@ -213,20 +325,37 @@ class ProbeRun {
 
   onTimeout(): void {
     this.timer = null
-    if (this.done) return
+    if (this.finished) return
     const reason = this.phase === 'connect' ? 'L4TOUT' : this.phase === 'tls' ? 'L6TOUT' : 'L7TOUT'
     this.finish(false, reason, 0, `timeout after ${this.spec.timeout}ms`)
   }
 
   finish(ok: boolean, reason: CheckReason, code: number, detail: string): void {
-    if (this.done) return
-    this.done = true
+    if (this.finished) return
+    this.finished = true
     if (this.timer !== null) clearTimeout(this.timer)
     this.timer = null
-    this.socket?.destroy()
-    this.resolve({ ok, reason, code, detail, duration: Math.max(0, Math.round(this.now() - this.t0)) })
+    const s = this.socket
+    if (s !== null) {
+      // Like haproxy (checks close with lingering off): a plain TCP connection that is up ends with a RST,
+      // so 1,000 checks a second leave no TIME_WAIT sockets behind and the server sees no FIN handshake.
+      if (ok && this.spec.type !== 'https' && (this.spec.proxy ?? 'none') === 'none' && !s.destroyed)
+        s.resetAndDestroy()
+      else s.destroy()
+    }
+    this.done(this.owner, {
+      ok,
+      reason,
+      code,
+      detail,
+      duration: Math.max(0, Math.round(this.now() - this.t0)),
+    })
   }
 }
+
+const EMPTY = Buffer.alloc(0)
+/** PROXY v2 LOCAL, family UNSPEC, no addresses: what haproxy sends on its own (check) connections. */
+const PROXY_V2_LOCAL = Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0x00, 0x00])])
 
 const l4Codes: ReadonlySet<string> = new Set([
   'ECONNREFUSED',

@@ -205,6 +205,8 @@ export class Tunnel {
     server.once('end', () => this.startFinTimer('SD'))
     this.client.pipe(server)
     server.pipe(this.client)
+    // Open on this server from now on: `on_marked_down: shutdown-sessions` cuts it (Upstreams.shutdownSessions).
+    up.sessions.add(this)
   }
 
   onFirstResponseChunk(chunk: Buffer): void {
@@ -232,6 +234,12 @@ export class Tunnel {
     if (this.closed || this.finTimer !== null) return
     this.finTimer = setTimeout(() => this.destroy(termination), FIN_TIMEOUT)
     this.finTimer.unref()
+  }
+
+  /** shutdown-sessions (haproxy termination `D`): the server was marked DOWN. */
+  shutdown(reason: string): void {
+    this.reason = reason
+    this.destroy('SD')
   }
 
   release(): void {
@@ -270,6 +278,7 @@ export class Tunnel {
     if (this.connectTimer !== null) clearTimeout(this.connectTimer)
     if (this.finTimer !== null) clearTimeout(this.finTimer)
     this.registry.open.delete(this)
+    this.upstream?.sessions.delete(this)
     const server = this.server
     if (server !== null) server.destroy()
     this.release()

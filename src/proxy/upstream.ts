@@ -45,7 +45,7 @@ export class Upstream extends Backend {
   runtimeWeight: number | null
   /** The service's wait queue (shared by its servers, kept across snapshots). */
   queue: WaitQueue
-  /** Open long-lived sessions on this server (TCP connections), for `shutdown-sessions`. */
+  /** Open long-lived sessions on this server (TCP sessions, WebSocket tunnels), for `shutdown-sessions`. */
   readonly sessions: Set<{ shutdown(reason: string): void }>
 
   constructor(service: ServiceSpec, spec: ServerSpec) {
@@ -196,7 +196,7 @@ export class UpstreamSet {
     return this.#byKey.values()
   }
 
-  /** shutdown-sessions: close every connection to `up` now (pooled HTTP connections and TCP sessions). */
+  /** shutdown-sessions: close every connection to `up` now (pooled HTTP connections, TCP sessions, tunnels). */
   shutdownSessions(up: Upstream, reason: string): void {
     for (const s of [...up.sessions]) s.shutdown(reason)
     const d = up.dispatcher

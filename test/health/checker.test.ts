@@ -5,7 +5,7 @@
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server, type Socket } from 'node:net'
-import { HealthChecker, type HealthTarget } from '../../src/health/checker.js'
+import { HealthChecker, checkProxy, type HealthTarget } from '../../src/health/checker.js'
 import { probe } from '../../src/health/probes.js'
 import { checkDefaults } from '../../src/config/schema.js'
 import type { HealthCheckSpec } from '../../src/snapshot.js'
@@ -158,5 +158,26 @@ test('checker: servers added together start at evenly spread offsets', async () 
     checker.stop()
     mock.timers.reset()
     await stop(l)
+  }
+})
+
+test('checkProxy: which PROXY header checks send (haproxy send-proxy / check-send-proxy)', () => {
+  const cases = [
+    { desc: 'service v2, no override', check: {}, service: 'v2', want: 'v2' },
+    { desc: 'service v1, no override', check: {}, service: 'v1', want: 'v1' },
+    { desc: 'service none', check: {}, service: 'none', want: 'none' },
+    { desc: 'check port set: not inherited', check: { port: 9000 }, service: 'v2', want: 'none' },
+    { desc: 'check address set: not inherited', check: { address: '10.0.0.9' }, service: 'v1', want: 'none' },
+    {
+      desc: 'check port + send_proxy true',
+      check: { port: 9000, sendProxy: true },
+      service: 'v2',
+      want: 'v2',
+    },
+    { desc: 'send_proxy true alone sends v1', check: { sendProxy: true }, service: 'none', want: 'v1' },
+    { desc: 'send_proxy false wins', check: { sendProxy: false }, service: 'v2', want: 'none' },
+  ] as const
+  for (const c of cases) {
+    assert.equal(checkProxy({ ...checkDefaults, ...c.check }, c.service), c.want, c.desc)
   }
 })

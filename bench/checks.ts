@@ -1,0 +1,215 @@
+/**
+ * Active-check cost: process CPU of the check scheduler with N servers checked every `inter` (issue 4 goal:
+ * 1,000 servers every second ≤ 5 % of one core).
+ *
+ * The checked servers are plain listeners in a child process (so their accept/close work is not counted),
+ * spread over a few ports on 127.0.0.1. The measuring process runs only a HealthChecker: after a warm-up it
+ * reads `process.cpuUsage()` over `--duration` seconds and reports % of one core and CPU µs per check.
+ * `--tick 1` measures exact (per-check) wake-ups instead of the checker's default 10 ms tick.
+ * `--probe noop` swaps the real probe for one that resolves at once, which isolates the scheduler (timers,
+ * results, the state machine) from the probe's sockets and syscalls.
+ *
+ * Other work on the machine skews CPU time (cache, frequency, scheduler): the run prints the load average and
+ * the CPU used by everything else during the window (`other cpu %`, from /proc/stat, 100 = one core).
+ *
+ *   npm run build && node dist/bench/checks.js                       # 1,000 TCP checks/s, real + noop probes
+ *   node dist/bench/checks.js --probe real --type http --servers 1000 --inter 1000 --duration 20 --warmup 5
+ *   node dist/bench/checks.js --tick 1                               # one wake-up per check
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DEFAULT_TICK, HealthChecker, type HealthTarget } from '../src/health/checker.js'
+import type { StartProbeFn } from '../src/health/checker.js'
+import type { ProbeResult } from '../src/health/probes.js'
+import { checkDefaults } from '../src/config/schema.js'
+import type { HealthCheckSpec } from '../src/snapshot.js'
+
+interface Options {
+  servers: number
+  inter: number
+  duration: number
+  warmup: number
+  ports: number
+  type: 'tcp' | 'http'
+  probes: ('real' | 'noop')[]
+  tick: number
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const o: Options = {
+    servers: 1_000,
+    inter: 1_000,
+    duration: 20,
+    warmup: 5,
+    ports: 10,
+    type: 'tcp',
+    probes: ['real', 'noop'],
+    tick: DEFAULT_TICK,
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]
+    const v = argv[i + 1] ?? ''
+    const n = Number(v)
+    if (k === '--servers' && n >= 1 && n <= 20_000) o.servers = n
+    else if (k === '--inter' && n >= 10) o.inter = n
+    else if (k === '--duration' && n > 0 && n <= 300) o.duration = n
+    else if (k === '--warmup' && n >= 0 && n <= 60) o.warmup = n
+    else if (k === '--tick' && n >= 1 && n <= 1_000) o.tick = n
+    else if (k === '--ports' && n >= 1 && n <= 100) o.ports = n
+    else if (k === '--type' && (v === 'tcp' || v === 'http')) o.type = v
+    else if (k === '--probe' && (v === 'real' || v === 'noop')) o.probes = [v]
+    else throw new Error(`bad argument ${k ?? ''} ${v}`)
+    i++
+  }
+  return o
+}
+
+/** Child mode: listen on `ports` ports, answer HTTP checks with 200, print the ports as one JSON line. */
+async function serve(ports: number): Promise<void> {
+  const list: number[] = []
+  const reply = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+  for (let i = 0; i < ports; i++) {
+    const server = createServer({ noDelay: true }, (s: Socket) => {
+      s.on('error', () => {})
+      s.once('data', () => s.end(reply))
+      s.resume()
+    })
+    server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 })
+    await once(server, 'listening')
+    list.push((server.address() as AddressInfo).port)
+  }
+  process.stdout.write(`${JSON.stringify(list)}\n`)
+  process.stdin.resume()
+  process.stdin.on('end', () => process.exit(0))
+}
+
+async function startServers(ports: number): Promise<{ child: ChildProcess; ports: number[] }> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', String(ports)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  let out = ''
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    out += chunk.toString()
+    if (out.includes('\n')) break
+  }
+  return { child, ports: JSON.parse(out) as number[] }
+}
+
+/** Busy jiffies of the whole machine (all CPUs) and of one process. */
+function machineBusy(): number {
+  const cpu = readFileSync('/proc/stat', 'latin1').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number)
+  if (cpu === undefined) return 0
+  // user nice system idle iowait irq softirq steal
+  return (cpu[0] ?? 0) + (cpu[1] ?? 0) + (cpu[2] ?? 0) + (cpu[5] ?? 0) + (cpu[6] ?? 0) + (cpu[7] ?? 0)
+}
+function processBusy(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(f[11]) + Number(f[12])
+  } catch {
+    return 0
+  }
+}
+const HZ = 100
+
+const OK: ProbeResult = { ok: true, reason: 'L4OK', code: 0, detail: 'connected', duration: 0 }
+/** Succeeds on the next tick: what the scheduler costs without sockets. */
+const noopProbe: StartProbeFn = (_spec, _target, _now, owner, done) => process.nextTick(done, owner, OK)
+
+interface Row {
+  probe: string
+  type: string
+  tick: number
+  servers: number
+  'checks/s': number
+  'cpu % of a core': number
+  'µs cpu/check': number
+  failed: number
+  'server proc cpu %': number
+  'other cpu %': number
+  load1: string
+}
+
+async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serverPid: number): Promise<Row> {
+  let checks = 0
+  let failed = 0
+  const checker = new HealthChecker({
+    now: Date.now,
+    rand: Math.random,
+    tick: o.tick,
+    onChange: () => {},
+    onResult: (_h, r) => {
+      checks++
+      if (!r.ok) failed++
+    },
+    ...(kind === 'noop' ? { startProbe: noopProbe } : {}),
+  })
+  const spec: HealthCheckSpec = { ...checkDefaults, type: o.type, inter: o.inter, rise: 2, fall: 3 }
+  const wanted = new Map<HealthTarget, { spec: HealthCheckSpec; observe: null; slowstart: number }>()
+  for (let i = 0; i < o.servers; i++) {
+    const port = ports[i % ports.length] as number
+    const target: HealthTarget = { label: `bench/s${i}`, host: '127.0.0.1', port, address: '127.0.0.1' }
+    wanted.set(target, { spec, observe: null, slowstart: 0 })
+  }
+  checker.sync(wanted)
+  await sleep(o.warmup * 1_000)
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  const m0 = machineBusy()
+  const s0 = processBusy(serverPid)
+  const n0 = checks
+  const f0 = failed
+  await sleep(o.duration * 1_000)
+  const cpu = process.cpuUsage(c0)
+  const wall = performance.now() - t0
+  const m1 = machineBusy()
+  const s1 = processBusy(serverPid)
+  const n = checks - n0
+  checker.stop()
+  await checker.settled()
+  const ownMs = (cpu.user + cpu.system) / 1_000
+  const serverMs = ((s1 - s0) * 1_000) / HZ
+  const machineMs = ((m1 - m0) * 1_000) / HZ
+  return {
+    probe: kind,
+    type: o.type,
+    tick: o.tick,
+    servers: o.servers,
+    'checks/s': Math.round((n * 1_000) / wall),
+    'cpu % of a core': round((ownMs / wall) * 100, 2),
+    'µs cpu/check': round((ownMs * 1_000) / Math.max(1, n), 1),
+    failed: failed - f0,
+    'server proc cpu %': round((serverMs / wall) * 100, 1),
+    'other cpu %': round((Math.max(0, machineMs - ownMs - serverMs) / wall) * 100, 1),
+    load1: (loadavg()[0] ?? 0).toFixed(2),
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}
+
+export async function run(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const o = parseArgs(argv)
+  const { child, ports } = await startServers(o.ports)
+  try {
+    const rows: Row[] = []
+    for (const kind of o.probes) rows.push(await measure(o, kind, ports, child.pid ?? 0))
+    console.table(rows)
+  } finally {
+    child.stdin?.end()
+    child.kill()
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === '--serve') await serve(Number(process.argv[3] ?? 10))
+  else await run()
+}
