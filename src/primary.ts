@@ -444,14 +444,14 @@ export class Primary {
 
   /**
    * Runtime control `set server <service>/<server> state ready|drain|maint`: applied to the primary's view
-   * (checks pause in maint) and sent to every worker. Throws RuntimeError (EDGE_RUNTIME_NOT_FOUND,
+   * (checks pause in maint) and sent to every worker. Rejects with RuntimeError (EDGE_RUNTIME_NOT_FOUND,
    * EDGE_RUNTIME_INVALID) before changing anything; resolves once every worker applied it (false when one did
    * not acknowledge within 5 s; it still gets the state with its next message).
    */
-  setServerState(service: string, server: string, state: AdminState): Promise<boolean> {
+  async setServerState(service: string, server: string, state: AdminState): Promise<boolean> {
     setServerState(this.worker, service, server, state)
     this.log.info({ server: `${service}/${server}`, state }, 'server state set')
-    return this.#broadcastServers()
+    return await this.#broadcastServers()
   }
 
   /**

@@ -232,6 +232,7 @@ export class Worker {
       let wentDown = false
       if (h !== null && s.health !== null) {
         const v = s.health
+        const changed = h.up !== v.up
         wentDown = h.up && !v.up
         h.up = v.up
         h.health = v.health
@@ -242,6 +243,7 @@ export class Worker {
         h.failedChecks = v.failedChecks
         h.downTransitions = v.downTransitions
         if (h.ramping(now)) ramping = true
+        if (changed) this.log.info({ server: u.label, up: v.up, status: h.status() }, 'server verdict from primary')
       }
       u.recompute(now)
       if (wentDown && u.serviceSpec.onMarkedDown === 'shutdown-sessions')
