@@ -445,13 +445,13 @@ export class Primary {
   /**
    * Runtime control `set server <service>/<server> state ready|drain|maint`: applied to the primary's view
    * (checks pause in maint) and sent to every worker. Rejects with RuntimeError (EDGE_RUNTIME_NOT_FOUND,
-   * EDGE_RUNTIME_INVALID) before changing anything; resolves once every worker applied it (false when one did
-   * not acknowledge within 5 s; it still gets the state with its next message).
+   * EDGE_RUNTIME_INVALID) before changing anything; resolves once every worker applied it (or after 5 s with
+   * a warning logged: a worker that missed it gets the whole state again with the next change or apply).
    */
-  async setServerState(service: string, server: string, state: AdminState): Promise<boolean> {
+  async setServerState(service: string, server: string, state: AdminState): Promise<void> {
     setServerState(this.worker, service, server, state)
     this.log.info({ server: `${service}/${server}`, state }, 'server state set')
-    return await this.#broadcastServers()
+    await this.#broadcastServers()
   }
 
   /**
