@@ -243,7 +243,8 @@ export class Worker {
         h.failedChecks = v.failedChecks
         h.downTransitions = v.downTransitions
         if (h.ramping(now)) ramping = true
-        if (changed) this.log.info({ server: u.label, up: v.up, status: h.status() }, 'server verdict from primary')
+        if (changed)
+          this.log.info({ server: u.label, up: v.up, status: h.status() }, 'server verdict from primary')
       }
       u.recompute(now)
       if (wentDown && u.serviceSpec.onMarkedDown === 'shutdown-sessions')
