@@ -1,5 +1,6 @@
 /**
- * `lb reload` and `lb restart-workers`: talk to the running daemon. The admin API (POST with the admin token)
+ * `lb reload`, `lb restart-workers`, `lb server <svc>/<srv> ready|drain|maint` and `lb weight <svc>/<srv> <w|N%>`:
+ * talk to the running daemon. Runtime controls need the admin API (POST /api/servers/<svc>/<srv>/state|weight). The admin API (POST with the admin token)
  * reports the outcome; without a token, `lb reload` falls back to SIGHUP to the pid in `pid_file` (the outcome
  * is then only in the daemon's log). The exit code says whether it worked.
  */
@@ -64,18 +65,72 @@ async function signalPidFile(config: Config, deps: ControlDeps): Promise<Control
   }
 }
 
+async function readConfig(configPath: string, deps: ControlDeps): Promise<Config | ControlResult> {
+  try {
+    return await loadConfig({ path: configPath, env: deps.env, readFile: deps.readFile })
+  } catch (err) {
+    if (err instanceof ConfigError) return { code: 1, output: err.message }
+    throw err
+  }
+}
+
+/** A runtime control: `lb server <svc>/<srv> <state>` or `lb weight <svc>/<srv> <weight>`. */
+export interface RuntimeCommand {
+  readonly verb: 'server' | 'weight'
+  /** `service/server`. */
+  readonly target: string
+  /** ready|drain|maint, or 0..256 / N%. */
+  readonly value: string
+}
+
+/** `lb server|weight …` arguments (after the verb): target, value, then the usual `--config FILE`. */
+export function parseRuntimeArgs(
+  verb: RuntimeCommand['verb'],
+  argv: readonly string[],
+): { command: RuntimeCommand; rest: string[] } | string {
+  const [target, value, ...rest] = argv
+  const what = verb === 'server' ? 'ready|drain|maint' : '<weight|N%>'
+  if (target === undefined || value === undefined || target.startsWith('-') || value.startsWith('-'))
+    return `usage: lb ${verb} <service>/<server> ${what} [--config FILE]`
+  const slash = target.lastIndexOf('/')
+  if (slash <= 0 || slash === target.length - 1) return `lb ${verb}: "${target}" is not <service>/<server>`
+  return { command: { verb, target, value }, rest }
+}
+
+export async function runRuntimeControl(
+  c: RuntimeCommand,
+  configPath: string,
+  deps: ControlDeps,
+): Promise<ControlResult> {
+  const config = await readConfig(configPath, deps)
+  if (!('admin' in config)) return config
+  if (config.admin.port <= 0 || config.admin.token === '')
+    return { code: 2, output: `lb: ${c.verb} needs admin.address with admin.token in ${configPath}` }
+  const slash = c.target.lastIndexOf('/')
+  const service = encodeURIComponent(c.target.slice(0, slash))
+  const server = encodeURIComponent(c.target.slice(slash + 1))
+  const action = c.verb === 'server' ? 'state' : 'weight'
+  const path = `/api/servers/${service}/${server}/${action}?${action}=${encodeURIComponent(c.value)}`
+  let r: { status: number; body: string }
+  try {
+    r = await post(config, path)
+  } catch (err) {
+    return { code: 1, output: `lb: cannot reach the admin API: ${String(err)}` }
+  }
+  if (r.status === 200) return { code: 0, output: `lb: ${c.verb} ${c.target} ${c.value}: ok` }
+  return {
+    code: 1,
+    output: `lb: ${c.verb} ${c.target} ${c.value} failed (HTTP ${r.status}): ${r.body.trim()}`,
+  }
+}
+
 export async function runControl(
   command: 'reload' | 'restart-workers',
   configPath: string,
   deps: ControlDeps,
 ): Promise<ControlResult> {
-  let config: Config
-  try {
-    config = await loadConfig({ path: configPath, env: deps.env, readFile: deps.readFile })
-  } catch (err) {
-    if (err instanceof ConfigError) return { code: 1, output: err.message }
-    throw err
-  }
+  const config = await readConfig(configPath, deps)
+  if (!('admin' in config)) return config
   const viaAdmin = config.admin.port > 0 && config.admin.token !== ''
   if (!viaAdmin) {
     if (command === 'reload' && config.pidFile !== '') return signalPidFile(config, deps)

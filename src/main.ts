@@ -5,14 +5,40 @@
  */
 import cluster from 'node:cluster'
 import { readFile } from 'node:fs/promises'
-import { runControl } from './control.js'
+import { parseRuntimeArgs, runControl, runRuntimeControl } from './control.js'
 import { runWorkerProcess } from './worker.js'
 import { parseArgs, usage, UsageError } from './config/load.js'
 import { runCheck } from './check.js'
 import { ConfigError } from './errors.js'
 import { Primary } from './primary.js'
 
+const controlDeps = {
+  env: process.env,
+  readFile: (p: string) => readFile(p, 'utf8'),
+  kill: (pid: number, signal: NodeJS.Signals) => process.kill(pid, signal),
+}
+
+/** `lb server <svc>/<srv> ready|drain|maint` and `lb weight <svc>/<srv> <w|N%>` through the admin API. */
+async function runtimeVerb(verb: 'server' | 'weight', argv: string[]): Promise<number> {
+  const parsed = parseRuntimeArgs(verb, argv)
+  let configPath: string
+  try {
+    if (typeof parsed === 'string') throw new UsageError(parsed)
+    configPath = parseArgs(parsed.rest).configPath
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${usage}\n`)
+      return 2
+    }
+    throw err
+  }
+  const r = await runRuntimeControl(parsed.command, configPath, controlDeps)
+  ;(r.code === 0 ? process.stdout : process.stderr).write(r.output + '\n')
+  return r.code
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'server' || argv[0] === 'weight') return runtimeVerb(argv[0], argv.slice(1))
   let args
   try {
     args = parseArgs(argv)
@@ -35,11 +61,7 @@ async function main(argv: string[]): Promise<number> {
     return result.ok ? 0 : 1
   }
   if (args.command === 'reload' || args.command === 'restart-workers') {
-    const r = await runControl(args.command, args.configPath, {
-      env: process.env,
-      readFile: (p) => readFile(p, 'utf8'),
-      kill: (pid, signal) => process.kill(pid, signal),
-    })
+    const r = await runControl(args.command, args.configPath, controlDeps)
     ;(r.code === 0 ? process.stdout : process.stderr).write(r.output + '\n')
     return r.code
   }

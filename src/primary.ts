@@ -20,7 +20,17 @@ import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
 import type { Snapshot } from './snapshot.js'
 import { aggregate } from './metrics.js'
-import { isFromWorker, respawnDelay, type FromWorker, type ToWorker } from './ipc.js'
+import {
+  isFromWorker,
+  replayRuns,
+  respawnDelay,
+  type FromWorker,
+  type ObserveReport,
+  type ServersState,
+  type ToWorker,
+} from './ipc.js'
+import type { AdminState } from './balance/pool.js'
+import { setServerState, setServerWeight } from './runtime.js'
 
 /** Worker processes to run for `workers:` (0 = serve in this process). */
 export function workerCount(workers: Config['workers'], cores: number = availableParallelism()): number {
@@ -38,6 +48,10 @@ interface Slot {
   readonly started: number
   hello: boolean
   acked: number
+  /** The apply error of each version acked with one (cleared when a later version applies). */
+  lastError: { version: number; error: string } | null
+  /** Highest `lb:servers` seq acked. */
+  serversAcked: number
   /** Asked to exit (stop or rolling restart): not a crash. */
   leaving: boolean
   /** The error of the first apply (e.g. a port in use), '' when it worked. */
@@ -56,7 +70,9 @@ export class WorkerPool {
   readonly size: number
   readonly #slots: Map<number, Slot>
   readonly #waiters: Set<() => void>
-  #state: { version: number; config: Config; snapshot: Snapshot }
+  #state: { version: number; config: Config; snapshot: Snapshot; servers: ServersState }
+  /** Passive health reported by a worker (`lb:observe`). */
+  readonly #onObserve: (reports: ObserveReport) => void
   #stopping: boolean
   #recentCrashes: number
   crashes: number
@@ -64,12 +80,20 @@ export class WorkerPool {
   readonly #scrapes: Map<number, object[][]>
   #scrapeId: number
 
-  constructor(log: Logger, size: number, config: Config, snapshot: Snapshot) {
+  constructor(
+    log: Logger,
+    size: number,
+    config: Config,
+    snapshot: Snapshot,
+    servers: ServersState,
+    onObserve: (reports: ObserveReport) => void = () => {},
+  ) {
     this.log = log
     this.size = size
     this.#slots = new Map()
     this.#waiters = new Set()
-    this.#state = { version: 1, config, snapshot }
+    this.#state = { version: 1, config, snapshot, servers }
+    this.#onObserve = onObserve
     this.#stopping = false
     this.#recentCrashes = 0
     this.crashes = 0
@@ -106,7 +130,16 @@ export class WorkerPool {
 
   #fork(): Slot {
     const w = cluster.fork()
-    const slot: Slot = { w, started: Date.now(), hello: false, acked: 0, leaving: false, firstError: '' }
+    const slot: Slot = {
+      w,
+      started: Date.now(),
+      hello: false,
+      acked: 0,
+      lastError: null,
+      serversAcked: 0,
+      leaving: false,
+      firstError: '',
+    }
     this.#slots.set(w.id, slot)
     w.on('message', (msg: unknown) => {
       if (isFromWorker(msg)) this.#onMessage(slot, msg)
@@ -130,8 +163,18 @@ export class WorkerPool {
         if (msg.error !== null)
           this.log.error({ worker: slot.w.id, version: msg.version, error: msg.error }, 'worker apply failed')
         if (slot.acked === 0 && msg.error !== null) slot.firstError = msg.error
-        if (msg.version > slot.acked) slot.acked = msg.version
+        if (msg.version > slot.acked) {
+          slot.acked = msg.version
+          slot.lastError = msg.error === null ? null : { version: msg.version, error: msg.error }
+        }
         this.#notify()
+        return
+      case 'lb:servers-ack':
+        if (msg.seq > slot.serversAcked) slot.serversAcked = msg.seq
+        this.#notify()
+        return
+      case 'lb:observe':
+        if (Array.isArray(msg.reports)) this.#onObserve(msg.reports)
         return
       case 'lb:metrics': {
         const replies = this.#scrapes.get(msg.id)
@@ -173,18 +216,52 @@ export class WorkerPool {
     )
   }
 
-  /** Send the whole state as a new version to every worker; resolve when all live workers acked it. */
-  async publish(config: Config, snapshot: Snapshot): Promise<boolean> {
+  /**
+   * Send the whole state as a new version to every worker and wait until all live workers acked it. Resolves
+   * with the problems: a worker that did not ack within `timeout` ms, or that failed to apply it ([] = ok).
+   */
+  async publish(
+    config: Config,
+    snapshot: Snapshot,
+    servers: ServersState,
+    timeout = 30_000,
+  ): Promise<string[]> {
     const version = this.#state.version + 1
-    this.#state = { version, config, snapshot }
+    this.#state = { version, config, snapshot, servers }
     for (const slot of this.#slots.values()) {
       if (slot.hello) this.#send(slot, { type: 'lb:apply', ...this.#state })
     }
     const ok = await this.#until(() => {
       for (const s of this.#slots.values()) if (!s.leaving && s.acked < version) return false
       return true
-    }, 30_000)
-    if (!ok) this.log.warn({ version }, 'not every worker acknowledged the new state within 30s')
+    }, timeout)
+    const problems: string[] = []
+    for (const s of this.#slots.values()) {
+      if (s.leaving) continue
+      if (s.acked < version)
+        problems.push(`worker ${s.w.id} did not acknowledge version ${version} within ${timeout / 1000}s`)
+      else if (s.lastError !== null && s.lastError.version === version)
+        problems.push(`worker ${s.w.id} failed to apply version ${version}: ${s.lastError.error}`)
+    }
+    if (!ok) this.log.warn({ version, problems }, 'not every worker acknowledged the new state in time')
+    return problems
+  }
+
+  /**
+   * Every server's state changed: keep it for workers that start later (it rides on their first `lb:apply`)
+   * and send it to every live worker; resolve true once all that serve acked it, false after `timeout` ms.
+   */
+  async setServers(servers: ServersState, timeout = 5_000): Promise<boolean> {
+    this.#state = { ...this.#state, servers }
+    for (const slot of this.#slots.values()) {
+      if (slot.hello) this.#send(slot, { type: 'lb:servers', state: servers })
+    }
+    const ok = await this.#until(() => {
+      for (const s of this.#slots.values())
+        if (!s.leaving && s.acked > 0 && s.serversAcked < servers.seq) return false
+      return true
+    }, timeout)
+    if (!ok) this.log.warn({ seq: servers.seq }, 'not every worker acknowledged the servers state in time')
     return ok
   }
 
@@ -289,6 +366,11 @@ export class Primary {
   #snapshot: Snapshot
   #pidFile: string
   #reloading: Promise<void>
+  /** Problems of the last publish to the workers ([] = every worker applied it). */
+  #publishProblems: string[]
+  /** `lb:servers` sequence; a coalesced broadcast is pending when `#serversPending` is set. */
+  #serversSeq: number
+  #serversPending: ReturnType<typeof setImmediate> | null
 
   private constructor(options: PrimaryOptions, config: Config, log: Logger, accessLog: Logger) {
     this.configPath = options.configPath
@@ -296,7 +378,7 @@ export class Primary {
     this.config = config
     this.log = log
     this.status = { serving: false }
-    this.worker = new Worker({ config, log, accessLog })
+    this.worker = new Worker({ config, log, accessLog, onServersChanged: () => this.#serversChanged() })
     this.pool = null
     this.admin = null
     this.reloads = { ok: 0, failed: 0 }
@@ -308,6 +390,9 @@ export class Primary {
     this.#snapshot = configToSnapshot(config)
     this.#pidFile = ''
     this.#reloading = Promise.resolve()
+    this.#publishProblems = []
+    this.#serversSeq = 0
+    this.#serversPending = null
     this.watcher = new Watcher({
       providers: [this.fileProvider],
       consumer: (snapshot) => this.#apply(snapshot),
@@ -320,7 +405,64 @@ export class Primary {
     this.#snapshot = snapshot
     this.#applied++
     await this.worker.apply(snapshot)
-    if (this.pool !== null) await this.pool.publish(this.config, snapshot)
+    if (this.pool !== null)
+      this.#publishProblems = await this.pool.publish(this.config, snapshot, this.#servers())
+  }
+
+  /** The servers' state now (the view Worker's checker is the only one in cluster mode), as a new seq. */
+  #servers(): ServersState {
+    return { seq: ++this.#serversSeq, servers: this.worker.serverStates() }
+  }
+
+  /** A verdict changed: broadcast the whole servers' state once per event-loop turn (latest wins). */
+  #serversChanged(): void {
+    if (this.pool === null || this.#serversPending !== null) return
+    this.#serversPending = setImmediate(() => {
+      this.#serversPending = null
+      void this.#broadcastServers()
+    })
+  }
+
+  async #broadcastServers(): Promise<boolean> {
+    if (this.pool === null) return true
+    if (this.#serversPending !== null) clearImmediate(this.#serversPending)
+    this.#serversPending = null
+    return this.pool.setServers(this.#servers())
+  }
+
+  /** Passive observations from a worker: feed the (only) checker, which broadcasts any verdict change. */
+  #observe(reports: ObserveReport): void {
+    const checker = this.worker.checker
+    for (let i = 0; i < reports.length; i++) {
+      const r = reports[i]
+      if (r === undefined || !Array.isArray(r[1])) continue
+      const h = this.worker.upstream(r[0])?.health
+      if (h === undefined || h === null) continue
+      replayRuns(r[1], (ok) => checker.observe(h, ok))
+    }
+  }
+
+  /**
+   * Runtime control `set server <service>/<server> state ready|drain|maint`: applied to the primary's view
+   * (checks pause in maint) and sent to every worker. Rejects with RuntimeError (EDGE_RUNTIME_NOT_FOUND,
+   * EDGE_RUNTIME_INVALID) before changing anything; resolves once every worker applied it (or after 5 s with
+   * a warning logged: a worker that missed it gets the whole state again with the next change or apply).
+   */
+  async setServerState(service: string, server: string, state: AdminState): Promise<void> {
+    setServerState(this.worker, service, server, state)
+    this.log.info({ server: `${service}/${server}`, state }, 'server state set')
+    await this.#broadcastServers()
+  }
+
+  /**
+   * Runtime control `set weight <service>/<server> <w>|<N>%`: like setServerState; resolves with the new
+   * absolute weight once every worker applied it.
+   */
+  async setServerWeight(service: string, server: string, weight: number | string): Promise<number> {
+    const w = setServerWeight(this.worker, service, server, weight)
+    this.log.info({ server: `${service}/${server}`, weight: w }, 'server weight set')
+    await this.#broadcastServers()
+    return w
   }
 
   /** Start, replace or stop the Consul provider to match `config.consul` (no-op when unchanged). */
@@ -360,7 +502,9 @@ export class Primary {
     if (workers === 0) {
       await primary.worker.syncListeners(config, 0)
     } else {
-      primary.pool = new WorkerPool(log, workers, config, snapshot)
+      primary.pool = new WorkerPool(log, workers, config, snapshot, primary.#servers(), (r) =>
+        primary.#observe(r),
+      )
       await primary.pool.start()
     }
     primary.watcher.start(primary.#stop.signal)
@@ -419,10 +563,21 @@ export class Primary {
     this.fileProvider.set(configToSnapshot(config))
     this.#syncConsul(previous)
     const applied = this.#applied
+    this.#publishProblems = []
     await this.watcher.flush()
     if (this.pool !== null) {
       // Listener or http changes with the same routes: the watcher dropped the equal snapshot.
-      if (this.#applied === applied) await this.pool.publish(config, this.#snapshot)
+      if (this.#applied === applied)
+        this.#publishProblems = await this.pool.publish(config, this.#snapshot, this.#servers())
+      if (this.#publishProblems.length > 0) {
+        this.reloads.failed++
+        const problems = this.#publishProblems
+        this.log.error(
+          { problems, failedReloads: this.reloads.failed },
+          'reload failed: not every worker applied the new configuration',
+        )
+        return { ok: false, problems }
+      }
     } else {
       await this.worker.syncListeners(config, config.shutdown.timeout)
     }
@@ -461,6 +616,8 @@ export class Primary {
       await new Promise((resolve) => setTimeout(resolve, grace))
     }
     this.#stop.abort()
+    if (this.#serversPending !== null) clearImmediate(this.#serversPending)
+    this.#serversPending = null
     if (this.pool !== null) await this.pool.stop(timeout)
     await this.worker.stop(timeout)
     await this.admin?.close()

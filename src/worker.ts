@@ -4,7 +4,16 @@
  * (`runWorkerProcess`), fed whole states by the primary over IPC.
  */
 import cluster from 'node:cluster'
-import { isToWorker, type FromWorker, type ToWorker } from './ipc.js'
+import {
+  isToWorker,
+  observeFlush,
+  recordObservation,
+  type FromWorker,
+  type ObserveReport,
+  type ServersState,
+  type ServerState,
+  type ToWorker,
+} from './ipc.js'
 import { createAccessLogger, createLogger } from './log.js'
 import { Metrics } from './metrics.js'
 import type { Config, DeepReadonly, ListenerConfig } from './config/schema.js'
@@ -34,6 +43,36 @@ export interface WorkerOptions {
   readonly clock?: () => number
   /** Request metrics (default: a fresh registry for this Worker). */
   readonly metrics?: Metrics
+  /**
+   * Cluster worker process: run no active checks and keep passive observations for the primary
+   * (`takeObservations`); health verdicts and runtime overrides arrive whole with `applyServers`.
+   */
+  readonly remoteHealth?: boolean
+  /** A server's health verdict changed (the primary re-broadcasts the servers' state). */
+  readonly onServersChanged?: () => void
+}
+
+/**
+ * The checker of a cluster worker process: every server stays paused (the primary checks), and passive
+ * observations are collected as run lists for the primary instead of counted here. Hot path: one Map lookup
+ * per observation, an allocation only when a new failure run starts.
+ */
+class RemoteChecker extends HealthChecker {
+  readonly observed: Map<ServerHealth, number[]> = new Map()
+
+  override observe(h: ServerHealth, ok: boolean): void {
+    if (h.observe === null) return
+    let runs = this.observed.get(h)
+    if (runs === undefined) {
+      runs = [0]
+      this.observed.set(h, runs)
+    }
+    recordObservation(runs, ok)
+  }
+
+  override pause(h: ServerHealth): void {
+    super.pause(h, true)
+  }
 }
 
 /** Resolver results as the upstream set reads them, plus change notification. */
@@ -50,6 +89,9 @@ class ResolvedAddresses implements AddressBook {
     return this.reasons.get(host) ?? ''
   }
 }
+
+/** ms between slowstart weight updates in a worker process (local checks update it on every result). */
+const rampTick = 1_000
 
 function listenerKey(l: DeepReadonly<ListenerConfig>): string {
   return JSON.stringify(l)
@@ -70,6 +112,14 @@ export class Worker {
   listeners: Map<string, HttpListener | TcpListener>
   #watched: Map<string, (r: ResolveResult) => void>
   #version: number
+  readonly #remote: RemoteChecker | null
+  readonly #onServersChanged: (() => void) | null
+  /** Last `lb:servers` seq applied (remote health only). */
+  #serversSeq: number
+  /** Recomputes slowstart weights while a server ramps (remote health: no check results drive it). */
+  #rampTimer: ReturnType<typeof setTimeout> | null
+  /** Upstreams by `service/server` label, built on first use after each apply. */
+  #byLabel: Map<string, Upstream> | null
 
   constructor(options: WorkerOptions) {
     const { config, log } = options
@@ -99,14 +149,20 @@ export class Worker {
     this.clock = options.clock ?? Date.now
     this.metrics = options.metrics ?? new Metrics()
     this.tcpRoutes = []
-    this.checker = new HealthChecker({
+    this.#onServersChanged = options.onServersChanged ?? null
+    this.#serversSeq = 0
+    this.#rampTimer = null
+    this.#byLabel = null
+    const checkerOptions = {
       now: this.clock,
       rand: this.ctx.rand,
-      onChange: (h, up, why) => this.#onHealthChange(h, up, why),
-      onResult: (h) => {
+      onChange: (h: ServerHealth, up: boolean, why: string) => this.#onHealthChange(h, up, why),
+      onResult: (h: ServerHealth) => {
         if (h.ramping(this.clock()) || h.slowstart > 0) (h.target as Upstream).recompute(this.clock())
       },
-    })
+    }
+    this.#remote = options.remoteHealth === true ? new RemoteChecker(checkerOptions) : null
+    this.checker = this.#remote ?? new HealthChecker(checkerOptions)
     this.tcpCtx = {
       state: () => this.ctx.state,
       tcpRoutes: () => this.tcpRoutes,
@@ -127,6 +183,111 @@ export class Worker {
     if (!up && u.serviceSpec.onMarkedDown === 'shutdown-sessions')
       this.upstreams.shutdownSessions(u, 'server marked down')
     if (up && u.queue.length > 0) u.queue.drain()
+    this.#onServersChanged?.()
+  }
+
+  /** Every server's state for `lb:servers` (the primary's view Worker, whose checker is the only one). */
+  serverStates(): ServerState[] {
+    const out: ServerState[] = []
+    for (const u of this.upstreams.all()) {
+      const h = u.health
+      out.push({
+        label: u.label,
+        admin: u.runtimeAdmin,
+        weight: u.runtimeWeight,
+        health:
+          h === null
+            ? null
+            : {
+                up: h.up,
+                health: h.health,
+                upSince: h.upSince,
+                last: h.last,
+                lastPassive: h.lastPassive,
+                checks: h.checks,
+                failedChecks: h.failedChecks,
+                downTransitions: h.downTransitions,
+              },
+      })
+    }
+    return out
+  }
+
+  /**
+   * Take the primary's servers' state (remote health): health verdicts, counters, slowstart start and runtime
+   * overrides, with the same consequences as a local change (shutdown-sessions on DOWN, queues woken).
+   * `force` applies an equal `seq` again (after a snapshot built new Upstreams).
+   */
+  applyServers(state: ServersState, force = false): void {
+    if (state.seq < this.#serversSeq || (state.seq === this.#serversSeq && !force)) return
+    this.#serversSeq = state.seq
+    const now = this.clock()
+    let ramping = false
+    for (const s of state.servers) {
+      const u = this.upstream(s.label)
+      if (u === undefined) continue
+      u.runtimeAdmin = s.admin
+      u.runtimeWeight = s.weight
+      const h = u.health
+      let wentDown = false
+      if (h !== null && s.health !== null) {
+        const v = s.health
+        const changed = h.up !== v.up
+        wentDown = h.up && !v.up
+        h.up = v.up
+        h.health = v.health
+        h.upSince = v.upSince
+        h.last = v.last
+        h.lastPassive = v.lastPassive
+        h.checks = v.checks
+        h.failedChecks = v.failedChecks
+        h.downTransitions = v.downTransitions
+        if (h.ramping(now)) ramping = true
+        if (changed)
+          this.log.info({ server: u.label, up: v.up, status: h.status() }, 'server verdict from primary')
+      }
+      u.recompute(now)
+      if (wentDown && u.serviceSpec.onMarkedDown === 'shutdown-sessions')
+        this.upstreams.shutdownSessions(u, 'server marked down')
+      if (u.queue.length > 0) u.queue.drain()
+    }
+    if (ramping) this.#armRamp()
+  }
+
+  /** The server `service/server` of the current snapshot. */
+  upstream(label: string): Upstream | undefined {
+    if (this.#byLabel === null) {
+      this.#byLabel = new Map()
+      for (const u of this.upstreams.all()) this.#byLabel.set(u.label, u)
+    }
+    return this.#byLabel.get(label)
+  }
+
+  #armRamp(): void {
+    if (this.#rampTimer !== null) return
+    this.#rampTimer = setTimeout(() => {
+      this.#rampTimer = null
+      const now = this.clock()
+      let ramping = false
+      for (const u of this.upstreams.all()) {
+        const h = u.health
+        if (h === null || h.slowstart === 0) continue
+        u.recompute(now)
+        if (h.ramping(now)) ramping = true
+      }
+      if (ramping) this.#armRamp()
+    }, rampTick)
+    this.#rampTimer.unref()
+  }
+
+  /** Passive observations since the last call, per server label (remote health); null when there are none. */
+  takeObservations(): ObserveReport | null {
+    const observed = this.#remote?.observed
+    if (observed === undefined || observed.size === 0) return null
+    const out: [string, number[]][] = []
+    for (const [h, runs] of observed) out.push([(h.target as Upstream).label, runs])
+    observed.clear()
+    return out
   }
 
   /** Track every upstream whose service has an active check (and whose server did not opt out). */
@@ -168,6 +329,7 @@ export class Worker {
   async apply(snapshot: Snapshot): Promise<void> {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
+    this.#byLabel = null
     for (const svc of services.values()) svc.metrics = this.metrics.forService(svc.spec.name)
     this.tcpRoutes = snapshot.tcpRoutes
     this.#syncHealth()
@@ -249,6 +411,8 @@ export class Worker {
     this.listeners.clear()
     this.tunnels.closeAll()
     this.checker.stop()
+    if (this.#rampTimer !== null) clearTimeout(this.#rampTimer)
+    this.#rampTimer = null
     this.addresses.resolver.close()
     await this.upstreams.destroy()
   }
@@ -270,6 +434,16 @@ export function runWorkerProcess(): void {
   const send = (m: FromWorker): void => {
     if (process.connected) process.send?.(m)
   }
+  // Passive health goes to the primary in batches: one message per `observeFlush` ms at most.
+  let reporter: ReturnType<typeof setInterval> | null = null
+  const report = (): void => {
+    const reports = worker?.takeObservations() ?? null
+    if (reports !== null) send({ type: 'lb:observe', reports })
+  }
+  const startReporting = (): void => {
+    reporter = setInterval(report, observeFlush)
+    reporter.unref()
+  }
   const handle = async (msg: ToWorker): Promise<void> => {
     switch (msg.type) {
       case 'lb:apply': {
@@ -277,12 +451,22 @@ export function runWorkerProcess(): void {
         try {
           if (worker === null || log === null) {
             log = createLogger(msg.config.log).child({ worker: id })
-            worker = new Worker({ config: msg.config, log, accessLog: createAccessLogger(msg.config.log) })
+            worker = new Worker({
+              config: msg.config,
+              log,
+              accessLog: createAccessLogger(msg.config.log),
+              remoteHealth: true,
+            })
             await worker.apply(msg.snapshot)
+            // Health and runtime state before the first listen: a new worker never serves a server the others
+            // know is down.
+            worker.applyServers(msg.servers, true)
             await worker.syncListeners(msg.config, 0)
+            startReporting()
           } else {
             worker.config = msg.config
             await worker.apply(msg.snapshot)
+            worker.applyServers(msg.servers, true)
             await worker.syncListeners(msg.config, msg.config.shutdown.timeout)
           }
         } catch (err) {
@@ -292,7 +476,13 @@ export function runWorkerProcess(): void {
         send({ type: 'lb:ack', version: msg.version, error })
         return
       }
+      case 'lb:servers':
+        worker?.applyServers(msg.state)
+        send({ type: 'lb:servers-ack', seq: msg.state.seq })
+        return
       case 'lb:stop':
+        if (reporter !== null) clearInterval(reporter)
+        report()
         await worker?.stop(msg.timeout)
         log?.flush()
         process.exit(0)

@@ -13,6 +13,8 @@ export const usage = `usage: lb [--config FILE]          run the load balancer (
        lb check [--config FILE]    validate FILE and print every problem
        lb reload [--config FILE]   validate FILE, then make the running daemon reload it (exit 1 if it fails)
        lb restart-workers [--config FILE]  restart the daemon's worker processes one at a time
+       lb server SVC/SRV ready|drain|maint [--config FILE]  set a server's state (admin API, every worker)
+       lb weight SVC/SRV W|N% [--config FILE]  set a server's weight (admin API, every worker)
 options:
   -c, --config FILE   configuration file
   -h, --help          show this help`
