@@ -86,7 +86,11 @@ export interface RawReply {
  * Writes `payload` (parts are written in order, each in its own write) and reads until lb closes the
  * connection or `quietMs` pass without a byte after the last write (the keep-alive case).
  */
-export async function rawExchange(port: number, payload: string | string[], quietMs = 300): Promise<RawReply> {
+export async function rawExchange(
+  port: number,
+  payload: string | string[],
+  quietMs = 300,
+): Promise<RawReply> {
   const socket = connect({ host: '127.0.0.1', port })
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve)
