@@ -27,6 +27,7 @@ import { normalizePath } from '../route/normalize.js'
 import type { ForwardContext } from './headers.js'
 import type { CidrSet } from '../net/cidr.js'
 import type { Logger } from '../log.js'
+import type { ConnectionBudget } from './listeners.js'
 import {
   type EdgeError,
   errorInfo,
@@ -58,6 +59,8 @@ export interface ProxyContext {
   readonly log: Logger
   readonly rand: () => number
   readonly now: () => number
+  /** Open client connections over all HTTP listeners (`http.maxconn`). */
+  readonly connections: ConnectionBudget
 }
 
 /** Per-listener facts the headers need. */

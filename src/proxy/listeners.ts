@@ -15,6 +15,20 @@ import { parseProxyHeader } from './proxy-protocol.js'
 import { handleRequest, LbResponse, type ListenerInfo, type ProxyContext } from './http.js'
 import { Tunnel, type TunnelRegistry } from './tunnel.js'
 
+/**
+ * The worker-wide budget of open client connections over all HTTP listeners (`http.maxconn`, 0 = none).
+ * A connection over it is closed as soon as it is accepted, before a byte is read.
+ */
+export class ConnectionBudget {
+  readonly max: number
+  open: number
+
+  constructor(max: number) {
+    this.max = max
+    this.open = 0
+  }
+}
+
 export class HttpListener {
   readonly config: DeepReadonly<HttpListenerConfig>
   readonly info: ListenerInfo
@@ -62,6 +76,25 @@ export class HttpListener {
       const timeout = t.httpRequest
       this.front = createNetServer({ noDelay: true }, (socket) => acceptProxy(socket, server, timeout))
     }
+    // Connection limits apply where sockets are accepted. Per listener Node itself closes the ones over
+    // `maxConnections` before emitting them; the worker-wide budget is counted here.
+    const accepting = this.front ?? this.server
+    if (config.maxconn !== undefined && config.maxconn > 0) accepting.maxConnections = config.maxconn
+    if (ctx.connections.max > 0) accepting.on('connection', this.#onConnection)
+  }
+
+  readonly #onConnection = (socket: Socket): void => {
+    const budget = this.#ctx.connections
+    if (budget.open >= budget.max) {
+      socket.destroy()
+      return
+    }
+    budget.open++
+    socket.once('close', this.#onConnectionClose)
+  }
+
+  readonly #onConnectionClose = (): void => {
+    this.#ctx.connections.open--
   }
 
   readonly #onRequest = (req: IncomingMessage, res: LbResponse): void => {
