@@ -10,6 +10,8 @@ export interface RawUpstream {
   bytes(): string
   /** First line of every request this upstream framed and answered (`GET /x HTTP/1.1`), in order. */
   requestLines(): string[]
+  /** Connections currently open to this upstream that have carried at least one byte. */
+  openConnections(): number
   close(): Promise<void>
 }
 
@@ -24,20 +26,25 @@ export async function startRawUpstream(): Promise<RawUpstream> {
   let all = ''
   const lines: string[] = []
   const sockets = new Set<Socket>()
+  const used = new Set<Socket>()
   const server: Server = createServer((socket) => {
     sockets.add(socket)
     let pending = ''
     socket.on('error', () => undefined)
-    socket.on('close', () => sockets.delete(socket))
+    socket.on('close', () => {
+      sockets.delete(socket)
+      used.delete(socket)
+    })
     socket.on('data', (chunk: Buffer) => {
       const s = chunk.toString('latin1')
+      used.add(socket)
       all += s
       pending += s
       for (;;) {
-        const used = frameLength(pending)
-        if (used < 0) break
+        const length = frameLength(pending)
+        if (length < 0) break
         lines.push(pending.slice(0, pending.indexOf('\r\n')))
-        pending = pending.slice(used)
+        pending = pending.slice(length)
         socket.write(OK)
       }
     })
@@ -47,6 +54,7 @@ export async function startRawUpstream(): Promise<RawUpstream> {
     port: (server.address() as AddressInfo).port,
     bytes: () => all,
     requestLines: () => lines.slice(),
+    openConnections: () => used.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy()
