@@ -484,6 +484,8 @@ export class Exchange implements ResponseHandler {
       'nosniff',
     ]
     if (location !== null) headers.push('location', location)
+    // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
+    if (status === 400) headers.push('connection', 'close')
     if (this.requestId !== '') headers.push(this.ctx.requestIdHeader, this.requestId)
     this.bytesOut = Buffer.byteLength(body)
     res.writeHead(status, headers)

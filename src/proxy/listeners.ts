@@ -63,6 +63,10 @@ export class HttpListener {
       requestTimeout: 0,
       keepAliveTimeout: t.keepAlive,
       maxHeaderSize: http.maxHeaderSize,
+      // Strict parsing even when NODE_OPTIONS carries --insecure-http-parser: lenient parsing (CL+TE, obs-fold,
+      // bare LF) is how requests get smuggled past a proxy. HTTP/1.1 without Host is a 400.
+      insecureHTTPParser: false,
+      requireHostHeader: true,
       noDelay: true,
     })
     // Client inactivity (haproxy `timeout client`): Node destroys the socket when no 'timeout' listener exists.

@@ -97,7 +97,7 @@ export interface RawReply {
 export async function rawExchange(
   port: number,
   payload: string | string[],
-  quietMs = 300,
+  quietMs = 1_000,
 ): Promise<RawReply> {
   const socket = connect({ host: '127.0.0.1', port })
   await new Promise<void>((resolve, reject) => {

@@ -56,6 +56,7 @@ for (const c of refused) {
     const from = open.bytes().length + secret.bytes().length
     const r = await rawExchange(lb.port, c.payload)
     assert.deepEqual(r.statuses, [400], r.data)
+    assert.equal(r.closed, true)
     assert.equal(open.bytes().length + secret.bytes().length, from)
   })
 }
