@@ -26,7 +26,7 @@ import { buildTable, describeTable } from './route/table.js'
 import { CidrSet } from './net/cidr.js'
 import { Resolver, type ResolveResult } from './net/resolver.js'
 import type { ProxyContext, ProxyState } from './proxy/http.js'
-import { HttpListener } from './proxy/listeners.js'
+import { ConnectionBudget, HttpListener } from './proxy/listeners.js'
 import { TunnelRegistry } from './proxy/tunnel.js'
 import { UpstreamSet, type AddressBook } from './proxy/upstream.js'
 import type { Engine } from './proxy/engine.js'
@@ -144,6 +144,7 @@ export class Worker {
       log,
       rand: options.rand ?? Math.random,
       now: () => performance.now(),
+      connections: new ConnectionBudget(config.http.maxconn),
     }
     this.listeners = new Map()
     this.clock = options.clock ?? Date.now

@@ -33,6 +33,8 @@ export interface HttpListenerConfig {
   mode: 'http'
   /** Expect a PROXY protocol v1/v2 header on every connection (haproxy `accept-proxy`). Present only when set. */
   acceptProxy?: boolean
+  /** Open client connections on this listener above which new ones are closed at once. Present only when set. */
+  maxconn?: number
 }
 
 /** A TCP SNI route on a tcp listener: ClientHello server name (exact, or `*.suffix`) → service. */
@@ -154,6 +156,8 @@ export interface HttpConfig {
   pathMatch: PathMatch
   /** Bytes of request line + headers accepted (431 above). */
   maxHeaderSize: number
+  /** Open client connections over all HTTP listeners of a worker; new ones above it are closed; 0 = no limit. */
+  maxconn: number
   timeouts: {
     /** Complete request headers must arrive within this (408). */
     httpRequest: number
@@ -297,6 +301,7 @@ export const defaultConfig: Config = {
     requestIdHeader: '',
     pathMatch: 'prefix',
     maxHeaderSize: 16_384,
+    maxconn: 0,
     timeouts: { httpRequest: 10_000, client: 60_000, keepAlive: 5_000, tunnel: 3_600_000 },
   },
   log: { level: 'info', destination: 'stderr', access: { enabled: true, destination: 'stdout' } },
@@ -532,7 +537,16 @@ const topKeys = [
 const shutdownKeys = ['grace', 'timeout'] as const
 /** Upper bound for `workers: N` (a typo like 400 should not fork 400 processes). */
 export const maxWorkers = 256
-const listenerKeys = ['name', 'address', 'mode', 'accept_proxy', 'service', 'sni_routes', 'timeouts'] as const
+const listenerKeys = [
+  'name',
+  'address',
+  'mode',
+  'accept_proxy',
+  'maxconn',
+  'service',
+  'sni_routes',
+  'timeouts',
+] as const
 const sniRouteKeys = ['server_name', 'service'] as const
 const tcpTimeoutKeys = ['client', 'server', 'tunnel'] as const
 /** Health and server-option keys shared by `defaults` and every service. */
@@ -596,6 +610,7 @@ const httpKeys = [
   'request_id_header',
   'path_match',
   'max_header_size',
+  'maxconn',
   'timeouts',
 ] as const
 const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
@@ -684,6 +699,9 @@ function readListeners(c: Checker, slot: Slot | undefined): ListenerConfig[] {
       const l: HttpListenerConfig = { ...base, mode: 'http' }
       if (acceptSlot !== undefined && acceptSlot.value !== null)
         l.acceptProxy = readBool(c, acceptSlot, false)
+      const maxconnSlot = f.get('maxconn')
+      if (maxconnSlot !== undefined && maxconnSlot.value !== null)
+        l.maxconn = readInt(c, maxconnSlot, 0, 0, 1_000_000)
       out.push(l)
     }
   }
@@ -703,6 +721,9 @@ function readTcpListener(
     }
     return undefined
   }
+  const maxconnSlot = f.get('maxconn')
+  if (maxconnSlot !== undefined && maxconnSlot.value !== null)
+    c.add(maxconnSlot.path, 'only applies to mode: http listeners')
   const d = tcpListenerDefaults
   const serviceSlot = f.get('service')
   const service = readString(c, serviceSlot, d.service)
@@ -1079,6 +1100,7 @@ function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
       ) ?? '',
     pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
     maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),
+    maxconn: readInt(c, f?.get('maxconn'), d.maxconn, 0, 1_000_000),
     timeouts: {
       httpRequest: readDuration(c, t?.get('http_request'), d.timeouts.httpRequest, 1),
       client: readDuration(c, t?.get('client'), d.timeouts.client, 1),

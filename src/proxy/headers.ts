@@ -398,3 +398,65 @@ export function newRequestId(): string {
   requestIdCounter++
   return requestIdPrefix + requestIdCounter.toString(16).padStart(8, '0')
 }
+
+/** Host characters lb accepts in a reg-name or IPv4 address: ALPHA DIGIT '-' '.' '_' (a 128-entry table). */
+const HOST_CHAR = new Uint8Array(128)
+for (const ch of '-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz') {
+  HOST_CHAR[ch.charCodeAt(0)] = 1
+}
+
+/**
+ * Whether `value` is a Host lb routes on: empty (HTTP/1.1 allows it; the catch-all routes apply), a name or IPv4
+ * address of ALPHA DIGIT '-' '.' '_', or `[IPv6]`, each with an optional `:port` of 1–5 digits. Anything else
+ * (spaces, '/', '@', '%', a second ':', an unclosed '[') is refused, so lb never routes on a Host an upstream
+ * could read as a different name. Allocation-free.
+ */
+export function validHost(value: string): boolean {
+  const n = value.length
+  let i = 0
+  if (value.charCodeAt(0) === 91 /* [ */) {
+    i = 1
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i)
+      if (c === 93 /* ] */) break
+      const hex = (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46
+      if (!hex) return false
+    }
+    if (i === n || i === 1) return false
+    i++
+  } else {
+    for (; i < n; i++) {
+      const c = value.charCodeAt(i)
+      if (c === 58 /* : */) break
+      if (c >= 128 || HOST_CHAR[c] !== 1) return false
+    }
+    if (i === 0 && n > 0) return false
+  }
+  if (i === n) return true
+  if (value.charCodeAt(i) !== 58) return false
+  const digits = n - i - 1
+  if (digits < 1 || digits > 5) return false
+  for (let k = i + 1; k < n; k++) {
+    const c = value.charCodeAt(k)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}
+
+/**
+ * Why the request's Host headers cannot be routed on ('' when they can): more than one Host (RFC 9112 §3.2:
+ * 400), or one that is not `validHost`. Runs once per request over the raw header list; no allocation unless it
+ * fails.
+ */
+export function hostProblem(raw: readonly string[]): string {
+  let seen = false
+  const n = raw.length - 1
+  for (let i = 0; i < n; i += 2) {
+    const name = raw[i] ?? ''
+    if (name.length !== 4 || !equalsLower(name, 'host')) continue
+    if (seen) return 'more than one Host header'
+    seen = true
+    if (!validHost(raw[i + 1] ?? '')) return 'malformed Host header'
+  }
+  return ''
+}

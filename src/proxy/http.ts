@@ -20,10 +20,14 @@ import {
   newRequestId,
   findHeader,
   joinHeader,
+  hostProblem,
+  validHost,
 } from './headers.js'
+import { normalizePath } from '../route/normalize.js'
 import type { ForwardContext } from './headers.js'
 import type { CidrSet } from '../net/cidr.js'
 import type { Logger } from '../log.js'
+import type { ConnectionBudget } from './listeners.js'
 import {
   type EdgeError,
   errorInfo,
@@ -35,6 +39,7 @@ import {
   UpstreamTimeoutError,
   ClientAbortError,
   AccessDeniedError,
+  BadRequestError,
 } from '../errors.js'
 
 /** What a worker swaps whole on every snapshot: each request reads it once. */
@@ -54,6 +59,8 @@ export interface ProxyContext {
   readonly log: Logger
   readonly rand: () => number
   readonly now: () => number
+  /** Open client connections over all HTTP listeners (`http.maxconn`). */
+  readonly connections: ConnectionBudget
 }
 
 /** Per-listener facts the headers need. */
@@ -85,6 +92,25 @@ function hasBody(req: IncomingMessage): boolean {
   const cl = h['content-length']
   if (cl !== undefined) return cl !== '0'
   return false
+}
+
+/**
+ * Absolute-form request target (RFC 9112 §3.2.2): scheme, authority (no userinfo: '@' fails `validHost`), the
+ * rest. Only requests in this form pay for the regular expression.
+ */
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/is
+
+/**
+ * The path sent upstream: the client's own target unless the route rewrites it. A rewrite (strip/prepend)
+ * starts from the normal form the route matched (`normalizePath`), so `/api/../../etc` cannot climb out of a
+ * prepended prefix; the query is kept as sent.
+ */
+export function upstreamPath(url: string, route: Route): string {
+  if (route.strip === '' && route.prependPath === '') return url
+  const match = normalizePath(url)
+  if (match === url) return rewritePath(url, route)
+  const q = url.indexOf('?')
+  return rewritePath(q < 0 ? match : match + url.slice(q), route)
 }
 
 /** Upstream path: strip the route's prefix (keeping a leading '/'), then prepend. The query is kept. */
@@ -198,11 +224,33 @@ export class Exchange implements ResponseHandler {
     const state = ctx.state
     const remote = req.socket.remoteAddress ?? ''
     const trusted = identifyClient(ctx, req, this)
-    const url = req.url ?? '/'
-    const route = lookupHttp(state.table, req.headers.host, url)
+    let url = req.url ?? '/'
+    let host = req.headers.host
+    // The Host lb routes on is the one the upstream sees: exactly one, well-formed (RFC 9112 §3.2).
+    const problem = hostProblem(req.rawHeaders)
+    if (problem !== '') {
+      this.fail(new BadRequestError(problem), 'PR')
+      return
+    }
+    // Absolute-form (`GET http://h/p`): route by the target's authority, send origin-form and that Host upstream.
+    let authority = ''
+    if (url.charCodeAt(0) !== 47 /* / */) {
+      const m = ABSOLUTE_FORM.exec(url)
+      authority = m === null ? '' : (m[1] as string)
+      if (m === null || authority === '' || !validHost(authority) || url.includes('#')) {
+        this.fail(new BadRequestError('request target must be origin-form or absolute-form'), 'PR')
+        return
+      }
+      const rest = m[2] as string
+      url = rest === '' || rest.charCodeAt(0) === 63 /* ? */ ? '/' + rest : rest
+      host = authority
+    } else if (url.includes('#')) {
+      this.fail(new BadRequestError('fragment in request target'), 'PR')
+      return
+    }
+    const route = lookupHttp(state.table, host, url)
     if (route === undefined) {
-      const host = req.headers.host ?? ''
-      this.fail(new NoRouteError(host, url), 'PR')
+      this.fail(new NoRouteError(host ?? '', url), 'PR')
       return
     }
     this.route = route
@@ -211,7 +259,7 @@ export class Exchange implements ResponseHandler {
       return
     }
     if (route.redirect !== null) {
-      this.redirect(route, url)
+      this.redirect(route, url, host ?? '')
       return
     }
     const service = state.services.get(route.service)
@@ -220,14 +268,14 @@ export class Exchange implements ResponseHandler {
       return
     }
     this.service = service
-    this.path = rewritePath(url, route)
+    this.path = upstreamPath(url, route)
     const fwd: ForwardContext = {
       remoteAddress: remote,
       clientAddress: this.clientIp,
       trusted,
       proto: this.listener.proto,
       localPort: this.listener.port,
-      hostHeader: route.hostHeader === 'dst' ? '' : route.hostHeader,
+      hostHeader: route.hostHeader === 'dst' ? '' : route.hostHeader === '' ? authority : route.hostHeader,
       prefix: route.strip,
       requestIdHeader: ctx.requestIdHeader,
       requestId: this.requestId,
@@ -410,12 +458,12 @@ export class Exchange implements ResponseHandler {
     this.respond(status, err.message + '\n', null)
   }
 
-  redirect(route: Route, url: string): void {
+  redirect(route: Route, url: string, host: string): void {
     const r = route.redirect
     if (r === null) return
     let location = r.url
-    if (location.includes('$path')) location = location.replaceAll('$path', rewritePath(url, route))
-    if (location.includes('$host')) location = location.replaceAll('$host', this.req.headers.host ?? '')
+    if (location.includes('$path')) location = location.replaceAll('$path', upstreamPath(url, route))
+    if (location.includes('$host')) location = location.replaceAll('$host', host)
     this.termination = 'LR'
     this.respond(r.code, '', location)
   }
@@ -436,6 +484,8 @@ export class Exchange implements ResponseHandler {
       'nosniff',
     ]
     if (location !== null) headers.push('location', location)
+    // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
+    if (status === 400) headers.push('connection', 'close')
     if (this.requestId !== '') headers.push(this.ctx.requestIdHeader, this.requestId)
     this.bytesOut = Buffer.byteLength(body)
     res.writeHead(status, headers)

@@ -15,6 +15,20 @@ import { parseProxyHeader } from './proxy-protocol.js'
 import { handleRequest, LbResponse, type ListenerInfo, type ProxyContext } from './http.js'
 import { Tunnel, type TunnelRegistry } from './tunnel.js'
 
+/**
+ * The worker-wide budget of open client connections over all HTTP listeners (`http.maxconn`, 0 = none).
+ * A connection over it is closed as soon as it is accepted, before a byte is read.
+ */
+export class ConnectionBudget {
+  readonly max: number
+  open: number
+
+  constructor(max: number) {
+    this.max = max
+    this.open = 0
+  }
+}
+
 export class HttpListener {
   readonly config: DeepReadonly<HttpListenerConfig>
   readonly info: ListenerInfo
@@ -24,6 +38,7 @@ export class HttpListener {
   readonly #ctx: ProxyContext
   readonly #tunnels: TunnelRegistry
   readonly #tunnelTimeout: number
+  readonly #maxHeaderSize: number
 
   constructor(
     config: DeepReadonly<HttpListenerConfig>,
@@ -36,6 +51,7 @@ export class HttpListener {
     this.#ctx = ctx
     this.#tunnels = tunnels
     this.#tunnelTimeout = http.timeouts.tunnel
+    this.#maxHeaderSize = http.maxHeaderSize
     const t = http.timeouts
     this.server = createServer<typeof IncomingMessage, typeof LbResponse>({
       ServerResponse: LbResponse,
@@ -47,11 +63,16 @@ export class HttpListener {
       requestTimeout: 0,
       keepAliveTimeout: t.keepAlive,
       maxHeaderSize: http.maxHeaderSize,
+      // Strict parsing even when NODE_OPTIONS carries --insecure-http-parser: lenient parsing (CL+TE, obs-fold,
+      // bare LF) is how requests get smuggled past a proxy. HTTP/1.1 without Host is a 400.
+      insecureHTTPParser: false,
+      requireHostHeader: true,
       noDelay: true,
     })
     // Client inactivity (haproxy `timeout client`): Node destroys the socket when no 'timeout' listener exists.
     this.server.timeout = t.client
     this.server.on('request', this.#onRequest)
+    this.server.on('clientError', this.#onClientError)
     this.server.on('upgrade', this.#onUpgrade)
     this.front = null
     if (config.acceptProxy === true) {
@@ -59,10 +80,33 @@ export class HttpListener {
       const timeout = t.httpRequest
       this.front = createNetServer({ noDelay: true }, (socket) => acceptProxy(socket, server, timeout))
     }
+    // Connection limits apply where sockets are accepted. Per listener Node itself closes the ones over
+    // `maxConnections` before emitting them; the worker-wide budget is counted here.
+    const accepting = this.front ?? this.server
+    if (config.maxconn !== undefined && config.maxconn > 0) accepting.maxConnections = config.maxconn
+    if (ctx.connections.max > 0) accepting.on('connection', this.#onConnection)
+  }
+
+  readonly #onConnection = (socket: Socket): void => {
+    const budget = this.#ctx.connections
+    if (budget.open >= budget.max) {
+      socket.destroy()
+      return
+    }
+    budget.open++
+    socket.once('close', this.#onConnectionClose)
+  }
+
+  readonly #onConnectionClose = (): void => {
+    this.#ctx.connections.open--
   }
 
   readonly #onRequest = (req: IncomingMessage, res: LbResponse): void => {
     handleRequest(this.#ctx, this.info, req, res)
+  }
+
+  readonly #onClientError = (err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void => {
+    answerClientError(err, socket as ClientSocket, this.#maxHeaderSize)
   }
 
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -152,6 +196,52 @@ function acceptProxy(
     socket.resume()
   }
   socket.on('data', onData)
+}
+
+/** A client socket as Node's HTTP server hands it to 'clientError': the response in flight, if any. */
+interface ClientSocket extends Duplex {
+  readonly _httpMessage?: { readonly headersSent: boolean } | null
+}
+
+const REQUEST_LINE_START = /^[A-Z]+ /
+
+/**
+ * Node's default 'clientError' answer, plus 414 for an over-long request line (Node says 431 for any overflow of
+ * max_header_size). A request line is over-long when the bytes that overflowed hold no line end at all or only
+ * one after more than half the limit: a request line alone that long leaves no room for the headers. Node only
+ * shows the chunk that overflowed, so a request line that arrived split over many TCP segments gets 431. Parse
+ * errors answer 400, a header timeout 408; the connection is always closed, so no byte after an error is read
+ * as a request. Nothing is written once a response has started on the socket.
+ */
+function answerClientError(
+  err: Error & { code?: string; rawPacket?: Buffer },
+  s: ClientSocket,
+  limit: number,
+): void {
+  if (
+    s.writable &&
+    (s._httpMessage === undefined || s._httpMessage === null || !s._httpMessage.headersSent)
+  ) {
+    let status = '400 Bad Request'
+    if (err.code === 'HPE_HEADER_OVERFLOW') {
+      status = requestLineTooLong(err.rawPacket, limit)
+        ? '414 URI Too Long'
+        : '431 Request Header Fields Too Large'
+    } else if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') {
+      status = '413 Payload Too Large'
+    } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      status = '408 Request Timeout'
+    }
+    s.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+  }
+  s.destroy()
+}
+
+function requestLineTooLong(packet: Buffer | undefined, limit: number): boolean {
+  if (packet === undefined) return false
+  if (!REQUEST_LINE_START.test(packet.subarray(0, 16).toString('latin1'))) return false
+  const lf = packet.indexOf(10)
+  return lf < 0 || lf > limit / 2
 }
 
 function onPrefaceError(this: Socket): void {

@@ -26,8 +26,9 @@
  * Build never throws on user data (validation happens in config/ and provider/). Hosts are normalised, so
  * `Example.COM:80` and `example.com` are one host. When two specs have the same normalised host and the same
  * path, the first one wins and the later ones are listed in `ignored` for the caller to report.
- * Paths are used verbatim. `url` is an origin-form request target (`/a/b?x=1`); other forms such as
- * `http://host/a` or `*` only match a path that starts the same way.
+ * Route paths are used verbatim. `url` is an origin-form request target (`/a/b?x=1`), matched in its normal form
+ * (`normalizePath`: dot segments removed, `//` collapsed, `;params` dropped, escaped unreserved chars decoded);
+ * other forms such as `http://host/a` or `*` only match a path that starts the same way.
  */
 import type { PathMatch } from '../config/schema.js'
 import type { HttpRouteSpec, Redirect } from '../snapshot.js'
@@ -45,6 +46,7 @@ import {
 } from './host.js'
 import type { SuffixNode, WildcardIndex } from './host.js'
 import { pathMatchers, PathTrieBuilder } from './trie.js'
+import { normalizePath } from './normalize.js'
 import { CidrSet, parseCidr } from '../net/cidr.js'
 import type { PathMatcher, PathNode } from './trie.js'
 
@@ -201,10 +203,13 @@ export function routeAllows(route: Route, client: string): boolean {
 
 /**
  * The route for a request, or undefined. `host` is the raw Host header (any case, optional port, `[v6]:port`,
- * missing or empty); `url` is the raw request target, matched up to its first '?'. See the module comment for
- * the order. Allocation-free unless the host needs normalising or carries a non-default port.
+ * missing or empty); `url` is the raw request target, matched up to its first '?' in its normal form. See the
+ * module comment for the order. Allocation-free unless the host or path needs normalising or the host carries a
+ * non-default port.
  */
 export function lookupHttp(table: RouteTable, host: string | undefined, url: string): Route | undefined {
+  // Matching sees the normal form of the path (normalize.ts); the same string when it already is normal.
+  url = normalizePath(url)
   // Path-only tables (fabio's common `urlprefix-/path` setup) never look at the host.
   if (host !== undefined && host.length !== 0 && !table.hostless) {
     const route = lookupHost(table, host, url)

@@ -214,6 +214,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
         requestIdHeader: 'X-Request-Id',
         pathMatch: 'segment',
         maxHeaderSize: 1024,
+        maxconn: 0,
         timeouts: { httpRequest: 1_000, client: 2_000, keepAlive: 3_000, tunnel: 90_000 },
       }
     }),

@@ -101,7 +101,8 @@ function requestHost(rand: Rand, specs: readonly HttpRouteSpec[]): string | unde
 function requestUrl(rand: Rand, specs: readonly HttpRouteSpec[]): string {
   let url = specs.length > 0 && rand() < 0.7 ? pick(rand, specs).path : randomPath(rand)
   const extra = Math.floor(rand() * 3)
-  for (let i = 0; i < extra; i++) url += pick(rand, ['/', 'a', 'b', '/a', 'x'])
+  for (let i = 0; i < extra; i++)
+    url += pick(rand, ['/', 'a', 'b', '/a', 'x', '/..', '/.', '%2e', ';p', '%61'])
   if (rand() < 0.3) url += pick(rand, ['?', '?q=1', '?next=/a/b', '?/'])
   return url
 }
@@ -128,6 +129,30 @@ function pathMatches(mode: PathMatch, path: string, routePath: string): boolean 
   return path.length === routePath.length || path[routePath.length] === '/' || routePath.endsWith('/')
 }
 
+/**
+ * The documented normal form (README "Path matching"), written plainly and independently of normalize.ts: path
+ * up to '?'/'#', unreserved escapes decoded, `;params` dropped, empty and dot segments resolved.
+ */
+function referenceNormalize(url: string): string {
+  const raw = url.split(/[?#]/)[0] ?? ''
+  if (!raw.startsWith('/')) return raw
+  const decoded = raw.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16))
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : m
+  })
+  const out: string[] = []
+  const parts = decoded.split('/').slice(1)
+  let trailing = false
+  for (const part of parts) {
+    const seg = part.split(';')[0] ?? ''
+    trailing = seg === '' || seg === '.' || seg === '..'
+    if (seg === '..') out.pop()
+    else if (!trailing) out.push(seg)
+  }
+  if (out.length === 0) return '/'
+  return '/' + out.join('/') + (trailing ? '/' : '')
+}
+
 function reference(
   specs: readonly HttpRouteSpec[],
   mode: PathMatch,
@@ -143,7 +168,7 @@ function reference(
     seen.add(key)
     kept.push({ id: kept.length, host: h, path: s.path })
   }
-  const path = url.split('?')[0] ?? ''
+  const path = referenceNormalize(url)
 
   // Wildcards matching `name` with `port`, most specific (longest suffix) first.
   const wildcards = (name: string, port: string): string[] => {
