@@ -25,7 +25,10 @@ test('upstream sends a 1 MiB header block → 502 with a logged reason; pool rec
   try {
     const r = await get(lb.url, '/x', { agent })
     assert.equal(r.status, 502, r.body)
-    assert.match(String(lb.access.at(-1)?.reason), /invalid response from svc\/s0: .*(header|HEADERS_OVERFLOW)/i)
+    assert.match(
+      String(lb.access.at(-1)?.reason),
+      /invalid response from svc\/s0: .*(header|HEADERS_OVERFLOW)/i,
+    )
 
     up.fault = null
     assert.equal((await get(lb.url, '/x', { agent })).body, 'ok')
