@@ -55,7 +55,7 @@ test(
       const syncMs = performance.now() - t0
       clearInterval(progress)
       assert.equal(consulServices(synced), SERVICES)
-      assert.ok(synced.routes.some((r) => r.host === 'svc-9999.example.com'))
+      assert.ok(synced.routes.some((r) => r.host === `svc-${SERVICES - 1}.example.com`))
       console.log(`# 10k-service initial sync: ${syncMs.toFixed(0)} ms, ${synced.routes.length} routes`)
 
       // One change among 10k: a second instance of svc-42.
@@ -66,7 +66,7 @@ test(
           node: 'node-new',
           address: '10.99.0.1',
           port: 9000,
-          tags: ['urlprefix-/svc-42'],
+          tags: ['urlprefix-svc-42.example.com/', 'urlprefix-/svc-42', 'version-1'],
         },
       })
       const changed = await t.applied(
