@@ -86,7 +86,8 @@ test(
       }
       assert.equal(t.snapshots.length, applies, 'no snapshot applied from a failing Consul')
       assert.equal(consulServices(t.snapshots.at(-1) as Snapshot), SERVICES)
-      assert.equal((await get(t.lb.url, '/', { host: 'static.test' })).body, 'static')
+      const r = await get(t.lb.url, '/', { host: 'static.test' })
+      assert.equal(r.body, 'static', `${r.status} ${JSON.stringify(t.lb.access.at(-1))}`)
     } finally {
       if (child.connected) child.disconnect()
       await t.close()
