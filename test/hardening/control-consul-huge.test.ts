@@ -1,5 +1,5 @@
 /**
- * A huge catalog: 10,000 routed services (one long-poll each) from a Consul test server in its own process (so
+ * A huge catalog: up to 10,000 routed services (one long-poll each) from a Consul test server in its own process (so
  * both ends' 10k sockets do not share this process's fd limit). lb syncs all of them while a static route keeps
  * answering, follows one change among them, and keeps all 10,000 when Consul then disappears.
  */
@@ -13,7 +13,9 @@ import { startUpstream } from '../helpers/upstream.js'
 import { get } from '../helpers/client.js'
 import type { Snapshot } from '../../src/snapshot.js'
 
-const SERVICES = Number(process.env.HUGE_SERVICES ?? 10_000)
+// npm test: 1,000 (about 15 s here); the 10,000 of the issue on demand with HUGE_SERVICES=10000 (2–5 min on a
+// loaded 2-core machine: the initial sync runs at ~80 services/s; see the README reliability table).
+const SERVICES = Number(process.env.HUGE_SERVICES ?? 1_000)
 const childJs = fileURLToPath(new URL('../../bench/consul-server-child.js', import.meta.url))
 
 function consulServices(s: Snapshot): number {
@@ -23,7 +25,7 @@ function consulServices(s: Snapshot): number {
 }
 
 test(
-  '10,000 Consul services: synced, a change followed, all kept when Consul goes away',
+  `${SERVICES} Consul services: synced, a change followed, all kept when Consul goes away`,
   { timeout: 400_000 },
   async () => {
     const child = fork(childJs, [], { stdio: 'inherit' })
@@ -38,7 +40,11 @@ test(
         c.services = [service('static', [a.port])]
         c.routes = [route('static.test', '/', 'static')]
       },
-      consul: (c) => (c.wait = 60_000),
+      consul: (c) => {
+        c.wait = 60_000
+        // Production backoff: with 10k watches the test helper's 20–200 ms would be a retry storm of its own.
+        c.backoff = { min: 250, max: 30_000 }
+      },
     })
     try {
       // The static route answers from the start, while 10k watches fill in.
@@ -56,7 +62,9 @@ test(
       clearInterval(progress)
       assert.equal(consulServices(synced), SERVICES)
       assert.ok(synced.routes.some((r) => r.host === `svc-${SERVICES - 1}.example.com`))
-      console.log(`# 10k-service initial sync: ${syncMs.toFixed(0)} ms, ${synced.routes.length} routes`)
+      console.log(
+        `# ${SERVICES}-service initial sync: ${syncMs.toFixed(0)} ms, ${synced.routes.length} routes`,
+      )
 
       // One change among 10k: a second instance of svc-42.
       child.send({
