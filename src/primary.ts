@@ -541,7 +541,12 @@ export class Primary {
   async #reload(): Promise<ReloadResult> {
     let config: Config
     try {
-      config = await loadConfig({ path: this.configPath, env: this.env, readFile: readText })
+      config = await loadConfig({
+        path: this.configPath,
+        env: this.env,
+        readFile: readText,
+        refuseEmpty: true,
+      })
     } catch (err) {
       this.reloads.failed++
       const problems =

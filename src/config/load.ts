@@ -69,6 +69,8 @@ export interface LoadOptions {
   readonly path: string
   readonly env: Env
   readonly readFile: (path: string) => Promise<string>
+  /** Refuse an empty document instead of taking it as the defaults (reload). */
+  readonly refuseEmpty?: boolean
 }
 
 /** Read, parse and validate the config file; throws ConfigError listing every problem. */
@@ -82,6 +84,13 @@ export async function loadConfig(opts: LoadOptions): Promise<Config> {
   }
   const parsed = parseYaml(text, file)
   if (parsed.problems.length > 0) throw new ConfigError(parsed.problems)
+  if (opts.refuseEmpty === true && (parsed.raw === null || parsed.raw === undefined)) {
+    // On reload an empty file is usually one caught mid-write (truncated, then written): taking it as "all
+    // defaults" would replace every listener. Reloading to the defaults alone takes an explicit `{}`.
+    throw new ConfigError([
+      { file, path: '', message: 'the file is empty (no YAML document); write `{}` to run on the defaults' },
+    ])
+  }
   const files = await readReferencedFiles(fileReferences(parsed.raw, opts.env), file, opts.readFile)
   const result = validate(parsed.raw, file, opts.env, files)
   if (result.config === undefined) throw new ConfigError(result.problems)

@@ -421,7 +421,10 @@ export class Exchange implements ResponseHandler {
     }
     const sentNothing = this.tConnect < 0
     if (sentNothing && up !== null) observeConnect(up, false)
-    const replayable = this.idempotent && code === 'UND_ERR_SOCKET'
+    // Reset or closed before any response byte (a kept-alive connection the server was closing): safe to replay
+    // only without a body and for an idempotent method.
+    const replayable =
+      this.idempotent && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE')
     if (sentNothing || replayable) {
       this.avoid = up
       const e =

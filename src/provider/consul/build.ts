@@ -110,6 +110,63 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : ''
 }
 
+/**
+ * Check a parsed `/v1/health/service/<name>` body against the fields build reads: a list of entries with
+ * `Node.{Node,Address}`, `Service.{ID,Service,Address,Port}` (`Tags` a string list or null, `Weights` numbers or
+ * null) and `Checks` null or a list of `{CheckID, Status}` strings. Returns the list, or why it is not one; a
+ * caller keeps its last good state instead of building from a body Consul would never send.
+ */
+export function healthEntries(data: unknown): readonly HealthEntry[] | string {
+  if (!Array.isArray(data)) return 'not a list'
+  for (let i = 0; i < data.length; i++) {
+    const why = entryProblem(data[i])
+    if (why !== '') return `entry ${i}: ${why}`
+  }
+  return data as HealthEntry[]
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+function entryProblem(e: unknown): string {
+  if (!isObject(e)) return 'not an object'
+  const n = e.Node
+  if (!isObject(n) || typeof n.Node !== 'string' || typeof n.Address !== 'string')
+    return 'Node.Node and Node.Address must be strings'
+  const s = e.Service
+  if (
+    !isObject(s) ||
+    typeof s.ID !== 'string' ||
+    typeof s.Service !== 'string' ||
+    typeof s.Address !== 'string' ||
+    typeof s.Port !== 'number'
+  )
+    return 'Service.ID, .Service, .Address must be strings and .Port a number'
+  if (s.Tags !== null && s.Tags !== undefined) {
+    if (!Array.isArray(s.Tags) || s.Tags.some((t) => typeof t !== 'string'))
+      return 'Service.Tags must be a list of strings'
+  }
+  const w = s.Weights
+  if (
+    w !== null &&
+    w !== undefined &&
+    (!isObject(w) || typeof w.Passing !== 'number' || typeof w.Warning !== 'number')
+  )
+    return 'Service.Weights must hold numbers'
+  const checks = e.Checks
+  if (checks !== null && checks !== undefined) {
+    if (!Array.isArray(checks)) return 'Checks must be a list'
+    for (const c of checks) {
+      if (!isObject(c) || typeof c.CheckID !== 'string' || typeof c.Status !== 'string')
+        return 'every check needs CheckID and Status strings'
+      if (c.ServiceID !== undefined && c.ServiceID !== null && typeof c.ServiceID !== 'string')
+        return 'check ServiceID must be a string'
+    }
+  }
+  return ''
+}
+
 export interface KvPair {
   readonly key: string
   readonly value: string

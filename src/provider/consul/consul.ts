@@ -28,6 +28,7 @@ import type { Logger } from '../../log.js'
 import type { Emit, Provider } from '../provider.js'
 import {
   buildSnapshot,
+  healthEntries,
   minimalEntries,
   newBuildCache,
   type BuildCache,
@@ -305,11 +306,15 @@ export class ConsulProvider implements Provider {
   }
 
   #onCatalog(r: ConsulReply): void {
-    let data: Record<string, unknown>
+    let data: unknown
     try {
-      data = JSON.parse(r.text) as Record<string, unknown>
+      data = JSON.parse(r.text)
     } catch {
-      this.#log.warn({ watch: 'catalog' }, 'consul: catalog answer is not JSON')
+      data = null
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      // Keep the services watched so far (an empty catalog is `{}`, never `null`, a list or a number).
+      this.#log.warn({ watch: 'catalog' }, 'consul: catalog answer is not a JSON object, ignored')
       return
     }
     const prefix = this.#config.tagPrefix
@@ -610,13 +615,19 @@ export class ConsulProvider implements Provider {
 
   #onHealth(name: string, r: ConsulReply): void {
     if (!this.#services.has(name) && !this.#reads.has(name)) return
-    let entries: HealthEntry[]
+    let entries: HealthEntry[] | string
     try {
-      const raw: unknown = JSON.parse(r.text)
-      if (!Array.isArray(raw)) throw new Error('not a list')
-      entries = minimalEntries(raw)
+      const checked = healthEntries(JSON.parse(r.text))
+      entries = typeof checked === 'string' ? checked : minimalEntries(checked)
     } catch {
-      this.#log.warn({ watch: `service:${name}` }, 'consul: health answer is not a JSON list')
+      entries = 'not JSON'
+    }
+    if (typeof entries === 'string') {
+      // Keep the last good instances (a body Consul never sends must not empty or crash the build).
+      this.#log.warn(
+        { watch: `service:${name}`, reason: entries },
+        'consul: health answer is not valid, ignored',
+      )
       return
     }
     this.#health.set(name, entries)
@@ -637,7 +648,7 @@ export class ConsulProvider implements Provider {
       }
       const pairs: KvPair[] = []
       for (const item of list) {
-        if (typeof item.Key !== 'string') continue
+        if (typeof item !== 'object' || item === null || typeof item.Key !== 'string') continue
         const value = typeof item.Value === 'string' ? Buffer.from(item.Value, 'base64').toString('utf8') : ''
         pairs.push({ key: item.Key, value })
       }

@@ -1,0 +1,49 @@
+/**
+ * An upstream whose body is longer than its Content-Length: the client gets exactly Content-Length bytes, the
+ * surplus is never relayed, and it must not be read as the next response on that kept-alive connection (response
+ * smuggling): the next request gets its own answer. No leak.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Socket } from 'node:net'
+import { startLb, service, route } from '../helpers/lb.js'
+import { get, newAgent } from '../helpers/client.js'
+import { assertNoLeak, startRawUpstream, type RawRequest } from './upstream-raw.js'
+
+const smuggled = 'HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nSMUGGLED'
+
+/** `/long` answers 5 bytes declared, then a whole extra response; everything else answers its own path. */
+function overrun(s: Socket, req: RawRequest): void {
+  const path = req.head.split(' ')[1] ?? ''
+  if (path === '/long') s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello' + smuggled)
+  else s.write(`HTTP/1.1 200 OK\r\ncontent-length: ${path.length}\r\n\r\n${path}`)
+}
+
+test('upstream body longer than Content-Length → surplus dropped, not taken as the next response; no leak', async () => {
+  const up = await startRawUpstream(overrun)
+  const lb = await startLb((cfg) => {
+    cfg.services = [service('svc', [up.port], { retries: 2, maxConnections: 1 })]
+    cfg.routes = [route('', '/', 'svc')]
+  })
+  const agent = newAgent()
+  const round = async (): Promise<void> => {
+    const r = await get(lb.url, '/long', { agent })
+    assert.equal(r.status, 200)
+    assert.equal(r.body, 'hello')
+    const next = await get(lb.url, '/next', { agent })
+    assert.equal(next.status, 200)
+    assert.equal(next.body, '/next', 'the next request got its own response, not the surplus')
+  }
+  try {
+    await round()
+    assert.ok(
+      lb.access.every((l) => !String(l.reason ?? '').includes('SMUGGLED')),
+      'nothing of the surplus reached a client',
+    )
+    await assertNoLeak(round)
+  } finally {
+    await agent.close()
+    await lb.close()
+    await up.close()
+  }
+})

@@ -1,0 +1,45 @@
+/**
+ * An upstream that sends a response head far larger than the parser allows (1 MiB of headers) → 502 with a
+ * logged reason, without lb buffering it; the pool recovers; no leak.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Socket } from 'node:net'
+import { startLb, service, route } from '../helpers/lb.js'
+import { get, newAgent } from '../helpers/client.js'
+import { assertNoLeak, startRawUpstream } from './upstream-raw.js'
+
+const line = 'x-filler: ' + 'a'.repeat(1_000) + '\r\n'
+const huge = 'HTTP/1.1 200 OK\r\n' + line.repeat(1_024) + 'content-length: 0\r\n\r\n'
+
+test('upstream sends a 1 MiB header block → 502 with a logged reason; pool recovers; no leak', async () => {
+  const fault = (s: Socket): void => {
+    s.end(huge)
+  }
+  const up = await startRawUpstream(fault)
+  const lb = await startLb((cfg) => {
+    cfg.services = [service('svc', [up.port], { retries: 0 })]
+    cfg.routes = [route('', '/', 'svc')]
+  })
+  const agent = newAgent()
+  try {
+    const r = await get(lb.url, '/x', { agent })
+    assert.equal(r.status, 502, r.body)
+    assert.match(
+      String(lb.access.at(-1)?.reason),
+      /invalid response from svc\/s0: .*(header|HEADERS_OVERFLOW)/i,
+    )
+
+    up.fault = null
+    assert.equal((await get(lb.url, '/x', { agent })).body, 'ok')
+
+    up.fault = fault
+    await assertNoLeak(async () => {
+      assert.equal((await get(lb.url, '/x', { agent })).status, 502)
+    }, 20)
+  } finally {
+    await agent.close()
+    await lb.close()
+    await up.close()
+  }
+})
