@@ -6,6 +6,7 @@
  * A faster engine (HTTP/1.1 on raw sockets) can replace UndiciEngine behind this interface.
  */
 import type { Readable } from 'node:stream'
+import type { ProxyAddresses } from './proxy-protocol.js'
 
 export interface UpstreamRequest {
   readonly method: string
@@ -21,6 +22,11 @@ export interface UpstreamRequest {
   readonly bodyTimeout: number
   /** Safe to replay on a fresh connection (no body, idempotent method). */
   readonly idempotent: boolean
+  /**
+   * With `sendProxy`: the addresses for the PROXY header of the connection that carries this request (the
+   * client and the address it connected to). null when the service does not send PROXY.
+   */
+  readonly proxy: ProxyAddresses | null
 }
 
 export interface ResponseHandler {
@@ -54,6 +60,11 @@ export interface DispatcherOptions {
   readonly keepAliveTimeout: number
   readonly connections: number
   readonly tlsSkipVerify: boolean
+  /**
+   * PROXY protocol header on each new connection (haproxy `send-proxy[-v2]`). A connection then belongs to one
+   * client: it is reused only for requests with the same PROXY addresses.
+   */
+  readonly sendProxy: 'none' | 'v1' | 'v2'
 }
 
 export interface Engine {

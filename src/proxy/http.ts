@@ -321,6 +321,16 @@ export class Exchange implements ResponseHandler {
         headersTimeout: spec.timeouts.server,
         bodyTimeout: spec.timeouts.body,
         idempotent: this.idempotent,
+        // send_proxy: the PROXY header names the real client and the address it connected to.
+        proxy:
+          (spec.sendProxy ?? 'none') === 'none'
+            ? null
+            : {
+                srcAddress: this.clientIp,
+                srcPort: this.req.socket.remotePort ?? 0,
+                dstAddress: this.req.socket.localAddress ?? '',
+                dstPort: this.req.socket.localPort ?? 0,
+              },
       },
       this,
     )

@@ -1,12 +1,18 @@
 /**
  * TCP mode (haproxy `mode tcp`): accept → optional PROXY header → optional SNI peek → route by port (and
  * server name) → pick with the service's picker → connect (timeout, retries with redispatch) → optional PROXY
- * header to the server → pipe both ways.
+ * header to the server → relay both ways.
  *
  * - Bytes are never altered: the ClientHello is only peeked, so TLS passes through end to end.
- * - Backpressure: `pipe` both ways (the writer's buffer full pauses the reader).
- * - Half-close: sockets are `allowHalfOpen`; a FIN from one side is forwarded as a FIN to the other (`pipe`
- *   ends its destination) and the session lasts until both directions are closed.
+ * - Relay (measured faster than `pipe`, see bench/README.md): client → server is the client's 'data' event
+ *   written to the server; server → client reads into one reusable buffer per session (`onread`) that is
+ *   written to the client. When that write is not fully handed to the kernel at once (`writableLength > 0`
+ *   after it), the pending write still references the buffer, so the next read goes into a fresh one
+ *   (onServerRead). The reusable buffer removes the per-read allocation (and the page faults of fresh 64 KiB
+ *   chunks) that dominated bulk transfers from the server.
+ * - Backpressure: both ways, a write that returns false pauses the reader until the writer's 'drain'.
+ * - Half-close: sockets are `allowHalfOpen`; a FIN from one side is forwarded as a FIN to the other (`end()`
+ *   on the other socket once its writes are flushed) and the session lasts until both directions are closed.
  * - Timeouts: `client` bounds the preface (PROXY header / ClientHello) and client inactivity, `server` server
  *   inactivity, and once connected `tunnel` (if > 0) replaces both (haproxy `timeout tunnel`); connect uses the
  *   service's `timeouts.connect`. Socket inactivity uses Node's socket timers (coarse per-duration lists).
@@ -88,6 +94,13 @@ interface SessionSocket extends Socket {
 /** Bytes of preface (PROXY header + ClientHello) buffered at most before giving up on parsing. */
 const MAX_PREFACE = 16_384 + 5 + 536
 
+/**
+ * Bytes per read from a server: one buffer per session, allocated at the first connect attempt. 64 KiB is what
+ * libuv suggests for its own reads (a smaller buffer costs more read() calls on bulk transfers); it is the
+ * memory an open session holds for its server direction.
+ */
+const SERVER_READ_BUFFER = 64 * 1024
+
 export class TcpListener {
   readonly config: DeepReadonly<TcpListenerConfig>
   readonly info: { readonly name: string; port: number }
@@ -104,6 +117,7 @@ export class TcpListener {
     this.sessions = new Set()
     this.#routesFrom = null
     this.#routes = buildTcpRoutes([], config.port)
+    // highWaterMark 1: write() to a client returns false iff the chunk is still queued (see the module comment).
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true })
     this.server.on('connection', (socket: Socket) => {
       new TcpSession(this, socket).start()
@@ -164,6 +178,10 @@ export class TcpSession {
   upstream: Upstream | null
   avoid: Upstream | null
   server: SessionSocket | null
+  /** Server → client reads land here (reused: see SERVER_READ_BUFFER); EMPTY until the first attempt. */
+  readBuffer: Buffer
+  /** `onread.buffer` of the server socket: returns readBuffer (bound once per session). */
+  readonly nextReadBuffer: () => Buffer
   attempts: number
   connectTimer: ReturnType<typeof setTimeout> | null
   queueTimer: ReturnType<typeof setTimeout> | null
@@ -192,6 +210,8 @@ export class TcpSession {
     this.upstream = null
     this.avoid = null
     this.server = null
+    this.readBuffer = EMPTY
+    this.nextReadBuffer = (): Buffer => this.readBuffer
     this.attempts = 0
     this.connectTimer = null
     this.queueTimer = null
@@ -287,7 +307,14 @@ export class TcpSession {
     const ctx = this.listener.ctx
     this.tConnect = ctx.now()
     const host = up.address !== '' ? up.address : up.host
-    const server = netConnect({ host, port: up.port, allowHalfOpen: true, noDelay: true }) as SessionSocket
+    if (this.readBuffer === EMPTY) this.readBuffer = Buffer.allocUnsafe(SERVER_READ_BUFFER)
+    const server = netConnect({
+      host,
+      port: up.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: { buffer: this.nextReadBuffer, callback: onServerRead },
+    }) as SessionSocket
     server[kSession] = this
     this.server = server
     server.on('error', onServerError)
@@ -361,10 +388,12 @@ export class TcpSession {
       server.setTimeout(t.server, onServerTimeout)
     }
     server.on('end', onServerEnd)
-    this.client.pipe(server)
-    server.pipe(this.client)
+    server.on('drain', onServerDrain)
+    const c = this.client
+    c.on('drain', onClientDrain)
+    c.on('data', onClientData)
     if (this.clientEnded) server.end()
-    this.client.resume()
+    c.resume()
   }
 
   /** Connect failed (error or timeout) before anything was sent: retry, on another server if possible. */
@@ -467,8 +496,9 @@ function onClientEnd(this: SessionSocket): void {
   const s = this[kSession]
   if (s === undefined) return
   s.clientEnded = true
-  // Before the tunnel exists the FIN is remembered and forwarded once connected (pipe does it after).
-  if (!s.connected && s.service === null && s.preface.length === 0) s.close('CR')
+  // Before the tunnel exists the FIN is remembered and forwarded once connected (onConnected).
+  if (s.connected) s.server?.end()
+  else if (s.service === null && s.preface.length === 0) s.close('CR')
 }
 
 function onClientClose(this: SessionSocket): void {
@@ -501,7 +531,38 @@ function onServerError(this: SessionSocket, err: Error): void {
 
 function onServerEnd(this: SessionSocket): void {
   const s = this[kSession]
-  if (s !== undefined) s.serverEnded = true
+  if (s === undefined) return
+  s.serverEnded = true
+  s.client.end()
+}
+
+/** Client → server: a chunk the client sent; a full server buffer pauses the client until onServerDrain. */
+function onClientData(this: SessionSocket, chunk: Buffer): void {
+  const s = this[kSession]
+  if (s !== undefined && s.server !== null && !s.server.write(chunk)) this.pause()
+}
+
+/**
+ * Server → client: `n` bytes read into the session's reusable buffer. A write still queued afterwards holds on
+ * to `buf`, so the session switches to a fresh buffer (Node calls nextReadBuffer right after this returns).
+ * Returning false (the client's buffer is full) pauses the server socket until onClientDrain.
+ */
+function onServerRead(this: SessionSocket, n: number, buf: Buffer): boolean {
+  const s = this[kSession]
+  if (s === undefined || s.server !== this) return false
+  const c = s.client
+  const ok = c.write(n === buf.length ? buf : buf.subarray(0, n))
+  if (c.writableLength > 0) s.readBuffer = Buffer.allocUnsafe(SERVER_READ_BUFFER)
+  return ok
+}
+
+function onServerDrain(this: SessionSocket): void {
+  const s = this[kSession]
+  if (s !== undefined && s.server === this) s.client.resume()
+}
+
+function onClientDrain(this: SessionSocket): void {
+  this[kSession]?.server?.resume()
 }
 
 function onServerClose(this: SessionSocket): void {

@@ -167,6 +167,7 @@ function poolKey(service: ServiceSpec, server: ServerSpec): string {
     service.proto,
     service.tlsSkipVerify,
     service.maxConnections,
+    service.sendProxy ?? 'none',
     t.connect,
     t.keepAlive,
   ].join('|')
@@ -275,6 +276,7 @@ export class UpstreamSet {
       keepAliveTimeout: s.timeouts.keepAlive,
       connections: s.maxConnections,
       tlsSkipVerify: s.tlsSkipVerify,
+      sendProxy: s.sendProxy ?? 'none',
     }
     up.dispatcher = null
     if (previous !== null) void previous.close()

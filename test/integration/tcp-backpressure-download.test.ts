@@ -1,0 +1,79 @@
+/**
+ * TCP mode, server → client under backpressure: lb reads server data into one reusable buffer per session, so a
+ * write to a slow client that is still queued must not see that buffer overwritten by the next read. A client
+ * that stops reading until the server is blocked, then reads everything, gets every byte in order.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { connect, type Socket } from 'node:net'
+import { once } from 'node:events'
+import { startLb, service, tcpListener, portOf } from '../helpers/lb.js'
+import { startTcp } from '../helpers/tls.js'
+
+const SIZE = 16 * 1024 * 1024
+/**
+ * Bytes per server write, one write per event-loop turn: lb then reads small chunks, and its write of such a
+ * chunk to the full client is queued while write() still returns true (below the 16 KiB high-water mark),
+ * so lb keeps reading: the case where reusing the read buffer would corrupt the queued bytes.
+ */
+const CHUNK = 1_009
+
+/** Byte i of the stream: position-dependent, so a chunk overwritten by a later read shows up as a mismatch. */
+function byteAt(i: number): number {
+  return (i * 31 + (i >>> 16)) & 0xff
+}
+
+function patternChunk(from: number, length: number): Buffer {
+  const b = Buffer.allocUnsafe(length)
+  for (let i = 0; i < length; i++) b[i] = byteAt(from + i)
+  return b
+}
+
+test('tcp: a slow client gets every byte a fast server sent, in order', async () => {
+  let blocked: () => void = () => undefined
+  const serverBlocked = new Promise<void>((resolve) => {
+    blocked = resolve
+  })
+  const backend = await startTcp((s: Socket) => {
+    let sent = 0
+    const pump = (): void => {
+      if (sent >= SIZE) {
+        blocked() // everything fit in the socket buffers: nothing to wait for (the test then proves less)
+        s.end()
+        return
+      }
+      const n = Math.min(CHUNK, SIZE - sent)
+      const ok = s.write(patternChunk(sent, n))
+      sent += n
+      if (ok) setImmediate(pump)
+      else {
+        blocked()
+        s.once('drain', pump)
+      }
+    }
+    pump()
+  })
+  const lb = await startLb((c) => {
+    c.listeners = [tcpListener('down', 'down')]
+    c.services = [service('down', [backend.port])]
+  })
+  try {
+    const client = connect({ host: '127.0.0.1', port: portOf(lb, 'down') })
+    client.pause()
+    // Not reading until the server's writes back up through lb: lb's writes to this client are then queued.
+    await serverBlocked
+    let at = 0
+    let firstBad = -1
+    client.on('data', (d: Buffer) => {
+      for (let i = 0; i < d.length && firstBad < 0; i++) if (d[i] !== byteAt(at + i)) firstBad = at + i
+      at += d.length
+    })
+    client.resume()
+    await once(client, 'end')
+    assert.equal(firstBad, -1, `byte ${firstBad} differs`)
+    assert.equal(at, SIZE)
+  } finally {
+    await lb.close()
+    await backend.close()
+  }
+})
