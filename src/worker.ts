@@ -86,6 +86,7 @@ export class Worker {
     this.tunnels = new TunnelRegistry()
     this.#watched = new Map()
     this.#version = 0
+    this.metrics = options.metrics ?? new Metrics({ enabled: config.metrics.enabled })
     this.ctx = {
       state: { table: buildTable([], { pathMatch: config.http.pathMatch }), services: new Map(), version: 0 },
       trustedProxies: new CidrSet(config.http.trustedProxies),
@@ -94,16 +95,18 @@ export class Worker {
       log,
       rand: options.rand ?? Math.random,
       now: () => performance.now(),
+      metrics: this.metrics,
     }
     this.listeners = new Map()
     this.clock = options.clock ?? Date.now
-    this.metrics = options.metrics ?? new Metrics()
+    this.metrics.tcpListeners = () => this.#tcpListenerViews()
     this.tcpRoutes = []
     this.checker = new HealthChecker({
       now: this.clock,
       rand: this.ctx.rand,
       onChange: (h, up, why) => this.#onHealthChange(h, up, why),
-      onResult: (h) => {
+      onResult: (h, r) => {
+        this.metrics.checkDone(h.target as Upstream, r.duration)
         if (h.ramping(this.clock()) || h.slowstart > 0) (h.target as Upstream).recompute(this.clock())
       },
     })
@@ -114,7 +117,16 @@ export class Worker {
       log,
       rand: this.ctx.rand,
       now: this.ctx.now,
+      metrics: this.metrics,
     }
+  }
+
+  /** Open sessions per TCP listener, for `lb_tcp_connections_active`. */
+  #tcpListenerViews(): { name: string; active: number }[] {
+    const out: { name: string; active: number }[] = []
+    for (const l of this.listeners.values())
+      if (l instanceof TcpListener) out.push({ name: l.info.name, active: l.sessions.size })
+    return out
   }
 
   /** A server's health verdict changed: recompute it, log, shutdown-sessions on DOWN, wake queues on UP. */
@@ -162,12 +174,12 @@ export class Worker {
   async apply(snapshot: Snapshot): Promise<void> {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
-    for (const svc of services.values()) svc.metrics = this.metrics.forService(svc.spec.name)
     this.tcpRoutes = snapshot.tcpRoutes
     this.#syncHealth()
     await this.#resolveAll()
     this.#version++
     this.ctx.state = { table, services, version: this.#version }
+    this.metrics.sync(table, services, this.#version)
     if (this.log.isLevelEnabled('debug')) this.log.debug({ table: describeTable(table) }, 'route table')
     this.log.info(
       { version: this.#version, routes: table.size, services: services.size },
@@ -218,6 +230,9 @@ export class Worker {
       }
     }
     await Promise.all(closing)
+    const names = new Set<string>()
+    for (const l of wanted.values()) names.add(l.name)
+    this.metrics.retainListeners(names)
     for (const [key, l] of wanted) {
       if (this.listeners.has(key)) continue
       const listener =
@@ -271,7 +286,12 @@ export function runWorkerProcess(): void {
         try {
           if (worker === null || log === null) {
             log = createLogger(msg.config.log).child({ worker: id })
-            worker = new Worker({ config: msg.config, log, accessLog: createAccessLogger(msg.config.log) })
+            worker = new Worker({
+              config: msg.config,
+              log,
+              accessLog: createAccessLogger(msg.config.log),
+              metrics: new Metrics({ processMetrics: true, enabled: msg.config.metrics.enabled }),
+            })
             await worker.apply(msg.snapshot)
             await worker.syncListeners(msg.config, 0)
           } else {

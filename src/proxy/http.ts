@@ -4,7 +4,7 @@
  * Hot path (STYLE §9): one Exchange object per request is the engine's response handler; the socket
  * and response listeners are module-level functions that reach it through `LbResponse.exchange`.
  */
-import { observeRequest } from '../metrics.js'
+import { connectReason, type Metrics } from '../metrics.js'
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import type { RouteTable, Route } from '../route/table.js'
 import { lookupHttp, routeAllows } from '../route/table.js'
@@ -54,6 +54,7 @@ export interface ProxyContext {
   readonly log: Logger
   readonly rand: () => number
   readonly now: () => number
+  readonly metrics: Metrics
 }
 
 /** Per-listener facts the headers need. */
@@ -144,6 +145,8 @@ export class Exchange implements ResponseHandler {
   tConnect: number
   tHeaders: number
   status: number
+  /** Bytes read from the client connection since the previous request on it ended (headers and body). */
+  bytesIn: number
   bytesOut: number
   /** haproxy-style two-character termination state: who ended it / in which phase. */
   termination: string
@@ -179,6 +182,7 @@ export class Exchange implements ResponseHandler {
     this.tConnect = -1
     this.tHeaders = -1
     this.status = 0
+    this.bytesIn = 0
     this.bytesOut = 0
     this.termination = '--'
     this.reason = ''
@@ -255,6 +259,7 @@ export class Exchange implements ResponseHandler {
     if (dispatcher === null) {
       this.avoid = up
       this.upstream = up
+      this.ctx.metrics.connectError(up, 'resolve')
       this.retryOrFail(new UpstreamConnectError(up.label, new Error(up.downReason || 'no address')))
       return
     }
@@ -372,7 +377,10 @@ export class Exchange implements ResponseHandler {
       return
     }
     const sentNothing = this.tConnect < 0
-    if (sentNothing && up !== null) observeConnect(up, false)
+    if (sentNothing && up !== null) {
+      observeConnect(up, false)
+      this.ctx.metrics.connectError(up, connectReason(code))
+    }
     const replayable = this.idempotent && code === 'UND_ERR_SOCKET'
     if (sentNothing || replayable) {
       this.avoid = up
@@ -452,8 +460,14 @@ export class Exchange implements ResponseHandler {
     const Tc = this.tConnect >= 0 && this.tDispatch >= 0 ? Math.round(this.tConnect - this.tDispatch) : -1
     const Tr = this.tHeaders >= 0 && this.tConnect >= 0 ? Math.round(this.tHeaders - this.tConnect) : -1
     const req = this.req
-    const m = this.service === null ? null : this.service.metrics
-    if (m !== null) observeRequest(m, this.status, (now - this.tStart) / 1000)
+    // Node clears req.socket once a destroyed response is detached.
+    const socket = req.socket as IncomingMessage['socket'] | null
+    if (socket !== null) {
+      const read = socket.bytesRead
+      this.bytesIn = read - (lastRead.get(socket) ?? 0)
+      lastRead.set(socket, read)
+    }
+    this.ctx.metrics.observeHttp(this, now)
     this.ctx.accessLog.info({
       ci: this.clientIp,
       fe: this.listener.name,
@@ -476,6 +490,9 @@ export class Exchange implements ResponseHandler {
     })
   }
 }
+
+/** Client socket → its `bytesRead` when its previous request was logged (for `Exchange.bytesIn`). */
+const lastRead = new WeakMap<object, number>()
 
 function setHost(headers: string[], value: string): void {
   for (let i = 0; i < headers.length; i += 2) {

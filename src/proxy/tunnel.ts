@@ -140,6 +140,7 @@ export class Tunnel {
     this.attempts++
     this.upstream = up
     if (up.address === '') {
+      this.ctx.metrics.connectError(up, 'resolve')
       this.avoid = up
       this.retryOrReject(up.downReason || 'no address')
       return
@@ -280,6 +281,7 @@ export class Tunnel {
   log(): void {
     const route = this.route
     const up = this.upstream
+    this.ctx.metrics.observeTunnel(this)
     this.ctx.accessLog.info({
       ci: this.clientIp,
       fe: this.listener.name,
