@@ -267,6 +267,8 @@ export class Metrics {
   #servers: Map<string, ServerStats>
   #routes: RouteStats[]
   #listeners: Map<string, ListenerStats>
+  /** Requests answered without a service (no route, denied, redirect), by status class. */
+  readonly #unrouted: Float64Array
   #current: {
     readonly table: RouteTable | null
     readonly services: ReadonlyMap<string, ServiceRuntime>
@@ -282,6 +284,7 @@ export class Metrics {
     this.#servers = new Map()
     this.#routes = []
     this.#listeners = new Map()
+    this.#unrouted = new Float64Array(statusClasses.length)
     this.#current = { table: null, services: new Map(), version: 0 }
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry })
     this.#define()
@@ -342,7 +345,10 @@ export class Metrics {
       const r = this.#routes[route.id]
       if (r !== undefined && r.route === route) r.byClass[c] = (r.byClass[c] as number) + 1
     }
-    if (svc === null) return
+    if (svc === null) {
+      this.#unrouted[c] = (this.#unrouted[c] as number) + 1
+      return
+    }
     svc.byClass[c] = (svc.byClass[c] as number) + 1
     svc.total.observe((now - ex.tStart) / 1000)
     if (ex.tHeaders >= 0 && ex.tConnect >= 0) svc.upstream.observe((ex.tHeaders - ex.tConnect) / 1000)
@@ -366,7 +372,10 @@ export class Metrics {
       if (r !== undefined && r.route === route) r.byClass[c] = (r.byClass[c] as number) + 1
     }
     const svc = t.service === null ? null : t.service.metrics
-    if (svc === null) return
+    if (svc === null) {
+      this.#unrouted[c] = (this.#unrouted[c] as number) + 1
+      return
+    }
     svc.byClass[c] = (svc.byClass[c] as number) + 1
     if (t.attempts > 1) svc.retries += t.attempts - 1
     svc.bytesIn += t.bytesIn
@@ -456,10 +465,11 @@ export class Metrics {
     // Requests.
     counter(
       'lb_http_requests_total',
-      'HTTP requests answered, by service and status class (none = no status sent)',
+      'HTTP requests answered, by service (<none>: no route, denied or redirected) and status class (none = no status sent)',
       ['service', 'code'],
       (m) => {
         for (const s of this.#services.values()) addClasses(m, { service: s.name }, s.byClass)
+        addClasses(m, { service: '<none>' }, this.#unrouted)
       },
     )
     counter(

@@ -72,3 +72,23 @@ test('aggregate: counts summed, table version = the oldest worker, control famil
   assert.equal(value(text, 'lb_consul_problems_total{kind="builds"}'), undefined)
   assert.equal(value(text, 'lb_metrics_workers_missing'), 0)
 })
+
+test('observeHttp: requests without a service (no route, denied, redirect) count under service="<none>"', async () => {
+  const m = new Metrics()
+  const ex = {
+    route: null,
+    service: null,
+    upstream: null,
+    status: 404,
+    attempts: 0,
+    bytesIn: 0,
+    bytesOut: 10,
+    tStart: 0,
+    tConnect: -1,
+    tHeaders: -1,
+  }
+  m.observeHttp(ex, 1)
+  m.observeHttp(ex, 2)
+  const text = await m.registry.metrics()
+  assert.equal(value(text, 'lb_http_requests_total{service="<none>",code="4xx"}'), 2, text)
+})
