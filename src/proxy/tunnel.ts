@@ -14,6 +14,7 @@ import type { Upstream, ServiceRuntime } from './upstream.js'
 import { releaseSlot } from './upstream.js'
 import { identifyClient, rewritePath, type ProxyContext, type ListenerInfo } from './http.js'
 import { buildUpstreamHeaders } from './headers.js'
+import { connectReason } from '../metrics.js'
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   403: 'Forbidden',
@@ -215,9 +216,14 @@ export class Tunnel {
   }
 
   onServerError(err: Error): void {
+    const connecting = this.connectTimer !== null
     if (this.connectTimer !== null) clearTimeout(this.connectTimer)
     this.connectTimer = null
     const up = this.upstream
+    if (connecting && up !== null) {
+      const code = (err as NodeJS.ErrnoException).code ?? ''
+      this.ctx.metrics.connectError(up, err.message === 'connect timeout' ? 'timeout' : connectReason(code))
+    }
     this.release()
     if (this.status === 0 && this.bytesOut === 0 && !this.closed) {
       this.avoid = up
