@@ -11,6 +11,7 @@ import { get } from '../helpers/client.js'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
 import { readAll, startTcp } from '../helpers/tls.js'
 import { checkDefaults } from '../../src/config/schema.js'
+import { openWebSocket, startEchoServer } from '../helpers/websocket.js'
 
 /** The value of one exact series line (`name{labels}`), undefined when absent. */
 function seriesValue(text: string, series: string): number | undefined {
@@ -23,14 +24,16 @@ test('metrics: every family is present after traffic, with the counts it produce
   const a = await startUpstream('a')
   const echo = await startTcp((s) => s.pipe(s))
   const dead = await deadPort()
+  const ws = await startEchoServer()
   const lb = await startLb((c) => {
     c.listeners.push(tcpListener('db', 'db'))
     c.services = [
       { ...service('a', [a.port]), check: { ...checkDefaults, inter: 60_000, initState: 'fully-up' } },
       service('gone', [dead], { retries: 0 }),
       service('db', [echo.port]),
+      service('ws', [ws.port]),
     ]
-    c.routes = [route('', '/', 'a'), route('', '/dead', 'gone')]
+    c.routes = [route('', '/', 'a'), route('', '/dead', 'gone'), route('', '/ws', 'ws')]
   })
   try {
     for (let i = 0; i < 3; i++) assert.equal((await get(lb.url, '/x')).status, 200)
@@ -42,6 +45,9 @@ test('metrics: every family is present after traffic, with the counts it produce
     s.end('ping')
     assert.equal((await all).toString(), 'ping')
     await until(() => lb.access.some((l) => l.ts !== undefined && 'mode' in l), 'the tcp access line')
+    const client = await openWebSocket(lb.port, 'x', '/ws')
+    client.socket.destroy()
+    await until(() => lb.access.some((l) => 'upgrade' in l), 'the tunnel access line')
     const checked = [...lb.worker.upstreams.all()].find((u) => u.label === 'a/s0')
     const h = checked === undefined ? undefined : lb.worker.checker.get(checked)
     await until(() => (h?.checks ?? 0) > 0, 'a health check')
@@ -74,8 +80,9 @@ test('metrics: every family is present after traffic, with the counts it produce
       ['lb_server_health_checks_total{service="a",server="s0",result="ok"}', 1],
       ['lb_server_health_check_duration_seconds_count{service="a",server="s0"}', 1],
       ['lb_route_table_version', 1],
-      ['lb_route_table_routes', 2],
-      ['lb_route_table_services', 3],
+      ['lb_http_requests_total{service="ws",code="1xx"}', 1],
+      ['lb_route_table_routes', 3],
+      ['lb_route_table_services', 4],
     ]
     for (const [series, value] of want) {
       const got = seriesValue(text, series)
@@ -87,5 +94,6 @@ test('metrics: every family is present after traffic, with the counts it produce
     await lb.close()
     await a.close()
     await echo.close()
+    await ws.close()
   }
 })
