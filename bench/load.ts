@@ -52,16 +52,19 @@ export interface Options {
   warmup: number
   quick: boolean
   accessLog: boolean
+  /** lb's per-request metrics (`metrics.enabled`); --no-metrics turns them off for the overhead comparison. */
+  metrics?: boolean
   targets: TargetName[]
   retries: number
 }
 
 const USAGE = `usage: node dist/bench/load.js [--duration SECONDS] [--warmup SECONDS] [--quick] [--access-log]
-                               [--targets haproxy,lb] [--retries N]
+                               [--no-metrics] [--targets haproxy,lb] [--retries N]
   --duration N    seconds per measured wrk run (default 10)
   --warmup N      seconds of unmeasured wrk load before each run (default 2)
   --quick         only -c50 /small
   --access-log    turn lb's access log on (to stdout, sent to /dev/null)
+  --no-metrics    turn lb's per-request metrics off (metrics.enabled: false)
   --targets LIST  comma-separated subset of haproxy,lb (default both)
   --retries N     re-run a run during which other work used > 15 % of a core, up to N times, keeping
                   the quietest (default 2)`
@@ -72,6 +75,7 @@ function parseOptions(argv: string[]): Options {
     warmup: 2,
     quick: false,
     accessLog: false,
+    metrics: true,
     targets: [...ALL_TARGETS],
     retries: 2,
   }
@@ -79,6 +83,7 @@ function parseOptions(argv: string[]): Options {
     const arg = argv[i]
     if (arg === '--quick') options.quick = true
     else if (arg === '--access-log') options.accessLog = true
+    else if (arg === '--no-metrics') options.metrics = false
     else if (arg === '--duration') options.duration = wholeNumber(arg, argv[++i], 1)
     else if (arg === '--warmup') options.warmup = wholeNumber(arg, argv[++i], 0)
     else if (arg === '--targets') options.targets = targetList(argv[++i])
@@ -442,7 +447,7 @@ export async function startHaproxyWith(
   return { name: 'haproxy', proc, port }
 }
 
-function lbConfig(port: number, backendPort: number, accessLog: boolean): string {
+function lbConfig(port: number, backendPort: number, accessLog: boolean, metrics: boolean): string {
   return `listeners:
   - name: bench
     address: 127.0.0.1:${port}
@@ -460,13 +465,15 @@ log:
   access:
     enabled: ${accessLog}
     destination: stdout
+metrics:
+  enabled: ${metrics}
 admin:
   address: off
 `
 }
 
-function startLb(backendPort: number, accessLog: boolean): Promise<Target> {
-  return startLbWith((port) => lbConfig(port, backendPort, accessLog))
+function startLb(backendPort: number, accessLog: boolean, metrics: boolean): Promise<Target> {
+  return startLbWith((port) => lbConfig(port, backendPort, accessLog, metrics))
 }
 
 /** lb (one process) on a free port with the config `makeConfig(port)` returns. */
@@ -801,7 +808,7 @@ async function startTargets(bins: Binaries, backendPort: number, options: Option
     const target =
       name === 'haproxy'
         ? await startHaproxy(bins.haproxy, backendPort)
-        : await startLb(backendPort, options.accessLog)
+        : await startLb(backendPort, options.accessLog, options.metrics ?? true)
     await checkResponse(name, target.port, '/small', Buffer.byteLength(SMALL_BODY))
     await checkResponse(name, target.port, '/16k', BODY_16K)
     log(`${name} pid ${target.proc.pid} on 127.0.0.1:${target.port}`)
@@ -864,7 +871,7 @@ function report(rows: Row[], hwm: Record<string, number>, options: Options, file
     out.push(`${name} VmHWM (peak RSS over the whole bench): ${mb.toFixed(1)} MB`)
   out.push(
     `wrk -t1, ${options.duration} s per run after ${options.warmup} s warm-up, ${cpus().length} CPUs, no pinning; ` +
-      `lb: 1 process, access log ${options.accessLog ? 'on' : 'off'}`,
+      `lb: 1 process, access log ${options.accessLog ? 'on' : 'off'}, metrics ${options.metrics === false ? 'off' : 'on'}`,
     `errors = non-2xx/3xx + socket errors; cpu % = target's user+sys CPU over the run (100 = one core)`,
     `other cpu % = CPU used during the run by anything but the target, nginx, wrk and this bench`,
     ...noiseWarning(rows),

@@ -1,65 +1,791 @@
 /**
- * Every prom-client metric, defined once (STYLE §10). Each worker owns a `Metrics` (its own Registry, no
- * globals); label children are resolved per service when the table swaps (`forService`), so a request only
- * increments prebuilt children. In cluster mode the primary collects every worker's `getMetricsAsJSON()` over
- * lb's own IPC message with a per-scrape timeout and aggregates with `AggregatorRegistry.aggregate`: a slow or
- * dead worker leaves its numbers out and is counted in `lb_metrics_workers_missing` instead of failing the
- * scrape (prom-client's own `clusterMetrics()` fails the whole scrape).
+ * Every prom-client metric, defined once (STYLE §10). Each process owns a `Metrics` (its own Registry, no
+ * globals).
+ *
+ * How numbers get in:
+ * - Per request / per TCP session: one call at the single end point where the access log is written
+ *   (`observeHttp`, `observeTcp`) adds to plain number fields of stats objects that `sync` prebuilt at table swap
+ *   (`ServiceRuntime.metrics`, `Upstream.metrics`, one per route id). Nothing is allocated or hashed per request.
+ *   prom-client's own label children are not used on the hot path: `counter.labels(...).inc()` re-hashes the label
+ *   object and `histogram.labels(...).observe()` allocates on every call (prom-client 15 `lib/counter.js`,
+ *   `lib/histogram.js`).
+ * - Everything else is read at scrape time (`collect`): in-flight and queue lengths, server state, health-check
+ *   counters, Consul watch state, reloads, table version and size.
+ * Every family is rebuilt from the live stats objects at each scrape, so the series of a route, server, service or
+ * listener that is gone disappear with it (bounded cardinality; fabio keeps them forever).
+ *
+ * Cluster mode: the primary asks every worker for `getMetricsAsJSON()` over lb's own IPC message with a per-scrape
+ * timeout and aggregates with `AggregatorRegistry.aggregate` (each family's `aggregator`: sum for counts, min/max for
+ * versions and sizes); families the primary owns (`controlFamilies`: Consul, reloads, health, server state) come from
+ * the primary's own registry only. A slow or dead worker leaves its numbers out and is counted in
+ * `lb_metrics_workers_missing` instead of failing the scrape (prom-client's `clusterMetrics()` fails it).
  */
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Registry,
+  collectDefaultMetrics,
+  type Aggregator,
+  type Metric,
+} from 'prom-client'
+import type { ServiceRuntime, Upstream } from './proxy/upstream.js'
+import type { Route, RouteTable } from './route/table.js'
 
-export const statusClasses = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const
+/** Status classes; index `status / 100 - 1`, and `none` (index 5) for requests that got no status. */
+export const statusClasses = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'] as const
 
-/** The children one service's requests touch: by status class (index = status / 100 - 1) and the latency. */
-export interface ServiceMetrics {
-  readonly byClass: readonly Counter.Internal[]
-  readonly duration: Histogram.Internal<'service'>
+/** Why a connection to a server failed (`lb_upstream_connect_errors_total{reason}`). */
+export const connectErrorReasons = ['refused', 'timeout', 'reset', 'resolve', 'other'] as const
+export type ConnectErrorReason = (typeof connectErrorReasons)[number]
+
+/** Latency buckets (seconds) of every request histogram. */
+export const latencyBuckets: readonly number[] = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]
+/** Health-check duration buckets (seconds). */
+export const checkBuckets: readonly number[] = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]
+
+/** Histogram counts in plain numbers; `counts[i]` is for `value <= bounds[i]`, the last slot for +Inf. */
+export class Buckets {
+  readonly bounds: readonly number[]
+  readonly counts: Float64Array
+  sum: number
+  count: number
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds
+    this.counts = new Float64Array(bounds.length + 1)
+    this.sum = 0
+    this.count = 0
+  }
+  observe(value: number): void {
+    const b = this.bounds
+    let i = 0
+    while (i < b.length && value > (b[i] as number)) i++
+    this.counts[i] = (this.counts[i] as number) + 1
+    this.sum += value
+    this.count++
+  }
 }
+
+function classIndex(status: number): number {
+  const i = ((status / 100) | 0) - 1
+  return i >= 0 && i < 5 ? i : 5
+}
+
+/** One service's request counters (kept across table swaps while the service exists). */
+export class ServiceStats {
+  readonly name: string
+  readonly byClass: Float64Array
+  /** Request start to response end. */
+  readonly total: Buckets
+  /** Connected to response headers (haproxy Tr), for requests that reached a server. */
+  readonly upstream: Buckets
+  retries: number
+  bytesIn: number
+  bytesOut: number
+  constructor(name: string) {
+    this.name = name
+    this.byClass = new Float64Array(statusClasses.length)
+    this.total = new Buckets(latencyBuckets)
+    this.upstream = new Buckets(latencyBuckets)
+    this.retries = 0
+    this.bytesIn = 0
+    this.bytesOut = 0
+  }
+}
+
+/** One server's counters, keyed by `service/server` (kept while the server exists, whatever its pool does). */
+export class ServerStats {
+  readonly service: string
+  readonly server: string
+  readonly byClass: Float64Array
+  readonly connectErrors: Float64Array
+  readonly checkDuration: Buckets
+  tcpConnections: number
+  tcpBytesIn: number
+  tcpBytesOut: number
+  constructor(service: string, server: string) {
+    this.service = service
+    this.server = server
+    this.byClass = new Float64Array(statusClasses.length)
+    this.connectErrors = new Float64Array(connectErrorReasons.length)
+    this.checkDuration = new Buckets(checkBuckets)
+    this.tcpConnections = 0
+    this.tcpBytesIn = 0
+    this.tcpBytesOut = 0
+  }
+}
+
+/** One route's counters; `route` is the table's object, so a request of an older table is not miscounted. */
+export class RouteStats {
+  readonly route: Route
+  readonly label: string
+  readonly byClass: Float64Array
+  constructor(route: Route, previous: RouteStats | undefined) {
+    this.route = route
+    this.label = route.host + route.path
+    this.byClass = previous === undefined ? new Float64Array(statusClasses.length) : previous.byClass
+  }
+}
+
+/** One TCP listener's counters. */
+export class ListenerStats {
+  readonly name: string
+  connections: number
+  bytesIn: number
+  bytesOut: number
+  constructor(name: string) {
+    this.name = name
+    this.connections = 0
+    this.bytesIn = 0
+    this.bytesOut = 0
+  }
+}
+
+/** What `observeHttp` reads from a finished exchange (src/proxy/http.ts `Exchange`); ms clock values. */
+export interface ObservedExchange {
+  readonly route: Route | null
+  readonly service: { readonly metrics: ServiceStats | null } | null
+  readonly upstream: { readonly metrics: ServerStats | null } | null
+  readonly status: number
+  readonly attempts: number
+  readonly bytesIn: number
+  readonly bytesOut: number
+  readonly tStart: number
+  readonly tConnect: number
+  readonly tHeaders: number
+}
+
+/** A Consul watch as the provider reports it (src/provider/consul/client.ts `WatchState` + data age). */
+export interface WatchView {
+  readonly name: string
+  readonly lastIndex: number
+  readonly errors: number
+  readonly totalErrors: number
+  /** ms since the last successful answer (Infinity = never). */
+  readonly dataAge: number
+}
+
+/** The Consul provider as metrics read it; `stats` keys are optional so new counters show up when they exist. */
+export interface ConsulView {
+  watches(): readonly WatchView[]
+  readonly stats: Readonly<Record<string, number>>
+}
+
+/** Sources only the primary has (set by primary.ts; absent in a worker process). */
+export interface ControlSources {
+  reloads(): { readonly ok: number; readonly failed: number }
+  consul(): ConsulView | null
+}
+
+/** Families the primary reports itself in cluster mode (the workers' copies are dropped). */
+export const controlFamilies: ReadonlySet<string> = new Set([
+  'lb_config_reloads_total',
+  'lb_consul_watch_data_age_seconds',
+  'lb_consul_watch_errors',
+  'lb_consul_watch_errors_total',
+  'lb_consul_watch_last_index',
+  'lb_consul_problems_total',
+  'lb_server_state',
+  'lb_server_health_checks_total',
+  'lb_server_health_check_duration_seconds',
+  'lb_server_weight',
+])
+
+/** Per-process families in cluster mode: prom-client's default metrics (every process reports its own). */
+function isProcessFamily(name: string): boolean {
+  return name.startsWith('process_') || name.startsWith('nodejs_')
+}
+
+export interface MetricsOptions {
+  /** prom-client default process metrics (the daemon's processes; tests leave them off). */
+  readonly processMetrics?: boolean
+  /** false: nothing is counted per request (`metrics.enabled: false`); scrape-time families still work. */
+  readonly enabled?: boolean
+}
+
+interface TcpListenerView {
+  readonly name: string
+  readonly active: number
+}
+
+/** A histogram whose buckets are read from `Buckets` objects at scrape time (prom-client has no setter). */
+class LiveHistogram {
+  readonly name: string
+  readonly help: string
+  readonly type = 'histogram'
+  readonly aggregator: Aggregator = 'sum'
+  readonly #read: () => Iterable<readonly [Readonly<Record<string, string>>, Buckets]>
+  constructor(
+    name: string,
+    help: string,
+    read: () => Iterable<readonly [Readonly<Record<string, string>>, Buckets]>,
+  ) {
+    this.name = name
+    this.help = help
+    this.#read = read
+  }
+  get(): {
+    name: string
+    help: string
+    type: string
+    aggregator: Aggregator
+    values: { labels: Record<string, string | number>; value: number; metricName: string }[]
+  } {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = []
+    for (const [labels, b] of this.#read()) {
+      let cumulative = 0
+      for (let i = 0; i <= b.bounds.length; i++) {
+        cumulative += b.counts[i] as number
+        const le = i < b.bounds.length ? (b.bounds[i] as number) : '+Inf'
+        values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${this.name}_bucket` })
+      }
+      values.push({ labels: { ...labels }, value: b.sum, metricName: `${this.name}_sum` })
+      values.push({ labels: { ...labels }, value: b.count, metricName: `${this.name}_count` })
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
+  }
+}
+
+function serverStateOf(u: Upstream): 'up' | 'down' | 'drain' | 'maint' {
+  if (u.admin === 'maint') return 'maint'
+  if (u.admin === 'drain') return 'drain'
+  return u.up ? 'up' : 'down'
+}
+
+const serverStates = ['up', 'down', 'drain', 'maint'] as const
 
 export class Metrics {
   readonly registry: Registry
-  readonly requests: Counter<'service' | 'code'>
-  readonly duration: Histogram<'service'>
-
-  constructor() {
-    this.registry = new Registry()
-    this.requests = new Counter({
-      name: 'lb_http_requests_total',
-      help: 'HTTP requests answered, by service and status class',
-      labelNames: ['service', 'code'],
-      registers: [this.registry],
-    })
-    this.duration = new Histogram({
-      name: 'lb_http_request_duration_seconds',
-      help: 'Time from request start to the end of the response, by service',
-      labelNames: ['service'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [this.registry],
-    })
+  readonly enabled: boolean
+  /** Set by the primary: reloads and Consul (null in a worker process). */
+  control: ControlSources | null
+  /** TCP listeners with their open sessions (set by the Worker). */
+  tcpListeners: () => Iterable<TcpListenerView>
+  #services: Map<string, ServiceStats>
+  #servers: Map<string, ServerStats>
+  #routes: RouteStats[]
+  #listeners: Map<string, ListenerStats>
+  /** Requests answered without a service (no route, denied, redirect), by status class. */
+  readonly #unrouted: Float64Array
+  #current: {
+    readonly table: RouteTable | null
+    readonly services: ReadonlyMap<string, ServiceRuntime>
+    readonly version: number
   }
 
-  /** Resolve the label children for `service` (at table swap, never per request). */
-  forService(service: string): ServiceMetrics {
-    const byClass: Counter.Internal[] = []
-    for (let i = 0; i < statusClasses.length; i++)
-      byClass.push(this.requests.labels({ service, code: statusClasses[i] as string }))
-    return { byClass, duration: this.duration.labels({ service }) }
+  constructor(options: MetricsOptions = {}) {
+    this.registry = new Registry()
+    this.enabled = options.enabled ?? true
+    this.control = null
+    this.tcpListeners = noListeners
+    this.#services = new Map()
+    this.#servers = new Map()
+    this.#routes = []
+    this.#listeners = new Map()
+    this.#unrouted = new Float64Array(statusClasses.length)
+    this.#current = { table: null, services: new Map(), version: 0 }
+    if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry })
+    this.#define()
+  }
+
+  /**
+   * Table swap: give every service, server and route its stats object (reusing the existing one by name, so
+   * counters survive swaps) and forget the ones that are gone.
+   */
+  sync(table: RouteTable, services: ReadonlyMap<string, ServiceRuntime>, version: number): void {
+    this.#current = { table, services, version }
+    if (!this.enabled) return
+    const nextServices = new Map<string, ServiceStats>()
+    const nextServers = new Map<string, ServerStats>()
+    for (const svc of services.values()) {
+      const name = svc.spec.name
+      const s = this.#services.get(name) ?? new ServiceStats(name)
+      nextServices.set(name, s)
+      svc.metrics = s
+      for (const u of svc.upstreams) {
+        const st = this.#servers.get(u.label) ?? new ServerStats(name, u.name)
+        nextServers.set(u.label, st)
+        u.metrics = st
+      }
+    }
+    this.#services = nextServices
+    this.#servers = nextServers
+    const byLabel = new Map<string, RouteStats>()
+    for (const r of this.#routes) byLabel.set(r.label, r)
+    const routes: RouteStats[] = []
+    for (const route of table.routes)
+      routes[route.id] = new RouteStats(route, byLabel.get(route.host + route.path))
+    this.#routes = routes
+  }
+
+  /** The stats of a TCP listener (created on first use, kept while it is open). */
+  listener(name: string): ListenerStats {
+    let l = this.#listeners.get(name)
+    if (l === undefined) {
+      l = new ListenerStats(name)
+      this.#listeners.set(name, l)
+    }
+    return l
+  }
+
+  /** Listeners that are no longer configured lose their series. */
+  retainListeners(names: ReadonlySet<string>): void {
+    for (const name of this.#listeners.keys()) if (!names.has(name)) this.#listeners.delete(name)
+  }
+
+  /** One finished HTTP request (hot path: plain arithmetic on prebuilt objects, no allocation). */
+  observeHttp(ex: ObservedExchange, now: number): void {
+    if (!this.enabled) return
+    const svc = ex.service === null ? null : ex.service.metrics
+    const c = classIndex(ex.status)
+    const route = ex.route
+    if (route !== null) {
+      const r = this.#routes[route.id]
+      if (r !== undefined && r.route === route) r.byClass[c] = (r.byClass[c] as number) + 1
+    }
+    if (svc === null) {
+      this.#unrouted[c] = (this.#unrouted[c] as number) + 1
+      return
+    }
+    svc.byClass[c] = (svc.byClass[c] as number) + 1
+    svc.total.observe((now - ex.tStart) / 1000)
+    if (ex.tHeaders >= 0 && ex.tConnect >= 0) svc.upstream.observe((ex.tHeaders - ex.tConnect) / 1000)
+    if (ex.attempts > 1) svc.retries += ex.attempts - 1
+    svc.bytesIn += ex.bytesIn
+    svc.bytesOut += ex.bytesOut
+    const up = ex.upstream === null ? null : ex.upstream.metrics
+    if (up !== null) up.byClass[c] = (up.byClass[c] as number) + 1
+  }
+
+  /**
+   * One finished WebSocket/Upgrade tunnel: counted by status class and bytes like a request, but not in the
+   * latency histograms (a tunnel's lifetime is not a response time).
+   */
+  observeTunnel(t: Omit<ObservedExchange, 'tStart' | 'tConnect' | 'tHeaders'>): void {
+    if (!this.enabled) return
+    const c = classIndex(t.status)
+    const route = t.route
+    if (route !== null) {
+      const r = this.#routes[route.id]
+      if (r !== undefined && r.route === route) r.byClass[c] = (r.byClass[c] as number) + 1
+    }
+    const svc = t.service === null ? null : t.service.metrics
+    if (svc === null) {
+      this.#unrouted[c] = (this.#unrouted[c] as number) + 1
+      return
+    }
+    svc.byClass[c] = (svc.byClass[c] as number) + 1
+    if (t.attempts > 1) svc.retries += t.attempts - 1
+    svc.bytesIn += t.bytesIn
+    svc.bytesOut += t.bytesOut
+    const up = t.upstream === null ? null : t.upstream.metrics
+    if (up !== null) up.byClass[c] = (up.byClass[c] as number) + 1
+  }
+
+  /** One closed TCP session (per connection, at its access-log line). */
+  observeTcp(
+    listener: string,
+    server: { readonly metrics: ServerStats | null } | null,
+    bytesIn: number,
+    bytesOut: number,
+  ): void {
+    if (!this.enabled) return
+    const l = this.listener(listener)
+    l.connections++
+    l.bytesIn += bytesIn
+    l.bytesOut += bytesOut
+    const s = server === null ? null : server.metrics
+    if (s === null) return
+    s.tcpConnections++
+    s.tcpBytesIn += bytesIn
+    s.tcpBytesOut += bytesOut
+  }
+
+  /** A connection attempt to a server failed (error path only). */
+  connectError(server: { readonly metrics: ServerStats | null }, reason: ConnectErrorReason): void {
+    const s = server.metrics
+    if (s === null) return
+    const i = connectErrorReasons.indexOf(reason)
+    s.connectErrors[i] = (s.connectErrors[i] as number) + 1
+  }
+
+  /** An active health check finished (once per check, off the request path). */
+  checkDone(server: { readonly metrics: ServerStats | null }, durationMs: number): void {
+    if (server.metrics !== null) server.metrics.checkDuration.observe(durationMs / 1000)
+  }
+
+  #define(): void {
+    const registers = [this.registry]
+    const counter = (
+      name: string,
+      help: string,
+      labelNames: readonly string[],
+      fill: (m: Counter) => void,
+    ): void => {
+      const m: Counter = new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          m.reset()
+          fill(m)
+        },
+      })
+    }
+    const gauge = (
+      name: string,
+      help: string,
+      labelNames: readonly string[],
+      aggregator: Aggregator,
+      fill: (m: Gauge) => void,
+    ): void => {
+      const m: Gauge = new Gauge({
+        name,
+        help,
+        labelNames,
+        aggregator,
+        registers,
+        collect() {
+          m.reset()
+          fill(m)
+        },
+      })
+    }
+    const histogram = (
+      name: string,
+      help: string,
+      read: () => Iterable<readonly [Readonly<Record<string, string>>, Buckets]>,
+    ): void => {
+      this.registry.registerMetric(new LiveHistogram(name, help, read) as unknown as Metric)
+    }
+
+    // Requests.
+    counter(
+      'lb_http_requests_total',
+      'HTTP requests answered, by service (<none>: no route, denied or redirected) and status class (none = no status sent)',
+      ['service', 'code'],
+      (m) => {
+        for (const s of this.#services.values()) addClasses(m, { service: s.name }, s.byClass)
+        addClasses(m, { service: '<none>' }, this.#unrouted)
+      },
+    )
+    counter(
+      'lb_http_route_requests_total',
+      'HTTP requests answered, by route (host + path) and status class',
+      ['route', 'code'],
+      (m) => {
+        for (const r of this.#routes) if (r !== undefined) addClasses(m, { route: r.label }, r.byClass)
+      },
+    )
+    counter(
+      'lb_http_server_requests_total',
+      'HTTP requests answered, by the server that handled the last attempt and status class',
+      ['service', 'server', 'code'],
+      (m) => {
+        for (const s of this.#servers.values())
+          addClasses(m, { service: s.service, server: s.server }, s.byClass)
+      },
+    )
+    histogram('lb_http_request_duration_seconds', 'Request start to response end, by service', () =>
+      mapped(this.#services.values(), (s) => [{ service: s.name }, s.total]),
+    )
+    histogram(
+      'lb_http_upstream_duration_seconds',
+      'Connected to response headers (haproxy Tr), by service, for requests that reached a server',
+      () => mapped(this.#services.values(), (s) => [{ service: s.name }, s.upstream]),
+    )
+    counter(
+      'lb_http_retries_total',
+      'Extra attempts (retries) made for requests, by service',
+      ['service'],
+      (m) => {
+        for (const s of this.#services.values()) m.inc({ service: s.name }, s.retries)
+      },
+    )
+    counter(
+      'lb_http_bytes_total',
+      'HTTP body bytes: in = read from clients (request bodies), out = response bodies sent, by service',
+      ['service', 'direction'],
+      (m) => {
+        for (const s of this.#services.values()) {
+          m.inc({ service: s.name, direction: 'in' }, s.bytesIn)
+          m.inc({ service: s.name, direction: 'out' }, s.bytesOut)
+        }
+      },
+    )
+    gauge(
+      'lb_server_inflight',
+      'Requests and TCP connections in progress, by server',
+      ['service', 'server'],
+      'sum',
+      (m) => {
+        for (const u of this.#upstreams()) m.set({ service: u.service, server: u.name }, u.inflight)
+      },
+    )
+    gauge(
+      'lb_service_queue_length',
+      'Requests waiting for a server slot (maxconn), by service',
+      ['service'],
+      'sum',
+      (m) => {
+        for (const svc of this.#current.services.values())
+          m.set({ service: svc.spec.name }, svc.queue.items.length)
+      },
+    )
+    counter(
+      'lb_upstream_connect_errors_total',
+      'Failed connection attempts to servers, by reason',
+      ['service', 'server', 'reason'],
+      (m) => {
+        for (const s of this.#servers.values()) {
+          for (let i = 0; i < connectErrorReasons.length; i++) {
+            const v = s.connectErrors[i] as number
+            if (v > 0)
+              m.inc({ service: s.service, server: s.server, reason: connectErrorReasons[i] as string }, v)
+          }
+        }
+      },
+    )
+
+    // TCP.
+    counter('lb_tcp_connections_total', 'TCP connections closed, by listener', ['listener'], (m) => {
+      for (const l of this.#listeners.values()) m.inc({ listener: l.name }, l.connections)
+    })
+    gauge('lb_tcp_connections_active', 'Open TCP connections, by listener', ['listener'], 'sum', (m) => {
+      for (const l of this.tcpListeners()) m.set({ listener: l.name }, l.active)
+    })
+    counter(
+      'lb_tcp_bytes_total',
+      'TCP bytes by listener: in = from clients, out = to clients (counted when a connection closes)',
+      ['listener', 'direction'],
+      (m) => {
+        for (const l of this.#listeners.values()) {
+          m.inc({ listener: l.name, direction: 'in' }, l.bytesIn)
+          m.inc({ listener: l.name, direction: 'out' }, l.bytesOut)
+        }
+      },
+    )
+    counter(
+      'lb_tcp_server_connections_total',
+      'TCP connections closed, by server',
+      ['service', 'server'],
+      (m) => {
+        for (const s of this.#servers.values())
+          if (s.tcpConnections > 0) m.inc({ service: s.service, server: s.server }, s.tcpConnections)
+      },
+    )
+    counter(
+      'lb_tcp_server_bytes_total',
+      'TCP bytes by server: in = from clients, out = to clients',
+      ['service', 'server', 'direction'],
+      (m) => {
+        for (const s of this.#servers.values()) {
+          if (s.tcpConnections === 0) continue
+          m.inc({ service: s.service, server: s.server, direction: 'in' }, s.tcpBytesIn)
+          m.inc({ service: s.service, server: s.server, direction: 'out' }, s.tcpBytesOut)
+        }
+      },
+    )
+
+    // Servers and health.
+    gauge(
+      'lb_server_state',
+      'Server state: 1 for the current one of up, down, drain, maint',
+      ['service', 'server', 'state'],
+      'max',
+      (m) => {
+        for (const u of this.#upstreams()) {
+          const now = serverStateOf(u)
+          for (const state of serverStates)
+            m.set({ service: u.service, server: u.name, state }, state === now ? 1 : 0)
+        }
+      },
+    )
+    gauge(
+      'lb_server_weight',
+      'Effective weight of each server (after runtime changes and slowstart)',
+      ['service', 'server'],
+      'max',
+      (m) => {
+        for (const u of this.#upstreams()) m.set({ service: u.service, server: u.name }, u.effectiveWeight)
+      },
+    )
+    counter(
+      'lb_server_health_checks_total',
+      'Active health checks run, by server and result',
+      ['service', 'server', 'result'],
+      (m) => {
+        for (const u of this.#upstreams()) {
+          const h = u.health
+          if (h === null || !h.active) continue
+          m.inc({ service: u.service, server: u.name, result: 'ok' }, h.checks - h.failedChecks)
+          m.inc({ service: u.service, server: u.name, result: 'failed' }, h.failedChecks)
+        }
+      },
+    )
+    histogram('lb_server_health_check_duration_seconds', 'Active health-check duration, by server', () => {
+      const out: (readonly [Record<string, string>, Buckets])[] = []
+      for (const u of this.#upstreams()) {
+        const s = u.metrics
+        if (u.health !== null && u.health.active && s !== null)
+          out.push([{ service: s.service, server: s.server }, s.checkDuration])
+      }
+      return out
+    })
+
+    // Table.
+    gauge(
+      'lb_route_table_version',
+      'Route table version in use (cluster: the oldest any worker serves)',
+      [],
+      'min',
+      (m) => m.set(this.#current.version),
+    )
+    gauge('lb_route_table_routes', 'HTTP routes in the table', [], 'max', (m) =>
+      m.set(this.#current.table === null ? 0 : this.#current.table.size),
+    )
+    gauge('lb_route_table_services', 'Services in the table', [], 'max', (m) =>
+      m.set(this.#current.services.size),
+    )
+
+    // Control plane (primary).
+    counter('lb_config_reloads_total', 'Configuration reloads, by result', ['result'], (m) => {
+      const c = this.control
+      if (c === null) return
+      const r = c.reloads()
+      m.inc({ result: 'ok' }, r.ok)
+      m.inc({ result: 'failed' }, r.failed)
+    })
+    gauge(
+      'lb_consul_watch_data_age_seconds',
+      'Seconds since the Consul watch last answered (catalog, kv; services = the oldest service watch)',
+      ['watch'],
+      'max',
+      (m) => {
+        for (const w of this.#watches()) m.set({ watch: w.name }, w.dataAge / 1000)
+      },
+    )
+    gauge(
+      'lb_consul_watch_errors',
+      'Consecutive errors of the Consul watch (0 after a success; services = the sum)',
+      ['watch'],
+      'max',
+      (m) => {
+        for (const w of this.#watches()) m.set({ watch: w.name }, w.errors)
+      },
+    )
+    counter('lb_consul_watch_errors_total', 'Errors of the Consul watch', ['watch'], (m) => {
+      for (const w of this.#watches()) m.inc({ watch: w.name }, w.totalErrors)
+    })
+    gauge(
+      'lb_consul_watch_last_index',
+      'Last Consul index of the watch (services = the highest)',
+      ['watch'],
+      'max',
+      (m) => {
+        for (const w of this.#watches()) m.set({ watch: w.name }, w.lastIndex)
+      },
+    )
+    counter(
+      'lb_consul_problems_total',
+      'Consul routing input lb could not use: dropped tags or route commands, warnings, agent errors',
+      ['kind'],
+      (m) => {
+        const consul = this.control?.consul() ?? null
+        if (consul === null) return
+        for (const [kind, v] of Object.entries(consul.stats)) {
+          if (kind === 'builds' || kind === 'emits' || typeof v !== 'number') continue
+          m.inc({ kind }, v)
+        }
+      },
+    )
+  }
+
+  *#upstreams(): Generator<Upstream> {
+    for (const svc of this.#current.services.values()) yield* svc.upstreams
+  }
+
+  /** Consul watches: catalog and kv as they are; the per-service watches folded into one `services` row. */
+  #watches(): WatchView[] {
+    const consul = this.control?.consul() ?? null
+    if (consul === null) return []
+    const out: WatchView[] = []
+    let services: {
+      name: string
+      lastIndex: number
+      errors: number
+      totalErrors: number
+      dataAge: number
+    } | null = null
+    for (const w of consul.watches()) {
+      if (w.name === 'catalog' || w.name === 'kv') {
+        out.push(w)
+        continue
+      }
+      if (services === null)
+        services = { name: 'services', lastIndex: 0, errors: 0, totalErrors: 0, dataAge: 0 }
+      services.lastIndex = Math.max(services.lastIndex, w.lastIndex)
+      services.errors += w.errors
+      services.totalErrors += w.totalErrors
+      services.dataAge = Math.max(services.dataAge, w.dataAge)
+    }
+    if (services !== null) out.push(services)
+    return out
   }
 }
 
-/** Count one finished request (hot path: two increments on prebuilt children). */
-export function observeRequest(m: ServiceMetrics, status: number, seconds: number): void {
-  const c = m.byClass[((status / 100) | 0) - 1]
-  if (c !== undefined) c.inc()
-  m.duration.observe(seconds)
+function noListeners(): Iterable<TcpListenerView> {
+  return []
+}
+
+function addClasses(m: Counter, labels: Record<string, string>, byClass: Float64Array): void {
+  for (let i = 0; i < statusClasses.length; i++) {
+    const v = byClass[i] as number
+    if (v > 0) m.inc({ ...labels, code: statusClasses[i] as string }, v)
+  }
+}
+
+function* mapped<T, R>(items: Iterable<T>, f: (t: T) => R): Generator<R> {
+  for (const t of items) yield f(t)
+}
+
+/** A connect error's reason from a Node/undici error code. */
+export function connectReason(code: string): ConnectErrorReason {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused'
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'timeout'
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+      return 'reset'
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'resolve'
+    default:
+      return 'other'
+  }
 }
 
 /**
- * The primary's /metrics in cluster mode: aggregate what the workers answered (`replies`, one per worker that
- * answered in time) and report how many did not.
+ * The primary's /metrics in cluster mode: the workers' traffic families (`replies`, one per worker that answered
+ * in time) plus the primary's own control-plane families and process metrics (`own`), aggregated; and how many
+ * workers did not answer.
  */
-export function aggregate(replies: readonly object[][], missing: number): Registry {
-  const registry = AggregatorRegistry.aggregate<'text/plain; version=0.0.4; charset=utf-8'>([...replies])
+export function aggregate(
+  replies: readonly object[][],
+  missing: number,
+  own: readonly object[] = [],
+): Registry {
+  const all: object[][] = []
+  for (const r of replies) all.push(r.filter((m) => !controlFamilies.has(familyName(m))))
+  all.push(own.filter((m) => controlFamilies.has(familyName(m)) || isProcessFamily(familyName(m))))
+  const registry = AggregatorRegistry.aggregate<'text/plain; version=0.0.4; charset=utf-8'>(all)
   const gauge = new Gauge({
     name: 'lb_metrics_workers_missing',
     help: 'Workers that did not answer this scrape in time (their numbers are left out)',
@@ -67,4 +793,9 @@ export function aggregate(replies: readonly object[][], missing: number): Regist
   })
   gauge.set(missing)
   return registry
+}
+
+function familyName(m: object): string {
+  const name = (m as { name?: unknown }).name
+  return typeof name === 'string' ? name : ''
 }

@@ -19,7 +19,7 @@ import { StaticProvider } from './provider/provider.js'
 import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
 import type { Snapshot } from './snapshot.js'
-import { aggregate } from './metrics.js'
+import { Metrics, aggregate } from './metrics.js'
 import {
   isFromWorker,
   replayRuns,
@@ -378,7 +378,14 @@ export class Primary {
     this.config = config
     this.log = log
     this.status = { serving: false }
-    this.worker = new Worker({ config, log, accessLog, onServersChanged: () => this.#serversChanged() })
+    this.worker = new Worker({
+      config,
+      log,
+      accessLog,
+      metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
+      onServersChanged: () => this.#serversChanged(),
+    })
+    this.worker.metrics.control = { reloads: () => this.reloads, consul: () => this.consul }
     this.pool = null
     this.admin = null
     this.reloads = { ok: 0, failed: 0 }
@@ -599,7 +606,7 @@ export class Primary {
     }
     const { replies, missing } = await this.pool.collectMetrics(2_000)
     if (missing > 0) this.log.warn({ missing }, 'metrics: some workers did not answer in time')
-    const r = aggregate(replies, missing)
+    const r = aggregate(replies, missing, await this.worker.metrics.registry.getMetricsAsJSON())
     return { contentType: r.contentType, body: await r.metrics() }
   }
 

@@ -19,6 +19,7 @@ import { Metrics } from './metrics.js'
 import type { Config, DeepReadonly, ListenerConfig } from './config/schema.js'
 import type { Snapshot, TcpRouteSpec } from './snapshot.js'
 import { HealthChecker, type HealthTarget, type ServerHealth } from './health/checker.js'
+import type { ProbeResult } from './health/probes.js'
 import { TcpListener, type TcpContext } from './proxy/tcp.js'
 import type { Upstream } from './proxy/upstream.js'
 import type { Logger } from './log.js'
@@ -136,6 +137,7 @@ export class Worker {
     this.tunnels = new TunnelRegistry()
     this.#watched = new Map()
     this.#version = 0
+    this.metrics = options.metrics ?? new Metrics({ enabled: config.metrics.enabled })
     this.ctx = {
       state: { table: buildTable([], { pathMatch: config.http.pathMatch }), services: new Map(), version: 0 },
       trustedProxies: new CidrSet(config.http.trustedProxies),
@@ -145,10 +147,11 @@ export class Worker {
       rand: options.rand ?? Math.random,
       now: () => performance.now(),
       connections: new ConnectionBudget(config.http.maxconn),
+      metrics: this.metrics,
     }
     this.listeners = new Map()
     this.clock = options.clock ?? Date.now
-    this.metrics = options.metrics ?? new Metrics()
+    this.metrics.tcpListeners = () => this.#tcpListenerViews()
     this.tcpRoutes = []
     this.#onServersChanged = options.onServersChanged ?? null
     this.#serversSeq = 0
@@ -158,7 +161,8 @@ export class Worker {
       now: this.clock,
       rand: this.ctx.rand,
       onChange: (h: ServerHealth, up: boolean, why: string) => this.#onHealthChange(h, up, why),
-      onResult: (h: ServerHealth) => {
+      onResult: (h: ServerHealth, r: ProbeResult) => {
+        this.metrics.checkDone(h.target as Upstream, r.duration)
         if (h.ramping(this.clock()) || h.slowstart > 0) (h.target as Upstream).recompute(this.clock())
       },
     }
@@ -171,7 +175,16 @@ export class Worker {
       log,
       rand: this.ctx.rand,
       now: this.ctx.now,
+      metrics: this.metrics,
     }
+  }
+
+  /** Open sessions per TCP listener, for `lb_tcp_connections_active`. */
+  #tcpListenerViews(): { name: string; active: number }[] {
+    const out: { name: string; active: number }[] = []
+    for (const l of this.listeners.values())
+      if (l instanceof TcpListener) out.push({ name: l.info.name, active: l.sessions.size })
+    return out
   }
 
   /** A server's health verdict changed: recompute it, log, shutdown-sessions on DOWN, wake queues on UP. */
@@ -331,12 +344,12 @@ export class Worker {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
     this.#byLabel = null
-    for (const svc of services.values()) svc.metrics = this.metrics.forService(svc.spec.name)
     this.tcpRoutes = snapshot.tcpRoutes
     this.#syncHealth()
     await this.#resolveAll()
     this.#version++
     this.ctx.state = { table, services, version: this.#version }
+    this.metrics.sync(table, services, this.#version)
     if (this.log.isLevelEnabled('debug')) this.log.debug({ table: describeTable(table) }, 'route table')
     this.log.info(
       { version: this.#version, routes: table.size, services: services.size },
@@ -387,6 +400,9 @@ export class Worker {
       }
     }
     await Promise.all(closing)
+    const names = new Set<string>()
+    for (const l of wanted.values()) names.add(l.name)
+    this.metrics.retainListeners(names)
     for (const [key, l] of wanted) {
       if (this.listeners.has(key)) continue
       const listener =
@@ -457,6 +473,7 @@ export function runWorkerProcess(): void {
               log,
               accessLog: createAccessLogger(msg.config.log),
               remoteHealth: true,
+              metrics: new Metrics({ processMetrics: true, enabled: msg.config.metrics.enabled }),
             })
             await worker.apply(msg.snapshot)
             // Health and runtime state before the first listen: a new worker never serves a server the others

@@ -174,10 +174,34 @@ export interface LogConfig {
   level: LogLevel
   /** 'stderr', 'stdout' or a file path. */
   destination: string
-  access: {
-    enabled: boolean
-    destination: string
-  }
+  access: AccessLogConfig
+}
+
+export type AccessLogFormat = 'json' | 'httplog'
+export const accessLogFormats: readonly AccessLogFormat[] = ['json', 'httplog']
+
+/**
+ * Which requests get an access-log line: those matching any filter that is set (`status`, `slowMs`, `errors`; none
+ * set = every request), then one in `sample` of them.
+ */
+export interface AccessLogConfig {
+  enabled: boolean
+  destination: string
+  /** `json` (one object per line) or haproxy `option httplog`-style text. */
+  format: AccessLogFormat
+  /** Log one line in N (1 = all). */
+  sample: number
+  /** Status ranges to log ([] = no status filter). */
+  status: StatusRange[]
+  /** Log requests slower than this many ms (0 = no slow filter). */
+  slowMs: number
+  /** Log failed requests: 5xx, no response, retried, or ended abnormally (termination state other than `--`). */
+  errors: boolean
+}
+
+export interface MetricsConfig {
+  /** false: no per-request counting (scrape-time metrics such as server state still work). */
+  enabled: boolean
 }
 
 export interface AdminConfig {
@@ -257,6 +281,7 @@ export interface MutableConfig {
   routes: RouteConfig[]
   http: HttpConfig
   log: LogConfig
+  metrics: MetricsConfig
   admin: AdminConfig
   resolver: ResolverConfig
   consul: ConsulConfig
@@ -304,7 +329,20 @@ export const defaultConfig: Config = {
     maxconn: 0,
     timeouts: { httpRequest: 10_000, client: 60_000, keepAlive: 5_000, tunnel: 3_600_000 },
   },
-  log: { level: 'info', destination: 'stderr', access: { enabled: true, destination: 'stdout' } },
+  log: {
+    level: 'info',
+    destination: 'stderr',
+    access: {
+      enabled: true,
+      destination: 'stdout',
+      format: 'json',
+      sample: 1,
+      status: [],
+      slowMs: 0,
+      errors: false,
+    },
+  },
+  metrics: { enabled: true },
   admin: { host: '127.0.0.1', port: 9998, token: '' },
   resolver: { maxTtl: 30_000, minTtl: 1_000, retry: 5_000, cacheSize: 1_024 },
   consul: {
@@ -426,6 +464,7 @@ export function validate(
   const routes = readRoutes(c, top?.get('routes'), services)
   const http = readHttp(c, top?.get('http'))
   const log = readLog(c, top?.get('log'))
+  const metrics = { enabled: readBool(c, section(c, top?.get('metrics'), metricsKeys)?.get('enabled'), true) }
   const admin = readAdmin(c, top?.get('admin'), listeners)
   const resolver = readResolver(c, top?.get('resolver'))
   const consul = readConsul(c, top?.get('consul'))
@@ -442,6 +481,7 @@ export function validate(
     routes,
     http,
     log,
+    metrics,
     admin,
     resolver,
     consul,
@@ -526,6 +566,7 @@ const topKeys = [
   'routes',
   'http',
   'log',
+  'metrics',
   'admin',
   'resolver',
   'consul',
@@ -615,7 +656,8 @@ const httpKeys = [
 ] as const
 const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
 const logKeys = ['level', 'destination', 'access'] as const
-const accessKeys = ['enabled', 'destination'] as const
+const accessKeys = ['enabled', 'destination', 'format', 'sample', 'status', 'slow', 'errors'] as const
+const metricsKeys = ['enabled'] as const
 const adminKeys = ['address', 'token'] as const
 const resolverKeys = ['max_ttl', 'min_ttl', 'retry', 'cache_size'] as const
 const consulKeys = [
@@ -1122,6 +1164,11 @@ function readLog(c: Checker, slot: Slot | undefined): LogConfig {
       destination:
         readChecked(c, a?.get('destination'), d.access.destination, checkLogDestination) ??
         d.access.destination,
+      format: readEnum(c, a?.get('format'), d.access.format, accessLogFormats),
+      sample: readInt(c, a?.get('sample'), d.access.sample, 1, 1_000_000),
+      status: readExpectStatus(c, a?.get('status'), d.access.status),
+      slowMs: readDuration(c, a?.get('slow'), d.access.slowMs, 0),
+      errors: readBool(c, a?.get('errors'), d.access.errors),
     },
   }
 }

@@ -4,7 +4,7 @@
  * Hot path (STYLE §9): one Exchange object per request is the engine's response handler; the socket
  * and response listeners are module-level functions that reach it through `LbResponse.exchange`.
  */
-import { observeRequest } from '../metrics.js'
+import { connectReason, type Metrics } from '../metrics.js'
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import type { RouteTable, Route } from '../route/table.js'
 import { lookupHttp, routeAllows } from '../route/table.js'
@@ -61,6 +61,7 @@ export interface ProxyContext {
   readonly now: () => number
   /** Open client connections over all HTTP listeners (`http.maxconn`). */
   readonly connections: ConnectionBudget
+  readonly metrics: Metrics
 }
 
 /** Per-listener facts the headers need. */
@@ -170,6 +171,8 @@ export class Exchange implements ResponseHandler {
   tConnect: number
   tHeaders: number
   status: number
+  /** Bytes read from the client connection since the previous request on it ended (headers and body). */
+  bytesIn: number
   bytesOut: number
   /** haproxy-style two-character termination state: who ended it / in which phase. */
   termination: string
@@ -205,6 +208,7 @@ export class Exchange implements ResponseHandler {
     this.tConnect = -1
     this.tHeaders = -1
     this.status = 0
+    this.bytesIn = 0
     this.bytesOut = 0
     this.termination = '--'
     this.reason = ''
@@ -303,6 +307,7 @@ export class Exchange implements ResponseHandler {
     if (dispatcher === null) {
       this.avoid = up
       this.upstream = up
+      this.ctx.metrics.connectError(up, 'resolve')
       this.retryOrFail(new UpstreamConnectError(up.label, new Error(up.downReason || 'no address')))
       return
     }
@@ -430,7 +435,10 @@ export class Exchange implements ResponseHandler {
       return
     }
     const sentNothing = this.tConnect < 0
-    if (sentNothing && up !== null) observeConnect(up, false)
+    if (sentNothing && up !== null) {
+      observeConnect(up, false)
+      this.ctx.metrics.connectError(up, connectReason(code))
+    }
     // Reset or closed before any response byte (a kept-alive connection the server was closing): safe to replay
     // only without a body and for an idempotent method.
     const replayable =
@@ -515,8 +523,14 @@ export class Exchange implements ResponseHandler {
     const Tc = this.tConnect >= 0 && this.tDispatch >= 0 ? Math.round(this.tConnect - this.tDispatch) : -1
     const Tr = this.tHeaders >= 0 && this.tConnect >= 0 ? Math.round(this.tHeaders - this.tConnect) : -1
     const req = this.req
-    const m = this.service === null ? null : this.service.metrics
-    if (m !== null) observeRequest(m, this.status, (now - this.tStart) / 1000)
+    // Node clears req.socket once a destroyed response is detached.
+    const socket = req.socket as IncomingMessage['socket'] | null
+    if (socket !== null) {
+      const read = socket.bytesRead
+      this.bytesIn = read - (lastRead.get(socket) ?? 0)
+      lastRead.set(socket, read)
+    }
+    this.ctx.metrics.observeHttp(this, now)
     this.ctx.accessLog.info({
       ci: this.clientIp,
       fe: this.listener.name,
@@ -539,6 +553,9 @@ export class Exchange implements ResponseHandler {
     })
   }
 }
+
+/** Client socket → its `bytesRead` when its previous request was logged (for `Exchange.bytesIn`). */
+const lastRead = new WeakMap<object, number>()
 
 function setHost(headers: string[], value: string): void {
   for (let i = 0; i < headers.length; i += 2) {

@@ -27,6 +27,7 @@ import { connect as netConnect, createServer, type AddressInfo, type Server, typ
 import type { TcpListenerConfig, DeepReadonly } from '../config/schema.js'
 import type { TcpRouteSpec } from '../snapshot.js'
 import type { Logger } from '../log.js'
+import { connectReason, type ConnectErrorReason, type Metrics } from '../metrics.js'
 import { canQueue, canTake, selectBackend } from '../balance/pool.js'
 import type { ServiceRuntime, Upstream } from './upstream.js'
 import { observeConnect, releaseSlot } from './upstream.js'
@@ -42,6 +43,7 @@ export interface TcpContext {
   readonly log: Logger
   readonly rand: () => number
   readonly now: () => number
+  readonly metrics: Metrics
 }
 
 /** Routes of one listener: exact names, `*.suffix` names (longest first), and the any-name default. */
@@ -408,7 +410,10 @@ export class TcpSession {
       server.destroy()
     }
     this.release()
-    if (up !== null) observeConnect(up, false)
+    if (up !== null) {
+      observeConnect(up, false)
+      ctxMetrics(this).connectError(up, tcpConnectReason(reason))
+    }
     this.reason = reason
     const service = this.service
     if (!this.closed && service !== null && this.attempts <= service.spec.retries) {
@@ -459,6 +464,9 @@ export class TcpSession {
     const ctx = this.listener.ctx
     const up = this.upstream
     const Tc = this.tConnected >= 0 && this.tConnect >= 0 ? Math.round(this.tConnected - this.tConnect) : -1
+    const bytesIn = this.client.bytesRead
+    const bytesOut = this.server === null ? 0 : this.server.bytesRead
+    ctx.metrics.observeTcp(this.listener.info.name, this.connected ? up : null, bytesIn, bytesOut)
     ctx.accessLog.info({
       ci: this.clientAddress,
       cp: this.clientPort,
@@ -471,8 +479,8 @@ export class TcpSession {
       Tw: this.tWait > 0 ? Math.round(this.tWait) : 0,
       Tc,
       Tt: Math.round(ctx.now() - this.tStart),
-      bytes_in: this.client.bytesRead,
-      bytes: this.server === null ? 0 : this.server.bytesRead,
+      bytes_in: bytesIn,
+      bytes: bytesOut,
       ts: this.termination,
       reason: this.reason === '' ? undefined : this.reason,
     })
@@ -590,6 +598,17 @@ function onQueueTimeout(s: TcpSession): void {
   s.leaveQueue()
   s.reason = 'queue timeout'
   s.close('sQ')
+}
+
+function ctxMetrics(s: TcpSession): Metrics {
+  return s.listener.ctx.metrics
+}
+
+/** The metric reason of a failed TCP connect, from `onConnectFailed`'s text (`errorText` or a fixed phrase). */
+function tcpConnectReason(reason: string): ConnectErrorReason {
+  if (reason.includes('timeout')) return 'timeout'
+  const sp = reason.indexOf(' ')
+  return connectReason(sp > 0 ? reason.slice(0, sp) : reason)
 }
 
 function errorText(err: Error): string {

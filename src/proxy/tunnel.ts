@@ -14,6 +14,7 @@ import type { Upstream, ServiceRuntime } from './upstream.js'
 import { releaseSlot } from './upstream.js'
 import { identifyClient, rewritePath, type ProxyContext, type ListenerInfo } from './http.js'
 import { buildUpstreamHeaders } from './headers.js'
+import { connectReason } from '../metrics.js'
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   403: 'Forbidden',
@@ -140,6 +141,7 @@ export class Tunnel {
     this.attempts++
     this.upstream = up
     if (up.address === '') {
+      this.ctx.metrics.connectError(up, 'resolve')
       this.avoid = up
       this.retryOrReject(up.downReason || 'no address')
       return
@@ -216,9 +218,14 @@ export class Tunnel {
   }
 
   onServerError(err: Error): void {
+    const connecting = this.connectTimer !== null
     if (this.connectTimer !== null) clearTimeout(this.connectTimer)
     this.connectTimer = null
     const up = this.upstream
+    if (connecting && up !== null) {
+      const code = (err as NodeJS.ErrnoException).code ?? ''
+      this.ctx.metrics.connectError(up, err.message === 'connect timeout' ? 'timeout' : connectReason(code))
+    }
     this.release()
     if (this.status === 0 && this.bytesOut === 0 && !this.closed) {
       this.avoid = up
@@ -289,6 +296,7 @@ export class Tunnel {
   log(): void {
     const route = this.route
     const up = this.upstream
+    this.ctx.metrics.observeTunnel(this)
     this.ctx.accessLog.info({
       ci: this.clientIp,
       fe: this.listener.name,

@@ -3,7 +3,7 @@
  * grouped per service. Rebuilt from each Snapshot; unchanged servers keep their pools across swaps,
  * removed ones are closed gracefully (in-flight requests finish).
  */
-import type { ServiceMetrics } from '../metrics.js'
+import type { ServerStats, ServiceStats } from '../metrics.js'
 import { Backend, Pool, type AdminState } from '../balance/pool.js'
 import type { ServerSpec, ServiceSpec, Snapshot } from '../snapshot.js'
 import type { ServerHealth } from '../health/checker.js'
@@ -47,6 +47,8 @@ export class Upstream extends Backend {
   queue: WaitQueue
   /** Open long-lived sessions on this server (TCP sessions, WebSocket tunnels), for `shutdown-sessions`. */
   readonly sessions: Set<{ shutdown(reason: string): void }>
+  /** This server's counters, set by `Metrics.sync` when the table swaps (null = not counted). */
+  metrics: ServerStats | null
 
   constructor(service: ServiceSpec, spec: ServerSpec) {
     super({
@@ -73,6 +75,7 @@ export class Upstream extends Backend {
     this.runtimeWeight = null
     this.queue = new WaitQueue(service.name)
     this.sessions = new Set()
+    this.metrics = null
     this.up = spec.state !== 'down'
     this.admin = adminState(spec)
   }
@@ -121,8 +124,8 @@ export class ServiceRuntime {
   readonly queue: WaitQueue
   /** ms a request may wait in the queue (`timeouts.queue`, default `timeouts.connect`). */
   readonly queueTimeout: number
-  /** Metric children for this service, set by the Worker when the table swaps (null = not counted). */
-  metrics: ServiceMetrics | null
+  /** This service's counters, set by `Metrics.sync` when the table swaps (null = not counted). */
+  metrics: ServiceStats | null
   constructor(spec: ServiceSpec, upstreams: readonly Upstream[], queue: WaitQueue) {
     this.metrics = null
     this.spec = spec

@@ -235,7 +235,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
       c.log = {
         level: 'debug',
         destination: '/var/log/lb.log',
-        access: { enabled: false, destination: 'stderr' },
+        access: { ...c.log.access, enabled: false, destination: 'stderr' },
       }
       c.admin = { host: '', port: 9000, token: 's3cret' }
       c.resolver = { maxTtl: 60_000, minTtl: 0, retry: 500, cacheSize: 10 }

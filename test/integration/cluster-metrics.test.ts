@@ -26,6 +26,12 @@ test('cluster: /metrics aggregates the workers and survives a stuck one', async 
     const full = (await fetchOnce(admin, '/metrics')).body
     assert.equal(value(full, series), 20, full)
     assert.equal(value(full, 'lb_metrics_workers_missing'), 0)
+    // Gauges aggregate by their own rule: two workers with a 1-route table report 1 route (max), not 2.
+    assert.equal(value(full, 'lb_route_table_routes'), 1, full)
+    assert.ok((value(full, 'lb_route_table_version') ?? 0) >= 1, full)
+    // Control-plane families come from the primary alone (not once per worker).
+    assert.equal(value(full, 'lb_config_reloads_total{result="ok"}'), 0, full)
+    assert.ok(full.includes('\nprocess_resident_memory_bytes '), full)
 
     const stuck = (ready.pids as number[])[0] as number
     process.kill(stuck, 'SIGSTOP')
