@@ -20,6 +20,8 @@ import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
 import type { Snapshot } from './snapshot.js'
 import { aggregate } from './metrics.js'
+import type { AdminState } from './balance/pool.js'
+import { setServerState, setServerWeight } from './runtime.js'
 import { isFromWorker, respawnDelay, type FromWorker, type ToWorker } from './ipc.js'
 
 /** Worker processes to run for `workers:` (0 = serve in this process). */
@@ -371,6 +373,9 @@ export class Primary {
         reload: () => primary.reload(),
         restartWorkers: () => primary.restartWorkers(),
         metrics: () => primary.metrics(),
+        config: () => primary.config,
+        setServerState: (service, server, state) => primary.setServerState(service, server, state),
+        setServerWeight: (service, server, weight) => primary.setServerWeight(service, server, weight),
       })
       const port = await primary.admin.listen(config.admin.host, config.admin.port)
       log.info({ address: config.admin.host, port }, 'admin listening')
@@ -441,6 +446,16 @@ export class Primary {
     if (missing > 0) this.log.warn({ missing }, 'metrics: some workers did not answer in time')
     const r = aggregate(replies, missing)
     return { contentType: r.contentType, body: await r.metrics() }
+  }
+
+  /** haproxy `set server <svc>/<srv> state`: on this process's Worker (cluster fan-out comes separately). */
+  setServerState(service: string, server: string, state: AdminState): void {
+    setServerState(this.worker, service, server, state)
+  }
+
+  /** haproxy `set weight <svc>/<srv> <w>[%]`; returns the new weight. */
+  setServerWeight(service: string, server: string, weight: number | string): number {
+    return setServerWeight(this.worker, service, server, weight)
   }
 
   /** Rolling restart of the worker processes (cluster mode); false in single-process mode. */
