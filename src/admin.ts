@@ -394,7 +394,10 @@ export class AdminServer {
           if (value !== 'ready' && value !== 'drain' && value !== 'maint') {
             throw new RuntimeError(
               'EDGE_RUNTIME_INVALID',
-              `state must be ready, drain or maint, got ${JSON.stringify(value)}`,
+              // The value is not echoed: a mistyped secret must not come back in a response.
+              value === ''
+                ? 'state is required: ready, drain or maint'
+                : 'state must be ready, drain or maint',
             )
           }
           resolve(
@@ -408,6 +411,12 @@ export class AdminServer {
         } else {
           const value = actionValue('weight', url, body, contentType)
           if (value === '') throw new RuntimeError('EDGE_RUNTIME_INVALID', 'weight is required: 0..256 or N%')
+          if (!/^\d{1,6}%?$/.test(value)) {
+            throw new RuntimeError(
+              'EDGE_RUNTIME_INVALID',
+              'weight must be an integer 0..256 or N% (digits only)',
+            )
+          }
           resolve(
             Promise.resolve(this.#actions.setServerWeight(service, server, value)).then((w) => ({
               ok: true,
