@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { bearer, startAdmin, type TestAdmin } from './helpers/admin.js'
-import { route, service } from './helpers/lb.js'
+import { patchServer, route, service } from './helpers/lb.js'
 
 const auth = bearer('tok')
 let a: TestAdmin
@@ -13,8 +13,9 @@ let a: TestAdmin
 before(async () => {
   a = await startAdmin((c) => {
     c.admin.token = 'tok'
-    c.services = [service('web', [1, 2]), service('svc@consul', [3])]
-    c.services[0]!.servers[0]!.weight = 10
+    const web = service('web', [1, 2])
+    patchServer(web, 0, { weight: 10 })
+    c.services = [web, service('svc@consul', [3])]
     c.routes = [route('', '/', 'web')]
   })
 })

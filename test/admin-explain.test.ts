@@ -52,8 +52,14 @@ test('admin /api/explain: the predicted server is the one that serves the next r
   }
 })
 
+function drained(): { admin: string } {
+  const u = a.lb.worker.state.services.get('web')?.upstreams[1]
+  if (u === undefined) throw new Error('no web/s1')
+  return u
+}
+
 test('admin /api/explain: a drained server is not eligible and not picked', async () => {
-  a.lb.worker.state.services.get('web')!.upstreams[1]!.admin = 'drain'
+  drained().admin = 'drain'
   try {
     const e = await explain('host=a.example.com&path=/')
     assert.deepEqual(
@@ -62,7 +68,7 @@ test('admin /api/explain: a drained server is not eligible and not picked', asyn
     )
     assert.notEqual(e.servers?.pick, 's1')
   } finally {
-    a.lb.worker.state.services.get('web')!.upstreams[1]!.admin = 'ready'
+    drained().admin = 'ready'
   }
 })
 

@@ -204,12 +204,12 @@ for (const balance of ['roundrobin', 'static-rr', 'leastconn', 'first'] as const
 
 test('explainPick: why each server is or is not eligible', () => {
   const p = pool('roundrobin', [1, 1, 0, 1, 1])
-  const [s0, s1, , s3, s4] = p.normal
-  s0!.up = false
-  s1!.admin = 'drain'
-  s3!.admin = 'maint'
-  s4!.maxconn = 1
-  s4!.inflight = 1
+  const s = (i: number): Backend => p.normal[i] as Backend
+  s(0).up = false
+  s(1).admin = 'drain'
+  s(3).admin = 'maint'
+  s(4).maxconn = 1
+  s(4).inflight = 1
   const e = explainPick(p, Math.random, (b) => (b.name === 's0' ? 'L4CON connection refused' : ''))
   assert.deepEqual(
     e.servers.map((s) => [s.server, s.eligible, s.reason]),
