@@ -28,6 +28,7 @@ export const adminPage = `<!doctype html>
   .muted { color: #777; } .err { color: #c00; }
   button { font: inherit; margin-right: 3px; }
   .srv { white-space: nowrap; margin-right: .6em; }
+  td.actions { white-space: nowrap; }
   code { font-size: 12px; }
 </style>
 </head>
@@ -39,6 +40,7 @@ export const adminPage = `<!doctype html>
   <button id="save-token" type="button">Use token</button>
   <button id="clear-token" type="button">Forget</button>
   <span id="status" class="muted">loading…</span>
+  <span id="message" role="status"></span>
 </header>
 <h2>Routes <span id="routes-count" class="muted"></span></h2>
 <table id="routes"><thead><tr><th>Host</th><th>Path</th><th>Service</th><th>Servers (weight, state)</th><th>Options</th></tr></thead><tbody></tbody></table>
@@ -54,6 +56,9 @@ export const adminPage = `<!doctype html>
   var tokenInput = document.getElementById('token')
   var filterInput = document.getElementById('filter')
   var statusEl = document.getElementById('status')
+  var messageEl = document.getElementById('message')
+  /** Rendered rows by key, reused while their content is the same (a click is never lost to a re-render). */
+  var rowCache = new Map()
 
   function token() { return sessionStorage.getItem(TOKEN_KEY) || '' }
   function el(tag, text, cls) {
@@ -65,6 +70,24 @@ export const adminPage = `<!doctype html>
   function setStatus(text, isError) {
     statusEl.textContent = text
     statusEl.className = isError ? 'err' : 'muted'
+  }
+  function setMessage(text, isError) {
+    messageEl.textContent = text
+    messageEl.className = isError ? 'err' : ''
+  }
+  /** The row for key with this content: the cached one when unchanged, else build() and cache it. */
+  function cachedRow(key, sig, build) {
+    var hit = rowCache.get(key)
+    if (hit && hit.sig === sig) return hit.tr
+    var tr = build()
+    rowCache.set(key, { sig: sig, tr: tr })
+    return tr
+  }
+  /** Put rows into body, touching the DOM only when the list of rows changed. */
+  function syncRows(body, rows) {
+    var same = rows.length === body.children.length
+    for (var i = 0; same && i < rows.length; i++) same = body.children[i] === rows[i]
+    if (!same) body.replaceChildren.apply(body, rows)
   }
   function matches(values) {
     var f = filterInput.value.trim().toLowerCase()
@@ -84,6 +107,13 @@ export const adminPage = `<!doctype html>
       var names = r.servers.map(function (s) { return s.server })
       if (!matches([r.host, r.path, r.service].concat(names))) continue
       shown++
+      rows.push(cachedRow('route ' + r.id, JSON.stringify(r), buildRoute.bind(null, r)))
+    }
+    syncRows(body, rows)
+    document.getElementById('routes-count').textContent = '(' + shown + ' of ' + routes.length + ')'
+  }
+
+  function buildRoute(r) {
       var tr = el('tr')
       tr.dataset.route = r.host + r.path
       tr.appendChild(el('td', r.host === '' ? '*' : r.host))
@@ -105,10 +135,7 @@ export const adminPage = `<!doctype html>
       if (r.allow.length) opts.push('allow ' + r.allow.join(','))
       if (r.deny.length) opts.push('deny ' + r.deny.join(','))
       tr.appendChild(el('td', opts.join('; ')))
-      rows.push(tr)
-    }
-    body.replaceChildren.apply(body, rows)
-    document.getElementById('routes-count').textContent = '(' + shown + ' of ' + routes.length + ')'
+      return tr
   }
 
   function recordHistory(s) {
@@ -131,11 +158,11 @@ export const adminPage = `<!doctype html>
     fetch(path, { method: 'POST', headers: { authorization: 'Bearer ' + token(), 'content-type': 'text/plain' }, body: state })
       .then(function (r) { return r.json().then(function (j) { return { status: r.status, body: j } }) })
       .then(function (r) {
-        if (r.status === 200) setStatus(s.service + '/' + s.server + ' → ' + state, false)
-        else setStatus('HTTP ' + r.status + ': ' + (r.body.error || JSON.stringify(r.body)), true)
+        if (r.status === 200) setMessage(s.service + '/' + s.server + ' → ' + state, false)
+        else setMessage('HTTP ' + r.status + ': ' + (r.body.error || JSON.stringify(r.body)), true)
         refresh()
       })
-      .catch(function (e) { setStatus(String(e), true) })
+      .catch(function (e) { setMessage(String(e), true) })
   }
 
   function renderServers() {
@@ -150,6 +177,14 @@ export const adminPage = `<!doctype html>
       var items = recordHistory(s)
       if (!matches([s.service, s.server, s.address, s.status])) continue
       shown++
+      var sig = JSON.stringify(s) + canChange + JSON.stringify(items)
+      rows.push(cachedRow('server ' + s.service + '/' + s.server, sig, buildServer.bind(null, s, items, canChange)))
+    }
+    syncRows(body, rows)
+    document.getElementById('servers-count').textContent = '(' + shown + ' of ' + servers.length + ')'
+  }
+
+  function buildServer(s, items, canChange) {
       var tr = el('tr')
       tr.dataset.server = s.service + '/' + s.server
       tr.appendChild(el('td', s.service + ' / ' + s.server + (s.backup ? ' (backup)' : '')))
@@ -171,7 +206,7 @@ export const adminPage = `<!doctype html>
       tr.appendChild(el('td', s.inflight + (s.maxconn ? '/' + s.maxconn : '') + (s.queued ? ' q' + s.queued : '')))
       tr.appendChild(el('td', s.checks + ' (' + s.failedChecks + ')'))
       if (canChange) {
-        var act = el('td')
+        var act = el('td', null, 'actions')
         ;['ready', 'drain', 'maint'].forEach(function (state) {
           var btn = el('button', state)
           btn.type = 'button'
@@ -182,10 +217,7 @@ export const adminPage = `<!doctype html>
         })
         tr.appendChild(act)
       }
-      rows.push(tr)
-    }
-    body.replaceChildren.apply(body, rows)
-    document.getElementById('servers-count').textContent = '(' + shown + ' of ' + servers.length + ')'
+      return tr
   }
 
   function getJson(path) {
@@ -205,7 +237,7 @@ export const adminPage = `<!doctype html>
         lastServers = r[1]
         renderRoutes()
         renderServers()
-        if (statusEl.className !== 'err') setStatus('updated ' + new Date().toLocaleTimeString() + ' (table v' + lastRoutes.version + ')', false)
+        setStatus('updated ' + new Date().toLocaleTimeString() + ' (table v' + lastRoutes.version + ')', false)
       })
       .catch(function (e) { setStatus('update failed: ' + e.message, true) })
       .finally(function () { inFlight = false })
@@ -215,12 +247,12 @@ export const adminPage = `<!doctype html>
     var t = tokenInput.value.trim()
     if (t) sessionStorage.setItem(TOKEN_KEY, t)
     tokenInput.value = ''
-    setStatus(t ? 'token set: actions enabled' : 'enter a token', false)
+    setMessage(t ? 'token set: actions enabled' : 'enter a token', false)
     renderServers()
   })
   document.getElementById('clear-token').addEventListener('click', function () {
     sessionStorage.removeItem(TOKEN_KEY)
-    setStatus('token forgotten: read-only', false)
+    setMessage('token forgotten: read-only', false)
     renderServers()
   })
   filterInput.addEventListener('input', function () { renderRoutes(); renderServers() })
