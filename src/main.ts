@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster'
 import { readFile } from 'node:fs/promises'
-import { runControl } from './control.js'
+import { explainUsage, parseExplainArgs, runControl, runExplain } from './control.js'
 import { runWorkerProcess } from './worker.js'
 import { parseArgs, usage, UsageError } from './config/load.js'
 import { runCheck } from './check.js'
@@ -13,6 +13,7 @@ import { ConfigError } from './errors.js'
 import { Primary } from './primary.js'
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'explain') return explain(argv.slice(1))
   let args
   try {
     args = parseArgs(argv)
@@ -78,6 +79,30 @@ async function main(argv: string[]): Promise<number> {
     void primary.restartWorkers()
   })
   return -1
+}
+
+async function explain(argv: string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(explainUsage + '\n')
+    return 0
+  }
+  let args
+  try {
+    args = parseExplainArgs(argv)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${explainUsage}\n`)
+      return 2
+    }
+    throw err
+  }
+  const r = await runExplain(args, {
+    env: process.env,
+    readFile: (p) => readFile(p, 'utf8'),
+    kill: (pid, signal) => process.kill(pid, signal),
+  })
+  ;(r.code === 2 ? process.stderr : process.stdout).write(r.output + '\n')
+  return r.code
 }
 
 if (cluster.isWorker) runWorkerProcess()

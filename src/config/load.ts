@@ -13,6 +13,7 @@ export const usage = `usage: lb [--config FILE]          run the load balancer (
        lb check [--config FILE]    validate FILE and print every problem
        lb reload [--config FILE]   validate FILE, then make the running daemon reload it (exit 1 if it fails)
        lb restart-workers [--config FILE]  restart the daemon's worker processes one at a time
+       lb explain URL [--config FILE] [--offline]  which route and server URL would hit (lb explain --help)
 options:
   -c, --config FILE   configuration file
   -h, --help          show this help`
