@@ -193,9 +193,12 @@ function cidrSetOrNull(list: readonly string[] | undefined): CidrSet | null {
   return new CidrSet(validCidrs(list))
 }
 
+/** Shared by every route without an ACL, so the common case allocates no list. */
+const NO_CIDRS: readonly string[] = []
+
 function validCidrs(list: readonly string[] | undefined): readonly string[] {
+  if (list === undefined || list.length === 0) return NO_CIDRS
   const valid: string[] = []
-  if (list === undefined) return valid
   for (let i = 0; i < list.length; i++) {
     const c = list[i] as string
     if (parseCidr(c).ok) valid.push(c)
