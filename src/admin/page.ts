@@ -114,28 +114,28 @@ export const adminPage = `<!doctype html>
   }
 
   function buildRoute(r) {
-      var tr = el('tr')
-      tr.dataset.route = r.host + r.path
-      tr.appendChild(el('td', r.host === '' ? '*' : r.host))
-      tr.appendChild(el('td', r.path))
-      tr.appendChild(el('td', r.service === '' ? '-' : r.service))
-      var td = el('td')
-      for (var j = 0; j < r.servers.length; j++) {
-        var s = r.servers[j]
-        var span = el('span', null, 'srv')
-        span.appendChild(el('span', s.server + ' (' + s.effectiveWeight + ') '))
-        span.appendChild(el('span', s.status, stateClass(s.status)))
-        td.appendChild(span)
-      }
-      tr.appendChild(td)
-      var opts = []
-      if (r.strip) opts.push('strip=' + r.strip)
-      if (r.prepend) opts.push('prepend=' + r.prepend)
-      if (r.redirect) opts.push('redirect ' + r.redirect.code + ' ' + r.redirect.url)
-      if (r.allow.length) opts.push('allow ' + r.allow.join(','))
-      if (r.deny.length) opts.push('deny ' + r.deny.join(','))
-      tr.appendChild(el('td', opts.join('; ')))
-      return tr
+    var tr = el('tr')
+    tr.dataset.route = r.host + r.path
+    tr.appendChild(el('td', r.host === '' ? '*' : r.host))
+    tr.appendChild(el('td', r.path))
+    tr.appendChild(el('td', r.service === '' ? '-' : r.service))
+    var td = el('td')
+    for (var j = 0; j < r.servers.length; j++) {
+      var s = r.servers[j]
+      var span = el('span', null, 'srv')
+      span.appendChild(el('span', s.server + ' (' + s.effectiveWeight + ') '))
+      span.appendChild(el('span', s.status, stateClass(s.status)))
+      td.appendChild(span)
+    }
+    tr.appendChild(td)
+    var opts = []
+    if (r.strip) opts.push('strip=' + r.strip)
+    if (r.prepend) opts.push('prepend=' + r.prepend)
+    if (r.redirect) opts.push('redirect ' + r.redirect.code + ' ' + r.redirect.url)
+    if (r.allow.length) opts.push('allow ' + r.allow.join(','))
+    if (r.deny.length) opts.push('deny ' + r.deny.join(','))
+    tr.appendChild(el('td', opts.join('; ')))
+    return tr
   }
 
   function recordHistory(s) {
@@ -185,39 +185,39 @@ export const adminPage = `<!doctype html>
   }
 
   function buildServer(s, items, canChange) {
-      var tr = el('tr')
-      tr.dataset.server = s.service + '/' + s.server
-      tr.appendChild(el('td', s.service + ' / ' + s.server + (s.backup ? ' (backup)' : '')))
-      tr.appendChild(el('td', s.address))
-      var st = el('td', s.status, stateClass(s.status) + ' state')
-      if (s.reason) st.title = s.reason
-      tr.appendChild(st)
-      tr.appendChild(el('td', s.effectiveWeight === s.weight ? s.weight : s.effectiveWeight + '/' + s.weight))
-      tr.appendChild(el('td', s.checkStatus === null ? 'not checked' : s.checkStatus))
-      var last = s.lastCheck ? s.lastCheck.result + ' in ' + s.lastCheck.duration + ' ms' + (s.lastCheck.detail ? ': ' + s.lastCheck.detail : '') : (s.reason || '')
-      tr.appendChild(el('td', last))
-      var hist = el('td', null, 'hist')
-      for (var j = 0; j < items.length; j++) {
-        var b = el('span', null, items[j].ok ? 'ok' : 'ko')
-        b.title = items[j].text
-        hist.appendChild(b)
-      }
-      tr.appendChild(hist)
-      tr.appendChild(el('td', s.inflight + (s.maxconn ? '/' + s.maxconn : '') + (s.queued ? ' q' + s.queued : '')))
-      tr.appendChild(el('td', s.checks + ' (' + s.failedChecks + ')'))
-      if (canChange) {
-        var act = el('td', null, 'actions')
-        ;['ready', 'drain', 'maint'].forEach(function (state) {
-          var btn = el('button', state)
-          btn.type = 'button'
-          btn.dataset.action = state
-          btn.disabled = s.admin === state
-          btn.addEventListener('click', function () { post(s, state) })
-          act.appendChild(btn)
-        })
-        tr.appendChild(act)
-      }
-      return tr
+    var tr = el('tr')
+    tr.dataset.server = s.service + '/' + s.server
+    tr.appendChild(el('td', s.service + ' / ' + s.server + (s.backup ? ' (backup)' : '')))
+    tr.appendChild(el('td', s.address))
+    var st = el('td', s.status, stateClass(s.status) + ' state')
+    if (s.reason) st.title = s.reason
+    tr.appendChild(st)
+    tr.appendChild(el('td', s.effectiveWeight === s.weight ? s.weight : s.effectiveWeight + '/' + s.weight))
+    tr.appendChild(el('td', s.checkStatus === null ? 'not checked' : s.checkStatus))
+    var last = s.lastCheck ? s.lastCheck.result + ' in ' + s.lastCheck.duration + ' ms' + (s.lastCheck.detail ? ': ' + s.lastCheck.detail : '') : (s.reason || '')
+    tr.appendChild(el('td', last))
+    var hist = el('td', null, 'hist')
+    for (var j = 0; j < items.length; j++) {
+      var b = el('span', null, items[j].ok ? 'ok' : 'ko')
+      b.title = items[j].text
+      hist.appendChild(b)
+    }
+    tr.appendChild(hist)
+    tr.appendChild(el('td', s.inflight + (s.maxconn ? '/' + s.maxconn : '') + (s.queued ? ' q' + s.queued : '')))
+    tr.appendChild(el('td', s.checks + ' (' + s.failedChecks + ')'))
+    if (canChange) {
+      var act = el('td', null, 'actions')
+      ;['ready', 'drain', 'maint'].forEach(function (state) {
+        var btn = el('button', state)
+        btn.type = 'button'
+        btn.dataset.action = state
+        btn.disabled = s.admin === state
+        btn.addEventListener('click', function () { post(s, state) })
+        act.appendChild(btn)
+      })
+      tr.appendChild(act)
+    }
+    return tr
   }
 
   function getJson(path) {
@@ -237,6 +237,8 @@ export const adminPage = `<!doctype html>
         lastServers = r[1]
         renderRoutes()
         renderServers()
+        // Forget rows no longer shown (servers removed, or filtered out: rebuilt when shown again).
+        rowCache.forEach(function (v, k) { if (!v.tr.isConnected) rowCache.delete(k) })
         setStatus('updated ' + new Date().toLocaleTimeString() + ' (table v' + lastRoutes.version + ')', false)
       })
       .catch(function (e) { setStatus('update failed: ' + e.message, true) })
