@@ -5,7 +5,14 @@
  */
 import cluster from 'node:cluster'
 import { readFile } from 'node:fs/promises'
-import { parseRuntimeArgs, runControl, runRuntimeControl } from './control.js'
+import {
+  explainUsage,
+  parseExplainArgs,
+  parseRuntimeArgs,
+  runControl,
+  runExplain,
+  runRuntimeControl,
+} from './control.js'
 import { runWorkerProcess } from './worker.js'
 import { parseArgs, usage, UsageError } from './config/load.js'
 import { runCheck } from './check.js'
@@ -39,6 +46,7 @@ async function runtimeVerb(verb: 'server' | 'weight', argv: string[]): Promise<n
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'server' || argv[0] === 'weight') return runtimeVerb(argv[0], argv.slice(1))
+  if (argv[0] === 'explain') return explain(argv.slice(1))
   let args
   try {
     args = parseArgs(argv)
@@ -100,6 +108,30 @@ async function main(argv: string[]): Promise<number> {
     void primary.restartWorkers()
   })
   return -1
+}
+
+async function explain(argv: string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(explainUsage + '\n')
+    return 0
+  }
+  let args
+  try {
+    args = parseExplainArgs(argv)
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${explainUsage}\n`)
+      return 2
+    }
+    throw err
+  }
+  const r = await runExplain(args, {
+    env: process.env,
+    readFile: (p) => readFile(p, 'utf8'),
+    kill: (pid, signal) => process.kill(pid, signal),
+  })
+  ;(r.code === 2 ? process.stderr : process.stdout).write(r.output + '\n')
+  return r.code
 }
 
 if (cluster.isWorker) runWorkerProcess()

@@ -522,6 +522,9 @@ export class Primary {
         reload: () => primary.reload(),
         restartWorkers: () => primary.restartWorkers(),
         metrics: () => primary.metrics(),
+        config: () => primary.config,
+        setServerState: (service, server, state) => primary.setServerState(service, server, state),
+        setServerWeight: (service, server, weight) => primary.setServerWeight(service, server, weight),
       })
       const port = await primary.admin.listen(config.admin.host, config.admin.port)
       log.info({ address: config.admin.host, port }, 'admin listening')

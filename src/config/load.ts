@@ -15,6 +15,7 @@ export const usage = `usage: lb [--config FILE]          run the load balancer (
        lb restart-workers [--config FILE]  restart the daemon's worker processes one at a time
        lb server SVC/SRV ready|drain|maint [--config FILE]  set a server's state (admin API, every worker)
        lb weight SVC/SRV W|N% [--config FILE]  set a server's weight (admin API, every worker)
+       lb explain URL [--config FILE] [--offline]  which route and server URL would hit (lb explain --help)
 options:
   -c, --config FILE   configuration file
   -h, --help          show this help`

@@ -70,6 +70,9 @@ export interface Route {
   /** Client networks allowed (null = everyone) and denied (null = none), prebuilt from the spec. */
   readonly allow: CidrSet | null
   readonly deny: CidrSet | null
+  /** The valid CIDRs behind `allow` and `deny`, as written (for the admin API and explain). */
+  readonly allowList: readonly string[]
+  readonly denyList: readonly string[]
 }
 
 export interface TableOptions {
@@ -178,6 +181,8 @@ function makeRoute(id: number, host: string, spec: HttpRouteSpec): Route {
     source: spec.source,
     allow: cidrSetOrNull(spec.allow),
     deny: cidrSetOrNull(spec.deny),
+    allowList: validCidrs(spec.allow),
+    denyList: validCidrs(spec.deny),
   }
 }
 
@@ -187,12 +192,20 @@ function makeRoute(id: number, host: string, spec: HttpRouteSpec): Route {
  */
 function cidrSetOrNull(list: readonly string[] | undefined): CidrSet | null {
   if (list === undefined || list.length === 0) return null
+  return new CidrSet(validCidrs(list))
+}
+
+/** Shared by every route without an ACL, so the common case allocates no list. */
+const NO_CIDRS: readonly string[] = []
+
+function validCidrs(list: readonly string[] | undefined): readonly string[] {
+  if (list === undefined || list.length === 0) return NO_CIDRS
   const valid: string[] = []
   for (let i = 0; i < list.length; i++) {
     const c = list[i] as string
     if (parseCidr(c).ok) valid.push(c)
   }
-  return new CidrSet(valid)
+  return valid
 }
 
 /** True when the client may use `route` (fabio: allow wins when both are set; we check deny, then allow). */

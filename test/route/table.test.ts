@@ -323,6 +323,8 @@ test('buildTable: routes are prebuilt and returned as they are', () => {
     source: 'config:routes[0]',
     allow: null,
     deny: null,
+    allowList: [],
+    denyList: [],
   })
   assert.equal(lookupHttp(table, 'EXAMPLE.com:443', '/api?q'), r, 'same object on every lookup')
   assert.equal(lookupHttp(table, 'example.com', '/old')?.redirect, redirect)

@@ -1,0 +1,56 @@
+/**
+ * An in-process lb (helpers/lb.ts) with its AdminServer on 127.0.0.1 port 0, wired like primary.ts wires it:
+ * the token and the config come from the lb's config, server actions go through src/runtime.ts.
+ */
+import type { MutableConfig } from '../../src/config/schema.js'
+import { AdminServer, type AdminStatus } from '../../src/admin.js'
+import { setServerState, setServerWeight } from '../../src/runtime.js'
+import { get, type Reply } from './client.js'
+import { startLb, type TestLb } from './lb.js'
+
+export interface TestAdmin {
+  readonly lb: TestLb
+  readonly admin: AdminServer
+  readonly status: AdminStatus
+  /** `http://127.0.0.1:<admin port>` */
+  readonly url: string
+  get(path: string, headers?: Record<string, string>): Promise<Reply>
+  post(path: string, body?: string, headers?: Record<string, string>): Promise<Reply>
+  close(): Promise<void>
+}
+
+export async function startAdmin(edit: (c: MutableConfig) => void, rand?: () => number): Promise<TestAdmin> {
+  const lb = await startLb(edit, rand)
+  const status: AdminStatus = { serving: true }
+  const admin = new AdminServer(lb.worker, status, {
+    token: () => lb.config.admin.token,
+    config: () => lb.config,
+    reload: () => Promise.resolve({ ok: true, problems: [] }),
+    restartWorkers: () => Promise.resolve(false),
+    metrics: async () => ({
+      contentType: lb.worker.metrics.registry.contentType,
+      body: await lb.worker.metrics.registry.metrics(),
+    }),
+    setServerState: (svc, srv, state) => setServerState(lb.worker, svc, srv, state),
+    setServerWeight: (svc, srv, w) => setServerWeight(lb.worker, svc, srv, w),
+  })
+  const port = await admin.listen('127.0.0.1', 0)
+  const url = `http://127.0.0.1:${port}`
+  return {
+    lb,
+    admin,
+    status,
+    url,
+    get: (path, headers = {}) => get(url, path, { headers }),
+    post: (path, body = '', headers = {}) => get(url, path, { method: 'POST', body, headers }),
+    close: async () => {
+      await admin.close()
+      await lb.close()
+    },
+  }
+}
+
+/** `Authorization: Bearer <token>` */
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` }
+}
