@@ -49,7 +49,7 @@ test('worker: remote health runs no checks and takes verdicts, runtime state and
     const u = w.upstream('svc/s0')
     assert.ok(u !== undefined && u.health !== null)
     assert.equal(u.health.paused, true)
-    assert.equal(u.health.timer, null, 'a check is scheduled')
+    assert.equal(u.health.heapIndex, -1, 'a check is scheduled')
     assert.equal(u.up, false)
 
     // UP since 5 s ago in the primary: half-way through the 10 s ramp here too.
