@@ -101,13 +101,22 @@ export const adminPage = `<!doctype html>
     var body = document.querySelector('#routes tbody')
     var rows = []
     var routes = lastRoutes ? lastRoutes.routes : []
+    // Server states come from the frequent /api/servers poll; /api/routes is polled less often.
+    var byService = new Map()
+    var servers = lastServers || []
+    for (var k = 0; k < servers.length; k++) {
+      var list = byService.get(servers[k].service)
+      if (!list) { list = []; byService.set(servers[k].service, list) }
+      list.push(servers[k])
+    }
     var shown = 0
     for (var i = 0; i < routes.length; i++) {
-      var r = routes[i]
+      var r = Object.assign({}, routes[i], { servers: byService.get(routes[i].service) || [] })
       var names = r.servers.map(function (s) { return s.server })
       if (!matches([r.host, r.path, r.service].concat(names))) continue
       shown++
-      rows.push(cachedRow('route ' + r.id, JSON.stringify(r), buildRoute.bind(null, r)))
+      var sig = JSON.stringify(routes[i]) + r.servers.map(function (s) { return s.server + s.effectiveWeight + s.status }).join()
+      rows.push(cachedRow('route ' + r.id, sig, buildRoute.bind(null, r)))
     }
     syncRows(body, rows)
     document.getElementById('routes-count').textContent = '(' + shown + ' of ' + routes.length + ')'
@@ -228,10 +237,13 @@ export const adminPage = `<!doctype html>
   }
 
   var inFlight = false
+  var ticks = 0
   function refresh() {
     if (inFlight) return
     inFlight = true
-    Promise.all([getJson('/api/routes'), getJson('/api/servers')])
+    // Routes change only with a new table: fetched every 10th refresh (15 s) and on load.
+    var wantRoutes = lastRoutes === null || ticks++ % 10 === 0
+    Promise.all([wantRoutes ? getJson('/api/routes') : Promise.resolve(lastRoutes), getJson('/api/servers')])
       .then(function (r) {
         lastRoutes = r[0]
         lastServers = r[1]
