@@ -9,6 +9,9 @@
  * `--probe noop` swaps the real probe for one that resolves at once, which isolates the scheduler (timers,
  * results, the state machine) from the probe's sockets and syscalls.
  *
+ * `sys %` is kernel time: on loopback the server side's TCP work (SYN-ACK, the RST) runs inside the checker's own
+ * connect()/close() calls, so it is counted here too.
+ *
  * Other work on the machine skews CPU time (cache, frequency, scheduler): the run prints the load average and
  * the CPU used by everything else during the window (`other cpu %`, from /proc/stat, 100 = one core).
  *
@@ -129,6 +132,8 @@ interface Row {
   servers: number
   'checks/s': number
   'cpu % of a core': number
+  'user %': number
+  'sys %': number
   'µs cpu/check': number
   failed: number
   'server proc cpu %': number
@@ -139,6 +144,7 @@ interface Row {
 async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serverPid: number): Promise<Row> {
   let checks = 0
   let failed = 0
+  const reasons = new Map<string, number>()
   const checker = new HealthChecker({
     now: Date.now,
     rand: Math.random,
@@ -146,7 +152,10 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
     onChange: () => {},
     onResult: (_h, r) => {
       checks++
-      if (!r.ok) failed++
+      if (!r.ok) {
+        failed++
+        reasons.set(`${r.reason} ${r.detail}`, (reasons.get(`${r.reason} ${r.detail}`) ?? 0) + 1)
+      }
     },
     ...(kind === 'noop' ? { startProbe: noopProbe } : {}),
   })
@@ -173,6 +182,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   const n = checks - n0
   checker.stop()
   await checker.settled()
+  if (reasons.size > 0) console.log(`${kind} ${o.type} failures:`, Object.fromEntries(reasons))
   const ownMs = (cpu.user + cpu.system) / 1_000
   const serverMs = ((s1 - s0) * 1_000) / HZ
   const machineMs = ((m1 - m0) * 1_000) / HZ
@@ -183,6 +193,8 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
     servers: o.servers,
     'checks/s': Math.round((n * 1_000) / wall),
     'cpu % of a core': round((ownMs / wall) * 100, 2),
+    'user %': round((cpu.user / 1_000 / wall) * 100, 2),
+    'sys %': round((cpu.system / 1_000 / wall) * 100, 2),
     'µs cpu/check': round((ownMs * 1_000) / Math.max(1, n), 1),
     failed: failed - f0,
     'server proc cpu %': round((serverMs / wall) * 100, 1),
