@@ -63,6 +63,9 @@ export interface SoakResult {
   readonly rssGrowth: number
   readonly fdsBaseline: number
   readonly fdsFinal: number
+  /** Open fds before any traffic, and once the traffic is over and idle connections timed out (≤ 15 s). */
+  readonly fdsStart: number
+  readonly fdsAfter: number
   readonly pass: boolean
 }
 
@@ -322,6 +325,14 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   const rssFinalMb = median(last.map((s) => s.rssMb))
   const rssGrowth = rssFinalMb / rssBaselineMb - 1
   await agent.close()
+  // Open fds once the traffic is over: the clients are closed, so what stays open beyond the start's count after
+  // lb's idle timeouts (bounded wait) is a leak. Samples during traffic only show how many connections were live.
+  const fdsStart = samples[0]?.fds ?? 0
+  let fdsAfter = sample(pid, 0).fds
+  for (let waited = 0; fdsAfter > fdsStart + 16 && waited < 15_000; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250))
+    fdsAfter = sample(pid, 0).fds
+  }
   const code = await lb.stop()
   if (code !== 0) errors.push(`lb exited with ${code}`)
   await Promise.all(ups.map((u) => u.close()))
@@ -338,6 +349,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
     rssGrowth,
     fdsBaseline: median(base.map((s) => s.fds)),
     fdsFinal: median(last.map((s) => s.fds)),
+    fdsStart,
+    fdsAfter,
     pass: errors.length === 0 && rssGrowth <= 0.1,
   }
 }
@@ -373,6 +386,7 @@ async function main(): Promise<void> {
       'rss final MB': r.rssFinalMb.toFixed(1),
       'rss growth %': (r.rssGrowth * 100).toFixed(1),
       'fds base/final': `${r.fdsBaseline}/${r.fdsFinal}`,
+      'fds start/after': `${r.fdsStart}/${r.fdsAfter}`,
       pass: r.pass,
     },
   ])

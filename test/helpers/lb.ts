@@ -137,11 +137,14 @@ export function portOf(lb: TestLb, name: string): number {
   return p
 }
 
-/** Wait until `cond()` holds, yielding to I/O between checks (no timers, so mock timers do not affect it). */
-export async function until(cond: () => boolean, what = 'condition'): Promise<void> {
-  for (let i = 0; i < 20_000; i++) {
-    if (cond()) return
+/**
+ * Wait until `cond()` holds, yielding to I/O between checks; gives up after 10 s of wall-clock time. No timers and
+ * `performance.now()` (which mock timers leave alone), so tests with mocked timers can use it too.
+ */
+export async function until(cond: () => boolean, what = 'condition', ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setImmediate(r))
   }
-  throw new Error(`timed out waiting for ${what}`)
 }
