@@ -186,6 +186,8 @@ export class UpstreamSet {
   #services: Map<string, ServiceRuntime>
   #byKey: Map<string, Upstream>
   readonly #queues: Map<string, WaitQueue>
+  /** Pool keys of each runtime's upstreams, in order (for reusing an unchanged service's runtime). */
+  readonly #keys: WeakMap<ServiceRuntime, readonly string[]>
 
   constructor(engine: Engine, addresses: AddressBook) {
     this.#engine = engine
@@ -193,6 +195,7 @@ export class UpstreamSet {
     this.#services = new Map()
     this.#byKey = new Map()
     this.#queues = new Map()
+    this.#keys = new WeakMap()
   }
 
   /** Every upstream of the current snapshot. */
@@ -223,7 +226,19 @@ export class UpstreamSet {
     const nextByKey = new Map<string, Upstream>()
     const services = new Map<string, ServiceRuntime>()
     for (const service of snapshot.services) {
+      // The same spec object as last time (providers and merge keep unchanged services as the same objects):
+      // keep its runtime whole, so a change elsewhere costs no pass over its servers and keeps its balancer's
+      // position (a Consul change in one service no longer resets round-robin in all the others).
+      const prev = this.#services.get(service.name)
+      const prevKeys = prev === undefined ? undefined : this.#keys.get(prev)
+      if (prev !== undefined && prev.spec === service && prevKeys !== undefined) {
+        for (let i = 0; i < prevKeys.length; i++)
+          nextByKey.set(prevKeys[i] as string, prev.upstreams[i] as Upstream)
+        services.set(service.name, prev)
+        continue
+      }
       const ups: Upstream[] = []
+      const keys: string[] = []
       for (const server of service.servers) {
         const key = poolKey(service, server)
         // Same pool identity: keep the object, so in-flight requests and counters stay on it.
@@ -232,6 +247,7 @@ export class UpstreamSet {
         else up.update(service, server)
         nextByKey.set(key, up)
         ups.push(up)
+        keys.push(key)
       }
       let queue = this.#queues.get(service.name)
       if (queue === undefined) {
@@ -239,7 +255,9 @@ export class UpstreamSet {
         this.#queues.set(service.name, queue)
       }
       for (const up of ups) up.queue = queue
-      services.set(service.name, new ServiceRuntime(service, ups, queue))
+      const runtime = new ServiceRuntime(service, ups, queue)
+      this.#keys.set(runtime, keys)
+      services.set(service.name, runtime)
     }
     for (const name of this.#queues.keys()) if (!services.has(name)) this.#queues.delete(name)
     for (const [key, old] of this.#byKey) {

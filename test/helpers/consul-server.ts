@@ -20,7 +20,7 @@
  * - `/v1/kv/<prefix>?recurse` lists keys in key order with base64 `Value`; a missing key is 404 with an index;
  * - `/v1/catalog/services` maps each service to the union of its instances' tags;
  * - `/v1/health/state/:state` lists every check (node and service checks, with `ServiceName` and
- *   `ServiceTags`) in that state, `any` = all; it blocks on the checks table's index, which moves whenever any
+ *   `ServiceTags`) in that state, `any` = all, a node's checks once per node; it blocks on the checks table's index, which moves whenever any
  *   check is added, removed or changes status (registering or deregistering an instance adds or removes its
  *   checks), like Consul's `checks` table index (https://developer.hashicorp.com/consul/api-docs/health#list-checks-in-state);
  * - faults on demand: `failNext(n)` answers the next n requests with 500; `hang(true)` holds every request
@@ -410,14 +410,29 @@ export class ConsulTestServer {
 
   #state(state: string): unknown[] {
     const out: unknown[] = []
+    // A node's checks (serfHealth) exist once per node in Consul, not once per instance on it.
+    const nodes = new Set<string>()
     for (const s of this.instances.values()) {
+      const nodeSeen = nodes.has(s.node)
+      nodes.add(s.node)
       for (const c of s.checks) {
+        if (c.ServiceID === '' && nodeSeen) continue
         if (state !== 'any' && c.Status !== state) continue
+        // The fields of a real HealthCheck (Consul 1.15+), as in the health answers above.
         out.push({
           Node: s.node,
           ...c,
-          Output: '',
+          Notes: '',
+          Output:
+            c.ServiceID === '' ? 'Agent alive and reachable' : 'HTTP GET http://127.0.0.1/health: 200 OK',
           ServiceTags: c.ServiceID === '' ? [] : [...s.service.Tags],
+          Type: c.ServiceID === '' ? '' : 'http',
+          Interval: c.ServiceID === '' ? '' : '10s',
+          Timeout: c.ServiceID === '' ? '' : '5s',
+          ExposedPort: 0,
+          Definition: {},
+          CreateIndex: 12,
+          ModifyIndex: 14,
         })
       }
     }

@@ -16,7 +16,11 @@
  * - **never index < 1**: an index of 0 (or less) from the server is replaced by 1;
  * - **rate limit**: a token bucket per watch (`burst` tokens, one more per `interval`) so a watch that keeps
  *   returning at once (churn elsewhere bumps the index: hashicorp/consul#3890) cannot hammer the agent, while the
- *   happy path (a change after a long block) proceeds immediately;
+ *   happy path (a change after a long block) proceeds immediately. An answer whose payload changed gives its
+ *   token back: only answers that bring nothing new (churn, wait expiry) drain the bucket, as Consul's guidance
+ *   has it ("proceed immediately in the happy case, degrade under churn"). Charging real changes too made the
+ *   one `state` watch, which sees every change of the datacenter, wait up to `interval` per change as soon as
+ *   changes came faster than one per `interval` (bench: median 85 → 39 ms at 1,000 services);
  * - **payload comparison**: a return is no proof of change (hashicorp/consul#4988), so `onData` is called only
  *   when the body differs from the last one (compared by SHA-1 digest, so a watch keeps 28 bytes, not the body);
  * - **errors**: exponential backoff from `min` to `max` with jitter (each delay is uniform in [d/2, d]), the
@@ -229,6 +233,10 @@ export class TokenBucket {
     }
     return this.#last + this.#interval - now
   }
+  /** Give back a token taken by `take` (up to `burst`). */
+  refund(): void {
+    if (this.#tokens < this.#burst) this.#tokens++
+  }
 }
 
 export class Watch {
@@ -322,6 +330,7 @@ export class Watch {
       if (digest !== this.#lastDigest) {
         this.#lastDigest = digest
         this.#changes++
+        this.#bucket.refund()
         this.#o.onData(reply)
       }
     }

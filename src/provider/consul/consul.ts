@@ -46,6 +46,7 @@ import {
   type WatchFetch,
   type WatchState,
 } from './client.js'
+import { diffArray, scanArray, type ArrayText } from './jsondiff.js'
 
 export interface ConsulProviderOptions {
   readonly config: DeepReadonly<ConsulConfig>
@@ -77,8 +78,6 @@ interface ServiceRead {
     changes: number
   }
   digest: string
-  /** Fingerprint of the service's checks in the last state answer. */
-  checks: string
   retry: NodeJS.Timeout | null
 }
 
@@ -110,8 +109,10 @@ export class ConsulProvider implements Provider {
   #resyncTimer: NodeJS.Timeout | null
   /** Routed service → its tags in the catalog (joined), to notice tag changes in `state` mode. */
   #catalogTags: Map<string, string>
-  /** Node → fingerprint of its node-level checks (serfHealth, maintenance) from the last state answer. */
-  #nodeChecks: Map<string, string>
+  /** `state` mode: every check of the last state answer (node + CheckID → what lb compares). */
+  #checks: Map<string, CheckLine>
+  /** `state` mode: the last state answer and its element offsets (jsondiff.ts), null = parse the next whole. */
+  #stateText: ArrayText | null
   #kv: readonly KvPair[]
   #dc: string
   #emit: Emit | null
@@ -158,7 +159,8 @@ export class ConsulProvider implements Provider {
     this.#inflight = 0
     this.#resyncTimer = null
     this.#catalogTags = new Map()
-    this.#nodeChecks = new Map()
+    this.#checks = new Map()
+    this.#stateText = null
     this.#kv = []
     this.#dc = o.config.datacenter
     this.#emit = null
@@ -381,7 +383,8 @@ export class ConsulProvider implements Provider {
       this.#reads.set(name, newRead(name))
     }
     this.#services.clear()
-    this.#nodeChecks = new Map()
+    this.#checks = new Map()
+    this.#stateText = null
     this.#pending.add('state')
     this.#stateWatch = this.#watch(
       'state',
@@ -421,6 +424,8 @@ export class ConsulProvider implements Provider {
     }
     this.#reads.clear()
     this.#dirty.clear()
+    this.#checks = new Map()
+    this.#stateText = null
   }
 
   /**
@@ -437,55 +442,80 @@ export class ConsulProvider implements Provider {
     this.#resyncTimer.unref()
   }
 
-  /** `/v1/health/state/any`: re-read the services whose checks changed, and every service on a node whose
-   * node checks (serfHealth, maintenance) changed. */
+  /**
+   * `/v1/health/state/any`: re-read the services whose checks changed (status, tags, a check added or removed),
+   * and every service on a node whose node checks (serfHealth, maintenance) changed. Only the checks that differ
+   * from the last answer are parsed (jsondiff.ts: the answer ships every check of the datacenter on every change);
+   * the whole answer is parsed when the changed region is large or cannot be bounded.
+   */
   #onState(r: ConsulReply): void {
-    let list: unknown
-    try {
-      list = JSON.parse(r.text)
-      if (!Array.isArray(list)) throw new Error('not a list')
-    } catch {
-      this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
-      return
-    }
-    const services = new Map<string, string>()
-    const nodes = new Map<string, string>()
-    const onNode = new Map<string, Set<string>>()
-    for (const c of list as StateCheck[]) {
-      if (typeof c !== 'object' || c === null) continue
-      const node = typeof c.Node === 'string' ? c.Node : ''
-      const line = `${node}\0${String(c.CheckID)}\0${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${Array.isArray(c.ServiceTags) ? c.ServiceTags.join(',') : ''}\n`
-      const svc = typeof c.ServiceName === 'string' ? c.ServiceName : ''
-      if (svc === '') {
-        nodes.set(node, (nodes.get(node) ?? '') + line)
-        continue
+    const prev = this.#stateText
+    const diff = prev === null ? null : diffArray(prev, r.text, 512)
+    const before = this.#checks
+    const first = before.size === 0
+    /** key → [line before, line after] ('' = absent) for every check that may have changed. */
+    const changed = new Map<string, [CheckLine | null, CheckLine | null]>()
+    if (diff !== null) {
+      this.#stateText = diff.next
+      try {
+        for (const t of diff.removed) {
+          const c = checkLine(JSON.parse(t))
+          if (c === null) continue
+          changed.set(c.key, [before.get(c.key) ?? c, null])
+          before.delete(c.key)
+        }
+        for (const t of diff.added) {
+          const c = checkLine(JSON.parse(t))
+          if (c === null) continue
+          const was = changed.get(c.key)
+          changed.set(c.key, [was === undefined ? (before.get(c.key) ?? null) : was[0], c])
+          before.set(c.key, c)
+        }
+      } catch {
+        // Cannot happen for text the scanner bounded; start over with a whole parse next time.
+        this.#stateText = null
+        this.#checks = new Map()
+        return
       }
-      if (!this.#reads.has(svc)) continue
-      services.set(svc, (services.get(svc) ?? '') + line)
-      let set = onNode.get(node)
-      if (set === undefined) onNode.set(node, (set = new Set()))
-      set.add(svc)
+    } else {
+      let list: unknown
+      try {
+        list = JSON.parse(r.text)
+        if (!Array.isArray(list)) throw new Error('not a list')
+      } catch {
+        this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
+        return
+      }
+      this.#stateText = scanArray(r.text)
+      const after = new Map<string, CheckLine>()
+      for (const item of list as unknown[]) {
+        const c = checkLine(item)
+        if (c === null) continue
+        after.set(c.key, c)
+        const was = before.get(c.key) ?? null
+        if (was === null || was.line !== c.line) changed.set(c.key, [was, c])
+      }
+      for (const [key, was] of before) if (!after.has(key)) changed.set(key, [was, null])
+      this.#checks = after
     }
-    for (const [name, read] of this.#reads) {
-      const fp = services.get(name) ?? ''
-      if (fp !== read.checks) {
-        read.checks = fp
-        this.#markDirty(name)
+    const nodes = new Set<string>()
+    for (const [was, now] of changed.values()) {
+      if (was !== null && now !== null && was.line === now.line) continue
+      for (const c of [was, now]) {
+        if (c === null) continue
+        if (c.svc !== '') this.#markDirty(c.svc)
+        else if (!first) nodes.add(c.node)
       }
     }
-    const previous = this.#nodeChecks
-    this.#nodeChecks = nodes
-    for (const [node, fp] of nodes)
-      if (previous.size > 0 && previous.get(node) !== fp) this.#nodeDirty(node, onNode)
-    for (const node of previous.keys()) if (!nodes.has(node)) this.#nodeDirty(node, onNode)
+    if (nodes.size > 0) this.#nodeDirty(nodes)
   }
 
-  /** Every routed service with a check or an instance on `node`. */
-  #nodeDirty(node: string, onNode: ReadonlyMap<string, ReadonlySet<string>>): void {
-    for (const svc of onNode.get(node) ?? []) this.#markDirty(svc)
+  /** Every routed service with a check or an instance on one of `nodes`. */
+  #nodeDirty(nodes: ReadonlySet<string>): void {
+    for (const c of this.#checks.values()) if (c.svc !== '' && nodes.has(c.node)) this.#markDirty(c.svc)
     for (const [name, entries] of this.#health) {
       for (const e of entries) {
-        if (e.Node.Node === node) {
+        if (nodes.has(e.Node.Node)) {
           this.#markDirty(name)
           break
         }
@@ -730,6 +760,28 @@ interface StateCheck {
   readonly ServiceTags?: unknown
 }
 
+/** What lb compares of one check: its key (node + CheckID), service ('' = node check), and the fields read. */
+interface CheckLine {
+  readonly key: string
+  readonly node: string
+  readonly svc: string
+  readonly line: string
+}
+
+function checkLine(item: unknown): CheckLine | null {
+  if (typeof item !== 'object' || item === null) return null
+  const c = item as StateCheck
+  const node = typeof c.Node === 'string' ? c.Node : ''
+  const svc = typeof c.ServiceName === 'string' ? c.ServiceName : ''
+  const tags = Array.isArray(c.ServiceTags) ? c.ServiceTags.join(',') : ''
+  return {
+    key: `${node}\0${String(c.CheckID)}`,
+    node,
+    svc,
+    line: `${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${svc}\0${tags}`,
+  }
+}
+
 function newRead(name: string): ServiceRead {
   return {
     state: {
@@ -743,7 +795,6 @@ function newRead(name: string): ServiceRead {
       changes: 0,
     },
     digest: '',
-    checks: '',
     retry: null,
   }
 }

@@ -137,16 +137,44 @@ test('rate limit: a burst goes at once, then one request per interval', async ()
     const ac = new AbortController()
     const done = w.run(ac.signal)
     await settle()
-    assert.equal(s.indexes.length, 2)
+    // The first answer is new data (its token comes back); the next two drain the bucket.
+    assert.equal(s.indexes.length, 3)
     mock.timers.tick(999)
     await settle()
-    assert.equal(s.indexes.length, 2)
+    assert.equal(s.indexes.length, 3)
     mock.timers.tick(1)
     await settle()
-    assert.equal(s.indexes.length, 3)
+    assert.equal(s.indexes.length, 4)
     mock.timers.tick(1_000)
     await settle()
-    assert.equal(s.indexes.length, 4)
+    assert.equal(s.indexes.length, 5)
+    ac.abort()
+    await done
+  } finally {
+    mock.timers.reset()
+  }
+})
+
+test('rate limit: answers that changed give their token back, so changes are followed at once', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 })
+  try {
+    const script = Array.from({ length: 10 }, (_, i) => reply(i + 1, `payload ${i}`))
+    const s = scripted(script)
+    let seen = 0
+    const w = new Watch({
+      name: 'w',
+      fetch: s.fetch,
+      onData: () => seen++,
+      rateLimit: { interval: 1_000, burst: 2 },
+      backoff: fast.backoff,
+    })
+    const ac = new AbortController()
+    const done = w.run(ac.signal)
+    await settle()
+    for (let i = 0; i < 5 && seen < 10; i++) await settle()
+    // No timer moved: every changed answer was followed by the next request at once.
+    assert.equal(seen, 10)
+    assert.equal(s.indexes.length, 11)
     ac.abort()
     await done
   } finally {

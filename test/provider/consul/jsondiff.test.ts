@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { diffArray, scanArray } from '../../../src/provider/consul/jsondiff.js'
+
+const check = (node: string, id: string, status: string, output = ''): object => ({
+  Node: node,
+  CheckID: id,
+  Status: status,
+  Output: output,
+  ServiceTags: ['urlprefix-/a', 'x'],
+  Definition: {},
+})
+
+const text = (xs: object[]): string => JSON.stringify(xs)
+
+/** The elements removed and added (sorted), by multiset difference. */
+function naive(a: object[], b: object[]): { removed: string[]; added: string[] } {
+  const as = a.map((x) => JSON.stringify(x))
+  const bs = b.map((x) => JSON.stringify(x))
+  const removed = [...as]
+  const added: string[] = []
+  for (const x of bs) {
+    const i = removed.indexOf(x)
+    if (i >= 0) removed.splice(i, 1)
+    else added.push(x)
+  }
+  return { removed: removed.sort(), added: added.sort() }
+}
+
+test('scanArray finds every top-level element, strings with quotes, brackets and escapes included', () => {
+  const xs = [check('n1', 'a', 'passing', 'say "}]," \\'), { a: [1, { b: '[' }] }, 'x', 1, null]
+  const t = `  [ ${xs.map((x) => JSON.stringify(x)).join(' ,\n')} ]\n`
+  const s = scanArray(t)
+  assert.ok(s !== null)
+  assert.deepEqual(
+    s.starts.map((st, i) => JSON.parse(t.slice(st, s.ends[i]))),
+    xs,
+  )
+  assert.equal(scanArray('[]')?.starts.length, 0)
+  for (const bad of ['{}', '[1,,2]', '[1', '["a]', '[1] x', '[{]']) assert.equal(scanArray(bad), null, bad)
+})
+
+test('diffArray returns exactly the changed elements, and offsets that keep working for the next answer', () => {
+  let cur = Array.from({ length: 300 }, (_, i) => check(`n${i % 7}`, `c${i}`, 'passing', 'x'.repeat(i % 50)))
+  let prev = scanArray(text(cur))
+  assert.ok(prev !== null)
+  const edits: ((xs: object[]) => void)[] = [
+    (xs) => (xs[150] = check('n1', 'c150', 'critical')), // status change in the middle
+    (xs) => xs.splice(40, 0, check('n9', 'new', 'passing')), // insert
+    (xs) => xs.splice(0, 0, check('n0', 'first', 'passing')), // insert at the start
+    (xs) => xs.push(check('n0', 'last', 'warning')), // append
+    (xs) => xs.splice(xs.length - 1, 1), // remove the last
+    (xs) => xs.splice(0, 1), // remove the first
+    (xs) => xs.splice(10, 3), // remove several
+    (xs) => (xs[5] = check('n1', 'c5', 'passing', 'output "with" quotes }]')), // output only
+    (xs) => {
+      xs[2] = check('n2', 'c2', 'critical')
+      xs[290] = check('n2', 'c290', 'critical')
+    }, // two far apart: one region
+    () => {}, // unchanged
+  ]
+  for (const edit of edits) {
+    const next = structuredClone(cur)
+    edit(next)
+    const d = diffArray(prev, text(next), 1_000)
+    assert.ok(d !== null)
+    // An unchanged element next to a change may come back as removed and added (same text): net of those, the
+    // answer is exact.
+    const removed = [...d.removed]
+    const added = d.added.filter((x) => {
+      const i = removed.indexOf(x)
+      if (i < 0) return true
+      removed.splice(i, 1)
+      return false
+    })
+    assert.deepEqual({ removed: removed.sort(), added: added.sort() }, naive(cur, next))
+    // A single local edit parses at most the edited elements and one neighbour on each side.
+    if (edit !== edits[8]) assert.ok(d.added.length <= naive(cur, next).added.length + 2)
+    // The new offsets are those of a full scan.
+    const full = scanArray(text(next))
+    assert.deepEqual([d.next.starts, d.next.ends], [full?.starts, full?.ends])
+    prev = d.next
+    cur = next
+  }
+})
+
+test('diffArray gives up (null) when more than maxElements changed, or the texts are not both arrays', () => {
+  const a = Array.from({ length: 50 }, (_, i) => check('n', `c${i}`, 'passing'))
+  const prev = scanArray(text(a))
+  assert.ok(prev !== null)
+  const b = a.map((x, i) => (i % 10 === 0 ? check('n', `c${i}`, 'critical') : x))
+  assert.equal(diffArray(prev, text(b), 5), null)
+  assert.notEqual(diffArray(prev, text(b), 100), null)
+  assert.equal(diffArray(prev, text(a).slice(0, -1), 100), null)
+  assert.equal(diffArray(prev, '{"a":1}', 100), null)
+})

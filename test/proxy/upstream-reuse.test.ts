@@ -1,0 +1,59 @@
+/**
+ * UpstreamSet.apply keeps the runtime of a service whose spec is the same object as last time (providers and
+ * merge keep unchanged services as the same objects): its pool (balancer position) and upstreams survive a
+ * change elsewhere; a changed spec gets a new runtime that still keeps the upstreams whose pool identity held.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { defaultConfig } from '../../src/config/schema.js'
+import { UpstreamSet } from '../../src/proxy/upstream.js'
+import { undiciEngine } from '../../src/proxy/undici-engine.js'
+import type { ServiceSpec, Snapshot } from '../../src/snapshot.js'
+
+const d = defaultConfig.defaults
+
+function service(name: string, ports: number[]): ServiceSpec {
+  return {
+    name,
+    balance: 'roundrobin',
+    retries: d.retries,
+    timeouts: d.timeouts,
+    maxConnections: d.maxConnections,
+    proto: 'http',
+    tlsSkipVerify: false,
+    servers: ports.map((port) => ({
+      name: `${name}-${port}`,
+      host: '127.0.0.1',
+      port,
+      weight: 1,
+      backup: false,
+      maxconn: 0,
+      state: 'up' as const,
+    })),
+  }
+}
+
+const snap = (services: ServiceSpec[]): Snapshot => ({ services, routes: [], tcpRoutes: [] })
+
+test('an unchanged service keeps its runtime; a changed one is rebuilt around its kept upstreams', () => {
+  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => '' })
+  const a = service('a', [1, 2, 3])
+  const b = service('b', [4, 5])
+  const first = set.apply(snap([a, b]))
+  const b2 = service('b', [4, 5, 6])
+  const second = set.apply(snap([a, b2]))
+  assert.equal(second.get('a'), first.get('a'))
+  assert.notEqual(second.get('b'), first.get('b'))
+  assert.equal(second.get('b')?.upstreams[0], first.get('b')?.upstreams[0])
+  assert.equal([...set.all()].length, 6)
+  // An equal but new spec object is not trusted to be unchanged: rebuilt.
+  const third = set.apply(snap([service('a', [1, 2, 3]), b2]))
+  assert.notEqual(third.get('a'), second.get('a'))
+  assert.equal(third.get('a')?.upstreams[1], second.get('a')?.upstreams[1])
+  // A service that disappears and comes back with the same object is still there with all its upstreams.
+  set.apply(snap([b2]))
+  assert.equal([...set.all()].length, 3)
+  const back = set.apply(snap([a, b2]))
+  assert.equal(back.get('a')?.upstreams.length, 3)
+  assert.equal([...set.all()].length, 6)
+})
