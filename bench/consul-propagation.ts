@@ -26,9 +26,10 @@ import type { Snapshot } from '../src/snapshot.js'
 
 const silent = pino({ level: 'silent' })
 
+/** Nearest-rank quantile: the smallest sample with at least `q` of the samples at or below it (p99 of 100 = the 99th). */
 function quantile(xs: number[], q: number): number {
   const s = xs.slice().sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN
 }
 
 async function startServer(
