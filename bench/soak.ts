@@ -29,7 +29,7 @@ import {
 } from 'node:net'
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'undici'
-import { Daemon } from '../test/helpers/daemon.js'
+import { Daemon, configHead } from '../test/helpers/daemon.js'
 import { startUpstream, type TestUpstream } from '../test/helpers/upstream.js'
 import { startEchoServer, openWebSocket } from '../test/helpers/websocket.js'
 
@@ -71,16 +71,7 @@ export interface SoakResult {
 
 function config(ports: { http: readonly number[]; ws: number; tcp: number }, extra: boolean): string {
   return `
-workers: 0
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-  - name: tcp
+${configHead({ workers: 0 })}  - name: tcp
     address: 127.0.0.1:0
     mode: tcp
     service: echo

@@ -222,15 +222,35 @@ export function startLoad(
   }
 }
 
-export interface ClusterConfig {
-  /** Port of the single server of service `a`. */
-  readonly upstream: number
+export interface ConfigHead {
   readonly workers?: number
-  /** Path of the one route to `a` (default `/`). */
-  readonly path?: string
   /** `admin.address` (default 'off'); `token` is added when given. */
   readonly admin?: string
   readonly token?: string
+}
+
+/**
+ * The top most daemon test configs share: `workers` (default 2), admin, no access log, and listener `web` on
+ * port 0 as the last lines, so more listeners may follow before `services:`.
+ */
+export function configHead(c: ConfigHead = {}): string {
+  return `workers: ${c.workers ?? 2}
+admin:
+  address: ${c.admin ?? "'off'"}
+${c.token === undefined ? '' : `  token: ${c.token}\n`}log:
+  access:
+    enabled: false
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+`
+}
+
+export interface ClusterConfig extends ConfigHead {
+  /** Port of the single server of service `a`. */
+  readonly upstream: number
+  /** Path of the one route to `a` (default `/`). */
+  readonly path?: string
   /** Extra top-level YAML (e.g. a `shutdown:` block), placed first. */
   readonly extra?: string
 }
@@ -239,17 +259,7 @@ export interface ClusterConfig {
 export function clusterConfig(c: ClusterConfig): string {
   return `
 ${c.extra ?? ''}
-workers: ${c.workers ?? 2}
-admin:
-  address: ${c.admin ?? "'off'"}
-${c.token === undefined ? '' : `  token: ${c.token}`}
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
+${configHead(c)}services:
   - name: a
     servers:
       - address: 127.0.0.1:${c.upstream}
