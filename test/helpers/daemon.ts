@@ -5,41 +5,30 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request, type Agent, type IncomingHttpHeaders } from 'node:http'
 import { writeFile } from 'node:fs/promises'
+import { LogLines, type LogLine } from './log-lines.js'
 import { mainJs, writeConfig } from './process.js'
 
-export type LogLine = Record<string, unknown>
+export type { LogLine }
 
-export class Daemon {
+export class Daemon extends LogLines {
   readonly child: ChildProcess
   readonly file: string
-  readonly lines: LogLine[]
   readonly exited: Promise<number | null>
-  readonly #waiters: Set<() => void>
 
   private constructor(file: string) {
+    super()
     this.file = file
-    this.lines = []
-    this.#waiters = new Set()
     this.child = spawn(process.execPath, [mainJs, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] })
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
     let buf = ''
     this.child.stderr?.on('data', (chunk: Buffer) => {
       buf += chunk.toString()
-      let nl: number
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl)
-        buf = buf.slice(nl + 1)
-        try {
-          this.lines.push(JSON.parse(line) as LogLine)
-        } catch {
-          this.lines.push({ msg: line })
-        }
-        for (const f of [...this.#waiters]) f()
-      }
+      const nl = buf.lastIndexOf('\n')
+      if (nl < 0) return
+      this.push(buf.slice(0, nl))
+      buf = buf.slice(nl + 1)
     })
-    this.child.once('exit', () => {
-      for (const f of [...this.#waiters]) f()
-    })
+    this.child.once('exit', () => this.wake())
   }
 
   /** Start lb on `yaml` and wait for `ready` (default: the primary's "started" line, after admin and workers). */
@@ -49,53 +38,8 @@ export class Daemon {
     return d
   }
 
-  /** The n-th (from 1) log line matching `pred`, counting every line logged since the start. */
-  waitFor(pred: (l: LogLine) => boolean, what: string, n = 1, timeout = 30_000): Promise<LogLine> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        let seen = 0
-        for (const l of this.lines) {
-          if (pred(l) && ++seen === n) {
-            done()
-            resolve(l)
-            return
-          }
-        }
-        if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          done()
-          reject(new Error(`lb exited while waiting for ${what}:\n${this.tail()}`))
-        }
-      }
-      const done = (): void => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-      }
-      const timer = setTimeout(() => {
-        done()
-        reject(new Error(`timed out waiting for ${what}:\n${this.tail()}`))
-      }, timeout)
-      this.#waiters.add(check)
-      check()
-    })
-  }
-
-  count(pred: (l: LogLine) => boolean): number {
-    let n = 0
-    for (const l of this.lines) if (pred(l)) n++
-    return n
-  }
-
-  /** Port of the first "listening" line of listener `name`. */
-  async port(name: string): Promise<number> {
-    const l = await this.waitFor((x) => x.msg === 'listening' && x.listener === name, `listener ${name}`)
-    return l.port as number
-  }
-
-  tail(n = 20): string {
-    return this.lines
-      .slice(-n)
-      .map((l) => JSON.stringify(l))
-      .join('\n')
+  protected override gone(): string | null {
+    return this.child.exitCode !== null || this.child.signalCode !== null ? 'lb exited' : null
   }
 
   rewrite(yaml: string): Promise<void> {
