@@ -24,15 +24,8 @@ export class ClusterLb extends LogLines {
     const lb = new ClusterLb()
     cluster.setupPrimary({ exec: mainJs, args: [], silent: true })
     const onFork = (w: ClusterWorker): void => {
-      let buf = ''
       w.process.stdout?.resume()
-      w.process.stderr?.on('data', (chunk: Buffer) => {
-        buf += chunk.toString()
-        const nl = buf.lastIndexOf('\n')
-        if (nl < 0) return
-        lb.push(buf.slice(0, nl))
-        buf = buf.slice(nl + 1)
-      })
+      lb.follow(w.process.stderr)
     }
     cluster.on('fork', onFork)
     lb.#onFork = onFork

@@ -20,14 +20,7 @@ export class Daemon extends LogLines {
     this.file = file
     this.child = spawn(process.execPath, [mainJs, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] })
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
-    let buf = ''
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      buf += chunk.toString()
-      const nl = buf.lastIndexOf('\n')
-      if (nl < 0) return
-      this.push(buf.slice(0, nl))
-      buf = buf.slice(nl + 1)
-    })
+    this.follow(this.child.stderr)
     this.child.once('exit', () => this.wake())
   }
 

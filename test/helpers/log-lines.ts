@@ -2,6 +2,8 @@
  * The JSON log lines of an lb under test (a child process, or an in-process Primary and its workers), with
  * waits on them: tests wait for a line, never sleep. Daemon and ClusterLb extend it.
  */
+import type { Readable } from 'node:stream'
+
 export type LogLine = Record<string, unknown>
 
 export class LogLines {
@@ -24,6 +26,18 @@ export class LogLines {
       }
     }
     this.wake()
+  }
+
+  /** Adds the lines `stream` (a process's stderr) writes, each once it is complete. */
+  protected follow(stream: Readable | null): void {
+    let buf = ''
+    stream?.on('data', (chunk: Buffer) => {
+      buf += chunk.toString()
+      const nl = buf.lastIndexOf('\n')
+      if (nl < 0) return
+      this.push(buf.slice(0, nl))
+      buf = buf.slice(nl + 1)
+    })
   }
 
   protected wake(): void {
