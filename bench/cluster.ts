@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Agent, request } from 'node:http'
 import { availableParallelism, loadavg } from 'node:os'
+import { clusterConfig } from '../test/helpers/daemon.js'
 import { mainJs, writeConfig } from '../test/helpers/process.js'
 
 function arg(name: string, fallback: number): number {
@@ -89,24 +90,7 @@ async function load(port: number): Promise<number> {
 }
 
 async function run(workers: number, policy: 'rr' | 'none', upstream: number): Promise<number> {
-  const file = await writeConfig(`
-workers: ${workers}
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${upstream}
-routes:
-  - path: /
-    service: a
-`)
+  const file = await writeConfig(clusterConfig({ upstream, workers }))
   const child = spawn(process.execPath, [mainJs, '--config', file], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NODE_CLUSTER_SCHED_POLICY: policy },

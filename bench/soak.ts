@@ -29,7 +29,7 @@ import {
 } from 'node:net'
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'undici'
-import { Daemon } from '../test/helpers/daemon.js'
+import { Daemon, configHead } from '../test/helpers/daemon.js'
 import { startUpstream, type TestUpstream } from '../test/helpers/upstream.js'
 import { startEchoServer, openWebSocket } from '../test/helpers/websocket.js'
 
@@ -71,16 +71,7 @@ export interface SoakResult {
 
 function config(ports: { http: readonly number[]; ws: number; tcp: number }, extra: boolean): string {
   return `
-workers: 0
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-  - name: tcp
+${configHead({ workers: 0 })}  - name: tcp
     address: 127.0.0.1:0
     mode: tcp
     service: echo
@@ -236,23 +227,19 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
       }
     }
   }
-  const wsLoop = async (id: number): Promise<void> => {
+  /** Loop `id` of sessions of one kind until the run ends; each session's failure is recorded, not thrown. */
+  const sessionLoop = async (
+    kind: 'ws' | 'tcp',
+    session: (port: number, n: number) => Promise<void>,
+    port: number,
+    id: number,
+  ): Promise<void> => {
     for (let n = 0; running(); n++) {
       try {
-        await wsSession(webPort, id * 1_000_000 + n)
-        counts.ws++
+        await session(port, id * 1_000_000 + n)
+        counts[kind]++
       } catch (e) {
-        err('ws', e)
-      }
-    }
-  }
-  const tcpLoop = async (id: number): Promise<void> => {
-    for (let n = 0; running(); n++) {
-      try {
-        await tcpSession(tcpPort, id * 1_000_000 + n)
-        counts.tcp++
-      } catch (e) {
-        err('tcp', e)
+        err(kind, e)
       }
     }
   }
@@ -309,8 +296,8 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
 
   await Promise.all([
     ...Array.from({ length: 8 }, (_, i) => httpLoop(i)),
-    ...Array.from({ length: 2 }, (_, i) => wsLoop(i)),
-    ...Array.from({ length: 2 }, (_, i) => tcpLoop(i)),
+    ...Array.from({ length: 2 }, (_, i) => sessionLoop('ws', wsSession, webPort, i)),
+    ...Array.from({ length: 2 }, (_, i) => sessionLoop('tcp', tcpSession, tcpPort, i)),
     faults,
   ])
   clearInterval(sampler)

@@ -10,28 +10,12 @@ import assert from 'node:assert/strict'
 import { rename, writeFile } from 'node:fs/promises'
 import { pino } from 'pino'
 import { Primary } from '../../src/primary.js'
+import { clusterConfig } from '../helpers/daemon.js'
 import { writeConfig } from '../helpers/process.js'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { get } from '../helpers/client.js'
 
-const good = (upstream: number, path: string): string => `
-workers: 0
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${upstream}
-routes:
-  - path: ${path}
-    service: a
-`
+const good = (upstream: number, path: string): string => clusterConfig({ upstream, path, workers: 0 })
 
 let up: TestUpstream
 let file: string

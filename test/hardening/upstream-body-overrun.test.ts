@@ -6,9 +6,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
-import { startLb, service, route } from '../helpers/lb.js'
-import { get, newAgent } from '../helpers/client.js'
-import { assertNoLeak, startRawUpstream, type RawRequest } from './upstream-raw.js'
+import { get } from '../helpers/client.js'
+import { assertNoLeak, startFaultRig, type RawRequest } from './upstream-raw.js'
 
 const smuggled = 'HTTP/1.1 200 OK\r\ncontent-length: 8\r\n\r\nSMUGGLED'
 
@@ -20,12 +19,7 @@ function overrun(s: Socket, req: RawRequest): void {
 }
 
 test('upstream body longer than Content-Length → surplus dropped, not taken as the next response; no leak', async () => {
-  const up = await startRawUpstream(overrun)
-  const lb = await startLb((cfg) => {
-    cfg.services = [service('svc', [up.port], { retries: 2, maxConnections: 1 })]
-    cfg.routes = [route('', '/', 'svc')]
-  })
-  const agent = newAgent()
+  const { lb, agent, close } = await startFaultRig(overrun, { retries: 2, maxConnections: 1 })
   const round = async (): Promise<void> => {
     const r = await get(lb.url, '/long', { agent })
     assert.equal(r.status, 200)
@@ -42,8 +36,6 @@ test('upstream body longer than Content-Length → surplus dropped, not taken as
     )
     await assertNoLeak(round)
   } finally {
-    await agent.close()
-    await lb.close()
-    await up.close()
+    await close()
   }
 })

@@ -4,23 +4,15 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startLb, service, route } from '../helpers/lb.js'
-import { get, newAgent } from '../helpers/client.js'
-import { assertNoLeak, startRawUpstream } from './upstream-raw.js'
+import { get } from '../helpers/client.js'
+import { assertNoLeak, startFaultRig } from './upstream-raw.js'
 
 test('upstream hangs before the response head → 504 with a logged reason; pool recovers; no leak', async () => {
   const hang = (): void => {}
-  const up = await startRawUpstream(hang)
-  const lb = await startLb((cfg) => {
-    cfg.services = [
-      service('svc', [up.port], {
-        retries: 2,
-        timeouts: { connect: 1_000, server: 150, body: 5_000, keepAlive: 4_000 },
-      }),
-    ]
-    cfg.routes = [route('', '/', 'svc')]
+  const { up, lb, agent, close } = await startFaultRig(hang, {
+    retries: 2,
+    timeouts: { connect: 1_000, server: 150, body: 5_000, keepAlive: 4_000 },
   })
-  const agent = newAgent()
   try {
     const r = await get(lb.url, '/x', { agent })
     assert.equal(r.status, 504, r.body)
@@ -37,8 +29,6 @@ test('upstream hangs before the response head → 504 with a logged reason; pool
       assert.equal((await get(lb.url, '/x', { agent })).status, 504)
     }, 20)
   } finally {
-    await agent.close()
-    await lb.close()
-    await up.close()
+    await close()
   }
 })

@@ -5,9 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
-import { startLb, service, route } from '../helpers/lb.js'
-import { get, newAgent } from '../helpers/client.js'
-import { assertNoLeak, startRawUpstream } from './upstream-raw.js'
+import { get } from '../helpers/client.js'
+import { assertNoLeak, startFaultRig } from './upstream-raw.js'
 
 const line = 'x-filler: ' + 'a'.repeat(1_000) + '\r\n'
 const huge = 'HTTP/1.1 200 OK\r\n' + line.repeat(1_024) + 'content-length: 0\r\n\r\n'
@@ -16,12 +15,7 @@ test('upstream sends a 1 MiB header block → 502 with a logged reason; pool rec
   const fault = (s: Socket): void => {
     s.end(huge)
   }
-  const up = await startRawUpstream(fault)
-  const lb = await startLb((cfg) => {
-    cfg.services = [service('svc', [up.port], { retries: 0 })]
-    cfg.routes = [route('', '/', 'svc')]
-  })
-  const agent = newAgent()
+  const { up, lb, agent, close } = await startFaultRig(fault, { retries: 0 })
   try {
     const r = await get(lb.url, '/x', { agent })
     assert.equal(r.status, 502, r.body)
@@ -38,8 +32,6 @@ test('upstream sends a 1 MiB header block → 502 with a logged reason; pool rec
       assert.equal((await get(lb.url, '/x', { agent })).status, 502)
     }, 20)
   } finally {
-    await agent.close()
-    await lb.close()
-    await up.close()
+    await close()
   }
 })

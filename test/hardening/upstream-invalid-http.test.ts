@@ -5,9 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
-import { startLb, service, route } from '../helpers/lb.js'
-import { get, newAgent } from '../helpers/client.js'
-import { assertNoLeak, startRawUpstream } from './upstream-raw.js'
+import { get } from '../helpers/client.js'
+import { assertNoLeak, startFaultRig } from './upstream-raw.js'
 
 const cases: { desc: string; bytes: string }[] = [
   { desc: 'not HTTP at all', bytes: 'NOT HTTP AT ALL\r\n\r\n' },
@@ -32,12 +31,7 @@ for (const c of cases) {
     const fault = (s: Socket): void => {
       s.end(c.bytes)
     }
-    const up = await startRawUpstream(fault)
-    const lb = await startLb((cfg) => {
-      cfg.services = [service('svc', [up.port], { retries: 0 })]
-      cfg.routes = [route('', '/', 'svc')]
-    })
-    const agent = newAgent()
+    const { up, lb, agent, close } = await startFaultRig(fault, { retries: 0 })
     try {
       const r = await get(lb.url, '/x', { agent })
       assert.equal(r.status, 502, r.body)
@@ -55,9 +49,7 @@ for (const c of cases) {
         assert.equal((await get(lb.url, '/x', { agent })).status, 502)
       })
     } finally {
-      await agent.close()
-      await lb.close()
-      await up.close()
+      await close()
     }
   })
 }

@@ -7,9 +7,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
-import { startLb, service, route } from '../helpers/lb.js'
-import { get, newAgent } from '../helpers/client.js'
-import { answerOk, assertNoLeak, startRawUpstream, type RawRequest } from './upstream-raw.js'
+import { get } from '../helpers/client.js'
+import { answerOk, assertNoLeak, startFaultRig, type RawRequest } from './upstream-raw.js'
 
 /** Answer the first request of each connection; drop the connection (FIN) when a second one arrives on it. */
 function closeOnReuse(s: Socket, req: RawRequest): void {
@@ -32,12 +31,7 @@ for (const [how, fault] of [
   ['reset', resetOnReuse],
 ] as const) {
   test(`keep-alive connection ${how} on reuse: a POST is sent once and gets 502; a GET is replayed; no leak`, async () => {
-    const up = await startRawUpstream(fault)
-    const lb = await startLb((cfg) => {
-      cfg.services = [service('svc', [up.port], { retries: 2, maxConnections: 1 })]
-      cfg.routes = [route('', '/', 'svc')]
-    })
-    const agent = newAgent()
+    const { up, lb, agent, close } = await startFaultRig(fault, { retries: 2, maxConnections: 1 })
     try {
       assert.equal((await get(lb.url, '/warm', { agent })).body, 'ok')
       const r = await get(lb.url, '/post', { agent, method: 'POST', body: 'pay-once' })
@@ -59,9 +53,7 @@ for (const [how, fault] of [
         assert.equal(posts(up.requests), sent, 'every POST reached the upstream exactly once')
       })
     } finally {
-      await agent.close()
-      await lb.close()
-      await up.close()
+      await close()
     }
   })
 }

@@ -8,6 +8,10 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import assert from 'node:assert/strict'
+import type { Agent } from 'undici'
+import type { MutableConfig } from '../../src/config/schema.js'
+import { newAgent } from '../helpers/client.js'
+import { route, service, startLb, type TestLb } from '../helpers/lb.js'
 
 /** One parsed request: its head (request line + headers) and its body. */
 export interface RawRequest {
@@ -92,6 +96,38 @@ export async function startRawUpstream(fault: Fault | null = null): Promise<RawU
   await new Promise<void>((resolve) => up.server.listen({ host: '127.0.0.1', port: 0 }, resolve))
   ;(up as { port: number }).port = (up.server.address() as AddressInfo).port
   return up
+}
+
+/** A raw upstream as the one server (`svc/s0`) of service `svc` behind an in-process lb, and a client agent. */
+export interface FaultRig {
+  readonly up: RawUpstream
+  readonly lb: TestLb
+  readonly agent: Agent
+  /** Closes the agent, the lb and the upstream. */
+  close(): Promise<void>
+}
+
+/** Start a rig: the upstream misbehaves with `fault`; `svc` sets the service's options (retries, timeouts …). */
+export async function startFaultRig(
+  fault: Fault | null,
+  svc: Partial<MutableConfig['services'][number]>,
+): Promise<FaultRig> {
+  const up = await startRawUpstream(fault)
+  const lb = await startLb((cfg) => {
+    cfg.services = [service('svc', [up.port], svc)]
+    cfg.routes = [route('', '/', 'svc')]
+  })
+  const agent = newAgent()
+  return {
+    up,
+    lb,
+    agent,
+    close: async () => {
+      await agent.close()
+      await lb.close()
+      await up.close()
+    },
+  }
 }
 
 /** Open file descriptors of this process. */

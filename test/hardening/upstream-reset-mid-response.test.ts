@@ -6,9 +6,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
-import { startLb, service, route } from '../helpers/lb.js'
-import { get, newAgent } from '../helpers/client.js'
-import { assertNoLeak, startRawUpstream } from './upstream-raw.js'
+import { get } from '../helpers/client.js'
+import { assertNoLeak, startFaultRig } from './upstream-raw.js'
 
 function resetAfter(bytes: string): (s: Socket) => void {
   return (s) => {
@@ -18,12 +17,7 @@ function resetAfter(bytes: string): (s: Socket) => void {
 
 test('upstream resets inside the response head → 502 with a logged reason; pool recovers; no leak', async () => {
   const fault = resetAfter('HTTP/1.1 200 OK\r\ncontent-le')
-  const up = await startRawUpstream(fault)
-  const lb = await startLb((cfg) => {
-    cfg.services = [service('svc', [up.port], { retries: 2 })]
-    cfg.routes = [route('', '/', 'svc')]
-  })
-  const agent = newAgent()
+  const { up, lb, agent, close } = await startFaultRig(fault, { retries: 2 })
   try {
     const r = await get(lb.url, '/x', { agent, method: 'POST', body: 'once' })
     assert.equal(r.status, 502, r.body)
@@ -38,20 +32,13 @@ test('upstream resets inside the response head → 502 with a logged reason; poo
       assert.equal((await get(lb.url, '/x', { agent })).status, 502)
     })
   } finally {
-    await agent.close()
-    await lb.close()
-    await up.close()
+    await close()
   }
 })
 
 test('upstream resets inside the body → client connection cut, SD logged; pool recovers; no leak', async () => {
   const fault = resetAfter('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n0123456789')
-  const up = await startRawUpstream(fault)
-  const lb = await startLb((cfg) => {
-    cfg.services = [service('svc', [up.port], { retries: 2 })]
-    cfg.routes = [route('', '/', 'svc')]
-  })
-  const agent = newAgent()
+  const { up, lb, agent, close } = await startFaultRig(fault, { retries: 2 })
   const truncated = async (): Promise<void> => {
     await assert.rejects(get(lb.url, '/x', { agent }), 'a cut body must not look complete')
     await settleLog()
@@ -73,8 +60,6 @@ test('upstream resets inside the body → client connection cut, SD logged; pool
     up.fault = fault
     await assertNoLeak(truncated)
   } finally {
-    await agent.close()
-    await lb.close()
-    await up.close()
+    await close()
   }
 })

@@ -5,41 +5,23 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { request, type Agent, type IncomingHttpHeaders } from 'node:http'
 import { writeFile } from 'node:fs/promises'
+import { LogLines, type LogLine } from './log-lines.js'
 import { mainJs, writeConfig } from './process.js'
 
-export type LogLine = Record<string, unknown>
+export type { LogLine }
 
-export class Daemon {
+export class Daemon extends LogLines {
   readonly child: ChildProcess
   readonly file: string
-  readonly lines: LogLine[]
   readonly exited: Promise<number | null>
-  readonly #waiters: Set<() => void>
 
   private constructor(file: string) {
+    super()
     this.file = file
-    this.lines = []
-    this.#waiters = new Set()
     this.child = spawn(process.execPath, [mainJs, '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] })
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))
-    let buf = ''
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      buf += chunk.toString()
-      let nl: number
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl)
-        buf = buf.slice(nl + 1)
-        try {
-          this.lines.push(JSON.parse(line) as LogLine)
-        } catch {
-          this.lines.push({ msg: line })
-        }
-        for (const f of [...this.#waiters]) f()
-      }
-    })
-    this.child.once('exit', () => {
-      for (const f of [...this.#waiters]) f()
-    })
+    this.follow(this.child.stderr)
+    this.child.once('exit', () => this.wake())
   }
 
   /** Start lb on `yaml` and wait for `ready` (default: the primary's "started" line, after admin and workers). */
@@ -49,53 +31,8 @@ export class Daemon {
     return d
   }
 
-  /** The n-th (from 1) log line matching `pred`, counting every line logged since the start. */
-  waitFor(pred: (l: LogLine) => boolean, what: string, n = 1, timeout = 30_000): Promise<LogLine> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        let seen = 0
-        for (const l of this.lines) {
-          if (pred(l) && ++seen === n) {
-            done()
-            resolve(l)
-            return
-          }
-        }
-        if (this.child.exitCode !== null || this.child.signalCode !== null) {
-          done()
-          reject(new Error(`lb exited while waiting for ${what}:\n${this.tail()}`))
-        }
-      }
-      const done = (): void => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-      }
-      const timer = setTimeout(() => {
-        done()
-        reject(new Error(`timed out waiting for ${what}:\n${this.tail()}`))
-      }, timeout)
-      this.#waiters.add(check)
-      check()
-    })
-  }
-
-  count(pred: (l: LogLine) => boolean): number {
-    let n = 0
-    for (const l of this.lines) if (pred(l)) n++
-    return n
-  }
-
-  /** Port of the first "listening" line of listener `name`. */
-  async port(name: string): Promise<number> {
-    const l = await this.waitFor((x) => x.msg === 'listening' && x.listener === name, `listener ${name}`)
-    return l.port as number
-  }
-
-  tail(n = 20): string {
-    return this.lines
-      .slice(-n)
-      .map((l) => JSON.stringify(l))
-      .join('\n')
+  protected override gone(): string | null {
+    return this.child.exitCode !== null || this.child.signalCode !== null ? 'lb exited' : null
   }
 
   rewrite(yaml: string): Promise<void> {
@@ -222,15 +159,35 @@ export function startLoad(
   }
 }
 
-export interface ClusterConfig {
-  /** Port of the single server of service `a`. */
-  readonly upstream: number
+export interface ConfigHead {
   readonly workers?: number
-  /** Path of the one route to `a` (default `/`). */
-  readonly path?: string
   /** `admin.address` (default 'off'); `token` is added when given. */
   readonly admin?: string
   readonly token?: string
+}
+
+/**
+ * The top most daemon test configs share: `workers` (default 2), admin, no access log, and listener `web` on
+ * port 0 as the last lines, so more listeners may follow before `services:`.
+ */
+export function configHead(c: ConfigHead = {}): string {
+  return `workers: ${c.workers ?? 2}
+admin:
+  address: ${c.admin ?? "'off'"}
+${c.token === undefined ? '' : `  token: ${c.token}\n`}log:
+  access:
+    enabled: false
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+`
+}
+
+export interface ClusterConfig extends ConfigHead {
+  /** Port of the single server of service `a`. */
+  readonly upstream: number
+  /** Path of the one route to `a` (default `/`). */
+  readonly path?: string
   /** Extra top-level YAML (e.g. a `shutdown:` block), placed first. */
   readonly extra?: string
 }
@@ -239,17 +196,7 @@ export interface ClusterConfig {
 export function clusterConfig(c: ClusterConfig): string {
   return `
 ${c.extra ?? ''}
-workers: ${c.workers ?? 2}
-admin:
-  address: ${c.admin ?? "'off'"}
-${c.token === undefined ? '' : `  token: ${c.token}`}
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
+${configHead(c)}services:
   - name: a
     servers:
       - address: 127.0.0.1:${c.upstream}

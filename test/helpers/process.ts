@@ -1,7 +1,7 @@
 /**
  * Run the built `lb` binary as a child process (for tests that need its own memory, signals or exit code).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +19,25 @@ export interface LbProcess {
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRss(): Promise<number>
   stop(): Promise<number | null>
+}
+
+export interface CliResult {
+  /** Exit code (-1 when killed by a signal). */
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+  /** stdout then stderr. */
+  readonly out: string
+}
+
+/** Run the built `lb` CLI with `args` (e.g. `reload --config FILE`); resolves with its exit code and output. */
+export function runLb(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [mainJs, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
+      resolve({ code, stdout, stderr, out: stdout + stderr })
+    })
+  })
 }
 
 export async function writeConfig(yaml: string): Promise<string> {

@@ -3,20 +3,12 @@
  * file) and `--offline` from the config file alone; exit 0 when a route matches, 1 when none, 2 on usage errors.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { test } from 'node:test'
 import { startAdmin } from '../helpers/admin.js'
 import { route, service } from '../helpers/lb.js'
-import { mainJs, writeConfig } from '../helpers/process.js'
+import { runLb, writeConfig, type CliResult } from '../helpers/process.js'
 
-function lb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [mainJs, 'explain', ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+const lb = (...args: string[]): Promise<CliResult> => runLb(['explain', ...args])
 
 const yaml = (adminPort: number): string => `
 admin:

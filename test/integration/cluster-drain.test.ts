@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ClusterLb } from '../helpers/cluster.js'
-import { fetchOnce } from '../helpers/daemon.js'
+import { configHead, fetchOnce } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 import { RuntimeError } from '../../src/runtime.js'
 
@@ -15,16 +15,7 @@ test('cluster: drain through Primary.setServerState stops new requests to that s
   let lb: ClusterLb | null = null
   try {
     lb = await ClusterLb.start(`
-workers: 2
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
+${configHead()}services:
   - name: svc
     balance: roundrobin
     servers:

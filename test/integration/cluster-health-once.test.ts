@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createServer, type AddressInfo } from 'node:net'
-import { Daemon, fetchOnce } from '../helpers/daemon.js'
+import { Daemon, configHead, fetchOnce } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 
 const inter = 100
@@ -23,16 +23,7 @@ test('cluster: one process checks; a server whose check fails is down in every w
   const a = await startUpstream('a')
   const b = await startUpstream('b')
   const lb = await Daemon.start(`
-workers: 2
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
+${configHead()}services:
   - name: svc
     balance: roundrobin
     check:

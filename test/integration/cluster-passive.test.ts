@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Daemon, fetchOnce } from '../helpers/daemon.js'
+import { Daemon, configHead, fetchOnce } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 
 test('cluster: passive errors from the workers mark the server down in every worker', async () => {
@@ -18,16 +18,7 @@ test('cluster: passive errors from the workers mark the server down in every wor
   let lb: Daemon | null = null
   try {
     lb = await Daemon.start(`
-workers: 2
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
+${configHead()}services:
   - name: svc
     balance: first
     check:

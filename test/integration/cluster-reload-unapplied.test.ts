@@ -4,21 +4,13 @@
  * listeners keep serving.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { test } from 'node:test'
 import { createServer, type AddressInfo } from 'node:net'
 import { Daemon, fetchOnce, clusterConfig } from '../helpers/daemon.js'
-import { mainJs } from '../helpers/process.js'
+import { runLb, type CliResult } from '../helpers/process.js'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
 
-function lbReload(file: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [mainJs, 'reload', '--config', file], (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1
-      resolve({ code, out: stdout + stderr })
-    })
-  })
-}
+const lbReload = (file: string): Promise<CliResult> => runLb(['reload', '--config', file])
 
 test('cluster: a reload the workers cannot apply is reported as failed', async () => {
   const a = await startUpstream('a')

@@ -4,22 +4,13 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Daemon, fetchOnce, startLoad } from '../helpers/daemon.js'
+import { Daemon, configHead, fetchOnce, startLoad } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 
 function config(a: number, b: number, i: number): string {
   const extra = i % 2 === 1
   return `
-workers: 2
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-${extra ? '  - name: extra\n    address: 127.0.0.1:0\n' : ''}services:
+${configHead()}${extra ? '  - name: extra\n    address: 127.0.0.1:0\n' : ''}services:
   - name: a
     servers:
       - address: 127.0.0.1:${a}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ClusterLb } from '../helpers/cluster.js'
-import { fetchOnce } from '../helpers/daemon.js'
+import { configHead, fetchOnce } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 
 /** Answers its name, but 503 on /health. */
@@ -27,18 +27,9 @@ test('cluster: restarted workers start with the current health and admin state',
   let lb: ClusterLb | null = null
   try {
     lb = await ClusterLb.start(`
-workers: 2
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
 shutdown:
   timeout: 1s
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-services:
+${configHead()}services:
   - name: svc
     balance: roundrobin
     check:

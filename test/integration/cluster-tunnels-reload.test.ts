@@ -3,26 +3,17 @@ import assert from 'node:assert/strict'
 import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { test } from 'node:test'
-import { Daemon, fetchOnce } from '../helpers/daemon.js'
+import { Daemon, configHead, fetchOnce } from '../helpers/daemon.js'
 import { startTcp } from '../helpers/tls.js'
 import { startUpstream } from '../helpers/upstream.js'
 import { openWebSocket, startEchoServer } from '../helpers/websocket.js'
 
 function config(ws: number, tcp: number, http: number, extraRoute: boolean): string {
   return `
-workers: 2
 # Bounded: the echo server keeps its half of the WebSocket open, so stopping waits for lb's tunnel fin timeout.
 shutdown:
   timeout: 1s
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-  - name: raw
+${configHead()}  - name: raw
     address: 127.0.0.1:0
     mode: tcp
     service: tcp-echo
