@@ -84,11 +84,18 @@ export function isNormalPath(url: string): boolean {
 }
 
 /**
+ * Every path that is not normal contains one of these (`%`, `;`, `#`, `//`, `/.`); most request targets contain
+ * none, and the regular expression engine scans for them about twice as fast as a JS loop (0.29 vs 0.5 µs for a
+ * 73-char path on the development VM). A match (also one inside the query) only means `isNormalPath` decides.
+ */
+const MAYBE_NOT_NORMAL = /[%;#]|\/[./]/
+
+/**
  * The path `url` is matched as (see the module comment): `url` itself when already normal, else the normalised
  * path without its query. Only origin-form targets (leading '/') are rewritten; anything else is returned as is.
  */
 export function normalizePath(url: string): string {
-  if (url.charCodeAt(0) !== CH_SLASH || isNormalPath(url)) return url
+  if (url.charCodeAt(0) !== CH_SLASH || !MAYBE_NOT_NORMAL.test(url) || isNormalPath(url)) return url
   let end = url.length
   for (let i = 0; i < url.length; i++) {
     const c = url.charCodeAt(i)
