@@ -8,21 +8,8 @@ import { Backend, Pool, selectBackend } from '../src/balance/pool.js'
 import type { PathMatch } from '../src/config/schema.js'
 import { explainPick, explainRoute, formatExplain, previewPick } from '../src/explain.js'
 import { buildTable, lookupHttp } from '../src/route/table.js'
-import type { BalanceName, HttpRouteSpec } from '../src/snapshot.js'
-
-function spec(service: string, host: string, path: string, opts: Partial<HttpRouteSpec> = {}): HttpRouteSpec {
-  return {
-    host,
-    path,
-    service,
-    strip: '',
-    prepend: '',
-    hostHeader: '',
-    redirect: null,
-    source: 'test',
-    ...opts,
-  }
-}
+import type { BalanceName } from '../src/snapshot.js'
+import { spec } from './helpers/route-spec.js'
 
 const routes = [
   spec('exact', 'example.com', '/'),

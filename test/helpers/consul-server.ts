@@ -388,21 +388,7 @@ export class ConsulTestServer {
           CreateIndex: 12,
           ModifyIndex: 12,
         },
-        Checks: s.checks.map((c) => ({
-          Node: s.node,
-          ...c,
-          Notes: '',
-          Output:
-            c.ServiceID === '' ? 'Agent alive and reachable' : 'HTTP GET http://127.0.0.1/health: 200 OK',
-          ServiceTags: c.ServiceID === '' ? [] : [...s.service.Tags],
-          Type: c.ServiceID === '' ? '' : 'http',
-          Interval: c.ServiceID === '' ? '' : '10s',
-          Timeout: c.ServiceID === '' ? '' : '5s',
-          ExposedPort: 0,
-          Definition: {},
-          CreateIndex: 12,
-          ModifyIndex: 14,
-        })),
+        Checks: s.checks.map((c) => checkJson(s, c)),
       })
     }
     return out
@@ -418,22 +404,7 @@ export class ConsulTestServer {
       for (const c of s.checks) {
         if (c.ServiceID === '' && nodeSeen) continue
         if (state !== 'any' && c.Status !== state) continue
-        // The fields of a real HealthCheck (Consul 1.15+), as in the health answers above.
-        out.push({
-          Node: s.node,
-          ...c,
-          Notes: '',
-          Output:
-            c.ServiceID === '' ? 'Agent alive and reachable' : 'HTTP GET http://127.0.0.1/health: 200 OK',
-          ServiceTags: c.ServiceID === '' ? [] : [...s.service.Tags],
-          Type: c.ServiceID === '' ? '' : 'http',
-          Interval: c.ServiceID === '' ? '' : '10s',
-          Timeout: c.ServiceID === '' ? '' : '5s',
-          ExposedPort: 0,
-          Definition: {},
-          CreateIndex: 12,
-          ModifyIndex: 14,
-        })
+        out.push(checkJson(s, c))
       }
     }
     return out
@@ -461,4 +432,22 @@ function parseWait(s: string | null): number {
   if (m === null) return 300_000
   const n = Number(m[1])
   return m[2] === 'ms' ? n : m[2] === 's' ? n * 1_000 : n * 60_000
+}
+
+/** A check as Consul's HTTP API shows it (the fields of a real HealthCheck, Consul 1.15+). */
+function checkJson(s: Stored, c: TestCheck): object {
+  return {
+    Node: s.node,
+    ...c,
+    Notes: '',
+    Output: c.ServiceID === '' ? 'Agent alive and reachable' : 'HTTP GET http://127.0.0.1/health: 200 OK',
+    ServiceTags: c.ServiceID === '' ? [] : [...s.service.Tags],
+    Type: c.ServiceID === '' ? '' : 'http',
+    Interval: c.ServiceID === '' ? '' : '10s',
+    Timeout: c.ServiceID === '' ? '' : '5s',
+    ExposedPort: 0,
+    Definition: {},
+    CreateIndex: 12,
+    ModifyIndex: 14,
+  }
 }

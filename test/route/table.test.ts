@@ -3,21 +3,7 @@ import assert from 'node:assert/strict'
 import type { PathMatch } from '../../src/config/schema.js'
 import type { HttpRouteSpec, Redirect } from '../../src/snapshot.js'
 import { buildTable, describeTable, lookupHttp } from '../../src/route/table.js'
-
-/** A route spec from fabio-like shorthand: `spec('web', 'example.com', '/api', { strip: '/api' })`. */
-function spec(service: string, host: string, path: string, opts: Partial<HttpRouteSpec> = {}): HttpRouteSpec {
-  return {
-    host,
-    path,
-    service,
-    strip: '',
-    prepend: '',
-    hostHeader: '',
-    redirect: null,
-    source: `test:${service}`,
-    ...opts,
-  }
-}
+import { spec } from '../helpers/route-spec.js'
 
 /** Looks up and returns `service@host+path` of the route found, or 'none'. */
 function find(
