@@ -4,7 +4,7 @@
  * snapshot satisfies `pred` (event-driven: no polling, no sleeps).
  */
 import { pino } from 'pino'
-import type { ConsulConfig, MutableConfig } from '../../src/config/schema.js'
+import { defaultConfig, type ConsulConfig, type MutableConfig } from '../../src/config/schema.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { StaticProvider } from '../../src/provider/provider.js'
 import { Watcher } from '../../src/provider/watcher.js'
@@ -25,22 +25,12 @@ export interface ConsulLb {
 }
 
 export function consulConfig(address: string, edit: (c: ConsulConfig) => void = () => {}): ConsulConfig {
+  // The shipped defaults, with test timing: short blocking waits, a fast rate limit and backoff, no throttle.
   const c: ConsulConfig = {
+    ...(structuredClone(defaultConfig.consul) as ConsulConfig),
     enabled: true,
     addresses: [address],
-    scheme: 'http',
-    tls: { ca: '', cert: '', key: '', skipVerify: false },
-    token: '',
-    datacenter: '',
-    consistency: 'default',
     wait: 30_000,
-    status: ['passing'],
-    routeWithoutChecks: false,
-    tagPrefix: 'urlprefix-',
-    kvPath: 'fabio/config',
-    fanout: 32,
-    watch: 'auto',
-    stateThreshold: 150,
     rateLimit: { interval: 10, burst: 20 },
     backoff: { min: 20, max: 200 },
     throttle: 0,
