@@ -67,25 +67,51 @@ export type TagResult =
 
 export const redirectCodes: readonly number[] = [301, 302, 303, 307, 308]
 
+/** Shared by every tag without warnings (most of them), so a parse allocates no empty list. */
+const noWarnings: readonly string[] = Object.freeze([])
+
+/** Index of the first whitespace char of `s`, or -1 (`s.search(/\s/)` without the regex for the usual tag). */
+function firstSpace(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    // ASCII whitespace, or any non-ASCII char, which the regex then decides (NBSP, U+2028, …).
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return i
+    if (c > 0x7f) return s.search(/\s/)
+  }
+  return -1
+}
+
 /** `null` when the tag does not start with `prefix` (a plain tag). */
 export function parseTag(tag: string, prefix: string, dc: string): TagResult | null {
   const t = tag.trim()
   if (!t.startsWith(prefix)) return null
   const rest = t.slice(prefix.length)
-  const sp = rest.search(/\s/)
+  const sp = firstSpace(rest)
   const srcText = sp < 0 ? rest : rest.slice(0, sp)
   const optText = sp < 0 ? '' : rest.slice(sp + 1)
   const warnings: string[] = []
   const src = parseSrc(srcText, dc, warnings)
   if (!src.ok) return src
-  const parsed = parseOpts(
-    optText.split(/\s+/).filter((s) => s !== ''),
-    warnings,
-  )
+  // A tag without options (the usual one) shares the default options object.
+  const parsed =
+    optText === ''
+      ? noOpts
+      : parseOpts(
+          optText.split(/\s+/).filter((s) => s !== ''),
+          warnings,
+        )
   if (!parsed.ok) return parsed
   const check = checkSrcProto(src.src, parsed.opts)
   if (check !== '') return { ok: false, reason: check }
-  return { ok: true, route: { src: src.src, weight: parsed.weight, opts: parsed.opts, warnings } }
+  return {
+    ok: true,
+    route: {
+      src: src.src,
+      weight: parsed.weight,
+      opts: parsed.opts,
+      warnings: warnings.length === 0 ? noWarnings : warnings,
+    },
+  }
 }
 
 /** `:port`, `host/path`, `/path` or `host`; ${DC} expanded in the host/path form. */
@@ -112,7 +138,7 @@ export function parseSrc(
   if (!h.ok) return { ok: false, reason: h.reason }
   if (/[\s?#\p{Cc}]/u.test(path))
     return { ok: false, reason: `path "${path}" must not contain "?", "#" or spaces` }
-  if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(h.value) && path === '/') {
+  if (path === '/' && /^\d+\.\d+\.\d+\.\d+:\d+$/.test(h.value)) {
     return { ok: false, reason: `"${text}": tcp-dynamic (ip:port) routes are not supported` }
   }
   return { ok: true, src: { kind: 'http', host: h.value, path } }
@@ -219,6 +245,9 @@ export function parseOpts(words: readonly string[], warnings: string[]): OptsRes
     opts: { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny },
   }
 }
+
+/** parseOpts of no words. */
+const noOpts: OptsResult = { ok: true, weight: 0, opts: defaultOpts }
 
 function fail(reason: string): { ok: false; reason: string } {
   return { ok: false, reason }
