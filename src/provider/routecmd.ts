@@ -552,7 +552,8 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
   for (const key of keys) {
     const r = ir.get(key) as IrRoute
     if (r.targets.length === 0) continue
-    const targets = sortedById(r.targets)
+    // The IR's lists were filled by push; the memo keeps an exact-size copy.
+    const targets = memo === undefined ? sortedById(r.targets) : exact(sortedById(r.targets), r.targets)
     const first = targets[0] as Target
     const opts = first.opts
     const hit = prevMemo?.get(key)
@@ -611,11 +612,12 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
         servers = created.servers
       } else {
         if (!reuse) {
-          const list: ServerSpec[] = []
+          // Exact size (push would leave room for 17): these lists stay in the snapshot.
+          const list = new Array<ServerSpec>(n)
           for (let j = 0; j < n; j++) {
             const i = picked[j] as number
             const t = targets[i] as Target
-            list.push({
+            list[j] = {
               name: t.id,
               host: t.host,
               port: t.port,
@@ -623,7 +625,7 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
               backup: false,
               maxconn: 0,
               state: 'up',
-            })
+            }
           }
           servers = list
         }
@@ -685,6 +687,11 @@ function sameServers(
       return false
   }
   return true
+}
+
+/** `sorted` when it is a new list, else an exact-size copy of `list`. */
+function exact(sorted: readonly Target[], list: readonly Target[]): readonly Target[] {
+  return sorted === list ? list.slice() : sorted
 }
 
 /** `targets` ordered by id; the same array when it already is (the common case: one target, or built in order). */

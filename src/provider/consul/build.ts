@@ -19,7 +19,7 @@
  */
 import type { ServiceDefaults } from '../../config/schema.js'
 import type { ConsulStatus } from '../../config/schema.js'
-import type { HttpRouteSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../snapshot.js'
+import type { ServiceSpec, Snapshot } from '../../snapshot.js'
 import {
   addTargetAt,
   applyCommands,
@@ -277,24 +277,24 @@ export function newBuildCache(): BuildCache {
   }
 }
 
+/** One service's routing targets: parallel lists (item i = route key i, source i, target i), not an object each. */
 interface ServiceTargets {
   readonly entries: readonly HealthEntry[]
-  readonly items: readonly { readonly key: string; readonly src: Src; readonly target: Target }[]
+  readonly itemKeys: readonly string[]
+  readonly srcs: readonly Src[]
+  readonly targets: readonly Target[]
   readonly problems: readonly BuildProblem[]
-  /** The distinct route keys of `items`, sorted. */
+  /** The distinct route keys of `itemKeys`, sorted. */
   readonly keys: readonly string[]
 }
 
-/** The last full build, for `patch` (see there). */
+/**
+ * The last full build, for `patch` (see there). Its routes are in route-key order and its services in name
+ * order (toSnapshot's output), so a route or service is found by binary search, without a Map over 20,000 keys.
+ */
 interface LastBuild {
   readonly snapshot: Snapshot
   readonly problems: readonly BuildProblem[]
-  /** No KV commands, and no route key fed by two services: each service owns its routes alone. */
-  readonly exclusive: boolean
-  /** Route key → its index in `snapshot.routes` (http) or `snapshot.tcpRoutes`. */
-  readonly routeAt: ReadonlyMap<string, number>
-  /** Service name → its index in `snapshot.services`. */
-  readonly serviceAt: ReadonlyMap<string, number>
 }
 
 const SOURCE = 'consul'
@@ -311,7 +311,7 @@ const MAX_PATCHED = 64
  */
 function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResult | null {
   const last = cache.last
-  if (last === null || !last.exclusive || input.kv.length > 0 || input.health.size !== cache.services.size)
+  if (last === null || input.kv.length > 0 || input.health.size !== cache.services.size)
     return null
   const changed: [string, ServiceTargets][] = []
   for (const [name, entries] of input.health) {
@@ -329,23 +329,23 @@ function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResu
     const old = cache.services.get(name) as ServiceTargets
     if (!sameStrings(old.keys, next.keys)) return null
     const ir: Ir = new Map()
-    for (const it of next.items) addTargetAt(ir, it.key, it.src, it.target)
+    addTargets(ir, next)
     const piece = toSnapshot(ir, { defaults: o.defaults, source: SOURCE })
     if (piece.routes.length + piece.tcpRoutes.length !== next.keys.length) return null
     const oldNames = new Set<string>()
     const newNames = new Set<string>()
     for (const r of piece.routes) {
-      const at = last.routeAt.get(r.source.slice(SOURCE.length + 1))
-      const was = at === undefined ? undefined : last.snapshot.routes[at]
-      if (at === undefined || was === undefined || was.source !== r.source) return null
+      const at = indexOf(last.snapshot.routes, sourceOf, r.source)
+      const was = last.snapshot.routes[at]
+      if (was === undefined) return null
       if (was.service !== '') oldNames.add(was.service)
       if (r.service !== '') newNames.add(r.service)
       routes[at] = r
     }
     for (const r of piece.tcpRoutes) {
-      const at = last.routeAt.get(r.source.slice(SOURCE.length + 1))
-      const was = at === undefined ? undefined : last.snapshot.tcpRoutes[at]
-      if (at === undefined || was === undefined || was.source !== r.source) return null
+      const at = indexOf(last.snapshot.tcpRoutes, sourceOf, r.source)
+      const was = last.snapshot.tcpRoutes[at]
+      if (was === undefined) return null
       oldNames.add(was.service)
       newNames.add(r.service)
       tcpRoutes[at] = r
@@ -353,8 +353,8 @@ function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResu
     if (oldNames.size !== newNames.size || piece.services.length !== newNames.size) return null
     for (const n of oldNames) if (!newNames.has(n)) return null
     for (const svc of piece.services) {
-      const at = last.serviceAt.get(svc.name)
-      if (at === undefined) return null
+      const at = indexOf(last.snapshot.services, nameOf, svc.name)
+      if (at < 0) return null
       services[at] = svc
     }
   }
@@ -373,16 +373,24 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return true
 }
 
-/** Route key → index, service name → index, for `patch`. */
-function positions(s: Snapshot): Pick<LastBuild, 'routeAt' | 'serviceAt'> {
-  const routeAt = new Map<string, number>()
-  const serviceAt = new Map<string, number>()
-  const skip = SOURCE.length + 1
-  for (let i = 0; i < s.routes.length; i++) routeAt.set((s.routes[i] as HttpRouteSpec).source.slice(skip), i)
-  for (let i = 0; i < s.tcpRoutes.length; i++)
-    routeAt.set((s.tcpRoutes[i] as TcpRouteSpec).source.slice(skip), i)
-  for (let i = 0; i < s.services.length; i++) serviceAt.set((s.services[i] as ServiceSpec).name, i)
-  return { routeAt, serviceAt }
+/** The index of the element whose `key(x)` is `value` in `list` sorted by that key (`<` order), or -1. */
+function indexOf<T>(list: readonly T[], key: (x: T) => string, value: string): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (key(list[mid] as T) < value) lo = mid + 1
+    else hi = mid
+  }
+  return lo < list.length && key(list[lo] as T) === value ? lo : -1
+}
+
+function sourceOf(r: { readonly source: string }): string {
+  return r.source
+}
+
+function nameOf(s: ServiceSpec): string {
+  return s.name
 }
 
 /** The map's keys sorted; the cached sort when the keys are the same, in the same order, as last time. */
@@ -411,9 +419,11 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
     if (patched !== null) return patched
   }
   const problems: BuildProblem[] = []
-  /** Route key → the service that fed it, to tell whether every service owns its routes alone. */
-  const owner = cache === undefined ? null : new Map<string, string>()
-  let shared = false
+  /**
+   * The services' distinct route keys, counted: when the IR ends up with fewer routes, some key was fed by two
+   * services, and not every service owns its routes alone.
+   */
+  let ownKeys = 0
   const ir: Ir = new Map()
   const names = sortedNames(input.health, cache)
   const services = cache?.services
@@ -425,17 +435,8 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
       services?.set(name, hit)
     }
     for (const p of hit.problems) problems.push(p)
-    if (owner !== null && !shared) {
-      for (const k of hit.keys) {
-        if (owner.has(k)) shared = true
-        owner.set(k, name)
-      }
-    }
-    const items = hit.items
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i] as ServiceTargets['items'][number]
-      addTargetAt(ir, it.key, it.src, it.target)
-    }
+    ownKeys += hit.keys.length
+    addTargets(ir, hit)
   }
   if (services !== undefined && services.size > input.health.size)
     for (const name of services.keys()) if (!input.health.has(name)) services.delete(name)
@@ -473,59 +474,90 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
   const snapshot = toSnapshot(ir, { defaults: o.defaults, source: SOURCE }, cache?.snapshot)
   if (cache !== undefined) {
     cache.commands = commands
-    const exclusive = !shared && input.kv.length === 0
-    cache.last = exclusive ? { snapshot, problems, exclusive, ...positions(snapshot) } : null
+    // Every service owns its routes alone: no KV commands, and no route key fed by two services.
+    const exclusive = input.kv.length === 0 && ownKeys === ir.size
+    cache.last = exclusive ? { snapshot, problems } : null
   }
   return { snapshot, problems }
 }
 
-/** The tags of `tags` that are not routing tags, one shared list per distinct tag set of the service. */
-function plainTags(
-  tags: readonly string[],
-  prefix: string,
-  cache: Map<string, readonly string[]>,
-): readonly string[] {
-  const key = tags.join('\n')
-  let plain = cache.get(key)
-  if (plain === undefined) {
-    const list: string[] = []
-    for (const t of tags) if (!t.trim().startsWith(prefix)) list.push(t)
-    plain = list
-    cache.set(key, plain)
-  }
-  return plain
+function addTargets(ir: Ir, st: ServiceTargets): void {
+  const { itemKeys, srcs, targets } = st
+  for (let i = 0; i < itemKeys.length; i++)
+    addTargetAt(ir, itemKeys[i] as string, srcs[i] as Src, targets[i] as Target)
 }
 
-/** The routing targets of one service's instances; each distinct tag is parsed once. */
+/** The tags of `tags` that are not routing tags. */
+function plainTags(tags: readonly string[], prefix: string): readonly string[] {
+  const list: string[] = []
+  for (const t of tags) if (!t.trim().startsWith(prefix)) list.push(t)
+  return list.slice()
+}
+
+function sameTagList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** A tag's parse and its route key, computed once per distinct tag of a service. */
+interface ParsedTag {
+  readonly tag: string
+  readonly r: TagResult | null
+  readonly key: string
+}
+
+const noProblems: readonly BuildProblem[] = Object.freeze([])
+
+/**
+ * The routing targets of one service's instances. Each distinct tag is parsed once, and instances with the
+ * same tag list (the usual case) share one plain-tag list; both lookups are linear scans over the few distinct
+ * tags of one service, cheaper than a Map per service at 10,000 services.
+ */
 function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildOptions): ServiceTargets {
-  const items: { key: string; src: Src; target: Target }[] = []
-  const problems: BuildProblem[] = []
-  /** tag → its parse, and its route key (computed once, so the IR's map hashes one string per route). */
-  const tagCache = new Map<string, { readonly r: TagResult | null; readonly key: string }>()
-  const plainCache = new Map<string, readonly string[]>()
+  const itemKeys: string[] = []
+  const srcs: Src[] = []
+  const targets: Target[] = []
+  let problems: BuildProblem[] | null = null
+  const parsedTags: ParsedTag[] = []
+  let lastTags: readonly string[] | null = null
+  let lastPlain: readonly string[] = []
   for (const e of entries) {
     const status = instanceStatus(e)
     const dynWeight = routedWeight(e, status, o)
     if (dynWeight < 0) continue
     const host = e.Service.Address !== '' ? e.Service.Address : e.Node.Address
     const tags = e.Service.Tags ?? []
-    // Instances of a service usually carry the same tags: share one plain-tag list between them.
-    const plain = plainTags(tags, o.tagPrefix, plainCache)
+    if (lastTags === null || !sameTagList(lastTags, tags)) {
+      lastPlain = plainTags(tags, o.tagPrefix)
+      lastTags = tags
+    }
+    const plain = lastPlain
     const id = `${e.Node.Node}/${e.Service.ID}`
     const h = host.includes(':') ? `[${host}]` : host
-    /** dst per scheme, built once per instance (its routes share the string). */
-    let httpDst = ''
+    /**
+     * The instance's last target: its routes usually differ only in the source (same options, same weight), and
+     * then share one Target object (a Target says nothing about the route it is in).
+     */
+    let last: Target | null = null
     for (const tag of tags) {
-      let c = tagCache.get(tag)
+      let c: ParsedTag | undefined
+      for (let i = 0; i < parsedTags.length; i++) {
+        if ((parsedTags[i] as ParsedTag).tag === tag) {
+          c = parsedTags[i]
+          break
+        }
+      }
       if (c === undefined) {
         const parsed = parseTag(tag, o.tagPrefix, o.dc)
-        c = { r: parsed, key: parsed !== null && parsed.ok ? srcKey(parsed.route.src) : '' }
-        tagCache.set(tag, c)
+        c = { tag, r: parsed, key: parsed !== null && parsed.ok ? srcKey(parsed.route.src) : '' }
+        parsedTags.push(c)
       }
       const r = c.r
       if (r === null) continue
       if (!r.ok) {
-        problems.push({
+        ;(problems ??= []).push({
           where: `${name} ${id} tag "${tag}"`,
           reason: r.reason,
           dropped: true,
@@ -535,7 +567,7 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
         continue
       }
       for (const w of r.route.warnings)
-        problems.push({
+        (problems ??= []).push({
           where: `${name} ${id} tag "${tag}"`,
           reason: w,
           dropped: false,
@@ -543,31 +575,42 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
           service: name,
         })
       const opts = r.route.opts
-      const scheme = opts.redirect !== null ? 'redirect' : opts.proto
-      items.push({
-        key: c.key,
-        src: r.route.src,
-        target: {
+      itemKeys.push(c.key)
+      srcs.push(r.route.src)
+      if (last === null || last.opts !== opts || last.fixedWeight !== r.route.weight) {
+        const scheme: string = opts.redirect !== null ? 'redirect' : opts.proto
+        last = {
           service: name,
           id,
           dst:
             opts.redirect !== null
               ? opts.redirect.url
-              : scheme === 'http'
-                ? httpDst === ''
-                  ? (httpDst = `http://${h}:${e.Service.Port}/`)
-                  : httpDst
-                : `${scheme}://${h}:${e.Service.Port}${scheme === 'tcp' ? '' : '/'}`,
+              : `${scheme}://${h}:${e.Service.Port}${scheme === 'tcp' ? '' : '/'}`,
           host,
           port: e.Service.Port,
           fixedWeight: r.route.weight,
           dynWeight,
           tags: plain,
           opts,
-        },
-      })
+        }
+      }
+      targets.push(last)
     }
   }
-  const keys = [...new Set(items.map((it) => it.key))].sort()
-  return { entries, items, problems, keys }
+  // Exact-size copies: a list filled by push keeps room for 17 entries, and these stay in the build cache.
+  return {
+    entries,
+    itemKeys: itemKeys.slice(),
+    srcs: srcs.slice(),
+    targets: targets.slice(),
+    problems: problems ?? noProblems,
+    keys: distinctSorted(parsedTags),
+  }
+}
+
+/** The distinct route keys of a service's parsed tags, sorted (its tags usually give one or two). */
+function distinctSorted(parsedTags: readonly ParsedTag[]): string[] {
+  const keys: string[] = []
+  for (const p of parsedTags) if (p.key !== '' && !keys.includes(p.key)) keys.push(p.key)
+  return keys.length > 1 ? keys.sort().slice() : keys.slice()
 }
