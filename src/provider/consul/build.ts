@@ -311,8 +311,7 @@ const MAX_PATCHED = 64
  */
 function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResult | null {
   const last = cache.last
-  if (last === null || input.kv.length > 0 || input.health.size !== cache.services.size)
-    return null
+  if (last === null || input.kv.length > 0 || input.health.size !== cache.services.size) return null
   const changed: [string, ServiceTargets][] = []
   for (const [name, entries] of input.health) {
     const hit = cache.services.get(name)
