@@ -4,12 +4,16 @@
  * header to the server → relay both ways.
  *
  * - Bytes are never altered: the ClientHello is only peeked, so TLS passes through end to end.
- * - Relay (measured faster than `pipe`, see bench/README.md): client → server is the client's 'data' event
- *   written to the server; server → client reads into one reusable buffer per session (`onread`) that is
- *   written to the client. When that write is not fully handed to the kernel at once (`writableLength > 0`
- *   after it), the pending write still references the buffer, so the next read goes into a fresh one
- *   (onServerRead). The reusable buffer removes the per-read allocation (and the page faults of fresh 64 KiB
- *   chunks) that dominated bulk transfers from the server.
+ * - Relay (measured faster than `pipe`, see bench/README.md): each direction reads into one reusable buffer
+ *   per session (`onread`) and writes what it read to the other socket. While that write is not fully handed
+ *   to the kernel (`writableLength > 0` after it), the pending write still references the buffer, so the
+ *   reader stops until the writer's 'drain' and then reads into the same buffer again, or, when no 'drain' will
+ *   come (write() returned true), reads on into a fresh buffer (afterRelay). A buffer starts at
+ *   16 KiB (an idle session holds 32 KiB, like haproxy's two 16 KiB buffers) and becomes 64 KiB after a read
+ *   that filled it (bulk transfers: fewer reads). The reusable buffer removes the per-read allocation (and the
+ *   page faults of fresh 64 KiB chunks) that dominated bulk transfers. Node offers `onread` only to sockets it
+ *   connects; accepted sockets get it through Node's own onread slots (see `onreadSlots`), else they fall back
+ *   to 'data' events.
  * - Backpressure: both ways, a write that returns false pauses the reader until the writer's 'drain'.
  * - Half-close: sockets are `allowHalfOpen`; a FIN from one side is forwarded as a FIN to the other (`end()`
  *   on the other socket once its writes are flushed) and the session lasts until both directions are closed.
@@ -23,7 +27,7 @@
  * Hot path (STYLE §9): socket listeners are module-level functions reaching the session through a symbol.
  */
 import { listenExtras } from '../net/listen.js'
-import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { connect as netConnect, createServer, Socket, type AddressInfo, type Server } from 'node:net'
 import type { TcpListenerConfig, DeepReadonly } from '../config/schema.js'
 import type { TcpRouteSpec } from '../snapshot.js'
 import type { Logger } from '../log.js'
@@ -97,11 +101,68 @@ interface SessionSocket extends Socket {
 const MAX_PREFACE = 16_384 + 5 + 536
 
 /**
- * Bytes per read from a server: one buffer per session, allocated at the first connect attempt. 64 KiB is what
- * libuv suggests for its own reads (a smaller buffer costs more read() calls on bulk transfers); it is the
- * memory an open session holds for its server direction.
+ * Bytes per read, per direction: a session starts with READ_BUFFER_SMALL and moves to READ_BUFFER after a read
+ * that filled its buffer. 64 KiB is what libuv suggests for its own reads (a smaller buffer costs more read()
+ * calls on bulk transfers).
  */
-const SERVER_READ_BUFFER = 64 * 1024
+const READ_BUFFER_SMALL = 16 * 1024
+const READ_BUFFER = 64 * 1024
+
+/** The private slots behind net.Socket's `onread` option (see `onreadSlots`). */
+interface OnreadSlots {
+  readonly buffer: symbol
+  readonly callback: symbol
+  readonly gen: symbol
+}
+
+type OnreadSocket = Socket & Record<symbol, unknown>
+
+/**
+ * Node's private slots behind `onread` (the `kBuffer`, `kBufferCb`, `kBufferGen` symbols of net.Socket), found
+ * once by their descriptions on a throwaway socket. Node takes `onread` only for sockets it connects; an accepted
+ * socket gets the same reads into a caller's buffer when these slots are set and its handle's `useUserBuffer` is
+ * called before it reads, which is what Socket's constructor does with `onread` (lib/net.js initSocketHandle,
+ * Node 12–24). null when this Node's internals differ: accepted sockets then use 'data' events (a fresh
+ * buffer per read). test/proxy/tcp-onread.test.ts fails when the slots are not found on a supported Node.
+ */
+export const onreadSlots: OnreadSlots | null = findOnreadSlots()
+
+function findOnreadSlots(): OnreadSlots | null {
+  const probe = new Socket()
+  const bySymbol = new Map<string, symbol>()
+  for (const sym of Object.getOwnPropertySymbols(probe)) bySymbol.set(sym.description ?? '', sym)
+  const buffer = bySymbol.get('kBuffer')
+  const callback = bySymbol.get('kBufferCb')
+  const gen = bySymbol.get('kBufferGen')
+  const s = probe as OnreadSocket
+  if (buffer === undefined || callback === undefined || gen === undefined) return null
+  if (s[buffer] !== null || s[callback] !== null || s[gen] !== null) return null
+  return { buffer, callback, gen }
+}
+
+/**
+ * Make an accepted, not yet reading socket read into `gen()`'s buffers and hand each read to `callback` (this =
+ * the socket), as `onread: { buffer: gen, callback }` does for a connecting one. false when not possible (no
+ * slots, no handle, already reading, or a handle without useUserBuffer).
+ */
+function useOnread(
+  socket: Socket,
+  gen: () => Buffer,
+  callback: (this: SessionSocket, n: number, buf: Buffer) => boolean,
+): boolean {
+  const slots = onreadSlots
+  const handle = (socket as unknown as { _handle?: { reading?: boolean; useUserBuffer?: unknown } | null })
+    ._handle
+  if (slots === null || handle == null || handle.reading === true) return false
+  if (typeof handle.useUserBuffer !== 'function') return false
+  const s = socket as OnreadSocket
+  const first = gen()
+  s[slots.buffer] = first
+  s[slots.gen] = gen
+  s[slots.callback] = callback
+  ;(handle.useUserBuffer as (b: Buffer) => void).call(handle, first)
+  return true
+}
 
 export class TcpListener {
   readonly config: DeepReadonly<TcpListenerConfig>
@@ -119,8 +180,8 @@ export class TcpListener {
     this.sessions = new Set()
     this.#routesFrom = null
     this.#routes = buildTcpRoutes([], config.port)
-    // highWaterMark 1: write() to a client returns false iff the chunk is still queued (see the module comment).
-    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true })
+    // Paused on connect so that a session can switch the client to onread before its first read.
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: onreadSlots !== null, noDelay: true })
     this.server.on('connection', (socket: Socket) => {
       new TcpSession(this, socket).start()
     })
@@ -180,10 +241,16 @@ export class TcpSession {
   upstream: Upstream | null
   avoid: Upstream | null
   server: SessionSocket | null
-  /** Server → client reads land here (reused: see SERVER_READ_BUFFER); EMPTY until the first attempt. */
+  /** Server → client reads land here (reused: see READ_BUFFER); EMPTY until the first attempt. */
   readBuffer: Buffer
   /** `onread.buffer` of the server socket: returns readBuffer (bound once per session). */
   readonly nextReadBuffer: () => Buffer
+  /** Client → server reads land here when the client uses onread (see useOnread); else EMPTY. */
+  clientBuffer: Buffer
+  /** The client's onread buffer generator: returns clientBuffer (bound once per session). */
+  readonly nextClientBuffer: () => Buffer
+  /** The client reads through onread (clientBuffer), not 'data' events. */
+  clientOnread: boolean
   attempts: number
   connectTimer: ReturnType<typeof setTimeout> | null
   queueTimer: ReturnType<typeof setTimeout> | null
@@ -214,6 +281,9 @@ export class TcpSession {
     this.server = null
     this.readBuffer = EMPTY
     this.nextReadBuffer = (): Buffer => this.readBuffer
+    this.clientBuffer = EMPTY
+    this.nextClientBuffer = (): Buffer => this.clientBuffer
+    this.clientOnread = false
     this.attempts = 0
     this.connectTimer = null
     this.queueTimer = null
@@ -242,8 +312,15 @@ export class TcpSession {
     c.on('close', onClientClose)
     c.on('end', onClientEnd)
     c.setTimeout(this.listener.config.timeouts.client, onClientTimeout)
-    if (this.listener.config.acceptProxy || this.listener.routes().sni) c.on('data', onPrefaceData)
-    else this.route()
+    if (onreadSlots !== null) {
+      this.clientBuffer = Buffer.allocUnsafe(READ_BUFFER_SMALL)
+      this.clientOnread = useOnread(c, this.nextClientBuffer, onClientRead)
+      if (!this.clientOnread) this.clientBuffer = EMPTY
+    }
+    if (this.listener.config.acceptProxy || this.listener.routes().sni) {
+      if (!this.clientOnread) c.on('data', onPrefaceData)
+      c.resume()
+    } else this.route()
   }
 
   /** Preface bytes: PROXY header first (if expected), then enough of the ClientHello (if SNI routes). */
@@ -270,7 +347,7 @@ export class TcpSession {
       if (s.status === 'incomplete' && this.preface.length < MAX_PREFACE) return
       this.serverName = s.status === 'ok' ? s.serverName : ''
     }
-    this.client.off('data', onPrefaceData)
+    if (!this.clientOnread) this.client.off('data', onPrefaceData)
     this.route()
   }
 
@@ -309,7 +386,7 @@ export class TcpSession {
     const ctx = this.listener.ctx
     this.tConnect = ctx.now()
     const host = up.address !== '' ? up.address : up.host
-    if (this.readBuffer === EMPTY) this.readBuffer = Buffer.allocUnsafe(SERVER_READ_BUFFER)
+    if (this.readBuffer === EMPTY) this.readBuffer = Buffer.allocUnsafe(READ_BUFFER_SMALL)
     const server = netConnect({
       host,
       port: up.port,
@@ -393,7 +470,7 @@ export class TcpSession {
     server.on('drain', onServerDrain)
     const c = this.client
     c.on('drain', onClientDrain)
-    c.on('data', onClientData)
+    if (!this.clientOnread) c.on('data', onClientData)
     if (this.clientEnded) server.end()
     c.resume()
   }
@@ -544,24 +621,57 @@ function onServerEnd(this: SessionSocket): void {
   s.client.end()
 }
 
-/** Client → server: a chunk the client sent; a full server buffer pauses the client until onServerDrain. */
+/** Client → server ('data' events, when the client cannot use onread): a full server buffer pauses the client. */
 function onClientData(this: SessionSocket, chunk: Buffer): void {
   const s = this[kSession]
   if (s !== undefined && s.server !== null && !s.server.write(chunk)) this.pause()
 }
 
 /**
- * Server → client: `n` bytes read into the session's reusable buffer. A write still queued afterwards holds on
- * to `buf`, so the session switches to a fresh buffer (Node calls nextReadBuffer right after this returns).
- * Returning false (the client's buffer is full) pauses the server socket until onClientDrain.
+ * Client → server through onread: `n` bytes read into the session's clientBuffer. Connected: written to the
+ * server; false (stop reading) while that write is pending, since it still references the buffer
+ * (onServerDrain resumes). Before that, the bytes are the preface (PROXY header, ClientHello): copied out, as
+ * the buffer is reused.
  */
+function onClientRead(this: SessionSocket, n: number, buf: Buffer): boolean {
+  const s = this[kSession]
+  if (s === undefined) return false
+  const server = s.server
+  if (s.connected && server !== null) {
+    const next = afterRelay(server, server.write(n === buf.length ? buf : buf.subarray(0, n)), n, buf)
+    if (next === null) return false
+    s.clientBuffer = next
+    return true
+  }
+  if (s.service !== null || s.closed) return false
+  s.onPreface(Buffer.from(buf.subarray(0, n)))
+  return s.service === null && !s.closed
+}
+
+/** Server → client: `n` bytes read into the session's reusable buffer, written to the client (see afterRelay). */
 function onServerRead(this: SessionSocket, n: number, buf: Buffer): boolean {
   const s = this[kSession]
   if (s === undefined || s.server !== this) return false
   const c = s.client
-  const ok = c.write(n === buf.length ? buf : buf.subarray(0, n))
-  if (c.writableLength > 0) s.readBuffer = Buffer.allocUnsafe(SERVER_READ_BUFFER)
-  return ok
+  const next = afterRelay(c, c.write(n === buf.length ? buf : buf.subarray(0, n)), n, buf)
+  if (next === null) return false
+  s.readBuffer = next
+  return true
+}
+
+/**
+ * After `n` bytes of the read buffer `buf` were written to `w` (`ok`: what write() returned): the buffer for the
+ * next read, or null to stop reading until `w`'s 'drain'.
+ * - all handed to the kernel: `buf` again, or a READ_BUFFER one when this read filled a small buffer;
+ * - still queued and write() returned false: null ('drain' follows; the queued write holds `buf`);
+ * - still queued although write() returned true (a chunk below the high-water mark; no 'drain' will come): a
+ *   fresh buffer, since the queued write holds `buf`. The writer's own buffering stays bounded: once it reaches
+ *   the high-water mark, write() returns false.
+ */
+function afterRelay(w: Socket, ok: boolean, n: number, buf: Buffer): Buffer | null {
+  if (w.writableLength === 0)
+    return n === buf.length && buf.length < READ_BUFFER ? Buffer.allocUnsafe(READ_BUFFER) : buf
+  return ok ? Buffer.allocUnsafe(buf.length) : null
 }
 
 function onServerDrain(this: SessionSocket): void {
