@@ -481,6 +481,13 @@ export function newSnapshotMemo(): SnapshotMemo {
   return { options: null, routes: new Map(), keys: [], sorted: [] }
 }
 
+/** Empty the memo (its options are kept). */
+export function resetMemo(memo: SnapshotMemo): void {
+  memo.routes = new Map()
+  memo.keys = []
+  memo.sorted = []
+}
+
 /** The IR's keys in sorted order; the memo's previous sort when the IR has the same keys in the same order. */
 function sortedKeys(ir: Ir, memo: SnapshotMemo | undefined): string[] {
   if (memo === undefined) return [...ir.keys()].sort()
@@ -532,11 +539,7 @@ function sameServerSpecs(a: readonly ServerSpec[], b: readonly ServerSpec[]): bo
 export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMemo): Snapshot {
   if (memo !== undefined && memo.options !== options) {
     const o = memo.options
-    if (o === null || o.source !== options.source || o.defaults !== options.defaults) {
-      memo.routes = new Map()
-      memo.keys = []
-      memo.sorted = []
-    }
+    if (o === null || o.source !== options.source || o.defaults !== options.defaults) resetMemo(memo)
     memo.options = options
   }
   const prevMemo = memo?.routes

@@ -19,7 +19,7 @@
  */
 import type { ServiceDefaults } from '../../config/schema.js'
 import type { ConsulStatus } from '../../config/schema.js'
-import type { ServiceSpec, Snapshot } from '../../snapshot.js'
+import type { HttpRouteSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../snapshot.js'
 import {
   addTargetAt,
   applyCommands,
@@ -27,7 +27,9 @@ import {
   newSnapshotMemo,
   srcKey,
   toSnapshot,
+  resetMemo,
   type Ir,
+  type ToSnapshotOptions,
   type ParseResult,
   type SnapshotMemo,
   type Target,
@@ -284,8 +286,27 @@ interface ServiceTargets {
   readonly srcs: readonly Src[]
   readonly targets: readonly Target[]
   readonly problems: readonly BuildProblem[]
-  /** The distinct route keys of `itemKeys`, sorted. */
-  readonly keys: readonly string[]
+  /** How many distinct route keys `itemKeys` holds. */
+  readonly keyCount: number
+  /** This service's part of a snapshot when it owns its routes alone (see `ownedBuild`), built on first use. */
+  piece: Piece | null
+}
+
+/** toSnapshot over one service's targets (exact-size lists), and the defaults it was built with. */
+interface Piece extends Snapshot {
+  readonly defaults: ServiceDefaults
+}
+
+const noRoutes: readonly never[] = Object.freeze([])
+
+function pieceOf(snapshot: Snapshot, defaults: ServiceDefaults): Piece {
+  const { routes, tcpRoutes, services } = snapshot
+  return {
+    defaults,
+    routes: routes.length === 0 ? noRoutes : routes.slice(),
+    tcpRoutes: tcpRoutes.length === 0 ? noRoutes : tcpRoutes.slice(),
+    services,
+  }
 }
 
 /**
@@ -326,11 +347,12 @@ function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResu
   const services = last.snapshot.services.slice()
   for (const [name, next] of changed) {
     const old = cache.services.get(name) as ServiceTargets
-    if (!sameStrings(old.keys, next.keys)) return null
+    if (!sameStrings(distinctKeys(old.itemKeys), distinctKeys(next.itemKeys))) return null
     const ir: Ir = new Map()
     addTargets(ir, next)
     const piece = toSnapshot(ir, { defaults: o.defaults, source: SOURCE })
-    if (piece.routes.length + piece.tcpRoutes.length !== next.keys.length) return null
+    next.piece = pieceOf(piece, o.defaults)
+    if (piece.routes.length + piece.tcpRoutes.length !== next.keyCount) return null
     const oldNames = new Set<string>()
     const newNames = new Set<string>()
     for (const r of piece.routes) {
@@ -417,6 +439,102 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
     const patched = patch(input, o, cache)
     if (patched !== null) return patched
   }
+  if (input.kv.length === 0) {
+    const owned = ownedBuild(input, o, cache)
+    if (owned !== null) return owned
+  }
+  return irBuild(input, o, cache)
+}
+
+/** The service of `name` with `entries`: from the cache while its entries array is the same, else parsed. */
+function targetsOf(
+  name: string,
+  entries: readonly HealthEntry[],
+  o: BuildOptions,
+  services: Map<string, ServiceTargets> | undefined,
+): ServiceTargets {
+  let hit = services?.get(name)
+  if (hit === undefined || hit.entries !== entries) {
+    hit = serviceTargets(name, entries, o)
+    services?.set(name, hit)
+  }
+  return hit
+}
+
+/**
+ * The full build when every service owns its routes alone (no KV commands, no route key or service name fed by
+ * two services), which is the usual Consul catalog: each service's part is toSnapshot over its own targets
+ * (`Piece`, kept with the service, so a later full build reuses every unchanged service whole), and the parts
+ * are concatenated and sorted as toSnapshot sorts (routes by key, services by name). Equal to `irBuild`'s
+ * result (toSnapshot names a route's service from that route's own targets and the earlier routes of the same
+ * service, all inside the part). Returns null when two parts share a route key or a service name: then
+ * `irBuild` merges them.
+ */
+function ownedBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefined): BuildResult | null {
+  const options: ToSnapshotOptions = { defaults: o.defaults, source: SOURCE }
+  const problems: BuildProblem[] = []
+  const routes: HttpRouteSpec[] = []
+  const tcpRoutes: TcpRouteSpec[] = []
+  const specs: ServiceSpec[] = []
+  const services = cache?.services
+  for (const name of sortedNames(input.health, cache)) {
+    const hit = targetsOf(name, input.health.get(name) ?? [], o, services)
+    for (const p of hit.problems) problems.push(p)
+    let piece = hit.piece
+    if (piece === null || piece.defaults !== o.defaults) {
+      const ir: Ir = new Map()
+      addTargets(ir, hit)
+      piece = pieceOf(toSnapshot(ir, options), o.defaults)
+      hit.piece = piece
+    }
+    const part = piece
+    for (let i = 0; i < part.routes.length; i++) routes.push(part.routes[i] as HttpRouteSpec)
+    for (let i = 0; i < part.tcpRoutes.length; i++) tcpRoutes.push(part.tcpRoutes[i] as TcpRouteSpec)
+    for (let i = 0; i < part.services.length; i++) specs.push(part.services[i] as ServiceSpec)
+  }
+  pruneServices(input, cache)
+  // Sources are `consul:<key>`, so source order is key order.
+  routes.sort(bySource)
+  tcpRoutes.sort(bySource)
+  specs.sort(byName)
+  if (adjacentTwice(routes, sourceOf) || adjacentTwice(tcpRoutes, sourceOf) || adjacentTwice(specs, nameOf))
+    return null
+  const snapshot: Snapshot = { services: specs, routes, tcpRoutes }
+  if (cache !== undefined) {
+    cache.commands = new Map()
+    cache.last = { snapshot, problems }
+    // irBuild's per-route memo would only hold on to an older snapshot now.
+    if (cache.snapshot.routes.size > 0) resetMemo(cache.snapshot)
+  }
+  return { snapshot, problems }
+}
+
+function bySource(a: { readonly source: string }, b: { readonly source: string }): number {
+  return a.source < b.source ? -1 : a.source > b.source ? 1 : 0
+}
+
+function byName(a: ServiceSpec, b: ServiceSpec): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}
+
+/** Whether two neighbours of `list` have the same key. */
+function adjacentTwice<T>(list: readonly T[], key: (x: T) => string): boolean {
+  for (let i = 1; i < list.length; i++) if (key(list[i - 1] as T) === key(list[i] as T)) return true
+  return false
+}
+
+/** Forget cached services that are no longer in the input. */
+function pruneServices(input: BuildInput, cache: BuildCache | undefined): void {
+  const services = cache?.services
+  if (services !== undefined && services.size > input.health.size)
+    for (const name of services.keys()) if (!input.health.has(name)) services.delete(name)
+}
+
+/**
+ * The general full build: every service's targets into one IR (fabio's table), the KV route commands applied
+ * to it, and toSnapshot over the whole IR (with the cache's per-route memo).
+ */
+function irBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefined): BuildResult {
   const problems: BuildProblem[] = []
   /**
    * The services' distinct route keys, counted: when the IR ends up with fewer routes, some key was fed by two
@@ -427,18 +545,12 @@ export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildC
   const names = sortedNames(input.health, cache)
   const services = cache?.services
   for (const name of names) {
-    const entries = input.health.get(name) ?? []
-    let hit = services?.get(name)
-    if (hit === undefined || hit.entries !== entries) {
-      hit = serviceTargets(name, entries, o)
-      services?.set(name, hit)
-    }
+    const hit = targetsOf(name, input.health.get(name) ?? [], o, services)
     for (const p of hit.problems) problems.push(p)
-    ownKeys += hit.keys.length
+    ownKeys += hit.keyCount
     addTargets(ir, hit)
   }
-  if (services !== undefined && services.size > input.health.size)
-    for (const name of services.keys()) if (!input.health.has(name)) services.delete(name)
+  pruneServices(input, cache)
   const commands = new Map<string, ParseResult>()
   for (const { key, value } of input.kv) {
     const parsed = cache?.commands.get(value) ?? parseCommands(value, o.dc)
@@ -603,13 +715,25 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
     srcs: srcs.slice(),
     targets: targets.slice(),
     problems: problems ?? noProblems,
-    keys: distinctSorted(parsedTags),
+    keyCount: keyCount(parsedTags),
+    piece: null,
   }
 }
 
-/** The distinct route keys of a service's parsed tags, sorted (its tags usually give one or two). */
-function distinctSorted(parsedTags: readonly ParsedTag[]): string[] {
-  const keys: string[] = []
-  for (const p of parsedTags) if (p.key !== '' && !keys.includes(p.key)) keys.push(p.key)
-  return keys.length > 1 ? keys.sort().slice() : keys.slice()
+/** How many distinct route keys a service's parsed tags give (usually one or two). */
+function keyCount(parsedTags: readonly ParsedTag[]): number {
+  let n = 0
+  for (let i = 0; i < parsedTags.length; i++) {
+    const k = (parsedTags[i] as ParsedTag).key
+    if (k === '') continue
+    let seen = false
+    for (let j = 0; j < i && !seen; j++) seen = (parsedTags[j] as ParsedTag).key === k
+    if (!seen) n++
+  }
+  return n
+}
+
+/** The distinct keys of `keys`, sorted. */
+function distinctKeys(keys: readonly string[]): string[] {
+  return [...new Set(keys)].sort()
 }

@@ -1,0 +1,118 @@
+/**
+ * Property tests for the Consul snapshot build (src/provider/consul/build.ts), which takes one of three paths:
+ * `ownedBuild` (every service owns its routes: parts per service, concatenated), `irBuild` (one IR for all,
+ * KV commands applied) and `patch` (a few services changed in place). Whatever the catalog:
+ * - without KV commands, the build equals the IR build (forced here by an empty KV key, which adds no command);
+ * - with a BuildCache carried across random changes, every build equals a cold build of the same input.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import {
+  buildSnapshot,
+  newBuildCache,
+  type BuildOptions,
+  type HealthEntry,
+  type KvPair,
+} from '../../src/provider/consul/build.js'
+import { defaultConfig } from '../../src/config/schema.js'
+import { fuzzParams } from './runs.js'
+
+const options: BuildOptions = {
+  tagPrefix: 'urlprefix-',
+  status: ['passing', 'warning'],
+  routeWithoutChecks: false,
+  dc: 'dc1',
+  defaults: defaultConfig.defaults,
+}
+
+/** Route tags from a small pool, so services share keys, carry canary weights, redirects and TCP routes. */
+const tag = fc.constantFrom(
+  'urlprefix-/',
+  'urlprefix-/a',
+  'urlprefix-/b strip=/b',
+  'urlprefix-a.example.com/',
+  'urlprefix-a.example.com/x weight=0.2',
+  'urlprefix-*.example.com/',
+  'urlprefix-/r redirect=301,https://example.com$path',
+  'urlprefix-:9000 proto=tcp',
+  'urlprefix-/bad weight=7',
+  'version-1',
+  'version-2',
+)
+
+const instance = fc.record({
+  tags: fc.array(tag, { maxLength: 4 }),
+  status: fc.constantFrom('passing', 'warning', 'critical'),
+  port: fc.integer({ min: 8000, max: 8003 }),
+  node: fc.constantFrom('n1', 'n2'),
+  weight: fc.constantFrom(1, 2, 10),
+})
+
+type Instance = typeof instance extends fc.Arbitrary<infer T> ? T : never
+
+function entries(service: string, list: readonly Instance[]): HealthEntry[] {
+  return list.map((x, i) => ({
+    Node: { Node: x.node, Address: '10.0.0.1' },
+    Service: {
+      ID: `${service}-${i}`,
+      Service: service,
+      Tags: x.tags,
+      Address: i % 2 === 0 ? `10.1.0.${i + 1}` : '',
+      Port: x.port,
+      Weights: { Passing: x.weight, Warning: 1 },
+    },
+    Checks: [{ CheckID: `service:${service}-${i}`, Status: x.status, ServiceID: `${service}-${i}` }],
+  }))
+}
+
+const catalog = fc.dictionary(
+  fc.constantFrom('web', 'api', 'db', 'web~x', 'z'),
+  fc.array(instance, { minLength: 1, maxLength: 4 }),
+  { maxKeys: 5 },
+)
+
+function health(c: Record<string, readonly Instance[]>): Map<string, readonly HealthEntry[]> {
+  return new Map(Object.entries(c).map(([name, list]) => [name, entries(name, list)]))
+}
+
+const emptyKv: readonly KvPair[] = [{ key: 'fabio/config/empty', value: '' }]
+
+test('consul build: without KV commands the result equals the IR build', () => {
+  fc.assert(
+    fc.property(catalog, (c) => {
+      const h = health(c)
+      assert.deepEqual(
+        buildSnapshot({ health: h, kv: [] }, options),
+        buildSnapshot({ health: h, kv: emptyKv }, options),
+      )
+    }),
+    fuzzParams(),
+  )
+})
+
+test('consul build: with a cache across changes, every build equals a cold build', () => {
+  const change = fc.record({
+    service: fc.constantFrom('web', 'api', 'db', 'web~x', 'z'),
+    instances: fc.option(fc.array(instance, { minLength: 1, maxLength: 4 }), { nil: null }),
+    kv: fc.boolean(),
+  })
+  fc.assert(
+    fc.property(catalog, fc.array(change, { maxLength: 6 }), (c, changes) => {
+      const cache = newBuildCache()
+      const h = health(c)
+      buildSnapshot({ health: h, kv: [] }, options, cache)
+      for (const ch of changes) {
+        if (ch.instances === null) h.delete(ch.service)
+        else h.set(ch.service, entries(ch.service, ch.instances))
+        const kv = ch.kv
+          ? [{ key: 'fabio/config/w', value: 'route weight web /a weight 0.1 tags "version-2"' }]
+          : []
+        const warm = buildSnapshot({ health: h, kv }, options, cache)
+        const cold = buildSnapshot({ health: new Map(h), kv }, options)
+        assert.deepEqual(warm, cold)
+      }
+    }),
+    fuzzParams(),
+  )
+})
