@@ -252,13 +252,14 @@ function routedWeight(e: HealthEntry, status: InstanceStatus, o: BuildOptions): 
 /**
  * Reused between builds by the caller (the provider), so that a rebuild after one service changed costs about
  * that service, not all of them. Purely a cache: results are equal without it.
- * - `services`: per service, its instances' targets, keyed on the identity of its entries array (the provider
- *   replaces the array only when that service's payload changed), so unchanged services are not re-parsed and
- *   keep their Target objects;
+ * - `services`: per service, keyed on the identity of its entries array (the provider replaces the array only
+ *   when that service's payload changed): its part of the snapshot (`Piece`, while it owns its routes) and, while
+ *   KV commands need them, its instances' targets, so unchanged services are neither re-parsed nor rebuilt and
+ *   keep their objects;
  * - `commands`: each KV value's parsed commands, keyed on the text;
  * - `names`: the service names, sorted once per change of the name set;
- * - `snapshot`: routecmd.ts SnapshotMemo: routes whose targets are the same objects reuse last time's route
- *   and service objects, so an unchanged part of the snapshot is the same objects as before.
+ * - `snapshot`: routecmd.ts SnapshotMemo for the IR build: routes whose targets are the same objects reuse last
+ *   time's route and service objects, so an unchanged part of the snapshot is the same objects as before.
  */
 export interface BuildCache {
   services: Map<string, ServiceTargets>
@@ -280,16 +281,32 @@ export function newBuildCache(): BuildCache {
 }
 
 /** One service's routing targets: parallel lists (item i = route key i, source i, target i), not an object each. */
-interface ServiceTargets {
-  readonly entries: readonly HealthEntry[]
+interface Items {
   readonly itemKeys: readonly string[]
   readonly srcs: readonly Src[]
   readonly targets: readonly Target[]
+}
+
+/** What the cache keeps of one service. */
+interface ServiceTargets {
+  readonly entries: readonly HealthEntry[]
+  /**
+   * Its targets; null once its `piece` is built and no KV commands are in use: the piece is all a build then
+   * needs, and the targets (an object per instance, lists per service) would only take memory. An IR build
+   * (KV commands, shared keys) parses them again from `entries` and keeps them while it is needed.
+   */
+  items: Items | null
   readonly problems: readonly BuildProblem[]
-  /** How many distinct route keys `itemKeys` holds. */
+  /** How many distinct route keys its items hold. */
   readonly keyCount: number
   /** This service's part of a snapshot when it owns its routes alone (see `ownedBuild`), built on first use. */
   piece: Piece | null
+}
+
+/** `st`'s items, parsed again from its entries when the cache dropped them. */
+function itemsOf(name: string, st: ServiceTargets, o: BuildOptions): Items {
+  if (st.items === null) st.items = serviceTargets(name, st.entries, o).items
+  return st.items as Items
 }
 
 /** toSnapshot over one service's targets (exact-size lists), and the defaults it was built with. */
@@ -347,11 +364,13 @@ function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResu
   const services = last.snapshot.services.slice()
   for (const [name, next] of changed) {
     const old = cache.services.get(name) as ServiceTargets
-    if (!sameStrings(distinctKeys(old.itemKeys), distinctKeys(next.itemKeys))) return null
     const ir: Ir = new Map()
-    addTargets(ir, next)
+    addTargets(ir, itemsOf(name, next, o))
     const piece = toSnapshot(ir, { defaults: o.defaults, source: SOURCE })
     next.piece = pieceOf(piece, o.defaults)
+    next.items = null
+    // The same routes as before (so the same positions), each of its keys a route.
+    if (old.piece === null || !sameSources(old.piece, piece)) return null
     if (piece.routes.length + piece.tcpRoutes.length !== next.keyCount) return null
     const oldNames = new Set<string>()
     const newNames = new Set<string>()
@@ -388,9 +407,13 @@ function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResu
   return { snapshot, problems }
 }
 
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+/** Whether two snapshot parts have the same route sources, in the same order. */
+function sameSources(a: Snapshot, b: Snapshot): boolean {
+  if (a.routes.length !== b.routes.length || a.tcpRoutes.length !== b.tcpRoutes.length) return false
+  for (let i = 0; i < a.routes.length; i++)
+    if ((a.routes[i] as HttpRouteSpec).source !== (b.routes[i] as HttpRouteSpec).source) return false
+  for (let i = 0; i < a.tcpRoutes.length; i++)
+    if ((a.tcpRoutes[i] as TcpRouteSpec).source !== (b.tcpRoutes[i] as TcpRouteSpec).source) return false
   return true
 }
 
@@ -483,10 +506,11 @@ function ownedBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | unde
     let piece = hit.piece
     if (piece === null || piece.defaults !== o.defaults) {
       const ir: Ir = new Map()
-      addTargets(ir, hit)
+      addTargets(ir, itemsOf(name, hit, o))
       piece = pieceOf(toSnapshot(ir, options), o.defaults)
       hit.piece = piece
     }
+    if (services !== undefined) hit.items = null
     const part = piece
     for (let i = 0; i < part.routes.length; i++) routes.push(part.routes[i] as HttpRouteSpec)
     for (let i = 0; i < part.tcpRoutes.length; i++) tcpRoutes.push(part.tcpRoutes[i] as TcpRouteSpec)
@@ -548,7 +572,7 @@ function irBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefin
     const hit = targetsOf(name, input.health.get(name) ?? [], o, services)
     for (const p of hit.problems) problems.push(p)
     ownKeys += hit.keyCount
-    addTargets(ir, hit)
+    addTargets(ir, itemsOf(name, hit, o))
   }
   pruneServices(input, cache)
   const commands = new Map<string, ParseResult>()
@@ -592,8 +616,8 @@ function irBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefin
   return { snapshot, problems }
 }
 
-function addTargets(ir: Ir, st: ServiceTargets): void {
-  const { itemKeys, srcs, targets } = st
+function addTargets(ir: Ir, items: Items): void {
+  const { itemKeys, srcs, targets } = items
   for (let i = 0; i < itemKeys.length; i++)
     addTargetAt(ir, itemKeys[i] as string, srcs[i] as Src, targets[i] as Target)
 }
@@ -711,9 +735,7 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
   // Exact-size copies: a list filled by push keeps room for 17 entries, and these stay in the build cache.
   return {
     entries,
-    itemKeys: itemKeys.slice(),
-    srcs: srcs.slice(),
-    targets: targets.slice(),
+    items: { itemKeys: itemKeys.slice(), srcs: srcs.slice(), targets: targets.slice() },
     problems: problems ?? noProblems,
     keyCount: keyCount(parsedTags),
     piece: null,
@@ -731,9 +753,4 @@ function keyCount(parsedTags: readonly ParsedTag[]): number {
     if (!seen) n++
   }
   return n
-}
-
-/** The distinct keys of `keys`, sorted. */
-function distinctKeys(keys: readonly string[]): string[] {
-  return [...new Set(keys)].sort()
 }
