@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf } from '../helpers/lb.js'
 import { startTcp } from '../helpers/tls.js'
+import { PatternReader, patternChunk } from '../helpers/pattern.js'
 
 const SIZE = 16 * 1024 * 1024
 /**
@@ -17,17 +18,6 @@ const SIZE = 16 * 1024 * 1024
  * so lb keeps reading: the case where reusing the read buffer would corrupt the queued bytes.
  */
 const CHUNK = 1_009
-
-/** Byte i of the stream: position-dependent, so a chunk overwritten by a later read shows up as a mismatch. */
-function byteAt(i: number): number {
-  return (i * 31 + (i >>> 16)) & 0xff
-}
-
-function patternChunk(from: number, length: number): Buffer {
-  const b = Buffer.allocUnsafe(length)
-  for (let i = 0; i < length; i++) b[i] = byteAt(from + i)
-  return b
-}
 
 test('tcp: a slow client gets every byte a fast server sent, in order', async () => {
   let blocked: () => void = () => undefined
@@ -62,16 +52,12 @@ test('tcp: a slow client gets every byte a fast server sent, in order', async ()
     client.pause()
     // Not reading until the server's writes back up through lb: lb's writes to this client are then queued.
     await serverBlocked
-    let at = 0
-    let firstBad = -1
-    client.on('data', (d: Buffer) => {
-      for (let i = 0; i < d.length && firstBad < 0; i++) if (d[i] !== byteAt(at + i)) firstBad = at + i
-      at += d.length
-    })
+    const received = new PatternReader()
+    client.on('data', (d: Buffer) => received.add(d))
     client.resume()
     await once(client, 'end')
-    assert.equal(firstBad, -1, `byte ${firstBad} differs`)
-    assert.equal(at, SIZE)
+    assert.equal(received.firstBad, -1, `byte ${received.firstBad} differs`)
+    assert.equal(received.at, SIZE)
   } finally {
     await lb.close()
     await backend.close()

@@ -10,29 +10,18 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf } from '../helpers/lb.js'
 import { startTcp } from '../helpers/tls.js'
+import { PatternReader, patternChunk } from '../helpers/pattern.js'
 
 const SIZE = 16 * 1024 * 1024
 /** Bytes per client write, one write per event-loop turn: lb then reads small chunks (see the download test). */
 const CHUNK = 1_009
-
-/** Byte i of the stream: position-dependent, so a chunk overwritten by a later read shows up as a mismatch. */
-function byteAt(i: number): number {
-  return (i * 31 + (i >>> 16)) & 0xff
-}
-
-function patternChunk(from: number, length: number): Buffer {
-  const b = Buffer.allocUnsafe(length)
-  for (let i = 0; i < length; i++) b[i] = byteAt(from + i)
-  return b
-}
 
 test('tcp: a slow server gets every byte a fast client sent, in order', async () => {
   let blocked: () => void = () => undefined
   const clientBlocked = new Promise<void>((resolve) => {
     blocked = resolve
   })
-  let at = 0
-  let firstBad = -1
+  const received = new PatternReader()
   let resolveDone: () => void = () => undefined
   const done = new Promise<void>((resolve) => {
     resolveDone = resolve
@@ -41,10 +30,7 @@ test('tcp: a slow server gets every byte a fast client sent, in order', async ()
     s.pause()
     // Not reading until the client's writes back up through lb: lb's writes to this server are then queued.
     void clientBlocked.then(() => {
-      s.on('data', (d: Buffer) => {
-        for (let i = 0; i < d.length && firstBad < 0; i++) if (d[i] !== byteAt(at + i)) firstBad = at + i
-        at += d.length
-      })
+      s.on('data', (d: Buffer) => received.add(d))
       s.on('end', () => {
         s.end()
         resolveDone()
@@ -78,8 +64,8 @@ test('tcp: a slow server gets every byte a fast client sent, in order', async ()
     pump()
     client.resume()
     await done
-    assert.equal(firstBad, -1, `byte ${firstBad} differs`)
-    assert.equal(at, SIZE)
+    assert.equal(received.firstBad, -1, `byte ${received.firstBad} differs`)
+    assert.equal(received.at, SIZE)
     client.destroy()
   } finally {
     await lb.close()
