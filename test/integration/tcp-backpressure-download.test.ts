@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf } from '../helpers/lb.js'
 import { startTcp } from '../helpers/tls.js'
-import { PatternReader, patternChunk } from '../helpers/pattern.js'
+import { PatternReader, pumpPattern } from '../helpers/pattern.js'
 
 const SIZE = 16 * 1024 * 1024
 /**
@@ -25,23 +25,7 @@ test('tcp: a slow client gets every byte a fast server sent, in order', async ()
     blocked = resolve
   })
   const backend = await startTcp((s: Socket) => {
-    let sent = 0
-    const pump = (): void => {
-      if (sent >= SIZE) {
-        blocked() // everything fit in the socket buffers: nothing to wait for (the test then proves less)
-        s.end()
-        return
-      }
-      const n = Math.min(CHUNK, SIZE - sent)
-      const ok = s.write(patternChunk(sent, n))
-      sent += n
-      if (ok) setImmediate(pump)
-      else {
-        blocked()
-        s.once('drain', pump)
-      }
-    }
-    pump()
+    pumpPattern(s, SIZE, CHUNK, blocked)
   })
   const lb = await startLb((c) => {
     c.listeners = [tcpListener('down', 'down')]

@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf } from '../helpers/lb.js'
 import { startTcp } from '../helpers/tls.js'
-import { PatternReader, patternChunk } from '../helpers/pattern.js'
+import { PatternReader, pumpPattern } from '../helpers/pattern.js'
 
 const SIZE = 16 * 1024 * 1024
 /** Bytes per client write, one write per event-loop turn: lb then reads small chunks (see the download test). */
@@ -45,23 +45,7 @@ test('tcp: a slow server gets every byte a fast client sent, in order', async ()
   try {
     const client = connect({ host: '127.0.0.1', port: portOf(lb, 'up') })
     await once(client, 'connect')
-    let sent = 0
-    const pump = (): void => {
-      if (sent >= SIZE) {
-        blocked() // everything fit in the socket buffers: nothing to wait for (the test then proves less)
-        client.end()
-        return
-      }
-      const n = Math.min(CHUNK, SIZE - sent)
-      const ok = client.write(patternChunk(sent, n))
-      sent += n
-      if (ok) setImmediate(pump)
-      else {
-        blocked()
-        client.once('drain', pump)
-      }
-    }
-    pump()
+    pumpPattern(client, SIZE, CHUNK, blocked)
     client.resume()
     await done
     assert.equal(received.firstBad, -1, `byte ${received.firstBad} differs`)
