@@ -1,0 +1,142 @@
+/**
+ * Memory of the lb daemon watching a large Consul catalog, measured the way an operator sees it: `lb --config`
+ * in its own process (single process, `workers: 0`, the default), its RSS read from /proc, against the Consul
+ * test server (test/helpers/consul-server.ts) in another process with N services × 3 instances, each with two
+ * `urlprefix-` tags (2N routes). The run waits until the last service is routed (admin `/api/explain`), lets lb
+ * settle, and reports VmRSS (now) and VmHWM (peak, the initial sync included) at two points: right after the
+ * sync and after `--settle` seconds. bench/consul-propagation.ts `rss` measures lb inside the bench process
+ * instead (its heap in detail, plus whatever the bench itself holds).
+ *
+ *   npm run build && node dist/bench/consul-rss.js [--services 10000] [--settle 10] [--watch auto|service|state]
+ */
+import { fork } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { loadavg } from 'node:os'
+import {
+  LB_MAIN,
+  fail,
+  freePort,
+  isEntryPoint,
+  makeTempDir,
+  runBench,
+  sleep,
+  startProcess,
+  statusKb,
+  waitForPort,
+  wholeNumber,
+} from './load.js'
+
+const USAGE =
+  'usage: node dist/bench/consul-rss.js [--services N] [--settle SECONDS] [--watch auto|service|state]'
+
+interface Options {
+  services: number
+  settle: number
+  watch: 'auto' | 'service' | 'state'
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const o: Options = { services: 10_000, settle: 10, watch: 'auto' }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--services') o.services = wholeNumber(arg, argv[++i], 1, USAGE)
+    else if (arg === '--settle') o.settle = wholeNumber(arg, argv[++i], 0, USAGE)
+    else if (arg === '--watch') {
+      const w = argv[++i]
+      if (w !== 'auto' && w !== 'service' && w !== 'state') fail(USAGE)
+      o.watch = w
+    } else fail(USAGE)
+  }
+  return o
+}
+
+/** The Consul test server with `services` × 3 instances, in its own process (bench/consul-server-child.ts). */
+async function startConsul(services: number): Promise<{ port: number; stop: () => void }> {
+  const child = fork(fileURLToPath(new URL('./consul-server-child.js', import.meta.url)), [], {
+    stdio: 'inherit',
+  })
+  const port = await new Promise<number>((resolve) => {
+    child.once('message', (m: { port: number }) => resolve(m.port))
+    child.send({ setup: { services, instances: 3 } })
+  })
+  return { port, stop: () => child.disconnect() }
+}
+
+/** Whether lb routes `host` to a service with 3 servers (admin `/api/explain`). */
+async function routed(adminPort: number, host: string): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${adminPort}/api/explain?host=${host}&path=/`)
+    if (res.status !== 200) return false
+    const body = (await res.json()) as {
+      route: { service: string } | null
+      servers: { servers: readonly unknown[] } | null
+    }
+    return body.route !== null && body.servers?.servers.length === 3
+  } catch {
+    return false
+  }
+}
+
+function mb(kb: number): string {
+  return (kb / 1024).toFixed(1)
+}
+
+async function run(o: Options): Promise<void> {
+  const consul = await startConsul(o.services)
+  try {
+    const dir = makeTempDir('consul-rss')
+    const listen = await freePort()
+    const admin = await freePort()
+    const file = join(dir, 'lb.yaml')
+    writeFileSync(
+      file,
+      `listeners:
+  - name: web
+    address: 127.0.0.1:${listen}
+consul:
+  addresses: [127.0.0.1:${consul.port}]
+  watch: ${o.watch}
+log:
+  level: warn
+  access:
+    enabled: false
+admin:
+  address: 127.0.0.1:${admin}
+`,
+    )
+    const load0 = loadavg()[0] ?? 0
+    const t0 = performance.now()
+    const lb = startProcess('lb', process.execPath, [LB_MAIN, '--config', file], 'ignore')
+    await waitForPort(lb, admin)
+    const last = `svc-${o.services - 1}.example.com`
+    const deadline = Date.now() + 600_000
+    while (!(await routed(admin, last))) {
+      if (Date.now() > deadline) fail(`lb did not route ${last} within 600 s:\n${lb.output}`)
+      await sleep(250)
+    }
+    const sync = performance.now() - t0
+    const rows = [{ when: 'synced', 'sync s': (sync / 1000).toFixed(1), ...mem(lb.pid) }]
+    if (o.settle > 0) {
+      await sleep(o.settle * 1000)
+      rows.push({ when: `+${o.settle} s`, 'sync s': '', ...mem(lb.pid) })
+    }
+    console.table(rows)
+    console.log(
+      `${o.services} services × 3 instances, ${2 * o.services} routes, watch ${o.watch}; ` +
+        `load average (1 min) before/after: ${load0.toFixed(2)} / ${(loadavg()[0] ?? 0).toFixed(2)}`,
+    )
+  } finally {
+    consul.stop()
+  }
+}
+
+function mem(pid: number): { 'rss MB': string; 'peak rss MB': string } {
+  return { 'rss MB': mb(statusKb(pid, 'VmRSS')), 'peak rss MB': mb(statusKb(pid, 'VmHWM')) }
+}
+
+if (isEntryPoint(import.meta.url)) {
+  const options = parseOptions(process.argv.slice(2))
+  process.exitCode = await runBench(() => run(options))
+}
