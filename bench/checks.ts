@@ -18,9 +18,17 @@
  *   npm run build && node dist/bench/checks.js                       # 1,000 TCP checks/s, real + noop probes
  *   node dist/bench/checks.js --probe real --type http --servers 1000 --inter 1000 --duration 20 --warmup 5
  *   node dist/bench/checks.js --tick 1                               # one wake-up per check
+ *
+ * `--bare net,reuse,internal` measures the bare cost of one loopback connect + RST close, without the checker, at
+ * the same cadence (servers / 100 connects every 10 ms): `net` = `net.connect()` + `resetAndDestroy()` per
+ * connect (lb's TCP checks before socket reuse), `reuse` = one `net.Socket` reconnected after each 'close' (what
+ * lb does now), `internal` = Node's internal TCP handle (`process.binding('tcp_wrap')`, deprecated and not a
+ * public API; lb does not use it) — the floor under anything built on net.Socket.
+ *
+ *   node dist/bench/checks.js --bare net,reuse,internal --duration 10
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { connect, createServer, Socket, type AddressInfo } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { once } from 'node:events'
@@ -41,7 +49,11 @@ interface Options {
   type: 'tcp' | 'http'
   probes: ('real' | 'noop')[]
   tick: number
+  bare: Bare[]
 }
+
+type Bare = 'net' | 'reuse' | 'internal'
+const bareKinds: readonly Bare[] = ['net', 'reuse', 'internal']
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = {
@@ -53,6 +65,7 @@ function parseArgs(argv: readonly string[]): Options {
     type: 'tcp',
     probes: ['real', 'noop'],
     tick: DEFAULT_TICK,
+    bare: [],
   }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]
@@ -66,6 +79,8 @@ function parseArgs(argv: readonly string[]): Options {
     else if (k === '--ports' && n >= 1 && n <= 100) o.ports = n
     else if (k === '--type' && (v === 'tcp' || v === 'http')) o.type = v
     else if (k === '--probe' && (v === 'real' || v === 'noop')) o.probes = [v]
+    else if (k === '--bare' && v.split(',').every((b) => bareKinds.includes(b as Bare)))
+      o.bare = v.split(',') as Bare[]
     else throw new Error(`bad argument ${k ?? ''} ${v}`)
     i++
   }
@@ -203,6 +218,126 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   }
 }
 
+interface BareRow {
+  bare: Bare
+  'connects/s': number
+  'cpu % of a core': number
+  'user %': number
+  'sys %': number
+  'µs cpu/connect': number
+  failed: number
+  'server proc cpu %': number
+  'other cpu %': number
+  load1: string
+}
+
+/** Bare connects: one connect + RST close each, counted here; no checker, no timeouts, no result objects. */
+let bareDone = 0
+let bareFailed = 0
+function onBareConnect(this: Socket): void {
+  this.resetAndDestroy()
+  bareDone++
+}
+function onBareError(): void {
+  bareFailed++
+}
+function onBareClose(this: Socket): void {
+  bareIdle.push(this)
+}
+const bareIdle: Socket[] = []
+function noop(): void {}
+
+interface TcpHandle {
+  connect(req: object, address: string, port: number): number
+  reset(cb: () => void): number
+  close(cb?: () => void): void
+}
+interface TcpWrapBinding {
+  TCP: new (type: number) => TcpHandle
+  TCPConnectWrap: new () => { oncomplete: (status: number, handle: TcpHandle) => void }
+  constants: { SOCKET: number }
+}
+function onInternalConnect(status: number, handle: TcpHandle): void {
+  if (status < 0) {
+    bareFailed++
+    handle.close()
+    return
+  }
+  handle.reset(noop)
+  bareDone++
+}
+
+function bareConnect(kind: Bare, port: number, tcpWrap: TcpWrapBinding | null): void {
+  if (kind === 'net') {
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', onBareConnect)
+    s.on('error', onBareError)
+  } else if (kind === 'reuse') {
+    let s = bareIdle.pop()
+    if (s === undefined) {
+      s = new Socket()
+      s.on('connect', onBareConnect)
+      s.on('error', onBareError)
+      s.on('close', onBareClose)
+    }
+    s.connect(port, '127.0.0.1')
+  } else if (tcpWrap !== null) {
+    const h = new tcpWrap.TCP(tcpWrap.constants.SOCKET)
+    const req = new tcpWrap.TCPConnectWrap()
+    req.oncomplete = onInternalConnect
+    if (h.connect(req, '127.0.0.1', port) !== 0) {
+      bareFailed++
+      h.close()
+    }
+  }
+}
+
+async function measureBare(o: Options, kind: Bare, ports: number[], serverPid: number): Promise<BareRow> {
+  const tcpWrap =
+    kind === 'internal'
+      ? ((process as unknown as { binding(name: string): unknown }).binding('tcp_wrap') as TcpWrapBinding)
+      : null
+  const perTick = Math.max(1, Math.round((o.servers * 10) / o.inter))
+  let i = 0
+  const tick = (): void => {
+    for (let k = 0; k < perTick; k++) bareConnect(kind, ports[i++ % ports.length] as number, tcpWrap)
+  }
+  const warm = setInterval(tick, 10)
+  await sleep(o.warmup * 1_000)
+  clearInterval(warm)
+  await sleep(100)
+  bareDone = 0
+  bareFailed = 0
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  const m0 = machineBusy()
+  const s0 = processBusy(serverPid)
+  const timer = setInterval(tick, 10)
+  await sleep(o.duration * 1_000)
+  clearInterval(timer)
+  const cpu = process.cpuUsage(c0)
+  const wall = performance.now() - t0
+  const m1 = machineBusy()
+  const s1 = processBusy(serverPid)
+  const n = bareDone
+  await sleep(100)
+  const ownMs = (cpu.user + cpu.system) / 1_000
+  const serverMs = ((s1 - s0) * 1_000) / HZ
+  const machineMs = ((m1 - m0) * 1_000) / HZ
+  return {
+    bare: kind,
+    'connects/s': Math.round((n * 1_000) / wall),
+    'cpu % of a core': round((ownMs / wall) * 100, 2),
+    'user %': round((cpu.user / 1_000 / wall) * 100, 2),
+    'sys %': round((cpu.system / 1_000 / wall) * 100, 2),
+    'µs cpu/connect': round((ownMs * 1_000) / Math.max(1, n), 1),
+    failed: bareFailed,
+    'server proc cpu %': round((serverMs / wall) * 100, 1),
+    'other cpu %': round((Math.max(0, machineMs - ownMs - serverMs) / wall) * 100, 1),
+    load1: (loadavg()[0] ?? 0).toFixed(2),
+  }
+}
+
 function round(x: number, digits: number): number {
   const f = 10 ** digits
   return Math.round(x * f) / f
@@ -212,6 +347,12 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
   const o = parseArgs(argv)
   const { child, ports } = await startServers(o.ports)
   try {
+    if (o.bare.length > 0) {
+      const rows: BareRow[] = []
+      for (const kind of o.bare) rows.push(await measureBare(o, kind, ports, child.pid ?? 0))
+      console.table(rows)
+      return
+    }
     const rows: Row[] = []
     for (const kind of o.probes) rows.push(await measure(o, kind, ports, child.pid ?? 0))
     console.table(rows)
