@@ -36,7 +36,7 @@ import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DEFAULT_TICK, HealthChecker, type HealthTarget } from '../src/health/checker.js'
 import type { StartProbeFn } from '../src/health/checker.js'
-import type { ProbeResult } from '../src/health/probes.js'
+import type { ProbeHandle, ProbeResult } from '../src/health/probes.js'
 import { checkDefaults } from '../src/config/schema.js'
 import type { HealthCheckSpec } from '../src/snapshot.js'
 
@@ -138,7 +138,11 @@ const HZ = 100
 
 const OK: ProbeResult = { ok: true, reason: 'L4OK', code: 0, detail: 'connected', duration: 0 }
 /** Succeeds on the next tick: what the scheduler costs without sockets. */
-const noopProbe: StartProbeFn = (_spec, _target, _now, owner, done) => process.nextTick(done, owner, OK)
+const noopHandle: ProbeHandle = { expire: () => {} }
+const noopProbe: StartProbeFn = (_spec, _target, _now, owner, done) => {
+  process.nextTick(done, owner, OK)
+  return noopHandle
+}
 
 interface Row {
   probe: string

@@ -17,6 +17,9 @@
  * single timer armed for the earliest one (not a timer per server). When it fires, every server due by now is
  * started, then the timer is re-armed for the new earliest. Probes report through a callback (no promise and
  * no closure per check); the probe target and the probe's view of the spec are computed once per spec change.
+ * Probe timeouts use the same schedule (no timer per check): a running server stays in the heap with its
+ * probe's deadline as `due`, and when that comes first the probe is expired (L4TOUT/L6TOUT/L7TOUT). Like the
+ * checks, a timeout lands on the tick, up to `tick - 1` ms after it is due.
  * Measured with bench/checks.ts (1,000 servers every second): see the README's TCP-mode numbers.
  *
  * Timers are the global `setTimeout`/`clearTimeout` looked up at call time and the clock is injected, so
@@ -37,6 +40,7 @@ import {
   startProbe as realStartProbe,
   formatReason,
   type ProbeDone,
+  type ProbeHandle,
   type ProbeResult,
   type ProxyVersion,
   type ProbeSpec,
@@ -57,7 +61,8 @@ export interface HealthTarget {
 export type ProbeFn = (spec: ProbeSpec, target: ProbeTarget, now: () => number) => Promise<ProbeResult>
 /**
  * A probe in callback form (the default, `startProbe` of probes.ts): calls `done(owner, result)` exactly once,
- * never synchronously. Costs no promise or closure per check.
+ * never synchronously from the start, and at once from `expire()` (which the checker calls at `timeout`). Costs
+ * no promise, closure or timer per check.
  */
 export type StartProbeFn = <T>(
   spec: ProbeSpec,
@@ -65,7 +70,7 @@ export type StartProbeFn = <T>(
   now: () => number,
   owner: T,
   done: ProbeDone<T>,
-) => void
+) => ProbeHandle
 
 export interface CheckerOptions {
   /** ms clock; `Date.now` in production so mock timers can fake it. */
@@ -109,13 +114,17 @@ export class ServerHealth {
   failedChecks: number
   downTransitions: number
   paused: boolean
-  /** Position in the checker's schedule heap; -1 = no check pending. */
+  /** Position in the checker's schedule heap; -1 = no check pending and no probe deadline. */
   heapIndex: number
-  /** When the pending check is due (ms on the checker clock). */
+  /** When the pending check is due, or while `running` when the probe times out (ms on the checker clock). */
   due: number
+  /** When the running (or last) check was due: the next one is due one interval after it. */
+  checkDue: number
   /** Tie-break between equal `due` times: first scheduled, first run. */
   seq: number
   running: boolean
+  /** The running callback-form probe (to expire it at its deadline), else null. */
+  probe: ProbeHandle | null
   /** The service's `send_proxy`. */
   sendProxy: ProxyVersion
   /** What the probe sees, rebuilt when the spec changes (no allocation per check). */
@@ -148,8 +157,10 @@ export class ServerHealth {
     this.paused = false
     this.heapIndex = -1
     this.due = 0
+    this.checkDue = 0
     this.seq = 0
     this.running = false
+    this.probe = null
     this.sendProxy = sendProxy
     this.probeSpec = probeSpec(spec, sendProxy)
     this.probeTarget = probeTarget(spec, target)
@@ -195,6 +206,8 @@ export class HealthChecker {
   readonly #onProbeDone: ProbeDone<ServerHealth>
   /** Probes started and not yet finished. */
   #running: number
+  /** Scratch list of the probes whose deadline passed in one `#fire` (expired after the heap walk). */
+  readonly #expired: ServerHealth[]
   #idle: (() => void)[]
   #stopped: boolean
 
@@ -214,6 +227,7 @@ export class HealthChecker {
     this.#onTimer = () => this.#fire()
     this.#onProbeDone = (h, r) => this.#done(h, r)
     this.#running = 0
+    this.#expired = []
     this.#idle = []
     this.#stopped = false
   }
@@ -244,8 +258,9 @@ export class HealthChecker {
   ): void {
     for (const [target, h] of this.#servers) {
       if (!wanted.has(target)) {
-        this.#cancel(h)
+        // Out of the map first: cancelling expires a running probe, whose result must find no server.
         this.#servers.delete(target)
+        this.#cancel(h)
       }
     }
     const added: ServerHealth[] = []
@@ -342,14 +357,19 @@ export class HealthChecker {
     this.#timerDue = Infinity
   }
 
-  /** Take `h` off the schedule (the timer stays; firing with nothing due just re-arms). */
+  /**
+   * Take `h` off the schedule (the timer stays; firing with nothing due just re-arms). A running probe is
+   * expired at once: without its deadline on the schedule nothing else would end it. Callers stop, pause,
+   * deactivate or remove `h` first, so its result is dropped and nothing is rescheduled.
+   */
   #cancel(h: ServerHealth): void {
     if (h.heapIndex >= 0) heapRemove(this.#heap, h)
+    if (h.running && h.probe !== null) h.probe.expire()
   }
 
   /** Put `h` on the schedule at `due`; callers `#rearm()` once after a batch of these. */
   #arm(h: ServerHealth, due: number): void {
-    this.#cancel(h)
+    if (h.heapIndex >= 0) heapRemove(this.#heap, h)
     h.due = due
     h.seq = this.#seq++
     heapPush(this.#heap, h)
@@ -368,17 +388,22 @@ export class HealthChecker {
     this.#timer = setTimeout(this.#onTimer, Math.max(0, at - this.#now()))
   }
 
-  /** The timer: start every check due by now, then re-arm for the next one. */
+  /** The timer: start every check due by now, expire every probe past its deadline, then re-arm. */
   #fire(): void {
     this.#timer = null
     this.#timerDue = Infinity
     if (this.#stopped) return
     const heap = this.#heap
+    const expired = this.#expired
     const now = this.#now()
     for (let top = heap[0]; top !== undefined && top.due <= now; top = heap[0]) {
       heapRemove(heap, top)
-      this.#run(top)
+      if (top.running) expired.push(top)
+      else this.#run(top, now)
     }
+    // Expiring reports synchronously and reschedules: done after the walk, so the heap is not changed under it.
+    for (let i = 0; i < expired.length; i++) (expired[i] as ServerHealth).probe?.expire()
+    expired.length = 0
     this.#rearm()
   }
 
@@ -396,16 +421,19 @@ export class HealthChecker {
     this.#rearm()
   }
 
-  #run(h: ServerHealth): void {
+  #run(h: ServerHealth, now: number): void {
     if (this.#stopped || h.paused || h.running) return
     h.running = true
+    h.checkDue = h.due
     this.#running++
     // The resolved address can change after sync (DNS): refresh the cached target only then.
     const t = h.target
     const address = h.spec.address !== '' ? h.spec.address : t.address !== '' ? t.address : t.host
     if (h.probeTarget.address !== address) h.probeTarget = probeTarget(h.spec, t)
     if (this.#probe === null) {
-      this.#startProbe(h.probeSpec, h.probeTarget, this.#now, h, this.#onProbeDone)
+      h.probe = this.#startProbe(h.probeSpec, h.probeTarget, this.#now, h, this.#onProbeDone)
+      // The probe's deadline takes the server's place on the schedule until it reports (#fire runs #rearm).
+      this.#arm(h, now + h.probeSpec.timeout)
     } else {
       void this.#probe(h.probeSpec, h.probeTarget, this.#now).then((r) => this.#done(h, r))
     }
@@ -414,8 +442,10 @@ export class HealthChecker {
   /** A probe finished: apply the result, schedule the next check one interval after this one was due. */
   #done(h: ServerHealth, r: ProbeResult): void {
     h.running = false
+    h.probe = null
+    if (h.heapIndex >= 0) heapRemove(this.#heap, h) // its deadline
     this.#result(h, r)
-    this.#schedule(h, h.due, true)
+    this.#schedule(h, h.checkDue, true)
     if (--this.#running === 0 && this.#idle.length > 0) {
       const idle = this.#idle
       this.#idle = []
@@ -424,7 +454,8 @@ export class HealthChecker {
   }
 
   #result(h: ServerHealth, r: ProbeResult): void {
-    if (this.#servers.get(h.target) !== h || h.paused) return
+    // Stopped, removed, paused or no longer actively checked: the result (or the expiry that ended it) is dropped.
+    if (this.#stopped || h.paused || !h.active || this.#servers.get(h.target) !== h) return
     h.last = r
     h.checks++
     if (!r.ok) h.failedChecks++

@@ -16,7 +16,9 @@
  * - only the status line is read; the body is never waited for (haproxy reads up to tune.bufsize for
  *   `expect string`, which lb does not offer).
  *
- * Timers are the global `setTimeout`/`clearTimeout`, read at call time, so node:test mock timers drive them.
+ * Probes set no timers: whoever starts one enforces `timeout` by calling `expire()` on the handle `startProbe`
+ * returns (the checker does it from its one schedule, so a check costs no timer of its own; `probe()` arms a
+ * `setTimeout`, the global one read at call time, so node:test mock timers drive it).
  */
 import { connect as netConnect, Socket } from 'node:net'
 import {
@@ -103,21 +105,47 @@ export interface ProbeTarget {
 const MAX_HEAD = 16_384
 const statusLineRe = /^HTTP\/1\.[01] (\d{3})(?: |\r|$)/
 
-/** Called once per probe with its owner (the checker's server) and the result; never synchronously. */
+/**
+ * Called once per probe with its owner (the checker's server) and the result: never synchronously from
+ * `startProbe`, synchronously from `expire()`.
+ */
 export type ProbeDone<T> = (owner: T, r: ProbeResult) => void
 
-/** Run one probe. Never rejects. */
-export function probe(spec: ProbeSpec, target: ProbeTarget, now: () => number): Promise<ProbeResult> {
-  return new Promise((resolve) => startProbe(spec, target, now, resolve, resolveWith))
+/** A running probe. */
+export interface ProbeHandle {
+  /**
+   * The probe's `timeout` is over: end it now with L4TOUT / L6TOUT / L7TOUT (by the phase it is in), reporting
+   * through `done` before returning. No-op once the probe has reported. Call it only until `done` was called:
+   * the handle may be reused for another probe after that.
+   */
+  expire(): void
 }
 
-function resolveWith(resolve: (r: ProbeResult) => void, r: ProbeResult): void {
-  resolve(r)
+/** Run one probe with its own timer. Never rejects. */
+export function probe(spec: ProbeSpec, target: ProbeTarget, now: () => number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const p: PromiseProbe = { resolve, timer: null }
+    const handle = startProbe(spec, target, now, p, resolvePromiseProbe)
+    p.timer = setTimeout(expireHandle, spec.timeout, handle)
+  })
+}
+
+interface PromiseProbe {
+  resolve: (r: ProbeResult) => void
+  timer: ReturnType<typeof setTimeout> | null
+}
+function resolvePromiseProbe(p: PromiseProbe, r: ProbeResult): void {
+  if (p.timer !== null) clearTimeout(p.timer)
+  p.resolve(r)
+}
+function expireHandle(h: ProbeHandle): void {
+  h.expire()
 }
 
 /**
- * Run one probe and report through `done(owner, result)`: the scheduler's form, with no promise or closure per
- * probe (socket events go to module-level handlers that find the run through a symbol on the socket).
+ * Run one probe and report through `done(owner, result)`: the scheduler's form, with no promise, closure or
+ * timer per probe (socket events go to module-level handlers that find the run through a symbol on the socket).
+ * The caller ends it at its `timeout` with `expire()`.
  */
 export function startProbe<T>(
   spec: ProbeSpec,
@@ -125,13 +153,15 @@ export function startProbe<T>(
   now: () => number,
   owner: T,
   done: ProbeDone<T>,
-): void {
+): ProbeHandle {
   if (spec.type === 'tcp' && (spec.proxy ?? 'none') === 'none') {
     const c = idleTcpChecks.pop() ?? new TcpCheck()
     c.start(spec, target, now, owner as unknown, done as ProbeDone<unknown>)
-    return
+    return c
   }
-  new ProbeRun(spec, target, now, owner as unknown, done as ProbeDone<unknown>).start()
+  const run = new ProbeRun(spec, target, now, owner as unknown, done as ProbeDone<unknown>)
+  run.start()
+  return run
 }
 
 /**
@@ -141,14 +171,13 @@ export function startProbe<T>(
  * ~110 → ~80 µs CPU per check. Handlers are attached once, at construction; the socket goes back to the idle
  * list on its 'close', never before, so a late event can never reach the next check.
  */
-class TcpCheck {
+class TcpCheck implements ProbeHandle {
   readonly socket: TcpCheckSocket
   spec: ProbeSpec | null
   now: () => number
   owner: unknown
   done: ProbeDone<unknown> | null
   t0: number
-  timer: ReturnType<typeof setTimeout> | null
   /** The result was reported (the socket may still be closing). */
   finished: boolean
 
@@ -164,7 +193,6 @@ class TcpCheck {
     this.owner = null
     this.done = null
     this.t0 = 0
-    this.timer = null
     this.finished = true
   }
 
@@ -181,7 +209,6 @@ class TcpCheck {
     this.done = done
     this.t0 = now()
     this.finished = false
-    this.timer = setTimeout(onTcpTimeout, spec.timeout, this)
     try {
       // A numeric address connects without a DNS lookup (net.connect skips lookup for IP literals).
       this.socket.connect(target.port, target.address)
@@ -192,11 +219,16 @@ class TcpCheck {
     }
   }
 
+  expire(): void {
+    if (this.finished) return
+    const timeout = (this.spec as ProbeSpec).timeout
+    this.socket.destroy()
+    this.finish(false, 'L4TOUT', `timeout after ${timeout}ms`)
+  }
+
   finish(ok: boolean, reason: CheckReason, detail: string): void {
     if (this.finished) return
     this.finished = true
-    if (this.timer !== null) clearTimeout(this.timer)
-    this.timer = null
     const done = this.done as ProbeDone<unknown>
     const owner = this.owner
     this.done = null
@@ -226,13 +258,6 @@ function onTcpClose(this: TcpCheckSocket): void {
   const c = this[kTcpCheck]
   c.finish(false, 'L4CON', 'connection closed')
   if (idleTcpChecks.length < MAX_IDLE_TCP_CHECKS) idleTcpChecks.push(c)
-}
-function onTcpTimeout(c: TcpCheck): void {
-  c.timer = null
-  if (c.finished) return
-  const timeout = (c.spec as ProbeSpec).timeout
-  c.socket.destroy()
-  c.finish(false, 'L4TOUT', `timeout after ${timeout}ms`)
 }
 function onTcpStartFailed(c: TcpCheck, detail: string): void {
   c.finish(false, 'SOCKERR', detail)
@@ -265,11 +290,7 @@ function onSocketClose(this: ProbeSocket): void {
 function onStartFailed(run: ProbeRun, detail: string): void {
   run.finish(false, 'SOCKERR', 0, detail)
 }
-function onProbeTimeout(run: ProbeRun): void {
-  run.onTimeout()
-}
-
-class ProbeRun {
+class ProbeRun implements ProbeHandle {
   readonly spec: ProbeSpec
   readonly target: ProbeTarget
   readonly now: () => number
@@ -278,7 +299,6 @@ class ProbeRun {
   readonly t0: number
   socket: ProbeSocket | null
   phase: Phase
-  timer: ReturnType<typeof setTimeout> | null
   head: Buffer
   finished: boolean
 
@@ -297,14 +317,12 @@ class ProbeRun {
     this.t0 = now()
     this.socket = null
     this.phase = 'connect'
-    this.timer = null
     this.head = EMPTY
     this.finished = false
   }
 
   start(): void {
     const { spec, target } = this
-    this.timer = setTimeout(onProbeTimeout, spec.timeout, this)
     let s: ProbeSocket
     try {
       if (spec.type === 'https' && (spec.proxy ?? 'none') === 'none') {
@@ -434,8 +452,7 @@ class ProbeRun {
     else this.finish(false, 'L7RSP', 0, 'closed before a status line')
   }
 
-  onTimeout(): void {
-    this.timer = null
+  expire(): void {
     if (this.finished) return
     const reason = this.phase === 'connect' ? 'L4TOUT' : this.phase === 'tls' ? 'L6TOUT' : 'L7TOUT'
     this.finish(false, reason, 0, `timeout after ${this.spec.timeout}ms`)
@@ -444,8 +461,6 @@ class ProbeRun {
   finish(ok: boolean, reason: CheckReason, code: number, detail: string): void {
     if (this.finished) return
     this.finished = true
-    if (this.timer !== null) clearTimeout(this.timer)
-    this.timer = null
     const s = this.socket
     if (s !== null) {
       // Like haproxy (checks close with lingering off): a plain TCP connection that is up ends with a RST,
