@@ -5,7 +5,8 @@
  * The checked servers are plain listeners in a child process (so their accept/close work is not counted),
  * spread over a few ports on 127.0.0.1. The measuring process runs only a HealthChecker: after a warm-up it
  * reads `process.cpuUsage()` over `--duration` seconds and reports % of one core and CPU µs per check.
- * `--tick 1` measures exact (per-check) wake-ups instead of the checker's default 10 ms tick.
+ * `--tick 1` measures exact (per-check) wake-ups, `--tick 10` a fixed 10 ms tick, instead of the checker's
+ * default (checker.ts `tickFor`: 50 ms at `inter 1s`).
  * `--probe noop` swaps the real probe for one that resolves at once, which isolates the scheduler (timers,
  * results, the state machine) from the probe's sockets and syscalls.
  *
@@ -19,9 +20,9 @@
  *   node dist/bench/checks.js --probe real --type http --servers 1000 --inter 1000 --duration 20 --warmup 5
  *   node dist/bench/checks.js --tick 1                               # one wake-up per check
  *
- * `--bare net,reuse,internal` measures the bare cost of one loopback connect + RST close, without the checker, at
- * the same cadence (servers / 100 connects every 10 ms): `net` = `net.connect()` + `resetAndDestroy()` per
- * connect (lb's TCP checks before socket reuse), `reuse` = one `net.Socket` reconnected after each 'close' (what
+ * `--bare net,reuse,internal` measures the bare cost of one loopback connect + RST close, without the checker,
+ * at the same cadence (the checker's tick, e.g. 50 connects every 50 ms): `net` = `net.connect()` +
+ * `resetAndDestroy()` per connect (lb's TCP checks before socket reuse), `reuse` = one `net.Socket` reconnected after each 'close' (what
  * lb does now), `internal` = Node's internal TCP handle (`process.binding('tcp_wrap')`, deprecated and not a
  * public API; lb does not use it) — the floor under anything built on net.Socket.
  *
@@ -34,7 +35,7 @@ import { loadavg } from 'node:os'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DEFAULT_TICK, HealthChecker, type HealthTarget } from '../src/health/checker.js'
+import { HealthChecker, tickFor, type HealthTarget } from '../src/health/checker.js'
 import type { StartProbeFn } from '../src/health/checker.js'
 import type { ProbeHandle, ProbeResult } from '../src/health/probes.js'
 import { checkDefaults } from '../src/config/schema.js'
@@ -64,7 +65,7 @@ function parseArgs(argv: readonly string[]): Options {
     ports: 10,
     type: 'tcp',
     probes: ['real', 'noop'],
-    tick: DEFAULT_TICK,
+    tick: 0,
     bare: [],
   }
   for (let i = 0; i < argv.length; i++) {
@@ -75,7 +76,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (k === '--inter' && n >= 10) o.inter = n
     else if (k === '--duration' && n > 0 && n <= 300) o.duration = n
     else if (k === '--warmup' && n >= 0 && n <= 60) o.warmup = n
-    else if (k === '--tick' && n >= 1 && n <= 1_000) o.tick = n
+    else if (k === '--tick' && n >= 0 && n <= 1_000) o.tick = n
     else if (k === '--ports' && n >= 1 && n <= 100) o.ports = n
     else if (k === '--type' && (v === 'tcp' || v === 'http')) o.type = v
     else if (k === '--probe' && (v === 'real' || v === 'noop')) o.probes = [v]
@@ -167,7 +168,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   const checker = new HealthChecker({
     now: Date.now,
     rand: Math.random,
-    tick: o.tick,
+    ...(o.tick > 0 ? { tick: o.tick } : {}),
     onChange: () => {},
     onResult: (_h, r) => {
       checks++
@@ -208,7 +209,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   return {
     probe: kind,
     type: o.type,
-    tick: o.tick,
+    tick: checker.tick,
     servers: o.servers,
     'checks/s': Math.round((n * 1_000) / wall),
     'cpu % of a core': round((ownMs / wall) * 100, 2),
@@ -224,6 +225,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
 
 interface BareRow {
   bare: Bare
+  tick: number
   'connects/s': number
   'cpu % of a core': number
   'user %': number
@@ -301,12 +303,13 @@ async function measureBare(o: Options, kind: Bare, ports: number[], serverPid: n
     kind === 'internal'
       ? ((process as unknown as { binding(name: string): unknown }).binding('tcp_wrap') as TcpWrapBinding)
       : null
-  const perTick = Math.max(1, Math.round((o.servers * 10) / o.inter))
+  const period = o.tick > 0 ? o.tick : tickFor(o.inter)
+  const perTick = Math.max(1, Math.round((o.servers * period) / o.inter))
   let i = 0
   const tick = (): void => {
     for (let k = 0; k < perTick; k++) bareConnect(kind, ports[i++ % ports.length] as number, tcpWrap)
   }
-  const warm = setInterval(tick, 10)
+  const warm = setInterval(tick, period)
   await sleep(o.warmup * 1_000)
   clearInterval(warm)
   await sleep(100)
@@ -316,7 +319,7 @@ async function measureBare(o: Options, kind: Bare, ports: number[], serverPid: n
   const t0 = performance.now()
   const m0 = machineBusy()
   const s0 = processBusy(serverPid)
-  const timer = setInterval(tick, 10)
+  const timer = setInterval(tick, period)
   await sleep(o.duration * 1_000)
   clearInterval(timer)
   const cpu = process.cpuUsage(c0)
@@ -330,6 +333,7 @@ async function measureBare(o: Options, kind: Bare, ports: number[], serverPid: n
   const machineMs = ((m1 - m0) * 1_000) / HZ
   return {
     bare: kind,
+    tick: period,
     'connects/s': Math.round((n * 1_000) / wall),
     'cpu % of a core': round((ownMs / wall) * 100, 2),
     'user %': round((cpu.user / 1_000 / wall) * 100, 2),

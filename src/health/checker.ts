@@ -18,8 +18,11 @@
  * started, then the timer is re-armed for the new earliest. Probes report through a callback (no promise and
  * no closure per check); the probe target and the probe's view of the spec are computed once per spec change.
  * Probe timeouts use the same schedule (no timer per check): a running server stays in the heap with its
- * probe's deadline as `due`, and when that comes first the probe is expired (L4TOUT/L6TOUT/L7TOUT). Like the
- * checks, a timeout lands on the tick, up to `tick - 1` ms after it is due.
+ * probe's deadline as `due`, and when that comes first the probe is expired (L4TOUT/L6TOUT/L7TOUT).
+ *
+ * The timer fires on a tick (see `tickFor`): 1/20 of the shortest interval or timeout configured, between 10
+ * and 50 ms. Checks and timeouts due within one tick run together at its end, so a check or a timeout lands
+ * up to 5 % (at most 49 ms) after it is due; the cadence still follows the due times, so no interval drifts.
  * Measured with bench/checks.ts (1,000 servers every second): see the README's TCP-mode numbers.
  *
  * Timers are the global `setTimeout`/`clearTimeout` looked up at call time and the clock is injected, so
@@ -85,8 +88,9 @@ export interface CheckerOptions {
   /** Replace the probe with a callback-style one (benchmarks); ignored when `probe` is set. */
   readonly startProbe?: StartProbeFn
   /**
-   * Timer granularity, ms (default 10; 1 = exact): checks due within one tick run together at the tick's end, so
-   * the process wakes at most once per tick instead of once per check. Cadence still follows the due times.
+   * Timer granularity, ms (1 = exact); default: `tickFor` the configured checks, recomputed on every sync. Checks
+   * due within one tick run together at the tick's end, so the process wakes at most once per tick instead of
+   * once per check. Cadence still follows the due times.
    */
   readonly tick?: number
 }
@@ -201,7 +205,9 @@ export class HealthChecker {
   /** The one timer, armed for `#timerDue` (the heap's earliest when armed). */
   #timer: ReturnType<typeof setTimeout> | null
   #timerDue: number
-  readonly #tick: number
+  #tick: number
+  /** `options.tick` was given: keep it, do not adapt it to the checks. */
+  readonly #fixedTick: boolean
   readonly #onTimer: () => void
   readonly #onProbeDone: ProbeDone<ServerHealth>
   /** Probes started and not yet finished. */
@@ -223,13 +229,19 @@ export class HealthChecker {
     this.#seq = 0
     this.#timer = null
     this.#timerDue = Infinity
-    this.#tick = Math.max(1, options.tick ?? DEFAULT_TICK)
+    this.#tick = Math.max(1, options.tick ?? MIN_TICK)
+    this.#fixedTick = options.tick !== undefined
     this.#onTimer = () => this.#fire()
     this.#onProbeDone = (h, r) => this.#done(h, r)
     this.#running = 0
     this.#expired = []
     this.#idle = []
     this.#stopped = false
+  }
+
+  /** The timer's current tick, ms. */
+  get tick(): number {
+    return this.#tick
   }
 
   get size(): number {
@@ -264,9 +276,11 @@ export class HealthChecker {
       }
     }
     const added: ServerHealth[] = []
+    let shortest = Infinity
     for (const [target, w] of wanted) {
       let h = this.#servers.get(target)
       const sendProxy = w.sendProxy ?? 'none'
+      if (w.spec.source !== 'consul') shortest = Math.min(shortest, shortestTime(w.spec))
       if (h === undefined) {
         h = new ServerHealth(this, target, w.spec, w.observe, w.slowstart, sendProxy)
         this.#servers.set(target, h)
@@ -288,6 +302,7 @@ export class HealthChecker {
       if (!h.active || h.paused) this.#cancel(h)
       else if (specChanged && !h.running) this.#schedule(h, this.#now(), false)
     }
+    if (!this.#fixedTick) this.#tick = tickFor(shortest)
     const now = this.#now()
     for (let i = 0; i < added.length; i++) {
       const h = added[i] as ServerHealth
@@ -475,12 +490,30 @@ export class HealthChecker {
 }
 
 /**
- * 10 ms: waking once per check (1,000 wake-ups a second at 1,000 servers × 1 s) cost more CPU than the checks'
- * own work on a busy 2-core machine (bench/checks.ts: 18 % → 12 % of a core with real TCP checks, 5.1 % → 2.5 %
- * with a no-op probe). A check runs at most 9 ms after it is due; the cadence still follows the due times, so
- * no interval drifts. Deliberate difference from haproxy (ms-precise check tasks).
+ * The timer's tick for a set of checks whose shortest interval or timeout is `shortest` ms: 1/20 of it, between
+ * MIN_TICK and MAX_TICK, so no check or timeout lands more than 5 % late (and never more than 49 ms).
+ *
+ * Waking once per check (1,000 wake-ups a second at 1,000 servers × 1 s) cost more CPU than the checks' own
+ * work on a busy 2-core machine, and the wake-ups still dominate at 10 ms (bench/checks.ts, 1,000 TCP checks/s,
+ * three interleaved runs each: tick 10 ms 8.1–9.8 % of a core, 25 ms 6.3–6.8 %, 50 ms 5.1–5.5 %; the user time
+ * drops from ~5 % to ~2 %, the kernel's connect/close work stays). Deliberate difference from haproxy
+ * (ms-precise check tasks); at `inter 1s` it is within haproxy's own `spread-checks` noise.
  */
-export const DEFAULT_TICK = 10
+export function tickFor(shortest: number): number {
+  if (!(shortest < Infinity)) return MAX_TICK
+  return Math.min(MAX_TICK, Math.max(MIN_TICK, Math.floor(shortest / 20)))
+}
+export const MIN_TICK = 10
+export const MAX_TICK = 50
+
+/** The shortest interval or timeout a check spec can use (zero `fastinter`/`downinter`/`timeout` = unset). */
+function shortestTime(spec: HealthCheckSpec): number {
+  let t = spec.inter
+  if (spec.fastinter > 0 && spec.fastinter < t) t = spec.fastinter
+  if (spec.downinter > 0 && spec.downinter < t) t = spec.downinter
+  if (spec.timeout > 0 && spec.timeout < t) t = spec.timeout
+  return t
+}
 
 /** Where to probe: the check's address/port when set, else the server's resolved address (or host). */
 function probeTarget(spec: HealthCheckSpec, t: HealthTarget): ProbeTarget {

@@ -66,6 +66,7 @@ function setup(answerMs: number) {
   const checker = new HealthChecker({
     now: () => Date.now(),
     rand: () => 0.5,
+    tick: 10,
     onChange: (_h, up) => changes.push(`${Date.now()} ${up ? 'UP' : 'DOWN'}`),
     onResult: (_h, r) => results.push(`${Date.now()} ${r.reason}`),
     startProbe: fakeProbe(answerMs, started),
