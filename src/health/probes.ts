@@ -245,8 +245,10 @@ const MAX_IDLE_TCP_CHECKS = 256
 const idleTcpChecks: TcpCheck[] = []
 
 function onTcpConnect(this: TcpCheckSocket): void {
-  // Like haproxy (checks close with lingering off, reference/haproxy.md §1.2): the check ends with a RST, so
-  // 1,000 checks a second leave no TIME_WAIT sockets behind and the server sees no FIN handshake.
+  // Like haproxy, the check ends with a RST: its src/checks.c closes a check connection with SO_LINGER off
+  // ("We absolutely want to perform a hard close ... otherwise we end up with many TIME_WAITs and eat all the
+  // source port range quickly"). 1,000 checks a second leave no TIME_WAIT behind; the server sees ECONNRESET.
+  // (haproxy first drains pending data to avoid the RST when it can; a TCP check never has any.)
   this.resetAndDestroy()
   this[kTcpCheck].finish(true, 'L4OK', 'connected')
 }
