@@ -20,7 +20,7 @@
  * returns (the checker does it from its one schedule, so a check costs no timer of its own; `probe()` arms a
  * `setTimeout`, the global one read at call time, so node:test mock timers drive it).
  */
-import { connect as netConnect, Socket } from 'node:net'
+import { connect as netConnect, isIP, Socket } from 'node:net'
 import {
   checkServerIdentity,
   connect as tlsConnect,
@@ -180,6 +180,13 @@ class TcpCheck implements ProbeHandle {
   t0: number
   /** The result was reported (the socket may still be closing). */
   finished: boolean
+  /**
+   * The target is an IP literal, so the socket can go back to the idle list after 'close'. A host name goes
+   * through an asynchronous DNS lookup whose callback, after a timeout, can still arrive once the socket has
+   * closed: net then connects the socket if it is connecting again, which a reused socket may well be. Such
+   * sockets are used once.
+   */
+  reusable: boolean
 
   constructor() {
     const s = new Socket() as TcpCheckSocket
@@ -194,6 +201,7 @@ class TcpCheck implements ProbeHandle {
     this.done = null
     this.t0 = 0
     this.finished = true
+    this.reusable = false
   }
 
   start(
@@ -209,6 +217,7 @@ class TcpCheck implements ProbeHandle {
     this.done = done
     this.t0 = now()
     this.finished = false
+    this.reusable = isIP(target.address) !== 0
     try {
       // A numeric address connects without a DNS lookup (net.connect skips lookup for IP literals).
       this.socket.connect(target.port, target.address)
@@ -259,7 +268,7 @@ function onTcpError(this: TcpCheckSocket, err: Error): void {
 function onTcpClose(this: TcpCheckSocket): void {
   const c = this[kTcpCheck]
   c.finish(false, 'L4CON', 'connection closed')
-  if (idleTcpChecks.length < MAX_IDLE_TCP_CHECKS) idleTcpChecks.push(c)
+  if (c.reusable && idleTcpChecks.length < MAX_IDLE_TCP_CHECKS) idleTcpChecks.push(c)
 }
 function onTcpStartFailed(c: TcpCheck, detail: string): void {
   c.finish(false, 'SOCKERR', detail)
