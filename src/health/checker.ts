@@ -18,7 +18,8 @@
  * started, then the timer is re-armed for the new earliest. Probes report through a callback (no promise and
  * no closure per check); the probe target and the probe's view of the spec are computed once per spec change.
  * Probe timeouts use the same schedule (no timer per check): a running server stays in the heap with its
- * probe's deadline as `due`, and when that comes first the probe is expired (L4TOUT/L6TOUT/L7TOUT).
+ * probe's deadline as `due`, and when that comes first the probe is expired (L4TOUT/L6TOUT/L7TOUT) right after
+ * the event loop has read the sockets once more (`#expireDue`).
  *
  * The timer fires on a tick (see `tickFor`): 1/20 of the shortest interval or timeout configured, between 10
  * and 50 ms. Checks and timeouts due within one tick run together at its end, so a check or a timeout lands
@@ -212,8 +213,10 @@ export class HealthChecker {
   readonly #onProbeDone: ProbeDone<ServerHealth>
   /** Probes started and not yet finished. */
   #running: number
-  /** Scratch list of the probes whose deadline passed in one `#fire` (expired after the heap walk). */
+  /** Probes whose deadline passed (and their servers), expired by `#expireDue` once pending I/O was read. */
   readonly #expired: ServerHealth[]
+  readonly #expiredProbes: ProbeHandle[]
+  readonly #onExpire: () => void
   #idle: (() => void)[]
   #stopped: boolean
 
@@ -235,6 +238,8 @@ export class HealthChecker {
     this.#onProbeDone = (h, r) => this.#done(h, r)
     this.#running = 0
     this.#expired = []
+    this.#expiredProbes = []
+    this.#onExpire = () => this.#expireDue()
     this.#idle = []
     this.#stopped = false
   }
@@ -413,13 +418,31 @@ export class HealthChecker {
     const now = this.#now()
     for (let top = heap[0]; top !== undefined && top.due <= now; top = heap[0]) {
       heapRemove(heap, top)
-      if (top.running) expired.push(top)
-      else this.#run(top, now)
+      if (!top.running) this.#run(top, now)
+      else if (top.probe !== null) {
+        if (expired.length === 0) setImmediate(this.#onExpire)
+        expired.push(top)
+        this.#expiredProbes.push(top.probe)
+      }
     }
-    // Expiring reports synchronously and reschedules: done after the walk, so the heap is not changed under it.
-    for (let i = 0; i < expired.length; i++) (expired[i] as ServerHealth).probe?.expire()
-    expired.length = 0
     this.#rearm()
+  }
+
+  /**
+   * Expire the probes `#fire` found past their deadline, from a setImmediate: the event loop runs timers before
+   * it reads sockets, so after a stall (GC, a starved CPU) an answer that came in time may be waiting unread when
+   * the timer fires. The immediate runs after this turn's I/O, so such a probe reports its real result first.
+   */
+  #expireDue(): void {
+    const expired = this.#expired
+    const probes = this.#expiredProbes
+    for (let i = 0; i < expired.length; i++) {
+      const h = expired[i] as ServerHealth
+      const p = probes[i] as ProbeHandle
+      if (h.running && h.probe === p) p.expire()
+    }
+    expired.length = 0
+    probes.length = 0
   }
 
   /** Next check one interval after `from` (the previous due time), skipping intervals already past. */

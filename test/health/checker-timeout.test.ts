@@ -17,8 +17,11 @@ interface Started {
   reportedAt: number | null
 }
 
-/** A probe that reports `ok` after `answerMs`, or never (Infinity); expire() reports L4TOUT. */
-function fakeProbe(answerMs: number, started: Started[]): StartProbeFn {
+/**
+ * A probe that reports `ok` after `answerMs`, or never (Infinity); expire() reports L4TOUT. `unread`: the answer
+ * arrives at `answerMs` but is handed over from a setImmediate, like socket data read after the timers phase.
+ */
+function fakeProbe(answerMs: number, started: Started[], unread = false): StartProbeFn {
   return (_spec, _target, _now, owner, done) => {
     const rec: Started = { at: Date.now(), expiredAt: null, reportedAt: null }
     started.push(rec)
@@ -28,10 +31,8 @@ function fakeProbe(answerMs: number, started: Started[]): StartProbeFn {
       done(owner, r)
     }
     if (answerMs !== Infinity) {
-      setTimeout(
-        () => report({ ok: true, reason: 'L4OK', code: 0, detail: '', duration: answerMs }),
-        answerMs,
-      )
+      const ok: ProbeResult = { ok: true, reason: 'L4OK', code: 0, detail: '', duration: answerMs }
+      setTimeout(() => (unread ? setImmediate(() => report(ok)) : report(ok)), answerMs)
     }
     return {
       expire: () => {
@@ -52,14 +53,20 @@ const spec: HealthCheckSpec = {
   fall: 2,
   initState: 'fully-up',
 }
-/** Mock time forward `ms` in 5 ms steps (node's mock timers read Date as the end of one big tick). */
-function advance(ms: number): void {
-  for (let t = 0; t < ms; t += 5) mock.timers.tick(Math.min(5, ms - t))
+/**
+ * Mock time forward `ms` in 5 ms steps (node's mock timers read Date as the end of one big tick), letting the
+ * checker's setImmediate (real: expiry waits for the loop to read sockets first) run after each step.
+ */
+async function advance(ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 5) {
+    mock.timers.tick(Math.min(5, ms - t))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
 }
 
 const target: HealthTarget = { label: 'svc/a', host: '127.0.0.1', port: 1, address: '127.0.0.1' }
 
-function setup(answerMs: number) {
+function setup(answerMs: number, unread = false) {
   const started: Started[] = []
   const results: string[] = []
   const changes: string[] = []
@@ -69,18 +76,18 @@ function setup(answerMs: number) {
     tick: 10,
     onChange: (_h, up) => changes.push(`${Date.now()} ${up ? 'UP' : 'DOWN'}`),
     onResult: (_h, r) => results.push(`${Date.now()} ${r.reason}`),
-    startProbe: fakeProbe(answerMs, started),
+    startProbe: fakeProbe(answerMs, started, unread),
   })
   checker.sync(new Map([[target, { spec, observe: null, slowstart: 0 }]]))
   mock.timers.tick(0)
   return { checker, started, results, changes }
 }
 
-test('checker timeouts: a silent probe is expired at its timeout, rounded up to the 10 ms tick', () => {
+test('checker timeouts: a silent probe is expired at its timeout, rounded up to the 10 ms tick', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 })
   const { checker, started, results, changes } = setup(Infinity)
   try {
-    advance(2_400)
+    await advance(2_400)
     assert.deepEqual(
       started.map((s) => `${s.at} → ${s.expiredAt}`),
       ['0 → 310', '1000 → 1310', '2000 → 2310'],
@@ -95,11 +102,11 @@ test('checker timeouts: a silent probe is expired at its timeout, rounded up to 
   }
 })
 
-test('checker timeouts: a probe that reports in time is never expired', () => {
+test('checker timeouts: a probe that reports in time is never expired', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 })
   const { checker, started, results } = setup(50)
   try {
-    advance(2_400)
+    await advance(2_400)
     assert.deepEqual(
       started.map((s) => `${s.at} ${s.reportedAt} ${s.expiredAt}`),
       ['0 50 null', '1000 1050 null', '2000 2050 null'],
@@ -111,11 +118,28 @@ test('checker timeouts: a probe that reports in time is never expired', () => {
   }
 })
 
+test('checker timeouts: an answer that came in time but is still unread when the timer fires wins', async () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 })
+  // The answer comes at 310 ms, the same timer turn as the deadline (305 ms on the 10 ms tick).
+  const { checker, started, results } = setup(310, true)
+  try {
+    await advance(400)
+    assert.deepEqual(
+      started.map((s) => `${s.at} ${s.reportedAt} ${s.expiredAt}`),
+      ['0 310 null'],
+    )
+    assert.deepEqual(results, ['310 L4OK'])
+  } finally {
+    checker.stop()
+    mock.timers.reset()
+  }
+})
+
 test('checker timeouts: stop, removal and maint expire a running probe and record nothing', async () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 })
   try {
     const stopped = setup(Infinity)
-    advance(100)
+    await advance(100)
     stopped.checker.stop()
     await stopped.checker.settled()
     assert.deepEqual(
@@ -126,10 +150,10 @@ test('checker timeouts: stop, removal and maint expire a running probe and recor
     assert.deepEqual(stopped.changes, [])
 
     const removed = setup(Infinity)
-    advance(100)
+    await advance(100)
     removed.checker.sync(new Map())
     await removed.checker.settled()
-    advance(5_000)
+    await advance(5_000)
     assert.deepEqual(
       removed.started.map((s) => s.expiredAt),
       [200],
@@ -138,12 +162,12 @@ test('checker timeouts: stop, removal and maint expire a running probe and recor
     removed.checker.stop()
 
     const maint = setup(Infinity)
-    advance(100)
+    await advance(100)
     const h = maint.checker.get(target)
     assert.ok(h !== undefined)
     maint.checker.pause(h, true)
     await maint.checker.settled()
-    advance(5_000)
+    await advance(5_000)
     assert.deepEqual(
       maint.started.map((s) => s.expiredAt),
       [5_300],
