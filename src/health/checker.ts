@@ -387,12 +387,12 @@ export class HealthChecker {
     if (h.running && h.probe !== null) h.probe.expire()
   }
 
-  /** Put `h` on the schedule at `due`; callers `#rearm()` once after a batch of these. */
+  /** Put `h` on the schedule at `due` (moving it if it is on already); callers `#rearm()` once after a batch. */
   #arm(h: ServerHealth, due: number): void {
-    if (h.heapIndex >= 0) heapRemove(this.#heap, h)
     h.due = due
     h.seq = this.#seq++
-    heapPush(this.#heap, h)
+    if (h.heapIndex >= 0) heapUpdate(this.#heap, h)
+    else heapPush(this.#heap, h)
   }
 
   /** Make sure the timer fires no later than the earliest due check. */
@@ -417,6 +417,8 @@ export class HealthChecker {
     const expired = this.#expired
     const now = this.#now()
     for (let top = heap[0]; top !== undefined && top.due <= now; top = heap[0]) {
+      // A callback probe's deadline replaces the check in place (one sift instead of a pop and a push).
+      if (!top.running && this.#probe === null && this.#run(top, now)) continue
       heapRemove(heap, top)
       if (!top.running) this.#run(top, now)
       else if (top.probe !== null) {
@@ -446,8 +448,8 @@ export class HealthChecker {
   }
 
   /** Next check one interval after `from` (the previous due time), skipping intervals already past. */
-  #schedule(h: ServerHealth, from: number, jitter: boolean): void {
-    if (this.#stopped || h.paused || !h.active || this.#servers.get(h.target) !== h) return
+  #schedule(h: ServerHealth, from: number, jitter: boolean): boolean {
+    if (this.#stopped || h.paused || !h.active || this.#servers.get(h.target) !== h) return false
     let delay = checkDelay(h.health, h.spec, h.spec)
     if (jitter && h.spec.spread > 0) {
       delay = Math.max(1, Math.round(delay * (1 + (h.spec.spread / 100) * (this.#rand() * 2 - 1))))
@@ -457,10 +459,12 @@ export class HealthChecker {
     while (due < now) due += delay
     this.#arm(h, due)
     this.#rearm()
+    return true
   }
 
-  #run(h: ServerHealth, now: number): void {
-    if (this.#stopped || h.paused || h.running) return
+  /** Start `h`'s check; true when it started with a callback probe (its deadline is then on the schedule). */
+  #run(h: ServerHealth, now: number): boolean {
+    if (this.#stopped || h.paused || h.running) return false
     h.running = true
     h.checkDue = h.due
     this.#running++
@@ -472,18 +476,19 @@ export class HealthChecker {
       h.probe = this.#startProbe(h.probeSpec, h.probeTarget, this.#now, h, this.#onProbeDone)
       // The probe's deadline takes the server's place on the schedule until it reports (#fire runs #rearm).
       this.#arm(h, now + h.probeSpec.timeout)
-    } else {
-      void this.#probe(h.probeSpec, h.probeTarget, this.#now).then((r) => this.#done(h, r))
+      return true
     }
+    void this.#probe(h.probeSpec, h.probeTarget, this.#now).then((r) => this.#done(h, r))
+    return false
   }
 
   /** A probe finished: apply the result, schedule the next check one interval after this one was due. */
   #done(h: ServerHealth, r: ProbeResult): void {
     h.running = false
     h.probe = null
-    if (h.heapIndex >= 0) heapRemove(this.#heap, h) // its deadline
     this.#result(h, r)
-    this.#schedule(h, h.checkDue, true)
+    // The next check takes the deadline's place in the heap; with none, the deadline goes.
+    if (!this.#schedule(h, h.checkDue, true) && h.heapIndex >= 0) heapRemove(this.#heap, h)
     if (--this.#running === 0 && this.#idle.length > 0) {
       const idle = this.#idle
       this.#idle = []
@@ -556,6 +561,12 @@ function heapPush(heap: ServerHealth[], h: ServerHealth): void {
   h.heapIndex = heap.length
   heap.push(h)
   siftUp(heap, h.heapIndex)
+}
+
+/** `h`'s key changed: move it to its place. */
+function heapUpdate(heap: ServerHealth[], h: ServerHealth): void {
+  siftUp(heap, h.heapIndex)
+  siftDown(heap, h.heapIndex)
 }
 
 function heapRemove(heap: ServerHealth[], h: ServerHealth): void {
