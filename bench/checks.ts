@@ -5,7 +5,8 @@
  * The checked servers are plain listeners in a child process (so their accept/close work is not counted),
  * spread over a few ports on 127.0.0.1. The measuring process runs only a HealthChecker: after a warm-up it
  * reads `process.cpuUsage()` over `--duration` seconds and reports % of one core and CPU µs per check.
- * `--tick 1` measures exact (per-check) wake-ups instead of the checker's default 10 ms tick.
+ * `--tick 1` measures exact (per-check) wake-ups, `--tick 10` a fixed 10 ms tick, instead of the checker's
+ * default (checker.ts `tickFor`: 50 ms at `inter 1s`).
  * `--probe noop` swaps the real probe for one that resolves at once, which isolates the scheduler (timers,
  * results, the state machine) from the probe's sockets and syscalls.
  *
@@ -18,17 +19,25 @@
  *   npm run build && node dist/bench/checks.js                       # 1,000 TCP checks/s, real + noop probes
  *   node dist/bench/checks.js --probe real --type http --servers 1000 --inter 1000 --duration 20 --warmup 5
  *   node dist/bench/checks.js --tick 1                               # one wake-up per check
+ *
+ * `--bare net,reuse,internal` measures the bare cost of one loopback connect + RST close, without the checker,
+ * at the same cadence (the checker's tick, e.g. 50 connects every 50 ms): `net` = `net.connect()` +
+ * `resetAndDestroy()` per connect (lb's TCP checks before socket reuse), `reuse` = one `net.Socket` reconnected after each 'close' (what
+ * lb does now), `internal` = Node's internal TCP handle (`process.binding('tcp_wrap')`, deprecated and not a
+ * public API; lb does not use it) — the floor under anything built on net.Socket.
+ *
+ *   node dist/bench/checks.js --bare net,reuse,internal --duration 10
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { connect, createServer, Socket, type AddressInfo } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DEFAULT_TICK, HealthChecker, type HealthTarget } from '../src/health/checker.js'
+import { HealthChecker, tickFor, type HealthTarget } from '../src/health/checker.js'
 import type { StartProbeFn } from '../src/health/checker.js'
-import type { ProbeResult } from '../src/health/probes.js'
+import type { ProbeHandle, ProbeResult } from '../src/health/probes.js'
 import { checkDefaults } from '../src/config/schema.js'
 import type { HealthCheckSpec } from '../src/snapshot.js'
 
@@ -41,7 +50,11 @@ interface Options {
   type: 'tcp' | 'http'
   probes: ('real' | 'noop')[]
   tick: number
+  bare: Bare[]
 }
+
+type Bare = 'net' | 'reuse' | 'internal'
+const bareKinds: readonly Bare[] = ['net', 'reuse', 'internal']
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = {
@@ -52,7 +65,8 @@ function parseArgs(argv: readonly string[]): Options {
     ports: 10,
     type: 'tcp',
     probes: ['real', 'noop'],
-    tick: DEFAULT_TICK,
+    tick: 0,
+    bare: [],
   }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]
@@ -62,10 +76,12 @@ function parseArgs(argv: readonly string[]): Options {
     else if (k === '--inter' && n >= 10) o.inter = n
     else if (k === '--duration' && n > 0 && n <= 300) o.duration = n
     else if (k === '--warmup' && n >= 0 && n <= 60) o.warmup = n
-    else if (k === '--tick' && n >= 1 && n <= 1_000) o.tick = n
+    else if (k === '--tick' && n >= 0 && n <= 1_000) o.tick = n
     else if (k === '--ports' && n >= 1 && n <= 100) o.ports = n
     else if (k === '--type' && (v === 'tcp' || v === 'http')) o.type = v
     else if (k === '--probe' && (v === 'real' || v === 'noop')) o.probes = [v]
+    else if (k === '--bare' && v.split(',').every((b) => bareKinds.includes(b as Bare)))
+      o.bare = v.split(',') as Bare[]
     else throw new Error(`bad argument ${k ?? ''} ${v}`)
     i++
   }
@@ -123,7 +139,11 @@ const HZ = 100
 
 const OK: ProbeResult = { ok: true, reason: 'L4OK', code: 0, detail: 'connected', duration: 0 }
 /** Succeeds on the next tick: what the scheduler costs without sockets. */
-const noopProbe: StartProbeFn = (_spec, _target, _now, owner, done) => process.nextTick(done, owner, OK)
+const noopHandle: ProbeHandle = { expire: () => {} }
+const noopProbe: StartProbeFn = (_spec, _target, _now, owner, done) => {
+  process.nextTick(done, owner, OK)
+  return noopHandle
+}
 
 interface Row {
   probe: string
@@ -148,7 +168,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   const checker = new HealthChecker({
     now: Date.now,
     rand: Math.random,
-    tick: o.tick,
+    ...(o.tick > 0 ? { tick: o.tick } : {}),
     onChange: () => {},
     onResult: (_h, r) => {
       checks++
@@ -189,7 +209,7 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   return {
     probe: kind,
     type: o.type,
-    tick: o.tick,
+    tick: checker.tick,
     servers: o.servers,
     'checks/s': Math.round((n * 1_000) / wall),
     'cpu % of a core': round((ownMs / wall) * 100, 2),
@@ -197,6 +217,129 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
     'sys %': round((cpu.system / 1_000 / wall) * 100, 2),
     'µs cpu/check': round((ownMs * 1_000) / Math.max(1, n), 1),
     failed: failed - f0,
+    'server proc cpu %': round((serverMs / wall) * 100, 1),
+    'other cpu %': round((Math.max(0, machineMs - ownMs - serverMs) / wall) * 100, 1),
+    load1: (loadavg()[0] ?? 0).toFixed(2),
+  }
+}
+
+interface BareRow {
+  bare: Bare
+  tick: number
+  'connects/s': number
+  'cpu % of a core': number
+  'user %': number
+  'sys %': number
+  'µs cpu/connect': number
+  failed: number
+  'server proc cpu %': number
+  'other cpu %': number
+  load1: string
+}
+
+/** Bare connects: one connect + RST close each, counted here; no checker, no timeouts, no result objects. */
+let bareDone = 0
+let bareFailed = 0
+function onBareConnect(this: Socket): void {
+  this.resetAndDestroy()
+  bareDone++
+}
+function onBareError(): void {
+  bareFailed++
+}
+function onBareClose(this: Socket): void {
+  bareIdle.push(this)
+}
+const bareIdle: Socket[] = []
+function noop(): void {}
+
+interface TcpHandle {
+  connect(req: object, address: string, port: number): number
+  reset(cb: () => void): number
+  close(cb?: () => void): void
+}
+interface TcpWrapBinding {
+  TCP: new (type: number) => TcpHandle
+  TCPConnectWrap: new () => { oncomplete: (status: number, handle: TcpHandle) => void }
+  constants: { SOCKET: number }
+}
+function onInternalConnect(status: number, handle: TcpHandle): void {
+  if (status < 0) {
+    bareFailed++
+    handle.close()
+    return
+  }
+  handle.reset(noop)
+  bareDone++
+}
+
+function bareConnect(kind: Bare, port: number, tcpWrap: TcpWrapBinding | null): void {
+  if (kind === 'net') {
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', onBareConnect)
+    s.on('error', onBareError)
+  } else if (kind === 'reuse') {
+    let s = bareIdle.pop()
+    if (s === undefined) {
+      s = new Socket()
+      s.on('connect', onBareConnect)
+      s.on('error', onBareError)
+      s.on('close', onBareClose)
+    }
+    s.connect(port, '127.0.0.1')
+  } else if (tcpWrap !== null) {
+    const h = new tcpWrap.TCP(tcpWrap.constants.SOCKET)
+    const req = new tcpWrap.TCPConnectWrap()
+    req.oncomplete = onInternalConnect
+    if (h.connect(req, '127.0.0.1', port) !== 0) {
+      bareFailed++
+      h.close()
+    }
+  }
+}
+
+async function measureBare(o: Options, kind: Bare, ports: number[], serverPid: number): Promise<BareRow> {
+  const tcpWrap =
+    kind === 'internal'
+      ? ((process as unknown as { binding(name: string): unknown }).binding('tcp_wrap') as TcpWrapBinding)
+      : null
+  const period = o.tick > 0 ? o.tick : tickFor(o.inter)
+  const perTick = Math.max(1, Math.round((o.servers * period) / o.inter))
+  let i = 0
+  const tick = (): void => {
+    for (let k = 0; k < perTick; k++) bareConnect(kind, ports[i++ % ports.length] as number, tcpWrap)
+  }
+  const warm = setInterval(tick, period)
+  await sleep(o.warmup * 1_000)
+  clearInterval(warm)
+  await sleep(100)
+  bareDone = 0
+  bareFailed = 0
+  const c0 = process.cpuUsage()
+  const t0 = performance.now()
+  const m0 = machineBusy()
+  const s0 = processBusy(serverPid)
+  const timer = setInterval(tick, period)
+  await sleep(o.duration * 1_000)
+  clearInterval(timer)
+  const cpu = process.cpuUsage(c0)
+  const wall = performance.now() - t0
+  const m1 = machineBusy()
+  const s1 = processBusy(serverPid)
+  const n = bareDone
+  await sleep(100)
+  const ownMs = (cpu.user + cpu.system) / 1_000
+  const serverMs = ((s1 - s0) * 1_000) / HZ
+  const machineMs = ((m1 - m0) * 1_000) / HZ
+  return {
+    bare: kind,
+    tick: period,
+    'connects/s': Math.round((n * 1_000) / wall),
+    'cpu % of a core': round((ownMs / wall) * 100, 2),
+    'user %': round((cpu.user / 1_000 / wall) * 100, 2),
+    'sys %': round((cpu.system / 1_000 / wall) * 100, 2),
+    'µs cpu/connect': round((ownMs * 1_000) / Math.max(1, n), 1),
+    failed: bareFailed,
     'server proc cpu %': round((serverMs / wall) * 100, 1),
     'other cpu %': round((Math.max(0, machineMs - ownMs - serverMs) / wall) * 100, 1),
     load1: (loadavg()[0] ?? 0).toFixed(2),
@@ -212,6 +355,12 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
   const o = parseArgs(argv)
   const { child, ports } = await startServers(o.ports)
   try {
+    if (o.bare.length > 0) {
+      const rows: BareRow[] = []
+      for (const kind of o.bare) rows.push(await measureBare(o, kind, ports, child.pid ?? 0))
+      console.table(rows)
+      return
+    }
     const rows: Row[] = []
     for (const kind of o.probes) rows.push(await measure(o, kind, ports, child.pid ?? 0))
     console.table(rows)

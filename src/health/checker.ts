@@ -17,6 +17,13 @@
  * single timer armed for the earliest one (not a timer per server). When it fires, every server due by now is
  * started, then the timer is re-armed for the new earliest. Probes report through a callback (no promise and
  * no closure per check); the probe target and the probe's view of the spec are computed once per spec change.
+ * Probe timeouts use the same schedule (no timer per check): a running server stays in the heap with its
+ * probe's deadline as `due`, and when that comes first the probe is expired (L4TOUT/L6TOUT/L7TOUT) right after
+ * the event loop has read the sockets once more (`#expireDue`).
+ *
+ * The timer fires on a tick (see `tickFor`): 1/20 of the shortest interval or timeout configured, between 10
+ * and 50 ms. Checks and timeouts due within one tick run together at its end, so a check or a timeout lands
+ * up to 5 % (at most 49 ms) after it is due; the cadence still follows the due times, so no interval drifts.
  * Measured with bench/checks.ts (1,000 servers every second): see the README's TCP-mode numbers.
  *
  * Timers are the global `setTimeout`/`clearTimeout` looked up at call time and the clock is injected, so
@@ -37,6 +44,7 @@ import {
   startProbe as realStartProbe,
   formatReason,
   type ProbeDone,
+  type ProbeHandle,
   type ProbeResult,
   type ProxyVersion,
   type ProbeSpec,
@@ -57,7 +65,8 @@ export interface HealthTarget {
 export type ProbeFn = (spec: ProbeSpec, target: ProbeTarget, now: () => number) => Promise<ProbeResult>
 /**
  * A probe in callback form (the default, `startProbe` of probes.ts): calls `done(owner, result)` exactly once,
- * never synchronously. Costs no promise or closure per check.
+ * never synchronously from the start, and at once from `expire()` (which the checker calls at `timeout`). Costs
+ * no promise, closure or timer per check.
  */
 export type StartProbeFn = <T>(
   spec: ProbeSpec,
@@ -65,7 +74,7 @@ export type StartProbeFn = <T>(
   now: () => number,
   owner: T,
   done: ProbeDone<T>,
-) => void
+) => ProbeHandle
 
 export interface CheckerOptions {
   /** ms clock; `Date.now` in production so mock timers can fake it. */
@@ -80,8 +89,9 @@ export interface CheckerOptions {
   /** Replace the probe with a callback-style one (benchmarks); ignored when `probe` is set. */
   readonly startProbe?: StartProbeFn
   /**
-   * Timer granularity, ms (default 10; 1 = exact): checks due within one tick run together at the tick's end, so
-   * the process wakes at most once per tick instead of once per check. Cadence still follows the due times.
+   * Timer granularity, ms (1 = exact); default: `tickFor` the configured checks, recomputed on every sync. Checks
+   * due within one tick run together at the tick's end, so the process wakes at most once per tick instead of
+   * once per check. Cadence still follows the due times.
    */
   readonly tick?: number
 }
@@ -109,13 +119,17 @@ export class ServerHealth {
   failedChecks: number
   downTransitions: number
   paused: boolean
-  /** Position in the checker's schedule heap; -1 = no check pending. */
+  /** Position in the checker's schedule heap; -1 = no check pending and no probe deadline. */
   heapIndex: number
-  /** When the pending check is due (ms on the checker clock). */
+  /** When the pending check is due, or while `running` when the probe times out (ms on the checker clock). */
   due: number
+  /** When the running (or last) check was due: the next one is due one interval after it. */
+  checkDue: number
   /** Tie-break between equal `due` times: first scheduled, first run. */
   seq: number
   running: boolean
+  /** The running callback-form probe (to expire it at its deadline), else null. */
+  probe: ProbeHandle | null
   /** The service's `send_proxy`. */
   sendProxy: ProxyVersion
   /** What the probe sees, rebuilt when the spec changes (no allocation per check). */
@@ -148,8 +162,10 @@ export class ServerHealth {
     this.paused = false
     this.heapIndex = -1
     this.due = 0
+    this.checkDue = 0
     this.seq = 0
     this.running = false
+    this.probe = null
     this.sendProxy = sendProxy
     this.probeSpec = probeSpec(spec, sendProxy)
     this.probeTarget = probeTarget(spec, target)
@@ -190,11 +206,17 @@ export class HealthChecker {
   /** The one timer, armed for `#timerDue` (the heap's earliest when armed). */
   #timer: ReturnType<typeof setTimeout> | null
   #timerDue: number
-  readonly #tick: number
+  #tick: number
+  /** `options.tick` was given: keep it, do not adapt it to the checks. */
+  readonly #fixedTick: boolean
   readonly #onTimer: () => void
   readonly #onProbeDone: ProbeDone<ServerHealth>
   /** Probes started and not yet finished. */
   #running: number
+  /** Probes whose deadline passed (and their servers), expired by `#expireDue` once pending I/O was read. */
+  readonly #expired: ServerHealth[]
+  readonly #expiredProbes: ProbeHandle[]
+  readonly #onExpire: () => void
   #idle: (() => void)[]
   #stopped: boolean
 
@@ -210,12 +232,21 @@ export class HealthChecker {
     this.#seq = 0
     this.#timer = null
     this.#timerDue = Infinity
-    this.#tick = Math.max(1, options.tick ?? DEFAULT_TICK)
+    this.#tick = Math.max(1, options.tick ?? MIN_TICK)
+    this.#fixedTick = options.tick !== undefined
     this.#onTimer = () => this.#fire()
     this.#onProbeDone = (h, r) => this.#done(h, r)
     this.#running = 0
+    this.#expired = []
+    this.#expiredProbes = []
+    this.#onExpire = () => this.#expireDue()
     this.#idle = []
     this.#stopped = false
+  }
+
+  /** The timer's current tick, ms. */
+  get tick(): number {
+    return this.#tick
   }
 
   get size(): number {
@@ -244,14 +275,17 @@ export class HealthChecker {
   ): void {
     for (const [target, h] of this.#servers) {
       if (!wanted.has(target)) {
-        this.#cancel(h)
+        // Out of the map first: cancelling expires a running probe, whose result must find no server.
         this.#servers.delete(target)
+        this.#cancel(h)
       }
     }
     const added: ServerHealth[] = []
+    let shortest = Infinity
     for (const [target, w] of wanted) {
       let h = this.#servers.get(target)
       const sendProxy = w.sendProxy ?? 'none'
+      if (w.spec.source !== 'consul') shortest = Math.min(shortest, shortestTime(w.spec))
       if (h === undefined) {
         h = new ServerHealth(this, target, w.spec, w.observe, w.slowstart, sendProxy)
         this.#servers.set(target, h)
@@ -273,6 +307,7 @@ export class HealthChecker {
       if (!h.active || h.paused) this.#cancel(h)
       else if (specChanged && !h.running) this.#schedule(h, this.#now(), false)
     }
+    if (!this.#fixedTick) this.#tick = tickFor(shortest)
     const now = this.#now()
     for (let i = 0; i < added.length; i++) {
       const h = added[i] as ServerHealth
@@ -342,17 +377,22 @@ export class HealthChecker {
     this.#timerDue = Infinity
   }
 
-  /** Take `h` off the schedule (the timer stays; firing with nothing due just re-arms). */
+  /**
+   * Take `h` off the schedule (the timer stays; firing with nothing due just re-arms). A running probe is
+   * expired at once: without its deadline on the schedule nothing else would end it. Callers stop, pause,
+   * deactivate or remove `h` first, so its result is dropped and nothing is rescheduled.
+   */
   #cancel(h: ServerHealth): void {
     if (h.heapIndex >= 0) heapRemove(this.#heap, h)
+    if (h.running && h.probe !== null) h.probe.expire()
   }
 
-  /** Put `h` on the schedule at `due`; callers `#rearm()` once after a batch of these. */
+  /** Put `h` on the schedule at `due` (moving it if it is on already); callers `#rearm()` once after a batch. */
   #arm(h: ServerHealth, due: number): void {
-    this.#cancel(h)
     h.due = due
     h.seq = this.#seq++
-    heapPush(this.#heap, h)
+    if (h.heapIndex >= 0) heapUpdate(this.#heap, h)
+    else heapPush(this.#heap, h)
   }
 
   /** Make sure the timer fires no later than the earliest due check. */
@@ -368,23 +408,48 @@ export class HealthChecker {
     this.#timer = setTimeout(this.#onTimer, Math.max(0, at - this.#now()))
   }
 
-  /** The timer: start every check due by now, then re-arm for the next one. */
+  /** The timer: start every check due by now, expire every probe past its deadline, then re-arm. */
   #fire(): void {
     this.#timer = null
     this.#timerDue = Infinity
     if (this.#stopped) return
     const heap = this.#heap
+    const expired = this.#expired
     const now = this.#now()
     for (let top = heap[0]; top !== undefined && top.due <= now; top = heap[0]) {
+      // A callback probe's deadline replaces the check in place (one sift instead of a pop and a push).
+      if (!top.running && this.#probe === null && this.#run(top, now)) continue
       heapRemove(heap, top)
-      this.#run(top)
+      if (!top.running) this.#run(top, now)
+      else if (top.probe !== null) {
+        if (expired.length === 0) setImmediate(this.#onExpire)
+        expired.push(top)
+        this.#expiredProbes.push(top.probe)
+      }
     }
     this.#rearm()
   }
 
+  /**
+   * Expire the probes `#fire` found past their deadline, from a setImmediate: the event loop runs timers before
+   * it reads sockets, so after a stall (GC, a starved CPU) an answer that came in time may be waiting unread when
+   * the timer fires. The immediate runs after this turn's I/O, so such a probe reports its real result first.
+   */
+  #expireDue(): void {
+    const expired = this.#expired
+    const probes = this.#expiredProbes
+    for (let i = 0; i < expired.length; i++) {
+      const h = expired[i] as ServerHealth
+      const p = probes[i] as ProbeHandle
+      if (h.running && h.probe === p) p.expire()
+    }
+    expired.length = 0
+    probes.length = 0
+  }
+
   /** Next check one interval after `from` (the previous due time), skipping intervals already past. */
-  #schedule(h: ServerHealth, from: number, jitter: boolean): void {
-    if (this.#stopped || h.paused || !h.active || this.#servers.get(h.target) !== h) return
+  #schedule(h: ServerHealth, from: number, jitter: boolean): boolean {
+    if (this.#stopped || h.paused || !h.active || this.#servers.get(h.target) !== h) return false
     let delay = checkDelay(h.health, h.spec, h.spec)
     if (jitter && h.spec.spread > 0) {
       delay = Math.max(1, Math.round(delay * (1 + (h.spec.spread / 100) * (this.#rand() * 2 - 1))))
@@ -394,28 +459,36 @@ export class HealthChecker {
     while (due < now) due += delay
     this.#arm(h, due)
     this.#rearm()
+    return true
   }
 
-  #run(h: ServerHealth): void {
-    if (this.#stopped || h.paused || h.running) return
+  /** Start `h`'s check; true when it started with a callback probe (its deadline is then on the schedule). */
+  #run(h: ServerHealth, now: number): boolean {
+    if (this.#stopped || h.paused || h.running) return false
     h.running = true
+    h.checkDue = h.due
     this.#running++
     // The resolved address can change after sync (DNS): refresh the cached target only then.
     const t = h.target
     const address = h.spec.address !== '' ? h.spec.address : t.address !== '' ? t.address : t.host
     if (h.probeTarget.address !== address) h.probeTarget = probeTarget(h.spec, t)
     if (this.#probe === null) {
-      this.#startProbe(h.probeSpec, h.probeTarget, this.#now, h, this.#onProbeDone)
-    } else {
-      void this.#probe(h.probeSpec, h.probeTarget, this.#now).then((r) => this.#done(h, r))
+      h.probe = this.#startProbe(h.probeSpec, h.probeTarget, this.#now, h, this.#onProbeDone)
+      // The probe's deadline takes the server's place on the schedule until it reports (#fire runs #rearm).
+      this.#arm(h, now + h.probeSpec.timeout)
+      return true
     }
+    void this.#probe(h.probeSpec, h.probeTarget, this.#now).then((r) => this.#done(h, r))
+    return false
   }
 
   /** A probe finished: apply the result, schedule the next check one interval after this one was due. */
   #done(h: ServerHealth, r: ProbeResult): void {
     h.running = false
+    h.probe = null
     this.#result(h, r)
-    this.#schedule(h, h.due, true)
+    // The next check takes the deadline's place in the heap; with none, the deadline goes.
+    if (!this.#schedule(h, h.checkDue, true) && h.heapIndex >= 0) heapRemove(this.#heap, h)
     if (--this.#running === 0 && this.#idle.length > 0) {
       const idle = this.#idle
       this.#idle = []
@@ -424,7 +497,8 @@ export class HealthChecker {
   }
 
   #result(h: ServerHealth, r: ProbeResult): void {
-    if (this.#servers.get(h.target) !== h || h.paused) return
+    // Stopped, removed, paused or no longer actively checked: the result (or the expiry that ended it) is dropped.
+    if (this.#stopped || h.paused || !h.active || this.#servers.get(h.target) !== h) return
     h.last = r
     h.checks++
     if (!r.ok) h.failedChecks++
@@ -444,12 +518,30 @@ export class HealthChecker {
 }
 
 /**
- * 10 ms: waking once per check (1,000 wake-ups a second at 1,000 servers × 1 s) cost more CPU than the checks'
- * own work on a busy 2-core machine (bench/checks.ts: 18 % → 12 % of a core with real TCP checks, 5.1 % → 2.5 %
- * with a no-op probe). A check runs at most 9 ms after it is due; the cadence still follows the due times, so
- * no interval drifts. Deliberate difference from haproxy (ms-precise check tasks).
+ * The timer's tick for a set of checks whose shortest interval or timeout is `shortest` ms: 1/20 of it, between
+ * MIN_TICK and MAX_TICK, so no check or timeout lands more than 5 % late (and never more than 49 ms).
+ *
+ * Waking once per check (1,000 wake-ups a second at 1,000 servers × 1 s) cost more CPU than the checks' own
+ * work on a busy 2-core machine, and the wake-ups still dominate at 10 ms (bench/checks.ts, 1,000 TCP checks/s,
+ * three interleaved runs each: tick 10 ms 8.1–9.8 % of a core, 25 ms 6.3–6.8 %, 50 ms 5.1–5.5 %; the user time
+ * drops from ~5 % to ~2 %, the kernel's connect/close work stays). Deliberate difference from haproxy
+ * (ms-precise check tasks); at `inter 1s` it is within haproxy's own `spread-checks` noise.
  */
-export const DEFAULT_TICK = 10
+export function tickFor(shortest: number): number {
+  if (!(shortest < Infinity)) return MAX_TICK
+  return Math.min(MAX_TICK, Math.max(MIN_TICK, Math.floor(shortest / 20)))
+}
+export const MIN_TICK = 10
+export const MAX_TICK = 50
+
+/** The shortest interval or timeout a check spec can use (zero `fastinter`/`downinter`/`timeout` = unset). */
+function shortestTime(spec: HealthCheckSpec): number {
+  let t = spec.inter
+  if (spec.fastinter > 0 && spec.fastinter < t) t = spec.fastinter
+  if (spec.downinter > 0 && spec.downinter < t) t = spec.downinter
+  if (spec.timeout > 0 && spec.timeout < t) t = spec.timeout
+  return t
+}
 
 /** Where to probe: the check's address/port when set, else the server's resolved address (or host). */
 function probeTarget(spec: HealthCheckSpec, t: HealthTarget): ProbeTarget {
@@ -469,6 +561,12 @@ function heapPush(heap: ServerHealth[], h: ServerHealth): void {
   h.heapIndex = heap.length
   heap.push(h)
   siftUp(heap, h.heapIndex)
+}
+
+/** `h`'s key changed: move it to its place. */
+function heapUpdate(heap: ServerHealth[], h: ServerHealth): void {
+  siftUp(heap, h.heapIndex)
+  siftDown(heap, h.heapIndex)
 }
 
 function heapRemove(heap: ServerHealth[], h: ServerHealth): void {

@@ -1,0 +1,94 @@
+/**
+ * Plain TCP checks against a real local server: a passing check ends with a RST (haproxy closes check
+ * connections with lingering off, so neither side keeps a TIME_WAIT), and check sockets, which are reused, give
+ * the right result whatever the previous check on them ended with.
+ */
+import { test, mock } from 'node:test'
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import type { Socket } from 'node:net'
+import { probe, type ProbeSpec } from '../../src/health/probes.js'
+import { deadPort } from '../helpers/upstream.js'
+import { startTcp } from '../helpers/tls.js'
+
+const spec: ProbeSpec = {
+  type: 'tcp',
+  timeout: 2_000,
+  http: { method: 'GET', path: '/', host: '', expect: [{ lo: 200, hi: 399 }] },
+  tls: { ca: '', skipVerify: false, sni: '' },
+}
+const now = (): number => performance.now()
+const at = (port: number) => ({ address: '127.0.0.1', port, hostname: '127.0.0.1' })
+/** Let the finished check's socket emit 'close' (it is reused only after that). */
+const settle = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))
+
+test('probe tcp: a passing check closes with a RST, the server sees ECONNRESET and no FIN', async () => {
+  const seen: string[] = []
+  const srv = await startTcp((s: Socket) => {
+    s.on('error', (err: NodeJS.ErrnoException) => seen.push(err.code ?? err.message))
+    s.on('end', () => seen.push('FIN'))
+    s.resume()
+  })
+  try {
+    const closed = once(srv.server, 'connection').then(
+      (args) => new Promise((resolve) => (args[0] as Socket).on('close', resolve)),
+    )
+    const r = await probe(spec, at(srv.port), now)
+    assert.equal(r.reason, 'L4OK')
+    await closed
+    assert.deepEqual(seen, ['ECONNRESET'])
+  } finally {
+    await srv.close()
+  }
+})
+
+test('probe tcp: reused check sockets report each result right after refused, timed-out and passed checks', async () => {
+  let accepted = 0
+  const srv = await startTcp((s: Socket) => {
+    accepted++
+    s.resume()
+  })
+  const dead = await deadPort()
+  const reasons: string[] = []
+  const run = async (port: number): Promise<void> => {
+    reasons.push((await probe(spec, at(port), now)).reason)
+    await settle()
+  }
+  try {
+    await run(dead)
+    await run(srv.port)
+    // Time out before the connect even starts (it is queued for the next tick): the socket is destroyed
+    // mid-connect and must still be reusable.
+    mock.timers.enable({ apis: ['setTimeout'] })
+    try {
+      const p = probe(spec, at(srv.port), now)
+      mock.timers.tick(spec.timeout)
+      reasons.push((await p).reason)
+    } finally {
+      mock.timers.reset()
+    }
+    await settle()
+    await run(srv.port)
+    await run(dead)
+    await run(dead)
+    await run(srv.port)
+    // Several at once, so more than one socket is in use.
+    const many = await Promise.all([srv.port, dead, srv.port, dead].map((p) => probe(spec, at(p), now)))
+    reasons.push(many.map((r) => r.reason).join('+'))
+    assert.deepEqual(reasons, [
+      'L4CON',
+      'L4OK',
+      'L4TOUT',
+      'L4OK',
+      'L4CON',
+      'L4CON',
+      'L4OK',
+      'L4OK+L4CON+L4OK+L4CON',
+    ])
+    await settle()
+    // Every passing check connected (the timed-out one may or may not have reached the server).
+    assert.ok(accepted >= 5, `accepted ${accepted}`)
+  } finally {
+    await srv.close()
+  }
+})
