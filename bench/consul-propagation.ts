@@ -15,6 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { pino } from 'pino'
 import { defaultConfig, type MutableConfig } from '../src/config/schema.js'
 import { buildSnapshot, newBuildCache, type HealthEntry } from '../src/provider/consul/build.js'
@@ -229,6 +230,17 @@ async function rss(): Promise<void> {
   await new Promise((r) => setTimeout(r, 500))
   gc?.()
   const after = process.memoryUsage()
+  // LB_HEAP_SNAPSHOT=<file>: write the heap at this point, for finding what holds the memory.
+  const snapshotFile = process.env['LB_HEAP_SNAPSHOT']
+  if (snapshotFile !== undefined && snapshotFile !== '') writeHeapSnapshot(snapshotFile)
+  if (process.env['LB_HEAP_SPACES'] === '1') {
+    for (const sp of getHeapSpaceStatistics())
+      console.log(
+        sp.space_name,
+        (sp.space_size / 2 ** 20).toFixed(1),
+        (sp.space_used_size / 2 ** 20).toFixed(1),
+      )
+  }
   console.table([
     {
       scenario: 'RSS watching 10,000 services × 3',
@@ -236,6 +248,9 @@ async function rss(): Promise<void> {
       'rss MB': (after.rss / 2 ** 20).toFixed(1),
       'rss before MB': (before / 2 ** 20).toFixed(1),
       'heap used MB': (after.heapUsed / 2 ** 20).toFixed(1),
+      'heap total MB': (after.heapTotal / 2 ** 20).toFixed(1),
+      'external MB': (after.external / 2 ** 20).toFixed(1),
+      'array buffers MB': (after.arrayBuffers / 2 ** 20).toFixed(1),
       gc: gc === undefined ? 'no (run with --expose-gc)' : 'yes',
     },
   ])
