@@ -128,6 +128,7 @@ export class ListState {
 }
 
 const EMPTY = new Uint32Array(0)
+const NONE: readonly Backend[] = Object.freeze([])
 
 export class Pool {
   readonly service: string
@@ -152,8 +153,9 @@ export class Pool {
     }
     this.service = service
     this.balance = balance
-    this.normal = normal
-    this.backup = backup
+    // Exact-size lists (an array grown by push keeps room for 17): the caller's own list when it has no backups.
+    this.normal = normal.length === backends.length ? backends : normal.slice()
+    this.backup = backup.length === 0 ? NONE : backup.slice()
     this.picker = pickers[balance]
     this.normalState = new ListState(normal, balance)
     this.backupState = new ListState(backup, balance)
