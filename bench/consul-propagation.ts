@@ -13,6 +13,7 @@
  *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/consul-propagation.js
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
@@ -233,6 +234,18 @@ async function rss(): Promise<void> {
   // LB_HEAP_SNAPSHOT=<file>: write the heap at this point, for finding what holds the memory.
   const snapshotFile = process.env['LB_HEAP_SNAPSHOT']
   if (snapshotFile !== undefined && snapshotFile !== '') writeHeapSnapshot(snapshotFile)
+  if (process.env['LB_SMAPS'] === '1') {
+    // Resident memory by mapping kind (Linux): V8 pages, malloc arenas, code, files.
+    const text = readFileSync('/proc/self/smaps', 'utf8')
+    const by = new Map<string, number>()
+    let name = ''
+    for (const line of text.split('\n')) {
+      const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+      if (m !== null) name = m[1] === '' ? '[anon]' : (m[1] ?? '')
+      else if (line.startsWith('Rss:')) by.set(name, (by.get(name) ?? 0) + Number(line.split(/\s+/)[1]))
+    }
+    for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log((v / 1024).toFixed(1), 'MB', k)
+  }
   if (process.env['LB_HEAP_SPACES'] === '1') {
     for (const sp of getHeapSpaceStatistics())
       console.log(

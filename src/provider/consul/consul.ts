@@ -109,8 +109,8 @@ export class ConsulProvider implements Provider {
   #resyncTimer: NodeJS.Timeout | null
   /** Routed service → its tags in the catalog (joined), to notice tag changes in `state` mode. */
   #catalogTags: Map<string, string>
-  /** `state` mode: every check of the last state answer (node + CheckID → what lb compares). */
-  #checks: Map<string, CheckLine>
+  /** `state` mode: every check of the last state answer, in answer order (null = none yet). */
+  #checks: CheckTable | null
   /** `state` mode: the last state answer and its element offsets (jsondiff.ts), null = parse the next whole. */
   #stateText: ArrayText | null
   #kv: readonly KvPair[]
@@ -159,7 +159,7 @@ export class ConsulProvider implements Provider {
     this.#inflight = 0
     this.#resyncTimer = null
     this.#catalogTags = new Map()
-    this.#checks = new Map()
+    this.#checks = null
     this.#stateText = null
     this.#kv = []
     this.#dc = o.config.datacenter
@@ -383,7 +383,7 @@ export class ConsulProvider implements Provider {
       this.#reads.set(name, newRead(name))
     }
     this.#services.clear()
-    this.#checks = new Map()
+    this.#checks = null
     this.#stateText = null
     this.#pending.add('state')
     this.#stateWatch = this.#watch(
@@ -424,7 +424,7 @@ export class ConsulProvider implements Provider {
     }
     this.#reads.clear()
     this.#dirty.clear()
-    this.#checks = new Map()
+    this.#checks = null
     this.#stateText = null
   }
 
@@ -450,33 +450,24 @@ export class ConsulProvider implements Provider {
    */
   #onState(r: ConsulReply): void {
     const prev = this.#stateText
-    const diff = prev === null ? null : diffArray(prev, r.text, 512)
-    const before = this.#checks
-    const first = before.size === 0
-    /** key → [line before, line after] ('' = absent) for every check that may have changed. */
-    const changed = new Map<string, [CheckLine | null, CheckLine | null]>()
+    const old = this.#checks
+    const diff = prev === null || old === null ? null : diffArray(prev, r.text, 512)
+    // The old checks `from`..`to - 1` are replaced by `added` (all of them when the whole answer is parsed).
+    let from = 0
+    let to = 0
+    let added: (CheckInfo | null)[]
     if (diff !== null) {
-      this.#stateText = diff.next
       try {
-        for (const t of diff.removed) {
-          const c = checkLine(JSON.parse(t))
-          if (c === null) continue
-          changed.set(c.key, [before.get(c.key) ?? c, null])
-          before.delete(c.key)
-        }
-        for (const t of diff.added) {
-          const c = checkLine(JSON.parse(t))
-          if (c === null) continue
-          const was = changed.get(c.key)
-          changed.set(c.key, [was === undefined ? (before.get(c.key) ?? null) : was[0], c])
-          before.set(c.key, c)
-        }
+        added = diff.added.map((t) => checkInfo(JSON.parse(t)))
       } catch {
         // Cannot happen for text the scanner bounded; start over with a whole parse next time.
         this.#stateText = null
-        this.#checks = new Map()
+        this.#checks = null
         return
       }
+      from = diff.from
+      to = diff.to
+      this.#stateText = diff.next
     } else {
       let list: unknown
       try {
@@ -486,33 +477,59 @@ export class ConsulProvider implements Provider {
         this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
         return
       }
-      this.#stateText = scanArray(r.text)
-      const after = new Map<string, CheckLine>()
-      for (const item of list as unknown[]) {
-        const c = checkLine(item)
-        if (c === null) continue
-        after.set(c.key, c)
-        const was = before.get(c.key) ?? null
-        if (was === null || was.line !== c.line) changed.set(c.key, [was, c])
-      }
-      for (const [key, was] of before) if (!after.has(key)) changed.set(key, [was, null])
-      this.#checks = after
+      added = (list as unknown[]).map(checkInfo)
+      to = old === null ? 0 : old.length
+      const scanned = scanArray(r.text)
+      this.#stateText = scanned !== null && scanned.starts.length === added.length ? scanned : null
     }
+    // A check that changed (status, tags, service, or added/removed) is one whose fingerprint is not matched by
+    // one on the other side: compared as multisets, so unchanged checks inside the region cancel out.
+    const first = old === null
     const nodes = new Set<string>()
-    for (const [was, now] of changed.values()) {
-      if (was !== null && now !== null && was.line === now.line) continue
-      for (const c of [was, now]) {
-        if (c === null) continue
-        if (c.svc !== '') this.#markDirty(c.svc)
-        else if (!first) nodes.add(c.node)
+    const unmatched = new Map<number, number>()
+    if (old !== null) {
+      for (let i = from; i < to; i++) {
+        const h = old.hash[i] as number
+        if (h >= 0) unmatched.set(h, (unmatched.get(h) ?? 0) + 1)
       }
     }
+    for (const c of added) {
+      if (c === null) continue
+      const n = unmatched.get(c.hash) ?? 0
+      if (n > 0) unmatched.set(c.hash, n - 1)
+      else this.#checkChanged(c.svc, c.node, first, nodes)
+    }
+    if (old !== null && unmatched.size > 0) {
+      for (let i = from; i < to; i++) {
+        const h = old.hash[i] as number
+        const n = unmatched.get(h) ?? 0
+        if (n === 0) continue
+        unmatched.set(h, n - 1)
+        this.#checkChanged(old.name(old.svc[i] as number), old.name(old.node[i] as number), first, nodes)
+      }
+    }
+    const checks = diff === null || old === null ? CheckTable.of(added) : old.splice(from, to, added)
+    this.#checks = checks
+    // Names of services and nodes that are gone stay in the table until the next whole parse: bound them.
+    if (checks.names.length > 2 * checks.length + 1024) this.#stateText = null
     if (nodes.size > 0) this.#nodeDirty(nodes)
+  }
+
+  /** A check of `svc` ('' = a node check of `node`) changed. */
+  #checkChanged(svc: string, node: string, first: boolean, nodes: Set<string>): void {
+    if (svc !== '') this.#markDirty(svc)
+    else if (!first) nodes.add(node)
   }
 
   /** Every routed service with a check or an instance on one of `nodes`. */
   #nodeDirty(nodes: ReadonlySet<string>): void {
-    for (const c of this.#checks.values()) if (c.svc !== '' && nodes.has(c.node)) this.#markDirty(c.svc)
+    const checks = this.#checks
+    if (checks !== null) {
+      for (let i = 0; i < checks.length; i++) {
+        const svc = checks.svc[i] as number
+        if (svc > 0 && nodes.has(checks.name(checks.node[i] as number))) this.#markDirty(checks.name(svc))
+      }
+    }
     for (const [name, entries] of this.#health) {
       for (const e of entries) {
         if (nodes.has(e.Node.Node)) {
@@ -760,25 +777,104 @@ interface StateCheck {
   readonly ServiceTags?: unknown
 }
 
-/** What lb compares of one check: its key (node + CheckID), service ('' = node check), and the fields read. */
-interface CheckLine {
-  readonly key: string
-  readonly node: string
+/** What lb compares of one check: a fingerprint of the fields read, its service ('' = node check) and node. */
+interface CheckInfo {
+  readonly hash: number
   readonly svc: string
-  readonly line: string
+  readonly node: string
 }
 
-function checkLine(item: unknown): CheckLine | null {
+function checkInfo(item: unknown): CheckInfo | null {
   if (typeof item !== 'object' || item === null) return null
   const c = item as StateCheck
   const node = typeof c.Node === 'string' ? c.Node : ''
   const svc = typeof c.ServiceName === 'string' ? c.ServiceName : ''
   const tags = Array.isArray(c.ServiceTags) ? c.ServiceTags.join(',') : ''
+  const id = String(c.CheckID)
   return {
-    key: `${node}\0${String(c.CheckID)}`,
-    node,
+    hash: fingerprint(`${node}\0${id}\0${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${svc}\0${tags}`),
     svc,
-    line: `${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${svc}\0${tags}`,
+    node,
+  }
+}
+
+/**
+ * 52 bits of two FNV-1a hashes of `s` (different primes), a non-negative integer. Two different checks with the
+ * same fingerprint in one changed region would hide that change until the next resync (every `wait`).
+ */
+function fingerprint(s: string): number {
+  let a = 0x811c9dc5
+  let b = 0x050c5d1f
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i)
+    a = Math.imul(a ^ ch, 0x01000193)
+    b = Math.imul(b ^ ch, 0x5bd1e995)
+  }
+  return (a >>> 12) * 2 ** 32 + (b >>> 0)
+}
+
+/**
+ * `state` mode: the checks of the last `/v1/health/state/any` answer, in answer order (element i of the
+ * answer text is check i): a fingerprint of what lb compares (`hash`, -1 = not a check object), and the
+ * check's service and node as indexes into `names` (0 = ''). ≈ 16 bytes a check; a Map of parsed check lines
+ * held ≈ 420 (12.8 MB at 30,000 checks).
+ */
+class CheckTable {
+  readonly length: number
+  readonly hash: Float64Array
+  readonly svc: Int32Array
+  readonly node: Int32Array
+  /** Service and node names; index 0 is ''. Shared by the tables derived with `splice`. */
+  readonly names: string[]
+  readonly #ids: Map<string, number>
+
+  private constructor(length: number, names: string[], ids: Map<string, number>) {
+    this.length = length
+    this.hash = new Float64Array(length)
+    this.svc = new Int32Array(length)
+    this.node = new Int32Array(length)
+    this.names = names
+    this.#ids = ids
+  }
+
+  static of(checks: readonly (CheckInfo | null)[]): CheckTable {
+    const t = new CheckTable(checks.length, [''], new Map([['', 0]]))
+    for (let i = 0; i < checks.length; i++) t.#set(i, checks[i] ?? null)
+    return t
+  }
+
+  name(id: number): string {
+    return this.names[id] ?? ''
+  }
+
+  /** This table with checks `from`..`to - 1` replaced by `added`. */
+  splice(from: number, to: number, added: readonly (CheckInfo | null)[]): CheckTable {
+    const t = new CheckTable(this.length - (to - from) + added.length, this.names, this.#ids)
+    const tail = from + added.length
+    t.hash.set(this.hash.subarray(0, from))
+    t.svc.set(this.svc.subarray(0, from))
+    t.node.set(this.node.subarray(0, from))
+    for (let i = 0; i < added.length; i++) t.#set(from + i, added[i] ?? null)
+    t.hash.set(this.hash.subarray(to), tail)
+    t.svc.set(this.svc.subarray(to), tail)
+    t.node.set(this.node.subarray(to), tail)
+    return t
+  }
+
+  #set(i: number, c: CheckInfo | null): void {
+    this.hash[i] = c === null ? -1 : c.hash
+    this.svc[i] = c === null ? 0 : this.#id(c.svc)
+    this.node[i] = c === null ? 0 : this.#id(c.node)
+  }
+
+  #id(name: string): number {
+    let id = this.#ids.get(name)
+    if (id === undefined) {
+      id = this.names.length
+      this.names.push(name)
+      this.#ids.set(name, id)
+    }
+    return id
   }
 }
 
