@@ -244,7 +244,8 @@ async function rss(): Promise<void> {
       if (m !== null) name = m[1] === '' ? '[anon]' : (m[1] ?? '')
       else if (line.startsWith('Rss:')) by.set(name, (by.get(name) ?? 0) + Number(line.split(/\s+/)[1]))
     }
-    for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log((v / 1024).toFixed(1), 'MB', k)
+    for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8))
+      console.log((v / 1024).toFixed(1), 'MB', k)
   }
   if (process.env['LB_HEAP_SPACES'] === '1') {
     for (const sp of getHeapSpaceStatistics())

@@ -36,8 +36,8 @@ export class Upstream extends Backend {
   engine: Engine | null
   /** Why the server is not usable ('' when fine). */
   downReason: string
-  /** `host:port` as configured, the upstream Host header for `host_header: dst`. */
-  readonly hostPort: string
+  /** `hostPort`, made on first use (most servers never need it). */
+  #hostPort: string | null
   /** Active/passive health of this server; null = not checked (health is whatever the provider says). */
   health: ServerHealth | null
   /** The provider's verdict (snapshot state is not `down`). */
@@ -69,7 +69,7 @@ export class Upstream extends Backend {
     this.dispatcher = null
     this.engine = null
     this.downReason = ''
-    this.hostPort = isIP(spec.host) === 6 ? `[${spec.host}]:${spec.port}` : `${spec.host}:${spec.port}`
+    this.#hostPort = null
     this.health = null
     this.stateUp = spec.state !== 'down'
     this.runtimeAdmin = null
@@ -94,6 +94,15 @@ export class Upstream extends Backend {
     const weight = this.runtimeWeight ?? this.spec.weight
     this.weight = weight
     this.effectiveWeight = h === null ? weight : h.effectiveWeight(weight, now)
+  }
+
+  /** `host:port` as configured, the upstream Host header for `host_header: dst`. */
+  get hostPort(): string {
+    if (this.#hostPort === null) {
+      const { host, port } = this
+      this.#hostPort = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
+    }
+    return this.#hostPort
   }
 
   /** Open long-lived sessions on this server (TCP sessions, WebSocket tunnels), for `shutdown-sessions`. */

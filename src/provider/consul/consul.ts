@@ -65,20 +65,35 @@ export interface ConsulWatchState extends WatchState {
   readonly droppedRouteCommands: number
 }
 
-/** A service read with non-blocking queries (`state` mode). */
-interface ServiceRead {
-  readonly state: {
-    name: string
-    lastIndex: number
-    lastSuccess: number
-    errors: number
-    totalErrors: number
-    lastError: string
-    resets: number
-    changes: number
-  }
+/** A service read with non-blocking queries (`state` mode): its read state, flat (10,000 of them). */
+class ServiceRead {
+  readonly service: string
+  lastIndex: number
+  lastSuccess: number
+  errors: number
+  totalErrors: number
+  lastError: string
+  resets: number
+  changes: number
   digest: string
   retry: NodeJS.Timeout | null
+  constructor(service: string) {
+    this.service = service
+    this.lastIndex = 0
+    this.lastSuccess = 0
+    this.errors = 0
+    this.totalErrors = 0
+    this.lastError = ''
+    this.resets = 0
+    this.changes = 0
+    this.digest = ''
+    this.retry = null
+  }
+
+  /** The watch name (`service:<name>`), made when asked for. */
+  get name(): string {
+    return `service:${this.service}`
+  }
 }
 
 interface ServiceWatch {
@@ -107,8 +122,8 @@ export class ConsulProvider implements Provider {
   readonly #dirty: Set<string>
   #inflight: number
   #resyncTimer: NodeJS.Timeout | null
-  /** Routed service → its tags in the catalog (joined), to notice tag changes in `state` mode. */
-  #catalogTags: Map<string, string>
+  /** Routed service → a fingerprint of its catalog tags, to notice tag changes in `state` mode. */
+  #catalogTags: Map<string, number>
   /** `state` mode: every check of the last state answer, in answer order (null = none yet). */
   #checks: CheckTable | null
   /** `state` mode: the last state answer and its element offsets (jsondiff.ts), null = parse the next whole. */
@@ -201,9 +216,16 @@ export class ConsulProvider implements Provider {
     for (const [name, s] of this.#services) add(s.watch, this.#droppedTags.get(name) ?? 0, 0)
     const now = Date.now()
     for (const [name, r] of this.#reads) {
-      const dataAge = r.state.lastSuccess === 0 ? Infinity : now - r.state.lastSuccess
+      const dataAge = r.lastSuccess === 0 ? Infinity : now - r.lastSuccess
       out.push({
-        ...r.state,
+        name: r.name,
+        lastIndex: r.lastIndex,
+        lastSuccess: r.lastSuccess,
+        errors: r.errors,
+        totalErrors: r.totalErrors,
+        lastError: r.lastError,
+        resets: r.resets,
+        changes: r.changes,
         dataAge,
         droppedTags: this.#droppedTags.get(name) ?? 0,
         droppedRouteCommands: 0,
@@ -320,10 +342,10 @@ export class ConsulProvider implements Provider {
       return
     }
     const prefix = this.#config.tagPrefix
-    const routed = new Map<string, string>()
+    const routed = new Map<string, number>()
     for (const [name, tags] of Object.entries(data)) {
       if (Array.isArray(tags) && tags.some((t) => typeof t === 'string' && t.trim().startsWith(prefix)))
-        routed.set(name, tags.join('\n'))
+        routed.set(name, fingerprint(tags.join('\n')))
     }
     const c = this.#config
     // auto: above the threshold → state; back to service only below 90 % of it, so a count hovering around
@@ -380,7 +402,7 @@ export class ConsulProvider implements Provider {
     for (const [name, s] of this.#services) {
       s.controller.abort()
       this.#pending.delete(`service:${name}`)
-      this.#reads.set(name, newRead(name))
+      this.#reads.set(name, new ServiceRead(name))
     }
     this.#services.clear()
     this.#checks = null
@@ -541,7 +563,7 @@ export class ConsulProvider implements Provider {
   }
 
   #startRead(name: string): void {
-    this.#reads.set(name, newRead(name))
+    this.#reads.set(name, new ServiceRead(name))
     this.#pending.add(`service:${name}`)
     this.#markDirty(name)
   }
@@ -579,37 +601,35 @@ export class ConsulProvider implements Provider {
     } catch (err) {
       const read = this.#reads.get(name)
       if (signal.aborted || read === undefined) return
-      const st = read.state
-      st.errors++
-      st.totalErrors++
-      st.lastError = describe(err)
+      read.errors++
+      read.totalErrors++
+      read.lastError = describe(err)
       this.#log.warn(
-        { watch: st.name, err: st.lastError, errors: st.errors },
+        { watch: read.name, err: read.lastError, errors: read.errors },
         'consul: read failed, backing off',
       )
-      this.#settle(st.name)
+      this.#settle(read.name)
       read.retry = setTimeout(
         () => {
           read.retry = null
           if (this.#reads.get(name) === read) this.#markDirty(name)
         },
-        backoffDelay(st.errors, c.backoff.min, c.backoff.max, this.#rand),
+        backoffDelay(read.errors, c.backoff.min, c.backoff.max, this.#rand),
       )
       return
     }
     const read = this.#reads.get(name)
     if (signal.aborted || read === undefined) return
-    const st = read.state
-    st.errors = 0
-    st.lastSuccess = Date.now()
-    st.lastIndex = Number.isFinite(reply.index) ? reply.index : st.lastIndex
+    read.errors = 0
+    read.lastSuccess = Date.now()
+    read.lastIndex = Number.isFinite(reply.index) ? reply.index : read.lastIndex
     const digest = payloadDigest(reply.text)
     if (digest !== read.digest) {
       read.digest = digest
-      st.changes++
+      read.changes++
       this.#onHealth(name, reply)
     }
-    this.#settle(st.name)
+    this.#settle(read.name)
   }
 
   #startService(name: string): void {
@@ -875,23 +895,6 @@ class CheckTable {
       this.#ids.set(name, id)
     }
     return id
-  }
-}
-
-function newRead(name: string): ServiceRead {
-  return {
-    state: {
-      name: `service:${name}`,
-      lastIndex: 0,
-      lastSuccess: 0,
-      errors: 0,
-      totalErrors: 0,
-      lastError: '',
-      resets: 0,
-      changes: 0,
-    },
-    digest: '',
-    retry: null,
   }
 }
 
