@@ -11,6 +11,12 @@
  *    10,000 long-polls) (target ≤ 150 MB).
  *
  *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/consul-propagation.js
+ *
+ * The rss scenario also prints the peak RSS and heap during the sync: V8 keeps the old-space pages it grew to,
+ * so the RSS after the sync (and a forced GC) is the sync's peak, which V8's heap growth (up to ≈ 4× the live
+ * heap at the last full GC) sets more than the data lb keeps. Diagnostics (env): LB_HEAP_SNAPSHOT=<file> writes
+ * a heap snapshot at the end, LB_HEAP_SPACES=1 prints V8's spaces, LB_SMAPS=1 resident memory by mapping,
+ * LB_MEM_TRACE=1 heap/RSS every 100 ms during the sync.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -226,9 +232,25 @@ async function rss(): Promise<void> {
   const { child, port } = await startServer(10_000, 3)
   const lb = await startLb(port)
   const t0 = performance.now()
+  // The peak during the sync: V8 keeps most of the old-space pages it grew to, so it bounds the RSS after.
+  let peakRss = 0
+  let peakHeap = 0
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage()
+    peakRss = Math.max(peakRss, m.rss)
+    peakHeap = Math.max(peakHeap, m.heapUsed)
+    if (process.env['LB_MEM_TRACE'] === '1')
+      console.log(
+        ((performance.now() - t0) / 1000).toFixed(1),
+        (m.heapUsed / 2 ** 20).toFixed(0),
+        (m.heapTotal / 2 ** 20).toFixed(0),
+        (m.rss / 2 ** 20).toFixed(0),
+      )
+  }, 100)
   await lb.applied(hasServer('node-2/svc-9999-2'))
   const sync = performance.now() - t0
   await new Promise((r) => setTimeout(r, 500))
+  clearInterval(sampler)
   gc?.()
   const after = process.memoryUsage()
   // LB_HEAP_SNAPSHOT=<file>: write the heap at this point, for finding what holds the memory.
@@ -261,6 +283,8 @@ async function rss(): Promise<void> {
       'initial sync ms': sync.toFixed(0),
       'rss MB': (after.rss / 2 ** 20).toFixed(1),
       'rss before MB': (before / 2 ** 20).toFixed(1),
+      'peak rss MB': (peakRss / 2 ** 20).toFixed(0),
+      'peak heap MB': (peakHeap / 2 ** 20).toFixed(0),
       'heap used MB': (after.heapUsed / 2 ** 20).toFixed(1),
       'heap total MB': (after.heapTotal / 2 ** 20).toFixed(1),
       'external MB': (after.external / 2 ** 20).toFixed(1),
