@@ -235,14 +235,12 @@ export class UpstreamSet {
   #services: Map<string, ServiceRuntime>
   /** Every upstream by its `service/server` label. */
   #byKey: Map<string, Upstream>
-  readonly #queues: Map<string, WaitQueue>
 
   constructor(engine: Engine, addresses: AddressBook) {
     this.#engine = engine
     this.#addresses = addresses
     this.#services = new Map()
     this.#byKey = new Map()
-    this.#queues = new Map()
   }
 
   /** Every upstream of the current snapshot. */
@@ -282,11 +280,8 @@ export class UpstreamSet {
         services.set(service.name, prev)
         continue
       }
-      let queue = this.#queues.get(service.name)
-      if (queue === undefined) {
-        queue = new WaitQueue(service.name)
-        this.#queues.set(service.name, queue)
-      }
+      // The service's queue outlives its runtime (waiters stay queued across a change of the service).
+      const queue = prev?.queue ?? new WaitQueue(service.name)
       const servers = service.servers
       const ups: Upstream[] = []
       for (let i = 0; i < servers.length; i++) {
@@ -305,7 +300,6 @@ export class UpstreamSet {
       // slice: an array grown by push keeps room for 17 servers (≈ 150 bytes) where most services have 1–3.
       services.set(service.name, new ServiceRuntime(service, ups.slice(), queue))
     }
-    for (const name of this.#queues.keys()) if (!services.has(name)) this.#queues.delete(name)
     for (const [key, old] of this.#byKey) {
       if (nextByKey.get(key) !== old && old.dispatcher !== null) {
         void old.dispatcher.close()
