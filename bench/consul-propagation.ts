@@ -11,10 +11,18 @@
  *    10,000 long-polls) (target ≤ 150 MB).
  *
  *   npx tsc -p tsconfig.json && node --expose-gc dist/bench/consul-propagation.js
+ *
+ * The rss scenario also prints the peak RSS and heap during the sync: V8 keeps the old-space pages it grew to,
+ * so the RSS after the sync (and a forced GC) is the sync's peak, which V8's heap growth (up to ≈ 4× the live
+ * heap at the last full GC) sets more than the data lb keeps. Diagnostics (env): LB_HEAP_SNAPSHOT=<file> writes
+ * a heap snapshot at the end, LB_HEAP_SPACES=1 prints V8's spaces, LB_SMAPS=1 resident memory by mapping,
+ * LB_MEM_TRACE=1 heap/RSS every 100 ms during the sync.
  */
 import { fork, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { pino } from 'pino'
 import { defaultConfig, type MutableConfig } from '../src/config/schema.js'
 import { buildSnapshot, newBuildCache, type HealthEntry } from '../src/provider/consul/build.js'
@@ -224,18 +232,63 @@ async function rss(): Promise<void> {
   const { child, port } = await startServer(10_000, 3)
   const lb = await startLb(port)
   const t0 = performance.now()
+  // The peak during the sync: V8 keeps most of the old-space pages it grew to, so it bounds the RSS after.
+  let peakRss = 0
+  let peakHeap = 0
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage()
+    peakRss = Math.max(peakRss, m.rss)
+    peakHeap = Math.max(peakHeap, m.heapUsed)
+    if (process.env['LB_MEM_TRACE'] === '1')
+      console.log(
+        ((performance.now() - t0) / 1000).toFixed(1),
+        (m.heapUsed / 2 ** 20).toFixed(0),
+        (m.heapTotal / 2 ** 20).toFixed(0),
+        (m.rss / 2 ** 20).toFixed(0),
+      )
+  }, 100)
   await lb.applied(hasServer('node-2/svc-9999-2'))
   const sync = performance.now() - t0
   await new Promise((r) => setTimeout(r, 500))
+  clearInterval(sampler)
   gc?.()
   const after = process.memoryUsage()
+  // LB_HEAP_SNAPSHOT=<file>: write the heap at this point, for finding what holds the memory.
+  const snapshotFile = process.env['LB_HEAP_SNAPSHOT']
+  if (snapshotFile !== undefined && snapshotFile !== '') writeHeapSnapshot(snapshotFile)
+  if (process.env['LB_SMAPS'] === '1') {
+    // Resident memory by mapping kind (Linux): V8 pages, malloc arenas, code, files.
+    const text = readFileSync('/proc/self/smaps', 'utf8')
+    const by = new Map<string, number>()
+    let name = ''
+    for (const line of text.split('\n')) {
+      const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+      if (m !== null) name = m[1] === '' ? '[anon]' : (m[1] ?? '')
+      else if (line.startsWith('Rss:')) by.set(name, (by.get(name) ?? 0) + Number(line.split(/\s+/)[1]))
+    }
+    for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 8))
+      console.log((v / 1024).toFixed(1), 'MB', k)
+  }
+  if (process.env['LB_HEAP_SPACES'] === '1') {
+    for (const sp of getHeapSpaceStatistics())
+      console.log(
+        sp.space_name,
+        (sp.space_size / 2 ** 20).toFixed(1),
+        (sp.space_used_size / 2 ** 20).toFixed(1),
+      )
+  }
   console.table([
     {
       scenario: 'RSS watching 10,000 services × 3',
       'initial sync ms': sync.toFixed(0),
       'rss MB': (after.rss / 2 ** 20).toFixed(1),
       'rss before MB': (before / 2 ** 20).toFixed(1),
+      'peak rss MB': (peakRss / 2 ** 20).toFixed(0),
+      'peak heap MB': (peakHeap / 2 ** 20).toFixed(0),
       'heap used MB': (after.heapUsed / 2 ** 20).toFixed(1),
+      'heap total MB': (after.heapTotal / 2 ** 20).toFixed(1),
+      'external MB': (after.external / 2 ** 20).toFixed(1),
+      'array buffers MB': (after.arrayBuffers / 2 ** 20).toFixed(1),
       gc: gc === undefined ? 'no (run with --expose-gc)' : 'yes',
     },
   ])

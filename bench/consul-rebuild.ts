@@ -179,7 +179,7 @@ export async function run(runs = 9): Promise<void> {
 
   // The provider's steady state: one cache, one service's payload changes per build.
   const cache = newBuildCache()
-  const memo: MergeMemo = new WeakMap()
+  const memo: MergeMemo = new Map()
   let previous = canonical(buildSnapshot({ health, kv: [] }, o, cache).snapshot)
   let published = merge([{ provider: 'consul', snapshot: previous }], memo)
   const config = structuredClone(defaultConfig) as MutableConfig

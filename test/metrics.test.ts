@@ -2,6 +2,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Buckets, Metrics, aggregate, connectReason } from '../src/metrics.js'
+import { buildTable } from '../src/route/table.js'
+import { spec } from './helpers/route-spec.js'
 
 test('Buckets: a value lands in the first bucket whose bound is >= it; above all bounds in +Inf', () => {
   const b = new Buckets([0.1, 1])
@@ -91,4 +93,83 @@ test('observeHttp: requests without a service (no route, denied, redirect) count
   m.observeHttp(ex, 2)
   const text = await m.registry.metrics()
   assert.equal(value(text, 'lb_http_requests_total{service="<none>",code="4xx"}'), 2, text)
+})
+
+test('stats objects: created on a name’s first count, kept across a table swap, none for names that never count', async () => {
+  const m = new Metrics()
+  // What a scrape reads of a server and a service, besides the names.
+  const server = (svc: string, name: string) => ({
+    label: `${svc}/${name}`,
+    service: svc,
+    name,
+    metrics: null,
+    health: null,
+    inflight: 0,
+    admin: 'ready',
+    up: true,
+    effectiveWeight: 1,
+  })
+  const runtime = (name: string, servers: string[]) => ({
+    spec: { name },
+    upstreams: servers.map((s) => server(name, s)),
+    metrics: null,
+    queue: { items: [] },
+  })
+  const table = buildTable([spec('a', 'a.example', '/')], {
+    pathMatch: 'prefix',
+  })
+  const swap = (t: typeof table, services: ReturnType<typeof runtime>[]): void =>
+    m.sync(t, new Map(services.map((s) => [s.spec.name, s])) as never, 1)
+  const one = [runtime('a', ['s0', 's1']), runtime('idle', ['s0'])]
+  swap(table, one)
+  const [a, idle] = one as [ReturnType<typeof runtime>, ReturnType<typeof runtime>]
+  assert.equal(a.metrics, null)
+  const route = table.routes[0] ?? null
+  const ex = {
+    route,
+    service: a,
+    upstream: a.upstreams[1] ?? null,
+    status: 200,
+    attempts: 1,
+    bytesIn: 0,
+    bytesOut: 5,
+    tStart: 0,
+    tConnect: 1,
+    tHeaders: 2,
+  }
+  m.observeHttp(ex, 3)
+  assert.notEqual(a.metrics, null)
+  assert.equal(a.upstreams[0]?.metrics, null, 'a server that served nothing has no stats')
+  assert.equal(idle.metrics, null)
+  // The next table: new runtime objects of the same names get the same stats objects back.
+  const two = [runtime('a', ['s0', 's1']), runtime('idle', ['s0'])]
+  const table2 = buildTable([spec('a', 'a.example', '/')], {
+    pathMatch: 'prefix',
+  })
+  swap(table2, two)
+  assert.equal(two[0]?.metrics, a.metrics)
+  assert.equal(two[0]?.upstreams[1]?.metrics, a.upstreams[1]?.metrics)
+  assert.equal(two[1]?.metrics, null)
+  m.observeHttp(
+    {
+      ...ex,
+      route: table2.routes[0] ?? null,
+      service: two[0] ?? null,
+      upstream: two[0]?.upstreams[1] ?? null,
+    },
+    3,
+  )
+  const text = await m.registry.metrics()
+  assert.equal(value(text, 'lb_http_requests_total{service="a",code="2xx"}'), 2, text)
+  assert.equal(value(text, 'lb_http_server_requests_total{service="a",server="s1",code="2xx"}'), 2, text)
+  assert.equal(value(text, 'lb_http_route_requests_total{route="a.example/",code="2xx"}'), 2, text)
+  assert.equal(value(text, 'lb_http_request_duration_seconds_count{service="a"}'), 2, text)
+  // Scrape-time gauges (state, weight, in-flight) list every server; the request families only what counted.
+  assert.ok(!text.includes('lb_http_request_duration_seconds_count{service="idle"}'), text)
+  assert.ok(!text.includes('lb_http_bytes_total{service="idle"'), text)
+  // A request still running on a server of an older table whose service is gone is not counted.
+  swap(table2, [])
+  m.observeHttp(ex, 3)
+  assert.ok(!(await m.registry.metrics()).includes('service="a"'))
+  assert.equal(a.upstreams[0]?.metrics, null)
 })

@@ -128,6 +128,8 @@ export class ListState {
 }
 
 const EMPTY = new Uint32Array(0)
+const NONE: readonly Backend[] = Object.freeze([])
+const NO_STATE = new ListState(NONE, 'roundrobin')
 
 export class Pool {
   readonly service: string
@@ -152,11 +154,13 @@ export class Pool {
     }
     this.service = service
     this.balance = balance
-    this.normal = normal
-    this.backup = backup
+    // Exact-size lists (an array grown by push keeps room for 17): the caller's own list when it has no backups.
+    this.normal = normal.length === backends.length ? backends : normal.slice()
+    this.backup = backup.length === 0 ? NONE : backup.slice()
     this.picker = pickers[balance]
-    this.normalState = new ListState(normal, balance)
-    this.backupState = new ListState(backup, balance)
+    this.normalState = new ListState(this.normal, balance)
+    // No backups (most services): no picker ever runs over the empty list, so its state is never written.
+    this.backupState = backup.length === 0 ? NO_STATE : new ListState(this.backup, balance)
   }
 }
 

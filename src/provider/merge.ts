@@ -28,22 +28,21 @@ export function qualify(name: string, provider: string): string {
 }
 
 /**
- * Qualified copies made by earlier merges, keyed on the provider's object, so that an unchanged service or
- * route merges to the same object every time (the watcher's equality check then stops at identity instead of
- * comparing 10,000 services field by field). Owned by one caller (the watcher); purely a cache.
+ * Qualified copies made by earlier merges, per provider, keyed on the provider's object, so that an unchanged
+ * service or route merges to the same object every time (the watcher's equality check then stops at identity
+ * instead of comparing 10,000 services field by field). Owned by one caller (the watcher); purely a cache.
  */
-export type MergeMemo = WeakMap<object, { readonly provider: string; readonly copy: object }>
+export type MergeMemo = Map<string, WeakMap<object, object>>
 
 function qualified<T extends object>(
-  memo: MergeMemo | undefined,
-  provider: string,
+  memo: WeakMap<object, object> | undefined,
   item: T,
   copy: (item: T) => T,
 ): T {
   const hit = memo?.get(item)
-  if (hit !== undefined && hit.provider === provider) return hit.copy as T
+  if (hit !== undefined) return hit as T
   const c = copy(item)
-  memo?.set(item, { provider, copy: c })
+  memo?.set(item, c)
   return c
 }
 
@@ -59,12 +58,22 @@ export function merge(inputs: readonly ProviderSnapshot[], memo?: MergeMemo): Sn
       for (const t of c.tcpRoutes) tcpRoutes.push(t)
       continue
     }
-    for (const s of c.services)
-      services.push(qualified(memo, provider, s, (v) => ({ ...v, name: qualify(v.name, provider) })))
-    for (const r of c.routes)
-      routes.push(qualified(memo, provider, r, (v) => ({ ...v, service: qualify(v.service, provider) })))
+    let copies = memo?.get(provider)
+    if (memo !== undefined && copies === undefined) {
+      copies = new WeakMap()
+      memo.set(provider, copies)
+    }
+    // Routes name their service with the service copy's string (one string per service, not one per route).
+    const names = new Map<string, string>()
+    const name = (n: string): string => names.get(n) ?? qualify(n, provider)
+    for (const s of c.services) {
+      const q = qualified(copies, s, (v) => ({ ...v, name: qualify(v.name, provider) }))
+      names.set(s.name, q.name)
+      services.push(q)
+    }
+    for (const r of c.routes) routes.push(qualified(copies, r, (v) => ({ ...v, service: name(v.service) })))
     for (const t of c.tcpRoutes)
-      tcpRoutes.push(qualified(memo, provider, t, (v) => ({ ...v, service: qualify(v.service, provider) })))
+      tcpRoutes.push(qualified(copies, t, (v) => ({ ...v, service: name(v.service) })))
   }
   return { services, routes, tcpRoutes }
 }

@@ -71,7 +71,7 @@ export class Watcher {
     this.#dirty = false
     this.#signal = null
     this.#running = null
-    this.#mergeMemo = new WeakMap()
+    this.#mergeMemo = new Map()
     this.stats = { received: 0, dropped: 0, published: 0 }
   }
 

@@ -27,15 +27,17 @@ export class Upstream extends Backend {
   readonly label: string
   /** Address the pool connects to ('' = not resolved). */
   address: string
-  /** The connection pool, created on first use (`ensureDispatcher`): 10k idle services cost no pools. */
+  /**
+   * The connection pool, created on first use (`ensureDispatcher`) from the address and the service's
+   * settings: 10k idle services cost no pools and no pool settings.
+   */
   dispatcher: UpstreamDispatcher | null
-  /** Pool settings for the current address (null = not resolved). */
-  poolOptions: DispatcherOptions | null
+  /** Creates the pool; null until the address is known. */
   engine: Engine | null
   /** Why the server is not usable ('' when fine). */
   downReason: string
-  /** `host:port` as configured, the upstream Host header for `host_header: dst`. */
-  readonly hostPort: string
+  /** `hostPort`, made on first use (most servers never need it). */
+  #hostPort: string | null
   /** Active/passive health of this server; null = not checked (health is whatever the provider says). */
   health: ServerHealth | null
   /** The provider's verdict (snapshot state is not `down`). */
@@ -45,12 +47,12 @@ export class Upstream extends Backend {
   runtimeWeight: number | null
   /** The service's wait queue (shared by its servers, kept across snapshots). */
   queue: WaitQueue
-  /** Open long-lived sessions on this server (TCP sessions, WebSocket tunnels), for `shutdown-sessions`. */
-  readonly sessions: Set<{ shutdown(reason: string): void }>
-  /** This server's counters, set by `Metrics.sync` when the table swaps (null = not counted). */
+  /** `sessions`, created with the first session (most servers never carry a long-lived one). */
+  #sessions: Set<Session> | null
+  /** This server's counters, created on its first count (metrics.ts; null = none yet). */
   metrics: ServerStats | null
 
-  constructor(service: ServiceSpec, spec: ServerSpec) {
+  constructor(service: ServiceSpec, spec: ServerSpec, queue: WaitQueue = new WaitQueue(service.name)) {
     super({
       service: service.name,
       name: spec.name,
@@ -65,16 +67,15 @@ export class Upstream extends Backend {
     this.label = `${service.name}/${spec.name}`
     this.address = ''
     this.dispatcher = null
-    this.poolOptions = null
     this.engine = null
     this.downReason = ''
-    this.hostPort = isIP(spec.host) === 6 ? `[${spec.host}]:${spec.port}` : `${spec.host}:${spec.port}`
+    this.#hostPort = null
     this.health = null
     this.stateUp = spec.state !== 'down'
     this.runtimeAdmin = null
     this.runtimeWeight = null
-    this.queue = new WaitQueue(service.name)
-    this.sessions = new Set()
+    this.queue = queue
+    this.#sessions = null
     this.metrics = null
     this.up = spec.state !== 'down'
     this.admin = adminState(spec)
@@ -95,10 +96,25 @@ export class Upstream extends Backend {
     this.effectiveWeight = h === null ? weight : h.effectiveWeight(weight, now)
   }
 
+  /** `host:port` as configured, the upstream Host header for `host_header: dst`. */
+  get hostPort(): string {
+    if (this.#hostPort === null) {
+      const { host, port } = this
+      this.#hostPort = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
+    }
+    return this.#hostPort
+  }
+
+  /** Open long-lived sessions on this server (TCP sessions, WebSocket tunnels), for `shutdown-sessions`. */
+  get sessions(): Set<Session> {
+    if (this.#sessions === null) this.#sessions = new Set()
+    return this.#sessions
+  }
+
   /** The pool for the current address, created on first use; null while the address is unknown. */
   ensureDispatcher(): UpstreamDispatcher | null {
-    if (this.dispatcher === null && this.poolOptions !== null && this.engine !== null) {
-      this.dispatcher = this.engine.createDispatcher(this.poolOptions)
+    if (this.dispatcher === null && this.engine !== null && this.address !== '') {
+      this.dispatcher = this.engine.createDispatcher(poolOptions(this))
     }
     return this.dispatcher
   }
@@ -110,6 +126,25 @@ export class Upstream extends Backend {
     this.maxconn = spec.maxconn
     this.stateUp = spec.state !== 'down'
     this.recompute(Date.now())
+  }
+}
+
+/** A long-lived session on a server (`Upstream.sessions`). */
+interface Session {
+  shutdown(reason: string): void
+}
+
+/** Pool settings for the current address (only when the pool is created). */
+function poolOptions(up: Upstream): DispatcherOptions {
+  const s = up.serviceSpec
+  return {
+    origin: formatOrigin(s.proto, up.address, up.port),
+    servername: isIP(up.host) !== 0 ? '' : up.host,
+    connectTimeout: s.timeouts.connect,
+    keepAliveTimeout: s.timeouts.keepAlive,
+    connections: s.maxConnections,
+    tlsSkipVerify: s.tlsSkipVerify,
+    sendProxy: s.sendProxy ?? 'none',
   }
 }
 
@@ -158,44 +193,54 @@ export function observeStatus(up: Upstream, status: number): void {
   h.report(status !== 0 && goodLayer7Status(status))
 }
 
-/** Identity of a connection pool: a change in any of these needs a new pool. */
-function poolKey(service: ServiceSpec, server: ServerSpec): string {
-  const t = service.timeouts
-  return [
-    service.name,
-    server.name,
-    server.host,
-    server.port,
-    server.backup,
-    service.proto,
-    service.tlsSkipVerify,
-    service.maxConnections,
-    service.sendProxy ?? 'none',
-    t.connect,
-    t.keepAlive,
-  ].join('|')
+/**
+ * Whether `up` (of the last snapshot) has the pool identity of `server` in `service`: a change in any of these
+ * needs a new pool. (Compared field by field: a key string per server cost ≈ 100 bytes × 30,000 servers.)
+ */
+function samePool(up: Upstream, service: ServiceSpec, server: ServerSpec): boolean {
+  const was = up.serviceSpec
+  const s = up.spec
+  return (
+    s.host === server.host &&
+    s.port === server.port &&
+    s.backup === server.backup &&
+    (was === service ||
+      (was.proto === service.proto &&
+        was.tlsSkipVerify === service.tlsSkipVerify &&
+        was.maxConnections === service.maxConnections &&
+        (was.sendProxy ?? 'none') === (service.sendProxy ?? 'none') &&
+        was.timeouts.connect === service.timeouts.connect &&
+        was.timeouts.keepAlive === service.timeouts.keepAlive))
+  )
 }
 
 function formatOrigin(proto: string, address: string, port: number): string {
   return isIP(address) === 6 ? `${proto}://[${address}]:${port}` : `${proto}://${address}:${port}`
 }
 
+/**
+ * The map key of a server: its `service/server` label, made unique when a snapshot repeats a server name in
+ * one service (config validation and Consul IDs rule it out; the key must still not collide).
+ */
+function key(keys: ReadonlyMap<string, unknown>, label: string): string {
+  if (!keys.has(label)) return label
+  let i = 1
+  while (keys.has(`${label}\0${i}`)) i++
+  return `${label}\0${i}`
+}
+
 export class UpstreamSet {
   readonly #engine: Engine
   readonly #addresses: AddressBook
   #services: Map<string, ServiceRuntime>
+  /** Every upstream by its `service/server` label. */
   #byKey: Map<string, Upstream>
-  readonly #queues: Map<string, WaitQueue>
-  /** Pool keys of each runtime's upstreams, in order (for reusing an unchanged service's runtime). */
-  readonly #keys: WeakMap<ServiceRuntime, readonly string[]>
 
   constructor(engine: Engine, addresses: AddressBook) {
     this.#engine = engine
     this.#addresses = addresses
     this.#services = new Map()
     this.#byKey = new Map()
-    this.#queues = new Map()
-    this.#keys = new WeakMap()
   }
 
   /** Every upstream of the current snapshot. */
@@ -230,38 +275,33 @@ export class UpstreamSet {
       // keep its runtime whole, so a change elsewhere costs no pass over its servers and keeps its balancer's
       // position (a Consul change in one service no longer resets round-robin in all the others).
       const prev = this.#services.get(service.name)
-      const prevKeys = prev === undefined ? undefined : this.#keys.get(prev)
-      if (prev !== undefined && prev.spec === service && prevKeys !== undefined) {
-        for (let i = 0; i < prevKeys.length; i++)
-          nextByKey.set(prevKeys[i] as string, prev.upstreams[i] as Upstream)
+      if (prev !== undefined && prev.spec === service) {
+        for (const up of prev.upstreams) nextByKey.set(key(nextByKey, up.label), up)
         services.set(service.name, prev)
         continue
       }
+      // The service's queue outlives its runtime (waiters stay queued across a change of the service).
+      const queue = prev?.queue ?? new WaitQueue(service.name)
+      const servers = service.servers
       const ups: Upstream[] = []
-      const keys: string[] = []
-      for (const server of service.servers) {
-        const key = poolKey(service, server)
+      for (let i = 0; i < servers.length; i++) {
+        const server = servers[i] as ServerSpec
+        const k = key(nextByKey, `${service.name}/${server.name}`)
         // Same pool identity: keep the object, so in-flight requests and counters stay on it.
-        let up = this.#byKey.get(key)
-        if (up === undefined) up = new Upstream(service, server)
-        else up.update(service, server)
-        nextByKey.set(key, up)
+        let up = this.#byKey.get(k)
+        if (up === undefined || !samePool(up, service, server)) up = new Upstream(service, server, queue)
+        else {
+          up.update(service, server)
+          up.queue = queue
+        }
+        nextByKey.set(k, up)
         ups.push(up)
-        keys.push(key)
       }
-      let queue = this.#queues.get(service.name)
-      if (queue === undefined) {
-        queue = new WaitQueue(service.name)
-        this.#queues.set(service.name, queue)
-      }
-      for (const up of ups) up.queue = queue
-      const runtime = new ServiceRuntime(service, ups, queue)
-      this.#keys.set(runtime, keys)
-      services.set(service.name, runtime)
+      // slice: an array grown by push keeps room for 17 servers (≈ 150 bytes) where most services have 1–3.
+      services.set(service.name, new ServiceRuntime(service, ups.slice(), queue))
     }
-    for (const name of this.#queues.keys()) if (!services.has(name)) this.#queues.delete(name)
     for (const [key, old] of this.#byKey) {
-      if (!nextByKey.has(key) && old.dispatcher !== null) {
+      if (nextByKey.get(key) !== old && old.dispatcher !== null) {
         void old.dispatcher.close()
         old.dispatcher = null
       }
@@ -285,20 +325,10 @@ export class UpstreamSet {
       up.downReason = ''
       up.recompute(Date.now())
     }
-    if (address === up.address && up.poolOptions !== null) return
+    if (address === up.address && up.engine !== null) return
     const previous = up.dispatcher
-    const s = up.serviceSpec
     up.address = address
     up.engine = this.#engine
-    up.poolOptions = {
-      origin: formatOrigin(s.proto, address, up.port),
-      servername: literal ? '' : up.host,
-      connectTimeout: s.timeouts.connect,
-      keepAliveTimeout: s.timeouts.keepAlive,
-      connections: s.maxConnections,
-      tlsSkipVerify: s.tlsSkipVerify,
-      sendProxy: s.sendProxy ?? 'none',
-    }
     up.dispatcher = null
     if (previous !== null) void previous.close()
   }

@@ -70,12 +70,12 @@ export function radixInsert<V>(root: RadixNode<V>, key: string, value: V): boole
 /** A dense child table: `children[code - base]`, null where no child starts with that char. */
 export interface DenseChildren<N> {
   readonly base: number
-  readonly children: (N | null)[]
+  readonly children: readonly (N | null)[]
 }
 
 /** Converts a build-time child map into a dense, null-filled (packed) array. */
 export function denseChildren<A, N>(map: ReadonlyMap<number, A>, convert: (a: A) => N): DenseChildren<N> {
-  if (map.size === 0) return { base: 0, children: [] }
+  if (map.size === 0) return { base: 0, children: NO_CHILDREN }
   let min = Infinity
   let max = -Infinity
   for (const code of map.keys()) {
@@ -85,8 +85,12 @@ export function denseChildren<A, N>(map: ReadonlyMap<number, A>, convert: (a: A)
   const children: (N | null)[] = []
   for (let code = min; code <= max; code++) children.push(null) // push, not new Array(n): a packed array
   for (const [code, a] of map) children[code - min] = convert(a)
-  return { base: min, children }
+  // slice: exact size (an array grown by push keeps room for 17; a leaf of 20,000 routes has 1–10 children).
+  return { base: min, children: children.length < 17 ? children.slice() : children }
 }
+
+/** The children of every leaf (never written: `denseChildren` callers only read `children`). */
+const NO_CHILDREN: readonly never[] = Object.freeze([])
 
 /** Frozen trie node. Every field is set in the constructor. */
 export class PathNode<V> {

@@ -99,3 +99,26 @@ test('a service losing its routing tags is dropped', async () => {
   await t.applied((s) => s.routes.every((r) => r.path !== '/s5'))
   assert.ok(!t.provider.watches().some((w) => w.name === 'service:s5'))
 })
+
+test('a node check going critical and back re-reads the services on that node, routed there or not', async () => {
+  await waitFor(() => consul.blocked('checks') === 1)
+  // The node's serfHealth (the test server keeps a copy per instance; the state answer lists it once per node).
+  const setNode = (node: string, status: 'passing' | 'critical'): void => {
+    let some = ''
+    for (const [id, s] of consul.instances) {
+      if (s.node !== node) continue
+      some = id
+      for (const c of s.checks) if (c.CheckID === 'serfHealth') c.Status = status
+    }
+    // Publish the change (same service check status; bumps the index as a check update does).
+    const svc = consul.instances.get(some)?.checks.find((c) => c.ServiceID === some)
+    consul.setCheck(some, svc?.Status ?? 'passing')
+  }
+  setNode('node-1', 'critical')
+  const down = await t.applied((s) => servers(s, '/s0').join(' ') === 'node-0/s0-0')
+  assert.deepEqual(servers(down, '/s2'), ['node-0/s2-0', 'node-9/s2-9'])
+  // Back to passing: s2 has no routed instance on node-1 any more, only a check there, and must be read again.
+  await waitFor(() => consul.blocked('checks') === 1)
+  setNode('node-1', 'passing')
+  await t.applied((s) => servers(s, '/s2').length === 3 && servers(s, '/s0').length === 2)
+})

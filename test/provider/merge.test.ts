@@ -60,7 +60,7 @@ test('canonical: sorts what is out of order; an already canonical snapshot is re
 })
 
 test('merge with a memo: an unchanged provider object merges to the same qualified object', () => {
-  const memo: MergeMemo = new WeakMap()
+  const memo: MergeMemo = new Map()
   const a = service('web', ['n1'])
   const r = route('web.com', '/', 'web')
   const first = merge([{ provider: 'consul', snapshot: { services: [a], routes: [r], tcpRoutes: [] } }], memo)

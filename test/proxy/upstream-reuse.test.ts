@@ -57,3 +57,26 @@ test('an unchanged service keeps its runtime; a changed one is rebuilt around it
   assert.equal(back.get('a')?.upstreams.length, 3)
   assert.equal([...set.all()].length, 6)
 })
+
+test('a server whose pool settings changed gets a new upstream, and the old one’s pool is closed', async () => {
+  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => '' })
+  const a = service('a', [1, 2])
+  const [u1, u2] = set.apply(snap([a])).get('a')?.upstreams ?? []
+  assert.ok(u1 !== undefined && u2 !== undefined)
+  // Pools are created on first use, from the resolved address and the service's settings.
+  assert.equal(u1.dispatcher, null)
+  const pool = u1.ensureDispatcher()
+  assert.notEqual(pool, null)
+  assert.equal(u1.ensureDispatcher(), pool)
+  const slower = { ...a, timeouts: { ...a.timeouts, connect: a.timeouts.connect + 1 } }
+  const [v1, v2] = set.apply(snap([slower])).get('a')?.upstreams ?? []
+  assert.notEqual(v1, u1)
+  assert.notEqual(v2, u2)
+  assert.equal(u1.dispatcher, null, 'the replaced upstream’s pool is closed')
+  // Same pool settings under a new spec object (weight is not pool identity): kept.
+  const heavier = { ...slower, servers: slower.servers.map((s) => ({ ...s, weight: 2 })) }
+  const [w1] = set.apply(snap([heavier])).get('a')?.upstreams ?? []
+  assert.equal(w1, v1)
+  assert.equal(w1?.weight, 2)
+  await set.destroy()
+})

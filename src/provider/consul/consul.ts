@@ -65,20 +65,35 @@ export interface ConsulWatchState extends WatchState {
   readonly droppedRouteCommands: number
 }
 
-/** A service read with non-blocking queries (`state` mode). */
-interface ServiceRead {
-  readonly state: {
-    name: string
-    lastIndex: number
-    lastSuccess: number
-    errors: number
-    totalErrors: number
-    lastError: string
-    resets: number
-    changes: number
-  }
+/** A service read with non-blocking queries (`state` mode): its read state, flat (10,000 of them). */
+class ServiceRead {
+  readonly service: string
+  lastIndex: number
+  lastSuccess: number
+  errors: number
+  totalErrors: number
+  lastError: string
+  resets: number
+  changes: number
   digest: string
   retry: NodeJS.Timeout | null
+  constructor(service: string) {
+    this.service = service
+    this.lastIndex = 0
+    this.lastSuccess = 0
+    this.errors = 0
+    this.totalErrors = 0
+    this.lastError = ''
+    this.resets = 0
+    this.changes = 0
+    this.digest = ''
+    this.retry = null
+  }
+
+  /** The watch name (`service:<name>`), made when asked for. */
+  get name(): string {
+    return `service:${this.service}`
+  }
 }
 
 interface ServiceWatch {
@@ -107,10 +122,10 @@ export class ConsulProvider implements Provider {
   readonly #dirty: Set<string>
   #inflight: number
   #resyncTimer: NodeJS.Timeout | null
-  /** Routed service → its tags in the catalog (joined), to notice tag changes in `state` mode. */
-  #catalogTags: Map<string, string>
-  /** `state` mode: every check of the last state answer (node + CheckID → what lb compares). */
-  #checks: Map<string, CheckLine>
+  /** Routed service → a fingerprint of its catalog tags, to notice tag changes in `state` mode. */
+  #catalogTags: Map<string, number>
+  /** `state` mode: every check of the last state answer, in answer order (null = none yet). */
+  #checks: CheckTable | null
   /** `state` mode: the last state answer and its element offsets (jsondiff.ts), null = parse the next whole. */
   #stateText: ArrayText | null
   #kv: readonly KvPair[]
@@ -159,7 +174,7 @@ export class ConsulProvider implements Provider {
     this.#inflight = 0
     this.#resyncTimer = null
     this.#catalogTags = new Map()
-    this.#checks = new Map()
+    this.#checks = null
     this.#stateText = null
     this.#kv = []
     this.#dc = o.config.datacenter
@@ -201,9 +216,16 @@ export class ConsulProvider implements Provider {
     for (const [name, s] of this.#services) add(s.watch, this.#droppedTags.get(name) ?? 0, 0)
     const now = Date.now()
     for (const [name, r] of this.#reads) {
-      const dataAge = r.state.lastSuccess === 0 ? Infinity : now - r.state.lastSuccess
+      const dataAge = r.lastSuccess === 0 ? Infinity : now - r.lastSuccess
       out.push({
-        ...r.state,
+        name: r.name,
+        lastIndex: r.lastIndex,
+        lastSuccess: r.lastSuccess,
+        errors: r.errors,
+        totalErrors: r.totalErrors,
+        lastError: r.lastError,
+        resets: r.resets,
+        changes: r.changes,
         dataAge,
         droppedTags: this.#droppedTags.get(name) ?? 0,
         droppedRouteCommands: 0,
@@ -320,10 +342,10 @@ export class ConsulProvider implements Provider {
       return
     }
     const prefix = this.#config.tagPrefix
-    const routed = new Map<string, string>()
+    const routed = new Map<string, number>()
     for (const [name, tags] of Object.entries(data)) {
       if (Array.isArray(tags) && tags.some((t) => typeof t === 'string' && t.trim().startsWith(prefix)))
-        routed.set(name, tags.join('\n'))
+        routed.set(name, fingerprint(tags.join('\n')))
     }
     const c = this.#config
     // auto: above the threshold → state; back to service only below 90 % of it, so a count hovering around
@@ -380,10 +402,10 @@ export class ConsulProvider implements Provider {
     for (const [name, s] of this.#services) {
       s.controller.abort()
       this.#pending.delete(`service:${name}`)
-      this.#reads.set(name, newRead(name))
+      this.#reads.set(name, new ServiceRead(name))
     }
     this.#services.clear()
-    this.#checks = new Map()
+    this.#checks = null
     this.#stateText = null
     this.#pending.add('state')
     this.#stateWatch = this.#watch(
@@ -424,7 +446,7 @@ export class ConsulProvider implements Provider {
     }
     this.#reads.clear()
     this.#dirty.clear()
-    this.#checks = new Map()
+    this.#checks = null
     this.#stateText = null
   }
 
@@ -450,69 +472,94 @@ export class ConsulProvider implements Provider {
    */
   #onState(r: ConsulReply): void {
     const prev = this.#stateText
-    const diff = prev === null ? null : diffArray(prev, r.text, 512)
-    const before = this.#checks
-    const first = before.size === 0
-    /** key → [line before, line after] ('' = absent) for every check that may have changed. */
-    const changed = new Map<string, [CheckLine | null, CheckLine | null]>()
+    const old = this.#checks
+    const diff = prev === null || old === null ? null : diffArray(prev, r.text, 512)
+    // The old checks `from`..`to - 1` are replaced by `added` (all of them when the whole answer is parsed).
+    let from = 0
+    let to = 0
+    let added: (CheckInfo | null)[]
     if (diff !== null) {
-      this.#stateText = diff.next
       try {
-        for (const t of diff.removed) {
-          const c = checkLine(JSON.parse(t))
-          if (c === null) continue
-          changed.set(c.key, [before.get(c.key) ?? c, null])
-          before.delete(c.key)
-        }
-        for (const t of diff.added) {
-          const c = checkLine(JSON.parse(t))
-          if (c === null) continue
-          const was = changed.get(c.key)
-          changed.set(c.key, [was === undefined ? (before.get(c.key) ?? null) : was[0], c])
-          before.set(c.key, c)
-        }
+        added = diff.added.map((t) => checkInfo(JSON.parse(t)))
       } catch {
         // Cannot happen for text the scanner bounded; start over with a whole parse next time.
         this.#stateText = null
-        this.#checks = new Map()
+        this.#checks = null
         return
       }
+      from = diff.from
+      to = diff.to
+      this.#stateText = diff.next
     } else {
-      let list: unknown
+      // Element by element when the scanner bounds them: one check's objects alive at a time, not all 30,000
+      // (parsing a 10,000-service answer whole held ≈ 50 MB at once, which set V8's heap growth at startup).
+      const scanned = scanArray(r.text)
       try {
-        list = JSON.parse(r.text)
-        if (!Array.isArray(list)) throw new Error('not a list')
+        if (scanned !== null) {
+          const { text, starts, ends } = scanned
+          added = new Array<CheckInfo | null>(starts.length)
+          for (let i = 0; i < starts.length; i++)
+            added[i] = checkInfo(JSON.parse(text.slice(starts[i], ends[i])))
+        } else {
+          const list: unknown = JSON.parse(r.text)
+          if (!Array.isArray(list)) throw new Error('not a list')
+          added = (list as unknown[]).map(checkInfo)
+        }
       } catch {
         this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
         return
       }
-      this.#stateText = scanArray(r.text)
-      const after = new Map<string, CheckLine>()
-      for (const item of list as unknown[]) {
-        const c = checkLine(item)
-        if (c === null) continue
-        after.set(c.key, c)
-        const was = before.get(c.key) ?? null
-        if (was === null || was.line !== c.line) changed.set(c.key, [was, c])
-      }
-      for (const [key, was] of before) if (!after.has(key)) changed.set(key, [was, null])
-      this.#checks = after
+      to = old === null ? 0 : old.length
+      this.#stateText = scanned
     }
+    // A check that changed (status, tags, service, or added/removed) is one whose fingerprint is not matched by
+    // one on the other side: compared as multisets, so unchanged checks inside the region cancel out.
+    const first = old === null
     const nodes = new Set<string>()
-    for (const [was, now] of changed.values()) {
-      if (was !== null && now !== null && was.line === now.line) continue
-      for (const c of [was, now]) {
-        if (c === null) continue
-        if (c.svc !== '') this.#markDirty(c.svc)
-        else if (!first) nodes.add(c.node)
+    const unmatched = new Map<number, number>()
+    if (old !== null) {
+      for (let i = from; i < to; i++) {
+        const h = old.hash[i] as number
+        if (h >= 0) unmatched.set(h, (unmatched.get(h) ?? 0) + 1)
       }
     }
+    for (const c of added) {
+      if (c === null) continue
+      const n = unmatched.get(c.hash) ?? 0
+      if (n > 0) unmatched.set(c.hash, n - 1)
+      else this.#checkChanged(c.svc, c.node, first, nodes)
+    }
+    if (old !== null && unmatched.size > 0) {
+      for (let i = from; i < to; i++) {
+        const h = old.hash[i] as number
+        const n = unmatched.get(h) ?? 0
+        if (n === 0) continue
+        unmatched.set(h, n - 1)
+        this.#checkChanged(old.name(old.svc[i] as number), old.name(old.node[i] as number), first, nodes)
+      }
+    }
+    const checks = diff === null || old === null ? CheckTable.of(added) : old.splice(from, to, added)
+    this.#checks = checks
+    // Names of services and nodes that are gone stay in the table until the next whole parse: bound them.
+    if (checks.names.length > 2 * checks.length + 1024) this.#stateText = null
     if (nodes.size > 0) this.#nodeDirty(nodes)
+  }
+
+  /** A check of `svc` ('' = a node check of `node`) changed. */
+  #checkChanged(svc: string, node: string, first: boolean, nodes: Set<string>): void {
+    if (svc !== '') this.#markDirty(svc)
+    else if (!first) nodes.add(node)
   }
 
   /** Every routed service with a check or an instance on one of `nodes`. */
   #nodeDirty(nodes: ReadonlySet<string>): void {
-    for (const c of this.#checks.values()) if (c.svc !== '' && nodes.has(c.node)) this.#markDirty(c.svc)
+    const checks = this.#checks
+    if (checks !== null) {
+      for (let i = 0; i < checks.length; i++) {
+        const svc = checks.svc[i] as number
+        if (svc > 0 && nodes.has(checks.name(checks.node[i] as number))) this.#markDirty(checks.name(svc))
+      }
+    }
     for (const [name, entries] of this.#health) {
       for (const e of entries) {
         if (nodes.has(e.Node.Node)) {
@@ -524,7 +571,7 @@ export class ConsulProvider implements Provider {
   }
 
   #startRead(name: string): void {
-    this.#reads.set(name, newRead(name))
+    this.#reads.set(name, new ServiceRead(name))
     this.#pending.add(`service:${name}`)
     this.#markDirty(name)
   }
@@ -562,37 +609,35 @@ export class ConsulProvider implements Provider {
     } catch (err) {
       const read = this.#reads.get(name)
       if (signal.aborted || read === undefined) return
-      const st = read.state
-      st.errors++
-      st.totalErrors++
-      st.lastError = describe(err)
+      read.errors++
+      read.totalErrors++
+      read.lastError = describe(err)
       this.#log.warn(
-        { watch: st.name, err: st.lastError, errors: st.errors },
+        { watch: read.name, err: read.lastError, errors: read.errors },
         'consul: read failed, backing off',
       )
-      this.#settle(st.name)
+      this.#settle(read.name)
       read.retry = setTimeout(
         () => {
           read.retry = null
           if (this.#reads.get(name) === read) this.#markDirty(name)
         },
-        backoffDelay(st.errors, c.backoff.min, c.backoff.max, this.#rand),
+        backoffDelay(read.errors, c.backoff.min, c.backoff.max, this.#rand),
       )
       return
     }
     const read = this.#reads.get(name)
     if (signal.aborted || read === undefined) return
-    const st = read.state
-    st.errors = 0
-    st.lastSuccess = Date.now()
-    st.lastIndex = Number.isFinite(reply.index) ? reply.index : st.lastIndex
+    read.errors = 0
+    read.lastSuccess = Date.now()
+    read.lastIndex = Number.isFinite(reply.index) ? reply.index : read.lastIndex
     const digest = payloadDigest(reply.text)
     if (digest !== read.digest) {
       read.digest = digest
-      st.changes++
+      read.changes++
       this.#onHealth(name, reply)
     }
-    this.#settle(st.name)
+    this.#settle(read.name)
   }
 
   #startService(name: string): void {
@@ -760,42 +805,104 @@ interface StateCheck {
   readonly ServiceTags?: unknown
 }
 
-/** What lb compares of one check: its key (node + CheckID), service ('' = node check), and the fields read. */
-interface CheckLine {
-  readonly key: string
-  readonly node: string
+/** What lb compares of one check: a fingerprint of the fields read, its service ('' = node check) and node. */
+interface CheckInfo {
+  readonly hash: number
   readonly svc: string
-  readonly line: string
+  readonly node: string
 }
 
-function checkLine(item: unknown): CheckLine | null {
+function checkInfo(item: unknown): CheckInfo | null {
   if (typeof item !== 'object' || item === null) return null
   const c = item as StateCheck
   const node = typeof c.Node === 'string' ? c.Node : ''
   const svc = typeof c.ServiceName === 'string' ? c.ServiceName : ''
   const tags = Array.isArray(c.ServiceTags) ? c.ServiceTags.join(',') : ''
+  const id = String(c.CheckID)
   return {
-    key: `${node}\0${String(c.CheckID)}`,
-    node,
+    hash: fingerprint(`${node}\0${id}\0${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${svc}\0${tags}`),
     svc,
-    line: `${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${svc}\0${tags}`,
+    node,
   }
 }
 
-function newRead(name: string): ServiceRead {
-  return {
-    state: {
-      name: `service:${name}`,
-      lastIndex: 0,
-      lastSuccess: 0,
-      errors: 0,
-      totalErrors: 0,
-      lastError: '',
-      resets: 0,
-      changes: 0,
-    },
-    digest: '',
-    retry: null,
+/**
+ * 52 bits of two FNV-1a hashes of `s` (different primes), a non-negative integer. Two different checks with the
+ * same fingerprint in one changed region would hide that change until the next resync (every `wait`).
+ */
+function fingerprint(s: string): number {
+  let a = 0x811c9dc5
+  let b = 0x050c5d1f
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i)
+    a = Math.imul(a ^ ch, 0x01000193)
+    b = Math.imul(b ^ ch, 0x5bd1e995)
+  }
+  return (a >>> 12) * 2 ** 32 + (b >>> 0)
+}
+
+/**
+ * `state` mode: the checks of the last `/v1/health/state/any` answer, in answer order (element i of the
+ * answer text is check i): a fingerprint of what lb compares (`hash`, -1 = not a check object), and the
+ * check's service and node as indexes into `names` (0 = ''). ≈ 16 bytes a check; a Map of parsed check lines
+ * held ≈ 420 (12.8 MB at 30,000 checks).
+ */
+class CheckTable {
+  readonly length: number
+  readonly hash: Float64Array
+  readonly svc: Int32Array
+  readonly node: Int32Array
+  /** Service and node names; index 0 is ''. Shared by the tables derived with `splice`. */
+  readonly names: string[]
+  readonly #ids: Map<string, number>
+
+  private constructor(length: number, names: string[], ids: Map<string, number>) {
+    this.length = length
+    this.hash = new Float64Array(length)
+    this.svc = new Int32Array(length)
+    this.node = new Int32Array(length)
+    this.names = names
+    this.#ids = ids
+  }
+
+  static of(checks: readonly (CheckInfo | null)[]): CheckTable {
+    const t = new CheckTable(checks.length, [''], new Map([['', 0]]))
+    for (let i = 0; i < checks.length; i++) t.#set(i, checks[i] ?? null)
+    return t
+  }
+
+  name(id: number): string {
+    return this.names[id] ?? ''
+  }
+
+  /** This table with checks `from`..`to - 1` replaced by `added`. */
+  splice(from: number, to: number, added: readonly (CheckInfo | null)[]): CheckTable {
+    const t = new CheckTable(this.length - (to - from) + added.length, this.names, this.#ids)
+    const tail = from + added.length
+    t.hash.set(this.hash.subarray(0, from))
+    t.svc.set(this.svc.subarray(0, from))
+    t.node.set(this.node.subarray(0, from))
+    for (let i = 0; i < added.length; i++) t.#set(from + i, added[i] ?? null)
+    t.hash.set(this.hash.subarray(to), tail)
+    t.svc.set(this.svc.subarray(to), tail)
+    t.node.set(this.node.subarray(to), tail)
+    return t
+  }
+
+  #set(i: number, c: CheckInfo | null): void {
+    this.hash[i] = c === null ? -1 : c.hash
+    this.svc[i] = c === null ? 0 : this.#id(c.svc)
+    this.node[i] = c === null ? 0 : this.#id(c.node)
+  }
+
+  #id(name: string): number {
+    let id = this.#ids.get(name)
+    if (id === undefined) {
+      id = this.names.length
+      this.names.push(name)
+      this.#ids.set(name, id)
+    }
+    return id
   }
 }
 

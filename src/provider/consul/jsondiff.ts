@@ -38,6 +38,9 @@ export function scanArray(text: string): ArrayText | null {
 }
 
 export interface ArrayDiff {
+  /** The old elements `from`..`to - 1` (indexes into `prev.starts`) are replaced by `added`. */
+  readonly from: number
+  readonly to: number
   readonly removed: readonly string[]
   readonly added: readonly string[]
   readonly next: ArrayText
@@ -54,7 +57,7 @@ export function diffArray(prev: ArrayText, text: string, maxElements: number): A
   const old = prev.text
   const min = Math.min(old.length, text.length)
   const p = commonPrefix(old, text, min)
-  if (p === min && old.length === text.length) return { removed: [], added: [], next: prev }
+  if (p === min && old.length === text.length) return { from: 0, to: 0, removed: [], added: [], next: prev }
   const s = commonSuffix(old, text, min - p)
   const { starts, ends } = prev
   const n = starts.length
@@ -100,7 +103,7 @@ export function diffArray(prev: ArrayText, text: string, maxElements: number): A
     st[k] = (starts[i] as number) + delta
     en[k] = (ends[i] as number) + delta
   }
-  return { removed, added, next: { text, open: prev.open, starts: st, ends: en } }
+  return { from: a, to: b, removed, added, next: { text, open: prev.open, starts: st, ends: en } }
 }
 
 /** Length of the common prefix of a and b (both at least `max` long), compared in native blocks. */
