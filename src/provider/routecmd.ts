@@ -424,6 +424,15 @@ function integerWeightsInto(targets: readonly Target[], out: number[]): void {
   } else {
     for (let i = 0; i < n; i++) out[i] = (targets[i] as Target).dynWeight
   }
+  scaleWeights(out, anyFixed)
+}
+
+/**
+ * `out`'s shares or weights as integer server weights 0..256, in place (see integerWeights): dynamic weights
+ * (`anyFixed` false) stay as they are unless the largest exceeds 256.
+ */
+export function scaleWeights(out: number[], anyFixed: boolean): void {
+  const n = out.length
   let max = 0
   for (let i = 0; i < n; i++) if ((out[i] as number) > max) max = out[i] as number
   if (max === 0) {
@@ -708,7 +717,7 @@ function sortedById(targets: readonly Target[]): readonly Target[] {
 }
 
 /** A route spec built as one literal (object spread here cost more than the rest of the build). */
-function httpRoute(
+export function httpRoute(
   src: Extract<Src, { kind: 'http' }>,
   opts: RouteOpts,
   service: string,

@@ -19,7 +19,7 @@
  */
 import type { ServiceDefaults } from '../../config/schema.js'
 import type { ConsulStatus } from '../../config/schema.js'
-import type { HttpRouteSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../snapshot.js'
+import type { HttpRouteSpec, ServerSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../snapshot.js'
 import {
   addTargetAt,
   applyCommands,
@@ -28,13 +28,15 @@ import {
   srcKey,
   toSnapshot,
   resetMemo,
+  httpRoute,
+  scaleWeights,
   type Ir,
   type ToSnapshotOptions,
   type ParseResult,
   type SnapshotMemo,
   type Target,
 } from '../routecmd.js'
-import { parseTag, type Src, type TagResult } from './tags.js'
+import { defaultOpts, parseTag, type Src, type TagResult } from './tags.js'
 
 export interface ConsulCheck {
   readonly Node?: string
@@ -393,7 +395,7 @@ function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResu
     if (hit === undefined) return null
     if (hit.entries === entries) continue
     if (changed.length >= MAX_PATCHED) return null
-    changed.push([name, serviceTargets(name, entries, o)])
+    changed.push([name, plainService(name, entries, o) ?? serviceTargets(name, entries, o)])
   }
   if (changed.length === 0) return { snapshot: last.snapshot, problems: last.problems }
   const routes = last.snapshot.routes.slice()
@@ -401,11 +403,14 @@ function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResu
   const services = last.snapshot.services.slice()
   for (const [name, next] of changed) {
     const old = cache.services.get(name) as ServiceTargets
-    const ir: Ir = new Map()
-    addTargets(ir, itemsOf(name, next, o))
-    const piece = toSnapshot(ir, { defaults: o.defaults, source: SOURCE })
-    next.piece = pieceOf(piece, o.defaults)
-    next.items = null
+    let piece = next.piece
+    if (piece === null) {
+      const ir: Ir = new Map()
+      addTargets(ir, itemsOf(name, next, o))
+      piece = pieceOf(toSnapshot(ir, { defaults: o.defaults, source: SOURCE }), o.defaults)
+      next.piece = piece
+      next.items = null
+    }
     // The same routes as before (so the same positions), each of its keys a route.
     if (old.piece === null || !sameSources(old.piece, piece)) return null
     if (piece.routes.length + piece.tcpRoutes.length !== next.keyCount) return null
@@ -515,10 +520,127 @@ function targetsOf(
 ): ServiceTargets {
   let hit = services?.get(name)
   if (hit === undefined || hit.entries !== entries) {
-    hit = serviceTargets(name, entries, o)
+    hit = plainService(name, entries, o) ?? serviceTargets(name, entries, o)
     services?.set(name, hit)
   }
   return hit
+}
+
+/**
+ * The usual service, built straight into its snapshot part without targets, an IR or toSnapshot: every routed
+ * instance carries the same tags, each routing tag is an HTTP route without options (`urlprefix-host/path`),
+ * no tag is malformed, and no two instances share an id or an address:port. Then every route of the service
+ * has the same server list (the routed instances by id, with their dynamic weights), so the part is one
+ * service spec named after the service and one route per distinct key, which is what toSnapshot makes of
+ * those targets. null for anything else (the general path decides). Its items are left null: an IR build
+ * parses them from the entries when it needs them.
+ */
+function plainService(name: string, entries: readonly HealthEntry[], o: BuildOptions): ServiceTargets | null {
+  let tags: readonly string[] | null = null
+  const routed: HealthEntry[] = []
+  const dynWeights: number[] = []
+  for (const e of entries) {
+    const dynWeight = routedWeight(e, instanceStatus(e), o)
+    if (dynWeight < 0) continue
+    const t = e.Service.Tags ?? noTags
+    if (tags === null) tags = t
+    else if (!sameTagList(tags, t)) return null
+    routed.push(e)
+    dynWeights.push(dynWeight)
+  }
+  const keys: string[] = []
+  const srcs: Extract<Src, { kind: 'http' }>[] = []
+  for (const tag of tags ?? noTags) {
+    const r = parseTag(tag, o.tagPrefix, o.dc)
+    if (r === null) continue
+    if (!r.ok || r.route.warnings.length > 0) return null
+    const { src, opts, weight } = r.route
+    if (opts !== defaultOpts || weight !== 0 || src.kind !== 'http') return null
+    const key = srcKey(src)
+    if (keys.includes(key)) return null
+    keys.push(key)
+    srcs.push(src)
+  }
+  const n = routed.length
+  const servers = new Array<ServerSpec>(n)
+  const weights = dynWeights
+  scaleWeights(weights, false)
+  for (let i = 0; i < n; i++) {
+    const e = routed[i] as HealthEntry
+    const host = e.Service.Address !== '' ? e.Service.Address : e.Node.Address
+    servers[i] = {
+      name: `${e.Node.Node}/${e.Service.ID}`,
+      host,
+      port: e.Service.Port,
+      weight: weights[i] as number,
+      backup: false,
+      maxconn: 0,
+      state: 'up',
+    }
+  }
+  // toSnapshot orders servers by id and keeps one of a repeated id; addTargetAt keeps one of a repeated
+  // address:port. Both are left to the general path.
+  servers.sort(byServerName)
+  for (let i = 1; i < n; i++)
+    if ((servers[i - 1] as ServerSpec).name === (servers[i] as ServerSpec).name) return null
+  if (repeatsAddress(servers)) return null
+  const order = keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1))
+  const routes = new Array<HttpRouteSpec>(order.length)
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k] as number
+    const src = srcs[i] as Extract<Src, { kind: 'http' }>
+    routes[k] = httpRoute(src, defaultOpts, name, null, `${SOURCE}:${keys[i] as string}`)
+  }
+  const d = o.defaults
+  const services: ServiceSpec[] =
+    routes.length === 0
+      ? []
+      : [
+          {
+            name,
+            balance: d.balance,
+            retries: d.retries,
+            timeouts: d.timeouts,
+            maxConnections: d.maxConnections,
+            proto: 'http',
+            tlsSkipVerify: false,
+            servers,
+          },
+        ]
+  return {
+    entries,
+    items: null,
+    problems: noProblems,
+    keyCount: keys.length,
+    piece: {
+      defaults: o.defaults,
+      routes: routes.length === 0 ? noRoutes : routes,
+      tcpRoutes: noRoutes,
+      services,
+    },
+  }
+}
+
+/** Whether two servers have the same host and port (pairwise for a few, a Set for many). */
+function repeatsAddress(servers: readonly ServerSpec[]): boolean {
+  const n = servers.length
+  if (n > 16) {
+    const seen = new Set<string>()
+    for (const v of servers) seen.add(`${v.port} ${v.host}`)
+    return seen.size !== n
+  }
+  for (let i = 0; i < n; i++) {
+    const a = servers[i] as ServerSpec
+    for (let j = i + 1; j < n; j++) {
+      const b = servers[j] as ServerSpec
+      if (a.port === b.port && a.host === b.host) return true
+    }
+  }
+  return false
+}
+
+function byServerName(a: ServerSpec, b: ServerSpec): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
 }
 
 /**

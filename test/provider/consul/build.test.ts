@@ -259,3 +259,26 @@ test('minimalEntries keeps what build reads: the same snapshot and problems from
     'unusable entries skipped',
   )
 })
+
+test('a large service with a repeated address:port builds as the general path does (one server per address)', () => {
+  const entries: HealthEntry[] = Array.from({ length: 20 }, (_, i) => ({
+    Node: { Node: 'n', Address: '10.0.0.1' },
+    Service: {
+      ID: `big-${String(i).padStart(2, '0')}`,
+      Service: 'big',
+      Tags: ['urlprefix-/big'],
+      Address: '',
+      // Instances 18 and 19 share one port: the same address:port twice.
+      Port: 8000 + Math.min(i, 18),
+      Weights: { Passing: 1, Warning: 1 },
+    },
+    Checks: [
+      { CheckID: `service:big-${i}`, Status: 'passing', ServiceID: `big-${String(i).padStart(2, '0')}` },
+    ],
+  }))
+  const health = new Map([['big', entries]])
+  const plain = buildSnapshot({ health, kv: [] }, options)
+  const general = buildSnapshot({ health, kv: [{ key: 'fabio/config/empty', value: '' }] }, options)
+  assert.deepEqual(plain, general)
+  assert.equal(plain.snapshot.services[0]?.servers.length, 19)
+})
