@@ -537,8 +537,15 @@ function targetsOf(
  */
 function plainService(name: string, entries: readonly HealthEntry[], o: BuildOptions): ServiceTargets | null {
   let tags: readonly string[] | null = null
-  const routed: HealthEntry[] = []
-  const dynWeights: number[] = []
+  // Scratch lists (plainService is not re-entered): a build calls it 10,000 times.
+  const routed = scratchEntries
+  const dynWeights = scratchWeights
+  const keys = scratchKeys
+  const srcs = scratchSrcs
+  routed.length = 0
+  dynWeights.length = 0
+  keys.length = 0
+  srcs.length = 0
   for (const e of entries) {
     const dynWeight = routedWeight(e, instanceStatus(e), o)
     if (dynWeight < 0) continue
@@ -548,8 +555,6 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
     routed.push(e)
     dynWeights.push(dynWeight)
   }
-  const keys: string[] = []
-  const srcs: Extract<Src, { kind: 'http' }>[] = []
   for (const tag of tags ?? noTags) {
     const r = parseTag(tag, o.tagPrefix, o.dc)
     if (r === null) continue
@@ -584,13 +589,21 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
   for (let i = 1; i < n; i++)
     if ((servers[i - 1] as ServerSpec).name === (servers[i] as ServerSpec).name) return null
   if (repeatsAddress(servers)) return null
-  const order = keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1))
-  const routes = new Array<HttpRouteSpec>(order.length)
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k] as number
-    const src = srcs[i] as Extract<Src, { kind: 'http' }>
-    routes[k] = httpRoute(src, defaultOpts, name, null, `${SOURCE}:${keys[i] as string}`)
+  // Routes in key order (a service has one or two keys, rarely more: an insertion sort of both lists).
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i] as string
+    const src = srcs[i] as HttpSrc
+    let j = i - 1
+    for (; j >= 0 && (keys[j] as string) > k; j--) {
+      keys[j + 1] = keys[j] as string
+      srcs[j + 1] = srcs[j] as HttpSrc
+    }
+    keys[j + 1] = k
+    srcs[j + 1] = src
   }
+  const routes = new Array<HttpRouteSpec>(keys.length)
+  for (let i = 0; i < keys.length; i++)
+    routes[i] = httpRoute(srcs[i] as HttpSrc, defaultOpts, name, null, `${SOURCE}:${keys[i] as string}`)
   const d = o.defaults
   const services: ServiceSpec[] =
     routes.length === 0
@@ -620,6 +633,12 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
     },
   }
 }
+
+type HttpSrc = Extract<Src, { kind: 'http' }>
+const scratchEntries: HealthEntry[] = []
+const scratchWeights: number[] = []
+const scratchKeys: string[] = []
+const scratchSrcs: HttpSrc[] = []
 
 /** Whether two servers have the same host and port (pairwise for a few, a Set for many). */
 function repeatsAddress(servers: readonly ServerSpec[]): boolean {
