@@ -375,6 +375,9 @@ interface LastBuild {
 }
 
 const SOURCE = 'consul'
+/** Where the route key starts in a route's source (`consul:<key>`). */
+const KEY_AT = SOURCE.length + 1
+const CH_SLASH = 0x2f
 const MAX_PATCHED = 64
 
 /**
@@ -674,7 +677,9 @@ function byServerName(a: ServerSpec, b: ServerSpec): number {
 function ownedBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefined): BuildResult | null {
   const options: ToSnapshotOptions = { defaults: o.defaults, source: SOURCE }
   const problems: BuildProblem[] = []
-  const routes: HttpRouteSpec[] = []
+  const lowRoutes: HttpRouteSpec[] = []
+  const pathRoutes: HttpRouteSpec[] = []
+  let routes: HttpRouteSpec[] = []
   const tcpRoutes: TcpRouteSpec[] = []
   const specs: ServiceSpec[] = []
   const services = cache?.services
@@ -690,13 +695,23 @@ function ownedBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | unde
     }
     if (services !== undefined) hit.items = null
     const part = piece
-    for (let i = 0; i < part.routes.length; i++) routes.push(part.routes[i] as HttpRouteSpec)
+    for (let i = 0; i < part.routes.length; i++) {
+      const r = part.routes[i] as HttpRouteSpec
+      const c = r.source.charCodeAt(KEY_AT)
+      ;(c === CH_SLASH ? pathRoutes : c < CH_SLASH ? lowRoutes : routes).push(r)
+    }
     for (let i = 0; i < part.tcpRoutes.length; i++) tcpRoutes.push(part.tcpRoutes[i] as TcpRouteSpec)
     for (let i = 0; i < part.services.length; i++) specs.push(part.services[i] as ServiceSpec)
   }
   pruneServices(input, cache)
-  // Sources are `consul:<key>`, so source order is key order.
+  // Sources are `consul:<key>`, so source order is key order. The routes were dealt by the key's first char
+  // (below '/', e.g. `*.` wildcards; '/' = no host; above, a host): each pile comes in service-name order,
+  // which is nearly key order when paths and hosts follow the service names, so each sorts in about one pass;
+  // concatenated, they are in key order.
+  lowRoutes.sort(bySource)
+  pathRoutes.sort(bySource)
   routes.sort(bySource)
+  if (lowRoutes.length + pathRoutes.length > 0) routes = [...lowRoutes, ...pathRoutes, ...routes]
   tcpRoutes.sort(bySource)
   specs.sort(byName)
   if (adjacentTwice(routes, sourceOf) || adjacentTwice(tcpRoutes, sourceOf) || adjacentTwice(specs, nameOf))
