@@ -8,6 +8,8 @@
  * instead (its heap in detail, plus whatever the bench itself holds).
  *
  *   npm run build && node dist/bench/consul-rss.js [--services 10000] [--settle 10] [--watch auto|service|state]
+ *
+ * `LB_V8_FLAGS='--max-semi-space-size=2'` passes V8 flags to the lb process (how much of the RSS is heap sizing).
  */
 import { fork } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -108,7 +110,7 @@ admin:
     )
     const load0 = loadavg()[0] ?? 0
     const t0 = performance.now()
-    const lb = startProcess('lb', process.execPath, [LB_MAIN, '--config', file], 'ignore')
+    const lb = startProcess('lb', process.execPath, [...v8Flags(), LB_MAIN, '--config', file], 'ignore')
     await waitForPort(lb, admin)
     const last = `svc-${o.services - 1}.example.com`
     const deadline = Date.now() + 600_000
@@ -139,4 +141,9 @@ function mem(pid: number): { 'rss MB': string; 'peak rss MB': string } {
 if (isEntryPoint(import.meta.url)) {
   const options = parseOptions(process.argv.slice(2))
   process.exitCode = await runBench(() => run(options))
+}
+
+/** V8 flags for the lb process from LB_V8_FLAGS (e.g. `--max-semi-space-size=2`), to see what heap sizing does. */
+function v8Flags(): string[] {
+  return (process.env.LB_V8_FLAGS ?? '').split(' ').filter((f) => f !== '')
 }
