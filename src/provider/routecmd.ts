@@ -641,18 +641,7 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
           }
           servers = list
         }
-        const d = options.defaults
-        created = {
-          name,
-          balance: d.balance,
-          retries: d.retries,
-          // Shared, not copied: a Snapshot is readonly, and 10,000 services would hold 10,000 copies.
-          timeouts: d.timeouts,
-          maxConnections: d.maxConnections,
-          proto,
-          tlsSkipVerify: opts.tlsSkipVerify,
-          servers,
-        }
+        created = serviceSpec(name, options.defaults, proto, opts.tlsSkipVerify, servers)
       }
       const v: Variant = { name, proto, tlsSkipVerify: opts.tlsSkipVerify, servers, next: undefined }
       if (head === undefined) variants.set(first.service, v)
@@ -714,6 +703,27 @@ function sortedById(targets: readonly Target[]): readonly Target[] {
     }
   }
   return targets
+}
+
+/** A generated service with the configured defaults. */
+export function serviceSpec(
+  name: string,
+  d: ServiceDefaults,
+  proto: 'http' | 'https',
+  tlsSkipVerify: boolean,
+  servers: readonly ServerSpec[],
+): ServiceSpec {
+  return {
+    name,
+    balance: d.balance,
+    retries: d.retries,
+    // Shared, not copied: a Snapshot is readonly, and 10,000 services would hold 10,000 copies.
+    timeouts: d.timeouts,
+    maxConnections: d.maxConnections,
+    proto,
+    tlsSkipVerify,
+    servers,
+  }
 }
 
 /** A route spec built as one literal (object spread here cost more than the rest of the build). */

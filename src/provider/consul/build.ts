@@ -30,6 +30,7 @@ import {
   resetMemo,
   httpRoute,
   scaleWeights,
+  serviceSpec,
   type Ir,
   type ToSnapshotOptions,
   type ParseResult,
@@ -607,22 +608,7 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
   const routes = new Array<HttpRouteSpec>(keys.length)
   for (let i = 0; i < keys.length; i++)
     routes[i] = httpRoute(srcs[i] as HttpSrc, defaultOpts, name, null, flat(SOURCE, ':', keys[i] as string))
-  const d = o.defaults
-  const services: ServiceSpec[] =
-    routes.length === 0
-      ? []
-      : [
-          {
-            name,
-            balance: d.balance,
-            retries: d.retries,
-            timeouts: d.timeouts,
-            maxConnections: d.maxConnections,
-            proto: 'http',
-            tlsSkipVerify: false,
-            servers,
-          },
-        ]
+  const services = routes.length === 0 ? [] : [serviceSpec(name, o.defaults, 'http', false, servers)]
   return {
     entries,
     items: null,
