@@ -10,9 +10,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
+import { defaultOpts, parseTag } from '../../src/provider/consul/tags.js'
 import {
   buildSnapshot,
   newBuildCache,
+  simpleSrc,
   type BuildOptions,
   type HealthEntry,
   type KvPair,
@@ -119,6 +121,26 @@ test('consul build: with a cache across changes, every build equals a cold build
         const cold = buildSnapshot({ health: new Map(h), kv }, options)
         assert.deepEqual(warm, cold)
       }
+    }),
+    fuzzParams(),
+  )
+})
+
+test('consul build: simpleSrc agrees with parseTag on every tag it accepts', () => {
+  const ch = fc.constantFrom(...'aZz09-._~/%$ *:?#\u00e9'.split(''))
+  const tagText = fc
+    .tuple(fc.array(ch, { maxLength: 12 }), fc.array(ch, { maxLength: 8 }))
+    .map(([h, p]) => `urlprefix-${h.join('')}/${p.join('')}`)
+  fc.assert(
+    fc.property(tagText, (tag) => {
+      const quick = simpleSrc(tag, 'urlprefix-'.length)
+      if (quick === null) return
+      const r = parseTag(tag, 'urlprefix-', 'dc1')
+      assert.ok(r !== null && r.ok, `parseTag rejects ${JSON.stringify(tag)}`)
+      assert.deepEqual(r.route.src, quick)
+      assert.equal(r.route.opts, defaultOpts)
+      assert.equal(r.route.weight, 0)
+      assert.deepEqual(r.route.warnings, [])
     }),
     fuzzParams(),
   )
