@@ -10,11 +10,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { defaultOpts, parseTag } from '../../src/provider/consul/tags.js'
+import { defaultOpts, parseTagText, simpleSrc } from '../../src/provider/consul/tags.js'
 import {
   buildSnapshot,
   newBuildCache,
-  simpleSrc,
   type BuildOptions,
   type HealthEntry,
   type KvPair,
@@ -126,16 +125,23 @@ test('consul build: with a cache across changes, every build equals a cold build
   )
 })
 
-test('consul build: simpleSrc agrees with parseTag on every tag it accepts', () => {
+test('consul tags: simpleSrc agrees with the full tag grammar on every tag it accepts', () => {
   const ch = fc.constantFrom(...'aZz09-._~/%$ *:?#\u00e9'.split(''))
-  const tagText = fc
+  const anyChars = fc
     .tuple(fc.array(ch, { maxLength: 12 }), fc.array(ch, { maxLength: 8 }))
     .map(([h, p]) => `urlprefix-${h.join('')}/${p.join('')}`)
+  // Mostly well-formed: hostname-like labels (some upper-case, some bad) and paths with the odd escape or $.
+  const label = fc.stringMatching(/^[a-zA-Z0-9-]{0,6}$/)
+  const segment = fc.stringMatching(/^[a-zA-Z0-9._~%$-]{0,6}$/)
+  const nearlyCanonical = fc
+    .tuple(fc.array(label, { maxLength: 3 }), fc.array(segment, { maxLength: 3 }))
+    .map(([h, p]) => `urlprefix-${h.join('.')}/${p.join('/')}`)
+  const tagText = fc.oneof(anyChars, nearlyCanonical)
   fc.assert(
     fc.property(tagText, (tag) => {
       const quick = simpleSrc(tag, 'urlprefix-'.length)
       if (quick === null) return
-      const r = parseTag(tag, 'urlprefix-', 'dc1')
+      const r = parseTagText(tag, 'urlprefix-', 'dc1')
       assert.ok(r !== null && r.ok, `parseTag rejects ${JSON.stringify(tag)}`)
       assert.deepEqual(r.route.src, quick)
       assert.equal(r.route.opts, defaultOpts)

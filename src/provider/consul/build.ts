@@ -38,7 +38,6 @@ import {
   type Target,
 } from '../routecmd.js'
 import { defaultOpts, parseTag, type Src, type TagResult } from './tags.js'
-import { isHostname } from '../../config/address.js'
 
 export interface ConsulCheck {
   readonly Node?: string
@@ -561,15 +560,11 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
     dynWeights.push(dynWeight)
   }
   for (const tag of tags ?? noTags) {
-    let src = tag.startsWith(o.tagPrefix) ? simpleSrc(tag, o.tagPrefix.length) : null
-    if (src === null) {
-      const r = parseTag(tag, o.tagPrefix, o.dc)
-      if (r === null) continue
-      if (!r.ok || r.route.warnings.length > 0) return null
-      const { opts, weight } = r.route
-      if (opts !== defaultOpts || weight !== 0 || r.route.src.kind !== 'http') return null
-      src = r.route.src
-    }
+    const r = parseTag(tag, o.tagPrefix, o.dc)
+    if (r === null) continue
+    if (!r.ok || r.route.warnings.length > 0) return null
+    const { src, opts, weight } = r.route
+    if (opts !== defaultOpts || weight !== 0 || src.kind !== 'http') return null
     const key = srcKey(src)
     if (keys.includes(key)) return null
     keys.push(key)
@@ -630,29 +625,6 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
 
 type HttpSrc = Extract<Src, { kind: 'http' }>
 
-/**
- * The source of a routing tag `<prefix><host>/<path>` written in canonical form, without the tag parser: no
- * whitespace (so no options), a host of lower-case letters, digits, '-' and '.' that is a valid hostname (or
- * none), and a path of unreserved chars and '/' (nothing to expand, decode or reject). parseTag gives the same
- * source for such a tag, with the default options and no warnings; anything else returns null for parseTag.
- */
-export function simpleSrc(tag: string, from: number): HttpSrc | null {
-  const slash = tag.indexOf('/', from)
-  if (slash < 0) return null
-  for (let i = from; i < slash; i++) {
-    const c = tag.charCodeAt(i)
-    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e)) return null
-  }
-  for (let i = slash; i < tag.length; i++) if (PATH_CHAR[tag.charCodeAt(i)] !== 1) return null
-  const host = tag.slice(from, slash)
-  if (host !== '' && (host.charCodeAt(host.length - 1) === 0x2e || !isHostname(host))) return null
-  return { kind: 'http', host, path: tag.slice(slash) }
-}
-
-/** Path chars simpleSrc accepts: RFC 3986 unreserved and '/'. */
-const PATH_CHAR = new Uint8Array(128)
-for (const ch of '-._~/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
-  PATH_CHAR[ch.charCodeAt(0)] = 1
 const scratchEntries: HealthEntry[] = []
 const scratchWeights: number[] = []
 const scratchKeys: string[] = []

@@ -21,6 +21,7 @@
  */
 import { parseCidr } from '../../net/cidr.js'
 import { normalizeRouteHost } from '../../config/schema.js'
+import { isHostname } from '../../config/address.js'
 import type { Redirect } from '../../snapshot.js'
 
 export type Proto = 'http' | 'https' | 'tcp'
@@ -81,8 +82,44 @@ function firstSpace(s: string): number {
   return -1
 }
 
-/** `null` when the tag does not start with `prefix` (a plain tag). */
+/**
+ * The source of a routing tag `<prefix><host>/<path>` written in canonical form, without the tag parser: no
+ * whitespace (so no options), a host of lower-case letters, digits, '-' and '.' that is a valid hostname (or
+ * none), and a path of unreserved chars and '/' (nothing to expand, decode or reject): the full grammar
+ * (`parseTagText`) gives the same source, with the default options and no warnings. null for anything else.
+ */
+export function simpleSrc(tag: string, from: number): HttpSrc | null {
+  const slash = tag.indexOf('/', from)
+  if (slash < 0) return null
+  for (let i = from; i < slash; i++) {
+    const c = tag.charCodeAt(i)
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e)) return null
+  }
+  for (let i = slash; i < tag.length; i++) if (PATH_CHAR[tag.charCodeAt(i)] !== 1) return null
+  const host = tag.slice(from, slash)
+  if (host !== '' && !isHostname(host)) return null
+  return { kind: 'http', host, path: tag.slice(slash) }
+}
+
+/** Path chars simpleSrc accepts: RFC 3986 unreserved and '/'. */
+const PATH_CHAR = new Uint8Array(128)
+for (const ch of '-._~/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz')
+  PATH_CHAR[ch.charCodeAt(0)] = 1
+
+type HttpSrc = Extract<Src, { kind: 'http' }>
+
+/**
+ * `null` when the tag does not start with `prefix` (a plain tag). A tag in canonical form (`simpleSrc`, most
+ * of a Consul catalog) skips the full grammar.
+ */
 export function parseTag(tag: string, prefix: string, dc: string): TagResult | null {
+  const src = tag.startsWith(prefix) ? simpleSrc(tag, prefix.length) : null
+  if (src !== null) return { ok: true, route: { src, weight: 0, opts: defaultOpts, warnings: noWarnings } }
+  return parseTagText(tag, prefix, dc)
+}
+
+/** parseTag by the full grammar (see the module comment). */
+export function parseTagText(tag: string, prefix: string, dc: string): TagResult | null {
   const t = tag.trim()
   if (!t.startsWith(prefix)) return null
   const rest = t.slice(prefix.length)
