@@ -24,7 +24,8 @@
  *   check is added, removed or changes status (registering or deregistering an instance adds or removes its
  *   checks), like Consul's `checks` table index (https://developer.hashicorp.com/consul/api-docs/health#list-checks-in-state);
  * - faults on demand: `failNext(n)` answers the next n requests with 500; `hang(true)` holds every request
- *   without answering (a wedged agent) until `hang(false)`; `close()` makes the address unreachable.
+ *   without answering (a wedged agent) until `hang(false)`; `delay(path, ms)` answers requests for `path`
+ *   `ms` later (a slow endpoint); `close()` makes the address unreachable.
  * Not reproduced: ACL enforcement (the token header is recorded, not checked), consistency modes (accepted and
  * ignored), `filter`, `near`, streaming backend, `X-Consul-KnownLeader`.
  */
@@ -85,6 +86,8 @@ export class ConsulTestServer {
   datacenter = 'dc1'
   #fail = 0
   #hang = false
+  /** Path → ms to wait before handling a request for it (`delay`). */
+  readonly #delays = new Map<string, number>()
   #held: ServerResponse[] = []
   #waiters = new Set<Waiter>()
   #timers = new Set<NodeJS.Timeout>()
@@ -199,6 +202,12 @@ export class ConsulTestServer {
     this.#fail = n
   }
 
+  /** Handle requests for `path` (exact, without the query) `ms` later; 0 = no delay. */
+  delay(path: string, ms: number): void {
+    if (ms > 0) this.#delays.set(path, ms)
+    else this.#delays.delete(path)
+  }
+
   hang(on: boolean): void {
     this.#hang = on
     if (!on) {
@@ -237,8 +246,17 @@ export class ConsulTestServer {
     return this.indexes.get(key) ?? 1
   }
 
-  #handle(req: IncomingMessage, res: ServerResponse): void {
+  #handle(req: IncomingMessage, res: ServerResponse, delayed = false): void {
     const url = new URL(req.url ?? '/', 'http://consul')
+    const slow = delayed ? undefined : this.#delays.get(url.pathname)
+    if (slow !== undefined) {
+      const t = setTimeout(() => {
+        this.#timers.delete(t)
+        this.#handle(req, res, true)
+      }, slow)
+      this.#timers.add(t)
+      return
+    }
     const token = req.headers['x-consul-token']
     this.requests.push({
       method: req.method ?? '',

@@ -737,7 +737,9 @@ export class ConsulProvider implements Provider {
     if (this.#pending.size > 0 || this.#immediate !== null || this.#signal?.aborted !== false) return
     this.#immediate = setImmediate(() => {
       this.#immediate = null
-      this.#build()
+      // A watch settles when its fetch returns, before its answer is handled; handling a catalog answer can
+      // start new watches (pending again): build once those have answered, not with the services missing.
+      if (this.#pending.size === 0) this.#build()
     })
   }
 
