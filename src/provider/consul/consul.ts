@@ -126,7 +126,7 @@ export class ConsulProvider implements Provider {
   #catalogTags: Map<string, number>
   /** `state` mode: every check of the last state answer, in answer order (null = none yet). */
   #checks: CheckTable | null
-  /** `state` mode: the last state answer and its element offsets (jsondiff.ts), null = parse the next whole. */
+  /** `state` mode: the last state answer's element offsets, and the answer or its block fingerprints (jsondiff.ts); null = parse the next whole. */
   #stateText: ArrayText | null
   #kv: readonly KvPair[]
   #dc: string
@@ -496,7 +496,8 @@ export class ConsulProvider implements Provider {
       const scanned = scanArray(r.text)
       try {
         if (scanned !== null) {
-          const { text, starts, ends } = scanned
+          const { starts, ends } = scanned
+          const text = r.text
           added = new Array<CheckInfo | null>(starts.length)
           for (let i = 0; i < starts.length; i++)
             added[i] = checkInfo(JSON.parse(text.slice(starts[i], ends[i])))
