@@ -18,6 +18,7 @@ import { AdminServer, type AdminStatus } from './admin.js'
 import { StaticProvider } from './provider/provider.js'
 import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
+import { memoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from './snapshot.js'
 import { Metrics, aggregate } from './metrics.js'
 import {
@@ -360,6 +361,8 @@ export class Primary {
   readonly fileProvider: StaticProvider
   consul: ConsulProvider | null
   #consulStop: AbortController | null
+  /** A full GC once a burst of discovery work has settled (memory.ts). */
+  readonly #memory: MemoryRelease
   readonly #stop: AbortController
   /** Snapshots applied so far (reload publishes to workers itself when the snapshot did not change). */
   #applied: number
@@ -392,6 +395,13 @@ export class Primary {
     this.fileProvider = new StaticProvider('file', configToSnapshot(config))
     this.consul = null
     this.#consulStop = null
+    this.#memory = memoryRelease({
+      onRelease: (ms, before, after) =>
+        this.log.info(
+          { ms: Math.round(ms), heapUsedMB: [mb(before), mb(after)] },
+          'memory released after a discovery burst',
+        ),
+    })
     this.#stop = new AbortController()
     this.#applied = 0
     this.#snapshot = configToSnapshot(config)
@@ -490,6 +500,7 @@ export class Primary {
       config: c,
       defaults: this.config.defaults,
       log: this.log.child({ provider: 'consul' }),
+      onBurst: () => this.#memory.releaseSoon(),
     })
     this.watcher.add(this.consul, stop.signal)
     this.log.info(
@@ -631,6 +642,7 @@ export class Primary {
       await new Promise((resolve) => setTimeout(resolve, grace))
     }
     this.#stop.abort()
+    this.#memory.close()
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)
     this.#serversPending = null
     if (this.pool !== null) await this.pool.stop(timeout)
@@ -644,4 +656,8 @@ export class Primary {
 
 function readText(path: string): Promise<string> {
   return readFile(path, 'utf8')
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 104_857.6) / 10
 }

@@ -45,6 +45,7 @@ export async function startConsulLb(
     edit?: (c: MutableConfig) => void
     consul?: (c: ConsulConfig) => void
     rand?: () => number
+    onBurst?: () => void
   } = {},
 ): Promise<ConsulLb> {
   let config: MutableConfig | null = null
@@ -58,7 +59,12 @@ export async function startConsulLb(
   const waiters = new Set<{ pred: (s: Snapshot) => boolean; resolve: (s: Snapshot) => void }>()
   const controller = new AbortController()
   const log = pino({ level: process.env.LB_TEST_LOG ?? 'silent' })
-  const provider = new ConsulProvider({ config: cfg.consul, defaults: cfg.defaults, log })
+  const provider = new ConsulProvider({
+    config: cfg.consul,
+    defaults: cfg.defaults,
+    log,
+    ...(options.onBurst === undefined ? {} : { onBurst: options.onBurst }),
+  })
   const watcher = new Watcher({
     providers: [new StaticProvider('file', configToSnapshot(cfg))],
     window: cfg.consul.throttle,

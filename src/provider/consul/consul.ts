@@ -53,7 +53,15 @@ export interface ConsulProviderOptions {
   readonly defaults: DeepReadonly<ServiceDefaults>
   readonly log: Logger
   readonly rand?: () => number
+  /**
+   * A burst of work just ended: the initial sync, or a round of ≥ BURST_READS service reads (a `state` mode
+   * resync, a catalog change adding many services). The primary releases memory then (memory.ts).
+   */
+  readonly onBurst?: () => void
 }
+
+/** Service reads in one go that count as a burst (`onBurst`). */
+export const BURST_READS = 500
 
 /** One watch's state as `watches()` reports it. */
 export interface ConsulWatchState extends WatchState {
@@ -126,7 +134,7 @@ export class ConsulProvider implements Provider {
   #catalogTags: Map<string, number>
   /** `state` mode: every check of the last state answer, in answer order (null = none yet). */
   #checks: CheckTable | null
-  /** `state` mode: the last state answer's element offsets, and the answer or its block fingerprints (jsondiff.ts); null = parse the next whole. */
+  /** `state` mode: the last state answer's element offsets and block fingerprints (jsondiff.ts), null = parse the next whole. */
   #stateText: ArrayText | null
   #kv: readonly KvPair[]
   #dc: string
@@ -134,6 +142,9 @@ export class ConsulProvider implements Provider {
   #signal: AbortSignal | null
   #immediate: NodeJS.Immediate | null
   #synced: boolean
+  readonly #onBurst: (() => void) | undefined
+  /** Service reads since the read queue was last empty (`state` mode). */
+  #burstReads: number
   #slots: number
   readonly #queue: (() => void)[]
   #lastProblems: Set<string>
@@ -182,6 +193,8 @@ export class ConsulProvider implements Provider {
     this.#signal = null
     this.#immediate = null
     this.#synced = false
+    this.#onBurst = o.onBurst
+    this.#burstReads = 0
     this.#slots = o.config.fanout
     this.#queue = []
     this.#lastProblems = new Set()
@@ -594,7 +607,12 @@ export class ConsulProvider implements Provider {
       this.#inflight++
       void this.#read(name, signal).finally(() => {
         this.#inflight--
+        this.#burstReads++
         this.#pump()
+        if (this.#inflight === 0 && this.#dirty.size === 0) {
+          if (this.#burstReads >= BURST_READS && this.#synced) this.#onBurst?.()
+          this.#burstReads = 0
+        }
       })
     }
   }
@@ -763,7 +781,10 @@ export class ConsulProvider implements Provider {
     this.#report(result.problems)
     if (!this.#synced) {
       this.#synced = true
-      this.#log.info({ services: this.#services.size, dc: this.#dc }, 'consul: initial sync complete')
+      const services = this.#services.size + this.#reads.size
+      this.#log.info({ services, dc: this.#dc }, 'consul: initial sync complete')
+      this.#burstReads = 0 // reads of the sync still in flight (a first state answer re-reads some) belong to it
+      this.#onBurst?.()
     }
     this.stats.emits++
     emit(result.snapshot)

@@ -1,0 +1,64 @@
+/**
+ * memory.ts: one GC `settleDelay` after the last burst (re-armed by each call), none when the heap holds
+ * little slack, none after close(); and this Node does yield V8's gc function (else releasing is a no-op).
+ */
+import { test, mock } from 'node:test'
+import assert from 'node:assert/strict'
+import { gcFunctionOf, memoryRelease } from '../src/memory.js'
+
+test('a GC runs once, settleDelay after the last of several bursts', () => {
+  mock.timers.enable({ apis: ['setTimeout'] })
+  try {
+    let gcs = 0
+    const released: number[] = []
+    const m = memoryRelease({
+      settleDelay: 10_000,
+      gc: () => gcs++,
+      needed: () => true,
+      onRelease: (ms) => released.push(ms),
+    })
+    m.releaseSoon()
+    mock.timers.tick(6_000)
+    m.releaseSoon() // a second burst re-arms the delay
+    mock.timers.tick(9_999)
+    assert.equal(gcs, 0)
+    mock.timers.tick(1)
+    assert.equal(gcs, 1)
+    assert.equal(m.runs, 1)
+    assert.equal(released.length, 1)
+    mock.timers.tick(60_000)
+    assert.equal(gcs, 1)
+  } finally {
+    mock.timers.reset()
+  }
+})
+
+test('no GC when the heap holds little slack, or after close()', () => {
+  mock.timers.enable({ apis: ['setTimeout'] })
+  try {
+    let gcs = 0
+    const idle = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, needed: () => false })
+    idle.releaseSoon()
+    mock.timers.tick(1_000)
+    const closed = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, needed: () => true })
+    closed.releaseSoon()
+    closed.close()
+    mock.timers.tick(1_000)
+    assert.equal(gcs, 0)
+  } finally {
+    mock.timers.reset()
+  }
+})
+
+test('V8 gc is available without --expose-gc, and frees unreachable objects', async () => {
+  const gc = gcFunctionOf()
+  assert.ok(gc !== null, 'gc function not found: releasing memory would be a no-op on this Node')
+  assert.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'not leaked as a global')
+  let ref: WeakRef<object> | null = null
+  ;(() => {
+    ref = new WeakRef({ big: new Array(1000).fill(1) })
+  })()
+  await new Promise((resolve) => setImmediate(resolve)) // a WeakRef's target lives until the job ends
+  gc()
+  assert.equal((ref as WeakRef<object> | null)?.deref(), undefined)
+})
