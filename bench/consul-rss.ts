@@ -4,10 +4,10 @@
  * test server (test/helpers/consul-server.ts) in another process with N services × 3 instances, each with two
  * `urlprefix-` tags (2N routes). The run waits until the last service is routed (admin `/api/explain`), lets lb
  * settle, and reports VmRSS (now) and VmHWM (peak, the initial sync included) at two points: right after the
- * sync and after `--settle` seconds. bench/consul-propagation.ts `rss` measures lb inside the bench process
+ * sync and after `--settle` seconds (default 25: lb releases memory 10 s after a discovery burst, src/memory.ts). bench/consul-propagation.ts `rss` measures lb inside the bench process
  * instead (its heap in detail, plus whatever the bench itself holds).
  *
- *   npm run build && node dist/bench/consul-rss.js [--services 10000] [--settle 10] [--watch auto|service|state]
+ *   npm run build && node dist/bench/consul-rss.js [--services 10000] [--settle 25] [--watch auto|service|state]
  *
  * `LB_V8_FLAGS='--max-semi-space-size=2'` passes V8 flags to the lb process (how much of the RSS is heap sizing).
  */
@@ -40,7 +40,7 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { services: 10_000, settle: 10, watch: 'auto' }
+  const o: Options = { services: 10_000, settle: 25, watch: 'auto' }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--services') o.services = wholeNumber(arg, argv[++i], 1, USAGE)
