@@ -80,3 +80,27 @@ test('a server whose pool settings changed gets a new upstream, and the old one�
   assert.equal(w1?.weight, 2)
   await set.destroy()
 })
+
+test('a server or service that leaves the snapshot has its pool closed; a repeated server name is kept once', async () => {
+  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => '' })
+  const a = service('a', [1, 2])
+  const b = service('b', [3])
+  const first = set.apply(snap([a, b]))
+  const [a1, a2] = first.get('a')?.upstreams ?? []
+  const [b1] = first.get('b')?.upstreams ?? []
+  assert.ok(a1 !== undefined && a2 !== undefined && b1 !== undefined)
+  for (const u of [a1, a2, b1]) assert.notEqual(u.ensureDispatcher(), null)
+  // Server a-2 leaves service a, service b leaves the snapshot.
+  const second = set.apply(snap([service('a', [1])]))
+  assert.equal(second.get('a')?.upstreams[0], a1)
+  assert.notEqual(a1.dispatcher, null, 'the kept upstream keeps its pool')
+  assert.equal(a2.dispatcher, null, 'the removed server’s pool is closed')
+  assert.equal(b1.dispatcher, null, 'the removed service’s pool is closed')
+  assert.equal(a1.label, 'a/a-1')
+  // The same server name twice (a bad snapshot): one keeps the upstream, the other gets a new one.
+  const twice = service('a', [1, 1])
+  const [t1, t2] = set.apply(snap([twice])).get('a')?.upstreams ?? []
+  assert.equal(t1, a1)
+  assert.ok(t2 !== undefined && t2 !== a1)
+  await set.destroy()
+})
