@@ -85,7 +85,7 @@ test('worker: upstream(label) finds a server whose service and server names cont
   const base = service('unused', [1])
   const server = (name: string): ServerSpec => ({ ...(base.servers[0] as ServerSpec), name })
   const spec = (name: string, servers: string[]): ServiceSpec => ({
-    ...configToSnapshot({ ...config, services: [base], routes: [] }).services[0]!,
+    ...(configToSnapshot({ ...config, services: [base], routes: [] }).services[0] as ServiceSpec),
     name,
     servers: servers.map(server),
   })
