@@ -612,8 +612,7 @@ export class Metrics {
       ['service'],
       'sum',
       (m) => {
-        for (const svc of this.#current.services.values())
-          m.set({ service: svc.spec.name }, svc.queue.items.length)
+        for (const svc of this.#current.services.values()) m.set({ service: svc.spec.name }, svc.queue.length)
       },
     )
     counter(

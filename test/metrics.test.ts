@@ -99,7 +99,6 @@ test('stats objects: created on a name’s first count, kept across a table swap
   const m = new Metrics()
   // What a scrape reads of a server and a service, besides the names.
   const server = (svc: string, name: string) => ({
-    label: `${svc}/${name}`,
     service: svc,
     name,
     metrics: null,
@@ -113,7 +112,7 @@ test('stats objects: created on a name’s first count, kept across a table swap
     spec: { name },
     upstreams: servers.map((s) => server(name, s)),
     metrics: null,
-    queue: { items: [] },
+    queue: { length: 0 },
   })
   const table = buildTable([spec('a', 'a.example', '/')], {
     pathMatch: 'prefix',

@@ -112,6 +112,11 @@ export class Backend {
   }
 }
 
+/** Throws on a balance name with no picker (config validation rejects it first). */
+export function checkBalance(balance: BalanceName): void {
+  if (!Object.hasOwn(pickers, balance)) throw new TypeError(`unknown balance algorithm "${balance}"`)
+}
+
 function checkWeight(weight: number): void {
   // Config validation rejects bad weights first; this guards the integer arithmetic the pickers rely on.
   if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
@@ -172,7 +177,7 @@ export class Pool {
   readonly backupState: ListState
 
   constructor(service: string, balance: BalanceName, backends: readonly Backend[]) {
-    if (!Object.hasOwn(pickers, balance)) throw new TypeError(`unknown balance algorithm "${balance}"`)
+    checkBalance(balance)
     const normal: Backend[] = []
     const backup: Backend[] = []
     for (let i = 0; i < backends.length; i++) {

@@ -104,3 +104,18 @@ test('a server or service that leaves the snapshot has its pool closed; a repeat
   assert.ok(t2 !== undefined && t2 !== a1)
   await set.destroy()
 })
+
+test('a service’s balancer is made on first use and kept with its runtime; an unknown balance fails the apply', async () => {
+  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => '' })
+  const a = service('a', [1, 2])
+  const rt = set.apply(snap([a])).get('a')
+  assert.ok(rt !== undefined)
+  const pool = rt.pool
+  assert.deepEqual(pool.normal, rt.upstreams)
+  assert.equal(rt.pool, pool, 'the same pool on every use')
+  assert.equal(set.apply(snap([a, service('b', [3])])).get('a')?.pool, pool, 'kept with an unchanged service')
+  assert.equal(rt.queue.length, 0)
+  const bad = { ...a, balance: 'nope' as ServiceSpec['balance'] }
+  assert.throws(() => set.apply(snap([bad])), /unknown balance algorithm "nope"/)
+  await set.destroy()
+})
