@@ -328,7 +328,8 @@ export class Metrics {
       if (s !== undefined) nextServices.set(s.name, s)
       const counted = this.#servers.size === 0 ? undefined : this.#servers.get(name)
       let next: Map<string, ServerStats> | undefined
-      for (const u of svc.upstreams) {
+      // Upstreams not made yet have counted nothing (and get their stats on their first count).
+      for (const u of svc.madeUpstreams ?? []) {
         const st = counted?.get(u.name)
         u.metrics = st ?? null
         if (st === undefined) continue
@@ -785,8 +786,9 @@ export class Metrics {
     )
   }
 
+  /** Every server, as made or (not made yet) as it would be: a scrape does not make them for good. */
   *#upstreams(): Generator<Upstream> {
-    for (const svc of this.#current.services.values()) yield* svc.upstreams
+    for (const svc of this.#current.services.values()) yield* svc.peekUpstreams()
   }
 
   /** Consul watches: catalog and kv as they are; the per-service watches folded into one `services` row. */

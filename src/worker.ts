@@ -318,6 +318,8 @@ export class Worker {
         sendProxy: 'none' | 'v1' | 'v2'
       }
     >()
+    // Checked services get their upstreams now (the others make them on first use).
+    for (const svc of this.upstreams.services.values()) if (svc.spec.check !== undefined) void svc.upstreams
     for (const u of this.upstreams.all()) {
       const spec = u.serviceSpec.check
       if (spec === undefined || u.spec.check === false) continue

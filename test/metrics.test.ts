@@ -108,12 +108,17 @@ test('stats objects: created on a name’s first count, kept across a table swap
     up: true,
     effectiveWeight: 1,
   })
-  const runtime = (name: string, servers: string[]) => ({
-    spec: { name },
-    upstreams: servers.map((s) => server(name, s)),
-    metrics: null,
-    queue: { length: 0 },
-  })
+  const runtime = (name: string, servers: string[]) => {
+    const upstreams = servers.map((s) => server(name, s))
+    return {
+      spec: { name },
+      upstreams,
+      madeUpstreams: upstreams,
+      peekUpstreams: () => upstreams,
+      metrics: null,
+      queue: { length: 0 },
+    }
+  }
   const table = buildTable([spec('a', 'a.example', '/')], {
     pathMatch: 'prefix',
   })

@@ -190,23 +190,66 @@ function adminState(spec: ServerSpec): 'ready' | 'drain' | 'maint' {
   return spec.state === 'drain' ? 'drain' : spec.state === 'maint' ? 'maint' : 'ready'
 }
 
+/** Makes the upstreams of `svc` (refreshed: address looked up); `keep` = they become `svc.upstreams`. */
+export type UpstreamMaker = (svc: ServiceRuntime, keep: boolean) => readonly Upstream[]
+
+/**
+ * One service of the current snapshot at runtime. Its upstreams and balancer are made on first use (a request,
+ * an active check, the admin API): a given lb sees traffic for few of 10,000 discovered services, and an
+ * Upstream costs ≈ 180 bytes, so 30,000 never-used servers were ≈ 5 MB of heap. A service whose upstreams
+ * exist passes them on to its next runtime (connections, counters and health stay on them).
+ */
 export class ServiceRuntime {
   readonly spec: ServiceSpec
-  readonly upstreams: readonly Upstream[]
   readonly queue: WaitQueue
   /** This service's counters, set by `Metrics.sync` when the table swaps (null = not counted). */
   metrics: ServiceStats | null
   /** `pool`, made on first use: most of 10,000 discovered services see no request through a given lb. */
   #pool: Pool | null
+  #upstreams: readonly Upstream[] | null
+  /** Makes `#upstreams` when they are first needed (null when they were given). */
+  readonly #make: UpstreamMaker | null
 
-  constructor(spec: ServiceSpec, upstreams: readonly Upstream[], queue: WaitQueue) {
+  /** `upstreams` null: made by `make` on first use. */
+  constructor(
+    spec: ServiceSpec,
+    upstreams: readonly Upstream[] | null,
+    queue: WaitQueue,
+    make: UpstreamMaker | null = null,
+  ) {
     checkBalance(spec.balance)
+    if (upstreams === null && make === null) throw new TypeError('ServiceRuntime needs upstreams or a maker')
     this.metrics = null
     this.spec = spec
-    this.upstreams = upstreams
+    this.#upstreams = upstreams
+    this.#make = upstreams === null ? make : null
     this.#pool = null
     this.queue = queue
     queue.max = spec.maxqueue ?? 0
+  }
+
+  /** One Upstream per server of the spec, in its order; made on first use. */
+  get upstreams(): readonly Upstream[] {
+    return this.#upstreams ?? this.#makeUpstreams()
+  }
+
+  /** The upstreams if they have been made, else null (for passes over every service that must not make them). */
+  get madeUpstreams(): readonly Upstream[] | null {
+    return this.#upstreams
+  }
+
+  /**
+   * The upstreams as they are, or, when not made yet, fresh ones that are not kept (what they would be now: a
+   * metrics scrape reads servers' state without making 30,000 Upstreams for good).
+   */
+  peekUpstreams(): readonly Upstream[] {
+    return this.#upstreams ?? (this.#make as UpstreamMaker)(this, false)
+  }
+
+  #makeUpstreams(): readonly Upstream[] {
+    const ups = (this.#make as UpstreamMaker)(this, true)
+    this.#upstreams = ups
+    return ups
   }
 
   /** The balancer over `upstreams` (picker state lives here, so it is kept while the runtime is). */
@@ -276,16 +319,41 @@ export class UpstreamSet {
   readonly #engine: Engine
   readonly #addresses: AddressBook
   #services: Map<string, ServiceRuntime>
+  /** Makes a service's upstreams on first use (one function for every service, no closure each). */
+  readonly #make: UpstreamMaker
 
   constructor(engine: Engine, addresses: AddressBook) {
     this.#engine = engine
     this.#addresses = addresses
     this.#services = new Map()
+    this.#make = (svc, keep) => this.#makeUpstreams(svc, keep)
   }
 
-  /** Every upstream of the current snapshot. */
+  /** Every upstream made so far of the current snapshot (a service's are made on first use). */
   *all(): IterableIterator<Upstream> {
-    for (const svc of this.#services.values()) yield* svc.upstreams
+    for (const svc of this.#services.values()) {
+      const ups = svc.madeUpstreams
+      if (ups !== null) yield* ups
+    }
+  }
+
+  #makeUpstreams(svc: ServiceRuntime, keep: boolean): readonly Upstream[] {
+    const servers = svc.spec.servers
+    const ups: Upstream[] = new Array<Upstream>(servers.length)
+    for (let i = 0; i < servers.length; i++) {
+      const up = new Upstream(svc.spec, servers[i] as ServerSpec, svc.queue)
+      if (keep) this.refresh(up)
+      else this.#peekAddress(up)
+      ups[i] = up
+    }
+    return ups
+  }
+
+  /** `refresh` without making the pool settings: only `up`/`downReason` for a view that is not kept. */
+  #peekAddress(up: Upstream): void {
+    if (isIP(up.host) !== 0 || this.#addresses.peek(up.host) !== undefined) return
+    up.up = false
+    up.downReason = this.#addresses.failure(up.host) || `cannot resolve ${up.host}`
   }
 
   /** shutdown-sessions: close every connection to `up` now (pooled HTTP connections, TCP sessions, tunnels). */
@@ -325,7 +393,13 @@ export class UpstreamSet {
       }
       // The service's queue outlives its runtime (waiters stay queued across a change of the service).
       const queue = prev?.queue ?? new WaitQueue(service.name)
-      const old = prev === undefined ? null : byName(prev.upstreams)
+      const made = prev?.madeUpstreams ?? null
+      // Nothing made for the previous runtime: nothing to keep, and this one makes its own on first use.
+      if (made === null) {
+        services.set(service.name, new ServiceRuntime(service, null, queue, this.#make))
+        continue
+      }
+      const old = byName(made)
       const servers = service.servers
       const ups: Upstream[] = []
       for (let i = 0; i < servers.length; i++) {
@@ -341,14 +415,14 @@ export class UpstreamSet {
         }
         ups.push(up)
       }
-      if (old !== null) for (const rest of old.values()) for (const up of rest) closePool(up)
+      for (const rest of old.values()) for (const up of rest) closePool(up)
       // slice: an array grown by push keeps room for 17 servers (≈ 150 bytes) where most services have 1–3.
       services.set(service.name, new ServiceRuntime(service, ups.slice(), queue))
     }
     for (const [name, prev] of previous)
-      if (!services.has(name)) for (const up of prev.upstreams) closePool(up)
+      if (!services.has(name)) for (const up of prev.madeUpstreams ?? []) closePool(up)
     this.#services = services
-    for (const svc of services.values()) for (const up of svc.upstreams) this.refresh(up)
+    for (const up of this.all()) this.refresh(up)
     return services
   }
 
@@ -381,7 +455,9 @@ export class UpstreamSet {
   /** Hostnames that need resolving. */
   hostnames(): Set<string> {
     const names = new Set<string>()
-    for (const up of this.all()) if (isIP(up.host) === 0) names.add(up.host)
+    // From the specs: servers whose upstreams are not made yet need their addresses too.
+    for (const svc of this.#services.values())
+      for (const server of svc.spec.servers) if (isIP(server.host) === 0) names.add(server.host)
     return names
   }
 
