@@ -613,7 +613,8 @@ export class Metrics {
       ['service'],
       'sum',
       (m) => {
-        for (const svc of this.#current.services.values()) m.set({ service: svc.spec.name }, svc.queue.length)
+        for (const svc of this.#current.services.values())
+          m.set({ service: svc.spec.name }, svc.madeQueue?.length ?? 0)
       },
     )
     counter(

@@ -116,7 +116,7 @@ test('stats objects: created on a name’s first count, kept across a table swap
       madeUpstreams: upstreams,
       peekUpstreams: () => upstreams,
       metrics: null,
-      queue: { length: 0 },
+      madeQueue: null,
     }
   }
   const table = buildTable([spec('a', 'a.example', '/')], {

@@ -201,12 +201,13 @@ export type UpstreamMaker = (svc: ServiceRuntime, keep: boolean) => readonly Ups
  */
 export class ServiceRuntime {
   readonly spec: ServiceSpec
-  readonly queue: WaitQueue
   /** This service's counters, set by `Metrics.sync` when the table swaps (null = not counted). */
   metrics: ServiceStats | null
   /** `pool`, made on first use: most of 10,000 discovered services see no request through a given lb. */
   #pool: Pool | null
   #upstreams: readonly Upstream[] | null
+  /** `queue`, made with the upstreams or on first use (kept across snapshots: waiters stay queued). */
+  #queue: WaitQueue | null
   /** Makes `#upstreams` when they are first needed (null when they were given). */
   readonly #make: UpstreamMaker | null
 
@@ -214,7 +215,7 @@ export class ServiceRuntime {
   constructor(
     spec: ServiceSpec,
     upstreams: readonly Upstream[] | null,
-    queue: WaitQueue,
+    queue: WaitQueue | null,
     make: UpstreamMaker | null = null,
   ) {
     checkBalance(spec.balance)
@@ -224,8 +225,22 @@ export class ServiceRuntime {
     this.#upstreams = upstreams
     this.#make = upstreams === null ? make : null
     this.#pool = null
-    this.queue = queue
-    queue.max = spec.maxqueue ?? 0
+    this.#queue = queue
+    if (queue !== null) queue.max = spec.maxqueue ?? 0
+  }
+
+  /** The service's wait queue (shared by its upstreams). */
+  get queue(): WaitQueue {
+    if (this.#queue === null) {
+      this.#queue = new WaitQueue(this.spec.name)
+      this.#queue.max = this.spec.maxqueue ?? 0
+    }
+    return this.#queue
+  }
+
+  /** The queue if it has been made, else null (nothing ever waited on a service without one). */
+  get madeQueue(): WaitQueue | null {
+    return this.#queue
   }
 
   /** One Upstream per server of the spec, in its order; made on first use. */
@@ -340,8 +355,10 @@ export class UpstreamSet {
   #makeUpstreams(svc: ServiceRuntime, keep: boolean): readonly Upstream[] {
     const servers = svc.spec.servers
     const ups: Upstream[] = new Array<Upstream>(servers.length)
+    // A view (not kept) gets a queue of its own rather than making the service's.
+    const queue = keep ? svc.queue : (svc.madeQueue ?? new WaitQueue(svc.spec.name))
     for (let i = 0; i < servers.length; i++) {
-      const up = new Upstream(svc.spec, servers[i] as ServerSpec, svc.queue)
+      const up = new Upstream(svc.spec, servers[i] as ServerSpec, queue)
       if (keep) this.refresh(up)
       else this.#peekAddress(up)
       ups[i] = up
@@ -392,13 +409,13 @@ export class UpstreamSet {
         continue
       }
       // The service's queue outlives its runtime (waiters stay queued across a change of the service).
-      const queue = prev?.queue ?? new WaitQueue(service.name)
       const made = prev?.madeUpstreams ?? null
       // Nothing made for the previous runtime: nothing to keep, and this one makes its own on first use.
       if (made === null) {
-        services.set(service.name, new ServiceRuntime(service, null, queue, this.#make))
+        services.set(service.name, new ServiceRuntime(service, null, prev?.madeQueue ?? null, this.#make))
         continue
       }
+      const queue = (prev as ServiceRuntime).queue
       const old = byName(made)
       const servers = service.servers
       const ups: Upstream[] = []

@@ -71,6 +71,7 @@ test('a service’s upstreams are made on first use; a scrape’s view does not 
   const a = rt.get('a')
   assert.ok(a !== undefined)
   assert.equal(a.madeUpstreams, null)
+  assert.equal(a.madeQueue, null)
   assert.equal([...set.all()].length, 0)
   assert.deepEqual([...set.hostnames()], ['db.internal'], 'a server not made yet is resolved too')
   const view = a.peekUpstreams()
@@ -90,14 +91,17 @@ test('a service’s upstreams are made on first use; a scrape’s view does not 
     [[false, 'NXDOMAIN']],
     'the view shows an unresolved server down',
   )
+  assert.equal(a.madeQueue, null, 'nor its queue')
   const ups = a.upstreams
   assert.equal(a.madeUpstreams, ups)
+  assert.ok(a.madeQueue !== null && ups.every((u) => u.queue === a.madeQueue), 'one queue, made with them')
   assert.equal(a.peekUpstreams(), ups)
   assert.equal(a.pool.normal, ups)
   assert.deepEqual([...set.all()], ups)
   // A changed spec keeps the made upstreams; an unchanged-name service that was never used stays unmade.
   const next = set.apply(snap([service('a', [1, 2, 3]), { ...named }]))
   assert.equal(next.get('a')?.madeUpstreams?.[0], ups[0])
+  assert.equal(next.get('a')?.queue, a.queue, 'the queue outlives the runtime')
   assert.equal(next.get('n')?.madeUpstreams, null)
   await set.destroy()
 })
