@@ -156,8 +156,6 @@ export interface CountedService {
 /** A server as metrics count it (src/proxy/upstream.ts `Upstream`); `metrics` null = not counted yet. */
 export interface CountedServer {
   metrics: ServerStats | null
-  /** `service/server`. */
-  readonly label: string
   readonly service: string
   readonly name: string
 }
@@ -286,7 +284,8 @@ export class Metrics {
   /** TCP listeners with their open sessions (set by the Worker). */
   tcpListeners: () => Iterable<TcpListenerView>
   #services: Map<string, ServiceStats>
-  #servers: Map<string, ServerStats>
+  /** Server stats by service name, then server name (no `service/server` strings kept or made per swap). */
+  #servers: Map<string, Map<string, ServerStats>>
   #routes: RouteStats[]
   #listeners: Map<string, ListenerStats>
   /** Requests answered without a service (no route, denied, redirect), by status class. */
@@ -321,15 +320,21 @@ export class Metrics {
     this.#current = { table, services, version }
     if (!this.enabled) return
     const nextServices = new Map<string, ServiceStats>()
-    const nextServers = new Map<string, ServerStats>()
+    const nextServers = new Map<string, Map<string, ServerStats>>()
     for (const svc of services.values()) {
-      const s = this.#services.size === 0 ? undefined : this.#services.get(svc.spec.name)
+      const name = svc.spec.name
+      const s = this.#services.size === 0 ? undefined : this.#services.get(name)
       svc.metrics = s ?? null
       if (s !== undefined) nextServices.set(s.name, s)
-      for (const u of svc.upstreams) {
-        const st = this.#servers.size === 0 ? undefined : this.#servers.get(u.label)
+      const counted = this.#servers.size === 0 ? undefined : this.#servers.get(name)
+      let next: Map<string, ServerStats> | undefined
+      // Upstreams not made yet have counted nothing (and get their stats on their first count).
+      for (const u of svc.madeUpstreams ?? []) {
+        const st = counted?.get(u.name)
         u.metrics = st ?? null
-        if (st !== undefined) nextServers.set(u.label, st)
+        if (st === undefined) continue
+        if (next === undefined) nextServers.set(name, (next = new Map()))
+        next.set(u.name, st)
       }
     }
     this.#services = nextServices
@@ -361,20 +366,26 @@ export class Metrics {
 
   /** The stats of `up`, created on its first count; null when the server is no longer in the table. */
   #serverStats(up: CountedServer): ServerStats | null {
-    let s = this.#servers.get(up.label)
+    let servers = this.#servers.get(up.service)
+    let s = servers?.get(up.name)
     if (s === undefined) {
-      if (!this.#inTable(up.service, up.label)) return null
+      if (!this.#inTable(up)) return null
       s = new ServerStats(up.service, up.name)
-      this.#servers.set(up.label, s)
+      if (servers === undefined) this.#servers.set(up.service, (servers = new Map()))
+      servers.set(up.name, s)
     }
     up.metrics = s
     return s
   }
 
-  #inTable(service: string, label: string): boolean {
-    const svc = this.#current.services.get(service)
+  *#serverStatsAll(): IterableIterator<ServerStats> {
+    for (const m of this.#servers.values()) yield* m.values()
+  }
+
+  #inTable(up: CountedServer): boolean {
+    const svc = this.#current.services.get(up.service)
     if (svc === undefined) return false
-    for (const u of svc.upstreams) if (u.label === label) return true
+    for (const u of svc.upstreams) if (u.name === up.name) return true
     return false
   }
 
@@ -556,7 +567,7 @@ export class Metrics {
       'HTTP requests answered, by the server that handled the last attempt and status class',
       ['service', 'server', 'code'],
       (m) => {
-        for (const s of this.#servers.values())
+        for (const s of this.#serverStatsAll())
           addClasses(m, { service: s.service, server: s.server }, s.byClass)
       },
     )
@@ -603,7 +614,7 @@ export class Metrics {
       'sum',
       (m) => {
         for (const svc of this.#current.services.values())
-          m.set({ service: svc.spec.name }, svc.queue.items.length)
+          m.set({ service: svc.spec.name }, svc.madeQueue?.length ?? 0)
       },
     )
     counter(
@@ -611,7 +622,7 @@ export class Metrics {
       'Failed connection attempts to servers, by reason',
       ['service', 'server', 'reason'],
       (m) => {
-        for (const s of this.#servers.values()) {
+        for (const s of this.#serverStatsAll()) {
           for (let i = 0; i < connectErrorReasons.length; i++) {
             const v = s.connectErrors[i] as number
             if (v > 0)
@@ -644,7 +655,7 @@ export class Metrics {
       'TCP connections closed, by server',
       ['service', 'server'],
       (m) => {
-        for (const s of this.#servers.values())
+        for (const s of this.#serverStatsAll())
           if (s.tcpConnections > 0) m.inc({ service: s.service, server: s.server }, s.tcpConnections)
       },
     )
@@ -653,7 +664,7 @@ export class Metrics {
       'TCP bytes by server: in = from clients, out = to clients',
       ['service', 'server', 'direction'],
       (m) => {
-        for (const s of this.#servers.values()) {
+        for (const s of this.#serverStatsAll()) {
           if (s.tcpConnections === 0) continue
           m.inc({ service: s.service, server: s.server, direction: 'in' }, s.tcpBytesIn)
           m.inc({ service: s.service, server: s.server, direction: 'out' }, s.tcpBytesOut)
@@ -776,8 +787,9 @@ export class Metrics {
     )
   }
 
+  /** Every server, as made or (not made yet) as it would be: a scrape does not make them for good. */
   *#upstreams(): Generator<Upstream> {
-    for (const svc of this.#current.services.values()) yield* svc.upstreams
+    for (const svc of this.#current.services.values()) yield* svc.peekUpstreams()
   }
 
   /** Consul watches: catalog and kv as they are; the per-service watches folded into one `services` row. */

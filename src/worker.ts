@@ -119,8 +119,6 @@ export class Worker {
   #serversSeq: number
   /** Recomputes slowstart weights while a server ramps (remote health: no check results drive it). */
   #rampTimer: ReturnType<typeof setTimeout> | null
-  /** Upstreams by `service/server` label, built on first use after each apply. */
-  #byLabel: Map<string, Upstream> | null
 
   constructor(options: WorkerOptions) {
     const { config, log } = options
@@ -156,7 +154,6 @@ export class Worker {
     this.#onServersChanged = options.onServersChanged ?? null
     this.#serversSeq = 0
     this.#rampTimer = null
-    this.#byLabel = null
     const checkerOptions = {
       now: this.clock,
       rand: this.ctx.rand,
@@ -268,13 +265,19 @@ export class Worker {
     if (ramping) this.#armRamp()
   }
 
-  /** The server `service/server` of the current snapshot. */
+  /**
+   * The server `service/server` of the current snapshot. Both names may contain '/', so every split is tried
+   * (no map of 30,000 labels is kept for this).
+   */
   upstream(label: string): Upstream | undefined {
-    if (this.#byLabel === null) {
-      this.#byLabel = new Map()
-      for (const u of this.upstreams.all()) this.#byLabel.set(u.label, u)
+    const services = this.upstreams.services
+    for (let at = label.indexOf('/'); at >= 0; at = label.indexOf('/', at + 1)) {
+      const svc = services.get(label.slice(0, at))
+      if (svc === undefined) continue
+      const name = label.slice(at + 1)
+      for (const u of svc.upstreams) if (u.name === name) return u
     }
-    return this.#byLabel.get(label)
+    return undefined
   }
 
   #armRamp(): void {
@@ -315,6 +318,8 @@ export class Worker {
         sendProxy: 'none' | 'v1' | 'v2'
       }
     >()
+    // Checked services get their upstreams now (the others make them on first use).
+    for (const svc of this.upstreams.services.values()) if (svc.spec.check !== undefined) void svc.upstreams
     for (const u of this.upstreams.all()) {
       const spec = u.serviceSpec.check
       if (spec === undefined || u.spec.check === false) continue
@@ -343,7 +348,6 @@ export class Worker {
   async apply(snapshot: Snapshot): Promise<void> {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
-    this.#byLabel = null
     this.tcpRoutes = snapshot.tcpRoutes
     this.#syncHealth()
     await this.#resolveAll()

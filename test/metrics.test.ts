@@ -99,7 +99,6 @@ test('stats objects: created on a name’s first count, kept across a table swap
   const m = new Metrics()
   // What a scrape reads of a server and a service, besides the names.
   const server = (svc: string, name: string) => ({
-    label: `${svc}/${name}`,
     service: svc,
     name,
     metrics: null,
@@ -109,12 +108,17 @@ test('stats objects: created on a name’s first count, kept across a table swap
     up: true,
     effectiveWeight: 1,
   })
-  const runtime = (name: string, servers: string[]) => ({
-    spec: { name },
-    upstreams: servers.map((s) => server(name, s)),
-    metrics: null,
-    queue: { items: [] },
-  })
+  const runtime = (name: string, servers: string[]) => {
+    const upstreams = servers.map((s) => server(name, s))
+    return {
+      spec: { name },
+      upstreams,
+      madeUpstreams: upstreams,
+      peekUpstreams: () => upstreams,
+      metrics: null,
+      madeQueue: null,
+    }
+  }
   const table = buildTable([spec('a', 'a.example', '/')], {
     pathMatch: 'prefix',
   })

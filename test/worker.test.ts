@@ -10,6 +10,7 @@ import { Worker } from '../src/worker.js'
 import { configToSnapshot } from '../src/provider/file.js'
 import { checkDefaults } from '../src/config/schema.js'
 import type { ServerState } from '../src/ipc.js'
+import type { ServerSpec, ServiceSpec } from '../src/snapshot.js'
 import { baseConfig, patchServer, route, service } from './helpers/lb.js'
 
 function state(up: boolean, upSince: number, extra: Partial<ServerState> = {}): ServerState {
@@ -74,5 +75,36 @@ test('worker: remote health runs no checks and takes verdicts, runtime state and
   } finally {
     await w.stop(0)
     mock.timers.reset()
+  }
+})
+
+test('worker: upstream(label) finds a server whose service and server names contain "/"', async () => {
+  const config = baseConfig()
+  const silent = pino({ level: 'silent' })
+  const w = new Worker({ config, log: silent, accessLog: silent, remoteHealth: true })
+  const base = service('unused', [1])
+  const server = (name: string): ServerSpec => ({ ...(base.servers[0] as ServerSpec), name })
+  const spec = (name: string, servers: string[]): ServiceSpec => ({
+    ...(configToSnapshot({ ...config, services: [base], routes: [] }).services[0] as ServiceSpec),
+    name,
+    servers: servers.map(server),
+  })
+  try {
+    await w.apply({
+      services: [spec('a', ['b/c']), spec('a/b', ['c', 'd']), spec('web@consul', ['node-2/web-2'])],
+      routes: [],
+      tcpRoutes: [],
+    })
+    const cases = [
+      { desc: 'server name with "/"', label: 'a/b/c', want: 'b/c' },
+      { desc: 'service name with "/"', label: 'a/b/d', want: 'd' },
+      { desc: 'qualified Consul name', label: 'web@consul/node-2/web-2', want: 'node-2/web-2' },
+      { desc: 'unknown server', label: 'a/x', want: undefined },
+      { desc: 'no "/"', label: 'a', want: undefined },
+    ]
+    for (const c of cases) assert.equal(w.upstream(c.label)?.name, c.want, c.desc)
+    assert.equal(w.upstream('a/b/d')?.service, 'a/b')
+  } finally {
+    await w.stop(0)
   }
 })

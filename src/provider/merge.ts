@@ -28,22 +28,60 @@ export function qualify(name: string, provider: string): string {
 }
 
 /**
- * Qualified copies made by earlier merges, per provider, keyed on the provider's object, so that an unchanged
- * service or route merges to the same object every time (the watcher's equality check then stops at identity
- * instead of comparing 10,000 services field by field). Owned by one caller (the watcher); purely a cache.
+ * Qualified copies made by earlier merges, per provider, so that an unchanged service or route merges to the
+ * same object every time (the watcher's equality check then stops at identity instead of comparing 10,000
+ * services field by field). Owned by one caller (the watcher); purely a cache.
  */
-export type MergeMemo = Map<string, WeakMap<object, object>>
+export type MergeMemo = Map<string, ProviderMemo>
 
-function qualified<T extends object>(
-  memo: WeakMap<object, object> | undefined,
-  item: T,
+/**
+ * A provider's last canonical input lists and their qualified copies, position by position. Both are in
+ * canonical order, so a new input finds its previous copy by a walk in step (no map from each provider
+ * object to its copy: at 30,000 objects a WeakMap's table took 1 MB; the input lists are the provider's own,
+ * so this costs the copy lists only).
+ */
+export interface ProviderMemo {
+  readonly services: Copies<ServiceSpec>
+  readonly routes: Copies<HttpRouteSpec>
+  readonly tcpRoutes: Copies<TcpRouteSpec>
+}
+
+interface Copies<T> {
+  readonly from: readonly T[]
+  readonly to: readonly T[]
+}
+
+const none: Copies<never> = { from: [], to: [] }
+
+/**
+ * `items` (in `order`) qualified by `copy`, each taking its copy from `memo` when the same object was there
+ * last time (`memo.from` is in the same order, so one walk finds it). Pushes onto `out`, returns the copies.
+ */
+function qualifyAll<T>(
+  items: readonly T[],
+  memo: Copies<T>,
+  order: (a: T, b: T) => number,
   copy: (item: T) => T,
-): T {
-  const hit = memo?.get(item)
-  if (hit !== undefined) return hit as T
-  const c = copy(item)
-  memo?.set(item, c)
-  return c
+  out: T[],
+): Copies<T> {
+  const to: T[] = new Array<T>(items.length)
+  const from = memo.from
+  let j = 0
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as T
+    while (j < from.length && order(from[j] as T, item) < 0) j++
+    let hit: T | undefined
+    for (let k = j; k < from.length && order(from[k] as T, item) === 0; k++) {
+      if (from[k] === item) {
+        hit = memo.to[k]
+        break
+      }
+    }
+    const c = hit ?? copy(item)
+    to[i] = c
+    out.push(c)
+  }
+  return { from: items, to }
 }
 
 export function merge(inputs: readonly ProviderSnapshot[], memo?: MergeMemo): Snapshot {
@@ -58,22 +96,34 @@ export function merge(inputs: readonly ProviderSnapshot[], memo?: MergeMemo): Sn
       for (const t of c.tcpRoutes) tcpRoutes.push(t)
       continue
     }
-    let copies = memo?.get(provider)
-    if (memo !== undefined && copies === undefined) {
-      copies = new WeakMap()
-      memo.set(provider, copies)
-    }
+    const last = memo?.get(provider)
     // Routes name their service with the service copy's string (one string per service, not one per route).
     const names = new Map<string, string>()
     const name = (n: string): string => names.get(n) ?? qualify(n, provider)
-    for (const s of c.services) {
-      const q = qualified(copies, s, (v) => ({ ...v, name: qualify(v.name, provider) }))
-      names.set(s.name, q.name)
-      services.push(q)
-    }
-    for (const r of c.routes) routes.push(qualified(copies, r, (v) => ({ ...v, service: name(v.service) })))
-    for (const t of c.tcpRoutes)
-      tcpRoutes.push(qualified(copies, t, (v) => ({ ...v, service: name(v.service) })))
+    const s = qualifyAll(
+      c.services,
+      last?.services ?? none,
+      cmpService,
+      (v) => ({ ...v, name: qualify(v.name, provider) }),
+      services,
+    )
+    for (let i = 0; i < s.to.length; i++)
+      names.set((s.from[i] as ServiceSpec).name, (s.to[i] as ServiceSpec).name)
+    const r = qualifyAll(
+      c.routes,
+      last?.routes ?? none,
+      cmpRoute,
+      (v) => ({ ...v, service: name(v.service) }),
+      routes,
+    )
+    const t = qualifyAll(
+      c.tcpRoutes,
+      last?.tcpRoutes ?? none,
+      cmpTcp,
+      (v) => ({ ...v, service: name(v.service) }),
+      tcpRoutes,
+    )
+    memo?.set(provider, { services: s, routes: r, tcpRoutes: t })
   }
   return { services, routes, tcpRoutes }
 }

@@ -15,38 +15,44 @@ export interface Waiter {
 
 export class WaitQueue {
   readonly service: string
-  readonly items: Waiter[]
+  /** The waiters, oldest first; null until the first one (most services never queue). */
+  #items: Waiter[] | null
   /** 0 = unlimited. */
   max: number
 
   constructor(service: string) {
     this.service = service
-    this.items = []
+    this.#items = null
     this.max = 0
   }
 
   get length(): number {
-    return this.items.length
+    return this.#items === null ? 0 : this.#items.length
   }
 
   /** false when the queue is full. */
   push(w: Waiter): boolean {
-    if (this.max > 0 && this.items.length >= this.max) return false
-    this.items.push(w)
+    if (this.max > 0 && this.length >= this.max) return false
+    if (this.#items === null) this.#items = [w]
+    else this.#items.push(w)
     return true
   }
 
   remove(w: Waiter): void {
-    const i = this.items.indexOf(w)
-    if (i >= 0) this.items.splice(i, 1)
+    const items = this.#items
+    if (items === null) return
+    const i = items.indexOf(w)
+    if (i >= 0) items.splice(i, 1)
   }
 
   /** Hand free slots to waiters in order, until the oldest one still cannot get a server. */
   drain(): void {
-    while (this.items.length > 0) {
-      const w = this.items[0] as Waiter
+    const items = this.#items
+    if (items === null) return
+    while (items.length > 0) {
+      const w = items[0] as Waiter
       if (!w.retryFromQueue()) return
-      if (this.items[0] === w) this.items.shift()
+      if (items[0] === w) items.shift()
     }
   }
 }

@@ -4,7 +4,7 @@
  * removed ones are closed gracefully (in-flight requests finish).
  */
 import type { ServerStats, ServiceStats } from '../metrics.js'
-import { Backend, Pool, type AdminState } from '../balance/pool.js'
+import { Backend, checkBalance, Pool, type AdminState } from '../balance/pool.js'
 import type { ServerSpec, ServiceSpec, Snapshot } from '../snapshot.js'
 import type { ServerHealth } from '../health/checker.js'
 import { goodLayer7Status } from '../health/state.js'
@@ -21,10 +21,8 @@ export interface AddressBook {
 }
 
 export class Upstream extends Backend {
-  spec: ServerSpec
-  serviceSpec: ServiceSpec
-  /** `service/server`, used in logs. */
-  readonly label: string
+  declare spec: ServerSpec
+  declare serviceSpec: ServiceSpec
   /** Address the pool connects to ('' = not resolved). */
   address: string
   /**
@@ -34,51 +32,37 @@ export class Upstream extends Backend {
   dispatcher: UpstreamDispatcher | null
   /** Creates the pool; null until the address is known. */
   engine: Engine | null
-  /** Why the server is not usable ('' when fine). */
-  downReason: string
-  /** `hostPort`, made on first use (most servers never need it). */
-  #hostPort: string | null
   /** Active/passive health of this server; null = not checked (health is whatever the provider says). */
   health: ServerHealth | null
-  /** The provider's verdict (snapshot state is not `down`). */
-  stateUp: boolean
-  /** Runtime overrides (haproxy `set server … state`, `set weight`); kept across snapshots. null = none. */
-  runtimeAdmin: AdminState | null
-  runtimeWeight: number | null
   /** The service's wait queue (shared by its servers, kept across snapshots). */
   queue: WaitQueue
-  /** `sessions`, created with the first session (most servers never carry a long-lived one). */
-  #sessions: Set<Session> | null
+  /**
+   * The rarely set parts (`downReason`, runtime overrides, `hostPort`, `sessions`), in one object made when one
+   * of them is first set: most servers never need any, and each field costs 240 KB at 30,000 servers.
+   */
+  #extra: UpstreamExtra | null
   /** This server's counters, created on its first count (metrics.ts; null = none yet). */
   metrics: ServerStats | null
 
   constructor(service: ServiceSpec, spec: ServerSpec, queue: WaitQueue = new WaitQueue(service.name)) {
-    super({
-      service: service.name,
-      name: spec.name,
-      host: spec.host,
-      port: spec.port,
-      weight: spec.weight,
-      backup: spec.backup,
-      maxconn: spec.maxconn,
-    })
-    this.spec = spec
-    this.serviceSpec = service
-    this.label = `${service.name}/${spec.name}`
+    super(spec, service)
     this.address = ''
     this.dispatcher = null
     this.engine = null
-    this.downReason = ''
-    this.#hostPort = null
     this.health = null
-    this.stateUp = spec.state !== 'down'
-    this.runtimeAdmin = null
-    this.runtimeWeight = null
     this.queue = queue
-    this.#sessions = null
+    this.#extra = null
     this.metrics = null
     this.up = spec.state !== 'down'
     this.admin = adminState(spec)
+  }
+
+  /**
+   * `service/server`, for logs, errors and the admin API. Made on each use (not per request): a kept label
+   * string cost ≈ 60 bytes × 30,000 servers.
+   */
+  get label(): string {
+    return `${this.serviceSpec.name}/${this.spec.name}`
   }
 
   /**
@@ -96,19 +80,65 @@ export class Upstream extends Backend {
     this.effectiveWeight = h === null ? weight : h.effectiveWeight(weight, now)
   }
 
+  /** The provider's verdict (snapshot state is not `down`). */
+  get stateUp(): boolean {
+    return this.spec.state !== 'down'
+  }
+
+  /** Why the server is not usable ('' when fine). */
+  get downReason(): string {
+    return this.#extra === null ? '' : this.#extra.downReason
+  }
+
+  set downReason(why: string) {
+    if (why !== '' || this.#extra !== null) this.#more().downReason = why
+  }
+
+  /** Runtime override (haproxy `set server … state`); kept across snapshots. null = none. */
+  get runtimeAdmin(): AdminState | null {
+    return this.#extra === null ? null : this.#extra.runtimeAdmin
+  }
+
+  set runtimeAdmin(admin: AdminState | null) {
+    if (admin !== null || this.#extra !== null) this.#more().runtimeAdmin = admin
+  }
+
+  /** Runtime override (haproxy `set weight`); kept across snapshots. null = none. */
+  get runtimeWeight(): number | null {
+    return this.#extra === null ? null : this.#extra.runtimeWeight
+  }
+
+  set runtimeWeight(weight: number | null) {
+    if (weight !== null || this.#extra !== null) this.#more().runtimeWeight = weight
+  }
+
   /** `host:port` as configured, the upstream Host header for `host_header: dst`. */
   get hostPort(): string {
-    if (this.#hostPort === null) {
-      const { host, port } = this
-      this.#hostPort = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
+    const x = this.#more()
+    if (x.hostPort === null) {
+      const { host, port } = this.spec
+      x.hostPort = isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
     }
-    return this.#hostPort
+    return x.hostPort
   }
 
   /** Open long-lived sessions on this server (TCP sessions, WebSocket tunnels), for `shutdown-sessions`. */
   get sessions(): Set<Session> {
-    if (this.#sessions === null) this.#sessions = new Set()
-    return this.#sessions
+    const x = this.#more()
+    if (x.sessions === null) x.sessions = new Set()
+    return x.sessions
+  }
+
+  #more(): UpstreamExtra {
+    if (this.#extra === null)
+      this.#extra = {
+        downReason: '',
+        runtimeAdmin: null,
+        runtimeWeight: null,
+        hostPort: null,
+        sessions: null,
+      }
+    return this.#extra
   }
 
   /** The pool for the current address, created on first use; null while the address is unknown. */
@@ -124,7 +154,6 @@ export class Upstream extends Backend {
     this.spec = spec
     this.serviceSpec = service
     this.maxconn = spec.maxconn
-    this.stateUp = spec.state !== 'down'
     this.recompute(Date.now())
   }
 }
@@ -132,6 +161,15 @@ export class Upstream extends Backend {
 /** A long-lived session on a server (`Upstream.sessions`). */
 interface Session {
   shutdown(reason: string): void
+}
+
+/** The rarely used parts of an Upstream, in one object made on first use. */
+interface UpstreamExtra {
+  downReason: string
+  runtimeAdmin: AdminState | null
+  runtimeWeight: number | null
+  hostPort: string | null
+  sessions: Set<Session> | null
 }
 
 /** Pool settings for the current address (only when the pool is created). */
@@ -152,30 +190,104 @@ function adminState(spec: ServerSpec): 'ready' | 'drain' | 'maint' {
   return spec.state === 'drain' ? 'drain' : spec.state === 'maint' ? 'maint' : 'ready'
 }
 
+/** Makes the upstreams of `svc` (refreshed: address looked up); `keep` = they become `svc.upstreams`. */
+export type UpstreamMaker = (svc: ServiceRuntime, keep: boolean) => readonly Upstream[]
+
+/**
+ * One service of the current snapshot at runtime. Its upstreams and balancer are made on first use (a request,
+ * an active check, the admin API): a given lb sees traffic for few of 10,000 discovered services, and an
+ * Upstream costs ≈ 180 bytes, so 30,000 never-used servers were ≈ 5 MB of heap. A service whose upstreams
+ * exist passes them on to its next runtime (connections, counters and health stay on them).
+ */
 export class ServiceRuntime {
   readonly spec: ServiceSpec
-  readonly pool: Pool
-  readonly upstreams: readonly Upstream[]
-  readonly queue: WaitQueue
-  /** ms a request may wait in the queue (`timeouts.queue`, default `timeouts.connect`). */
-  readonly queueTimeout: number
   /** This service's counters, set by `Metrics.sync` when the table swaps (null = not counted). */
   metrics: ServiceStats | null
-  constructor(spec: ServiceSpec, upstreams: readonly Upstream[], queue: WaitQueue) {
+  /** `pool`, made on first use: most of 10,000 discovered services see no request through a given lb. */
+  #pool: Pool | null
+  #upstreams: readonly Upstream[] | null
+  /** `queue`, made with the upstreams or on first use (kept across snapshots: waiters stay queued). */
+  #queue: WaitQueue | null
+  /** Makes `#upstreams` when they are first needed (null when they were given). */
+  readonly #make: UpstreamMaker | null
+
+  /** `upstreams` null: made by `make` on first use. */
+  constructor(
+    spec: ServiceSpec,
+    upstreams: readonly Upstream[] | null,
+    queue: WaitQueue | null,
+    make: UpstreamMaker | null = null,
+  ) {
+    checkBalance(spec.balance)
+    if (upstreams === null && make === null) throw new TypeError('ServiceRuntime needs upstreams or a maker')
     this.metrics = null
     this.spec = spec
-    this.upstreams = upstreams
-    this.pool = new Pool(spec.name, spec.balance, upstreams)
-    this.queue = queue
-    this.queueTimeout = spec.queueTimeout ?? spec.timeouts.connect
-    queue.max = spec.maxqueue ?? 0
+    this.#upstreams = upstreams
+    this.#make = upstreams === null ? make : null
+    this.#pool = null
+    this.#queue = queue
+    if (queue !== null) queue.max = spec.maxqueue ?? 0
+  }
+
+  /** The service's wait queue (shared by its upstreams). */
+  get queue(): WaitQueue {
+    if (this.#queue === null) {
+      this.#queue = new WaitQueue(this.spec.name)
+      this.#queue.max = this.spec.maxqueue ?? 0
+    }
+    return this.#queue
+  }
+
+  /** The queue if it has been made, else null (nothing ever waited on a service without one). */
+  get madeQueue(): WaitQueue | null {
+    return this.#queue
+  }
+
+  /** One Upstream per server of the spec, in its order; made on first use. */
+  get upstreams(): readonly Upstream[] {
+    return this.#upstreams ?? this.#makeUpstreams()
+  }
+
+  /** The upstreams if they have been made, else null (for passes over every service that must not make them). */
+  get madeUpstreams(): readonly Upstream[] | null {
+    return this.#upstreams
+  }
+
+  /**
+   * The upstreams as they are, or, when not made yet, fresh ones that are not kept (what they would be now: a
+   * metrics scrape reads servers' state without making 30,000 Upstreams for good).
+   */
+  peekUpstreams(): readonly Upstream[] {
+    return this.#upstreams ?? (this.#make as UpstreamMaker)(this, false)
+  }
+
+  #makeUpstreams(): readonly Upstream[] {
+    const ups = (this.#make as UpstreamMaker)(this, true)
+    this.#upstreams = ups
+    return ups
+  }
+
+  /** The balancer over `upstreams` (picker state lives here, so it is kept while the runtime is). */
+  get pool(): Pool {
+    return this.#pool ?? this.#newPool()
+  }
+
+  #newPool(): Pool {
+    const pool = new Pool(this.spec.name, this.spec.balance, this.upstreams)
+    this.#pool = pool
+    return pool
+  }
+
+  /** ms a request may wait in the queue (`timeouts.queue`, default `timeouts.connect`). */
+  get queueTimeout(): number {
+    return this.spec.queueTimeout ?? this.spec.timeouts.connect
   }
 }
 
 /** A request or connection to `up` finished: free its slot and hand it to the oldest waiter. */
 export function releaseSlot(up: Upstream): void {
   up.inflight--
-  if (up.queue.items.length > 0) up.queue.drain()
+  if (up.queue.length > 0) up.queue.drain()
 }
 
 /** Passive check, connection level (haproxy observe layer4 — and layer7 counts connect failures too). */
@@ -218,34 +330,47 @@ function formatOrigin(proto: string, address: string, port: number): string {
   return isIP(address) === 6 ? `${proto}://[${address}]:${port}` : `${proto}://${address}:${port}`
 }
 
-/**
- * The map key of a server: its `service/server` label, made unique when a snapshot repeats a server name in
- * one service (config validation and Consul IDs rule it out; the key must still not collide).
- */
-function key(keys: ReadonlyMap<string, unknown>, label: string): string {
-  if (!keys.has(label)) return label
-  let i = 1
-  while (keys.has(`${label}\0${i}`)) i++
-  return `${label}\0${i}`
-}
-
 export class UpstreamSet {
   readonly #engine: Engine
   readonly #addresses: AddressBook
   #services: Map<string, ServiceRuntime>
-  /** Every upstream by its `service/server` label. */
-  #byKey: Map<string, Upstream>
+  /** Makes a service's upstreams on first use (one function for every service, no closure each). */
+  readonly #make: UpstreamMaker
 
   constructor(engine: Engine, addresses: AddressBook) {
     this.#engine = engine
     this.#addresses = addresses
     this.#services = new Map()
-    this.#byKey = new Map()
+    this.#make = (svc, keep) => this.#makeUpstreams(svc, keep)
   }
 
-  /** Every upstream of the current snapshot. */
-  all(): IterableIterator<Upstream> {
-    return this.#byKey.values()
+  /** Every upstream made so far of the current snapshot (a service's are made on first use). */
+  *all(): IterableIterator<Upstream> {
+    for (const svc of this.#services.values()) {
+      const ups = svc.madeUpstreams
+      if (ups !== null) yield* ups
+    }
+  }
+
+  #makeUpstreams(svc: ServiceRuntime, keep: boolean): readonly Upstream[] {
+    const servers = svc.spec.servers
+    const ups: Upstream[] = new Array<Upstream>(servers.length)
+    // A view (not kept) gets a queue of its own rather than making the service's.
+    const queue = keep ? svc.queue : (svc.madeQueue ?? new WaitQueue(svc.spec.name))
+    for (let i = 0; i < servers.length; i++) {
+      const up = new Upstream(svc.spec, servers[i] as ServerSpec, queue)
+      if (keep) this.refresh(up)
+      else this.#peekAddress(up)
+      ups[i] = up
+    }
+    return ups
+  }
+
+  /** `refresh` without making the pool settings: only `up`/`downReason` for a view that is not kept. */
+  #peekAddress(up: Upstream): void {
+    if (isIP(up.host) !== 0 || this.#addresses.peek(up.host) !== undefined) return
+    up.up = false
+    up.downReason = this.#addresses.failure(up.host) || `cannot resolve ${up.host}`
   }
 
   /** shutdown-sessions: close every connection to `up` now (pooled HTTP connections, TCP sessions, tunnels). */
@@ -266,49 +391,55 @@ export class UpstreamSet {
   /**
    * Build the runtime services for `snapshot`. Upstreams whose pool identity is unchanged are kept
    * (with their connections and counters); the rest are closed once their in-flight requests finish.
+   * A server is the same server when its service and server names are (found through the service's previous
+   * runtime: no map of every server is kept between snapshots).
    */
   apply(snapshot: Snapshot): Map<string, ServiceRuntime> {
-    const nextByKey = new Map<string, Upstream>()
+    const previous = this.#services
     const services = new Map<string, ServiceRuntime>()
     for (const service of snapshot.services) {
+      // A name repeated in one snapshot (config validation rules it out): the first one wins.
+      if (services.has(service.name)) continue
       // The same spec object as last time (providers and merge keep unchanged services as the same objects):
       // keep its runtime whole, so a change elsewhere costs no pass over its servers and keeps its balancer's
       // position (a Consul change in one service no longer resets round-robin in all the others).
-      const prev = this.#services.get(service.name)
+      const prev = previous.get(service.name)
       if (prev !== undefined && prev.spec === service) {
-        for (const up of prev.upstreams) nextByKey.set(key(nextByKey, up.label), up)
         services.set(service.name, prev)
         continue
       }
       // The service's queue outlives its runtime (waiters stay queued across a change of the service).
-      const queue = prev?.queue ?? new WaitQueue(service.name)
+      const made = prev?.madeUpstreams ?? null
+      // Nothing made for the previous runtime: nothing to keep, and this one makes its own on first use.
+      if (made === null) {
+        services.set(service.name, new ServiceRuntime(service, null, prev?.madeQueue ?? null, this.#make))
+        continue
+      }
+      const queue = (prev as ServiceRuntime).queue
+      const old = byName(made)
       const servers = service.servers
       const ups: Upstream[] = []
       for (let i = 0; i < servers.length; i++) {
         const server = servers[i] as ServerSpec
-        const k = key(nextByKey, `${service.name}/${server.name}`)
         // Same pool identity: keep the object, so in-flight requests and counters stay on it.
-        let up = this.#byKey.get(k)
-        if (up === undefined || !samePool(up, service, server)) up = new Upstream(service, server, queue)
-        else {
+        let up = take(old, server.name)
+        if (up === undefined || !samePool(up, service, server)) {
+          if (up !== undefined) closePool(up)
+          up = new Upstream(service, server, queue)
+        } else {
           up.update(service, server)
           up.queue = queue
         }
-        nextByKey.set(k, up)
         ups.push(up)
       }
+      for (const rest of old.values()) for (const up of rest) closePool(up)
       // slice: an array grown by push keeps room for 17 servers (≈ 150 bytes) where most services have 1–3.
       services.set(service.name, new ServiceRuntime(service, ups.slice(), queue))
     }
-    for (const [key, old] of this.#byKey) {
-      if (nextByKey.get(key) !== old && old.dispatcher !== null) {
-        void old.dispatcher.close()
-        old.dispatcher = null
-      }
-    }
-    this.#byKey = nextByKey
+    for (const [name, prev] of previous)
+      if (!services.has(name)) for (const up of prev.madeUpstreams ?? []) closePool(up)
     this.#services = services
-    for (const up of nextByKey.values()) this.refresh(up)
+    for (const up of this.all()) this.refresh(up)
     return services
   }
 
@@ -335,25 +466,55 @@ export class UpstreamSet {
 
   /** Re-check every upstream using `host` (called when the resolver reports a change). */
   refreshHost(host: string): void {
-    for (const up of this.#byKey.values()) if (up.host === host) this.refresh(up)
+    for (const up of this.all()) if (up.host === host) this.refresh(up)
   }
 
   /** Hostnames that need resolving. */
   hostnames(): Set<string> {
     const names = new Set<string>()
-    for (const up of this.#byKey.values()) if (isIP(up.host) === 0) names.add(up.host)
+    // From the specs: servers whose upstreams are not made yet need their addresses too.
+    for (const svc of this.#services.values())
+      for (const server of svc.spec.servers) if (isIP(server.host) === 0) names.add(server.host)
     return names
   }
 
   async close(): Promise<void> {
     const closing: Promise<void>[] = []
-    for (const up of this.#byKey.values()) if (up.dispatcher !== null) closing.push(up.dispatcher.close())
+    for (const up of this.all()) if (up.dispatcher !== null) closing.push(up.dispatcher.close())
     await Promise.allSettled(closing)
   }
 
   async destroy(): Promise<void> {
     const closing: Promise<void>[] = []
-    for (const up of this.#byKey.values()) if (up.dispatcher !== null) closing.push(up.dispatcher.destroy())
+    for (const up of this.all()) if (up.dispatcher !== null) closing.push(up.dispatcher.destroy())
     await Promise.allSettled(closing)
+  }
+}
+
+/** A service's previous upstreams by server name (a list: a name may repeat in a bad snapshot). */
+function byName(ups: readonly Upstream[]): Map<string, Upstream[]> {
+  const m = new Map<string, Upstream[]>()
+  for (const up of ups) {
+    const list = m.get(up.spec.name)
+    if (list === undefined) m.set(up.spec.name, [up])
+    else list.push(up)
+  }
+  return m
+}
+
+/** The first previous upstream named `name`, removed from `old` (so each is kept at most once). */
+function take(old: Map<string, Upstream[]> | null, name: string): Upstream | undefined {
+  const list = old?.get(name)
+  if (list === undefined) return undefined
+  const up = list.shift()
+  if (list.length === 0) old?.delete(name)
+  return up
+}
+
+/** `up` left the snapshot: close its pool once its in-flight requests finish. */
+function closePool(up: Upstream): void {
+  if (up.dispatcher !== null) {
+    void up.dispatcher.close()
+    up.dispatcher = null
   }
 }

@@ -27,11 +27,8 @@ test('Backend: every field is set by the constructor, in one shape', () => {
   assert.deepEqual(
     { ...b },
     {
-      service: 'svc',
-      name: 'a',
-      host: '10.0.0.1',
-      port: 8080,
-      backup: false,
+      spec: INIT,
+      serviceSpec: { name: 'svc' },
       weight: 10,
       effectiveWeight: 10,
       currentWeight: 0,
@@ -41,6 +38,8 @@ test('Backend: every field is set by the constructor, in one shape', () => {
       admin: 'ready',
     },
   )
+  // The spec's constant fields are read through it, not copied.
+  assert.deepEqual([b.service, b.name, b.host, b.port, b.backup], ['svc', 'a', '10.0.0.1', 8080, false])
   const c = new Backend({ ...INIT, up: false, admin: 'drain' })
   assert.deepEqual(Object.keys(c), Object.keys(b), 'same property order, so one hidden class')
   assert.equal(c.up, false)

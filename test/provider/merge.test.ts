@@ -78,3 +78,55 @@ test('merge with a memo: an unchanged provider object merges to the same qualifi
   const other = merge([{ provider: 'k8s', snapshot: { services: [a], routes: [], tcpRoutes: [] } }], memo)
   assert.equal(other.services[0]?.name, 'web@k8s')
 })
+
+test('merge with a memo: changed, new and same-key objects get their own copies', () => {
+  const memo: MergeMemo = new Map()
+  const a = service('a', ['n1'])
+  const b = service('b', ['n1'])
+  const r1 = route('x.com', '/', 'a')
+  const r2 = route('x.com', '/', 'b') // same host and path as r1 (the table keeps the first)
+  const r3 = route('y.com', '/', 'b')
+  const snap = (services: ServiceSpec[], routes: Snapshot['routes']): Snapshot => ({
+    services,
+    routes,
+    tcpRoutes: [],
+  })
+  const first = merge([{ provider: 'consul', snapshot: snap([a, b], [r1, r2, r3]) }], memo)
+  assert.deepEqual(
+    first.routes.map((r) => r.service),
+    ['a@consul', 'b@consul', 'b@consul'],
+  )
+  const cases = [
+    { desc: 'unchanged', snapshot: snap([a, b], [r1, r2, r3]), same: [true, true, true] },
+    {
+      desc: 'the second of two same-key routes replaced',
+      snapshot: snap([a, b], [r1, { ...r2 }, r3]),
+      same: [true, false, true],
+    },
+    {
+      desc: 'a route before them added',
+      snapshot: snap([a, b], [route('a.com', '/', 'a'), r1, r2, r3]),
+      same: [false, true, true, true],
+    },
+    { desc: 'the first route removed', snapshot: snap([a, b], [r2, r3]), same: [true, true] },
+  ]
+  for (const c of cases) {
+    const before = merge([{ provider: 'consul', snapshot: snap([a, b], [r1, r2, r3]) }], memo)
+    const got = merge([{ provider: 'consul', snapshot: c.snapshot }], memo)
+    const was = new Set<object>(before.routes)
+    assert.deepEqual(
+      got.routes.map((r) => was.has(r)),
+      c.same,
+      c.desc,
+    )
+    assert.deepEqual(
+      got,
+      merge([{ provider: 'consul', snapshot: c.snapshot }]),
+      `${c.desc}: equal to a merge without memo`,
+    )
+  }
+  assert.equal(
+    merge([{ provider: 'consul', snapshot: snap([a, b], [r1]) }], memo).services[1],
+    first.services[1],
+  )
+})
