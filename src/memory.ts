@@ -8,8 +8,8 @@
  * with one plain full GC 192 MB, with one compacting full GC 165 MB.
  *
  * How: `releaseSoon()` (re)arms an unref'd timer; when it fires, `settleDelay` after the last call (V8 averages
- * its allocation rate over 5 s; a GC while it is high does not shrink the young generation), and V8 holds at
- * least SLACK_THRESHOLD of committed but unused heap, one compacting full GC runs. It is a pause (measured 0.2–1.1 s
+ * its allocation rate over 5 s; a GC while it is high does not shrink the young generation), and V8's heap has
+ * grown by GROWTH_THRESHOLD since the last release, one compacting full GC runs. It is a pause (measured 0.2–1.1 s
  * for a 66 MB heap on the loaded 2-core bench VM), once per burst, never per request. The GC function is V8's
  * `gc` extension: `globalThis.gc` when Node runs with `--expose-gc`, else made available once through
  * `v8.setFlagsFromString('--expose-gc')` + a new vm context (the flag is read when a context is created; it is
@@ -58,28 +58,35 @@ export interface MemoryReleaseOptions {
   readonly onRelease?: (ms: number, before: number, after: number) => void
   /** The GC to run (tests); default gcFunctionOf(). */
   readonly gc?: GcFunction | null
-  /** Whether a GC would give enough back (tests); default heapSlackLarge. */
+  /** Whether a GC would give enough back (tests); default: the heap grew by GROWTH_THRESHOLD (see below). */
   readonly needed?: () => boolean
 }
 
-/** Committed but unused heap (bytes) worth a full GC: V8 itself keeps a few MB of slack per space. */
-export const SLACK_THRESHOLD = 24 * 1024 * 1024
+/**
+ * Heap growth (bytes) worth a full GC: V8's committed heap exceeds what was live after the last release (0
+ * before the first) by this much. How much of the committed heap is garbage cannot be known without a GC
+ * (the young generation's used part, mostly garbage after a burst, varied 3–13 MB at the same point).
+ */
+export const GROWTH_THRESHOLD = 24 * 1024 * 1024
 
-/** Whether V8 holds ≥ SLACK_THRESHOLD more than it uses (the young generation's empty half included). */
-export function heapSlackLarge(): boolean {
-  let slack = 0
-  for (const s of getHeapSpaceStatistics()) slack += s.physical_space_size - s.space_used_size
-  return slack >= SLACK_THRESHOLD
+/** Bytes of heap V8 has committed (resident), all spaces. */
+export function heapCommitted(): number {
+  let n = 0
+  for (const s of getHeapSpaceStatistics()) n += s.physical_space_size
+  return n
 }
 
 export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
   const delay = o.settleDelay ?? SETTLE_DELAY
   let timer: NodeJS.Timeout | null = null
   let runs = 0
+  /** Heap used right after the last release (0 before the first). */
+  let live = 0
   const run = (): void => {
     timer = null
     const gc = o.gc === undefined ? gcFunctionOf() : o.gc
-    if (gc === null || !(o.needed ?? heapSlackLarge)()) return
+    const committed = heapCommitted()
+    if (gc === null || !(o.needed ?? (() => committed - live >= GROWTH_THRESHOLD))()) return
     const before = process.memoryUsage().heapUsed
     const t0 = performance.now()
     // Compacting moves objects off half-empty pages so that those can be given back (measured at 10,000
@@ -91,7 +98,8 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
       setFlagsFromString('--no-compact-on-every-full-gc')
     }
     runs++
-    o.onRelease?.(performance.now() - t0, before, process.memoryUsage().heapUsed)
+    live = process.memoryUsage().heapUsed
+    o.onRelease?.(performance.now() - t0, before, live)
   }
   return {
     releaseSoon(): void {
