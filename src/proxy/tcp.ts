@@ -28,6 +28,7 @@
  */
 import { listenExtras } from '../net/listen.js'
 import { connect as netConnect, createServer, Socket, type AddressInfo, type Server } from 'node:net'
+import { getSystemErrorName } from 'node:util'
 import type { TcpListenerConfig, DeepReadonly } from '../config/schema.js'
 import type { TcpRouteSpec } from '../snapshot.js'
 import type { Logger } from '../log.js'
@@ -93,8 +94,14 @@ export function lookupTcpRoute(index: TcpRouteIndex, serverName: string): string
 }
 
 const kSession = Symbol('lb.tcpSession')
+/** A direct write (see `directWrite`) is queued in libuv on this socket. */
+const kDirectPending = Symbol('lb.directPending')
+/** The socket's reusable write request for direct writes. */
+const kWriteReq = Symbol('lb.writeReq')
 interface SessionSocket extends Socket {
   [kSession]?: TcpSession | undefined
+  [kDirectPending]?: boolean
+  [kWriteReq]?: WriteReq | undefined
 }
 
 /** Bytes of preface (PROXY header + ClientHello) buffered at most before giving up on parsing. */
@@ -162,6 +169,48 @@ function useOnread(
   s[slots.callback] = callback
   ;(handle.useUserBuffer as (b: Buffer) => void).call(handle, first)
   return true
+}
+
+/** Node's stream_wrap binding: the write request class and the state a handle write leaves behind. */
+interface StreamWrap {
+  readonly WriteWrap: new () => WriteReq
+  readonly streamBaseState: Int32Array
+  readonly kLastWriteWasAsync: number
+}
+
+/** A libuv write request object (Node's WriteWrap), with the fields Node's own writes set on it. */
+interface WriteReq {
+  handle: unknown
+  oncomplete: (this: WriteReq, status: number) => void
+  socket: SessionSocket | null
+  buffer: Buffer | null
+}
+
+interface StreamHandle {
+  writeBuffer(req: WriteReq, data: Buffer): number
+}
+
+/**
+ * Direct writes: the relay hands a read straight to the other socket's libuv handle (`handle.writeBuffer`, what
+ * net.Socket's own write ends in) instead of going through Writable: no per-write WriteWrap (one request object
+ * per socket is reused while writes complete at once), no write callback, no nextTick. Used only while the
+ * socket's Writable side holds nothing (so order is kept: libuv queues writes in call order) and is open; a
+ * write that libuv queues marks the socket pending until it completes, like a write that returned false. Node's
+ * `process.binding('stream_wrap')` (Node 12–24); null elsewhere, and the relay then uses socket.write().
+ */
+export const streamWrap: StreamWrap | null = loadStreamWrap()
+
+function loadStreamWrap(): StreamWrap | null {
+  try {
+    const binding = (process as unknown as { binding(name: string): unknown }).binding('stream_wrap')
+    const b = binding as Partial<StreamWrap> | null
+    if (b == null || typeof b.WriteWrap !== 'function' || !(b.streamBaseState instanceof Int32Array))
+      return null
+    if (typeof b.kLastWriteWasAsync !== 'number') return null
+    return b as StreamWrap
+  } catch {
+    return null
+  }
 }
 
 export class TcpListener {
@@ -638,7 +687,7 @@ function onClientRead(this: SessionSocket, n: number, buf: Buffer): boolean {
   if (s === undefined) return false
   const server = s.server
   if (s.connected && server !== null) {
-    const next = afterRelay(server, server.write(n === buf.length ? buf : buf.subarray(0, n)), n, buf)
+    const next = relay(server, n, buf)
     if (next === null) return false
     s.clientBuffer = next
     return true
@@ -653,10 +702,72 @@ function onServerRead(this: SessionSocket, n: number, buf: Buffer): boolean {
   const s = this[kSession]
   if (s === undefined || s.server !== this) return false
   const c = s.client
-  const next = afterRelay(c, c.write(n === buf.length ? buf : buf.subarray(0, n)), n, buf)
+  const next = relay(c, n, buf)
   if (next === null) return false
   s.readBuffer = next
   return true
+}
+
+/**
+ * Write `n` bytes of the read buffer `buf` to `w`: directly to its handle when possible (see `streamWrap`),
+ * else with write(). Returns the buffer for the next read, or null to stop reading until `w`'s 'drain'.
+ */
+function relay(w: SessionSocket, n: number, buf: Buffer): Buffer | null {
+  const data = n === buf.length ? buf : buf.subarray(0, n)
+  const sw = streamWrap
+  const handle = (w as unknown as { _handle: StreamHandle | null })._handle
+  if (sw === null || handle === null || w[kDirectPending] === true || w.writableLength > 0) {
+    return afterRelay(w, w.write(data), n, buf)
+  }
+  if (w.connecting || w.writableEnded || w.destroyed) return afterRelay(w, w.write(data), n, buf)
+  let req = w[kWriteReq]
+  if (req === undefined || req.handle !== handle) {
+    req = new sw.WriteWrap()
+    req.handle = handle
+    req.oncomplete = onDirectWritten
+    req.socket = w
+    req.buffer = null
+    w[kWriteReq] = req
+  }
+  const err = handle.writeBuffer(req, data)
+  // A write is activity on `w` for its inactivity timeout, as Node's own writes count (net.Socket._unrefTimer).
+  ;(w as unknown as { _unrefTimer?: () => void })._unrefTimer?.()
+  if (err !== 0) {
+    w.destroy(new Error(`write failed: ${uvErrorName(err)}`))
+    return null
+  }
+  if (sw.streamBaseState[sw.kLastWriteWasAsync] === 0)
+    return n === buf.length && buf.length < READ_BUFFER ? Buffer.allocUnsafe(READ_BUFFER) : buf
+  // Queued in libuv: the request now belongs to that write (and holds `data`); the reader waits for it.
+  req.buffer = data
+  w[kWriteReq] = undefined
+  w[kDirectPending] = true
+  return null
+}
+
+/** A queued direct write completed (this = its request): resume the other socket's reads, as 'drain' does. */
+function onDirectWritten(this: WriteReq, status: number): void {
+  const w = this.socket
+  this.buffer = null
+  this.socket = null
+  if (w === null) return
+  w[kDirectPending] = false
+  if (status < 0) {
+    if (!w.destroyed) w.destroy(new Error(`write failed: ${uvErrorName(status)}`))
+    return
+  }
+  const sess = w[kSession]
+  if (sess === undefined) return
+  if (sess.server === w) sess.client.resume()
+  else sess.server?.resume()
+}
+
+function uvErrorName(code: number): string {
+  try {
+    return getSystemErrorName(code)
+  } catch {
+    return String(code)
+  }
 }
 
 /**
