@@ -69,6 +69,20 @@ export interface MemoryReleaseOptions {
  */
 export const GROWTH_THRESHOLD = 24 * 1024 * 1024
 
+let nudge: unknown[] | null = null
+
+/**
+ * V8 shrinks its young generation after a GC only when the allocation rate it measured since the previous GC
+ * is low but not zero; after 10 quiet seconds it is often exactly zero, and the young generation then stays at
+ * the 32 MB the burst grew it to. A small allocation just before the GC makes the rate tiny instead (measured
+ * in a standalone script: 32 → 1 MB with it, unchanged without).
+ */
+function nudgeAllocationRate(): void {
+  nudge = new Array<unknown>(4096)
+  for (let i = 0; i < nudge.length; i++) nudge[i] = { i }
+  nudge = null
+}
+
 /** Bytes of heap V8 has committed (resident), all spaces. */
 export function heapCommitted(): number {
   let n = 0
@@ -93,6 +107,7 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
     // services: 192 → 165 MB RSS), at the price of a longer pause. The flag is read per GC.
     setFlagsFromString('--compact-on-every-full-gc')
     try {
+      nudgeAllocationRate()
       gc()
     } finally {
       setFlagsFromString('--no-compact-on-every-full-gc')
