@@ -3,19 +3,16 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { canonical, merge, type MergeMemo } from '../../src/provider/merge.js'
 import { defaultConfig } from '../../src/config/schema.js'
+import { serviceSpec } from '../../src/provider/routecmd.js'
 import type { ServiceSpec, Snapshot } from '../../src/snapshot.js'
 
 function service(name: string, servers: readonly string[]): ServiceSpec {
-  const d = defaultConfig.defaults
-  return {
+  return serviceSpec(
     name,
-    balance: d.balance,
-    retries: d.retries,
-    timeouts: d.timeouts,
-    maxConnections: d.maxConnections,
-    proto: 'http',
-    tlsSkipVerify: false,
-    servers: servers.map((s) => ({
+    defaultConfig.defaults,
+    'http',
+    false,
+    servers.map((s) => ({
       name: s,
       host: '10.0.0.1',
       port: 80,
@@ -24,7 +21,7 @@ function service(name: string, servers: readonly string[]): ServiceSpec {
       maxconn: 0,
       state: 'up' as const,
     })),
-  }
+  )
 }
 
 const route = (host: string, path: string, svc: string): Snapshot['routes'][number] => ({
