@@ -58,8 +58,8 @@ export interface MemoryReleaseOptions {
   readonly onRelease?: (ms: number, before: number, after: number) => void
   /** The GC to run (tests); default gcFunctionOf(). */
   readonly gc?: GcFunction | null
-  /** Whether a GC would give enough back (tests); default: the heap grew by GROWTH_THRESHOLD (see below). */
-  readonly needed?: () => boolean
+  /** V8's committed heap in bytes (tests); default heapCommitted(). */
+  readonly committed?: () => number
 }
 
 /**
@@ -99,8 +99,7 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
   const run = (): void => {
     timer = null
     const gc = o.gc === undefined ? gcFunctionOf() : o.gc
-    const committed = heapCommitted()
-    if (gc === null || !(o.needed ?? (() => committed - live >= GROWTH_THRESHOLD))()) return
+    if (gc === null || (o.committed ?? heapCommitted)() - live < GROWTH_THRESHOLD) return
     const before = process.memoryUsage().heapUsed
     const t0 = performance.now()
     // Compacting moves objects off half-empty pages so that those can be given back (measured at 10,000

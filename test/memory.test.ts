@@ -1,10 +1,10 @@
 /**
- * memory.ts: one GC `settleDelay` after the last burst (re-armed by each call), none when the heap holds
- * little slack, none after close(); and this Node does yield V8's gc function (else releasing is a no-op).
+ * memory.ts: one GC `settleDelay` after the last burst (re-armed by each call), none when the heap has not
+ * grown, none after close(); and this Node does yield V8's gc function (else releasing is a no-op).
  */
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
-import { gcFunctionOf, memoryRelease } from '../src/memory.js'
+import { GROWTH_THRESHOLD, gcFunctionOf, memoryRelease } from '../src/memory.js'
 
 test('a GC runs once, settleDelay after the last of several bursts', () => {
   mock.timers.enable({ apis: ['setTimeout'] })
@@ -14,7 +14,7 @@ test('a GC runs once, settleDelay after the last of several bursts', () => {
     const m = memoryRelease({
       settleDelay: 10_000,
       gc: () => gcs++,
-      needed: () => true,
+      committed: () => Number.MAX_SAFE_INTEGER,
       onRelease: (ms) => released.push(ms),
     })
     m.releaseSoon()
@@ -33,18 +33,50 @@ test('a GC runs once, settleDelay after the last of several bursts', () => {
   }
 })
 
-test('no GC when the heap holds little slack, or after close()', () => {
+test('no GC when the heap has not grown, or after close()', () => {
   mock.timers.enable({ apis: ['setTimeout'] })
   try {
     let gcs = 0
-    const idle = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, needed: () => false })
+    const idle = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, committed: () => 0 })
     idle.releaseSoon()
     mock.timers.tick(1_000)
-    const closed = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, needed: () => true })
+    const closed = memoryRelease({
+      settleDelay: 1_000,
+      gc: () => gcs++,
+      committed: () => Number.MAX_SAFE_INTEGER,
+    })
     closed.releaseSoon()
     closed.close()
     mock.timers.tick(1_000)
     assert.equal(gcs, 0)
+  } finally {
+    mock.timers.reset()
+  }
+})
+
+test('a GC runs only when the heap grew by GROWTH_THRESHOLD over what was live after the last one', () => {
+  mock.timers.enable({ apis: ['setTimeout'] })
+  try {
+    let gcs = 0
+    let committed = GROWTH_THRESHOLD - 1 // before the first release, live counts as 0
+    const m = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, committed: () => committed })
+    const burst = (): void => {
+      m.releaseSoon()
+      mock.timers.tick(1_000)
+    }
+    burst()
+    assert.equal(gcs, 0)
+    committed = GROWTH_THRESHOLD
+    burst()
+    assert.equal(gcs, 1)
+    // Now relative to the heap used right after that GC.
+    const live = process.memoryUsage().heapUsed
+    committed = live + GROWTH_THRESHOLD / 2
+    burst()
+    assert.equal(gcs, 1)
+    committed = live + 2 * GROWTH_THRESHOLD
+    burst()
+    assert.equal(gcs, 2)
   } finally {
     mock.timers.reset()
   }
