@@ -18,7 +18,7 @@ import { AdminServer, type AdminStatus } from './admin.js'
 import { StaticProvider } from './provider/provider.js'
 import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
-import { memoryRelease, type MemoryRelease } from './memory.js'
+import { heapCommitted, memoryRelease, newSpaceCommitted, type MemoryRelease } from './memory.js'
 import type { Snapshot } from './snapshot.js'
 import { Metrics, aggregate } from './metrics.js'
 import {
@@ -398,8 +398,19 @@ export class Primary {
     this.#memory = memoryRelease({
       onRelease: (ms, before, after) =>
         this.log.info(
-          { ms: Math.round(ms), heapUsedMB: [mb(before), mb(after)] },
+          {
+            ms: Math.round(ms),
+            heapUsedMB: [mb(before), mb(after)],
+            heapCommittedMB: mb(heapCommitted()),
+            newSpaceMB: mb(newSpaceCommitted()),
+            rssMB: mb(process.memoryUsage.rss()),
+          },
           'memory released after a discovery burst',
+        ),
+      onYoungShrunk: (minorGcs) =>
+        this.log.info(
+          { minorGcs, newSpaceMB: mb(newSpaceCommitted()), rssMB: mb(process.memoryUsage.rss()) },
+          'young generation released after a discovery burst',
         ),
     })
     this.#stop = new AbortController()

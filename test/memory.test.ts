@@ -1,10 +1,12 @@
 /**
  * memory.ts: one GC `settleDelay` after the last burst (re-armed by each call), none when the heap has not
- * grown, none after close(); and this Node does yield V8's gc function (else releasing is a no-op).
+ * grown, none after close(); then scavenges until the young generation has shrunk; and this Node does yield
+ * V8's gc function (else releasing is a no-op), whose `{ type: 'minor' }` is a scavenge.
  */
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
-import { GROWTH_THRESHOLD, gcFunctionOf, memoryRelease } from '../src/memory.js'
+import { PerformanceObserver, constants } from 'node:perf_hooks'
+import { GROWTH_THRESHOLD, YOUNG_ATTEMPTS, YOUNG_SMALL, gcFunctionOf, memoryRelease } from '../src/memory.js'
 
 test('a GC runs once, settleDelay after the last of several bursts', () => {
   mock.timers.enable({ apis: ['setTimeout'] })
@@ -93,4 +95,74 @@ test('V8 gc is available without --expose-gc, and frees unreachable objects', as
   await new Promise((resolve) => setImmediate(resolve)) // a WeakRef's target lives until the job ends
   gc()
   assert.equal((ref as WeakRef<object> | null)?.deref(), undefined)
+})
+
+test('after a release, one scavenge a second until the young generation has shrunk, at most YOUNG_ATTEMPTS', () => {
+  mock.timers.enable({ apis: ['setTimeout'] })
+  try {
+    const calls: string[] = []
+    let young = 32 * 1024 * 1024
+    let minorToShrink = 3 // V8 shrinks it at the third scavenge
+    const shrunk: number[] = []
+    const m = memoryRelease({
+      settleDelay: 1_000,
+      gc: (options) => {
+        calls.push(options?.type ?? 'full')
+        if (options?.type === 'minor' && --minorToShrink === 0) young = YOUNG_SMALL
+      },
+      committed: () => Number.MAX_SAFE_INTEGER,
+      young: () => young,
+      onYoungShrunk: (n) => shrunk.push(n),
+    })
+    m.releaseSoon()
+    mock.timers.tick(1_000)
+    assert.deepEqual(calls, ['full', 'minor'])
+    mock.timers.tick(999)
+    assert.deepEqual(calls, ['full', 'minor'])
+    mock.timers.tick(1)
+    assert.deepEqual(calls, ['full', 'minor', 'minor'])
+    mock.timers.tick(1_000)
+    assert.deepEqual(calls, ['full', 'minor', 'minor', 'minor'])
+    assert.deepEqual(shrunk, [3])
+    for (let i = 0; i < 60; i++) mock.timers.tick(1_000)
+    assert.equal(calls.length, 4)
+
+    // It never shrinks: YOUNG_ATTEMPTS scavenges, then it gives up.
+    young = 32 * 1024 * 1024
+    minorToShrink = Infinity
+    calls.length = 0
+    m.releaseSoon()
+    for (let i = 0; i < 61; i++) mock.timers.tick(1_000)
+    assert.deepEqual(calls, ['full', ...Array<string>(YOUNG_ATTEMPTS).fill('minor')])
+    assert.deepEqual(shrunk, [3])
+
+    // Already small after the full GC: no scavenge.
+    young = YOUNG_SMALL
+    calls.length = 0
+    m.releaseSoon()
+    for (let i = 0; i < 61; i++) mock.timers.tick(1_000)
+    assert.deepEqual(calls, ['full'])
+    assert.deepEqual(shrunk, [3, 0])
+  } finally {
+    mock.timers.reset()
+  }
+})
+
+test("V8's gc runs a scavenge, not a full GC, with { type: 'minor' }", async () => {
+  const gc = gcFunctionOf()
+  assert.ok(gc !== null)
+  const kinds: number[] = []
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) kinds.push((e as unknown as { detail: { kind: number } }).detail.kind)
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  try {
+    gc({ type: 'minor' })
+    // GC entries reach observers asynchronously; a few turns of the event loop deliver them.
+    for (let i = 0; i < 100 && kinds.length === 0; i++) await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    observer.disconnect()
+  }
+  assert.ok(kinds.includes(constants.NODE_PERFORMANCE_GC_MINOR), `gc kinds seen: ${kinds.join(',')}`)
+  assert.ok(!kinds.includes(constants.NODE_PERFORMANCE_GC_MAJOR), `gc kinds seen: ${kinds.join(',')}`)
 })
