@@ -141,7 +141,7 @@ function checkPrerequisites(options: TcpOptions): Binaries {
 // ---------------------------------------------------------------------------------------------------------
 // Proxies in TCP mode (timeouts as load.ts's haproxy: connect 5s, client 30s, server 30s)
 
-function haproxyTcpConfig(port: number, backendPort: number): string {
+export function haproxyTcpConfig(port: number, backendPort: number): string {
   return `global
   nbthread 1
   maxconn 4096
@@ -163,7 +163,7 @@ backend upstream
 }
 
 /** `tunnel: 0s`: no tunnel timeout, so client/server inactivity apply as in haproxy without `timeout tunnel`. */
-function lbTcpConfig(port: number, backendPort: number): string {
+export function lbTcpConfig(port: number, backendPort: number): string {
   return `listeners:
   - name: bench
     address: 127.0.0.1:${port}
