@@ -8,6 +8,10 @@
  * instead (its heap in detail, plus whatever the bench itself holds).
  *
  *   npm run build && node dist/bench/consul-rss.js [--services 10000] [--settle 25] [--watch auto|service|state]
+ *                                                  [--workers N]
+ *
+ * `--workers N` runs lb in cluster mode (`workers: N`) and reports each process: the primary and every worker
+ * (each worker gets the whole table on every apply and releases memory after large ones, src/worker.ts).
  *
  * `LB_V8_FLAGS='--max-semi-space-size=2'` passes V8 flags to the lb process (how much of the RSS is heap sizing).
  */
@@ -18,6 +22,7 @@ import { fileURLToPath } from 'node:url'
 import { loadavg } from 'node:os'
 import {
   LB_MAIN,
+  childPids,
   fail,
   freePort,
   isEntryPoint,
@@ -31,20 +36,22 @@ import {
 } from './load.js'
 
 const USAGE =
-  'usage: node dist/bench/consul-rss.js [--services N] [--settle SECONDS] [--watch auto|service|state]'
+  'usage: node dist/bench/consul-rss.js [--services N] [--settle SECONDS] [--watch auto|service|state] [--workers N]'
 
 interface Options {
   services: number
   settle: number
   watch: 'auto' | 'service' | 'state'
+  workers: number
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { services: 10_000, settle: 25, watch: 'auto' }
+  const o: Options = { services: 10_000, settle: 25, watch: 'auto', workers: 0 }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--services') o.services = wholeNumber(arg, argv[++i], 1, USAGE)
     else if (arg === '--settle') o.settle = wholeNumber(arg, argv[++i], 0, USAGE)
+    else if (arg === '--workers') o.workers = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--watch') {
       const w = argv[++i]
       if (w !== 'auto' && w !== 'service' && w !== 'state') fail(USAGE)
@@ -106,6 +113,7 @@ log:
     enabled: false
 admin:
   address: 127.0.0.1:${admin}
+workers: ${o.workers}
 `,
     )
     const load0 = loadavg()[0] ?? 0
@@ -119,10 +127,14 @@ admin:
       await sleep(250)
     }
     const sync = performance.now() - t0
-    const rows = [{ when: 'synced', 'sync s': (sync / 1000).toFixed(1), ...mem(lb.pid) }]
+    const rows = processes(lb.pid).map((p) => ({
+      when: 'synced',
+      'sync s': (sync / 1000).toFixed(1),
+      ...p,
+    }))
     if (o.settle > 0) {
       await sleep(o.settle * 1000)
-      rows.push({ when: `+${o.settle} s`, 'sync s': '', ...mem(lb.pid) })
+      for (const p of processes(lb.pid)) rows.push({ when: `+${o.settle} s`, 'sync s': '', ...p })
     }
     console.table(rows)
     console.log(
@@ -136,6 +148,15 @@ admin:
 
 function mem(pid: number): { 'rss MB': string; 'peak rss MB': string } {
   return { 'rss MB': mb(statusKb(pid, 'VmRSS')), 'peak rss MB': mb(statusKb(pid, 'VmHWM')) }
+}
+
+/** The lb process and its cluster workers (none in single-process mode), each with its memory. */
+function processes(pid: number): { process: string; 'rss MB': string; 'peak rss MB': string }[] {
+  const workers = childPids(pid)
+  return [
+    { process: workers.length === 0 ? 'lb' : 'primary', ...mem(pid) },
+    ...workers.map((w, i) => ({ process: `worker ${i + 1}`, ...mem(w) })),
+  ]
 }
 
 if (isEntryPoint(import.meta.url)) {

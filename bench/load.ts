@@ -211,8 +211,8 @@ export function isRunning(proc: Proc): boolean {
   return proc.exit === undefined
 }
 
-/** PIDs whose parent is `pid` (nginx's workers), from ps. */
-function childPids(pid: number): number[] {
+/** PIDs whose parent is `pid` (nginx's workers, lb's cluster workers), from ps. */
+export function childPids(pid: number): number[] {
   const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8', timeout: 5_000 })
   return (out.stdout ?? '')
     .split('\n')

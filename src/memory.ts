@@ -24,6 +24,7 @@
  */
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import type { Logger } from './log.js'
 
 /**
  * V8's `gc()`: with no argument a full, synchronous GC (Node 20's V8 does less with `{ type: 'major' }`: measured,
@@ -164,4 +165,38 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
       return runs
     },
   }
+}
+
+/**
+ * memoryRelease with both steps logged at info, with the heap and RSS figures (the primary after discovery
+ * bursts, a cluster worker after applying a large table). `after` names the burst in the messages.
+ */
+export function loggedMemoryRelease(
+  log: Pick<Logger, 'info'>,
+  after: string,
+  o: Omit<MemoryReleaseOptions, 'onRelease' | 'onYoungShrunk'> = {},
+): MemoryRelease {
+  return memoryRelease({
+    ...o,
+    onRelease: (ms, before, live) =>
+      log.info(
+        {
+          ms: Math.round(ms),
+          heapUsedMB: [mb(before), mb(live)],
+          heapCommittedMB: mb(heapCommitted()),
+          newSpaceMB: mb(newSpaceCommitted()),
+          rssMB: mb(process.memoryUsage.rss()),
+        },
+        `memory released after ${after}`,
+      ),
+    onYoungShrunk: (minorGcs) =>
+      log.info(
+        { minorGcs, newSpaceMB: mb(newSpaceCommitted()), rssMB: mb(process.memoryUsage.rss()) },
+        `young generation released after ${after}`,
+      ),
+  })
+}
+
+function mb(bytes: number): number {
+  return Math.round(bytes / 104_857.6) / 10
 }

@@ -18,7 +18,7 @@ import { AdminServer, type AdminStatus } from './admin.js'
 import { StaticProvider } from './provider/provider.js'
 import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
-import { heapCommitted, memoryRelease, newSpaceCommitted, type MemoryRelease } from './memory.js'
+import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from './snapshot.js'
 import { Metrics, aggregate } from './metrics.js'
 import {
@@ -395,24 +395,7 @@ export class Primary {
     this.fileProvider = new StaticProvider('file', configToSnapshot(config))
     this.consul = null
     this.#consulStop = null
-    this.#memory = memoryRelease({
-      onRelease: (ms, before, after) =>
-        this.log.info(
-          {
-            ms: Math.round(ms),
-            heapUsedMB: [mb(before), mb(after)],
-            heapCommittedMB: mb(heapCommitted()),
-            newSpaceMB: mb(newSpaceCommitted()),
-            rssMB: mb(process.memoryUsage.rss()),
-          },
-          'memory released after a discovery burst',
-        ),
-      onYoungShrunk: (minorGcs) =>
-        this.log.info(
-          { minorGcs, newSpaceMB: mb(newSpaceCommitted()), rssMB: mb(process.memoryUsage.rss()) },
-          'young generation released after a discovery burst',
-        ),
-    })
+    this.#memory = loggedMemoryRelease(this.log, 'a discovery burst')
     this.#stop = new AbortController()
     this.#applied = 0
     this.#snapshot = configToSnapshot(config)
@@ -667,8 +650,4 @@ export class Primary {
 
 function readText(path: string): Promise<string> {
   return readFile(path, 'utf8')
-}
-
-function mb(bytes: number): number {
-  return Math.round(bytes / 104_857.6) / 10
 }

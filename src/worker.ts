@@ -16,6 +16,7 @@ import {
 } from './ipc.js'
 import { createAccessLogger, createLogger } from './log.js'
 import { Metrics } from './metrics.js'
+import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Config, DeepReadonly, ListenerConfig } from './config/schema.js'
 import type { Snapshot, TcpRouteSpec } from './snapshot.js'
 import { HealthChecker, type HealthTarget, type ServerHealth } from './health/checker.js'
@@ -443,6 +444,19 @@ function ignoreSignal(): void {
   // The primary decides: systemd (KillMode=control-group) and a terminal's Ctrl-C signal every process.
 }
 
+/** Services in a snapshot from which applying it counts as a burst for the memory release (as the primary's
+ * Consul provider counts ≥ 500 service reads). */
+export const LARGE_APPLY = 500
+
+/**
+ * Whether applying `snapshot` in a cluster worker is worth a memory release (src/memory.ts) once applies go
+ * quiet: every apply carries the whole table, and at thousands of services decoding and building it grows the
+ * worker's heap as the sync grows the primary's. Smaller tables never get near the release's growth threshold.
+ */
+export function isLargeApply(snapshot: Snapshot): boolean {
+  return snapshot.services.length >= LARGE_APPLY
+}
+
 /**
  * A cluster worker process: say hello, then apply every `lb:apply` in order (each is the whole state), ack its
  * version, and drain + exit on `lb:stop`. Exits when the primary goes away.
@@ -452,6 +466,7 @@ export function runWorkerProcess(): void {
   let worker: Worker | null = null
   let log: Logger | null = null
   let chain: Promise<void> = Promise.resolve()
+  let memory: MemoryRelease | null = null
   const send = (m: FromWorker): void => {
     if (process.connected) process.send?.(m)
   }
@@ -491,6 +506,10 @@ export function runWorkerProcess(): void {
             worker.applyServers(msg.servers, true)
             await worker.syncListeners(msg.config, msg.config.shutdown.timeout)
           }
+          if (isLargeApply(msg.snapshot)) {
+            memory ??= loggedMemoryRelease(log, 'applying a large table')
+            memory.releaseSoon()
+          }
         } catch (err) {
           error = err instanceof Error ? err.message : String(err)
           log?.error({ err, version: msg.version }, 'applying the state failed')
@@ -504,6 +523,7 @@ export function runWorkerProcess(): void {
         return
       case 'lb:stop':
         if (reporter !== null) clearInterval(reporter)
+        memory?.close()
         report()
         await worker?.stop(msg.timeout)
         log?.flush()
