@@ -19,6 +19,7 @@
  *   npm run build && node dist/bench/checks.js                       # 1,000 TCP checks/s, real + noop probes
  *   node dist/bench/checks.js --probe real --type http --servers 1000 --inter 1000 --duration 20 --warmup 5
  *   node dist/bench/checks.js --tick 1                               # one wake-up per check
+ *   node dist/bench/checks.js --probe real,haproxy                   # lb's checks, then haproxy's, same servers
  *
  * `--bare net,reuse,internal` measures the bare cost of one loopback connect + RST close, without the checker,
  * at the same cadence (the checker's tick, e.g. 50 connects every 50 ms): `net` = `net.connect()` +
@@ -30,7 +31,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect, createServer, Socket, type AddressInfo } from 'node:net'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +41,7 @@ import { HealthChecker, tickFor, type HealthTarget } from '../src/health/checker
 import type { StartProbeFn } from '../src/health/checker.js'
 import type { ProbeHandle, ProbeResult } from '../src/health/probes.js'
 import { checkDefaults } from '../src/config/schema.js'
+import { findBinary, freePort, makeTempDir, startProcess, waitForPort } from './load.js'
 import type { HealthCheckSpec } from '../src/snapshot.js'
 
 interface Options {
@@ -48,7 +51,7 @@ interface Options {
   warmup: number
   ports: number
   type: 'tcp' | 'http'
-  probes: ('real' | 'noop')[]
+  probes: ('real' | 'noop' | 'haproxy')[]
   tick: number
   bare: Bare[]
 }
@@ -79,7 +82,8 @@ function parseArgs(argv: readonly string[]): Options {
     else if (k === '--tick' && n >= 0 && n <= 1_000) o.tick = n
     else if (k === '--ports' && n >= 1 && n <= 100) o.ports = n
     else if (k === '--type' && (v === 'tcp' || v === 'http')) o.type = v
-    else if (k === '--probe' && (v === 'real' || v === 'noop')) o.probes = [v]
+    else if (k === '--probe' && (v === 'real' || v === 'noop' || v === 'haproxy')) o.probes = [v]
+    else if (k === '--probe' && v === 'real,haproxy') o.probes = ['real', 'haproxy']
     else if (k === '--bare' && v.split(',').every((b) => bareKinds.includes(b as Bare)))
       o.bare = v.split(',') as Bare[]
     else throw new Error(`bad argument ${k ?? ''} ${v}`)
@@ -128,9 +132,8 @@ function machineBusy(): number {
 }
 function processBusy(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return Number(f[11]) + Number(f[12])
+    const t = processTimes(pid)
+    return t.user + t.sys
   } catch {
     return 0
   }
@@ -221,6 +224,87 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
     'other cpu %': round((Math.max(0, machineMs - ownMs - serverMs) / wall) * 100, 1),
     load1: (loadavg()[0] ?? 0).toFixed(2),
   }
+}
+
+/**
+ * haproxy's own checks of the same servers, for comparison in the same run: `server sN … check inter <inter>
+ * rise 2 fall 3` (with `option httpchk GET /` for --type http), nbthread 1, its CPU from /proc. haproxy does not
+ * report how many checks it ran, so `checks/s` is the configured rate. Its TCP check connections are reset
+ * before the listeners accept them (seen: 3 servers L4OK in `show stat`, 0 accepts in 4 s), so `server proc
+ * cpu %` stays near 0 in its row, where lb's connections are accepted first.
+ */
+async function measureHaproxy(o: Options, ports: number[], serverPid: number): Promise<Row> {
+  const binary = findBinary('haproxy')
+  if (binary === undefined) throw new Error('--probe haproxy needs the Debian package haproxy')
+  const dir = makeTempDir('checks-haproxy')
+  const bind = await freePort()
+  const servers: string[] = []
+  for (let i = 0; i < o.servers; i++)
+    servers.push(
+      `  server s${i} 127.0.0.1:${ports[i % ports.length] as number} check inter ${o.inter} rise 2 fall 3`,
+    )
+  const file = join(dir, 'haproxy.cfg')
+  writeFileSync(
+    file,
+    `global
+  nbthread 1
+  maxconn 4096
+
+defaults
+  mode ${o.type === 'http' ? 'http' : 'tcp'}
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  timeout check 2s
+
+listen checks
+  bind 127.0.0.1:${bind}
+${o.type === 'http' ? '  option httpchk GET /\n  http-check expect status 200\n' : ''}${servers.join('\n')}
+`,
+  )
+  const proc = startProcess('haproxy', binary, ['-f', file, '-db'], 'pipe')
+  try {
+    await waitForPort(proc, bind)
+    await sleep(o.warmup * 1_000)
+    const h0 = processTimes(proc.pid)
+    const t0 = performance.now()
+    const m0 = machineBusy()
+    const s0 = processBusy(serverPid)
+    await sleep(o.duration * 1_000)
+    const h1 = processTimes(proc.pid)
+    const wall = performance.now() - t0
+    const m1 = machineBusy()
+    const s1 = processBusy(serverPid)
+    const userMs = ((h1.user - h0.user) * 1_000) / HZ
+    const sysMs = ((h1.sys - h0.sys) * 1_000) / HZ
+    const ownMs = userMs + sysMs
+    const serverMs = ((s1 - s0) * 1_000) / HZ
+    const machineMs = ((m1 - m0) * 1_000) / HZ
+    const rate = (o.servers * 1_000) / o.inter
+    return {
+      probe: 'haproxy',
+      type: o.type,
+      tick: 0,
+      servers: o.servers,
+      'checks/s': Math.round(rate),
+      'cpu % of a core': round((ownMs / wall) * 100, 2),
+      'user %': round((userMs / wall) * 100, 2),
+      'sys %': round((sysMs / wall) * 100, 2),
+      'µs cpu/check': round((ownMs * 1_000) / Math.max(1, (rate * wall) / 1_000), 1),
+      failed: 0,
+      'server proc cpu %': round((serverMs / wall) * 100, 1),
+      'other cpu %': round((Math.max(0, machineMs - ownMs - serverMs) / wall) * 100, 1),
+      load1: (loadavg()[0] ?? 0).toFixed(2),
+    }
+  } finally {
+    process.kill(proc.pid)
+  }
+}
+
+function processTimes(pid: number): { user: number; sys: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { user: Number(f[11]), sys: Number(f[12]) }
 }
 
 interface BareRow {
@@ -362,7 +446,12 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
       return
     }
     const rows: Row[] = []
-    for (const kind of o.probes) rows.push(await measure(o, kind, ports, child.pid ?? 0))
+    for (const kind of o.probes)
+      rows.push(
+        kind === 'haproxy'
+          ? await measureHaproxy(o, ports, child.pid ?? 0)
+          : await measure(o, kind, ports, child.pid ?? 0),
+      )
     console.table(rows)
   } finally {
     child.stdin?.end()
