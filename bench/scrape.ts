@@ -20,9 +20,12 @@
  *
  *   npm run build && node dist/bench/scrape.js [--services 10000] [--runs 3] [--traffic 0.1]
  *                                              [--mode single|cluster] [--workers 2]
+ *
+ * `LB_CPU_PROFILE=<file>` writes a CPU profile of the first scrape (Chrome DevTools format; of the first run).
  */
 import { fork } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
@@ -201,13 +204,19 @@ async function primaryText(replies: readonly Buffer[], own: Worker): Promise<str
   return aggregate(parsed, 0, await own.metrics.registry.getMetricsAsJSON()).metrics()
 }
 
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number }> {
+function measureText(text: string): { bytes: number; lines: number } {
+  let lines = 0
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++
+  return { bytes: Buffer.byteLength(text), lines }
+}
+
+async function timed(f: () => Promise<void>): Promise<{ ms: number; cpuMs: number }> {
   const c0 = process.cpuUsage()
   const t0 = performance.now()
-  const value = await f()
+  await f()
   const ms = performance.now() - t0
   const c = process.cpuUsage(c0)
-  return { value, ms, cpuMs: (c.user + c.system) / 1000 }
+  return { ms, cpuMs: (c.user + c.system) / 1000 }
 }
 
 async function child(o: Options): Promise<Result> {
@@ -228,17 +237,36 @@ async function child(o: Options): Promise<Result> {
     for (let w = 0; w < o.workers; w++) replies.push(w === 0 ? reply : Buffer.from(reply))
     return primaryText(replies, worker)
   }
-  const first = await timed(scrape)
+  const profile = process.env.LB_CPU_PROFILE
+  const session = profile === undefined || profile === '' ? null : new Session()
+  if (session !== null) {
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+  }
+  // The text is dropped after its size is taken: in lb it is garbage once sent, so it is not held through the
+  // second scrape either.
+  const held = { text: '' }
+  const first = await timed(async () => {
+    held.text = await scrape()
+  })
+  if (session !== null && profile !== undefined) {
+    const { profile: p } = await session.post('Profiler.stop')
+    writeFileSync(profile, JSON.stringify(p))
+    session.disconnect()
+  }
   const rssFirst = rssMb()
+  const size = measureText(held.text)
+  held.text = ''
   const firstWorkerMs = workerMs
-  const text = first.value
-  const second = await timed(scrape)
+  const second = await timed(async () => {
+    held.text = await scrape()
+  })
   const rssSecond = rssMb()
+  held.text = ''
   const cpu1 = cpuTimes()
   gc()
   const rssAfterGc = rssMb()
-  let lines = 0
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++
   await worker.stop(100)
   return {
     firstMs: first.ms,
@@ -247,8 +275,8 @@ async function child(o: Options): Promise<Result> {
     secondCpuMs: second.cpuMs,
     workerMs: firstWorkerMs,
     replyBytes,
-    bytes: Buffer.byteLength(text),
-    lines,
+    bytes: size.bytes,
+    lines: size.lines,
     rssBefore,
     rssFirst,
     rssSecond,
@@ -285,6 +313,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const rows = []
   for (let r = 0; r < o.runs; r++) {
     const x = await runChild(argv)
+    delete process.env.LB_CPU_PROFILE
     rows.push({
       'first ms': x.firstMs.toFixed(0),
       'first cpu ms': x.firstCpuMs.toFixed(0),
