@@ -2,24 +2,27 @@
  * The cost of one /metrics scrape with a Consul-sized table: N services × 3 servers (default 10,000), two routes
  * per service (the Consul shape of bench/consul-rebuild.ts: build.ts → merge → worker.apply), traffic counted on
  * a fraction of the services (`--traffic`, default 0.1: requests on every server and route of those services,
- * some 5xx, a connect error and a TCP session per server). Each run is a fresh process (`--expose-gc`), so the
- * first scrape is what a new lb pays (cold code, first-time allocations) and the second one the steady state.
+ * some 5xx, a connect error and a TCP session per server). Each run is a fresh process (`--expose-gc`) that
+ * scrapes `--scrapes` times in a row (default 6): the first scrape is what a new lb pays (cold code, first-time
+ * allocations), the later ones the steady state.
  *
  * Modes:
- * - `single` (default): lb with `workers: 0`, what admin /metrics returns (`Primary.metrics()` without a pool):
- *   the text of the process's registry, process metrics and control families included.
+ * - `single` (default): lb with `workers: 0`, what admin /metrics gets from `Primary.metrics()` without a pool:
+ *   process metrics, traffic and control families.
  * - `cluster`: both halves of a cluster scrape in one process. Worker side: the reply a worker sends for
  *   `lb:metrics`, through v8.serialize (the IPC channel's `advanced` serialization). Primary side: deserialize
  *   `--workers` replies (default 2), aggregate them with the primary's own families and write the text. The
  *   RSS is the one process's (both halves), so only its growth means something.
  *
- * Per run it prints the time of the first and the second scrape (wall and CPU ms), the text's size and line
- * count, and VmRSS before the first scrape (after a full GC), right after each scrape, and after a full GC at the
- * end; `rss +` is the growth from before to the highest of the two after-scrape readings. VmHWM (the peak) is
- * also printed: it includes building the table, so it is only an upper bound.
+ * Each body is "sent" as the admin server does (a string is encoded into one Buffer, chunks are taken as they
+ * are) and dropped before the next scrape. Per run it prints the first scrape's time and the median of the later
+ * ones (wall and CPU ms), the text's size and line count, VmRSS before the first scrape (after a full GC), its
+ * growth after the first scrape (`+ 1st`) and the highest growth after any scrape (`+ max`: garbage of earlier
+ * scrapes waits for V8's next full GC), RSS after a full GC at the end, and VmHWM (the peak, which includes
+ * building the table, so only an upper bound). `steal %` is the machine's CPU steal during the scrapes.
  *
  *   npm run build && node dist/bench/scrape.js [--services 10000] [--runs 3] [--traffic 0.1]
- *                                              [--mode single|cluster] [--workers 2]
+ *                                              [--mode single|cluster] [--workers 2] [--scrapes 6]
  *
  * `LB_CPU_PROFILE=<file>` writes a CPU profile of the first scrape (Chrome DevTools format; of the first run).
  */
@@ -41,7 +44,7 @@ import { healthBody } from './consul-rebuild.js'
 import { fail, isEntryPoint, statusKb, wholeNumber } from './load.js'
 
 const USAGE =
-  'usage: node dist/bench/scrape.js [--services N] [--runs N] [--traffic FRACTION] [--mode single|cluster] [--workers N]'
+  'usage: node dist/bench/scrape.js [--services N] [--runs N] [--traffic FRACTION] [--mode single|cluster] [--workers N] [--scrapes N]'
 
 interface Options {
   services: number
@@ -49,15 +52,17 @@ interface Options {
   traffic: number
   mode: 'single' | 'cluster'
   workers: number
+  scrapes: number
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { services: 10_000, runs: 3, traffic: 0.1, mode: 'single', workers: 2 }
+  const o: Options = { services: 10_000, runs: 3, traffic: 0.1, mode: 'single', workers: 2, scrapes: 6 }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--services') o.services = wholeNumber(arg, argv[++i], 1, USAGE)
     else if (arg === '--runs') o.runs = wholeNumber(arg, argv[++i], 1, USAGE)
     else if (arg === '--workers') o.workers = wholeNumber(arg, argv[++i], 1, USAGE)
+    else if (arg === '--scrapes') o.scrapes = wholeNumber(arg, argv[++i], 2, USAGE)
     else if (arg === '--traffic') {
       o.traffic = Number(argv[++i])
       if (!(o.traffic >= 0 && o.traffic <= 1)) fail(USAGE)
@@ -70,12 +75,13 @@ function parseOptions(argv: readonly string[]): Options {
   return o
 }
 
-/** One run's numbers (the child's answer). */
+/** One run's numbers (the child's answer); RSS in MB. */
 interface Result {
   firstMs: number
   firstCpuMs: number
-  secondMs: number
-  secondCpuMs: number
+  /** Medians over the scrapes after the first. */
+  laterMs: number
+  laterCpuMs: number
   /** Cluster mode: the worker half of the first scrape (reply + serialize) and its serialized size. */
   workerMs: number
   replyBytes: number
@@ -83,7 +89,8 @@ interface Result {
   lines: number
   rssBefore: number
   rssFirst: number
-  rssSecond: number
+  /** The highest RSS after any scrape. */
+  rssMax: number
   rssAfterGc: number
   hwm: number
   stealPercent: number
@@ -191,7 +198,10 @@ function countTraffic(worker: Worker, traffic: number): void {
 
 // The scrape as lb does it (src/primary.ts `metrics()`, src/worker.ts `lb:metrics`).
 
-async function scrapeSingle(worker: Worker): Promise<string> {
+/** What the admin API gets to send: a string, or UTF-8 chunks. */
+type Body = string | readonly Uint8Array[]
+
+async function scrapeSingle(worker: Worker): Promise<Body> {
   return worker.metrics.registry.metrics()
 }
 
@@ -199,24 +209,32 @@ async function workerReply(worker: Worker): Promise<Buffer> {
   return serialize(await worker.metrics.registry.getMetricsAsJSON())
 }
 
-async function primaryText(replies: readonly Buffer[], own: Worker): Promise<string> {
+async function primaryText(replies: readonly Buffer[], own: Worker): Promise<Body> {
   const parsed = replies.map((r) => deserialize(r) as object[])
   return aggregate(parsed, 0, await own.metrics.registry.getMetricsAsJSON()).metrics()
 }
 
-function measureText(text: string): { bytes: number; lines: number } {
-  let lines = 0
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++
-  return { bytes: Buffer.byteLength(text), lines }
+/**
+ * What the admin server does with the body before it is garbage (src/admin.ts `send`): a string is measured and
+ * encoded into one Buffer for the socket (`res.end(string)`); chunks are written as they are.
+ */
+function send(body: Body): number {
+  if (typeof body === 'string') return Buffer.from(body, 'utf8').length
+  let n = 0
+  for (const c of body) n += c.byteLength
+  return n
 }
 
-async function timed(f: () => Promise<void>): Promise<{ ms: number; cpuMs: number }> {
-  const c0 = process.cpuUsage()
-  const t0 = performance.now()
-  await f()
-  const ms = performance.now() - t0
-  const c = process.cpuUsage(c0)
-  return { ms, cpuMs: (c.user + c.system) / 1000 }
+function lineCount(body: Body): number {
+  const text = typeof body === 'string' ? body : Buffer.concat(body).toString('utf8')
+  let lines = 0
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++
+  return lines
+}
+
+function median(xs: readonly number[]): number {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] ?? NaN
 }
 
 async function child(o: Options): Promise<Result> {
@@ -227,7 +245,7 @@ async function child(o: Options): Promise<Result> {
   const cpu0 = cpuTimes()
   let workerMs = 0
   let replyBytes = 0
-  const scrape = async (): Promise<string> => {
+  const scrape = async (): Promise<Body> => {
     if (o.mode === 'single') return scrapeSingle(worker)
     const t0 = performance.now()
     const reply = await workerReply(worker)
@@ -244,42 +262,50 @@ async function child(o: Options): Promise<Result> {
     await session.post('Profiler.enable')
     await session.post('Profiler.start')
   }
-  // The text is dropped after its size is taken: in lb it is garbage once sent, so it is not held through the
-  // second scrape either.
-  const held = { text: '' }
-  const first = await timed(async () => {
-    held.text = await scrape()
-  })
-  if (session !== null && profile !== undefined) {
-    const { profile: p } = await session.post('Profiler.stop')
-    writeFileSync(profile, JSON.stringify(p))
-    session.disconnect()
+  // Each body is sent and dropped before the next scrape, as in lb: only the numbers are kept. The time is the
+  // scrape's (what `actions.metrics()` takes), RSS is read after the send.
+  const times: { ms: number; cpuMs: number }[] = []
+  const rss: number[] = []
+  let bytes = 0
+  let lines = 0
+  let firstWorkerMs = 0
+  for (let i = 0; i < o.scrapes; i++) {
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    let body: Body | null = await scrape()
+    const ms = performance.now() - t0
+    const c = process.cpuUsage(c0)
+    times.push({ ms, cpuMs: (c.user + c.system) / 1000 })
+    if (i === 0 && session !== null && profile !== undefined) {
+      const { profile: p } = await session.post('Profiler.stop')
+      writeFileSync(profile, JSON.stringify(p))
+      session.disconnect()
+    }
+    bytes = send(body)
+    rss.push(rssMb())
+    if (i === 0) {
+      lines = lineCount(body)
+      firstWorkerMs = workerMs
+    }
+    body = null
   }
-  const rssFirst = rssMb()
-  const size = measureText(held.text)
-  held.text = ''
-  const firstWorkerMs = workerMs
-  const second = await timed(async () => {
-    held.text = await scrape()
-  })
-  const rssSecond = rssMb()
-  held.text = ''
   const cpu1 = cpuTimes()
   gc()
   const rssAfterGc = rssMb()
   await worker.stop(100)
+  const later = times.slice(1)
   return {
-    firstMs: first.ms,
-    firstCpuMs: first.cpuMs,
-    secondMs: second.ms,
-    secondCpuMs: second.cpuMs,
+    firstMs: times[0]?.ms ?? NaN,
+    firstCpuMs: times[0]?.cpuMs ?? NaN,
+    laterMs: median(later.map((t) => t.ms)),
+    laterCpuMs: median(later.map((t) => t.cpuMs)),
     workerMs: firstWorkerMs,
     replyBytes,
-    bytes: size.bytes,
-    lines: size.lines,
+    bytes,
+    lines,
     rssBefore,
-    rssFirst,
-    rssSecond,
+    rssFirst: rss[0] ?? NaN,
+    rssMax: Math.max(...rss),
     rssAfterGc,
     hwm: statusKb(process.pid, 'VmHWM') / 1024,
     stealPercent: cpu1.total > cpu0.total ? (100 * (cpu1.steal - cpu0.steal)) / (cpu1.total - cpu0.total) : 0,
@@ -317,17 +343,16 @@ async function main(argv: readonly string[]): Promise<void> {
     rows.push({
       'first ms': x.firstMs.toFixed(0),
       'first cpu ms': x.firstCpuMs.toFixed(0),
-      'second ms': x.secondMs.toFixed(0),
-      'second cpu ms': x.secondCpuMs.toFixed(0),
+      'later ms': x.laterMs.toFixed(0),
+      'later cpu ms': x.laterCpuMs.toFixed(0),
       ...(o.mode === 'cluster'
         ? { 'worker ms': x.workerMs.toFixed(0), 'reply MB': (x.replyBytes / 1e6).toFixed(1) }
         : {}),
       'text MB': (x.bytes / 1e6).toFixed(1),
       lines: x.lines,
       'rss before': x.rssBefore.toFixed(1),
-      'rss 1st': x.rssFirst.toFixed(1),
-      'rss 2nd': x.rssSecond.toFixed(1),
-      'rss +': (Math.max(x.rssFirst, x.rssSecond) - x.rssBefore).toFixed(1),
+      '+ 1st': (x.rssFirst - x.rssBefore).toFixed(1),
+      '+ max': (x.rssMax - x.rssBefore).toFixed(1),
       'rss gc': x.rssAfterGc.toFixed(1),
       hwm: x.hwm.toFixed(1),
       'steal %': x.stealPercent.toFixed(1),
