@@ -35,7 +35,7 @@ import { fileURLToPath } from 'node:url'
 import { deserialize, serialize } from 'node:v8'
 import { pino } from 'pino'
 import { defaultConfig, type MutableConfig } from '../src/config/schema.js'
-import { aggregate, Metrics, type ObservedExchange } from '../src/metrics.js'
+import { Metrics, type MetricsReply, type ObservedExchange } from '../src/metrics.js'
 import { buildSnapshot, minimalEntries, type HealthEntry } from '../src/provider/consul/build.js'
 import { merge } from '../src/provider/merge.js'
 import type { Route } from '../src/route/table.js'
@@ -202,16 +202,16 @@ function countTraffic(worker: Worker, traffic: number): void {
 type Body = string | readonly Uint8Array[]
 
 async function scrapeSingle(worker: Worker): Promise<Body> {
-  return worker.metrics.registry.metrics()
+  return worker.metrics.exposition()
 }
 
 async function workerReply(worker: Worker): Promise<Buffer> {
-  return serialize(await worker.metrics.registry.getMetricsAsJSON())
+  return serialize(await worker.metrics.reply())
 }
 
 async function primaryText(replies: readonly Buffer[], own: Worker): Promise<Body> {
-  const parsed = replies.map((r) => deserialize(r) as object[])
-  return aggregate(parsed, 0, await own.metrics.registry.getMetricsAsJSON()).metrics()
+  const parsed = replies.map((r) => deserialize(r) as MetricsReply)
+  return own.metrics.aggregate(parsed, 0)
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { MutableConfig } from '../../src/config/schema.js'
 import { AdminServer, type AdminStatus } from '../../src/admin.js'
+import { contentType } from '../../src/exposition.js'
 import { setServerState, setServerWeight } from '../../src/runtime.js'
 import { get, type Reply } from './client.js'
 import { startLb, type TestLb } from './lb.js'
@@ -27,10 +28,7 @@ export async function startAdmin(edit: (c: MutableConfig) => void, rand?: () => 
     config: () => lb.config,
     reload: () => Promise.resolve({ ok: true, problems: [] }),
     restartWorkers: () => Promise.resolve(false),
-    metrics: async () => ({
-      contentType: lb.worker.metrics.registry.contentType,
-      body: await lb.worker.metrics.registry.metrics(),
-    }),
+    metrics: async () => ({ contentType, body: await lb.worker.metrics.exposition() }),
     setServerState: (svc, srv, state) => setServerState(lb.worker, svc, srv, state),
     setServerWeight: (svc, srv, w) => setServerWeight(lb.worker, svc, srv, w),
   })
