@@ -214,6 +214,11 @@ async function primaryText(replies: readonly Buffer[], own: Worker): Promise<Bod
   return own.metrics.aggregate(parsed, 0)
 }
 
+/** The admin server's `release` once the response is written (src/primary.ts `metrics()`). */
+function release(worker: Worker, body: Body): void {
+  if (typeof body !== 'string') worker.metrics.release(body)
+}
+
 /**
  * What the admin server does with the body before it is garbage (src/admin.ts `send`): a string is measured and
  * encoded into one Buffer for the socket (`res.end(string)`); chunks are written as they are.
@@ -287,6 +292,7 @@ async function child(o: Options): Promise<Result> {
       lines = lineCount(body)
       firstWorkerMs = workerMs
     }
+    release(worker, body)
     body = null
   }
   const cpu1 = cpuTimes()

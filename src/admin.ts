@@ -42,8 +42,15 @@ export interface AdminActions {
   config(): Config | null
   reload(): Promise<{ ok: boolean; problems: string[] }>
   restartWorkers(): Promise<boolean>
-  /** The /metrics body: a string, or UTF-8 chunks written in order (lb's writer, src/exposition.ts). */
-  metrics(): Promise<{ contentType: string; body: string | readonly Uint8Array[] }>
+  /**
+   * The /metrics body: a string, or UTF-8 chunks written in order (lb's writer, src/exposition.ts); `release` is
+   * called once the response has been written (the chunks' memory is reused), not when it failed.
+   */
+  metrics(): Promise<{
+    contentType: string
+    body: string | readonly Uint8Array[]
+    release?: () => void
+  }>
   /** haproxy `set server <svc>/<srv> state`; throws RuntimeError for an unknown server or state. */
   setServerState(service: string, server: string, state: AdminState): void | Promise<void>
   /** haproxy `set weight`; returns the new weight. */
@@ -239,7 +246,10 @@ export class AdminServer {
         return
       case '/metrics':
         this.#actions.metrics().then(
-          (m) => send(res, 200, m.contentType, m.body),
+          (m) => {
+            if (m.release !== undefined) res.once('finish', m.release)
+            send(res, 200, m.contentType, m.body)
+          },
           (err: unknown) => send(res, 500, TEXT, `metrics failed: ${String(err)}\n`),
         )
         return

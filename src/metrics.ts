@@ -427,7 +427,7 @@ export class Metrics {
   #listeners: Map<string, ListenerStats>
   /** Requests answered without a service (no route, denied, redirect), by status class. */
   readonly #unrouted: Float64Array
-  /** The Buffers scrape text is written into. */
+  /** The Buffers scrape text is written into (kept across scrapes, see `release`). */
   readonly #pool: ChunkPool
   #current: {
     readonly table: RouteTable | null
@@ -635,7 +635,7 @@ export class Metrics {
 
   /**
    * This process's /metrics body, UTF-8 in chunks: prom-client's process metrics (when on), then every lb family
-   * written straight to text (src/exposition.ts).
+   * written straight to text (src/exposition.ts). Give it back with `release` once it has been written.
    */
   async exposition(): Promise<Buffer[]> {
     const process = this.registry.getMetricsAsArray().length === 0 ? '' : await this.registry.metrics()
@@ -643,6 +643,14 @@ export class Metrics {
       process,
       this.#collect('all', (def) => new TextFamily(def, this.#pool)),
     )
+  }
+
+  /**
+   * A body of `exposition` or `aggregate` has been written (the response finished): the next scrape writes into
+   * its Buffers. Not calling it is safe (the GC takes them); calling it while the body is still in use is not.
+   */
+  release(body: readonly Uint8Array[]): void {
+    this.#pool.release(body)
   }
 
   /** `exposition()` as one string (tests, the CLI). */
@@ -666,6 +674,7 @@ export class Metrics {
    * (`replies`, one per worker that answered in time) combined per series by each family's aggregator; then this
    * process's control families, written straight to text (only the primary has them); prom-client's process
    * metrics of every process aggregated by prom-client's rules (first); and how many workers did not answer.
+   * Give it back with `release` once it has been written.
    */
   async aggregate(replies: readonly MetricsReply[], missing: number): Promise<Buffer[]> {
     const processJson: object[][] = []

@@ -614,11 +614,16 @@ export class Primary {
   }
 
   /** The Prometheus text for admin /metrics: this process's Worker, or the workers' aggregate in cluster mode. */
-  async metrics(): Promise<{ contentType: string; body: readonly Uint8Array[] }> {
-    if (this.pool === null) return { contentType, body: await this.worker.metrics.exposition() }
-    const { replies, missing } = await this.pool.collectMetrics(2_000)
-    if (missing > 0) this.log.warn({ missing }, 'metrics: some workers did not answer in time')
-    return { contentType, body: await this.worker.metrics.aggregate(replies, missing) }
+  async metrics(): Promise<{ contentType: string; body: readonly Uint8Array[]; release: () => void }> {
+    const m = this.worker.metrics
+    let body: Buffer[]
+    if (this.pool === null) body = await m.exposition()
+    else {
+      const { replies, missing } = await this.pool.collectMetrics(2_000)
+      if (missing > 0) this.log.warn({ missing }, 'metrics: some workers did not answer in time')
+      body = await m.aggregate(replies, missing)
+    }
+    return { contentType, body, release: () => m.release(body) }
   }
 
   /** Rolling restart of the worker processes (cluster mode); false in single-process mode. */
