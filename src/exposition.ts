@@ -71,10 +71,10 @@ export const chunkBytes = 64 * 1024
 /**
  * The 64 KiB Buffers text is written into, reused across scrapes: a body's chunks come back (`release`) once the
  * admin server has written the response, and the next scrape writes into them again. Measured at 10,000 services ×
- * 3 servers (20 MB of text, bench/scrape.ts, RSS above its level before the first scrape, the highest over eight
- * scrapes in a row): one string per body, +48 to +129 MB (its flat 64 KiB parts and the joined string waited in
- * old space for a full GC, every ≈ 3 scrapes); a new Buffer per 64 KiB, +55 to +70 MB (their external memory
- * waited, and malloc kept the freed pages); reused Buffers +9 to +13 MB. A body that is never released (a
+ * 3 servers (20 MB of text, bench/scrape.ts, RSS above its level before the first scrape, the highest over six to
+ * nine scrapes in a row): one string per body, +48 to +129 MB (its flat 64 KiB parts and the joined string waited
+ * in old space for a full GC, every ≈ 3 scrapes); a new Buffer per 64 KiB, +45 to +70 MB (their external memory
+ * waited, and malloc kept the freed pages); reused Buffers +0.6 to +8.8 MB. A body that is never released (a
  * test, an aborted response) is left to the GC; the pool keeps at most as many Buffers as the last body gave back.
  */
 export class ChunkPool {
