@@ -42,7 +42,15 @@ export interface AdminActions {
   config(): Config | null
   reload(): Promise<{ ok: boolean; problems: string[] }>
   restartWorkers(): Promise<boolean>
-  metrics(): Promise<{ contentType: string; body: string }>
+  /**
+   * The /metrics body: a string, or UTF-8 chunks written in order (lb's writer, src/exposition.ts); `release` is
+   * called once the response has been written (the chunks' memory is reused), not when it failed.
+   */
+  metrics(): Promise<{
+    contentType: string
+    body: string | readonly Uint8Array[]
+    release?: () => void
+  }>
   /** haproxy `set server <svc>/<srv> state`; throws RuntimeError for an unknown server or state. */
   setServerState(service: string, server: string, state: AdminState): void | Promise<void>
   /** haproxy `set weight`; returns the new weight. */
@@ -71,17 +79,27 @@ function send(
   res: ServerResponse,
   status: number,
   type: string,
-  body: string,
+  body: string | readonly Uint8Array[],
   extra?: Record<string, string>,
 ): void {
+  let length = 0
+  if (typeof body === 'string') length = Buffer.byteLength(body)
+  else for (const c of body) length += c.byteLength
   res.writeHead(status, {
     'content-type': type,
-    'content-length': Buffer.byteLength(body),
+    'content-length': length,
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     ...extra,
   })
-  res.end(body)
+  if (typeof body === 'string') {
+    res.end(body)
+    return
+  }
+  // Chunks as they are (no copy into one buffer): one writev.
+  res.cork()
+  for (const c of body) res.write(c)
+  res.end()
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -228,7 +246,10 @@ export class AdminServer {
         return
       case '/metrics':
         this.#actions.metrics().then(
-          (m) => send(res, 200, m.contentType, m.body),
+          (m) => {
+            if (m.release !== undefined) res.once('finish', m.release)
+            send(res, 200, m.contentType, m.body)
+          },
           (err: unknown) => send(res, 500, TEXT, `metrics failed: ${String(err)}\n`),
         )
         return

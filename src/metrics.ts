@@ -1,6 +1,6 @@
 /**
- * Every prom-client metric, defined once (STYLE §10). Each process owns a `Metrics` (its own Registry, no
- * globals).
+ * Every lb metric family, defined once (`families`, STYLE §10). Each process owns a `Metrics` (no globals); its
+ * prom-client `registry` holds only prom-client's default process metrics.
  *
  * How numbers get in:
  * - Per request / per TCP session: one call at the single end point where the access log is written
@@ -13,26 +13,42 @@
  *   prom-client's own label children are not used on the hot path: `counter.labels(...).inc()` re-hashes the label
  *   object and `histogram.labels(...).observe()` allocates on every call (prom-client 15 `lib/counter.js`,
  *   `lib/histogram.js`).
- * - Everything else is read at scrape time (`collect`): in-flight and queue lengths, server state, health-check
- *   counters, Consul watch state, reloads, table version and size.
- * Every family is rebuilt from the live stats objects at each scrape, so the series of a route, server, service or
- * listener that is gone disappear with it (bounded cardinality; fabio keeps them forever).
+ * - Everything else is read at scrape time: in-flight and queue lengths, server state, health-check counters,
+ *   Consul watch state, reloads, table version and size.
  *
- * Cluster mode: the primary asks every worker for `getMetricsAsJSON()` over lb's own IPC message with a per-scrape
- * timeout and aggregates with `AggregatorRegistry.aggregate` (each family's `aggregator`: sum for counts, min/max for
- * versions and sizes); families the primary owns (`controlFamilies`: Consul, reloads, health, server state) come from
- * the primary's own registry only. A slow or dead worker leaves its numbers out and is counted in
- * `lb_metrics_workers_missing` instead of failing the scrape (prom-client's `clusterMetrics()` fails it).
+ * How numbers get out: at each scrape every family is read from the live stats objects and the current table and
+ * written straight to the exposition text by lb's own writer (src/exposition.ts; `text()`), without prom-client
+ * metric objects: at 10,000 services × 3 servers a scrape is ≈ 250,000 lines, and prom-client's `set`/`inc` per
+ * series and `registry.metrics()` took 3.9 s and grew RSS by ≈ 260 MB for the first scrape (bench/scrape.ts). A
+ * server's escaped `service="…",server="…"` is built once per scrape and shared by all of its lines; the servers
+ * are walked once for every family that lists them. The series of a route, server, service or listener that is
+ * gone disappear with it (bounded cardinality; fabio keeps them forever).
+ *
+ * Cluster mode: the primary asks every worker for `reply()` over lb's own IPC message with a per-scrape timeout:
+ * the worker's traffic families as two arrays each (series, value), and its process metrics as prom-client JSON.
+ * The primary's `aggregate` combines each series by its family's `aggregator` (sum for counts, min/max for
+ * versions and sizes), as prom-client's `AggregatorRegistry.aggregate` did (and still does for the process
+ * metrics), and writes its own `controlFamilies` (Consul, reloads, health, server state and weight) straight to
+ * text: only the primary computes them, the workers compute none. A slow or dead worker leaves its numbers out
+ * and is counted in `lb_metrics_workers_missing` instead of failing the scrape (prom-client's `clusterMetrics()`
+ * fails it).
  */
+import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client'
 import {
-  AggregatorRegistry,
-  Counter,
-  Gauge,
-  Registry,
-  collectDefaultMetrics,
+  ChunkPool,
+  DataFamily,
+  TextFamily,
+  escapeLabel,
+  isFamilyData,
+  joinFamilies,
+  mergeFamilies,
+  textOf,
   type Aggregator,
-  type Metric,
-} from 'prom-client'
+  type FamilyData,
+  type FamilyDef,
+  type FamilyType,
+  type Samples,
+} from './exposition.js'
 import type { ServiceRuntime, Upstream } from './proxy/upstream.js'
 import type { Route, RouteTable } from './route/table.js'
 
@@ -227,54 +243,175 @@ interface TcpListenerView {
   readonly active: number
 }
 
-/** A histogram whose buckets are read from `Buckets` objects at scrape time (prom-client has no setter). */
-class LiveHistogram {
-  readonly name: string
-  readonly help: string
-  readonly type = 'histogram'
-  readonly aggregator: Aggregator = 'sum'
-  readonly #read: () => Iterable<readonly [Readonly<Record<string, string>>, Buckets]>
-  constructor(
-    name: string,
-    help: string,
-    read: () => Iterable<readonly [Readonly<Record<string, string>>, Buckets]>,
-  ) {
-    this.name = name
-    this.help = help
-    this.#read = read
-  }
-  get(): {
-    name: string
-    help: string
-    type: string
-    aggregator: Aggregator
-    values: { labels: Record<string, string | number>; value: number; metricName: string }[]
-  } {
-    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = []
-    for (const [labels, b] of this.#read()) {
-      let cumulative = 0
-      for (let i = 0; i <= b.bounds.length; i++) {
-        cumulative += b.counts[i] as number
-        const le = i < b.bounds.length ? (b.bounds[i] as number) : '+Inf'
-        values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${this.name}_bucket` })
-      }
-      values.push({ labels: { ...labels }, value: b.sum, metricName: `${this.name}_sum` })
-      values.push({ labels: { ...labels }, value: b.count, metricName: `${this.name}_count` })
-    }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
-  }
-}
-
-function serverStateOf(u: Upstream): 'up' | 'down' | 'drain' | 'maint' {
-  if (u.admin === 'maint') return 'maint'
-  if (u.admin === 'drain') return 'drain'
-  return u.up ? 'up' : 'down'
-}
-
+/** Server states, `lb_server_state{state}` (one-hot per server, as haproxy's exporter). */
 const serverStates = ['up', 'down', 'drain', 'maint'] as const
+
+/** The index in `serverStates` of `u`'s state. */
+function serverStateOf(u: Upstream): number {
+  if (u.admin === 'maint') return 3
+  if (u.admin === 'drain') return 2
+  return u.up ? 0 : 1
+}
 
 /** The check-duration histogram of a checked server that has not finished a check yet. */
 const noChecks = new Buckets(checkBuckets)
+
+function family(name: string, help: string, type: FamilyType, aggregator: Aggregator = 'sum'): FamilyDef {
+  return { name, help, type, aggregator }
+}
+
+/** Every lb family, in the order of the text; `aggregator` = how the cluster primary combines workers' copies. */
+const families = {
+  // Requests.
+  httpRequests: family(
+    'lb_http_requests_total',
+    'HTTP requests answered, by service (<none>: no route, denied or redirected) and status class (none = no status sent)',
+    'counter',
+  ),
+  routeRequests: family(
+    'lb_http_route_requests_total',
+    'HTTP requests answered, by route (host + path) and status class',
+    'counter',
+  ),
+  serverRequests: family(
+    'lb_http_server_requests_total',
+    'HTTP requests answered, by the server that handled the last attempt and status class',
+    'counter',
+  ),
+  httpDuration: family(
+    'lb_http_request_duration_seconds',
+    'Request start to response end, by service',
+    'histogram',
+  ),
+  upstreamDuration: family(
+    'lb_http_upstream_duration_seconds',
+    'Connected to response headers (haproxy Tr), by service, for requests that reached a server',
+    'histogram',
+  ),
+  httpRetries: family(
+    'lb_http_retries_total',
+    'Extra attempts (retries) made for requests, by service',
+    'counter',
+  ),
+  httpBytes: family(
+    'lb_http_bytes_total',
+    'HTTP body bytes: in = read from clients (request bodies), out = response bodies sent, by service',
+    'counter',
+  ),
+  serverInflight: family(
+    'lb_server_inflight',
+    'Requests and TCP connections in progress, by server',
+    'gauge',
+  ),
+  queueLength: family(
+    'lb_service_queue_length',
+    'Requests waiting for a server slot (maxconn), by service',
+    'gauge',
+  ),
+  connectErrors: family(
+    'lb_upstream_connect_errors_total',
+    'Failed connection attempts to servers, by reason',
+    'counter',
+  ),
+  // TCP.
+  tcpConnections: family('lb_tcp_connections_total', 'TCP connections closed, by listener', 'counter'),
+  tcpActive: family('lb_tcp_connections_active', 'Open TCP connections, by listener', 'gauge'),
+  tcpBytes: family(
+    'lb_tcp_bytes_total',
+    'TCP bytes by listener: in = from clients, out = to clients (counted when a connection closes)',
+    'counter',
+  ),
+  tcpServerConnections: family(
+    'lb_tcp_server_connections_total',
+    'TCP connections closed, by server',
+    'counter',
+  ),
+  tcpServerBytes: family(
+    'lb_tcp_server_bytes_total',
+    'TCP bytes by server: in = from clients, out = to clients',
+    'counter',
+  ),
+  // Servers and health.
+  serverState: family(
+    'lb_server_state',
+    'Server state: 1 for the current one of up, down, drain, maint',
+    'gauge',
+    'max',
+  ),
+  serverWeight: family(
+    'lb_server_weight',
+    'Effective weight of each server (after runtime changes and slowstart)',
+    'gauge',
+    'max',
+  ),
+  healthChecks: family(
+    'lb_server_health_checks_total',
+    'Active health checks run, by server and result',
+    'counter',
+  ),
+  healthDuration: family(
+    'lb_server_health_check_duration_seconds',
+    'Active health-check duration, by server',
+    'histogram',
+  ),
+  // Table.
+  tableVersion: family(
+    'lb_route_table_version',
+    'Route table version in use (cluster: the oldest any worker serves)',
+    'gauge',
+    'min',
+  ),
+  tableRoutes: family('lb_route_table_routes', 'HTTP routes in the table', 'gauge', 'max'),
+  tableServices: family('lb_route_table_services', 'Services in the table', 'gauge', 'max'),
+  // Control plane (primary).
+  reloads: family('lb_config_reloads_total', 'Configuration reloads, by result', 'counter'),
+  watchDataAge: family(
+    'lb_consul_watch_data_age_seconds',
+    'Seconds since the Consul watch last answered (catalog, kv; services = the oldest service watch)',
+    'gauge',
+    'max',
+  ),
+  watchErrors: family(
+    'lb_consul_watch_errors',
+    'Consecutive errors of the Consul watch (0 after a success; services = the sum)',
+    'gauge',
+    'max',
+  ),
+  watchErrorsTotal: family('lb_consul_watch_errors_total', 'Errors of the Consul watch', 'counter'),
+  watchLastIndex: family(
+    'lb_consul_watch_last_index',
+    'Last Consul index of the watch (services = the highest)',
+    'gauge',
+    'max',
+  ),
+  consulProblems: family(
+    'lb_consul_problems_total',
+    'Consul routing input lb could not use: dropped tags or route commands, warnings, agent errors',
+    'counter',
+  ),
+} as const satisfies Record<string, FamilyDef>
+
+const familyList: readonly FamilyDef[] = Object.values(families)
+
+/** The cluster aggregate's own gauge. */
+const workersMissing = family(
+  'lb_metrics_workers_missing',
+  'Workers that did not answer this scrape in time (their numbers are left out)',
+  'gauge',
+)
+
+/** Every family a worker's reply may carry, by name (the primary drops names it does not know). */
+const familyNames: ReadonlyMap<string, FamilyDef> = new Map(familyList.map((f) => [f.name, f]))
+
+/** Which families a collection writes: all (single process), a worker's, or the primary's control families. */
+type Scope = 'all' | 'worker' | 'control'
+
+/** A worker's part of a cluster scrape (`Metrics.reply`), as it crosses the IPC channel. */
+export interface MetricsReply {
+  /** prom-client's `getMetricsAsJSON()` of the process metrics (empty when they are off). */
+  readonly process: readonly object[]
+  readonly families: readonly FamilyData[]
+}
 
 export class Metrics {
   readonly registry: Registry
@@ -290,6 +427,8 @@ export class Metrics {
   #listeners: Map<string, ListenerStats>
   /** Requests answered without a service (no route, denied, redirect), by status class. */
   readonly #unrouted: Float64Array
+  /** The Buffers scrape text is written into (kept across scrapes, see `release`). */
+  readonly #pool: ChunkPool
   #current: {
     readonly table: RouteTable | null
     readonly services: ReadonlyMap<string, ServiceRuntime>
@@ -306,9 +445,9 @@ export class Metrics {
     this.#routes = []
     this.#listeners = new Map()
     this.#unrouted = new Float64Array(statusClasses.length)
+    this.#pool = new ChunkPool()
     this.#current = { table: null, services: new Map(), version: 0 }
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry })
-    this.#define()
   }
 
   /**
@@ -376,10 +515,6 @@ export class Metrics {
     }
     up.metrics = s
     return s
-  }
-
-  *#serverStatsAll(): IterableIterator<ServerStats> {
-    for (const m of this.#servers.values()) yield* m.values()
   }
 
   #inTable(up: CountedServer): boolean {
@@ -498,298 +633,243 @@ export class Metrics {
     if (s !== null) s.checkDuration.observe(durationMs / 1000)
   }
 
-  #define(): void {
-    const registers = [this.registry]
-    const counter = (
-      name: string,
-      help: string,
-      labelNames: readonly string[],
-      fill: (m: Counter) => void,
-    ): void => {
-      const m: Counter = new Counter({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          m.reset()
-          fill(m)
-        },
-      })
-    }
-    const gauge = (
-      name: string,
-      help: string,
-      labelNames: readonly string[],
-      aggregator: Aggregator,
-      fill: (m: Gauge) => void,
-    ): void => {
-      const m: Gauge = new Gauge({
-        name,
-        help,
-        labelNames,
-        aggregator,
-        registers,
-        collect() {
-          m.reset()
-          fill(m)
-        },
-      })
-    }
-    const histogram = (
-      name: string,
-      help: string,
-      read: () => Iterable<readonly [Readonly<Record<string, string>>, Buckets]>,
-    ): void => {
-      this.registry.registerMetric(new LiveHistogram(name, help, read) as unknown as Metric)
-    }
-
-    // Requests.
-    counter(
-      'lb_http_requests_total',
-      'HTTP requests answered, by service (<none>: no route, denied or redirected) and status class (none = no status sent)',
-      ['service', 'code'],
-      (m) => {
-        for (const s of this.#services.values()) addClasses(m, { service: s.name }, s.byClass)
-        addClasses(m, { service: '<none>' }, this.#unrouted)
-      },
-    )
-    counter(
-      'lb_http_route_requests_total',
-      'HTTP requests answered, by route (host + path) and status class',
-      ['route', 'code'],
-      (m) => {
-        for (const r of this.#routes) if (r !== undefined) addClasses(m, { route: r.label }, r.byClass)
-      },
-    )
-    counter(
-      'lb_http_server_requests_total',
-      'HTTP requests answered, by the server that handled the last attempt and status class',
-      ['service', 'server', 'code'],
-      (m) => {
-        for (const s of this.#serverStatsAll())
-          addClasses(m, { service: s.service, server: s.server }, s.byClass)
-      },
-    )
-    histogram('lb_http_request_duration_seconds', 'Request start to response end, by service', () =>
-      mapped(this.#services.values(), (s) => [{ service: s.name }, s.total]),
-    )
-    histogram(
-      'lb_http_upstream_duration_seconds',
-      'Connected to response headers (haproxy Tr), by service, for requests that reached a server',
-      () => mapped(this.#services.values(), (s) => [{ service: s.name }, s.upstream]),
-    )
-    counter(
-      'lb_http_retries_total',
-      'Extra attempts (retries) made for requests, by service',
-      ['service'],
-      (m) => {
-        for (const s of this.#services.values()) m.inc({ service: s.name }, s.retries)
-      },
-    )
-    counter(
-      'lb_http_bytes_total',
-      'HTTP body bytes: in = read from clients (request bodies), out = response bodies sent, by service',
-      ['service', 'direction'],
-      (m) => {
-        for (const s of this.#services.values()) {
-          m.inc({ service: s.name, direction: 'in' }, s.bytesIn)
-          m.inc({ service: s.name, direction: 'out' }, s.bytesOut)
-        }
-      },
-    )
-    gauge(
-      'lb_server_inflight',
-      'Requests and TCP connections in progress, by server',
-      ['service', 'server'],
-      'sum',
-      (m) => {
-        for (const u of this.#upstreams()) m.set({ service: u.service, server: u.name }, u.inflight)
-      },
-    )
-    gauge(
-      'lb_service_queue_length',
-      'Requests waiting for a server slot (maxconn), by service',
-      ['service'],
-      'sum',
-      (m) => {
-        for (const svc of this.#current.services.values())
-          m.set({ service: svc.spec.name }, svc.madeQueue?.length ?? 0)
-      },
-    )
-    counter(
-      'lb_upstream_connect_errors_total',
-      'Failed connection attempts to servers, by reason',
-      ['service', 'server', 'reason'],
-      (m) => {
-        for (const s of this.#serverStatsAll()) {
-          for (let i = 0; i < connectErrorReasons.length; i++) {
-            const v = s.connectErrors[i] as number
-            if (v > 0)
-              m.inc({ service: s.service, server: s.server, reason: connectErrorReasons[i] as string }, v)
-          }
-        }
-      },
-    )
-
-    // TCP.
-    counter('lb_tcp_connections_total', 'TCP connections closed, by listener', ['listener'], (m) => {
-      for (const l of this.#listeners.values()) m.inc({ listener: l.name }, l.connections)
-    })
-    gauge('lb_tcp_connections_active', 'Open TCP connections, by listener', ['listener'], 'sum', (m) => {
-      for (const l of this.tcpListeners()) m.set({ listener: l.name }, l.active)
-    })
-    counter(
-      'lb_tcp_bytes_total',
-      'TCP bytes by listener: in = from clients, out = to clients (counted when a connection closes)',
-      ['listener', 'direction'],
-      (m) => {
-        for (const l of this.#listeners.values()) {
-          m.inc({ listener: l.name, direction: 'in' }, l.bytesIn)
-          m.inc({ listener: l.name, direction: 'out' }, l.bytesOut)
-        }
-      },
-    )
-    counter(
-      'lb_tcp_server_connections_total',
-      'TCP connections closed, by server',
-      ['service', 'server'],
-      (m) => {
-        for (const s of this.#serverStatsAll())
-          if (s.tcpConnections > 0) m.inc({ service: s.service, server: s.server }, s.tcpConnections)
-      },
-    )
-    counter(
-      'lb_tcp_server_bytes_total',
-      'TCP bytes by server: in = from clients, out = to clients',
-      ['service', 'server', 'direction'],
-      (m) => {
-        for (const s of this.#serverStatsAll()) {
-          if (s.tcpConnections === 0) continue
-          m.inc({ service: s.service, server: s.server, direction: 'in' }, s.tcpBytesIn)
-          m.inc({ service: s.service, server: s.server, direction: 'out' }, s.tcpBytesOut)
-        }
-      },
-    )
-
-    // Servers and health.
-    gauge(
-      'lb_server_state',
-      'Server state: 1 for the current one of up, down, drain, maint',
-      ['service', 'server', 'state'],
-      'max',
-      (m) => {
-        for (const u of this.#upstreams()) {
-          const now = serverStateOf(u)
-          for (const state of serverStates)
-            m.set({ service: u.service, server: u.name, state }, state === now ? 1 : 0)
-        }
-      },
-    )
-    gauge(
-      'lb_server_weight',
-      'Effective weight of each server (after runtime changes and slowstart)',
-      ['service', 'server'],
-      'max',
-      (m) => {
-        for (const u of this.#upstreams()) m.set({ service: u.service, server: u.name }, u.effectiveWeight)
-      },
-    )
-    counter(
-      'lb_server_health_checks_total',
-      'Active health checks run, by server and result',
-      ['service', 'server', 'result'],
-      (m) => {
-        for (const u of this.#upstreams()) {
-          const h = u.health
-          if (h === null || !h.active) continue
-          m.inc({ service: u.service, server: u.name, result: 'ok' }, h.checks - h.failedChecks)
-          m.inc({ service: u.service, server: u.name, result: 'failed' }, h.failedChecks)
-        }
-      },
-    )
-    histogram('lb_server_health_check_duration_seconds', 'Active health-check duration, by server', () => {
-      const out: (readonly [Record<string, string>, Buckets])[] = []
-      if (!this.enabled) return out
-      for (const u of this.#upstreams()) {
-        if (u.health === null || !u.health.active) continue
-        const s = u.metrics
-        out.push([{ service: u.service, server: u.name }, s === null ? noChecks : s.checkDuration])
-      }
-      return out
-    })
-
-    // Table.
-    gauge(
-      'lb_route_table_version',
-      'Route table version in use (cluster: the oldest any worker serves)',
-      [],
-      'min',
-      (m) => m.set(this.#current.version),
-    )
-    gauge('lb_route_table_routes', 'HTTP routes in the table', [], 'max', (m) =>
-      m.set(this.#current.table === null ? 0 : this.#current.table.size),
-    )
-    gauge('lb_route_table_services', 'Services in the table', [], 'max', (m) =>
-      m.set(this.#current.services.size),
-    )
-
-    // Control plane (primary).
-    counter('lb_config_reloads_total', 'Configuration reloads, by result', ['result'], (m) => {
-      const c = this.control
-      if (c === null) return
-      const r = c.reloads()
-      m.inc({ result: 'ok' }, r.ok)
-      m.inc({ result: 'failed' }, r.failed)
-    })
-    gauge(
-      'lb_consul_watch_data_age_seconds',
-      'Seconds since the Consul watch last answered (catalog, kv; services = the oldest service watch)',
-      ['watch'],
-      'max',
-      (m) => {
-        for (const w of this.#watches()) m.set({ watch: w.name }, w.dataAge / 1000)
-      },
-    )
-    gauge(
-      'lb_consul_watch_errors',
-      'Consecutive errors of the Consul watch (0 after a success; services = the sum)',
-      ['watch'],
-      'max',
-      (m) => {
-        for (const w of this.#watches()) m.set({ watch: w.name }, w.errors)
-      },
-    )
-    counter('lb_consul_watch_errors_total', 'Errors of the Consul watch', ['watch'], (m) => {
-      for (const w of this.#watches()) m.inc({ watch: w.name }, w.totalErrors)
-    })
-    gauge(
-      'lb_consul_watch_last_index',
-      'Last Consul index of the watch (services = the highest)',
-      ['watch'],
-      'max',
-      (m) => {
-        for (const w of this.#watches()) m.set({ watch: w.name }, w.lastIndex)
-      },
-    )
-    counter(
-      'lb_consul_problems_total',
-      'Consul routing input lb could not use: dropped tags or route commands, warnings, agent errors',
-      ['kind'],
-      (m) => {
-        const consul = this.control?.consul() ?? null
-        if (consul === null) return
-        for (const [kind, v] of Object.entries(consul.stats)) {
-          if (kind === 'builds' || kind === 'emits' || typeof v !== 'number') continue
-          m.inc({ kind }, v)
-        }
-      },
+  /**
+   * This process's /metrics body, UTF-8 in chunks: prom-client's process metrics (when on), then every lb family
+   * written straight to text (src/exposition.ts). Give it back with `release` once it has been written.
+   */
+  async exposition(): Promise<Buffer[]> {
+    const process = this.registry.getMetricsAsArray().length === 0 ? '' : await this.registry.metrics()
+    return joinFamilies(
+      process,
+      this.#collect('all', (def) => new TextFamily(def, this.#pool)),
     )
   }
 
-  /** Every server, as made or (not made yet) as it would be: a scrape does not make them for good. */
-  *#upstreams(): Generator<Upstream> {
-    for (const svc of this.#current.services.values()) yield* svc.peekUpstreams()
+  /**
+   * A body of `exposition` or `aggregate` has been written (the response finished): the next scrape writes into
+   * its Buffers. Not calling it is safe (the GC takes them); calling it while the body is still in use is not.
+   */
+  release(body: readonly Uint8Array[]): void {
+    this.#pool.release(body)
+  }
+
+  /** `exposition()` as one string (tests, the CLI). */
+  async text(): Promise<string> {
+    return textOf(await this.exposition())
+  }
+
+  /**
+   * A worker's part of a cluster scrape (`lb:metrics`): its traffic families as data (the control families are
+   * the primary's), and prom-client's process metrics as JSON.
+   */
+  async reply(): Promise<MetricsReply> {
+    return {
+      process: await this.registry.getMetricsAsJSON(),
+      families: this.#collect('worker', (def) => new DataFamily(def)).map((f) => f.data()),
+    }
+  }
+
+  /**
+   * The primary's /metrics in cluster mode (this is the primary's Metrics): the workers' traffic families
+   * (`replies`, one per worker that answered in time) combined per series by each family's aggregator; then this
+   * process's control families, written straight to text (only the primary has them); prom-client's process
+   * metrics of every process aggregated by prom-client's rules (first); and how many workers did not answer.
+   * Give it back with `release` once it has been written.
+   */
+  async aggregate(replies: readonly MetricsReply[], missing: number): Promise<Buffer[]> {
+    const processJson: object[][] = []
+    const traffic: FamilyData[][] = []
+    for (const r of replies) {
+      processJson.push(r.process.filter((m) => isProcessFamily(familyName(m))))
+      traffic.push(r.families.filter((f) => !controlFamilies.has(f.name)))
+    }
+    processJson.push(await this.registry.getMetricsAsJSON())
+    const registry = AggregatorRegistry.aggregate(processJson)
+    const process = registry.getMetricsAsArray().length === 0 ? '' : await registry.metrics()
+    const missingFamily = new TextFamily(workersMissing, this.#pool)
+    missingFamily.add('', missing)
+    return joinFamilies(process, [
+      ...mergeFamilies(familyNames, traffic, this.#pool),
+      ...this.#collect('control', (def) => new TextFamily(def, this.#pool)),
+      missingFamily,
+    ])
+  }
+
+  /**
+   * Every family of `scope` read from the live stats and state, into one sink each (made by `make`, returned in
+   * `families` order; a family with no samples still has its sink, so its HELP and TYPE are written).
+   * Label values are escaped once per service, server, route or listener and shared by all of its lines.
+   */
+  #collect<S extends Samples>(scope: Scope, make: (def: FamilyDef) => S): S[] {
+    const sinks: S[] = []
+    const of = new Map<FamilyDef, S>()
+    for (const def of familyList) {
+      const control = controlFamilies.has(def.name)
+      if (scope !== 'all' && control !== (scope === 'control')) continue
+      const sink = make(def)
+      sinks.push(sink)
+      of.set(def, sink)
+    }
+    const get = (def: FamilyDef): S | null => of.get(def) ?? null
+    this.#collectServices(get)
+    this.#collectServers(get)
+    this.#collectCounted(get)
+    this.#collectTable(get)
+    this.#collectControl(get)
+    return sinks
+  }
+
+  /** Per service: request counters, latency histograms, queue length; per route: request counters. */
+  #collectServices(get: (def: FamilyDef) => Samples | null): void {
+    const requests = get(families.httpRequests)
+    const duration = get(families.httpDuration)
+    const upstream = get(families.upstreamDuration)
+    const retries = get(families.httpRetries)
+    const bytes = get(families.httpBytes)
+    for (const s of this.#services.values()) {
+      const l = `{service="${escapeLabel(s.name)}"`
+      if (requests !== null) addClasses(requests, l, s.byClass)
+      if (duration !== null) addHistogram(duration, l, s.total)
+      if (upstream !== null) addHistogram(upstream, l, s.upstream)
+      retries?.add(l + '}', s.retries)
+      if (bytes !== null) {
+        bytes.add(l + ',direction="in"}', s.bytesIn)
+        bytes.add(l + ',direction="out"}', s.bytesOut)
+      }
+    }
+    if (requests !== null) addClasses(requests, '{service="<none>"', this.#unrouted)
+    const routes = get(families.routeRequests)
+    if (routes !== null) {
+      const rs = this.#routes
+      for (let i = 0; i < rs.length; i++) {
+        const r = rs[i]
+        if (r !== undefined) addClasses(routes, `{route="${escapeLabel(r.label)}"`, r.byClass)
+      }
+    }
+    const queue = get(families.queueLength)
+    if (queue !== null)
+      for (const svc of this.#current.services.values())
+        queue.add(`{service="${escapeLabel(svc.spec.name)}"}`, svc.madeQueue?.length ?? 0)
+  }
+
+  /**
+   * Every server of the table (made, or as it would be: `peekUpstreams`), in one pass for all the families that
+   * list them: in-flight, state, weight, health checks.
+   */
+  #collectServers(get: (def: FamilyDef) => Samples | null): void {
+    const inflight = get(families.serverInflight)
+    const state = get(families.serverState)
+    const weight = get(families.serverWeight)
+    const checks = get(families.healthChecks)
+    const durations = this.enabled ? get(families.healthDuration) : null
+    if (inflight === null && state === null && weight === null && checks === null && durations === null)
+      return
+    for (const svc of this.#current.services.values()) {
+      const ups = svc.peekUpstreams()
+      if (ups.length === 0) continue
+      const l = `{service="${escapeLabel(svc.spec.name)}",server="`
+      for (let i = 0; i < ups.length; i++) {
+        const u = ups[i] as Upstream
+        const key = l + escapeLabel(u.name) + '"'
+        inflight?.add(key + '}', u.inflight)
+        if (state !== null) {
+          const now = serverStateOf(u)
+          for (let k = 0; k < serverStates.length; k++)
+            state.add(key + (stateLabels[k] as string), k === now ? 1 : 0)
+        }
+        weight?.add(key + '}', u.effectiveWeight)
+        const h = u.health
+        if (h === null || !h.active) continue
+        if (checks !== null) {
+          checks.add(key + ',result="ok"}', h.checks - h.failedChecks)
+          checks.add(key + ',result="failed"}', h.failedChecks)
+        }
+        if (durations !== null) {
+          const s = u.metrics
+          addHistogram(durations, key, s === null ? noChecks : s.checkDuration)
+        }
+      }
+    }
+  }
+
+  /** The servers that counted something (HTTP, connect errors, TCP) and the TCP listeners. */
+  #collectCounted(get: (def: FamilyDef) => Samples | null): void {
+    const requests = get(families.serverRequests)
+    const errors = get(families.connectErrors)
+    const tcp = get(families.tcpServerConnections)
+    const tcpBytes = get(families.tcpServerBytes)
+    if (requests !== null || errors !== null || tcp !== null || tcpBytes !== null) {
+      for (const [service, servers] of this.#servers) {
+        const l = `{service="${escapeLabel(service)}",server="`
+        for (const s of servers.values()) {
+          const key = l + escapeLabel(s.server) + '"'
+          if (requests !== null) addClasses(requests, key, s.byClass)
+          if (errors !== null) {
+            for (let i = 0; i < connectErrorReasons.length; i++) {
+              const v = s.connectErrors[i] as number
+              if (v > 0) errors.add(key + (reasonLabels[i] as string), v)
+            }
+          }
+          if (s.tcpConnections === 0) continue
+          tcp?.add(key + '}', s.tcpConnections)
+          if (tcpBytes !== null) {
+            tcpBytes.add(key + ',direction="in"}', s.tcpBytesIn)
+            tcpBytes.add(key + ',direction="out"}', s.tcpBytesOut)
+          }
+        }
+      }
+    }
+    const connections = get(families.tcpConnections)
+    const bytes = get(families.tcpBytes)
+    for (const l of this.#listeners.values()) {
+      const key = `{listener="${escapeLabel(l.name)}"`
+      connections?.add(key + '}', l.connections)
+      if (bytes !== null) {
+        bytes.add(key + ',direction="in"}', l.bytesIn)
+        bytes.add(key + ',direction="out"}', l.bytesOut)
+      }
+    }
+    const active = get(families.tcpActive)
+    if (active !== null)
+      for (const l of this.tcpListeners()) active.add(`{listener="${escapeLabel(l.name)}"}`, l.active)
+  }
+
+  #collectTable(get: (def: FamilyDef) => Samples | null): void {
+    const c = this.#current
+    get(families.tableVersion)?.add('', c.version)
+    get(families.tableRoutes)?.add('', c.table === null ? 0 : c.table.size)
+    get(families.tableServices)?.add('', c.services.size)
+  }
+
+  /** Reloads and Consul (the primary's control sources; nothing when they are not set). */
+  #collectControl(get: (def: FamilyDef) => Samples | null): void {
+    const c = this.control
+    const reloads = get(families.reloads)
+    if (c !== null && reloads !== null) {
+      const r = c.reloads()
+      reloads.add('{result="ok"}', r.ok)
+      reloads.add('{result="failed"}', r.failed)
+    }
+    const age = get(families.watchDataAge)
+    const errors = get(families.watchErrors)
+    const errorsTotal = get(families.watchErrorsTotal)
+    const index = get(families.watchLastIndex)
+    if (age !== null || errors !== null || errorsTotal !== null || index !== null) {
+      // One pass per family, as prom-client's collect did: the rows in the same order in each.
+      const watches = this.#watches()
+      for (const w of watches) age?.add(`{watch="${escapeLabel(w.name)}"}`, w.dataAge / 1000)
+      for (const w of watches) errors?.add(`{watch="${escapeLabel(w.name)}"}`, w.errors)
+      for (const w of watches) errorsTotal?.add(`{watch="${escapeLabel(w.name)}"}`, w.totalErrors)
+      for (const w of watches) index?.add(`{watch="${escapeLabel(w.name)}"}`, w.lastIndex)
+    }
+    const problems = get(families.consulProblems)
+    const consul = problems === null ? null : (this.control?.consul() ?? null)
+    if (problems !== null && consul !== null) {
+      for (const [kind, v] of Object.entries(consul.stats)) {
+        if (kind === 'builds' || kind === 'emits' || typeof v !== 'number') continue
+        problems.add(`{kind="${escapeLabel(kind)}"}`, v)
+      }
+    }
   }
 
   /** Consul watches: catalog and kv as they are; the per-service watches folded into one `services` row. */
@@ -825,15 +905,39 @@ function noListeners(): Iterable<TcpListenerView> {
   return []
 }
 
-function addClasses(m: Counter, labels: Record<string, string>, byClass: Float64Array): void {
+/** The status-class lines of a counter whose labels so far are `open` (`{service="a"`); only classes that counted. */
+function addClasses(to: Samples, open: string, byClass: Float64Array): void {
   for (let i = 0; i < statusClasses.length; i++) {
     const v = byClass[i] as number
-    if (v > 0) m.inc({ ...labels, code: statusClasses[i] as string }, v)
+    if (v > 0) to.add(open + (codeLabels[i] as string), v)
   }
 }
 
-function* mapped<T, R>(items: Iterable<T>, f: (t: T) => R): Generator<R> {
-  for (const t of items) yield f(t)
+/** A histogram's cumulative buckets, sum and count; `open` = its labels so far (`{service="a"`), `le` last. */
+function addHistogram(to: Samples, open: string, b: Buckets): void {
+  const le = leLabels(b.bounds)
+  let cumulative = 0
+  for (let i = 0; i < le.length; i++) {
+    cumulative += b.counts[i] as number
+    to.add('_bucket' + open + (le[i] as string), cumulative)
+  }
+  to.add('_sum' + open + '}', b.sum)
+  to.add('_count' + open + '}', b.count)
+}
+
+const codeLabels: readonly string[] = statusClasses.map((c) => `,code="${c}"}`)
+const reasonLabels: readonly string[] = connectErrorReasons.map((r) => `,reason="${r}"}`)
+const stateLabels: readonly string[] = serverStates.map((s) => `,state="${s}"}`)
+
+/** `,le="<bound>"}` per bucket and `,le="+Inf"}`, per bucket list (there are two). */
+const leCache = new Map<readonly number[], readonly string[]>()
+function leLabels(bounds: readonly number[]): readonly string[] {
+  let le = leCache.get(bounds)
+  if (le === undefined) {
+    le = [...bounds.map((b) => `,le="${b}"}`), ',le="+Inf"}']
+    leCache.set(bounds, le)
+  }
+  return le
 }
 
 /** A connect error's reason from a Node/undici error code. */
@@ -856,27 +960,11 @@ export function connectReason(code: string): ConnectErrorReason {
   }
 }
 
-/**
- * The primary's /metrics in cluster mode: the workers' traffic families (`replies`, one per worker that answered
- * in time) plus the primary's own control-plane families and process metrics (`own`), aggregated; and how many
- * workers did not answer.
- */
-export function aggregate(
-  replies: readonly object[][],
-  missing: number,
-  own: readonly object[] = [],
-): Registry {
-  const all: object[][] = []
-  for (const r of replies) all.push(r.filter((m) => !controlFamilies.has(familyName(m))))
-  all.push(own.filter((m) => controlFamilies.has(familyName(m)) || isProcessFamily(familyName(m))))
-  const registry = AggregatorRegistry.aggregate<'text/plain; version=0.0.4; charset=utf-8'>(all)
-  const gauge = new Gauge({
-    name: 'lb_metrics_workers_missing',
-    help: 'Workers that did not answer this scrape in time (their numbers are left out)',
-    registers: [registry],
-  })
-  gauge.set(missing)
-  return registry
+/** Whether `x` has the shape of a `MetricsReply` (it crossed the IPC channel). */
+export function isMetricsReply(x: unknown): x is MetricsReply {
+  if (typeof x !== 'object' || x === null) return false
+  const r = x as { process?: unknown; families?: unknown }
+  return Array.isArray(r.process) && Array.isArray(r.families) && r.families.every(isFamilyData)
 }
 
 function familyName(m: object): string {

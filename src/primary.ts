@@ -20,7 +20,8 @@ import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from './snapshot.js'
-import { Metrics, aggregate } from './metrics.js'
+import { contentType } from './exposition.js'
+import { Metrics, isMetricsReply, type MetricsReply } from './metrics.js'
 import {
   isFromWorker,
   replayRuns,
@@ -78,7 +79,7 @@ export class WorkerPool {
   #recentCrashes: number
   crashes: number
   /** Metric scrapes in progress: id → replies so far. */
-  readonly #scrapes: Map<number, object[][]>
+  readonly #scrapes: Map<number, MetricsReply[]>
   #scrapeId: number
 
   constructor(
@@ -179,8 +180,8 @@ export class WorkerPool {
         return
       case 'lb:metrics': {
         const replies = this.#scrapes.get(msg.id)
-        if (replies !== undefined && Array.isArray(msg.metrics)) {
-          replies.push(msg.metrics as object[])
+        if (replies !== undefined && isMetricsReply(msg.metrics)) {
+          replies.push(msg.metrics)
           this.#notify()
         }
         return
@@ -287,12 +288,12 @@ export class WorkerPool {
   }
 
   /**
-   * Every worker's metrics (prom-client JSON), waiting at most `timeout` ms: workers that have not answered by
-   * then are left out and counted in `missing`, so one slow worker never fails the scrape.
+   * Every worker's metrics (`Metrics.reply()`), waiting at most `timeout` ms: workers that have not
+   * answered by then are left out and counted in `missing`, so one slow worker never fails the scrape.
    */
-  async collectMetrics(timeout: number): Promise<{ replies: object[][]; missing: number }> {
+  async collectMetrics(timeout: number): Promise<{ replies: MetricsReply[]; missing: number }> {
     const id = ++this.#scrapeId
-    const replies: object[][] = []
+    const replies: MetricsReply[] = []
     this.#scrapes.set(id, replies)
     let asked = 0
     for (const slot of this.#slots.values()) {
@@ -607,15 +608,16 @@ export class Primary {
   }
 
   /** The Prometheus text for admin /metrics: this process's Worker, or the workers' aggregate in cluster mode. */
-  async metrics(): Promise<{ contentType: string; body: string }> {
-    if (this.pool === null) {
-      const r = this.worker.metrics.registry
-      return { contentType: r.contentType, body: await r.metrics() }
+  async metrics(): Promise<{ contentType: string; body: readonly Uint8Array[]; release: () => void }> {
+    const m = this.worker.metrics
+    let body: Buffer[]
+    if (this.pool === null) body = await m.exposition()
+    else {
+      const { replies, missing } = await this.pool.collectMetrics(2_000)
+      if (missing > 0) this.log.warn({ missing }, 'metrics: some workers did not answer in time')
+      body = await m.aggregate(replies, missing)
     }
-    const { replies, missing } = await this.pool.collectMetrics(2_000)
-    if (missing > 0) this.log.warn({ missing }, 'metrics: some workers did not answer in time')
-    const r = aggregate(replies, missing, await this.worker.metrics.registry.getMetricsAsJSON())
-    return { contentType: r.contentType, body: await r.metrics() }
+    return { contentType, body, release: () => m.release(body) }
   }
 
   /** Rolling restart of the worker processes (cluster mode); false in single-process mode. */

@@ -533,7 +533,7 @@ export function runWorkerProcess(): void {
         send({
           type: 'lb:metrics',
           id: msg.id,
-          metrics: worker === null ? [] : await worker.metrics.registry.getMetricsAsJSON(),
+          metrics: worker === null ? { process: [], families: [] } : await worker.metrics.reply(),
         })
         return
     }

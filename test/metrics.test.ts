@@ -1,7 +1,8 @@
 /** metrics.ts: bucket counting, and the cluster aggregate (workers' traffic + the primary's control families). */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Buckets, Metrics, aggregate, connectReason } from '../src/metrics.js'
+import { Buckets, Metrics, connectReason, type MetricsReply } from '../src/metrics.js'
+import { textOf } from '../src/exposition.js'
 import { buildTable } from '../src/route/table.js'
 import { spec } from './helpers/route-spec.js'
 
@@ -31,20 +32,20 @@ function value(text: string, series: string): number | undefined {
 }
 
 test('aggregate: counts summed, table version = the oldest worker, control families from the primary only', async () => {
-  const worker = async (version: number, served: number): Promise<object[]> => {
+  const table = buildTable([spec('a', 'a.example', '/')], { pathMatch: 'prefix' })
+  const worker = async (version: number, served: number): Promise<MetricsReply> => {
     const m = new Metrics()
-    // A worker's copy of a control family must be dropped, not added to the primary's.
-    m.control = { reloads: () => ({ ok: 99, failed: 99 }), consul: () => null }
-    const json = (await m.registry.getMetricsAsJSON()) as unknown as {
-      name: string
-      values: { value: number; labels: object }[]
-    }[]
-    for (const f of json) {
-      if (f.name === 'lb_route_table_version') f.values = [{ value: version, labels: {} }]
-      if (f.name === 'lb_route_table_routes') f.values = [{ value: 7, labels: {} }]
-      if (f.name === 'lb_tcp_connections_total') f.values = [{ value: served, labels: {} }]
+    m.sync(table, new Map(), version)
+    for (let i = 0; i < served; i++) m.observeTcp('db', null, 1, 1)
+    const reply = await m.reply()
+    // A worker's copy of a control family (it sends none) must be dropped, not added to the primary's.
+    return {
+      ...reply,
+      families: [
+        ...reply.families,
+        { name: 'lb_config_reloads_total', series: '{result="ok"}\n', values: Float64Array.of(99) },
+      ],
     }
-    return json
   }
   const primary = new Metrics()
   primary.control = {
@@ -58,11 +59,10 @@ test('aggregate: counts summed, table version = the oldest worker, control famil
       stats: { builds: 5, emits: 5, dropped: 4, warnings: 1 },
     }),
   }
-  const own = await primary.registry.getMetricsAsJSON()
-  const text = await aggregate([await worker(3, 10), await worker(2, 5)], 0, own).metrics()
+  const text = textOf(await primary.aggregate([await worker(3, 10), await worker(2, 5)], 0))
   assert.equal(value(text, 'lb_route_table_version'), 2)
-  assert.equal(value(text, 'lb_route_table_routes'), 7)
-  assert.equal(value(text, 'lb_tcp_connections_total'), 15)
+  assert.equal(value(text, 'lb_route_table_routes'), 1)
+  assert.equal(value(text, 'lb_tcp_connections_total{listener="db"}'), 15)
   assert.equal(value(text, 'lb_config_reloads_total{result="ok"}'), 2)
   assert.equal(value(text, 'lb_config_reloads_total{result="failed"}'), 1)
   assert.equal(value(text, 'lb_consul_watch_last_index{watch="catalog"}'), 42)
@@ -91,7 +91,7 @@ test('observeHttp: requests without a service (no route, denied, redirect) count
   }
   m.observeHttp(ex, 1)
   m.observeHttp(ex, 2)
-  const text = await m.registry.metrics()
+  const text = await m.text()
   assert.equal(value(text, 'lb_http_requests_total{service="<none>",code="4xx"}'), 2, text)
 })
 
@@ -163,7 +163,7 @@ test('stats objects: created on a name’s first count, kept across a table swap
     },
     3,
   )
-  const text = await m.registry.metrics()
+  const text = await m.text()
   assert.equal(value(text, 'lb_http_requests_total{service="a",code="2xx"}'), 2, text)
   assert.equal(value(text, 'lb_http_server_requests_total{service="a",server="s1",code="2xx"}'), 2, text)
   assert.equal(value(text, 'lb_http_route_requests_total{route="a.example/",code="2xx"}'), 2, text)
@@ -174,6 +174,6 @@ test('stats objects: created on a name’s first count, kept across a table swap
   // A request still running on a server of an older table whose service is gone is not counted.
   swap(table2, [])
   m.observeHttp(ex, 3)
-  assert.ok(!(await m.registry.metrics()).includes('service="a"'))
+  assert.ok(!(await m.text()).includes('service="a"'))
   assert.equal(a.upstreams[0]?.metrics, null)
 })

@@ -3,7 +3,8 @@
  * the token and the config come from the lb's config, server actions go through src/runtime.ts.
  */
 import type { MutableConfig } from '../../src/config/schema.js'
-import { AdminServer, type AdminStatus } from '../../src/admin.js'
+import { AdminServer, type AdminActions, type AdminStatus } from '../../src/admin.js'
+import { contentType } from '../../src/exposition.js'
 import { setServerState, setServerWeight } from '../../src/runtime.js'
 import { get, type Reply } from './client.js'
 import { startLb, type TestLb } from './lb.js'
@@ -19,7 +20,12 @@ export interface TestAdmin {
   close(): Promise<void>
 }
 
-export async function startAdmin(edit: (c: MutableConfig) => void, rand?: () => number): Promise<TestAdmin> {
+/** `actions`: replaces the wired actions it names. */
+export async function startAdmin(
+  edit: (c: MutableConfig) => void,
+  rand?: () => number,
+  actions: Partial<AdminActions> = {},
+): Promise<TestAdmin> {
   const lb = await startLb(edit, rand)
   const status: AdminStatus = { serving: true }
   const admin = new AdminServer(lb.worker, status, {
@@ -27,12 +33,13 @@ export async function startAdmin(edit: (c: MutableConfig) => void, rand?: () => 
     config: () => lb.config,
     reload: () => Promise.resolve({ ok: true, problems: [] }),
     restartWorkers: () => Promise.resolve(false),
-    metrics: async () => ({
-      contentType: lb.worker.metrics.registry.contentType,
-      body: await lb.worker.metrics.registry.metrics(),
-    }),
+    metrics: async () => {
+      const body = await lb.worker.metrics.exposition()
+      return { contentType, body, release: () => lb.worker.metrics.release(body) }
+    },
     setServerState: (svc, srv, state) => setServerState(lb.worker, svc, srv, state),
     setServerWeight: (svc, srv, w) => setServerWeight(lb.worker, svc, srv, w),
+    ...actions,
   })
   const port = await admin.listen('127.0.0.1', 0)
   const url = `http://127.0.0.1:${port}`

@@ -24,14 +24,14 @@ test('metrics: series of a removed service, server and route are gone after the 
   try {
     for (let i = 0; i < 4; i++) assert.equal((await get(lb.url, '/')).status, 200)
     assert.equal((await get(lb.url, '/b')).status, 200)
-    const before = await lb.worker.metrics.registry.metrics()
+    const before = await lb.worker.metrics.text()
     assert.ok(linesWith(before, 'service="bsvc"').length > 0, before)
     assert.ok(linesWith(before, 'server="s1"').length > 0, before)
     assert.ok(linesWith(before, 'route="/b"').length > 0, before)
 
     const edited = { ...lb.config, services: [service('a', [a0.port])], routes: [route('', '/', 'a')] }
     await lb.worker.apply(configToSnapshot(edited))
-    const after = await lb.worker.metrics.registry.metrics()
+    const after = await lb.worker.metrics.text()
     assert.deepEqual(linesWith(after, 'bsvc'), [])
     assert.deepEqual(linesWith(after, 'server="s1"'), [])
     assert.deepEqual(linesWith(after, 'route="/b"'), [])

@@ -17,7 +17,7 @@ test('metrics: Consul watch state of a running provider', async () => {
   try {
     const metrics = f.t.lb.worker.metrics
     metrics.control = { reloads: () => ({ ok: 0, failed: 0 }), consul: () => f.t.provider }
-    const text = await metrics.registry.metrics()
+    const text = await metrics.text()
     for (const watch of ['catalog', 'services']) {
       assert.ok((value(text, `lb_consul_watch_last_index{watch="${watch}"}`) ?? 0) > 0, `${watch}\n${text}`)
       const age = value(text, `lb_consul_watch_data_age_seconds{watch="${watch}"}`)
@@ -28,7 +28,7 @@ test('metrics: Consul watch state of a running provider', async () => {
 
     // Without a Consul provider the families are empty, not an error.
     metrics.control = { reloads: () => ({ ok: 0, failed: 0 }), consul: () => null }
-    const none = await metrics.registry.metrics()
+    const none = await metrics.text()
     assert.equal(value(none, 'lb_consul_watch_last_index{watch="catalog"}'), undefined)
   } finally {
     await f.close()

@@ -52,7 +52,7 @@ test('metrics: every family is present after traffic, with the counts it produce
     const h = checked === undefined ? undefined : lb.worker.checker.get(checked)
     await until(() => (h?.checks ?? 0) > 0, 'a health check')
 
-    const text = await lb.worker.metrics.registry.metrics()
+    const text = await lb.worker.metrics.text()
     const want: [string, number | null][] = [
       ['lb_http_requests_total{service="a",code="2xx"}', 4],
       ['lb_http_requests_total{service="gone",code="5xx"}', 1],
