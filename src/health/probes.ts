@@ -27,6 +27,7 @@ import {
   type ConnectionOptions,
   type PeerCertificate,
 } from 'node:tls'
+import { getSystemErrorName } from 'node:util'
 import { encodeProxyV1, V2_SIGNATURE } from '../proxy/proxy-protocol.js'
 
 export type CheckType = 'tcp' | 'http' | 'https'
@@ -155,6 +156,11 @@ export function startProbe<T>(
   done: ProbeDone<T>,
 ): ProbeHandle {
   if (spec.type === 'tcp' && (spec.proxy ?? 'none') === 'none') {
+    if (tcpWrap !== null && isIP(target.address) !== 0) {
+      const raw = idleRawChecks.pop() ?? new RawTcpCheck()
+      raw.start(spec, target, now, owner as unknown, done as ProbeDone<unknown>)
+      return raw
+    }
     const c = idleTcpChecks.pop() ?? new TcpCheck()
     c.start(spec, target, now, owner as unknown, done as ProbeDone<unknown>)
     return c
@@ -246,6 +252,175 @@ class TcpCheck implements ProbeHandle {
     done(owner, { ok, reason, code: 0, detail, duration: Math.max(0, Math.round(this.now() - this.t0)) })
   }
 }
+
+/** Node's TCP handle binding (`process.binding('tcp_wrap')`), the part a connect-only check uses. */
+interface TcpWrap {
+  readonly TCP: new (type: number) => RawTcp
+  readonly TCPConnectWrap: new () => RawConnectReq
+  readonly constants: { readonly SOCKET: number }
+}
+interface RawTcp {
+  connect(req: RawConnectReq, address: string, port: number): number
+  connect6(req: RawConnectReq, address: string, port: number): number
+  /** Close with a RST (SO_LINGER 0), as `socket.resetAndDestroy()` does. */
+  reset(cb: () => void): number
+  close(cb?: () => void): void
+}
+interface RawConnectReq {
+  oncomplete: (status: number, handle: RawTcp) => void
+  check: RawTcpCheck | null
+}
+
+/**
+ * Node's TCP handle binding for plain TCP checks, or null where it is missing or not shaped as expected (then
+ * checks use net.Socket). It is not a public API (`process.binding` is deprecated, DEP0111), which is why it is
+ * looked up defensively and only ever used for this: one connect, then close. The TCP relay uses the
+ * stream_wrap binding the same way (src/proxy/tcp.ts).
+ */
+const tcpWrapFound: TcpWrap | null = loadTcpWrap()
+let tcpWrap: TcpWrap | null = tcpWrapFound
+
+/** Whether plain TCP checks of IP targets use Node's TCP handle (else net.Socket). */
+export function rawTcpChecks(): boolean {
+  return tcpWrap !== null
+}
+
+/** Tests: run plain TCP checks on net.Socket (false) or, where this Node has the binding, on the handle (true). */
+export function useRawTcpChecks(on: boolean): void {
+  tcpWrap = on ? tcpWrapFound : null
+}
+
+function loadTcpWrap(): TcpWrap | null {
+  try {
+    const b = (process as unknown as { binding(name: string): unknown }).binding(
+      'tcp_wrap',
+    ) as Partial<TcpWrap>
+    if (typeof b?.TCP !== 'function' || typeof b.TCPConnectWrap !== 'function') return null
+    if (typeof b.constants?.SOCKET !== 'number') return null
+    const proto = b.TCP.prototype as Partial<RawTcp>
+    if (typeof proto.connect !== 'function' || typeof proto.connect6 !== 'function') return null
+    if (typeof proto.reset !== 'function' || typeof proto.close !== 'function') return null
+    return b as TcpWrap
+  } catch {
+    return null
+  }
+}
+
+/**
+ * A plain TCP check on Node's TCP handle directly: a new handle and connect request per check, and when the
+ * connect completes one reset (RST) close. Without net.Socket there is no stream state to reset, no
+ * 'connect'/'close' events, no read started on the connected socket and no destroy chain. bench/checks.ts
+ * `--bare reuse,internal` measures the difference per connect; IP targets only (a name needs net's lookup).
+ */
+class RawTcpCheck implements ProbeHandle {
+  handle: RawTcp | null
+  spec: ProbeSpec | null
+  now: () => number
+  owner: unknown
+  done: ProbeDone<unknown> | null
+  t0: number
+  finished: boolean
+  address: string
+  port: number
+
+  constructor() {
+    this.handle = null
+    this.spec = null
+    this.now = Date.now
+    this.owner = null
+    this.done = null
+    this.t0 = 0
+    this.finished = true
+    this.address = ''
+    this.port = 0
+  }
+
+  start(
+    spec: ProbeSpec,
+    target: ProbeTarget,
+    now: () => number,
+    owner: unknown,
+    done: ProbeDone<unknown>,
+  ): void {
+    const wrap = tcpWrap as TcpWrap
+    this.spec = spec
+    this.now = now
+    this.owner = owner
+    this.done = done
+    this.t0 = now()
+    this.finished = false
+    this.address = target.address
+    this.port = target.port
+    const handle = new wrap.TCP(wrap.constants.SOCKET)
+    const req = new wrap.TCPConnectWrap()
+    req.oncomplete = onRawConnect
+    req.check = this
+    const err =
+      isIP(target.address) === 6
+        ? handle.connect6(req, target.address, target.port)
+        : handle.connect(req, target.address, target.port)
+    if (err !== 0) {
+      req.check = null
+      handle.close()
+      // Never report synchronously (the scheduler is iterating its heap when it starts a probe).
+      process.nextTick(onRawStartFailed, this, err)
+      return
+    }
+    this.handle = handle
+  }
+
+  expire(): void {
+    if (this.finished) return
+    const timeout = (this.spec as ProbeSpec).timeout
+    // Closing a connecting handle cancels its connect: the request then completes with ECANCELED, and
+    // onRawConnect finds this check no longer waiting for that handle.
+    this.handle?.close()
+    this.handle = null
+    this.finish(false, 'L4TOUT', `timeout after ${timeout}ms`)
+  }
+
+  finish(ok: boolean, reason: CheckReason, detail: string): void {
+    if (this.finished) return
+    this.finished = true
+    const done = this.done as ProbeDone<unknown>
+    const owner = this.owner
+    this.done = null
+    this.owner = null
+    this.spec = null
+    const duration = Math.max(0, Math.round(this.now() - this.t0))
+    if (idleRawChecks.length < MAX_IDLE_TCP_CHECKS) idleRawChecks.push(this)
+    done(owner, { ok, reason, code: 0, detail, duration })
+  }
+}
+
+const idleRawChecks: RawTcpCheck[] = []
+
+function onRawConnect(this: RawConnectReq, status: number, handle: RawTcp): void {
+  const c = this.check
+  this.check = null
+  if (c === null || c.finished || c.handle !== handle) return
+  c.handle = null
+  if (status === 0) {
+    // A RST, as for net sockets (see onTcpConnect).
+    if (handle.reset(noop) !== 0) handle.close()
+    c.finish(true, 'L4OK', 'connected')
+    return
+  }
+  handle.close()
+  const code = uvCode(status)
+  c.finish(false, l4Codes.has(code) ? 'L4CON' : 'SOCKERR', `connect ${code} ${c.address}:${c.port}`)
+}
+function onRawStartFailed(c: RawTcpCheck, err: number): void {
+  c.finish(false, 'SOCKERR', `connect ${uvCode(err)} ${c.address}:${c.port}`)
+}
+function uvCode(err: number): string {
+  try {
+    return getSystemErrorName(err)
+  } catch {
+    return String(err)
+  }
+}
+function noop(): void {}
 
 const kTcpCheck = Symbol('tcpCheck')
 type TcpCheckSocket = Socket & { [kTcpCheck]: TcpCheck }
