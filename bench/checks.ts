@@ -24,8 +24,8 @@
  * `--bare net,reuse,internal` measures the bare cost of one loopback connect + RST close, without the checker,
  * at the same cadence (the checker's tick, e.g. 50 connects every 50 ms): `net` = `net.connect()` +
  * `resetAndDestroy()` per connect (lb's TCP checks before socket reuse), `reuse` = one `net.Socket` reconnected after each 'close' (what
- * lb does now), `internal` = Node's internal TCP handle (`process.binding('tcp_wrap')`, deprecated and not a
- * public API; lb does not use it) — the floor under anything built on net.Socket.
+ * lb does for host-name targets and where the binding is missing), `internal` = Node's internal TCP handle
+ * (`process.binding('tcp_wrap')`, deprecated and not a public API; what lb's plain TCP checks of IP targets use).
  *
  *   node dist/bench/checks.js --bare net,reuse,internal --duration 10
  */
