@@ -171,7 +171,8 @@ export function startProbe<T>(
 }
 
 /**
- * A plain TCP check (no PROXY header) on a reused socket. net documents `socket.connect()` for reconnecting a
+ * A plain TCP check (no PROXY header) on a reused net.Socket: for host-name targets, and for every target where
+ * Node's TCP handle binding is missing (else RawTcpCheck, below). net documents `socket.connect()` for reconnecting a
  * socket after its 'close', so a check costs a connect on an existing net.Socket instead of constructing one (a
  * Duplex with its two stream states and listeners) and letting it go: bench/checks.ts, 1,000 checks/s,
  * ~110 → ~80 µs CPU per check. Handlers are attached once, at construction; the socket goes back to the idle
