@@ -170,6 +170,53 @@ export function startProbe<T>(
   return run
 }
 
+/** What both plain TCP checks share: the running check's fields, and reporting its result exactly once. */
+abstract class ConnectCheck implements ProbeHandle {
+  spec: ProbeSpec | null
+  now: () => number
+  owner: unknown
+  done: ProbeDone<unknown> | null
+  t0: number
+  /** The result was reported (a socket may still be closing). */
+  finished: boolean
+
+  constructor() {
+    this.spec = null
+    this.now = Date.now
+    this.owner = null
+    this.done = null
+    this.t0 = 0
+    this.finished = true
+  }
+
+  abstract expire(): void
+
+  protected begin(spec: ProbeSpec, now: () => number, owner: unknown, done: ProbeDone<unknown>): void {
+    this.spec = spec
+    this.now = now
+    this.owner = owner
+    this.done = done
+    this.t0 = now()
+    this.finished = false
+  }
+
+  finish(ok: boolean, reason: CheckReason, detail: string): void {
+    if (this.finished) return
+    this.finished = true
+    const done = this.done as ProbeDone<unknown>
+    const owner = this.owner
+    this.done = null
+    this.owner = null
+    this.spec = null
+    const duration = Math.max(0, Math.round(this.now() - this.t0))
+    this.reported()
+    done(owner, { ok, reason, code: 0, detail, duration })
+  }
+
+  /** The result is in and about to be reported: the check may be reused from now on (hook). */
+  protected reported(): void {}
+}
+
 /**
  * A plain TCP check (no PROXY header) on a reused net.Socket: for host-name targets, and for every target where
  * Node's TCP handle binding is missing (else RawTcpCheck, below). net documents `socket.connect()` for reconnecting a
@@ -178,15 +225,8 @@ export function startProbe<T>(
  * ~110 → ~80 µs CPU per check. Handlers are attached once, at construction; the socket goes back to the idle
  * list on its 'close', never before, so a late event can never reach the next check.
  */
-class TcpCheck implements ProbeHandle {
+class TcpCheck extends ConnectCheck {
   readonly socket: TcpCheckSocket
-  spec: ProbeSpec | null
-  now: () => number
-  owner: unknown
-  done: ProbeDone<unknown> | null
-  t0: number
-  /** The result was reported (the socket may still be closing). */
-  finished: boolean
   /**
    * The target is an IP literal, so the socket can go back to the idle list after 'close'. A host name goes
    * through an asynchronous DNS lookup whose callback, after a timeout, can still arrive once the socket has
@@ -196,18 +236,13 @@ class TcpCheck implements ProbeHandle {
   reusable: boolean
 
   constructor() {
+    super()
     const s = new Socket() as TcpCheckSocket
     s[kTcpCheck] = this
     s.on('connect', onTcpConnect)
     s.on('error', onTcpError)
     s.on('close', onTcpClose)
     this.socket = s
-    this.spec = null
-    this.now = Date.now
-    this.owner = null
-    this.done = null
-    this.t0 = 0
-    this.finished = true
     this.reusable = false
   }
 
@@ -218,12 +253,7 @@ class TcpCheck implements ProbeHandle {
     owner: unknown,
     done: ProbeDone<unknown>,
   ): void {
-    this.spec = spec
-    this.now = now
-    this.owner = owner
-    this.done = done
-    this.t0 = now()
-    this.finished = false
+    this.begin(spec, now, owner, done)
     this.reusable = isIP(target.address) !== 0
     try {
       // A numeric address connects without a DNS lookup (net.connect skips lookup for IP literals).
@@ -240,17 +270,6 @@ class TcpCheck implements ProbeHandle {
     const timeout = (this.spec as ProbeSpec).timeout
     this.socket.destroy()
     this.finish(false, 'L4TOUT', `timeout after ${timeout}ms`)
-  }
-
-  finish(ok: boolean, reason: CheckReason, detail: string): void {
-    if (this.finished) return
-    this.finished = true
-    const done = this.done as ProbeDone<unknown>
-    const owner = this.owner
-    this.done = null
-    this.owner = null
-    this.spec = null
-    done(owner, { ok, reason, code: 0, detail, duration: Math.max(0, Math.round(this.now() - this.t0)) })
   }
 }
 
@@ -313,25 +332,14 @@ function loadTcpWrap(): TcpWrap | null {
  * 'connect'/'close' events, no read started on the connected socket and no destroy chain. bench/checks.ts
  * `--bare reuse,internal` measures the difference per connect; IP targets only (a name needs net's lookup).
  */
-class RawTcpCheck implements ProbeHandle {
+class RawTcpCheck extends ConnectCheck {
   handle: RawTcp | null
-  spec: ProbeSpec | null
-  now: () => number
-  owner: unknown
-  done: ProbeDone<unknown> | null
-  t0: number
-  finished: boolean
   address: string
   port: number
 
   constructor() {
+    super()
     this.handle = null
-    this.spec = null
-    this.now = Date.now
-    this.owner = null
-    this.done = null
-    this.t0 = 0
-    this.finished = true
     this.address = ''
     this.port = 0
   }
@@ -344,12 +352,7 @@ class RawTcpCheck implements ProbeHandle {
     done: ProbeDone<unknown>,
   ): void {
     const wrap = tcpWrap as TcpWrap
-    this.spec = spec
-    this.now = now
-    this.owner = owner
-    this.done = done
-    this.t0 = now()
-    this.finished = false
+    this.begin(spec, now, owner, done)
     this.address = target.address
     this.port = target.port
     const handle = new wrap.TCP(wrap.constants.SOCKET)
@@ -380,17 +383,9 @@ class RawTcpCheck implements ProbeHandle {
     this.finish(false, 'L4TOUT', `timeout after ${timeout}ms`)
   }
 
-  finish(ok: boolean, reason: CheckReason, detail: string): void {
-    if (this.finished) return
-    this.finished = true
-    const done = this.done as ProbeDone<unknown>
-    const owner = this.owner
-    this.done = null
-    this.owner = null
-    this.spec = null
-    const duration = Math.max(0, Math.round(this.now() - this.t0))
+  /** Nothing of a finished check outlives it (each check has its own handle), so it is reusable at once. */
+  protected override reported(): void {
     if (idleRawChecks.length < MAX_IDLE_TCP_CHECKS) idleRawChecks.push(this)
-    done(owner, { ok, reason, code: 0, detail, duration })
   }
 }
 
