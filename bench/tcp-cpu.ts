@@ -103,7 +103,7 @@ async function startEcho(): Promise<{ port: number; stop: () => void }> {
     process.execPath,
     [
       '-e',
-      "const s=require('net').createServer({noDelay:true},c=>c.pipe(c)).listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+      "const s=require('net').createServer({noDelay:true},c=>{c.on('error',()=>{});c.pipe(c)}).listen(0,'127.0.0.1',()=>console.log(s.address().port))",
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   )
