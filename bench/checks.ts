@@ -31,7 +31,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect, createServer, Socket, type AddressInfo } from 'node:net'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { once } from 'node:events'
@@ -41,7 +41,16 @@ import { HealthChecker, tickFor, type HealthTarget } from '../src/health/checker
 import type { StartProbeFn } from '../src/health/checker.js'
 import type { ProbeHandle, ProbeResult } from '../src/health/probes.js'
 import { checkDefaults } from '../src/config/schema.js'
-import { findBinary, freePort, makeTempDir, startProcess, waitForPort } from './load.js'
+import {
+  cpuSeconds,
+  findBinary,
+  freePort,
+  machineBusySeconds,
+  makeTempDir,
+  processCpu,
+  startProcess,
+  waitForPort,
+} from './load.js'
 import type { HealthCheckSpec } from '../src/snapshot.js'
 
 interface Options {
@@ -123,23 +132,6 @@ async function startServers(ports: number): Promise<{ child: ChildProcess; ports
   return { child, ports: JSON.parse(out) as number[] }
 }
 
-/** Busy jiffies of the whole machine (all CPUs) and of one process. */
-function machineBusy(): number {
-  const cpu = readFileSync('/proc/stat', 'latin1').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number)
-  if (cpu === undefined) return 0
-  // user nice system idle iowait irq softirq steal
-  return (cpu[0] ?? 0) + (cpu[1] ?? 0) + (cpu[2] ?? 0) + (cpu[5] ?? 0) + (cpu[6] ?? 0) + (cpu[7] ?? 0)
-}
-function processBusy(pid: number): number {
-  try {
-    const t = processTimes(pid)
-    return t.user + t.sys
-  } catch {
-    return 0
-  }
-}
-const HZ = 100
-
 const OK: ProbeResult = { ok: true, reason: 'L4OK', code: 0, detail: 'connected', duration: 0 }
 /** Succeeds on the next tick: what the scheduler costs without sockets. */
 const noopHandle: ProbeHandle = { expire: () => {} }
@@ -193,22 +185,22 @@ async function measure(o: Options, kind: 'real' | 'noop', ports: number[], serve
   await sleep(o.warmup * 1_000)
   const c0 = process.cpuUsage()
   const t0 = performance.now()
-  const m0 = machineBusy()
-  const s0 = processBusy(serverPid)
+  const m0 = machineBusySeconds()
+  const s0 = cpuSeconds(serverPid)
   const n0 = checks
   const f0 = failed
   await sleep(o.duration * 1_000)
   const cpu = process.cpuUsage(c0)
   const wall = performance.now() - t0
-  const m1 = machineBusy()
-  const s1 = processBusy(serverPid)
+  const m1 = machineBusySeconds()
+  const s1 = cpuSeconds(serverPid)
   const n = checks - n0
   checker.stop()
   await checker.settled()
   if (reasons.size > 0) console.log(`${kind} ${o.type} failures:`, Object.fromEntries(reasons))
   const ownMs = (cpu.user + cpu.system) / 1_000
-  const serverMs = ((s1 - s0) * 1_000) / HZ
-  const machineMs = ((m1 - m0) * 1_000) / HZ
+  const serverMs = (s1 - s0) * 1_000
+  const machineMs = (m1 - m0) * 1_000
   return {
     probe: kind,
     type: o.type,
@@ -266,20 +258,20 @@ ${o.type === 'http' ? '  option httpchk GET /\n  http-check expect status 200\n'
   try {
     await waitForPort(proc, bind)
     await sleep(o.warmup * 1_000)
-    const h0 = processTimes(proc.pid)
+    const h0 = processCpu(proc.pid)
     const t0 = performance.now()
-    const m0 = machineBusy()
-    const s0 = processBusy(serverPid)
+    const m0 = machineBusySeconds()
+    const s0 = cpuSeconds(serverPid)
     await sleep(o.duration * 1_000)
-    const h1 = processTimes(proc.pid)
+    const h1 = processCpu(proc.pid)
     const wall = performance.now() - t0
-    const m1 = machineBusy()
-    const s1 = processBusy(serverPid)
-    const userMs = ((h1.user - h0.user) * 1_000) / HZ
-    const sysMs = ((h1.sys - h0.sys) * 1_000) / HZ
+    const m1 = machineBusySeconds()
+    const s1 = cpuSeconds(serverPid)
+    const userMs = (h1.user - h0.user) * 1_000
+    const sysMs = (h1.sys - h0.sys) * 1_000
     const ownMs = userMs + sysMs
-    const serverMs = ((s1 - s0) * 1_000) / HZ
-    const machineMs = ((m1 - m0) * 1_000) / HZ
+    const serverMs = (s1 - s0) * 1_000
+    const machineMs = (m1 - m0) * 1_000
     const rate = (o.servers * 1_000) / o.inter
     return {
       probe: 'haproxy',
@@ -299,12 +291,6 @@ ${o.type === 'http' ? '  option httpchk GET /\n  http-check expect status 200\n'
   } finally {
     process.kill(proc.pid)
   }
-}
-
-function processTimes(pid: number): { user: number; sys: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { user: Number(f[11]), sys: Number(f[12]) }
 }
 
 interface BareRow {
@@ -401,20 +387,20 @@ async function measureBare(o: Options, kind: Bare, ports: number[], serverPid: n
   bareFailed = 0
   const c0 = process.cpuUsage()
   const t0 = performance.now()
-  const m0 = machineBusy()
-  const s0 = processBusy(serverPid)
+  const m0 = machineBusySeconds()
+  const s0 = cpuSeconds(serverPid)
   const timer = setInterval(tick, period)
   await sleep(o.duration * 1_000)
   clearInterval(timer)
   const cpu = process.cpuUsage(c0)
   const wall = performance.now() - t0
-  const m1 = machineBusy()
-  const s1 = processBusy(serverPid)
+  const m1 = machineBusySeconds()
+  const s1 = cpuSeconds(serverPid)
   const n = bareDone
   await sleep(100)
   const ownMs = (cpu.user + cpu.system) / 1_000
-  const serverMs = ((s1 - s0) * 1_000) / HZ
-  const machineMs = ((m1 - m0) * 1_000) / HZ
+  const serverMs = (s1 - s0) * 1_000
+  const machineMs = (m1 - m0) * 1_000
   return {
     bare: kind,
     tick: period,

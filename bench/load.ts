@@ -514,8 +514,14 @@ function statTimes(pid: number | 'self'): number[] {
   }
 }
 
+/** User and system CPU of all threads of `pid`, in seconds. */
+export function processCpu(pid: number): { user: number; sys: number } {
+  const [user = 0, sys = 0] = statTimes(pid)
+  return { user, sys }
+}
+
 /** utime + stime of all threads of `pid`, in seconds. */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const [utime = 0, stime = 0] = statTimes(pid)
   return utime + stime
 }
@@ -526,7 +532,7 @@ function selfAndWrkSeconds(): number {
 }
 
 /** Busy (non-idle) CPU time of the whole machine, in seconds. */
-function machineBusySeconds(): number {
+export function machineBusySeconds(): number {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
   // cpu user nice system idle iowait irq softirq steal
   const values = line.trim().split(/\s+/).slice(1, 9).map(Number)

@@ -14,13 +14,13 @@
 import { spawn } from 'node:child_process'
 import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import {
   fail,
   findBinary,
   freePort,
   isEntryPoint,
+  processCpu,
   runBench,
   startHaproxyWith,
   startLbWith,
@@ -52,14 +52,6 @@ function parseOptions(argv: readonly string[]): Options {
     else fail(USAGE)
   }
   return o
-}
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (Linux USER_HZ). */
-const HZ = 100
-
-function cpuTicks(pid: number): { user: number; sys: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
-  return { user: Number(fields[11]), sys: Number(fields[12]) }
 }
 
 /** `rounds` round trips of `size` bytes over `conns` connections to `port`. */
@@ -135,12 +127,12 @@ async function run(o: Options): Promise<void> {
     const rows: Record<string, string | number>[] = []
     for (let r = 0; r < o.runs; r++) {
       for (const t of targets) {
-        const c0 = cpuTicks(t.proc.pid)
+        const c0 = processCpu(t.proc.pid)
         const t0 = performance.now()
         await pingPong(t.port, o, o.rounds)
         const wall = performance.now() - t0
-        const c1 = cpuTicks(t.proc.pid)
-        const per = (ticks: number): number => Math.round(((ticks * 1e6) / HZ / o.rounds) * 100) / 100
+        const c1 = processCpu(t.proc.pid)
+        const per = (seconds: number): number => Math.round(((seconds * 1e6) / o.rounds) * 100) / 100
         rows.push({
           run: r + 1,
           target: t.name,
@@ -154,7 +146,7 @@ async function run(o: Options): Promise<void> {
     console.table(rows)
     console.log(
       `${o.rounds} round trips of ${o.size} bytes over ${o.conns} connections per run; CPU from /proc ` +
-        `(${1000 / HZ} ms ticks)` +
+        '(clock ticks)' +
         (haproxy !== undefined
           ? `; ${versionOf(haproxy, '-v').split('\n')[0] ?? ''}`
           : '; haproxy not found'),
