@@ -5,11 +5,12 @@
  *
  * - Bytes are never altered: the ClientHello is only peeked, so TLS passes through end to end.
  * - Relay (measured faster than `pipe`, see bench/README.md): each direction reads into one reusable buffer
- *   per session (`onread`) and writes what it read to the other socket. While that write is not fully handed
- *   to the kernel (`writableLength > 0` after it), the pending write still references the buffer, so the
- *   reader stops until the writer's 'drain' and then reads into the same buffer again, or, when no 'drain' will
- *   come (write() returned true), reads on into a fresh buffer (afterRelay). A buffer starts at
- *   16 KiB (an idle session holds 32 KiB, like haproxy's two 16 KiB buffers) and becomes 64 KiB after a read
+ *   per session (`onread`) and writes what it read to the other socket; once both sockets are connected, a
+ *   `Relay` per direction takes over the handle's reads and writes to the other handle directly. While that
+ *   write is not fully handed to the kernel, the pending write still references the buffer, so the reader
+ *   stops until the write completes (or the writer's 'drain') and then reads into the same buffer again, or,
+ *   when no 'drain' will come (write() returned true), reads on into a fresh buffer (afterRelay). A buffer
+ *   starts at 16 KiB (an idle session holds 32 KiB, like haproxy's two 16 KiB buffers) and becomes 64 KiB after a read
  *   that filled it (bulk transfers: fewer reads). The reusable buffer removes the per-read allocation (and the
  *   page faults of fresh 64 KiB chunks) that dominated bulk transfers. Node offers `onread` only to sockets it
  *   connects; accepted sockets get it through Node's own onread slots (see `onreadSlots`), else they fall back
@@ -19,7 +20,9 @@
  *   on the other socket once its writes are flushed) and the session lasts until both directions are closed.
  * - Timeouts: `client` bounds the preface (PROXY header / ClientHello) and client inactivity, `server` server
  *   inactivity, and once connected `tunnel` (if > 0) replaces both (haproxy `timeout tunnel`); connect uses the
- *   service's `timeouts.connect`. Socket inactivity uses Node's socket timers (coarse per-duration lists).
+ *   service's `timeouts.connect`. Before the relay starts, and on fallback paths, inactivity uses Node's socket
+ *   timers; an established relay counts idle time with one timer per session (`watchIdle`), not a timer
+ *   refresh per chunk.
  * - Retries: a failed connect is retried `retries` times, each on another server when one is available
  *   (haproxy `retries` + `option redispatch` on every retry, not only the last: lb has no persistence to lose).
  * - Byte counters come from `socket.bytesRead` at close: nothing is counted per chunk.
@@ -99,6 +102,8 @@ const kDirectPending = Symbol('lb.directPending')
 /** The socket's reusable write request for direct writes. */
 const kWriteReq = Symbol('lb.writeReq')
 interface SessionSocket extends Socket {
+  /** net.Socket's own (Node 12–24): refreshes the socket's inactivity timer, as Node's reads and writes do. */
+  _unrefTimer?: () => void
   [kSession]?: TcpSession | undefined
   [kDirectPending]?: boolean
   [kWriteReq]?: WriteReq | undefined
@@ -176,6 +181,7 @@ interface StreamWrap {
   readonly WriteWrap: new () => WriteReq
   readonly streamBaseState: Int32Array
   readonly kLastWriteWasAsync: number
+  readonly kReadBytesOrError: number
 }
 
 /** A libuv write request object (Node's WriteWrap), with the fields Node's own writes set on it. */
@@ -206,7 +212,7 @@ function loadStreamWrap(): StreamWrap | null {
     const b = binding as Partial<StreamWrap> | null
     if (b == null || typeof b.WriteWrap !== 'function' || !(b.streamBaseState instanceof Int32Array))
       return null
-    if (typeof b.kLastWriteWasAsync !== 'number') return null
+    if (typeof b.kLastWriteWasAsync !== 'number' || typeof b.kReadBytesOrError !== 'number') return null
     return b as StreamWrap
   } catch {
     return null
@@ -300,6 +306,17 @@ export class TcpSession {
   readonly nextClientBuffer: () => Buffer
   /** The client reads through onread (clientBuffer), not 'data' events. */
   clientOnread: boolean
+  /** The established relay, once both sockets are connected (see `Relay`); null on the fallback paths. */
+  toServer: Relay | null
+  toClient: Relay | null
+  /** Bytes moved since the idle timer last looked (set by the relay; see `watchIdle`). */
+  ioSeen: boolean
+  /** ms without I/O as the idle timer counts it, its period, and the limits it enforces (0 = none). */
+  idleFor: number
+  idleTick: number
+  idleClient: number
+  idleServer: number
+  idleTimer: ReturnType<typeof setTimeout> | null
   attempts: number
   connectTimer: ReturnType<typeof setTimeout> | null
   queueTimer: ReturnType<typeof setTimeout> | null
@@ -333,6 +350,14 @@ export class TcpSession {
     this.clientBuffer = EMPTY
     this.nextClientBuffer = (): Buffer => this.clientBuffer
     this.clientOnread = false
+    this.toServer = null
+    this.toClient = null
+    this.ioSeen = false
+    this.idleFor = 0
+    this.idleTick = 0
+    this.idleClient = 0
+    this.idleServer = 0
+    this.idleTimer = null
     this.attempts = 0
     this.connectTimer = null
     this.queueTimer = null
@@ -508,20 +533,43 @@ export class TcpSession {
     if (this.preface.length > 0) server.write(this.preface)
     this.preface = EMPTY
     const t = this.listener.config.timeouts
-    if (t.tunnel > 0) {
-      this.client.setTimeout(t.tunnel, onClientTimeout)
-      server.setTimeout(t.tunnel, onServerTimeout)
-    } else {
-      this.client.setTimeout(t.client, onClientTimeout)
-      server.setTimeout(t.server, onServerTimeout)
-    }
+    const clientTimeout = t.tunnel > 0 ? t.tunnel : t.client
+    const serverTimeout = t.tunnel > 0 ? t.tunnel : t.server
     server.on('end', onServerEnd)
     server.on('drain', onServerDrain)
     const c = this.client
     c.on('drain', onClientDrain)
     if (!this.clientOnread) c.on('data', onClientData)
     if (this.clientEnded) server.end()
+    this.toClient = startRelay(this, server, c)
+    if (this.clientOnread) this.toServer = startRelay(this, c, server)
+    if (this.toClient !== null && this.toServer !== null) {
+      c.setTimeout(0)
+      this.watchIdle(clientTimeout, serverTimeout)
+    } else {
+      c.setTimeout(clientTimeout, onClientTimeout)
+      server.setTimeout(serverTimeout, onServerTimeout)
+    }
     c.resume()
+  }
+
+  /**
+   * Inactivity timeouts of an established relay (haproxy `timeout client/server/tunnel`; 0 = none). Every
+   * relayed chunk is a read on one socket and a write on the other, so it is activity on both, and one idle
+   * count serves both limits. Instead of re-arming a timer per chunk (what socket.setTimeout costs on the
+   * relay's hot path), the relay sets `ioSeen` and a timer looks IDLE_TICKS times per limit: the session is
+   * closed once it has been idle for the limit, at most one period (limit / IDLE_TICKS) later.
+   */
+  watchIdle(client: number, server: number): void {
+    const limit = client > 0 && server > 0 ? Math.min(client, server) : Math.max(client, server)
+    if (limit <= 0) return
+    this.idleClient = client
+    this.idleServer = server
+    this.idleTick = Math.max(1, Math.ceil(limit / IDLE_TICKS))
+    this.idleFor = 0
+    this.ioSeen = false
+    this.idleTimer = setTimeout(onIdleTick, this.idleTick, this)
+    this.idleTimer.unref()
   }
 
   /** Connect failed (error or timeout) before anything was sent: retry, on another server if possible. */
@@ -572,6 +620,8 @@ export class TcpSession {
     this.leaveQueue()
     if (this.connectTimer !== null) clearTimeout(this.connectTimer)
     this.connectTimer = null
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer)
+    this.idleTimer = null
     this.server?.destroy()
     this.client.destroy()
     this.release()
@@ -731,7 +781,7 @@ function relay(w: SessionSocket, n: number, buf: Buffer): Buffer | null {
   }
   const err = handle.writeBuffer(req, data)
   // A write is activity on `w` for its inactivity timeout, as Node's own writes count (net.Socket._unrefTimer).
-  ;(w as unknown as { _unrefTimer?: () => void })._unrefTimer?.()
+  w._unrefTimer?.()
   if (err !== 0) {
     w.destroy(new Error(`write failed: ${uvErrorName(err)}`))
     return null
@@ -743,6 +793,146 @@ function relay(w: SessionSocket, n: number, buf: Buffer): Buffer | null {
   w[kWriteReq] = undefined
   w[kDirectPending] = true
   return null
+}
+
+/** A TCP handle as the established relay drives it (see `Relay`). */
+interface RelayHandle extends StreamHandle {
+  onread: (this: RelayHandle, arrayBuffer: unknown) => unknown
+  reading: boolean
+  readStop(): number
+  lbRelay?: Relay
+}
+
+/**
+ * One direction of an established session: what `from`'s handle reads goes to `to`'s handle. Once both sockets
+ * are connected, a Relay takes over `from`'s handle.onread (`onRelayRead`): a read of n > 0 bytes is written
+ * to the other handle there, without Node's onStreamRead and its lookups of net.Socket's private slots, and
+ * without the per-read symbol lookups on sockets of differing shapes (measured: see bench/tcp-cpu.ts). All
+ * other reads (end of stream, errors) still go to Node's own onread, so 'end', 'error' and 'close' are
+ * net.Socket's as before. Reads keep going into the session's reusable buffers; while a write to `to` is
+ * queued, `from` stops reading (the queued write references the buffer) until onDirectWritten resumes it.
+ */
+class Relay {
+  readonly session: TcpSession
+  readonly from: SessionSocket
+  readonly to: SessionSocket
+  readonly toHandle: RelayHandle
+  /** Node's onread of `from`'s handle (onStreamRead): gets every read that is not data. */
+  readonly nodeOnread: (this: RelayHandle, arrayBuffer: unknown) => unknown
+  /** Server → client (reads land in session.readBuffer); else client → server (session.clientBuffer). */
+  readonly toClient: boolean
+  /** The buffer `from` reads into. */
+  buf: Buffer
+  /** The request for the next direct write (null after one was queued: it belongs to that write). */
+  req: WriteReq | null
+  /** Writes may go to toHandle directly (see `streamWrap`); rechecked after a queued or a Writable write. */
+  direct: boolean
+  /** The last write's view of `viewOf` (kept: request/response traffic repeats lengths, one view serves). */
+  view: Buffer
+  viewOf: Buffer
+
+  constructor(session: TcpSession, from: SessionSocket, fromHandle: RelayHandle, to: SessionSocket) {
+    this.session = session
+    this.from = from
+    this.to = to
+    this.toHandle = (to as unknown as { _handle: RelayHandle })._handle
+    this.nodeOnread = fromHandle.onread
+    this.toClient = to === session.client
+    this.buf = this.toClient ? session.readBuffer : session.clientBuffer
+    this.req = null
+    this.direct = false
+    this.view = EMPTY
+    this.viewOf = EMPTY
+  }
+
+  /** Whether the next write may go to the handle directly: nothing queued on `to`, which is open and writable. */
+  recheck(): boolean {
+    const w = this.to
+    const handle = (w as unknown as { _handle: RelayHandle | null })._handle
+    const sw = streamWrap
+    this.direct =
+      sw !== null &&
+      handle === this.toHandle &&
+      w[kDirectPending] !== true &&
+      w.writableLength === 0 &&
+      !w.connecting &&
+      !w.writableEnded &&
+      !w.destroyed
+    if (this.direct && this.req === null && sw !== null) {
+      const req = new sw.WriteWrap()
+      req.handle = handle
+      req.oncomplete = onDirectWritten
+      req.socket = w
+      req.buffer = null
+      this.req = req
+    }
+    return this.direct
+  }
+}
+
+/**
+ * Take over the reads of `from` for the relay to `to` (see `Relay`): only when `from` reads into the session's
+ * buffer (onread) and Node's stream_wrap binding is there; else `from` keeps its onread callback.
+ */
+function startRelay(session: TcpSession, from: SessionSocket, to: SessionSocket): Relay | null {
+  const handle = (from as unknown as { _handle: RelayHandle | null })._handle
+  const toHandle = (to as unknown as { _handle: RelayHandle | null })._handle
+  if (streamWrap === null || handle === null || toHandle === null || typeof handle.onread !== 'function')
+    return null
+  const r = new Relay(session, from, handle, to)
+  handle.lbRelay = r
+  handle.onread = onRelayRead
+  return r
+}
+
+/**
+ * handle.onread of a relayed socket (this = its handle; see `Relay`). Returns a Buffer to switch the handle's
+ * read buffer, as Node's onStreamRead does for `onread` sockets.
+ */
+function onRelayRead(this: RelayHandle, arrayBuffer: unknown): unknown {
+  const r = this.lbRelay as Relay
+  const sw = streamWrap as StreamWrap
+  const n = sw.streamBaseState[sw.kReadBytesOrError] as number
+  if (n <= 0) return r.nodeOnread.call(this, arrayBuffer)
+  r.session.ioSeen = true
+  const buf = r.buf
+  let next: Buffer | null
+  if (r.direct || r.recheck()) {
+    let data = r.view
+    if (data.length !== n || r.viewOf !== buf) {
+      data = n === buf.length ? buf : buf.subarray(0, n)
+      r.view = data
+      r.viewOf = buf
+    }
+    const req = r.req as WriteReq
+    const err = r.toHandle.writeBuffer(req, data)
+    if (err !== 0) {
+      r.to.destroy(new Error(`write failed: ${uvErrorName(err)}`))
+      next = null
+    } else if (sw.streamBaseState[sw.kLastWriteWasAsync] === 0) {
+      next = n === buf.length && buf.length < READ_BUFFER ? Buffer.allocUnsafe(READ_BUFFER) : buf
+    } else {
+      // Queued in libuv: the request now belongs to that write (and holds `data`); reading waits for it.
+      req.buffer = data
+      r.req = null
+      r.direct = false
+      r.to[kDirectPending] = true
+      next = null
+    }
+  } else {
+    next = relay(r.to, n, buf)
+    r.direct = false
+  }
+  if (next === null) {
+    this.reading = false
+    this.readStop()
+    return undefined
+  }
+  if (next === buf) return undefined
+  r.buf = next
+  if (r.toClient) r.session.readBuffer = next
+  else r.session.clientBuffer = next
+  return next
 }
 
 /** A queued direct write completed (this = its request): resume the other socket's reads, as 'drain' does. */
@@ -758,6 +948,7 @@ function onDirectWritten(this: WriteReq, status: number): void {
   }
   const sess = w[kSession]
   if (sess === undefined) return
+  sess.ioSeen = true
   if (sess.server === w) sess.client.resume()
   else sess.server?.resume()
 }
@@ -806,6 +997,28 @@ function onServerTimeout(this: SessionSocket): void {
   if (s === undefined) return
   s.reason = 'server timeout'
   s.close('sD')
+}
+
+/** Checks per inactivity limit (see `watchIdle`): a session is closed at most limit / IDLE_TICKS late. */
+const IDLE_TICKS = 8
+
+function onIdleTick(s: TcpSession): void {
+  if (s.closed || s.idleTimer === null) return
+  if (s.ioSeen) {
+    s.ioSeen = false
+    s.idleFor = 0
+  } else s.idleFor += s.idleTick
+  if (s.idleClient > 0 && s.idleFor >= s.idleClient) {
+    s.reason = 'client timeout'
+    s.close('cD')
+  } else if (s.idleServer > 0 && s.idleFor >= s.idleServer) {
+    s.reason = 'server timeout'
+    s.close('sD')
+  } else {
+    // A new timer rather than refresh(): node:test's mock timers (Node 20) do not re-arm refreshed timers.
+    s.idleTimer = setTimeout(onIdleTick, s.idleTick, s)
+    s.idleTimer.unref()
+  }
 }
 
 function onConnectTimeout(s: TcpSession): void {

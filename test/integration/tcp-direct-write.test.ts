@@ -1,7 +1,8 @@
 /**
- * TCP mode: the relay writes straight to the other socket's handle (src/proxy/tcp.ts streamWrap), not through
- * Writable, which would relay the same bytes (so the relay tests alone cannot tell). Checked on a live session
- * both ways: once it is established, neither of its sockets' write() is called while bytes keep flowing.
+ * TCP mode: the relay takes over both sockets' reads and writes straight to the other socket's handle
+ * (src/proxy/tcp.ts Relay, streamWrap), not through Writable, which would relay the same bytes (so the relay
+ * tests alone cannot tell). Checked on a live session both ways: once it is established, both directions are
+ * Relays and neither of its sockets' write() is called while bytes keep flowing.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -17,6 +18,9 @@ test('tcp: relayed bytes go to the sockets directly, both ways', async () => {
   const { client, session, close } = await echoSession()
   try {
     assert.ok(session.server !== null)
+    // Both reads are the relay's (src/proxy/tcp.ts Relay), not Node's onread callback path.
+    assert.ok(session.toClient !== null, 'server → client relay not started')
+    assert.ok(session.toServer !== null, 'client → server relay not started')
     let got = ''
     client.on('data', (b: Buffer) => (got += b.toString()))
     const writes: string[] = []
