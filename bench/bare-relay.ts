@@ -1,9 +1,10 @@
 /**
  * The floor under lb's TCP relay: the least a Node process can do per relayed message, for bench/tcp-cpu.ts.
- * Each accepted connection gets one upstream connection. Server → client reads into one reused buffer (net's
- * `onread`), client → server uses 'data' events (one Buffer per read; lb reads that side through onread too),
- * and both write straight to the other socket's libuv handle (`writeBuffer`, as lb's relay does). No timeouts,
- * logs, metrics or backpressure handling (the bench's messages are small and strictly request/response).
+ * Each accepted connection gets one upstream connection. Once both are connected, each socket's libuv handle
+ * reads into one reused buffer (`useUserBuffer`) and its `onread` writes each read straight to the other
+ * handle (`writeBuffer`, one reused request) — what lb's established relay does (src/proxy/tcp.ts Relay),
+ * without its timeouts, logs, metrics, buffer growth or backpressure handling (the bench's messages are small
+ * and strictly request/response).
  *
  *   node dist/bench/bare-relay.js LISTEN_PORT BACKEND_PORT
  */
@@ -11,27 +12,52 @@ import { connect, createServer, type Socket } from 'node:net'
 import { streamWrap } from '../src/proxy/tcp.js'
 
 interface Handle {
+  onread: (this: Handle) => unknown
+  useUserBuffer(buf: Buffer): void
+  readStart(): number
   writeBuffer(req: object, data: Buffer): number
+  peer: Handle
+  buf: Buffer
+  req: object
+  sock: Socket
 }
-type RelaySocket = Socket & { relayReq?: object }
 
-function write(w: RelaySocket, data: Buffer): void {
-  const handle = (w as unknown as { _handle: Handle | null })._handle
-  if (handle === null || streamWrap === null) {
-    w.write(data)
+const sw = streamWrap
+if (sw === null) {
+  console.error("bare-relay: Node's stream_wrap binding is not available")
+  process.exit(2)
+}
+const state = sw.streamBaseState
+const READ = sw.kReadBytesOrError
+
+function onread(this: Handle): void {
+  const n = state[READ] as number
+  if (n > 0) {
+    const buf = this.buf
+    if (this.peer.writeBuffer(this.req, n === buf.length ? buf : buf.subarray(0, n)) !== 0)
+      this.sock.destroy()
     return
   }
-  let req = w.relayReq
-  if (req === undefined) {
-    const r = new streamWrap.WriteWrap()
-    r.handle = handle as never
-    r.oncomplete = noop
-    req = w.relayReq = r
-  }
-  handle.writeBuffer(req, data)
+  this.sock.destroy()
 }
 
 function noop(): void {}
+
+/** From now on `from`'s reads go to `to` (both connected). */
+function wire(from: Socket, to: Socket): void {
+  const h = (from as unknown as { _handle: Handle })._handle
+  const peer = (to as unknown as { _handle: Handle })._handle
+  const req = new (sw as NonNullable<typeof sw>).WriteWrap()
+  req.handle = peer
+  req.oncomplete = noop
+  h.peer = peer
+  h.req = req
+  h.sock = from
+  h.buf = Buffer.allocUnsafe(65_536)
+  h.useUserBuffer(h.buf)
+  h.onread = onread
+  h.readStart()
+}
 
 const [listenPort, backendPort] = process.argv.slice(2).map(Number)
 if (!Number.isInteger(listenPort) || !Number.isInteger(backendPort)) {
@@ -39,20 +65,13 @@ if (!Number.isInteger(listenPort) || !Number.isInteger(backendPort)) {
   process.exit(2)
 }
 
-createServer({ noDelay: true }, (client: RelaySocket) => {
-  const server: RelaySocket = connect({
-    port: backendPort as number,
-    host: '127.0.0.1',
-    noDelay: true,
-    onread: {
-      buffer: Buffer.allocUnsafe(65_536),
-      callback(n: number, buf: Uint8Array): boolean {
-        write(client, n === buf.length ? (buf as Buffer) : (buf as Buffer).subarray(0, n))
-        return true
-      },
-    },
+createServer({ noDelay: true, pauseOnConnect: true }, (client: Socket) => {
+  const server = connect({ port: backendPort as number, host: '127.0.0.1', noDelay: true })
+  server.pause()
+  server.on('connect', () => {
+    wire(client, server)
+    wire(server, client)
   })
-  client.on('data', (d: Buffer) => write(server, d))
   client.on('error', () => server.destroy())
   server.on('error', () => client.destroy())
   client.on('close', () => server.destroy())
