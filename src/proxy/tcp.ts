@@ -10,11 +10,11 @@
  *   write is not fully handed to the kernel, the pending write still references the buffer, so the reader
  *   stops until the write completes (or the writer's 'drain') and then reads into the same buffer again, or,
  *   when no 'drain' will come (write() returned true), reads on into a fresh buffer (afterRelay). A buffer
- *   starts at 16 KiB (an idle session holds 32 KiB, like haproxy's two 16 KiB buffers) and becomes 64 KiB after a read
- *   that filled it (bulk transfers: fewer reads). The reusable buffer removes the per-read allocation (and the
- *   page faults of fresh 64 KiB chunks) that dominated bulk transfers. Node offers `onread` only to sockets it
- *   connects; accepted sockets get it through Node's own onread slots (see `onreadSlots`), else they fall back
- *   to 'data' events.
+ *   starts at 16 KiB (an idle session holds 32 KiB, like haproxy's two 16 KiB buffers) and becomes 64 KiB
+ *   after a read that filled it (bulk transfers: fewer reads). The reusable buffer removes the per-read
+ *   allocation (and the page faults of fresh 64 KiB chunks) that dominated bulk transfers. Node offers `onread`
+ *   only to sockets it connects; accepted sockets get it through Node's own onread slots (see `onreadSlots`),
+ *   else they fall back to 'data' events.
  * - Backpressure: both ways, a write that returns false pauses the reader until the writer's 'drain'.
  * - Half-close: sockets are `allowHalfOpen`; a FIN from one side is forwarded as a FIN to the other (`end()`
  *   on the other socket once its writes are flushed) and the session lasts until both directions are closed.
@@ -772,11 +772,7 @@ function relay(w: SessionSocket, n: number, buf: Buffer): Buffer | null {
   if (w.connecting || w.writableEnded || w.destroyed) return afterRelay(w, w.write(data), n, buf)
   let req = w[kWriteReq]
   if (req === undefined || req.handle !== handle) {
-    req = new sw.WriteWrap()
-    req.handle = handle
-    req.oncomplete = onDirectWritten
-    req.socket = w
-    req.buffer = null
+    req = newWriteReq(sw, handle, w)
     w[kWriteReq] = req
   }
   const err = handle.writeBuffer(req, data)
@@ -858,14 +854,7 @@ class Relay {
       !w.connecting &&
       !w.writableEnded &&
       !w.destroyed
-    if (this.direct && this.req === null && sw !== null) {
-      const req = new sw.WriteWrap()
-      req.handle = handle
-      req.oncomplete = onDirectWritten
-      req.socket = w
-      req.buffer = null
-      this.req = req
-    }
+    if (this.direct && this.req === null && sw !== null) this.req = newWriteReq(sw, handle, w)
     return this.direct
   }
 }
@@ -933,6 +922,16 @@ function onRelayRead(this: RelayHandle, arrayBuffer: unknown): unknown {
   if (r.toClient) r.session.readBuffer = next
   else r.session.clientBuffer = next
   return next
+}
+
+/** A request for direct writes of `w` to its handle (completions go to onDirectWritten). */
+function newWriteReq(sw: StreamWrap, handle: unknown, w: SessionSocket): WriteReq {
+  const req = new sw.WriteWrap()
+  req.handle = handle
+  req.oncomplete = onDirectWritten
+  req.socket = w
+  req.buffer = null
+  return req
 }
 
 /** A queued direct write completed (this = its request): resume the other socket's reads, as 'drain' does. */
