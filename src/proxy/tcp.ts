@@ -296,11 +296,14 @@ export class TcpSession {
   upstream: Upstream | null
   avoid: Upstream | null
   server: SessionSocket | null
-  /** Server → client reads land here (reused: see READ_BUFFER); EMPTY until the first attempt. */
+  /**
+   * Server → client reads land here (reused: see READ_BUFFER) until a Relay takes over (then in Relay.buf);
+   * EMPTY until the first attempt.
+   */
   readBuffer: Buffer
   /** `onread.buffer` of the server socket: returns readBuffer (bound once per session). */
   readonly nextReadBuffer: () => Buffer
-  /** Client → server reads land here when the client uses onread (see useOnread); else EMPTY. */
+  /** Client → server reads land here when the client uses onread (see useOnread), until a Relay takes over. */
   clientBuffer: Buffer
   /** The client's onread buffer generator: returns clientBuffer (bound once per session). */
   readonly nextClientBuffer: () => Buffer
@@ -541,8 +544,8 @@ export class TcpSession {
     c.on('drain', onClientDrain)
     if (!this.clientOnread) c.on('data', onClientData)
     if (this.clientEnded) server.end()
-    this.toClient = startRelay(this, server, c)
-    if (this.clientOnread) this.toServer = startRelay(this, c, server)
+    this.toClient = startRelay(this, server, c, this.readBuffer)
+    if (this.clientOnread) this.toServer = startRelay(this, c, server, this.clientBuffer)
     if (this.toClient !== null && this.toServer !== null) {
       c.setTimeout(0)
       this.watchIdle(clientTimeout, serverTimeout)
@@ -810,14 +813,11 @@ interface RelayHandle extends StreamHandle {
  */
 class Relay {
   readonly session: TcpSession
-  readonly from: SessionSocket
   readonly to: SessionSocket
   readonly toHandle: RelayHandle
   /** Node's onread of `from`'s handle (onStreamRead): gets every read that is not data. */
   readonly nodeOnread: (this: RelayHandle, arrayBuffer: unknown) => unknown
-  /** Server → client (reads land in session.readBuffer); else client → server (session.clientBuffer). */
-  readonly toClient: boolean
-  /** The buffer `from` reads into. */
+  /** The buffer `from` reads into (from the session's buffer at the takeover on, the Relay's alone). */
   buf: Buffer
   /** The request for the next direct write (null after one was queued: it belongs to that write). */
   req: WriteReq | null
@@ -827,14 +827,12 @@ class Relay {
   view: Buffer
   viewOf: Buffer
 
-  constructor(session: TcpSession, from: SessionSocket, fromHandle: RelayHandle, to: SessionSocket) {
+  constructor(session: TcpSession, fromHandle: RelayHandle, to: SessionSocket, buf: Buffer) {
     this.session = session
-    this.from = from
     this.to = to
     this.toHandle = (to as unknown as { _handle: RelayHandle })._handle
     this.nodeOnread = fromHandle.onread
-    this.toClient = to === session.client
-    this.buf = this.toClient ? session.readBuffer : session.clientBuffer
+    this.buf = buf
     this.req = null
     this.direct = false
     this.view = EMPTY
@@ -863,12 +861,12 @@ class Relay {
  * Take over the reads of `from` for the relay to `to` (see `Relay`): only when `from` reads into the session's
  * buffer (onread) and Node's stream_wrap binding is there; else `from` keeps its onread callback.
  */
-function startRelay(session: TcpSession, from: SessionSocket, to: SessionSocket): Relay | null {
+function startRelay(session: TcpSession, from: SessionSocket, to: SessionSocket, buf: Buffer): Relay | null {
   const handle = (from as unknown as { _handle: RelayHandle | null })._handle
   const toHandle = (to as unknown as { _handle: RelayHandle | null })._handle
   if (streamWrap === null || handle === null || toHandle === null || typeof handle.onread !== 'function')
     return null
-  const r = new Relay(session, from, handle, to)
+  const r = new Relay(session, handle, to, buf)
   handle.lbRelay = r
   handle.onread = onRelayRead
   return r
@@ -919,8 +917,6 @@ function onRelayRead(this: RelayHandle, arrayBuffer: unknown): unknown {
   }
   if (next === buf) return undefined
   r.buf = next
-  if (r.toClient) r.session.readBuffer = next
-  else r.session.clientBuffer = next
   return next
 }
 
