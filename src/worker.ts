@@ -27,19 +27,17 @@ import type { Logger } from './log.js'
 import { buildTable, describeTable } from './route/table.js'
 import { CidrSet } from './net/cidr.js'
 import { Resolver, type ResolveResult } from './net/resolver.js'
-import type { ProxyContext, ProxyState } from './proxy/http.js'
-import { ConnectionBudget, HttpListener } from './proxy/listeners.js'
-import { TunnelRegistry } from './proxy/tunnel.js'
+import type { ProxyState } from './proxy/request-path.js'
+import { ConnectionBudget, TunnelSet, type ProxyContext } from './proxy/context.js'
+import { HttpListener } from './proxy/listeners.js'
+import { Deadlines } from './proxy/timers.js'
 import { UpstreamSet, type AddressBook } from './proxy/upstream.js'
-import type { Engine } from './proxy/engine.js'
-import { undiciEngine } from './proxy/undici-engine.js'
 import { performance } from 'node:perf_hooks'
 
 export interface WorkerOptions {
   readonly config: Config
   readonly log: Logger
   readonly accessLog: Logger
-  readonly engine?: Engine
   readonly rand?: () => number
   /** ms clock for health checks and slowstart (default `Date.now`, which node:test mock timers fake). */
   readonly clock?: () => number
@@ -102,7 +100,8 @@ function listenerKey(l: DeepReadonly<ListenerConfig>): string {
 export class Worker {
   readonly log: Logger
   readonly ctx: ProxyContext
-  readonly tunnels: TunnelRegistry
+  readonly tunnels: TunnelSet
+  readonly deadlines: Deadlines
   readonly upstreams: UpstreamSet
   readonly addresses: ResolvedAddresses
   readonly checker: HealthChecker
@@ -132,8 +131,12 @@ export class Worker {
       cacheSize: config.resolver.cacheSize,
     })
     this.addresses = new ResolvedAddresses(resolver)
-    this.upstreams = new UpstreamSet(options.engine ?? undiciEngine, this.addresses)
-    this.tunnels = new TunnelRegistry()
+    this.deadlines = new Deadlines()
+    this.upstreams = new UpstreamSet(
+      { deadlines: this.deadlines, maxHeaderSize: config.http.maxHeaderSize },
+      this.addresses,
+    )
+    this.tunnels = new TunnelSet()
     this.#watched = new Map()
     this.#version = 0
     this.metrics = options.metrics ?? new Metrics({ enabled: config.metrics.enabled })
@@ -147,6 +150,10 @@ export class Worker {
       now: () => performance.now(),
       connections: new ConnectionBudget(config.http.maxconn),
       metrics: this.metrics,
+      deadlines: this.deadlines,
+      timeouts: config.http.timeouts,
+      maxHeaderSize: config.http.maxHeaderSize,
+      tunnels: this.tunnels,
     }
     this.listeners = new Map()
     this.clock = options.clock ?? Date.now
@@ -410,10 +417,7 @@ export class Worker {
     this.metrics.retainListeners(names)
     for (const [key, l] of wanted) {
       if (this.listeners.has(key)) continue
-      const listener =
-        l.mode === 'tcp'
-          ? new TcpListener(l, this.tcpCtx)
-          : new HttpListener(l, config.http, this.ctx, this.tunnels)
+      const listener = l.mode === 'tcp' ? new TcpListener(l, this.tcpCtx) : new HttpListener(l, this.ctx)
       const port = await listener.listen()
       this.listeners.set(key, listener)
       this.log.info({ listener: l.name, address: l.host === '' ? '*' : l.host, port }, 'listening')
@@ -436,7 +440,8 @@ export class Worker {
     if (this.#rampTimer !== null) clearTimeout(this.#rampTimer)
     this.#rampTimer = null
     this.addresses.resolver.close()
-    await this.upstreams.destroy()
+    this.upstreams.destroy()
+    this.deadlines.close()
   }
 }
 

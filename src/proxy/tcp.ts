@@ -41,7 +41,7 @@ import type { ServiceRuntime, Upstream } from './upstream.js'
 import { observeConnect, releaseSlot } from './upstream.js'
 import { encodeProxy, parseProxyHeader, type ProxyHeader } from './proxy-protocol.js'
 import { parseClientHelloSni } from './sni.js'
-import type { ProxyState } from './http.js'
+import type { ProxyState } from './request-path.js'
 
 /** What TCP listeners read from the worker: the current services and TCP routes (swapped whole). */
 export interface TcpContext {

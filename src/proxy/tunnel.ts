@@ -1,246 +1,99 @@
 /**
- * Upgrade (WebSocket and other protocols) tunnels: route like a request, connect to a server, send the
- * request head, then pipe bytes both ways with an idle timeout (haproxy `timeout tunnel`).
+ * Upgrade tunnels (WebSocket and other protocols): what an exchange becomes once its server answered
+ * `101 Switching Protocols` with the protocol the client asked for. From then on bytes flow both ways untouched,
+ * with an idle timeout (haproxy `timeout tunnel`).
  *
- * Our own ~150 lines instead of http-proxy-3's ws pass: http-proxy-3 2.x needs Node ≥ 22 (lb supports
- * 20.18), it forwards client X-Forwarded-* untrusted, and we need lb's routing, retries and headers here.
+ * - Client bytes that followed the Upgrade request were held by the client connection until the 101 arrived; they
+ *   are the first bytes sent up the tunnel. Bytes the server sent right after its 101 are the first sent down.
+ * - Half-close: a FIN is passed on (pipe ends the other side), then the tunnel gets FIN_TIMEOUT to finish
+ *   (haproxy `timeout client-fin`/`server-fin`), so a peer that never closes its side cannot hold it open.
+ * - The tunnel holds its server slot (`inflight`) until it closes, is listed in the server's sessions for
+ *   `on_marked_down: shutdown-sessions`, and in the process's tunnels for shutdown.
+ * - One access-log line when it closes (status 101, bytes both ways, termination state).
  */
-import { connect as netConnect, type Socket } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
-import type { IncomingMessage } from 'node:http'
-import { lookupHttp, routeAllows, type Route } from '../route/table.js'
-import { selectBackend } from '../balance/pool.js'
-import type { Upstream, ServiceRuntime } from './upstream.js'
+import type { Socket } from 'node:net'
+import type { Route } from '../route/table.js'
+import type { ServiceRuntime, Upstream } from './upstream.js'
 import { releaseSlot } from './upstream.js'
-import { identifyClient, rewritePath, type ProxyContext, type ListenerInfo } from './http.js'
-import { buildUpstreamHeaders } from './headers.js'
-import { connectReason } from '../metrics.js'
+import type { ListenerInfo, ProxyContext } from './context.js'
 
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  403: 'Forbidden',
-  404: 'Not Found',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-}
-
-/** Every open tunnel, so shutdown can close them at its deadline. */
 /** How long a tunnel stays half-closed after one side sent FIN before both sides are closed. */
 export const FIN_TIMEOUT = 1_000
 
-export class TunnelRegistry {
-  readonly open: Set<Tunnel> = new Set()
-  closeAll(): void {
-    for (const t of this.open) t.destroy('shutdown')
-  }
+/** What a tunnel takes over from its exchange. */
+export interface TunnelOrigin {
+  readonly ctx: ProxyContext
+  readonly listener: ListenerInfo
+  readonly route: Route | null
+  readonly service: ServiceRuntime | null
+  readonly upstream: Upstream | null
+  readonly attempts: number
+  readonly redispatched: boolean
+  readonly clientIp: string
+  readonly requestId: string
+  readonly method: string
+  readonly head: {
+    readonly host: string | undefined
+    readonly target: string
+    readonly upgrade: string
+  } | null
+  readonly tStart: number
+  readonly tConnect: number
+  readonly tDispatch: number
 }
 
 export class Tunnel {
   readonly ctx: ProxyContext
   readonly listener: ListenerInfo
-  readonly registry: TunnelRegistry
-  readonly req: IncomingMessage
   readonly client: Socket
-  readonly head: Buffer
-  readonly tunnelTimeout: number
-  readonly connectTimeout: number
-  route: Route | null
-  service: ServiceRuntime | null
-  upstream: Upstream | null
-  avoid: Upstream | null
-  server: Socket | null
-  attempts: number
+  readonly server: Socket
+  readonly route: Route | null
+  readonly service: ServiceRuntime | null
+  readonly upstream: Upstream | null
+  readonly attempts: number
+  readonly redispatched: boolean
+  readonly clientIp: string
+  readonly requestId: string
+  readonly method: string
+  readonly host: string | undefined
+  readonly uri: string
+  readonly upgrade: string
+  readonly tStart: number
+  readonly Tc: number
   status: number
-  requestId: string
-  clientIp: string
-  trusted: boolean
   termination: string
   reason: string
-  tStart: number
   bytesIn: number
   bytesOut: number
   closed: boolean
-  /** The current upstream's inflight counter includes this tunnel. */
-  counted: boolean
-  connectTimer: NodeJS.Timeout | null
   finTimer: NodeJS.Timeout | null
 
-  constructor(
-    ctx: ProxyContext,
-    listener: ListenerInfo,
-    registry: TunnelRegistry,
-    tunnelTimeout: number,
-    req: IncomingMessage,
-    client: Socket,
-    head: Buffer,
-  ) {
-    this.ctx = ctx
-    this.listener = listener
-    this.registry = registry
-    this.req = req
+  constructor(origin: TunnelOrigin, client: Socket, server: Socket) {
+    this.ctx = origin.ctx
+    this.listener = origin.listener
     this.client = client
-    this.head = head
-    this.tunnelTimeout = tunnelTimeout
-    this.connectTimeout = 5_000
-    this.route = null
-    this.service = null
-    this.upstream = null
-    this.avoid = null
-    this.server = null
-    this.attempts = 0
-    this.status = 0
-    this.requestId = ''
-    this.clientIp = ''
-    this.trusted = false
+    this.server = server
+    this.route = origin.route
+    this.service = origin.service
+    this.upstream = origin.upstream
+    this.attempts = origin.attempts
+    this.redispatched = origin.redispatched
+    this.clientIp = origin.clientIp
+    this.requestId = origin.requestId
+    this.method = origin.method
+    this.host = origin.head?.host
+    this.uri = origin.head?.target ?? ''
+    this.upgrade = origin.head?.upgrade ?? ''
+    this.tStart = origin.tStart
+    this.Tc =
+      origin.tConnect >= 0 && origin.tDispatch >= 0 ? Math.round(origin.tConnect - origin.tDispatch) : -1
+    this.status = 101
     this.termination = '--'
     this.reason = ''
-    this.tStart = ctx.now()
     this.bytesIn = 0
     this.bytesOut = 0
     this.closed = false
-    this.counted = false
-    this.connectTimer = null
     this.finTimer = null
-  }
-
-  start(): void {
-    const ctx = this.ctx
-    const req = this.req
-    this.registry.open.add(this)
-    this.client.on('error', () => this.destroy('CD'))
-    this.client.on('close', () => this.destroy(this.termination === '--' ? 'CD' : this.termination))
-    this.trusted = identifyClient(ctx, req, this)
-    const route = lookupHttp(ctx.state.table, req.headers.host, req.url ?? '/')
-    if (route === undefined || route.redirect !== null) {
-      this.reject(404, 'PR', 'no route')
-      return
-    }
-    this.route = route
-    // The same allow/deny ACL as plain requests: an Upgrade must not be a way around it.
-    if ((route.allow !== null || route.deny !== null) && !routeAllows(route, this.clientIp)) {
-      this.reject(403, 'PR', 'access denied')
-      return
-    }
-    const service = ctx.state.services.get(route.service)
-    if (service === undefined) {
-      this.reject(503, 'SC', 'no service')
-      return
-    }
-    this.service = service
-    this.attempt()
-  }
-
-  attempt(): void {
-    const service = this.service
-    if (service === null) return
-    const up = selectBackend(service.pool, this.ctx.rand, this.avoid) as Upstream | undefined
-    if (up === undefined) {
-      this.reject(503, 'SC', 'no server available')
-      return
-    }
-    this.attempts++
-    this.upstream = up
-    if (up.address === '') {
-      this.ctx.metrics.connectError(up, 'resolve')
-      this.avoid = up
-      this.retryOrReject(up.downReason || 'no address')
-      return
-    }
-    up.inflight++
-    this.counted = true
-    const opts = { host: up.address, port: up.port }
-    const server =
-      service.spec.proto === 'https'
-        ? tlsConnect({ ...opts, servername: up.host, rejectUnauthorized: !service.spec.tlsSkipVerify })
-        : netConnect(opts)
-    this.server = server
-    server.setNoDelay(true)
-    this.connectTimer = setTimeout(
-      () => server.destroy(new Error('connect timeout')),
-      service.spec.timeouts.connect,
-    )
-    server.once(service.spec.proto === 'https' ? 'secureConnect' : 'connect', () => this.onServerConnect())
-    server.once('error', (err: Error) => this.onServerError(err))
-  }
-
-  onServerConnect(): void {
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
-    this.connectTimer = null
-    const server = this.server
-    const route = this.route
-    const up = this.upstream
-    if (server === null || route === null || up === null) return
-    if (this.closed) {
-      server.destroy()
-      return
-    }
-    const req = this.req
-    const headers = buildUpstreamHeaders(req.rawHeaders, {
-      remoteAddress: req.socket.remoteAddress ?? '',
-      clientAddress: this.clientIp,
-      trusted: this.trusted,
-      proto: this.listener.proto,
-      localPort: this.listener.port,
-      hostHeader: route.hostHeader === 'dst' ? up.hostPort : route.hostHeader,
-      prefix: route.strip,
-      requestIdHeader: this.ctx.requestIdHeader,
-      requestId: this.requestId,
-    })
-    let head = `${req.method ?? 'GET'} ${rewritePath(req.url ?? '/', route)} HTTP/1.1\r\n`
-    for (let i = 0; i + 1 < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`
-    head += `connection: upgrade\r\nupgrade: ${req.headers.upgrade ?? 'websocket'}\r\n\r\n`
-    server.write(head)
-    if (this.head.length > 0) server.write(this.head)
-    server.once('data', (chunk: Buffer) => this.onFirstResponseChunk(chunk))
-    server.on('close', () => this.destroy(this.termination === '--' ? 'SD' : this.termination))
-    server.setTimeout(this.tunnelTimeout, () => this.destroy('sD'))
-    this.client.setTimeout(this.tunnelTimeout, () => this.destroy('cD'))
-    this.client.on('data', (c: Buffer) => {
-      this.bytesIn += c.length
-    })
-    server.on('data', (c: Buffer) => {
-      this.bytesOut += c.length
-    })
-    // Half-close: a FIN is passed on (pipe ends the other side), then the tunnel gets FIN_TIMEOUT to finish
-    // (haproxy `timeout client-fin`/`server-fin`), so a peer that never closes its side cannot hold it open.
-    this.client.once('end', () => this.startFinTimer('CD'))
-    server.once('end', () => this.startFinTimer('SD'))
-    this.client.pipe(server)
-    server.pipe(this.client)
-    // Open on this server from now on: `on_marked_down: shutdown-sessions` cuts it (Upstreams.shutdownSessions).
-    up.sessions.add(this)
-  }
-
-  onFirstResponseChunk(chunk: Buffer): void {
-    // "HTTP/1.1 101 ..." → status for the log; the bytes themselves flow through the pipe untouched.
-    const sp = chunk.indexOf(32)
-    if (sp > 0) this.status = Number.parseInt(chunk.toString('latin1', sp + 1, sp + 4), 10) || 0
-  }
-
-  onServerError(err: Error): void {
-    const connecting = this.connectTimer !== null
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
-    this.connectTimer = null
-    const up = this.upstream
-    if (connecting && up !== null) {
-      const code = (err as NodeJS.ErrnoException).code ?? ''
-      this.ctx.metrics.connectError(up, err.message === 'connect timeout' ? 'timeout' : connectReason(code))
-    }
-    this.release()
-    if (this.status === 0 && this.bytesOut === 0 && !this.closed) {
-      this.avoid = up
-      this.server = null
-      this.retryOrReject(err.message)
-      return
-    }
-    this.reason = err.message
-    this.destroy('SD')
-  }
-
-  startFinTimer(termination: string): void {
-    if (this.closed || this.finTimer !== null) return
-    this.finTimer = setTimeout(() => this.destroy(termination), FIN_TIMEOUT)
-    this.finTimer.unref()
   }
 
   /** shutdown-sessions (haproxy termination `D`): the server was marked DOWN. */
@@ -249,47 +102,27 @@ export class Tunnel {
     this.destroy('SD')
   }
 
-  release(): void {
-    if (this.counted && this.upstream !== null) releaseSlot(this.upstream)
-    this.counted = false
+  startFinTimer(termination: string): void {
+    if (this.closed || this.finTimer !== null) return
+    this.finTimer = setTimeout(finTimeout, FIN_TIMEOUT, this, termination)
+    this.finTimer.unref()
   }
 
-  retryOrReject(reason: string): void {
-    const service = this.service
-    if (service !== null && this.attempts <= service.spec.retries) {
-      this.reason = reason
-      this.attempt()
-      return
-    }
-    this.reject(reason.includes('timeout') ? 504 : 502, 'SC', reason)
-  }
-
-  reject(status: number, termination: string, reason: string): void {
-    this.status = status
-    this.reason = reason
-    const body = `${reason}\n`
-    const client = this.client
-    if (client.writable) {
-      client.end(
-        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      )
-    }
-    this.destroy(termination, false)
-  }
-
-  destroy(termination: string, now = true): void {
+  destroy(termination: string): void {
     if (this.closed) return
     this.closed = true
     this.termination = termination
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
     if (this.finTimer !== null) clearTimeout(this.finTimer)
-    this.registry.open.delete(this)
-    this.upstream?.sessions.delete(this)
-    const server = this.server
-    if (server !== null) server.destroy()
-    this.release()
-    if (now) this.client.destroy()
+    this.ctx.tunnels.open.delete(this)
+    const up = this.upstream
+    if (up !== null) {
+      up.sessions.delete(this)
+      releaseSlot(up)
+    }
+    this.bytesIn = this.client.bytesRead
+    this.bytesOut = this.server.bytesRead
+    this.server.destroy()
+    this.client.destroy()
     this.log()
   }
 
@@ -300,10 +133,10 @@ export class Tunnel {
     this.ctx.accessLog.info({
       ci: this.clientIp,
       fe: this.listener.name,
-      method: this.req.method,
-      host: this.req.headers.host,
-      uri: this.req.url,
-      upgrade: this.req.headers.upgrade,
+      method: this.method,
+      host: this.host,
+      uri: this.uri,
+      upgrade: this.upgrade,
       status: this.status,
       bytes: this.bytesOut,
       bytes_in: this.bytesIn,
@@ -311,10 +144,92 @@ export class Tunnel {
       service: route === null ? null : route.service,
       server: up === null ? null : up.name,
       retries: this.attempts > 0 ? this.attempts - 1 : 0,
+      redispatched: this.redispatched ? true : undefined,
+      Tc: this.Tc,
       Ta: Math.round(this.ctx.now() - this.tStart),
       ts: this.termination,
       reason: this.reason === '' ? undefined : this.reason,
       rid: this.requestId === '' ? undefined : this.requestId,
     })
   }
+}
+
+const kTunnel = Symbol('lb.tunnel')
+interface TunnelSocket extends Socket {
+  [kTunnel]: Tunnel
+}
+
+/**
+ * Start relaying: `held` are client bytes received after the Upgrade request, `rest` server bytes after its 101.
+ */
+export function startTunnel(
+  origin: TunnelOrigin,
+  client: Socket,
+  server: Socket,
+  held: Buffer | null,
+  rest: Buffer | null,
+): Tunnel {
+  const t = new Tunnel(origin, client, server)
+  origin.ctx.tunnels.open.add(t)
+  origin.upstream?.sessions.add(t)
+  const c = client as TunnelSocket
+  const s = server as TunnelSocket
+  c[kTunnel] = t
+  s[kTunnel] = t
+  client.on('error', onClientError)
+  client.on('close', onClientClose)
+  server.on('error', onServerError)
+  server.on('close', onServerClose)
+  const idle = origin.ctx.timeouts.tunnel
+  if (idle > 0) {
+    client.setTimeout(idle, onClientIdle)
+    server.setTimeout(idle, onServerIdle)
+  }
+  client.once('end', onClientEnd)
+  server.once('end', onServerEnd)
+  if (rest !== null) client.write(rest)
+  if (held !== null) server.write(held)
+  client.pipe(server)
+  server.pipe(client)
+  return t
+}
+
+function finTimeout(t: Tunnel, termination: string): void {
+  t.destroy(termination)
+}
+
+function onClientError(this: TunnelSocket): void {
+  this[kTunnel].destroy('CD')
+}
+
+function onServerError(this: TunnelSocket, err: Error): void {
+  const t = this[kTunnel]
+  if (t.reason === '') t.reason = err.message
+  t.destroy('SD')
+}
+
+function onClientClose(this: TunnelSocket): void {
+  const t = this[kTunnel]
+  t.destroy(t.termination === '--' ? 'CD' : t.termination)
+}
+
+function onServerClose(this: TunnelSocket): void {
+  const t = this[kTunnel]
+  t.destroy(t.termination === '--' ? 'SD' : t.termination)
+}
+
+function onClientIdle(this: TunnelSocket): void {
+  this[kTunnel].destroy('cD')
+}
+
+function onServerIdle(this: TunnelSocket): void {
+  this[kTunnel].destroy('sD')
+}
+
+function onClientEnd(this: TunnelSocket): void {
+  this[kTunnel].startFinTimer('CD')
+}
+
+function onServerEnd(this: TunnelSocket): void {
+  this[kTunnel].startFinTimer('SD')
 }

@@ -9,8 +9,15 @@ import type { ServerSpec, ServiceSpec, Snapshot } from '../snapshot.js'
 import type { ServerHealth } from '../health/checker.js'
 import { goodLayer7Status } from '../health/state.js'
 import { WaitQueue } from './queue.js'
-import type { DispatcherOptions, Engine, UpstreamDispatcher } from './engine.js'
+import { ConnPool, type PoolOptions } from './h1/upstream-conn.js'
+import type { Deadlines } from './timers.js'
 import { isIP } from 'node:net'
+
+/** What every server's connection pool shares: the process's deadline heap and the response head limit. */
+export interface PoolEnv {
+  readonly deadlines: Deadlines
+  readonly maxHeaderSize: number
+}
 
 /** Where hostnames get their addresses (src/net/resolver.ts in production; a stub in tests). */
 export interface AddressBook {
@@ -26,12 +33,12 @@ export class Upstream extends Backend {
   /** Address the pool connects to ('' = not resolved). */
   address: string
   /**
-   * The connection pool, created on first use (`ensureDispatcher`) from the address and the service's
-   * settings: 10k idle services cost no pools and no pool settings.
+   * The connection pool, created on first use (`ensurePool`) from the address and the service's settings:
+   * 10k idle services cost no pools and no pool settings.
    */
-  dispatcher: UpstreamDispatcher | null
-  /** Creates the pool; null until the address is known. */
-  engine: Engine | null
+  pool: ConnPool | null
+  /** What pools are made with; null until the address is known. */
+  env: PoolEnv | null
   /** Active/passive health of this server; null = not checked (health is whatever the provider says). */
   health: ServerHealth | null
   /** The service's wait queue (shared by its servers, kept across snapshots). */
@@ -47,8 +54,8 @@ export class Upstream extends Backend {
   constructor(service: ServiceSpec, spec: ServerSpec, queue: WaitQueue = new WaitQueue(service.name)) {
     super(spec, service)
     this.address = ''
-    this.dispatcher = null
-    this.engine = null
+    this.pool = null
+    this.env = null
     this.health = null
     this.queue = queue
     this.#extra = null
@@ -142,11 +149,12 @@ export class Upstream extends Backend {
   }
 
   /** The pool for the current address, created on first use; null while the address is unknown. */
-  ensureDispatcher(): UpstreamDispatcher | null {
-    if (this.dispatcher === null && this.engine !== null && this.address !== '') {
-      this.dispatcher = this.engine.createDispatcher(poolOptions(this))
+  ensurePool(): ConnPool | null {
+    const env = this.env
+    if (this.pool === null && env !== null && this.address !== '') {
+      this.pool = new ConnPool(poolOptions(this, env), env.deadlines, this.serviceSpec.timeouts.body)
     }
-    return this.dispatcher
+    return this.pool
   }
 
   /** Take the settings of a new snapshot that did not change this server's pool identity. */
@@ -173,16 +181,19 @@ interface UpstreamExtra {
 }
 
 /** Pool settings for the current address (only when the pool is created). */
-function poolOptions(up: Upstream): DispatcherOptions {
+function poolOptions(up: Upstream, env: PoolEnv): PoolOptions {
   const s = up.serviceSpec
   return {
-    origin: formatOrigin(s.proto, up.address, up.port),
+    address: up.address,
+    port: up.port,
+    tls: s.proto === 'https',
     servername: isIP(up.host) !== 0 ? '' : up.host,
-    connectTimeout: s.timeouts.connect,
-    keepAliveTimeout: s.timeouts.keepAlive,
-    connections: s.maxConnections,
     tlsSkipVerify: s.tlsSkipVerify,
+    connectTimeout: s.timeouts.connect,
+    keepAlive: s.timeouts.keepAlive,
+    max: s.maxConnections,
     sendProxy: s.sendProxy ?? 'none',
+    maxHeaderSize: env.maxHeaderSize,
   }
 }
 
@@ -322,23 +333,20 @@ function samePool(up: Upstream, service: ServiceSpec, server: ServerSpec): boole
         was.maxConnections === service.maxConnections &&
         (was.sendProxy ?? 'none') === (service.sendProxy ?? 'none') &&
         was.timeouts.connect === service.timeouts.connect &&
+        was.timeouts.body === service.timeouts.body &&
         was.timeouts.keepAlive === service.timeouts.keepAlive))
   )
 }
 
-function formatOrigin(proto: string, address: string, port: number): string {
-  return isIP(address) === 6 ? `${proto}://[${address}]:${port}` : `${proto}://${address}:${port}`
-}
-
 export class UpstreamSet {
-  readonly #engine: Engine
+  readonly #env: PoolEnv
   readonly #addresses: AddressBook
   #services: Map<string, ServiceRuntime>
   /** Makes a service's upstreams on first use (one function for every service, no closure each). */
   readonly #make: UpstreamMaker
 
-  constructor(engine: Engine, addresses: AddressBook) {
-    this.#engine = engine
+  constructor(env: PoolEnv, addresses: AddressBook) {
+    this.#env = env
     this.#addresses = addresses
     this.#services = new Map()
     this.#make = (svc, keep) => this.#makeUpstreams(svc, keep)
@@ -376,10 +384,10 @@ export class UpstreamSet {
   /** shutdown-sessions: close every connection to `up` now (pooled HTTP connections, TCP sessions, tunnels). */
   shutdownSessions(up: Upstream, reason: string): void {
     for (const s of [...up.sessions]) s.shutdown(reason)
-    const d = up.dispatcher
-    if (d !== null) {
-      up.dispatcher = null
-      void d.destroy()
+    const pool = up.pool
+    if (pool !== null) {
+      up.pool = null
+      pool.destroyAll()
       this.refresh(up)
     }
   }
@@ -456,12 +464,12 @@ export class UpstreamSet {
       up.downReason = ''
       up.recompute(Date.now())
     }
-    if (address === up.address && up.engine !== null) return
-    const previous = up.dispatcher
+    if (address === up.address && up.env !== null) return
+    const previous = up.pool
     up.address = address
-    up.engine = this.#engine
-    up.dispatcher = null
-    if (previous !== null) void previous.close()
+    up.env = this.#env
+    up.pool = null
+    if (previous !== null) previous.close()
   }
 
   /** Re-check every upstream using `host` (called when the resolver reports a change). */
@@ -478,16 +486,18 @@ export class UpstreamSet {
     return names
   }
 
-  async close(): Promise<void> {
-    const closing: Promise<void>[] = []
-    for (const up of this.all()) if (up.dispatcher !== null) closing.push(up.dispatcher.close())
-    await Promise.allSettled(closing)
+  /** Stop using the pools: idle connections close now, busy ones when their exchange ends. */
+  close(): void {
+    for (const up of this.all()) up.pool?.close()
   }
 
-  async destroy(): Promise<void> {
-    const closing: Promise<void>[] = []
-    for (const up of this.all()) if (up.dispatcher !== null) closing.push(up.dispatcher.destroy())
-    await Promise.allSettled(closing)
+  /** Close every connection now. */
+  destroy(): void {
+    for (const up of this.all()) {
+      const pool = up.pool
+      up.pool = null
+      pool?.destroyAll()
+    }
   }
 }
 
@@ -513,8 +523,8 @@ function take(old: Map<string, Upstream[]> | null, name: string): Upstream | und
 
 /** `up` left the snapshot: close its pool once its in-flight requests finish. */
 function closePool(up: Upstream): void {
-  if (up.dispatcher !== null) {
-    void up.dispatcher.close()
-    up.dispatcher = null
+  if (up.pool !== null) {
+    up.pool.close()
+    up.pool = null
   }
 }

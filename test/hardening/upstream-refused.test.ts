@@ -1,5 +1,5 @@
 /**
- * An upstream that refuses connections → 502 (connect error in the access log); once something listens on that
+ * An upstream that refuses connections → 503 (haproxy: no server reachable) (connect error in the access log); once something listens on that
  * port again, the same pool serves it; nothing leaks over repeated refusals.
  */
 import { test } from 'node:test'
@@ -9,7 +9,7 @@ import { get, newAgent } from '../helpers/client.js'
 import { deadPort } from '../helpers/upstream.js'
 import { assertNoLeak, startRawUpstream, type RawUpstream } from './upstream-raw.js'
 
-test('upstream refuses → 502 with a logged reason; pool recovers when it listens again; no leak', async () => {
+test('upstream refuses → 503 with a logged reason; pool recovers when it listens again; no leak', async () => {
   const port = await deadPort()
   const lb = await startLb((cfg) => {
     cfg.services = [service('svc', [port], { retries: 1 })]
@@ -19,12 +19,12 @@ test('upstream refuses → 502 with a logged reason; pool recovers when it liste
   let up: RawUpstream | null = null
   try {
     const r = await get(lb.url, '/x', { agent })
-    assert.equal(r.status, 502, r.body)
+    assert.equal(r.status, 503, r.body)
     assert.match(String(lb.access.at(-1)?.reason), /cannot connect to svc\/s0: .*ECONNREFUSED/)
     assert.equal(lb.access.at(-1)?.retries, 1, 'the retry was tried and refused too')
 
     await assertNoLeak(async () => {
-      assert.equal((await get(lb.url, '/x', { agent })).status, 502)
+      assert.equal((await get(lb.url, '/x', { agent })).status, 503)
     })
 
     up = await startRawUpstream()

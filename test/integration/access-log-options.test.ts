@@ -77,14 +77,14 @@ test('access log: errors + slow filters keep only failed and slow requests', asy
     assert.equal((await get(lb.url, '/slow')).status, 200)
     assert.equal((await get(lb.url, '/fast')).status, 200)
     await a.close()
-    assert.equal((await get(lb.url, '/fast')).status, 502)
+    assert.equal((await get(lb.url, '/fast')).status, 503)
     await until(() => lb.lines.length >= 2, 'the slow and the failed line')
     const parsed = lb.lines.map((l) => JSON.parse(l) as { uri: string; status: number; ts: string })
     assert.deepEqual(
       parsed.map((p) => [p.uri, p.status, p.ts]),
       [
         ['/slow', 200, '--'],
-        ['/fast', 502, 'SC'],
+        ['/fast', 503, 'SC'],
       ],
     )
   } finally {

@@ -37,7 +37,7 @@ test('metrics: every family is present after traffic, with the counts it produce
   })
   try {
     for (let i = 0; i < 3; i++) assert.equal((await get(lb.url, '/x')).status, 200)
-    assert.equal((await get(lb.url, '/dead')).status, 502)
+    assert.equal((await get(lb.url, '/dead')).status, 503)
     assert.equal((await get(lb.url, '/nope', { host: 'other' })).status, 200)
     const s = connect({ host: '127.0.0.1', port: portOf(lb, 'db') })
     await once(s, 'connect')

@@ -49,7 +49,7 @@ test('queue: timeouts.queue gives 503 (sQ); maxqueue full gives 503 at once', as
   const svc = { ...service('svc', [up.port]), maxqueue: 1 }
   svc.timeouts = { ...svc.timeouts, queue: 2_000 }
   patchServer(svc, 0, { maxconn: 1 })
-  mock.timers.enable({ apis: ['setTimeout'] })
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] })
   const lb = await startLb((c) => {
     c.services = [svc]
     c.routes = [route('', '/', 'svc')]

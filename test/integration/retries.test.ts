@@ -32,7 +32,7 @@ test('requests succeed while one of two servers refuses connections', async () =
   }
 })
 
-test('when every attempt fails the client gets 502 naming the server', async () => {
+test('when every attempt fails the client gets 503 naming the server (haproxy: no server reachable)', async () => {
   const d1 = await deadPort()
   const d2 = await deadPort()
   const lb2 = await startLb((c) => {
@@ -41,7 +41,7 @@ test('when every attempt fails the client gets 502 naming the server', async () 
   })
   try {
     const r = await get(lb2.url, '/')
-    assert.equal(r.status, 502)
+    assert.equal(r.status, 503)
     assert.match(r.body, /cannot connect to svc\/s[01]/)
     const line = lb2.access.at(-1)
     assert.equal(line?.ts, 'SC')

@@ -26,7 +26,7 @@ test('WebSocket echo through lb', async () => {
   }
 })
 
-test('WebSocket to a dead server is retried, then 502', async () => {
+test('WebSocket to a dead server is retried, then 503', async () => {
   const dead = await deadPort()
   const echo = await startEchoServer()
   const lb = await startLb((c) => {
@@ -39,7 +39,7 @@ test('WebSocket to a dead server is retried, then 502', async () => {
       assert.equal(await ws.send('hi'), 'echo:hi')
       ws.socket.destroy()
     }
-    await assert.rejects(openWebSocket(lb.port, 'none.test', '/'), /expected 101, got 502/)
+    await assert.rejects(openWebSocket(lb.port, 'none.test', '/'), /expected 101, got 503/)
   } finally {
     await lb.close()
     await echo.close()

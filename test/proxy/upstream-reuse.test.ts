@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { defaultConfig } from '../../src/config/schema.js'
 import { UpstreamSet } from '../../src/proxy/upstream.js'
-import { undiciEngine } from '../../src/proxy/undici-engine.js'
+import { Deadlines } from '../../src/proxy/timers.js'
 import type { ServerSpec, ServiceSpec, Snapshot } from '../../src/snapshot.js'
 
 const d = defaultConfig.defaults
@@ -33,10 +33,15 @@ function service(name: string, ports: number[]): ServiceSpec {
   }
 }
 
+const env = (): { deadlines: Deadlines; maxHeaderSize: number } => ({
+  deadlines: new Deadlines(),
+  maxHeaderSize: 16_384,
+})
+
 const snap = (services: ServiceSpec[]): Snapshot => ({ services, routes: [], tcpRoutes: [] })
 
 test('an unchanged service keeps its runtime; a changed one is rebuilt around its kept upstreams', () => {
-  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => '' })
+  const set = new UpstreamSet(env(), { peek: () => undefined, failure: () => '' })
   const a = service('a', [1, 2, 3])
   const b = service('b', [4, 5])
   const first = set.apply(snap([a, b]))
@@ -62,7 +67,7 @@ test('an unchanged service keeps its runtime; a changed one is rebuilt around it
 })
 
 test('a service’s upstreams are made on first use; a scrape’s view does not make them; hostnames come from specs', async () => {
-  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => 'NXDOMAIN' })
+  const set = new UpstreamSet(env(), { peek: () => undefined, failure: () => 'NXDOMAIN' })
   const named = {
     ...service('n', [1]),
     servers: [{ ...(service('n', [1]).servers[0] as ServerSpec), host: 'db.internal' }],
@@ -103,58 +108,58 @@ test('a service’s upstreams are made on first use; a scrape’s view does not 
   assert.equal(next.get('a')?.madeUpstreams?.[0], ups[0])
   assert.equal(next.get('a')?.queue, a.queue, 'the queue outlives the runtime')
   assert.equal(next.get('n')?.madeUpstreams, null)
-  await set.destroy()
+  set.destroy()
 })
 
 test('a server whose pool settings changed gets a new upstream, and the old one’s pool is closed', async () => {
-  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => '' })
+  const set = new UpstreamSet(env(), { peek: () => undefined, failure: () => '' })
   const a = service('a', [1, 2])
   const [u1, u2] = set.apply(snap([a])).get('a')?.upstreams ?? []
   assert.ok(u1 !== undefined && u2 !== undefined)
   // Pools are created on first use, from the resolved address and the service's settings.
-  assert.equal(u1.dispatcher, null)
-  const pool = u1.ensureDispatcher()
+  assert.equal(u1.pool, null)
+  const pool = u1.ensurePool()
   assert.notEqual(pool, null)
-  assert.equal(u1.ensureDispatcher(), pool)
+  assert.equal(u1.ensurePool(), pool)
   const slower = { ...a, timeouts: { ...a.timeouts, connect: a.timeouts.connect + 1 } }
   const [v1, v2] = set.apply(snap([slower])).get('a')?.upstreams ?? []
   assert.notEqual(v1, u1)
   assert.notEqual(v2, u2)
-  assert.equal(u1.dispatcher, null, 'the replaced upstream’s pool is closed')
+  assert.equal(u1.pool, null, 'the replaced upstream’s pool is closed')
   // Same pool settings under a new spec object (weight is not pool identity): kept.
   const heavier = { ...slower, servers: slower.servers.map((s) => ({ ...s, weight: 2 })) }
   const [w1] = set.apply(snap([heavier])).get('a')?.upstreams ?? []
   assert.equal(w1, v1)
   assert.equal(w1?.weight, 2)
-  await set.destroy()
+  set.destroy()
 })
 
 test('a server or service that leaves the snapshot has its pool closed; a repeated server name is kept once', async () => {
-  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => '' })
+  const set = new UpstreamSet(env(), { peek: () => undefined, failure: () => '' })
   const a = service('a', [1, 2])
   const b = service('b', [3])
   const first = set.apply(snap([a, b]))
   const [a1, a2] = first.get('a')?.upstreams ?? []
   const [b1] = first.get('b')?.upstreams ?? []
   assert.ok(a1 !== undefined && a2 !== undefined && b1 !== undefined)
-  for (const u of [a1, a2, b1]) assert.notEqual(u.ensureDispatcher(), null)
+  for (const u of [a1, a2, b1]) assert.notEqual(u.ensurePool(), null)
   // Server a-2 leaves service a, service b leaves the snapshot.
   const second = set.apply(snap([service('a', [1])]))
   assert.equal(second.get('a')?.upstreams[0], a1)
-  assert.notEqual(a1.dispatcher, null, 'the kept upstream keeps its pool')
-  assert.equal(a2.dispatcher, null, 'the removed server’s pool is closed')
-  assert.equal(b1.dispatcher, null, 'the removed service’s pool is closed')
+  assert.notEqual(a1.pool, null, 'the kept upstream keeps its pool')
+  assert.equal(a2.pool, null, 'the removed server’s pool is closed')
+  assert.equal(b1.pool, null, 'the removed service’s pool is closed')
   assert.equal(a1.label, 'a/a-1')
   // The same server name twice (a bad snapshot): one keeps the upstream, the other gets a new one.
   const twice = service('a', [1, 1])
   const [t1, t2] = set.apply(snap([twice])).get('a')?.upstreams ?? []
   assert.equal(t1, a1)
   assert.ok(t2 !== undefined && t2 !== a1)
-  await set.destroy()
+  set.destroy()
 })
 
 test('a service’s balancer is made on first use and kept with its runtime; an unknown balance fails the apply', async () => {
-  const set = new UpstreamSet(undiciEngine, { peek: () => undefined, failure: () => '' })
+  const set = new UpstreamSet(env(), { peek: () => undefined, failure: () => '' })
   const a = service('a', [1, 2])
   const rt = set.apply(snap([a])).get('a')
   assert.ok(rt !== undefined)
@@ -165,5 +170,5 @@ test('a service’s balancer is made on first use and kept with its runtime; an 
   assert.equal(rt.queue.length, 0)
   const bad = { ...a, balance: 'nope' as ServiceSpec['balance'] }
   assert.throws(() => set.apply(snap([bad])), /unknown balance algorithm "nope"/)
-  await set.destroy()
+  set.destroy()
 })

@@ -1,0 +1,77 @@
+/**
+ * What the HTTP data plane of one process shares: the current routing state (swapped whole on every snapshot),
+ * the settings every connection reads, the shared deadline heap, logs and metrics.
+ */
+import type { CidrSet } from '../net/cidr.js'
+import type { Logger } from '../log.js'
+import type { Metrics } from '../metrics.js'
+import type { Deadlines } from './timers.js'
+import type { ProxyState } from './request-path.js'
+
+/**
+ * The worker-wide budget of open client connections over all HTTP listeners (`http.maxconn`, 0 = none).
+ * A connection over it is closed as soon as it is accepted, before a byte is read.
+ */
+export class ConnectionBudget {
+  readonly max: number
+  open: number
+
+  constructor(max: number) {
+    this.max = max
+    this.open = 0
+  }
+}
+
+/** Client-side HTTP timeouts (ms; `http.timeouts`). */
+export interface ClientTimeouts {
+  /** A complete request head, counted from the connection's accept or the first byte after keep-alive. */
+  readonly httpRequest: number
+  /** Client inactivity while lb reads a request body or writes a response the client does not read. */
+  readonly client: number
+  /** Idle time between requests on a keep-alive connection. */
+  readonly keepAlive: number
+  /** Inactivity on an upgraded (WebSocket) tunnel. */
+  readonly tunnel: number
+}
+
+/** Shared by every HTTP listener of a process. */
+export interface ProxyContext {
+  state: ProxyState
+  readonly trustedProxies: CidrSet
+  /** Lower-case request-id header name, '' = off. */
+  readonly requestIdHeader: string
+  readonly accessLog: Logger
+  readonly log: Logger
+  readonly rand: () => number
+  /** ms clock for the access log's timers (monotonic). */
+  readonly now: () => number
+  /** Open client connections over all HTTP listeners (`http.maxconn`). */
+  readonly connections: ConnectionBudget
+  readonly metrics: Metrics
+  readonly deadlines: Deadlines
+  readonly timeouts: ClientTimeouts
+  /** Request and response head bytes accepted (`http.max_header_size`). */
+  readonly maxHeaderSize: number
+  /** Every open tunnel, for shutdown. */
+  readonly tunnels: TunnelSet
+}
+
+/** A long-lived session (an Upgrade tunnel) that shutdown closes at its deadline. */
+export interface ClosableSession {
+  destroy(termination: string): void
+}
+
+/** Every open tunnel of the process. */
+export class TunnelSet {
+  readonly open: Set<ClosableSession> = new Set()
+  closeAll(): void {
+    for (const t of [...this.open]) t.destroy('shutdown')
+  }
+}
+
+/** Per-listener facts the headers need. */
+export interface ListenerInfo {
+  readonly name: string
+  readonly proto: 'http' | 'https'
+  port: number
+}

@@ -1,0 +1,775 @@
+/**
+ * One HTTP request through lb: the request path decides (request-path.ts), a pooled connection carries it
+ * (h1/upstream-conn.ts), and the response streams back to the client connection (h1/client-conn.ts).
+ *
+ * Each client connection owns one Exchange and reuses it for every request, one request at a time, so a request
+ * allocates no exchange, timer or closure. The exchange:
+ * - answers locally what the request path refuses (400, 403, 404, 503, redirects);
+ * - picks a server, waits in the service queue when every server is at maxconn (`timeouts.queue`, 503 `sQ`),
+ *   and in the server's pool when its connections are all busy (the same bound);
+ * - writes the request head it builds itself (method, upstream path, rewritten headers, its own framing) and
+ *   streams the body (Content-Length as is, chunked re-framed), holding the client socket while the server side
+ *   cannot take more;
+ * - streams the response (Content-Length as is, chunked re-framed for HTTP/1.1 clients, otherwise up to a close),
+ *   pausing the server side while the client does not read;
+ * - on failure asks the request path whether to retry (redispatching to another server when there is one) and
+ *   what to answer (503/502/504 with haproxy's termination states), or cuts the client connection once the
+ *   response has started;
+ * - turns into a Tunnel on a `101 Switching Protocols` to an Upgrade request (and only then).
+ *
+ * A client going away cancels the exchange's upstream work at once: its queue places, its pool wait, and its
+ * connection (closed, since the response was not read to its end).
+ */
+import type { ResponseHead, RequestHead } from './h1/parse.js'
+import type { ConnPool, PoolUser, UpstreamConn } from './h1/upstream-conn.js'
+import type { ClientConn } from './h1/client-conn.js'
+import type { ListenerInfo, ProxyContext } from './context.js'
+import type { Route } from '../route/table.js'
+import type { ServiceRuntime, Upstream } from './upstream.js'
+import { observeConnect, observeStatus, releaseSlot } from './upstream.js'
+import { buildUpstreamHeaders, filterResponseHeaders, type ForwardContext } from './headers.js'
+import { Deadline, type DeadlineOwner } from './timers.js'
+import { canTake } from '../balance/pool.js'
+import {
+  canWait,
+  failures,
+  identifyClient,
+  idempotentMethod,
+  mayRetry,
+  pickServer,
+  routeRequest,
+  type FailureKind,
+} from './request-path.js'
+import { startTunnel } from './tunnel.js'
+import type { Waiter } from './queue.js'
+
+/** Body bytes buffered while the server connection is not ready, before the client socket is held. */
+const PENDING_LIMIT = 64 * 1024
+
+// Deadline kinds: waiting in the service queue, or for a connection of a full pool.
+const Q_SERVICE = 1
+const Q_POOL = 2
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+}
+
+const CRLF = '\r\n'
+const LAST_CHUNK = '0\r\n'
+
+export class Exchange implements PoolUser, Waiter, DeadlineOwner {
+  readonly ctx: ProxyContext
+  readonly listener: ListenerInfo
+  readonly conn: ClientConn
+  /** A request is in progress (from `begin` to its log line). */
+  active: boolean
+  head: RequestHead | null
+  method: string
+  // The request path's decision (RouteDecision).
+  route: Route | null
+  service: ServiceRuntime | null
+  host: string
+  authority: string
+  url: string
+  path: string
+  location: string
+  reason: string
+  termination: string
+  // Who asked (ClientIdentity).
+  clientIp: string
+  requestId: string
+  trusted: boolean
+  // The attempt in progress.
+  upstream: Upstream | null
+  /** The server of the previous attempt: the next one avoids it when it can. */
+  avoid: Upstream | null
+  /** A retry went to another server than the attempt before it (haproxy's `+` on the retries count). */
+  redispatched: boolean
+  attempts: number
+  /** `upstream.inflight` counts this exchange. */
+  counted: boolean
+  upConn: UpstreamConn | null
+  /** The pool this exchange waits on for a connection (null when not waiting). */
+  waitingPool: ConnPool | null
+  /** In the service queue. */
+  queued: boolean
+  /** Upstream request headers (flat), built once per request. */
+  headers: string[]
+  /** The request has no Host: the chosen server's `host:port` is sent. */
+  needsHost: boolean
+  upgrade: boolean
+  // The request body.
+  hasBody: boolean
+  chunked: boolean
+  /** Idempotent method and no body: may be replayed after a keep-alive race. */
+  replayable: boolean
+  /** Every body byte has been read from the client. */
+  bodyRead: boolean
+  /** Body bytes read before the server connection was ready. */
+  pending: Buffer[] | null
+  pendingBytes: number
+  trailers: string
+  // The response.
+  status: number
+  /** The response head went to the client: a failure now can only cut the connection. */
+  responded: boolean
+  /** Re-chunk the response body for the client. */
+  chunkOut: boolean
+  bytesIn: number
+  bytesOut: number
+  tStart: number
+  tDispatch: number
+  tConnect: number
+  tHeaders: number
+  tWait: number
+  readonly deadline: Deadline
+
+  constructor(ctx: ProxyContext, listener: ListenerInfo, conn: ClientConn) {
+    this.ctx = ctx
+    this.listener = listener
+    this.conn = conn
+    this.active = false
+    this.head = null
+    this.method = ''
+    this.route = null
+    this.service = null
+    this.host = ''
+    this.authority = ''
+    this.url = ''
+    this.path = ''
+    this.location = ''
+    this.reason = ''
+    this.termination = '--'
+    this.clientIp = ''
+    this.requestId = ''
+    this.trusted = false
+    this.upstream = null
+    this.avoid = null
+    this.redispatched = false
+    this.attempts = 0
+    this.counted = false
+    this.upConn = null
+    this.waitingPool = null
+    this.queued = false
+    this.headers = []
+    this.needsHost = false
+    this.upgrade = false
+    this.hasBody = false
+    this.chunked = false
+    this.replayable = false
+    this.bodyRead = false
+    this.pending = null
+    this.pendingBytes = 0
+    this.trailers = ''
+    this.status = 0
+    this.responded = false
+    this.chunkOut = false
+    this.bytesIn = 0
+    this.bytesOut = 0
+    this.tStart = 0
+    this.tDispatch = -1
+    this.tConnect = -1
+    this.tHeaders = -1
+    this.tWait = 0
+    this.deadline = new Deadline(this)
+  }
+
+  /** A new request, its head parsed. Its body (if any) follows through `requestBody`. */
+  begin(head: RequestHead): void {
+    const ctx = this.ctx
+    this.active = true
+    this.head = head
+    this.method = head.method
+    this.upstream = null
+    this.avoid = null
+    this.redispatched = false
+    this.attempts = 0
+    this.counted = false
+    this.upConn = null
+    this.waitingPool = null
+    this.queued = false
+    this.status = 0
+    this.responded = false
+    this.chunkOut = false
+    this.bytesIn = 0
+    this.bytesOut = 0
+    this.tStart = ctx.now()
+    this.tDispatch = -1
+    this.tConnect = -1
+    this.tHeaders = -1
+    this.tWait = 0
+    this.reason = ''
+    this.termination = '--'
+    this.pending = null
+    this.pendingBytes = 0
+    this.trailers = ''
+    this.chunked = head.chunked
+    this.hasBody = head.chunked || head.contentLength > 0
+    this.bodyRead = !this.hasBody
+    const conn = this.conn
+    this.trusted = identifyClient(ctx, conn.remote, head.headers, this)
+    // `Upgrade: h2c` is never tunnelled: the request goes on as a plain one, Upgrade dropped (as nginx does).
+    this.upgrade = head.connectionUpgrade && head.upgrade !== '' && !isH2c(head.upgrade)
+    const status = routeRequest(ctx.state, head, this.clientIp, this)
+    if (status !== 0) {
+      if (this.termination === 'LR') this.respond(status, '', this.location)
+      else this.respond(status, this.reason + '\n', null)
+      return
+    }
+    const route = this.route as Route
+    const fwd: ForwardContext = {
+      remoteAddress: conn.remote,
+      clientAddress: this.clientIp,
+      trusted: this.trusted,
+      proto: this.listener.proto,
+      localPort: this.listener.port,
+      hostHeader:
+        route.hostHeader === 'dst' ? '' : route.hostHeader === '' ? this.authority : route.hostHeader,
+      prefix: route.strip,
+      requestIdHeader: ctx.requestIdHeader,
+      requestId: this.requestId,
+    }
+    this.headers = buildUpstreamHeaders(head.headers, fwd)
+    this.needsHost = route.hostHeader === 'dst' || (head.hostCount === 0 && fwd.hostHeader === '')
+    this.replayable = !this.hasBody && idempotentMethod(head.method)
+    if (head.expectContinue && this.hasBody) this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
+    this.attempt()
+  }
+
+  /** Pick a server and get a connection to it; called again for each retry. */
+  attempt(): void {
+    const service = this.service as ServiceRuntime
+    const up = pickServer(service, this.ctx.rand, this.avoid)
+    if (up === undefined) {
+      if (!this.queued && canWait(service) && service.queue.push(this)) {
+        this.queued = true
+        this.tWait = this.ctx.now()
+        this.ctx.deadlines.arm(this.deadline, service.queueTimeout, Q_SERVICE)
+        return
+      }
+      this.fail('no_server', `no server available for service "${service.spec.name}"`)
+      return
+    }
+    if (this.upstream !== null && up !== this.upstream) this.redispatched = true
+    this.attempts++
+    this.upstream = up
+    const pool = up.ensurePool()
+    if (pool === null) {
+      this.ctx.metrics.connectError(up, 'resolve')
+      this.avoid = up
+      this.retryOrFail('connect_error', up.downReason || `cannot resolve ${up.host}`)
+      return
+    }
+    up.inflight++
+    this.counted = true
+    this.tDispatch = this.ctx.now()
+    this.tConnect = -1
+    const conn = pool.acquire(this, this.proxyAddresses(), this.upgrade)
+    if (conn === null) {
+      this.waitingPool = pool
+      this.tWait = this.ctx.now()
+      this.ctx.deadlines.arm(this.deadline, service.queueTimeout, Q_POOL)
+      return
+    }
+    this.upConn = conn
+    if (!conn.connecting) this.onConnection(conn)
+  }
+
+  /** send_proxy: the PROXY header names the real client and the address it connected to. */
+  proxyAddresses(): { srcAddress: string; srcPort: number; dstAddress: string; dstPort: number } | null {
+    const spec = (this.service as ServiceRuntime).spec
+    if ((spec.sendProxy ?? 'none') === 'none') return null
+    const c = this.conn
+    return {
+      srcAddress: this.clientIp,
+      srcPort: c.remotePort,
+      dstAddress: c.localAddress,
+      dstPort: c.localPort,
+    }
+  }
+
+  // -- Waiter (service queue) ------------------------------------------------------------------------------
+
+  retryFromQueue(): boolean {
+    const service = this.service
+    if (!this.active || service === null) return true
+    if (!canTake(service.pool)) return false
+    this.leaveQueue()
+    this.attempt()
+    return true
+  }
+
+  leaveQueue(): void {
+    if (!this.queued) return
+    this.queued = false
+    this.tWait = this.ctx.now() - this.tWait
+    this.ctx.deadlines.disarm(this.deadline)
+    this.service?.queue.remove(this)
+  }
+
+  onDeadline(kind: number): void {
+    if (!this.active) return
+    if (kind === Q_SERVICE) {
+      if (!this.queued) return
+      this.leaveQueue()
+    } else {
+      const pool = this.waitingPool
+      if (pool === null) return
+      pool.cancel(this)
+      this.waitingPool = null
+      this.tWait = this.ctx.now() - this.tWait
+      this.release()
+    }
+    const name = this.service === null ? '' : this.service.spec.name
+    this.fail('queue_timeout', `no server available for service "${name}" (queue timeout)`)
+  }
+
+  // -- PoolUser --------------------------------------------------------------------------------------------
+
+  onConnection(conn: UpstreamConn): void {
+    if (this.waitingPool !== null) {
+      this.waitingPool = null
+      this.tWait = this.ctx.now() - this.tWait
+      this.ctx.deadlines.disarm(this.deadline)
+    }
+    this.upConn = conn
+    this.tConnect = this.ctx.now()
+    const up = this.upstream as Upstream
+    observeConnect(up, true)
+    conn.begin(this.method === 'HEAD', this.upgrade)
+    if (this.needsHost) setHost(this.headers, up.hostPort)
+    const socket = conn.socket
+    const pending = this.pending
+    let ok: boolean
+    if (pending === null && !this.chunked) {
+      ok = socket.write(this.requestHead(), 'latin1')
+    } else {
+      socket.cork()
+      socket.write(this.requestHead(), 'latin1')
+      if (pending !== null) {
+        for (let i = 0; i < pending.length; i++) this.writeBody(socket, pending[i] as Buffer)
+        this.pending = null
+        this.pendingBytes = 0
+      }
+      if (this.bodyRead && this.chunked) socket.write(LAST_CHUNK + this.trailers + CRLF, 'latin1')
+      socket.uncork()
+      ok = !socket.writableNeedDrain
+    }
+    if (this.bodyRead) conn.sent((this.service as ServiceRuntime).spec.timeouts.server)
+    else if (ok) this.conn.unhold()
+    else this.conn.hold()
+  }
+
+  /** Request line + headers + lb's own framing headers. */
+  requestHead(): string {
+    let h = this.method + ' ' + this.path + ' HTTP/1.1\r\n'
+    const headers = this.headers
+    for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    if (this.chunked) h += 'Transfer-Encoding: chunked\r\n'
+    if (this.upgrade) h += 'Connection: upgrade\r\nUpgrade: ' + (this.head as RequestHead).upgrade + CRLF
+    return h + CRLF
+  }
+
+  writeBody(socket: UpstreamConn['socket'], data: Buffer): boolean {
+    if (!this.chunked) return socket.write(data)
+    socket.cork()
+    socket.write(data.length.toString(16) + CRLF, 'latin1')
+    socket.write(data)
+    socket.write(CRLF, 'latin1')
+    socket.uncork()
+    return !socket.writableNeedDrain
+  }
+
+  /** Request body bytes (de-chunked) from the client. */
+  requestBody(buf: Buffer, start: number, end: number): void {
+    if (!this.active || this.responded || this.termination !== '--') return
+    const data = buf.subarray(start, end)
+    const conn = this.upConn
+    if (conn !== null && !conn.connecting && this.pending === null) {
+      if (!this.writeBody(conn.socket, data)) this.conn.hold()
+      return
+    }
+    if (this.pending === null) this.pending = [data]
+    else this.pending.push(data)
+    this.pendingBytes += data.length
+    if (this.pendingBytes >= PENDING_LIMIT) this.conn.hold()
+  }
+
+  requestBodyEnd(trailers: string): void {
+    this.bodyRead = true
+    if (!this.active || this.responded || this.termination !== '--') return
+    this.trailers = trailers
+    const conn = this.upConn
+    if (conn === null || conn.connecting || this.pending !== null) return
+    if (this.chunked) conn.socket.write(LAST_CHUNK + trailers + CRLF, 'latin1')
+    conn.sent((this.service as ServiceRuntime).spec.timeouts.server)
+  }
+
+  onUpstreamDrain(): void {
+    if (!this.bodyRead) this.conn.unhold()
+  }
+
+  onResponseHead(resp: ResponseHead, conn: UpstreamConn): void {
+    const up = this.upstream as Upstream
+    this.tHeaders = this.ctx.now()
+    this.status = resp.status
+    observeStatus(up, resp.status)
+    const client = this.conn
+    const head = this.head as RequestHead
+    const noBody = this.method === 'HEAD' || resp.status === 204 || resp.status === 304
+    let framing = ''
+    let closeAfter = false
+    if (!noBody) {
+      if (resp.chunked) {
+        if (head.minor === 1) {
+          this.chunkOut = true
+          framing = 'Transfer-Encoding: ' + resp.transferEncoding + CRLF
+        } else {
+          closeAfter = true
+        }
+      } else if (resp.contentLength < 0) {
+        // The body ends when the server closes: so does this connection's, for the client.
+        closeAfter = true
+      }
+    }
+    if (this.upgrade) closeAfter = true
+    if (closeAfter) client.closeAfter = true
+    let h = 'HTTP/1.1 ' + resp.status + ' ' + resp.reason + CRLF
+    const headers = filterResponseHeaders(resp.headers)
+    for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    h += framing
+    if (client.closeAfter || head.close || client.ended) h += 'Connection: close\r\n'
+    else if (head.minor === 0) h += 'Connection: keep-alive\r\n'
+    if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
+    this.responded = true
+    if (!client.socket.write(h + CRLF, 'latin1')) {
+      conn.pause()
+      client.awaitDrain()
+    }
+  }
+
+  onResponseData(buf: Buffer, start: number, end: number): void {
+    const socket = this.conn.socket
+    const n = end - start
+    this.bytesOut += n
+    let ok: boolean
+    if (this.chunkOut) {
+      socket.cork()
+      socket.write(n.toString(16) + CRLF, 'latin1')
+      socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
+      socket.write(CRLF, 'latin1')
+      socket.uncork()
+      ok = !socket.writableNeedDrain
+    } else {
+      ok = socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
+    }
+    if (!ok) {
+      this.upConn?.pause()
+      this.conn.awaitDrain()
+    }
+  }
+
+  onClientDrain(): void {
+    this.upConn?.resume()
+  }
+
+  onResponseEnd(trailers: string): void {
+    if (this.chunkOut) {
+      this.conn.socket.write(
+        trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF,
+        'latin1',
+      )
+    }
+    const conn = this.upConn
+    this.upConn = null
+    this.release()
+    // The request must have gone out whole for the connection to carry another one.
+    if (conn !== null) conn.release(this.bodyRead && this.pending === null)
+    this.finish()
+  }
+
+  onConnectFailure(kind: FailureKind, err: Error | null): void {
+    this.upConn = null
+    this.waitingPool = null
+    const up = this.upstream
+    this.release()
+    if (up !== null) {
+      observeConnect(up, false)
+      const reason = failures[kind].connectReason
+      if (reason !== null) this.ctx.metrics.connectError(up, reason)
+    }
+    this.avoid = up
+    this.retryOrFail(kind, describe(kind, up, err))
+  }
+
+  onUpstreamFailure(kind: FailureKind, err: Error | null): void {
+    const conn = this.upConn
+    this.upConn = null
+    const up = this.upstream
+    this.release()
+    if (kind === 'server_timeout' && up !== null) observeStatus(up, 0)
+    if (this.responded) {
+      // The response started: all lb can do is cut the client connection.
+      this.termination = failures[kind].termination === 'sD' ? 'sD' : 'SD'
+      this.reason = describe(kind, up, err)
+      this.conn.destroy()
+      this.finish()
+      return
+    }
+    const reused = conn !== null && conn.served > 0
+    if (mayRetry(kind, reused, this.replayable) && this.canRetry()) {
+      this.avoid = up
+      this.reason = describe(kind, up, err)
+      this.attempt()
+      return
+    }
+    this.fail(kind, describe(kind, up, err))
+  }
+
+  onUpgraded(resp: ResponseHead, rest: Buffer | null): void {
+    const up = this.upstream as Upstream
+    const conn = this.upConn as UpstreamConn
+    this.upConn = null
+    this.tHeaders = this.ctx.now()
+    this.status = 101
+    if (!upgradeMatches((this.head as RequestHead).upgrade, resp.upgrade)) {
+      conn.socket.destroy()
+      this.release()
+      this.fail('protocol', `invalid response from ${up.label}: 101 with another protocol than requested`)
+      return
+    }
+    let h = 'HTTP/1.1 101 ' + (resp.reason === '' ? 'Switching Protocols' : resp.reason) + CRLF
+    const headers = filterResponseHeaders(resp.headers)
+    for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    h += 'Connection: Upgrade\r\nUpgrade: ' + resp.upgrade + CRLF
+    if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
+    const client = this.conn
+    client.socket.write(h + CRLF, 'latin1')
+    // The tunnel keeps the server slot (`counted`) until it closes.
+    this.counted = false
+    this.active = false
+    const held = client.detach()
+    startTunnel(this, client.socket, conn.socket, held, rest)
+  }
+
+  // -- Endings ---------------------------------------------------------------------------------------------
+
+  canRetry(): boolean {
+    const service = this.service
+    return service !== null && this.attempts <= service.spec.retries && this.active
+  }
+
+  retryOrFail(kind: FailureKind, reason: string): void {
+    if (this.canRetry() && mayRetry(kind, false, this.replayable)) {
+      this.reason = reason
+      this.attempt()
+      return
+    }
+    this.fail(kind, reason)
+  }
+
+  fail(kind: FailureKind, reason: string): void {
+    const f = failures[kind]
+    this.termination = f.termination
+    this.reason = reason
+    this.respond(f.status, reason + '\n', null)
+  }
+
+  /** Free the server slot this exchange holds. */
+  release(): void {
+    if (this.counted && this.upstream !== null) {
+      this.counted = false
+      releaseSlot(this.upstream)
+    }
+  }
+
+  /** Answer locally: an error text, or a redirect. */
+  respond(status: number, body: string, location: string | null): void {
+    this.status = status
+    const client = this.conn
+    if (this.responded) {
+      client.destroy()
+      this.finish()
+      return
+    }
+    if (this.reason === '') this.reason = body.trimEnd()
+    const head = this.head as RequestHead
+    let h =
+      'HTTP/1.1 ' +
+      status +
+      ' ' +
+      (STATUS_TEXT[status] ?? 'Error') +
+      '\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ' +
+      Buffer.byteLength(body) +
+      '\r\nx-content-type-options: nosniff\r\n'
+    if (location !== null) h += 'location: ' + location + CRLF
+    // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
+    if (status === 400) client.closeAfter = true
+    if (client.closeAfter || head.close || client.ended) h += 'connection: close\r\n'
+    else if (head.minor === 0) h += 'connection: keep-alive\r\n'
+    if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
+    this.bytesOut = Buffer.byteLength(body)
+    this.responded = true
+    if (!client.socket.write(h + CRLF + body, 'latin1')) client.awaitDrain()
+    this.finish()
+  }
+
+  /** The client went away (or stopped reading/sending for `timeouts.client`): cancel everything upstream. */
+  clientGone(): void {
+    if (!this.active) return
+    if (this.termination === '--') this.termination = this.responded ? 'CD' : 'CH'
+    this.cancelUpstream()
+    this.finish()
+  }
+
+  clientTimeout(): void {
+    if (!this.active) return
+    if (this.termination === '--') this.termination = this.responded ? 'cD' : 'cH'
+    this.reason = 'client timeout'
+    this.cancelUpstream()
+    this.finish()
+  }
+
+  cancelUpstream(): void {
+    this.leaveQueue()
+    if (this.waitingPool !== null) {
+      this.waitingPool.cancel(this)
+      this.waitingPool = null
+      this.ctx.deadlines.disarm(this.deadline)
+    }
+    const conn = this.upConn
+    this.upConn = null
+    if (conn !== null) conn.release(false)
+    this.release()
+  }
+
+  /** Log and count the request, then let the client connection go on. */
+  finish(): void {
+    if (!this.active) return
+    this.active = false
+    this.ctx.deadlines.disarm(this.deadline)
+    this.bytesIn = this.conn.requestBytes
+    this.log()
+    this.head = null
+    this.pending = null
+    this.conn.requestDone()
+  }
+
+  /** The access-log line (haproxy timing fields; -1 = phase not reached). */
+  log(): void {
+    const ctx = this.ctx
+    const now = ctx.now()
+    const route = this.route
+    const up = this.upstream
+    const Tc = this.tConnect >= 0 && this.tDispatch >= 0 ? Math.round(this.tConnect - this.tDispatch) : -1
+    const Tr = this.tHeaders >= 0 && this.tConnect >= 0 ? Math.round(this.tHeaders - this.tConnect) : -1
+    const head = this.head as RequestHead
+    ctx.metrics.observeHttp(this, now)
+    ctx.accessLog.info({
+      ci: this.clientIp,
+      fe: this.listener.name,
+      method: this.method,
+      host: head.host,
+      uri: head.target,
+      status: this.status,
+      bytes: this.bytesOut,
+      route: route === null ? null : route.host + route.path,
+      service: route === null ? null : route.service,
+      server: up === null ? null : up.name,
+      retries: this.attempts > 0 ? this.attempts - 1 : 0,
+      redispatched: this.redispatched ? true : undefined,
+      Tw: Math.round(this.tWait),
+      Tc,
+      Tr,
+      Ta: Math.round(now - this.tStart),
+      ts: this.termination,
+      reason: this.reason === '' ? undefined : this.reason,
+      rid: this.requestId === '' ? undefined : this.requestId,
+    })
+  }
+}
+
+function describe(kind: FailureKind, up: Upstream | null, err: Error | null): string {
+  const label = up === null ? '-' : up.label
+  const cause = err === null ? '' : `: ${errorText(err)}`
+  switch (kind) {
+    case 'refused':
+    case 'connect_error':
+      return `cannot connect to ${label}${cause}`
+    case 'connect_timeout':
+      return `${label} timed out (connect)`
+    case 'server_timeout':
+      return `${label} timed out (headers)`
+    case 'body_timeout':
+      return `${label} timed out (body)`
+    case 'protocol':
+      return `invalid response from ${label}${cause}`
+    case 'reset':
+    case 'body_reset':
+      return `connection to ${label} closed early${cause}`
+    case 'queue_timeout':
+    case 'no_server':
+      return `no server available for ${label}`
+  }
+}
+
+function errorText(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === undefined ? err.message : `${code} ${err.message}`
+}
+
+function isH2c(upgrade: string): boolean {
+  return upgrade.length === 3 && upgrade.toLowerCase() === 'h2c'
+}
+
+/** The protocol a 101 switches to is one the client asked for (case-insensitive token match). */
+function upgradeMatches(requested: string, answered: string): boolean {
+  const a = answered.trim().toLowerCase()
+  if (a === '') return false
+  const wanted = requested.toLowerCase().split(',')
+  for (let i = 0; i < wanted.length; i++) if ((wanted[i] as string).trim() === a) return true
+  return false
+}
+
+function setHost(headers: string[], value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]
+    if (name !== undefined && name.length === 4 && name.toLowerCase() === 'host') {
+      headers[i + 1] = value
+      return
+    }
+  }
+  headers.push('Host', value)
+}
+
+/** Trailer lines without the fields that only make sense hop by hop or as framing. */
+function filterTrailers(trailers: string): string {
+  const lines = trailers.split(CRLF)
+  let out = ''
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    if (line === '') continue
+    const colon = line.indexOf(':')
+    const name = line.slice(0, colon).toLowerCase()
+    if (
+      name === 'content-length' ||
+      name === 'transfer-encoding' ||
+      name === 'connection' ||
+      name === 'trailer'
+    )
+      continue
+    out += line + CRLF
+  }
+  return out
+}

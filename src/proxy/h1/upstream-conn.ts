@@ -1,0 +1,628 @@
+/**
+ * lb's HTTP/1.1 client side: one pool of keep-alive connections per server, and the connection that writes a
+ * request and parses its response.
+ *
+ * - A pool opens at most `max` connections (`max_connections`). A request that finds none idle and the pool
+ *   full waits (its exchange bounds the wait by `timeouts.queue`); a connection that comes free, or a slot that
+ *   opens, goes to the oldest waiter.
+ * - With `send_proxy`, each connection starts with the PROXY header of the client whose request opened it and is
+ *   reused only for requests with the same header (haproxy puts the PROXY parameters in its reuse key).
+ * - A connection carries one request at a time. After a complete response that allows keep-alive, and once the
+ *   request was fully sent, it returns to the pool and is closed after `keepAlive` ms idle. Anything the server
+ *   sends on an idle connection, or after a response's declared end, closes it.
+ * - Responses are parsed strictly (parse.ts); an invalid head is a 'protocol' failure, a close before any byte a
+ *   'reset' — with `reused` saying whether the connection had carried a request before (a keep-alive race).
+ * - Timeouts (one Deadline per connection, timers.ts): connect, `server` from the request fully sent to the
+ *   response head, `body` while the response body is inactive (not while lb holds it back), `keepAlive` idle.
+ *
+ * Hot path: socket listeners are module-level functions that reach the connection through a symbol.
+ */
+import { connect as netConnect, type Socket } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
+import { Deadline, type DeadlineOwner, type Deadlines } from '../timers.js'
+import {
+  ChunkedDecoder,
+  headEnd,
+  hasBareLf,
+  parseResponseHead,
+  ResponseHead,
+  type ChunkSink,
+} from './parse.js'
+import type { FailureKind } from '../request-path.js'
+import { failureKind } from '../request-path.js'
+import { encodeProxy, type ProxyAddresses } from '../proxy-protocol.js'
+
+/** What a pooled connection reports to the exchange using it. */
+export interface PoolUser {
+  /** A connection is ready for this user's request (after waiting, or once it connected). */
+  onConnection(conn: UpstreamConn): void
+  /** Connecting failed (nothing was sent). */
+  onConnectFailure(kind: FailureKind, err: Error | null): void
+  /** The response head (1xx other than a 101 to an Upgrade are skipped). */
+  onResponseHead(head: ResponseHead, conn: UpstreamConn): void
+  /** Response body bytes (de-chunked). */
+  onResponseData(buf: Buffer, start: number, end: number): void
+  /** The response is complete; `trailers` are the chunked trailer lines ('' when none). */
+  onResponseEnd(trailers: string): void
+  /** The exchange failed after the connection was made. */
+  onUpstreamFailure(kind: FailureKind, err: Error | null): void
+  /** The connection's write buffer drained (request body backpressure). */
+  onUpstreamDrain(): void
+  /** A `101 Switching Protocols` to an Upgrade request; `rest` are bytes after its head. */
+  onUpgraded(head: ResponseHead, rest: Buffer | null): void
+}
+
+export interface PoolOptions {
+  /** Resolved address and port. */
+  readonly address: string
+  readonly port: number
+  readonly tls: boolean
+  /** TLS server name ('' = none: the server is addressed by IP). */
+  readonly servername: string
+  readonly tlsSkipVerify: boolean
+  readonly connectTimeout: number
+  readonly keepAlive: number
+  /** Largest number of open connections. */
+  readonly max: number
+  readonly sendProxy: 'none' | 'v1' | 'v2'
+  /** Response head bytes allowed. */
+  readonly maxHeaderSize: number
+}
+
+const kConn = Symbol('lb.upstreamConn')
+interface PooledSocket extends Socket {
+  [kConn]: UpstreamConn
+}
+
+// Connection states.
+const S_CONNECTING = 0
+const S_IDLE = 1
+const S_BUSY = 2
+/** Handed over to a tunnel after a 101: no longer the pool's. */
+const S_DETACHED = 3
+const S_CLOSED = 4
+
+// Response states.
+const R_HEAD = 0
+const R_LENGTH = 1
+const R_CHUNKED = 2
+const R_CLOSE = 3
+const R_DONE = 4
+
+// Deadline kinds.
+const T_CONNECT = 1
+const T_SERVER = 2
+const T_BODY = 3
+const T_IDLE = 4
+
+export class UpstreamConn implements DeadlineOwner, ChunkSink {
+  readonly pool: ConnPool
+  readonly socket: Socket
+  /** PROXY header key ('' without send_proxy). */
+  readonly proxyKey: string
+  user: PoolUser | null
+  state: number
+  /** Requests carried before the current one: > 0 means a close before any answer may be a keep-alive race. */
+  served: number
+  /** Response parsing state and the bytes not consumed yet. */
+  rstate: number
+  buf: Buffer | null
+  readonly resp: ResponseHead
+  bodyLeft: number
+  readonly decoder: ChunkedDecoder
+  /** The current request is HEAD (no response body whatever the headers say). */
+  headRequest: boolean
+  /** The current request asked for an Upgrade. */
+  upgrade: boolean
+  /** The request has been fully written (the `server` timeout runs from then). */
+  requestSent: boolean
+  /** May be reused after the current response (false once anything makes it doubtful). */
+  reusable: boolean
+  /** lb holds the response back (the client is not reading): no body timeout meanwhile. */
+  paused: boolean
+  /** The socket error that preceded 'close', if any. */
+  error: Error | null
+  readonly deadline: Deadline
+
+  constructor(pool: ConnPool, socket: Socket, proxyKey: string) {
+    this.pool = pool
+    this.socket = socket
+    this.proxyKey = proxyKey
+    this.user = null
+    this.state = S_CONNECTING
+    this.served = 0
+    this.rstate = R_HEAD
+    this.buf = null
+    this.resp = new ResponseHead()
+    this.bodyLeft = 0
+    this.decoder = new ChunkedDecoder(this)
+    this.headRequest = false
+    this.upgrade = false
+    this.requestSent = false
+    this.reusable = true
+    this.paused = false
+    this.error = null
+    this.deadline = new Deadline(this)
+  }
+
+  get connecting(): boolean {
+    return this.state === S_CONNECTING
+  }
+
+  /** Start a request on this (connected, assigned) connection: reset the response state. */
+  begin(headRequest: boolean, upgrade: boolean): void {
+    this.rstate = R_HEAD
+    this.buf = null
+    this.bodyLeft = 0
+    this.headRequest = headRequest
+    this.upgrade = upgrade
+    this.requestSent = false
+    this.paused = false
+    this.decoder.reset()
+    this.pool.deadlines.disarm(this.deadline)
+  }
+
+  /** The request has been written completely: the server has `timeouts.server` to answer. */
+  sent(serverTimeout: number): void {
+    this.requestSent = true
+    if (this.rstate === R_HEAD) this.pool.deadlines.arm(this.deadline, serverTimeout, T_SERVER)
+  }
+
+  /** Hold the response back (client not reading). */
+  pause(): void {
+    if (this.paused) return
+    this.paused = true
+    this.socket.pause()
+    if (this.rstate !== R_HEAD) this.pool.deadlines.disarm(this.deadline)
+  }
+
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    if (this.rstate !== R_HEAD && this.rstate !== R_DONE)
+      this.pool.deadlines.arm(this.deadline, this.pool.bodyTimeout, T_BODY)
+    this.socket.resume()
+  }
+
+  /** The user gives the connection back (response complete) or gives up on it (`reusable` false). */
+  release(reusable: boolean): void {
+    this.user = null
+    if (this.state !== S_BUSY) return
+    this.served++
+    if (reusable && this.reusable && this.rstate === R_DONE && this.requestSent && this.buf === null) {
+      this.state = S_IDLE
+      this.pool.idleConn(this)
+    } else {
+      this.destroy()
+    }
+  }
+
+  /** Close now; the user (if any) is not told. */
+  destroy(): void {
+    if (this.state === S_CLOSED) return
+    this.user = null
+    this.socket.destroy()
+    this.closed()
+  }
+
+  /** Socket closed or destroyed: leave the pool. */
+  closed(): void {
+    if (this.state === S_CLOSED) return
+    const wasDetached = this.state === S_DETACHED
+    this.state = S_CLOSED
+    this.pool.deadlines.remove(this.deadline)
+    if (!wasDetached) this.pool.connClosed(this)
+  }
+
+  onDeadline(kind: number): void {
+    const user = this.user
+    switch (kind) {
+      case T_CONNECT:
+        this.fail('connect_timeout', null)
+        return
+      case T_SERVER:
+        this.fail('server_timeout', null)
+        return
+      case T_BODY:
+        this.fail('body_timeout', null)
+        return
+      case T_IDLE:
+        if (user === null) this.destroy()
+        return
+    }
+  }
+
+  /** End the current exchange with a failure: the user is told once, the connection is closed. */
+  fail(kind: FailureKind, err: Error | null): void {
+    const user = this.user
+    const connecting = this.state === S_CONNECTING
+    this.destroy()
+    if (user === null) return
+    if (connecting) user.onConnectFailure(kind, err)
+    else user.onUpstreamFailure(kind, err)
+  }
+
+  onConnected(): void {
+    if (this.state !== S_CONNECTING) return
+    this.pool.deadlines.disarm(this.deadline)
+    const user = this.user
+    if (user === null) {
+      this.state = S_IDLE
+      this.pool.idleConn(this)
+      return
+    }
+    this.state = S_BUSY
+    user.onConnection(this)
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.state !== S_BUSY) {
+      // Bytes on an idle connection (no request outstanding): the server is confused; do not reuse it.
+      if (this.state === S_IDLE) this.destroy()
+      return
+    }
+    let buf = chunk
+    if (this.buf !== null) {
+      buf = Buffer.concat([this.buf, chunk])
+      this.buf = null
+    }
+    let pos = 0
+    while (pos < buf.length) {
+      const rstate = this.rstate
+      if (rstate === R_HEAD) {
+        const end = headEnd(buf, pos)
+        if (end < 0) {
+          if (buf.length - pos > this.pool.options.maxHeaderSize) {
+            this.fail('protocol', new Error('response header block too large'))
+          } else if (hasBareLf(buf, pos, buf.length)) {
+            this.fail('protocol', new Error('bare LF in the response head'))
+          } else {
+            this.buf = pos === 0 ? buf : buf.subarray(pos)
+          }
+          return
+        }
+        if (end - pos > this.pool.options.maxHeaderSize) {
+          this.fail('protocol', new Error('response header block too large'))
+          return
+        }
+        const resp = this.resp
+        if (!parseResponseHead(buf, pos, end, resp)) {
+          this.fail('protocol', new Error(resp.error))
+          return
+        }
+        pos = end
+        const status = resp.status
+        if (status < 200) {
+          if (status === 101) {
+            if (!this.upgrade) {
+              this.fail('protocol', new Error('101 to a request without Upgrade'))
+              return
+            }
+            this.upgraded(buf, pos)
+            return
+          }
+          // 100 Continue, 103 Early Hints …: lb answered 100 itself; informational heads are not relayed.
+          continue
+        }
+        if (!resp.keepAlive) this.reusable = false
+        if (this.headRequest || status === 204 || status === 304) {
+          this.rstate = R_DONE
+        } else if (resp.chunked) {
+          this.rstate = R_CHUNKED
+        } else if (resp.contentLength >= 0) {
+          this.bodyLeft = resp.contentLength
+          this.rstate = resp.contentLength === 0 ? R_DONE : R_LENGTH
+        } else {
+          // No framing: the body ends when the server closes (RFC 9112 §6.3).
+          this.rstate = R_CLOSE
+          this.reusable = false
+        }
+        if (this.rstate !== R_DONE) this.pool.deadlines.arm(this.deadline, this.pool.bodyTimeout, T_BODY)
+        else this.pool.deadlines.disarm(this.deadline)
+        const user = this.user
+        if (user === null) return
+        user.onResponseHead(resp, this)
+        if (this.state !== S_BUSY || this.user !== user) return
+        if (this.rstate === R_DONE) {
+          this.done(buf, pos)
+          return
+        }
+        continue
+      }
+      if (rstate === R_LENGTH) {
+        const take = Math.min(this.bodyLeft, buf.length - pos)
+        this.bodyLeft -= take
+        const start = pos
+        pos += take
+        const user = this.user
+        if (user === null) return
+        if (this.bodyLeft > 0) this.pool.deadlines.arm(this.deadline, this.pool.bodyTimeout, T_BODY)
+        user.onResponseData(buf, start, pos)
+        if (this.bodyLeft === 0 && this.state === S_BUSY && this.user === user) this.done(buf, pos)
+        return
+      }
+      if (rstate === R_CHUNKED) {
+        const n = this.decoder.feed(buf, pos, buf.length)
+        if (n < 0) {
+          this.fail('body_reset', new Error(`invalid chunked response body: ${this.decoder.error}`))
+          return
+        }
+        pos += n
+        if (this.rstate === R_DONE) {
+          // chunkedEnd ran: done() was called from there with what is left.
+          if (pos < buf.length) this.reusable = false
+          return
+        }
+        if (this.state === S_BUSY) this.pool.deadlines.arm(this.deadline, this.pool.bodyTimeout, T_BODY)
+        return
+      }
+      if (rstate === R_CLOSE) {
+        this.pool.deadlines.arm(this.deadline, this.pool.bodyTimeout, T_BODY)
+        this.user?.onResponseData(buf, pos, buf.length)
+        return
+      }
+      // R_DONE: bytes after the response's end.
+      this.reusable = false
+      return
+    }
+  }
+
+  /** The response ended at `pos` of `buf`; anything after it means the connection cannot be trusted again. */
+  done(buf: Buffer, pos: number): void {
+    this.rstate = R_DONE
+    this.pool.deadlines.disarm(this.deadline)
+    if (pos < buf.length) this.reusable = false
+    this.user?.onResponseEnd('')
+  }
+
+  chunkData(buf: Buffer, start: number, end: number): void {
+    if (end > start) this.user?.onResponseData(buf, start, end)
+  }
+
+  chunkedEnd(trailers: string): void {
+    this.rstate = R_DONE
+    this.pool.deadlines.disarm(this.deadline)
+    this.user?.onResponseEnd(trailers)
+  }
+
+  /** A 101 to an Upgrade: the socket leaves the pool for good; the user turns it into a tunnel. */
+  upgraded(buf: Buffer, pos: number): void {
+    const user = this.user
+    this.state = S_DETACHED
+    this.user = null
+    this.pool.deadlines.remove(this.deadline)
+    this.pool.connDetached(this)
+    this.socket.removeListener('data', onData)
+    this.socket.removeListener('end', onEnd)
+    this.socket.removeListener('error', onError)
+    this.socket.removeListener('close', onClose)
+    this.socket.removeListener('drain', onDrain)
+    user?.onUpgraded(this.resp, pos < buf.length ? buf.subarray(pos) : null)
+  }
+
+  /** The server closed its side. */
+  onEnd(): void {
+    if (this.state === S_BUSY && this.rstate === R_CLOSE) {
+      this.rstate = R_DONE
+      this.reusable = false
+      this.pool.deadlines.disarm(this.deadline)
+      this.user?.onResponseEnd('')
+      return
+    }
+    this.onLost()
+  }
+
+  /** The connection is gone: tell the user what that means for its exchange. */
+  onLost(): void {
+    if (this.state === S_CLOSED || this.state === S_DETACHED) return
+    if (this.state === S_CONNECTING) {
+      this.fail(failureKind(this.error, true), this.error)
+      return
+    }
+    if (this.state === S_BUSY && this.user !== null && this.rstate !== R_DONE) {
+      const kind = this.rstate === R_HEAD ? 'reset' : 'body_reset'
+      this.fail(kind, this.error ?? new Error('connection closed by the server'))
+      return
+    }
+    this.destroy()
+  }
+}
+
+function onConnect(this: PooledSocket): void {
+  this[kConn].onConnected()
+}
+
+function onData(this: PooledSocket, chunk: Buffer): void {
+  this[kConn].onData(chunk)
+}
+
+function onDrain(this: PooledSocket): void {
+  this[kConn].user?.onUpstreamDrain()
+}
+
+function onEnd(this: PooledSocket): void {
+  this[kConn].onEnd()
+}
+
+function onError(this: PooledSocket, err: Error): void {
+  const conn = this[kConn]
+  conn.error ??= err
+}
+
+function onClose(this: PooledSocket): void {
+  this[kConn].onLost()
+}
+
+/** A waiting user and the PROXY header its connection needs. */
+interface Waiter {
+  readonly user: PoolUser
+  readonly proxy: ProxyAddresses | null
+}
+
+export class ConnPool {
+  readonly options: PoolOptions
+  readonly deadlines: Deadlines
+  readonly bodyTimeout: number
+  /** Idle connections, most recently used last. */
+  readonly idle: UpstreamConn[]
+  /** Connections open or opening (idle, busy, connecting). */
+  open: number
+  /** Every connection counted in `open`. */
+  readonly conns: Set<UpstreamConn>
+  readonly waiters: Waiter[]
+  /** No new requests; connections close as they come free. */
+  closing: boolean
+
+  constructor(options: PoolOptions, deadlines: Deadlines, bodyTimeout: number) {
+    this.options = options
+    this.deadlines = deadlines
+    this.bodyTimeout = bodyTimeout
+    this.idle = []
+    this.open = 0
+    this.conns = new Set()
+    this.waiters = []
+    this.closing = false
+  }
+
+  /**
+   * A connection for `user`'s request: an idle one (ready now), a new one (connecting: `onConnection` follows),
+   * or null when the pool is full (the user waits; `onConnection` when one comes free, or `cancel`).
+   * `fresh`: never an idle one, and it will not return to the pool (Upgrade requests).
+   */
+  acquire(user: PoolUser, proxy: ProxyAddresses | null, fresh: boolean): UpstreamConn | null {
+    const key = proxy === null ? '' : proxyKey(proxy)
+    if (!fresh) {
+      const idle = this.idle
+      for (let i = idle.length - 1; i >= 0; i--) {
+        const conn = idle[i] as UpstreamConn
+        if (conn.proxyKey !== key) continue
+        idle.splice(i, 1)
+        conn.state = S_BUSY
+        conn.user = user
+        return conn
+      }
+    }
+    // A full pool with idle connections of other PROXY keys: close the oldest to make room.
+    if (this.open >= this.options.max && this.idle.length > 0) (this.idle[0] as UpstreamConn).destroy()
+    if (this.open >= this.options.max) {
+      this.waiters.push({ user, proxy })
+      return null
+    }
+    const conn = this.#connect(key, proxy)
+    conn.user = user
+    if (fresh) conn.reusable = false
+    return conn
+  }
+
+  /** `user` stopped waiting (queue timeout, client gone). */
+  cancel(user: PoolUser): void {
+    const w = this.waiters
+    for (let i = 0; i < w.length; i++) {
+      if ((w[i] as Waiter).user === user) {
+        w.splice(i, 1)
+        return
+      }
+    }
+  }
+
+  #connect(key: string, proxy: ProxyAddresses | null): UpstreamConn {
+    const o = this.options
+    const header = proxy === null || o.sendProxy === 'none' ? null : encodeProxy(o.sendProxy, proxy)
+    let socket: Socket
+    if (header === null && o.tls) {
+      socket = tlsConnect({
+        host: o.address,
+        port: o.port,
+        rejectUnauthorized: !o.tlsSkipVerify,
+        ...(o.servername === '' ? {} : { servername: o.servername }),
+      })
+    } else {
+      socket = netConnect({ host: o.address, port: o.port })
+      if (header !== null) {
+        // The PROXY header goes first, before any TLS handshake (as haproxy sends it).
+        socket.write(header)
+        if (o.tls) {
+          socket = tlsConnect({
+            socket,
+            rejectUnauthorized: !o.tlsSkipVerify,
+            ...(o.servername === '' ? {} : { servername: o.servername }),
+          })
+        }
+      }
+    }
+    socket.setNoDelay(true)
+    const conn = new UpstreamConn(this, socket, key)
+    ;(socket as PooledSocket)[kConn] = conn
+    socket.once(o.tls ? 'secureConnect' : 'connect', onConnect)
+    socket.on('data', onData)
+    socket.on('drain', onDrain)
+    socket.on('end', onEnd)
+    socket.on('error', onError)
+    socket.on('close', onClose)
+    this.open++
+    this.conns.add(conn)
+    this.deadlines.arm(conn.deadline, o.connectTimeout, T_CONNECT)
+    return conn
+  }
+
+  /** A connection came free: the oldest waiter with its PROXY key gets it, else it waits idle. */
+  idleConn(conn: UpstreamConn): void {
+    if (this.closing) {
+      conn.destroy()
+      return
+    }
+    const w = this.waiters
+    for (let i = 0; i < w.length; i++) {
+      const waiter = w[i] as Waiter
+      if ((waiter.proxy === null ? '' : proxyKey(waiter.proxy)) !== conn.proxyKey) continue
+      w.splice(i, 1)
+      conn.state = S_BUSY
+      conn.user = waiter.user
+      waiter.user.onConnection(conn)
+      return
+    }
+    this.idle.push(conn)
+    this.deadlines.arm(conn.deadline, this.options.keepAlive, T_IDLE)
+  }
+
+  /** A connection closed: its slot goes to the oldest waiter (a new connection), if any. */
+  connClosed(conn: UpstreamConn): void {
+    this.open--
+    this.conns.delete(conn)
+    const i = this.idle.indexOf(conn)
+    if (i >= 0) this.idle.splice(i, 1)
+    this.#wake()
+  }
+
+  /** A connection became a tunnel: it no longer counts against the pool. */
+  connDetached(conn: UpstreamConn): void {
+    this.connClosed(conn)
+  }
+
+  #wake(): void {
+    if (this.closing || this.waiters.length === 0 || this.open >= this.options.max) return
+    const waiter = this.waiters.shift() as Waiter
+    const conn = this.#connect(waiter.proxy === null ? '' : proxyKey(waiter.proxy), waiter.proxy)
+    conn.user = waiter.user
+  }
+
+  /** Stop taking requests; close idle connections now and busy ones when their exchange ends. */
+  close(): void {
+    this.closing = true
+    const idle = this.idle.splice(0)
+    for (let i = 0; i < idle.length; i++) (idle[i] as UpstreamConn).destroy()
+  }
+
+  /** Close every connection now (the exchanges on them fail as if the server had closed them). */
+  destroyAll(): void {
+    this.close()
+    const waiters = this.waiters.splice(0)
+    for (const conn of [...this.conns]) conn.onLost()
+    for (let i = 0; i < waiters.length; i++)
+      (waiters[i] as Waiter).user.onConnectFailure('connect_error', new Error('server connections closed'))
+  }
+}
+
+function proxyKey(p: ProxyAddresses): string {
+  return `${p.srcAddress} ${p.srcPort} ${p.dstAddress} ${p.dstPort}`
+}
