@@ -18,7 +18,7 @@
  * 405 (wrong method, with `Allow`), 413 (body over 4 KiB). Secrets never appear in a response.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { isIP, type AddressInfo } from 'node:net'
 import type { AdminState } from './balance/pool.js'
 import type { Config } from './config/schema.js'
 import { explainPick, explainRoute, formatExplain, routeInfo } from './explain.js'
@@ -111,10 +111,33 @@ function fail(res: ServerResponse, status: number, error: string, extra?: Record
   send(res, status, JSON_TYPE, JSON.stringify({ error }) + '\n', extra)
 }
 
+/**
+ * The admin server answers requests addressed to it by an IP literal, `localhost` or a name in
+ * `admin.allowed_hosts` (any port), and requests without a Host (HTTP/1.0 tools); browsers always send one.
+ */
+export function hostAllowed(host: string | undefined, allowed: readonly string[]): boolean {
+  if (host === undefined) return true
+  let name = host
+  if (name.startsWith('[')) {
+    const close = name.indexOf(']')
+    return close > 0 && isIP(name.slice(1, close)) === 6
+  }
+  const colon = name.indexOf(':')
+  if (colon >= 0) name = name.slice(0, colon)
+  name = name.toLowerCase()
+  if (name.endsWith('.')) name = name.slice(0, -1)
+  return isIP(name) !== 0 || name === 'localhost' || allowed.includes(name)
+}
+
+/** The auth scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER` … then spaces. */
+const BEARER = /^bearer +/i
+
 /** Constant-time enough for a short token: compare every byte. */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  if (token === '' || header === undefined || !header.startsWith('Bearer ')) return false
-  const given = header.slice('Bearer '.length)
+  if (token === '' || header === undefined) return false
+  const scheme = BEARER.exec(header)
+  if (scheme === null) return false
+  const given = header.slice(scheme[0].length)
   if (given.length !== token.length) return false
   let diff = 0
   for (let i = 0; i < token.length; i++) diff |= given.charCodeAt(i) ^ token.charCodeAt(i)
@@ -201,6 +224,13 @@ export class AdminServer {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    const host = req.headers.host
+    if (!hostAllowed(host, this.#actions.config()?.admin.allowedHosts ?? [])) {
+      // DNS rebinding: a page in an operator's browser reaches this port under the attacker's name.
+      fail(res, 421, `Host ${JSON.stringify(host)} is not served here: list it in admin.allowed_hosts`)
+      req.resume()
+      return
+    }
     let url: URL
     try {
       url = new URL(req.url ?? '/', 'http://admin')

@@ -210,6 +210,12 @@ export interface AdminConfig {
   port: number
   /** Bearer token for changes; '' = changes disabled. Never logged. */
   token: string
+  /**
+   * Host names (lower-case, no port) the admin server answers to besides IP literals and `localhost`: a request
+   * with any other Host is refused (421), so a page in an operator's browser cannot reach the API through DNS
+   * rebinding.
+   */
+  allowedHosts: string[]
 }
 
 export interface ResolverConfig {
@@ -343,7 +349,7 @@ export const defaultConfig: Config = {
     },
   },
   metrics: { enabled: true },
-  admin: { host: '127.0.0.1', port: 9998, token: '' },
+  admin: { host: '127.0.0.1', port: 9998, token: '', allowedHosts: [] },
   resolver: { maxTtl: 30_000, minTtl: 1_000, retry: 5_000, cacheSize: 1_024 },
   consul: {
     enabled: false,
@@ -658,7 +664,7 @@ const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as co
 const logKeys = ['level', 'destination', 'access'] as const
 const accessKeys = ['enabled', 'destination', 'format', 'sample', 'status', 'slow', 'errors'] as const
 const metricsKeys = ['enabled'] as const
-const adminKeys = ['address', 'token'] as const
+const adminKeys = ['address', 'token', 'allowed_hosts'] as const
 const resolverKeys = ['max_ttl', 'min_ttl', 'retry', 'cache_size'] as const
 const consulKeys = [
   'enabled',
@@ -1194,7 +1200,14 @@ function readAdmin(c: Checker, slot: Slot | undefined, listeners: readonly Liste
   if (token !== '' && tokenSlot !== undefined && !visibleRe.test(token)) {
     c.add(tokenSlot.path, 'must not contain spaces or control characters')
   }
-  return { host, port, token }
+  const allowedHosts: string[] = []
+  for (const item of readList(c, f?.get('allowed_hosts')) ?? []) {
+    const name = readChecked(c, item, '', (s) =>
+      isHostname(s) ? ok(s.toLowerCase()) : fail(`must be a host name without a port, got "${s}"`),
+    )
+    if (name !== undefined && name !== '') allowedHosts.push(name)
+  }
+  return { host, port, token, allowedHosts }
 }
 
 function readWorkers(c: Checker, slot: Slot | undefined): number | 'auto' {

@@ -443,7 +443,6 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
         closeAfter = true
       }
     }
-    if (this.upgrade) closeAfter = true
     if (closeAfter) client.closeAfter = true
     let h = 'HTTP/1.1 ' + resp.status + ' ' + resp.reason + CRLF
     const headers = filterResponseHeaders(resp.headers)

@@ -229,6 +229,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
       admin:
         address: ":9000"
         token: s3cret
+        allowed_hosts: [LB1.example.com, lb.internal]
       resolver: { max_ttl: 1m, min_ttl: 0, retry: 500ms, cache_size: 10 }
     `,
     want: edit((c) => {
@@ -237,7 +238,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
         destination: '/var/log/lb.log',
         access: { ...c.log.access, enabled: false, destination: 'stderr' },
       }
-      c.admin = { host: '', port: 9000, token: 's3cret' }
+      c.admin = { host: '', port: 9000, token: 's3cret', allowedHosts: ['lb1.example.com', 'lb.internal'] }
       c.resolver = { maxTtl: 60_000, minTtl: 0, retry: 500, cacheSize: 10 }
     }),
   },
@@ -245,7 +246,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
     desc: 'admin off',
     input: 'admin: { address: "off" }\n',
     want: edit((c) => {
-      c.admin = { host: '', port: 0, token: '' }
+      c.admin = { host: '', port: 0, token: '', allowedHosts: [] }
     }),
   },
   {

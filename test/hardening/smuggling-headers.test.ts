@@ -53,6 +53,8 @@ const cases: { desc: string; payload: string; status: number }[] = [
   },
   { desc: 'unknown HTTP version', payload: 'GET / HTTP/1.2\r\nHost: a.test\r\n\r\n', status: 400 },
   { desc: 'HTTP/2 preface on an HTTP/1 listener', payload: 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', status: 400 },
+  { desc: 'RTSP version', payload: 'GET / RTSP/1.0\r\nHost: a.test\r\n\r\n', status: 400 },
+  { desc: 'ICE version', payload: 'GET / ICE/1.0\r\nHost: a.test\r\n\r\n', status: 400 },
   { desc: 'lower-case method', payload: 'get / HTTP/1.1\r\nHost: a.test\r\n\r\n', status: 400 },
   {
     desc: 'header block over max_header_size',

@@ -49,6 +49,7 @@ const refused: { desc: string; payload: string; status?: number }[] = [
     payload: 'GET ftp://secret.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n',
   },
   { desc: 'fragment in the target', payload: 'GET /a#b HTTP/1.1\r\nHost: a.test\r\n\r\n' },
+  { desc: 'absolute-form with an empty Host', payload: 'GET http://secret.test/ HTTP/1.1\r\nHost:\r\n\r\n' },
 ]
 
 for (const c of refused) {
