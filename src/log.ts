@@ -48,6 +48,8 @@ export interface AccessFields {
   readonly status?: number
   readonly ts?: string
   readonly retries?: number
+  /** A retry went to another server (haproxy's `+` before the retries count). */
+  readonly redispatched?: boolean
   readonly Ta?: number
   readonly Tt?: number
 }
@@ -130,6 +132,7 @@ function quoted(v: unknown): string {
  * One access line as haproxy text: `option httplog` for HTTP and tunnel lines, `option tcplog` for TCP ones
  * (reference/haproxy.md §1.14). Counters lb does not keep (TR, actconn/feconn/beconn/srv_conn, queue positions,
  * cookies, the client port of HTTP requests) are written as `-`; times are UTC.
+ * The retries count has haproxy's `+` when a retry went to another server.
  *   HTTP: `ci:cp [date] fe service/server TR/Tw/Tc/Tr/Ta status bytes - - tsc -/-/-/-/retries -/- "method uri"`
  *   TCP:  `ci:cp [date] fe service/server Tw/Tc/Tt bytes ts -/-/-/-/retries -/-`
  */
@@ -137,7 +140,7 @@ export function formatHttplog(line: AccessFields, date: Date): string {
   const client = `${word(line.ci, '-')}:${typeof line.cp === 'number' ? line.cp : '-'}`
   const backend = `${word(line.service, '<NOSRV>')}/${word(line.server, '<NOSRV>')}`
   const ts = word(line.ts, '--')
-  const retries = typeof line.retries === 'number' ? line.retries : 0
+  const retries = `${line.redispatched === true ? '+' : ''}${typeof line.retries === 'number' ? line.retries : 0}`
   const head = `${client} [${haproxyDate(date)}] ${word(line.fe, '-')} ${backend} `
   if (line.mode === 'tcp') {
     return `${head}${num(line.Tw)}/${num(line.Tc)}/${num(line.Tt)} ${num(line.bytes)} ${ts} -/-/-/-/${retries} -/-\n`

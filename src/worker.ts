@@ -28,7 +28,7 @@ import { buildTable, describeTable } from './route/table.js'
 import { CidrSet } from './net/cidr.js'
 import { Resolver, type ResolveResult } from './net/resolver.js'
 import type { ProxyState } from './proxy/request-path.js'
-import { ConnectionBudget, TunnelSet, type ProxyContext } from './proxy/context.js'
+import { ConnectionBudget, keepAliveHint, TunnelSet, type ProxyContext } from './proxy/context.js'
 import { HttpListener } from './proxy/listeners.js'
 import { Deadlines } from './proxy/timers.js'
 import { UpstreamSet, type AddressBook } from './proxy/upstream.js'
@@ -154,6 +154,7 @@ export class Worker {
       timeouts: config.http.timeouts,
       maxHeaderSize: config.http.maxHeaderSize,
       tunnels: this.tunnels,
+      keepAliveHint: keepAliveHint(config.http.timeouts.keepAlive),
     }
     this.listeners = new Map()
     this.clock = options.clock ?? Date.now

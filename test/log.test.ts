@@ -155,6 +155,28 @@ test('formatHttplog: httplog for HTTP lines, tcplog for TCP lines', () => {
       },
       want: '10.0.1.2:33313 [06/Feb/2009:12:14:14.655] fnt bck/srv1 0/0/5007 212 -- -/-/-/-/1 -/-\n',
     },
+    {
+      desc: 'a request retried on another server: + before the retries count, the client port',
+      line: {
+        ci: '10.0.1.2',
+        cp: 40000,
+        fe: 'web',
+        method: 'GET',
+        uri: '/',
+        status: 200,
+        bytes: 2,
+        service: 'svc',
+        server: 's1',
+        retries: 1,
+        redispatched: true,
+        Tw: 0,
+        Tc: 1,
+        Tr: 2,
+        Ta: 3,
+        ts: '--',
+      },
+      want: '10.0.1.2:40000 [06/Feb/2009:12:14:14.655] web svc/s1 -/0/1/2/3 200 2 - - ---- -/-/-/-/+1 -/- "GET /"\n',
+    },
   ]
   for (const c of cases) assert.equal(formatHttplog(c.line, date), c.want, c.desc)
 })

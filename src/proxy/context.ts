@@ -54,6 +54,17 @@ export interface ProxyContext {
   readonly maxHeaderSize: number
   /** Every open tunnel, for shutdown. */
   readonly tunnels: TunnelSet
+  /**
+   * `Keep-Alive: timeout=<s>\r\n` from `timeouts.keepAlive`, on every response that keeps the connection: clients
+   * that honour it (undici, Node, curl) stop reusing an idle connection before lb closes it, instead of racing
+   * lb's close with their next request (Node's HTTP server sends the same hint).
+   */
+  readonly keepAliveHint: string
+}
+
+/** The `Keep-Alive` response hint for an idle timeout of `ms`. */
+export function keepAliveHint(ms: number): string {
+  return `Keep-Alive: timeout=${Math.floor(ms / 1000)}\r\n`
 }
 
 /** A long-lived session (an Upgrade tunnel) that shutdown closes at its deadline. */

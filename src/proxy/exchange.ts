@@ -417,7 +417,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   onUpstreamDrain(): void {
-    if (!this.bodyRead) this.conn.unhold()
+    this.conn.unhold()
   }
 
   onResponseHead(resp: ResponseHead, conn: UpstreamConn): void {
@@ -449,7 +449,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
     h += framing
     if (client.closeAfter || head.close || client.ended) h += 'Connection: close\r\n'
-    else if (head.minor === 0) h += 'Connection: keep-alive\r\n'
+    else
+      h += head.minor === 0 ? 'Connection: keep-alive\r\n' + this.ctx.keepAliveHint : this.ctx.keepAliveHint
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.responded = true
     if (!client.socket.write(h + CRLF, 'latin1')) {
@@ -616,7 +617,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
     if (status === 400) client.closeAfter = true
     if (client.closeAfter || head.close || client.ended) h += 'connection: close\r\n'
-    else if (head.minor === 0) h += 'connection: keep-alive\r\n'
+    else
+      h += head.minor === 0 ? 'connection: keep-alive\r\n' + this.ctx.keepAliveHint : this.ctx.keepAliveHint
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.bytesOut = Buffer.byteLength(body)
     this.responded = true
@@ -677,6 +679,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     ctx.metrics.observeHttp(this, now)
     ctx.accessLog.info({
       ci: this.clientIp,
+      cp: this.conn.remotePort,
       fe: this.listener.name,
       method: this.method,
       host: head.host,

@@ -79,3 +79,39 @@ export function portOfUpstream(ups: readonly TestUpstream[], i: number): number 
   if (u === undefined) throw new Error(`no upstream ${i}`)
   return u.port
 }
+
+/**
+ * A port where a TCP connect never completes: a listener with the smallest backlog whose thread never accepts
+ * (a worker blocked in Atomics.wait), its accept queue filled by connections of its own. A connect to it hangs
+ * until the connecting side gives up (connect timeouts).
+ */
+export async function blackholePort(): Promise<{ port: number; close(): Promise<void> }> {
+  const { Worker } = await import('node:worker_threads')
+  const { connect } = await import('node:net')
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads')
+     const server = require('node:net').createServer()
+     server.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => {
+       parentPort.postMessage(server.address().port)
+       // Block this thread's event loop for good: nothing is ever accepted.
+       setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0))
+     })`,
+    { eval: true },
+  )
+  const port = await new Promise<number>((resolve) => worker.once('message', resolve))
+  const fillers: Socket[] = []
+  for (let i = 0; i < 4; i++) {
+    const s = connect({ host: '127.0.0.1', port })
+    s.on('error', () => undefined)
+    fillers.push(s)
+  }
+  // Let the fillers take the accept queue (those that fit complete at once, the rest hang).
+  await new Promise((r) => setTimeout(r, 50))
+  return {
+    port,
+    close: async () => {
+      for (const s of fillers) s.destroy()
+      await worker.terminate()
+    },
+  }
+}

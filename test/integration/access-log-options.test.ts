@@ -51,7 +51,7 @@ test('access log: format httplog writes haproxy text lines', async () => {
     await until(() => lb.lines.length === 2, 'two access lines')
     assert.match(
       lb.lines[0] as string,
-      /^127\.0\.0\.1:- \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] test a\/s0 -\/0\/\d+\/\d+\/\d+ 200 1 - - ---- -\/-\/-\/-\/0 -\/- "GET \/hello\?x=1"$/,
+      /^127\.0\.0\.1:\d+ \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] test a\/s0 -\/0\/\d+\/\d+\/\d+ 200 1 - - ---- -\/-\/-\/-\/0 -\/- "GET \/hello\?x=1"$/,
     )
     assert.match(lb.lines[1] as string, / 200 1 - - ---- .* "DELETE \/"$/)
   } finally {

@@ -262,6 +262,8 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   }
 
   bodyDone(trailers: string): void {
+    // The body is read: whatever held the socket for it no longer applies (a pipelined request waits anyway).
+    this.unhold()
     if (this.discarding) {
       this.discarding = false
       this.state = S_WAIT
