@@ -48,7 +48,8 @@ export interface ReloadResult {
 
 interface Slot {
   readonly w: ClusterWorker
-  readonly started: number
+  /** When it applied its first state (so listens); 0 before. */
+  readyAt: number
   hello: boolean
   acked: number
   /** The apply error of each version acked with one (cleared when a later version applies). */
@@ -61,8 +62,12 @@ interface Slot {
   firstError: string
 }
 
-/** A worker that stays up this long resets the crash counter. */
-const stableAfter = 10_000
+/**
+ * A worker that served this long (from its first applied state) before dying was not crash-looping: it is
+ * replaced at once and the crash counter starts over. Deaths before that (at boot, or just after it) back off
+ * (respawnDelay in src/ipc.ts).
+ */
+const stableAfter = 1_000
 
 /**
  * The forked worker processes: start, feed versioned states, replace on crash with backoff, rolling restart,
@@ -135,7 +140,7 @@ export class WorkerPool {
     const w = cluster.fork()
     const slot: Slot = {
       w,
-      started: Date.now(),
+      readyAt: 0,
       hello: false,
       acked: 0,
       lastError: null,
@@ -166,6 +171,7 @@ export class WorkerPool {
         if (msg.error !== null)
           this.log.error({ worker: slot.w.id, version: msg.version, error: msg.error }, 'worker apply failed')
         if (slot.acked === 0 && msg.error !== null) slot.firstError = msg.error
+        if (slot.acked === 0) slot.readyAt = Date.now()
         if (msg.version > slot.acked) {
           slot.acked = msg.version
           slot.lastError = msg.error === null ? null : { version: msg.version, error: msg.error }
@@ -275,11 +281,11 @@ export class WorkerPool {
     this.#notify()
     if (slot.leaving || this.#stopping) return
     this.crashes++
-    const uptime = Date.now() - slot.started
-    this.#recentCrashes = uptime >= stableAfter ? 1 : this.#recentCrashes + 1
+    const served = slot.readyAt === 0 ? 0 : Date.now() - slot.readyAt
+    this.#recentCrashes = served >= stableAfter ? 1 : this.#recentCrashes + 1
     const delay = respawnDelay(this.#recentCrashes)
     this.log.error(
-      { worker: w.id, workerPid: w.process.pid, code, signal, uptime, respawnIn: delay },
+      { worker: w.id, workerPid: w.process.pid, code, signal, served, respawnIn: delay },
       'worker died; replacing it',
     )
     const timer = setTimeout(() => {
