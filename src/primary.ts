@@ -34,6 +34,7 @@ import {
 import type { AdminState } from './balance/pool.js'
 import { setServerState, setServerWeight } from './runtime.js'
 import { SharedPorts } from './net/listen.js'
+import { logNodeInternals } from './net/node-internals.js'
 
 /** Worker processes to run for `workers:` (0 = serve in this process). */
 export function workerCount(workers: Config['workers'], cores: number = availableParallelism()): number {
@@ -526,6 +527,7 @@ export class Primary {
     const ports = new SharedPorts(workers > 0)
     const config = await ports.assign(loaded)
     const log = options.log ?? createLogger(config.log)
+    logNodeInternals(log)
     const accessLog = options.accessLog ?? createAccessLogger(config.log)
     const primary = new Primary(options, config, log, accessLog, ports)
     const snapshot = configToSnapshot(config)
