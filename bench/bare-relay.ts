@@ -10,6 +10,7 @@
  */
 import { connect, createServer, type Socket } from 'node:net'
 import { nodeInternals } from '../src/net/node-internals.js'
+import { printRuntime } from './runtime.js'
 
 interface Handle {
   onread: (this: Handle) => unknown
@@ -22,6 +23,7 @@ interface Handle {
   sock: Socket
 }
 
+printRuntime('stderr')
 const sw = nodeInternals.streamWrap
 if (sw === null) {
   console.error("bare-relay: Node's stream_wrap binding is not available (or LB_NODE_INTERNALS=off)")

@@ -54,6 +54,7 @@ import {
 } from './load.js'
 import type { HealthCheckSpec } from '../src/snapshot.js'
 import { nodeInternals, type RawTcp, type TcpWrap } from '../src/net/node-internals.js'
+import { printRuntime } from './runtime.js'
 
 interface Options {
   servers: number
@@ -412,6 +413,7 @@ function round(x: number, digits: number): number {
 }
 
 export async function run(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  printRuntime()
   const o = parseArgs(argv)
   const { child, ports } = await startServers(o.ports)
   try {
