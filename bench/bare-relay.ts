@@ -9,7 +9,8 @@
  *   node dist/bench/bare-relay.js LISTEN_PORT BACKEND_PORT
  */
 import { connect, createServer, type Socket } from 'node:net'
-import { streamWrap } from '../src/proxy/tcp.js'
+import { nodeInternals } from '../src/net/node-internals.js'
+import { printRuntime } from './runtime.js'
 
 interface Handle {
   onread: (this: Handle) => unknown
@@ -22,9 +23,10 @@ interface Handle {
   sock: Socket
 }
 
-const sw = streamWrap
+printRuntime('stderr')
+const sw = nodeInternals.streamWrap
 if (sw === null) {
-  console.error("bare-relay: Node's stream_wrap binding is not available")
+  console.error("bare-relay: Node's stream_wrap binding is not available (or LB_NODE_INTERNALS=off)")
   process.exit(2)
 }
 const state = sw.streamBaseState

@@ -25,7 +25,8 @@
  * at the same cadence (the checker's tick, e.g. 50 connects every 50 ms): `net` = `net.connect()` +
  * `resetAndDestroy()` per connect (lb's TCP checks before socket reuse), `reuse` = one `net.Socket` reconnected after each 'close' (what
  * lb does for host-name targets and where the binding is missing), `internal` = Node's internal TCP handle
- * (`process.binding('tcp_wrap')`, deprecated and not a public API; what lb's plain TCP checks of IP targets use).
+ * (`process.binding('tcp_wrap')` through src/net/node-internals.ts, deprecated and not a public API; what lb's
+ * plain TCP checks of IP targets use).
  *
  *   node dist/bench/checks.js --bare net,reuse,internal --duration 10
  */
@@ -52,6 +53,8 @@ import {
   waitForPort,
 } from './load.js'
 import type { HealthCheckSpec } from '../src/snapshot.js'
+import { nodeInternals, type RawTcp, type TcpWrap } from '../src/net/node-internals.js'
+import { printRuntime } from './runtime.js'
 
 interface Options {
   servers: number
@@ -323,17 +326,7 @@ function onBareClose(this: Socket): void {
 const bareIdle: Socket[] = []
 function noop(): void {}
 
-interface TcpHandle {
-  connect(req: object, address: string, port: number): number
-  reset(cb: () => void): number
-  close(cb?: () => void): void
-}
-interface TcpWrapBinding {
-  TCP: new (type: number) => TcpHandle
-  TCPConnectWrap: new () => { oncomplete: (status: number, handle: TcpHandle) => void }
-  constants: { SOCKET: number }
-}
-function onInternalConnect(status: number, handle: TcpHandle): void {
+function onInternalConnect(status: number, handle: RawTcp): void {
   if (status < 0) {
     bareFailed++
     handle.close()
@@ -343,7 +336,7 @@ function onInternalConnect(status: number, handle: TcpHandle): void {
   bareDone++
 }
 
-function bareConnect(kind: Bare, port: number, tcpWrap: TcpWrapBinding | null): void {
+function bareConnect(kind: Bare, port: number, tcpWrap: TcpWrap | null): void {
   if (kind === 'net') {
     const s = connect(port, '127.0.0.1')
     s.once('connect', onBareConnect)
@@ -369,10 +362,8 @@ function bareConnect(kind: Bare, port: number, tcpWrap: TcpWrapBinding | null): 
 }
 
 async function measureBare(o: Options, kind: Bare, ports: number[], serverPid: number): Promise<BareRow> {
-  const tcpWrap =
-    kind === 'internal'
-      ? ((process as unknown as { binding(name: string): unknown }).binding('tcp_wrap') as TcpWrapBinding)
-      : null
+  const tcpWrap = kind === 'internal' ? nodeInternals.tcpWrap : null
+  if (kind === 'internal' && tcpWrap === null) throw new Error('--bare internal: no tcp_wrap binding here')
   const period = o.tick > 0 ? o.tick : tickFor(o.inter)
   const perTick = Math.max(1, Math.round((o.servers * period) / o.inter))
   let i = 0
@@ -422,6 +413,7 @@ function round(x: number, digits: number): number {
 }
 
 export async function run(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  printRuntime()
   const o = parseArgs(argv)
   const { child, ports } = await startServers(o.ports)
   try {

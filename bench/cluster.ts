@@ -1,7 +1,8 @@
 /**
  * Cluster scaling: the same keep-alive HTTP load against lb with `workers: 1` (one process) and `workers: 2`
- * (cluster; both scheduling policies: round-robin through the primary, and `none` = workers accept on the shared
- * socket). The upstream runs in its own process; the client is this process (a Node loop, `--connections`
+ * (cluster). On Linux with Node ≥ 22.12 every worker listens itself with reusePort (src/net/listen.ts), so the
+ * scheduling policy does not apply and there is one `workers 2 (reusePort)` row; elsewhere both policies run:
+ * round-robin through the primary, and `none` = workers accept on the shared socket. The upstream runs in its own process; the client is this process (a Node loop, `--connections`
  * keep-alive sockets). Run: `npm run build && node dist/bench/cluster.js [--seconds 5] [--connections 32]`.
  * On a machine with few cores the client, the upstream and lb share them: read the numbers relative to
  * each other, and check `busy` (other processes' CPU) before trusting them.
@@ -11,6 +12,8 @@ import { Agent, request } from 'node:http'
 import { availableParallelism, loadavg } from 'node:os'
 import { clusterConfig } from '../test/helpers/daemon.js'
 import { mainJs, writeConfig } from '../test/helpers/process.js'
+import { printRuntime } from './runtime.js'
+import { supportsReusePort } from '../src/net/listen.js'
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -106,16 +109,25 @@ async function run(workers: number, policy: 'rr' | 'none', upstream: number): Pr
   return rate
 }
 
+printRuntime()
 const up = spawn(process.execPath, ['-e', upstreamCode], { stdio: ['ignore', 'ignore', 'pipe'] })
 const upstreamPort = (await waitLine(up, (l) => l.msg === 'up')).port as number
 const rows: string[] = []
-for (const [workers, policy] of [
-  [1, 'rr'],
-  [2, 'rr'],
-  [2, 'none'],
-] as const) {
+const reusePort = supportsReusePort(process.versions.node, process.platform)
+const plans = reusePort
+  ? ([
+      [1, 'rr'],
+      [2, 'rr'],
+    ] as const)
+  : ([
+      [1, 'rr'],
+      [2, 'rr'],
+      [2, 'none'],
+    ] as const)
+for (const [workers, policy] of plans) {
   const rate = await run(workers, policy, upstreamPort)
-  rows.push(`workers ${workers}${workers > 1 ? ` sched ${policy}` : ''}: ${Math.round(rate)} req/s`)
+  const how = workers === 1 ? '' : reusePort ? ' (reusePort)' : ` sched ${policy}`
+  rows.push(`workers ${workers}${how}: ${Math.round(rate)} req/s`)
   process.stdout.write(rows[rows.length - 1] + '\n')
 }
 up.kill()

@@ -31,6 +31,7 @@ import { Watcher } from '../src/provider/watcher.js'
 import { buildTable } from '../src/route/table.js'
 import { Worker } from '../src/worker.js'
 import type { Snapshot } from '../src/snapshot.js'
+import { printRuntime } from './runtime.js'
 
 const silent = pino({ level: 'silent' })
 
@@ -304,6 +305,7 @@ export async function run(only: readonly string[] = []): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  printRuntime()
   await run(process.argv.slice(2))
   process.exit(0)
 }

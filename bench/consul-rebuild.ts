@@ -37,6 +37,7 @@ import { Watcher } from '../src/provider/watcher.js'
 import { buildTable } from '../src/route/table.js'
 import type { Snapshot } from '../src/snapshot.js'
 import { Worker } from '../src/worker.js'
+import { printRuntime } from './runtime.js'
 
 const SERVICES = 10_000
 
@@ -252,6 +253,7 @@ export async function run(runs = 9): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  printRuntime()
   const i = process.argv.indexOf('--runs')
   await run(i > 0 ? Number(process.argv[i + 1]) : 9)
   process.exit(0)

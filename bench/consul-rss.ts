@@ -34,6 +34,7 @@ import {
   waitForPort,
   wholeNumber,
 } from './load.js'
+import { printRuntime } from './runtime.js'
 
 const USAGE =
   'usage: node dist/bench/consul-rss.js [--services N] [--settle SECONDS] [--watch auto|service|state] [--workers N]'
@@ -93,6 +94,7 @@ function mb(kb: number): string {
 }
 
 async function run(o: Options): Promise<void> {
+  printRuntime()
   const consul = await startConsul(o.services)
   try {
     const dir = makeTempDir('consul-rss')

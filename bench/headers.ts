@@ -17,6 +17,7 @@ import {
   filterResponseHeaders,
   type ForwardContext,
 } from '../src/proxy/headers.js'
+import { printRuntime } from './runtime.js'
 
 const BATCH = 1_000
 
@@ -186,4 +187,7 @@ export async function run(): Promise<void> {
   if (sink < 0) console.log(sink)
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run()
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  printRuntime()
+  await run()
+}

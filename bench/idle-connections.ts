@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { printRuntime } from './runtime.js'
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name)
@@ -51,6 +52,7 @@ function idleConnection(port: number): Promise<{ socket: Socket; open: () => boo
 }
 
 async function main(): Promise<void> {
+  printRuntime()
   const conns = arg('--conns', 10_000)
   const maxconn = arg('--maxconn', 0)
   const dir = await mkdtemp(join(tmpdir(), 'lb-idle-'))

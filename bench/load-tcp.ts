@@ -9,10 +9,13 @@
  *      iperf3 -c 127.0.0.1 -p <port> -t <duration> -J -R     (server → client)
  *
  * Prints req/s, p50/p99 and Gbit/s with the lb/haproxy ratios, proxy CPU, RSS and the `other cpu %` noise
- * measure; results also go to bench/results/load-tcp-<timestamp>.json.
+ * measure; results also go to bench/results/load-tcp-<timestamp>.json. Measured as load.ts measures: the
+ * proxies pinned to cpu 0, wrk, iperf3 and the backends to cpu 1, `--rounds N` interleaved rounds with the
+ * ratio taken within each round and medians reported, `--node PATH` (repeatable) for lb's Node.
  *
- *   npm run build && node dist/bench/load-tcp.js [--duration 10] [--warmup 2] [--conns 50]
- *                                                [--targets haproxy,lb] [--retries 2] [--no-bulk] [--no-reverse]
+ *   npm run build && node dist/bench/load-tcp.js [--duration 10] [--warmup 2] [--rounds 3] [--conns 50]
+ *                                                [--node PATH]... [--targets haproxy,lb] [--retries 2]
+ *                                                [--no-bulk] [--no-reverse]
  *
  * Needs the Debian packages nginx, haproxy, wrk and iperf3. Processes, cleanup and sampling are load.ts's.
  */
@@ -23,20 +26,27 @@ import {
   LB_MAIN,
   SMALL_BODY,
   addRatios,
+  alternate,
   checkResponse,
   fail,
   findBinary,
   formatColumns,
-  formatTable,
+  formatSummary,
   freePort,
   isEntryPoint,
   isRunning,
+  lbStarts,
   log,
   measureQuietest,
+  median,
+  nodeBinary,
   NOISY_OTHER_CPU_PERCENT,
+  pinned,
+  pinning,
   quietest,
   runBench,
   runClient,
+  runtimesLine,
   sleep,
   startHaproxyWith,
   startLbWith,
@@ -44,18 +54,22 @@ import {
   startProcess,
   startSampler,
   statusKb,
+  summarize,
   targetList,
   usageExit,
   versionOf,
   waitForPort,
   wholeNumber,
   writeResults,
+  type LbStart,
   type Options,
+  type Pinning,
   type Proc,
   type Row,
   type Target,
   type TargetName,
 } from './load.js'
+import { runtimeLine } from './runtime.js'
 
 /** Targets for lb ÷ haproxy (the issue's acceptance bar). */
 const TARGET_RPS_RATIO = 0.9
@@ -70,11 +84,14 @@ interface TcpOptions extends Options {
   reverse: boolean
 }
 
-const USAGE = `usage: node dist/bench/load-tcp.js [--duration SECONDS] [--warmup SECONDS] [--conns N]
-                                   [--targets haproxy,lb] [--retries N] [--no-bulk] [--no-reverse]
+const USAGE = `usage: node dist/bench/load-tcp.js [--duration SECONDS] [--warmup SECONDS] [--rounds N] [--conns N]
+                                   [--node PATH]... [--targets haproxy,lb] [--retries N] [--no-bulk]
+                                   [--no-reverse]
   --duration N    seconds per measured wrk / iperf3 run (default 10)
   --warmup N      seconds of unmeasured load before each run (default 2)
+  --rounds N      interleaved rounds of every run on every target (default 3)
   --conns N       wrk connections for the request/response runs (default 50)
+  --node PATH     run lb on this node binary; repeat to compare several (default: this bench's node)
   --targets LIST  comma-separated subset of haproxy,lb (default both)
   --retries N     re-run a run during which other work used > 15 % of a core, up to N times, keeping
                   the quietest (default 2)
@@ -85,6 +102,8 @@ function parseOptions(argv: string[]): TcpOptions {
   const options: TcpOptions = {
     duration: 10,
     warmup: 2,
+    rounds: 3,
+    nodes: [],
     quick: true,
     accessLog: false,
     targets: [...ALL_TARGETS],
@@ -98,6 +117,8 @@ function parseOptions(argv: string[]): TcpOptions {
     if (arg === '--duration') options.duration = wholeNumber(arg, argv[++i], 1, USAGE)
     else if (arg === '--warmup') options.warmup = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--conns') options.conns = wholeNumber(arg, argv[++i], 1, USAGE)
+    else if (arg === '--rounds') options.rounds = wholeNumber(arg, argv[++i], 1, USAGE)
+    else if (arg === '--node') options.nodes.push(nodeBinary(argv[++i], USAGE))
     else if (arg === '--targets') options.targets = targetList(argv[++i], USAGE)
     else if (arg === '--retries') options.retries = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--no-bulk') options.bulk = false
@@ -189,33 +210,49 @@ admin:
 `
 }
 
-function startTcpTarget(name: TargetName, bins: Binaries, backendPort: number): Promise<Target> {
-  return name === 'haproxy'
-    ? startHaproxyWith(bins.haproxy, (port) => haproxyTcpConfig(port, backendPort))
-    : startLbWith((port) => lbTcpConfig(port, backendPort))
+/** The targets `name` stands for: haproxy, or one lb per `--node`, pinned to the proxies' cpu. */
+async function startTcpTargets(
+  name: TargetName,
+  bins: Binaries,
+  backendPort: number,
+  options: TcpOptions,
+  pin: Pinning,
+): Promise<Target[]> {
+  if (name === 'haproxy')
+    return [await startHaproxyWith(bins.haproxy, (port) => haproxyTcpConfig(port, backendPort), pin)]
+  const starts: LbStart[] = lbStarts(options.nodes, pin)
+  return Promise.all(starts.map((o) => startLbWith((port) => lbTcpConfig(port, backendPort), o)))
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. Request/response: wrk through the TCP proxies to nginx (load.ts's measure, path /small)
 
-async function requestResponse(bins: Binaries, options: TcpOptions): Promise<{ rows: Row[]; hwm: Hwm }> {
-  const nginx = await startNginx(bins.nginx)
+async function requestResponse(
+  bins: Binaries,
+  options: TcpOptions,
+  pin: Pinning,
+): Promise<{ rows: Row[]; hwm: Hwm; targets: Target[] }> {
+  const nginx = await startNginx(bins.nginx, pin)
   log(`nginx pid ${nginx.proc.pid} on 127.0.0.1:${nginx.port}`)
   const targets: Target[] = []
   for (const name of options.targets) {
-    const target = await startTcpTarget(name, bins, nginx.port)
-    await checkResponse(name, target.port, '/small', Buffer.byteLength(SMALL_BODY))
-    log(`${name} (mode tcp) pid ${target.proc.pid} on 127.0.0.1:${target.port} → nginx`)
-    targets.push(target)
+    for (const target of await startTcpTargets(name, bins, nginx.port, options, pin)) {
+      await checkResponse(target.label, target.port, '/small', Buffer.byteLength(SMALL_BODY))
+      const on = target.node === '' ? '' : ` on Node ${target.node}`
+      log(`${target.label} (mode tcp) pid ${target.proc.pid} on 127.0.0.1:${target.port}${on} → nginx`)
+      targets.push(target)
+    }
   }
-  const ctx = { wrk: bins.wrk, nginxPid: nginx.proc.pid, options }
+  const ctx = { wrk: bins.wrk, nginxPid: nginx.proc.pid, options, pin }
   const rows: Row[] = []
-  for (const target of targets) {
-    log(`[request/response] ${target.name} /small -c${options.conns}`)
-    rows.push(await measureQuietest(ctx, target, '/small', options.conns))
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const target of alternate(targets, round)) {
+      log(`[request/response] round ${round}: ${target.label} /small -c${options.conns}`)
+      rows.push(await measureQuietest(ctx, target, '/small', options.conns, round))
+    }
   }
   addRatios(rows)
-  return { rows, hwm: peakRss(targets) }
+  return { rows, hwm: peakRss(targets), targets }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -224,7 +261,10 @@ async function requestResponse(bins: Binaries, options: TcpOptions): Promise<{ r
 type Direction = 'client→server' | 'server→client (-R)'
 
 interface BulkRow {
-  target: TargetName
+  /** The target's label (see load.ts Target). */
+  target: string
+  kind: TargetName
+  round: number
   direction: Direction
   /** The receiver's bits per second (end.sum_received), in Gbit/s. */
   gbps: number
@@ -234,8 +274,21 @@ interface BulkRow {
   cpuPercent: number
   peakRssMb: number
   otherCpuPercent: number
-  /** lb rows only, when haproxy ran the same direction. */
+  /** lb rows only, when haproxy ran the same direction in the same round. */
   ratio?: number
+}
+
+/** One target and direction over the rounds: median Gbit/s and ratio (with the ratios' range). */
+interface BulkSummary {
+  target: string
+  direction: Direction
+  runs: number
+  gbps: number
+  retransmits: number
+  cpuPercent: number
+  peakRssMb: number
+  otherCpuPercent: number
+  ratio?: { median: number; min: number; max: number }
 }
 
 interface IperfResult {
@@ -244,8 +297,14 @@ interface IperfResult {
   retransmits: number
 }
 
-/** One iperf3 client run; resolves with its JSON (-J) report. */
-function runIperf(binary: string, port: number, seconds: number, reverse: boolean): Promise<string> {
+/** One iperf3 client run, pinned to the load cpu; resolves with its JSON (-J) report. */
+function runIperf(
+  binary: string,
+  port: number,
+  seconds: number,
+  reverse: boolean,
+  pin: Pinning,
+): Promise<string> {
   const args = [
     '-c',
     '127.0.0.1',
@@ -256,7 +315,7 @@ function runIperf(binary: string, port: number, seconds: number, reverse: boolea
     '-J',
     ...(reverse ? ['-R'] : []),
   ]
-  return runClient(binary, args, seconds)
+  return runClient(...pinned(pin, 'load', binary, args), seconds)
 }
 
 function parseIperf(text: string): IperfResult {
@@ -285,19 +344,24 @@ async function measureBulk(
   target: Target,
   direction: Direction,
   options: TcpOptions,
+  pin: Pinning,
+  round: number,
 ): Promise<BulkRow> {
-  if (!isRunning(target.proc)) fail(`${target.name} has exited (${target.proc.exit}):\n${target.proc.output}`)
+  if (!isRunning(target.proc))
+    fail(`${target.label} has exited (${target.proc.exit}):\n${target.proc.output}`)
   if (!isRunning(server)) fail(`iperf3 server has exited (${server.exit}):\n${server.output}`)
   const reverse = direction !== 'client→server'
   await sleep(1_000) // let the previous test's connections close (the iperf3 server runs one test at a time)
-  if (options.warmup > 0) await runIperf(bins.iperf3, target.port, options.warmup, reverse)
+  if (options.warmup > 0) await runIperf(bins.iperf3, target.port, options.warmup, reverse, pin)
   await sleep(500)
   const stopSampler = startSampler(target.proc.pid, server.pid)
-  const text = await runIperf(bins.iperf3, target.port, options.duration, reverse)
+  const text = await runIperf(bins.iperf3, target.port, options.duration, reverse, pin)
   const sample = stopSampler()
   const result = parseIperf(text)
   return {
-    target: target.name,
+    target: target.label,
+    kind: target.name,
+    round,
     direction,
     gbps: result.bitsPerSecond / 1e9,
     bytes: result.bytes,
@@ -308,33 +372,80 @@ async function measureBulk(
   }
 }
 
-async function bulk(bins: Binaries, options: TcpOptions): Promise<{ rows: BulkRow[]; hwm: Hwm }> {
+async function bulk(
+  bins: Binaries,
+  options: TcpOptions,
+  pin: Pinning,
+): Promise<{ rows: BulkRow[]; hwm: Hwm }> {
   const port = await freePort()
-  const server = startProcess('iperf3', bins.iperf3, ['-s', '-B', '127.0.0.1', '-p', String(port)], 'pipe')
+  const server = startProcess(
+    'iperf3',
+    ...pinned(pin, 'load', bins.iperf3, ['-s', '-B', '127.0.0.1', '-p', String(port)]),
+    'pipe',
+  )
   await waitForPort(server, port)
   log(`iperf3 server pid ${server.pid} on 127.0.0.1:${port}`)
   const targets: Target[] = []
   for (const name of options.targets) {
-    const target = await startTcpTarget(name, bins, port)
-    log(`${name} (mode tcp) pid ${target.proc.pid} on 127.0.0.1:${target.port} → iperf3`)
-    targets.push(target)
+    for (const target of await startTcpTargets(name, bins, port, options, pin)) {
+      log(`${target.label} (mode tcp) pid ${target.proc.pid} on 127.0.0.1:${target.port} → iperf3`)
+      targets.push(target)
+    }
   }
   const directions: Direction[] = options.reverse
     ? ['client→server', 'server→client (-R)']
     : ['client→server']
   const rows: BulkRow[] = []
-  for (const direction of directions) {
-    for (const target of targets) {
-      log(`[bulk] ${target.name} iperf3 ${direction}`)
-      rows.push(await quietest(options.retries, () => measureBulk(bins, server, target, direction, options)))
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const [i, direction] of directions.entries()) {
+      for (const target of alternate(targets, round + i)) {
+        log(`[bulk] round ${round}: ${target.label} iperf3 ${direction}`)
+        rows.push(
+          await quietest(options.retries, () =>
+            measureBulk(bins, server, target, direction, options, pin, round),
+          ),
+        )
+      }
     }
   }
   for (const row of rows) {
-    if (row.target !== 'lb') continue
-    const base = rows.find((r) => r.target === 'haproxy' && r.direction === row.direction)
+    if (row.kind !== 'lb') continue
+    const base = rows.find(
+      (r) => r.kind === 'haproxy' && r.direction === row.direction && r.round === row.round,
+    )
     if (base !== undefined && base.gbps > 0) row.ratio = row.gbps / base.gbps
   }
   return { rows, hwm: peakRss(targets) }
+}
+
+/** Bulk rows per target and direction, in first-seen order: medians, highest RSS and other cpu %. */
+function summarizeBulk(rows: readonly BulkRow[]): BulkSummary[] {
+  const groups = new Map<string, BulkRow[]>()
+  for (const r of rows) {
+    const key = `${r.direction} ${r.target}`
+    const g = groups.get(key)
+    if (g === undefined) groups.set(key, [r])
+    else g.push(r)
+  }
+  const out: BulkSummary[] = []
+  for (const g of groups.values()) {
+    const first = g[0] as BulkRow
+    const ratios = g.map((r) => r.ratio).filter((x): x is number => x !== undefined)
+    const s: BulkSummary = {
+      target: first.target,
+      direction: first.direction,
+      runs: g.length,
+      gbps: median(g.map((r) => r.gbps)),
+      retransmits: median(g.map((r) => r.retransmits)),
+      cpuPercent: median(g.map((r) => r.cpuPercent)),
+      peakRssMb: Math.max(...g.map((r) => r.peakRssMb)),
+      otherCpuPercent: Math.max(...g.map((r) => r.otherCpuPercent)),
+    }
+    if (ratios.length > 0)
+      s.ratio = { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) }
+    out.push(s)
+  }
+  return out
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -344,12 +455,13 @@ type Hwm = Record<string, number>
 
 /** Each target's VmHWM (peak RSS since it started), in MB, read before it is stopped. */
 function peakRss(targets: Target[]): Hwm {
-  return Object.fromEntries(targets.map((t) => [t.name, statusKb(t.proc.pid, 'VmHWM') / 1024]))
+  return Object.fromEntries(targets.map((t) => [t.label, statusKb(t.proc.pid, 'VmHWM') / 1024]))
 }
 
 const BULK_COLUMNS = [
   'target',
   'iperf3',
+  'runs',
   'Gbit/s',
   'retrans',
   'cpu %',
@@ -358,16 +470,22 @@ const BULK_COLUMNS = [
   'other cpu %',
 ]
 
-function bulkCells(row: BulkRow): string[] {
+function bulkCells(s: BulkSummary): string[] {
+  const r = s.ratio
   return [
-    row.target,
-    row.direction,
-    row.gbps.toFixed(2),
-    String(row.retransmits),
-    row.cpuPercent.toFixed(0),
-    row.peakRssMb.toFixed(1),
-    row.ratio === undefined ? '' : row.ratio.toFixed(2),
-    row.otherCpuPercent.toFixed(0),
+    s.target,
+    s.direction,
+    String(s.runs),
+    s.gbps.toFixed(2),
+    s.retransmits.toFixed(0),
+    s.cpuPercent.toFixed(0),
+    s.peakRssMb.toFixed(1),
+    r === undefined
+      ? ''
+      : r.min === r.max
+        ? r.median.toFixed(2)
+        : `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`,
+    s.otherCpuPercent.toFixed(0),
   ]
 }
 
@@ -381,10 +499,10 @@ function noiseWarning(rr: Row[], bulkRows: BulkRow[]): string[] {
   const noisy = [
     ...rr
       .filter((r) => r.otherCpuPercent > NOISY_OTHER_CPU_PERCENT)
-      .map((r) => `${r.target} ${r.path} -c${r.conns} (${r.otherCpuPercent.toFixed(0)} %)`),
+      .map((r) => `${r.target} ${r.path} -c${r.conns} round ${r.round} (${r.otherCpuPercent.toFixed(0)} %)`),
     ...bulkRows
       .filter((r) => r.otherCpuPercent > NOISY_OTHER_CPU_PERCENT)
-      .map((r) => `${r.target} iperf3 ${r.direction} (${r.otherCpuPercent.toFixed(0)} %)`),
+      .map((r) => `${r.target} iperf3 ${r.direction} round ${r.round} (${r.otherCpuPercent.toFixed(0)} %)`),
   ]
   if (noisy.length === 0) return []
   return [
@@ -392,21 +510,36 @@ function noiseWarning(rr: Row[], bulkRows: BulkRow[]): string[] {
   ]
 }
 
-function report(rr: Row[], bulkRows: BulkRow[], hwm: Hwm, options: TcpOptions, file: string): void {
-  const out: string[] = ['', `request/response: wrk -t1 -c${options.conns} --latency /small through mode tcp`]
-  out.push(formatTable(rr), '')
+function report(
+  rr: Row[],
+  bulkRows: BulkRow[],
+  targets: Target[],
+  hwm: Hwm,
+  options: TcpOptions,
+  pin: Pinning,
+  file: string,
+): void {
+  const rrSummary = summarize(rr)
+  const bulkSummary = summarizeBulk(bulkRows)
+  const out: string[] = ['', runtimesLine(targets), '']
+  out.push(`request/response: wrk -t1 -c${options.conns} --latency /small through mode tcp`)
+  out.push(formatSummary(rrSummary), '')
   if (bulkRows.length > 0) {
     out.push(`bulk: iperf3 -t ${options.duration} -J (1 stream) through mode tcp; Gbit/s = end.sum_received`)
-    out.push(formatColumns(BULK_COLUMNS, bulkRows.map(bulkCells)), '')
+    out.push(formatColumns(BULK_COLUMNS, bulkSummary.map(bulkCells)), '')
   }
   for (const [name, mb] of Object.entries(hwm))
     out.push(`${name} VmHWM (peak RSS, worst of the two setups): ${mb.toFixed(1)} MB`)
-  out.push(...verdict('req/s', rr.find((r) => r.target === 'lb')?.reqPerSecRatio, TARGET_RPS_RATIO))
-  for (const row of bulkRows)
-    if (row.target === 'lb') out.push(...verdict(`Gbit/s ${row.direction}`, row.ratio, TARGET_BULK_RATIO))
+  for (const s of rrSummary)
+    if (s.reqPerSecRatio !== undefined)
+      out.push(...verdict(`${s.target} req/s`, s.reqPerSecRatio.median, TARGET_RPS_RATIO))
+  for (const s of bulkSummary)
+    if (s.ratio !== undefined)
+      out.push(...verdict(`${s.target} Gbit/s ${s.direction}`, s.ratio.median, TARGET_BULK_RATIO))
   out.push(
-    `${options.duration} s per run after ${options.warmup} s warm-up, ${cpus().length} CPUs, no pinning; ` +
-      `haproxy nbthread 1, lb 1 process`,
+    `${options.duration} s per run after ${options.warmup} s warm-up, ${options.rounds} interleaved round(s), ` +
+      `${cpus().length} CPUs, proxies on cpu ${pin.proxy}, clients and backends on cpu ${pin.load}; ` +
+      `haproxy nbthread 1, lb 1 process; medians over the rounds, ratios within each round`,
     `errors = non-2xx/3xx + socket errors; cpu % = target's user+sys CPU over the run (100 = one core)`,
     `other cpu % = CPU used during the run by anything but the target, the backend (nginx or iperf3 -s), ` +
       `the client (wrk or iperf3 -c) and this bench`,
@@ -422,9 +555,11 @@ function report(rr: Row[], bulkRows: BulkRow[], hwm: Hwm, options: TcpOptions, f
 
 async function run(options: TcpOptions): Promise<void> {
   const bins = checkPrerequisites(options)
+  const pin = pinning()
   const startedAt = new Date().toISOString()
-  const rr = await requestResponse(bins, options)
-  const bulkResult = options.bulk ? await bulk(bins, options) : { rows: [], hwm: {} }
+  log(runtimeLine())
+  const rr = await requestResponse(bins, options, pin)
+  const bulkResult = options.bulk ? await bulk(bins, options, pin) : { rows: [], hwm: {} }
   const hwm: Hwm = { ...rr.hwm }
   for (const [name, mb] of Object.entries(bulkResult.hwm)) hwm[name] = Math.max(hwm[name] ?? 0, mb)
   for (const line of noiseWarning(rr.rows, bulkResult.rows)) log(line)
@@ -432,20 +567,30 @@ async function run(options: TcpOptions): Promise<void> {
     {
       startedAt,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', node: process.version },
+      lb: rr.targets.filter((t) => t.name === 'lb').map((t) => ({ label: t.label, node: t.node })),
       versions: {
         nginx: versionOf(bins.nginx, '-v'),
         haproxy: versionOf(bins.haproxy, '-v'),
         wrk: versionOf(bins.wrk, '-v'),
         iperf3: versionOf(bins.iperf3, '--version'),
       },
-      options: { ...options, mode: 'tcp', pinning: 'none', wrkThreads: 1, lbProcesses: 1, haproxyThreads: 1 },
+      options: {
+        ...options,
+        mode: 'tcp',
+        pinning: { proxies: pin.proxy, clientsAndBackends: pin.load },
+        wrkThreads: 1,
+        lbProcesses: 1,
+        haproxyThreads: 1,
+      },
       vmHwmMb: hwm,
+      requestResponseSummary: summarize(rr.rows),
+      bulkSummary: summarizeBulk(bulkResult.rows),
       requestResponse: rr.rows,
       bulk: bulkResult.rows,
     },
     'load-tcp',
   )
-  report(rr.rows, bulkResult.rows, hwm, options, file)
+  report(rr.rows, bulkResult.rows, rr.targets, hwm, options, pin, file)
 }
 
 if (isEntryPoint(import.meta.url)) {

@@ -2,12 +2,19 @@
  * End-to-end load comparison: lb vs haproxy, both in front of the same local nginx, driven by wrk.
  *
  * Starts nginx (backend), haproxy and lb on free 127.0.0.1 ports, each with its own generated config in a
- * temp dir, then for every path (/small, /16k) × concurrency (50, 200) × target runs a warm-up and then
+ * temp dir, then for every case (/small and /16k at -c50 and -c200, a 1 MiB body at -c10) × target runs a
+ * warm-up and then
  *   wrk -t1 -c<N> -d<duration>s --latency http://127.0.0.1:<port><path>
- * and prints req/s, p50/p99 latency, errors, proxy CPU and RSS. Targets alternate inside each case so slow
- * drift of the machine hits both alike. Results also go to bench/results/load-<timestamp>.json.
+ * and prints req/s, p50/p99 latency, errors, proxy CPU and RSS. The way the team measures: lb and haproxy are
+ * each pinned with taskset to cpu 0, wrk and nginx to cpu 1; `--rounds N` interleaved rounds, in each of which
+ * every target runs every case (the order alternating from case to case and round to round), the lb/haproxy
+ * ratio is computed within each round, and the report shows per-case medians (with the range of the ratios).
+ * `--node PATH` (repeatable) runs lb on that Node binary, one lb target per binary, so Node 22 and 24 are
+ * compared in one run. Results also go to bench/results/load-<timestamp>.json, with the Node version of the
+ * bench and of every lb.
  *
- *   npm run build && node dist/bench/load.js [--duration 10] [--warmup 2] [--quick] [--access-log]
+ *   npm run build && node dist/bench/load.js [--duration 10] [--warmup 2] [--rounds 3] [--quick]
+ *                                            [--access-log] [--no-metrics] [--node PATH]...
  *                                            [--targets haproxy,lb] [--retries 2]
  *
  * Needs the Debian packages nginx, haproxy and wrk. Every process it starts is stopped by PID on exit,
@@ -32,14 +39,23 @@ import { createServer, connect } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { runtimeLine } from './runtime.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const LB_MAIN = join(REPO_ROOT, 'dist/src/main.js')
 const RESULTS_DIR = join(REPO_ROOT, 'bench/results')
 
-const PATHS = ['/small', '/16k'] as const
-const CONNS = [50, 200] as const
 export const BODY_16K = 16 * 1024
+export const BODY_1M = 1024 * 1024
+
+/** The cases of a full run: path × wrk connections. */
+const CASES: readonly { readonly path: string; readonly conns: number }[] = [
+  { path: '/small', conns: 50 },
+  { path: '/small', conns: 200 },
+  { path: '/16k', conns: 50 },
+  { path: '/16k', conns: 200 },
+  { path: '/1m', conns: 10 },
+]
 
 export type TargetName = 'haproxy' | 'lb'
 export const ALL_TARGETS: readonly TargetName[] = ['haproxy', 'lb']
@@ -50,6 +66,10 @@ export const ALL_TARGETS: readonly TargetName[] = ['haproxy', 'lb']
 export interface Options {
   duration: number
   warmup: number
+  /** Interleaved rounds: each runs every case on every target. */
+  rounds: number
+  /** Node binaries to run lb on (one lb target each); empty = the one running this bench. */
+  nodes: string[]
   quick: boolean
   accessLog: boolean
   /** lb's per-request metrics (`metrics.enabled`); --no-metrics turns them off for the overhead comparison. */
@@ -58,10 +78,13 @@ export interface Options {
   retries: number
 }
 
-const USAGE = `usage: node dist/bench/load.js [--duration SECONDS] [--warmup SECONDS] [--quick] [--access-log]
-                               [--no-metrics] [--targets haproxy,lb] [--retries N]
+const USAGE = `usage: node dist/bench/load.js [--duration SECONDS] [--warmup SECONDS] [--rounds N] [--quick]
+                               [--access-log] [--no-metrics] [--node PATH]... [--targets haproxy,lb]
+                               [--retries N]
   --duration N    seconds per measured wrk run (default 10)
   --warmup N      seconds of unmeasured wrk load before each run (default 2)
+  --rounds N      interleaved rounds of every case on every target (default 3)
+  --node PATH     run lb on this node binary; repeat to compare several (default: this bench's node)
   --quick         only -c50 /small
   --access-log    turn lb's access log on (to stdout, sent to /dev/null)
   --no-metrics    turn lb's per-request metrics off (metrics.enabled: false)
@@ -73,6 +96,8 @@ function parseOptions(argv: string[]): Options {
   const options: Options = {
     duration: 10,
     warmup: 2,
+    rounds: 3,
+    nodes: [],
     quick: false,
     accessLog: false,
     metrics: true,
@@ -86,6 +111,8 @@ function parseOptions(argv: string[]): Options {
     else if (arg === '--no-metrics') options.metrics = false
     else if (arg === '--duration') options.duration = wholeNumber(arg, argv[++i], 1)
     else if (arg === '--warmup') options.warmup = wholeNumber(arg, argv[++i], 0)
+    else if (arg === '--rounds') options.rounds = wholeNumber(arg, argv[++i], 1)
+    else if (arg === '--node') options.nodes.push(nodeBinary(argv[++i]))
     else if (arg === '--targets') options.targets = targetList(argv[++i])
     else if (arg === '--retries') options.retries = wholeNumber(arg, argv[++i], 0)
     else if (arg === '--help' || arg === '-h') usageExit(0)
@@ -106,6 +133,12 @@ export function targetList(value: string | undefined, usage = USAGE): TargetName
   if (names.length === 0 || bad.length > 0)
     usageExit(2, `--targets takes a list of: ${ALL_TARGETS.join(',')}`, usage)
   return names as TargetName[]
+}
+
+/** A `--node` argument: an executable that runs (its version is read when lb starts). */
+export function nodeBinary(value: string | undefined, usage = USAGE): string {
+  if (value === undefined || !existsSync(value)) usageExit(2, `--node needs the path of a node binary`, usage)
+  return value
 }
 
 export function usageExit(code: number, message?: string, usage = USAGE): never {
@@ -150,6 +183,45 @@ function checkPrerequisites(options: Options): Binaries {
     fail(`${LB_MAIN} not found: run \`npm run build\` first (or pass --targets haproxy)`)
   }
   return { nginx, haproxy, wrk }
+}
+
+/**
+ * CPU pinning of the comparisons (load.ts, load-tcp.ts): the proxy under test (lb or haproxy, one at a time
+ * under load) on one core, the load generator and the backend on the other, so both proxies get the same
+ * whole core and never compete with wrk or nginx for it.
+ */
+export interface Pinning {
+  readonly taskset: string
+  /** cpu of lb and haproxy */
+  readonly proxy: string
+  /** cpu of wrk, iperf3 and the backend */
+  readonly load: string
+}
+
+/** cpu 0 for the proxies, cpu 1 for the rest; fails without taskset (util-linux) or with fewer than 2 CPUs. */
+export function pinning(): Pinning {
+  const taskset = findBinary('taskset')
+  if (taskset === undefined) fail('missing: taskset (Debian package util-linux), needed to pin the processes')
+  if (cpus().length < 2) fail(`pinning needs 2 CPUs, this machine has ${cpus().length}`)
+  return { taskset, proxy: '0', load: '1' }
+}
+
+/** `command args` run through `taskset -c cpu` (taskset execs it: same pid), or as is without pinning. */
+export function pinned(
+  pin: Pinning | null,
+  cpu: 'proxy' | 'load',
+  command: string,
+  args: readonly string[],
+): [string, string[]] {
+  return pin === null ? [command, [...args]] : [pin.taskset, ['-c', pin[cpu], command, ...args]]
+}
+
+/** `node --version` of a binary (v24.21.0). */
+export function nodeVersion(binary: string): string {
+  const r = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 })
+  const v = (r.stdout ?? '').trim()
+  if (r.status !== 0 || !v.startsWith('v')) fail(`${binary} --version did not print a Node version`)
+  return v
 }
 
 export function versionOf(binary: string, flag: string): string {
@@ -372,24 +444,31 @@ http {
     location = /16k {
       alias ${dir}/html/16k.bin;
     }
+    location = /1m {
+      alias ${dir}/html/1m.bin;
+    }
   }
 }
 `
 }
 
-export async function startNginx(binary: string): Promise<{ proc: Proc; port: number }> {
+/** nginx (one worker) serving /small, /16k and /1m, pinned to `pin.load` when given. */
+export async function startNginx(
+  binary: string,
+  pin: Pinning | null = null,
+): Promise<{ proc: Proc; port: number }> {
   const dir = makeTempDir('nginx')
   // nginx's worker runs as an unprivileged user when started as root: it must be able to read the file.
   chmodSync(dir, 0o755)
   mkdirSync(join(dir, 'html'), { mode: 0o755 })
   mkdirSync(join(dir, 'tmp'), { mode: 0o755 })
   writeFileSync(join(dir, 'html/16k.bin'), Buffer.alloc(BODY_16K, 'x'), { mode: 0o644 })
+  writeFileSync(join(dir, 'html/1m.bin'), Buffer.alloc(BODY_1M, 'x'), { mode: 0o644 })
   const port = await freePort()
   writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, port))
   const proc = startProcess(
     'nginx',
-    binary,
-    ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr'],
+    ...pinned(pin, 'load', binary, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', 'stderr']),
     'pipe',
   )
   await waitForPort(proc, port)
@@ -400,9 +479,14 @@ export async function startNginx(binary: string): Promise<{ proc: Proc; port: nu
 // Targets: haproxy and lb
 
 export interface Target {
+  /** What it is. */
   name: TargetName
+  /** How rows and the report call it: `haproxy`, `lb`, or `lb@v22.23.5` when lb runs on several Nodes. */
+  label: string
   proc: Proc
   port: number
+  /** lb: the Node version it runs on; haproxy: ''. */
+  node: string
 }
 
 function haproxyConfig(port: number, backendPort: number): string {
@@ -429,22 +513,23 @@ backend nginx
 `
 }
 
-function startHaproxy(binary: string, backendPort: number): Promise<Target> {
-  return startHaproxyWith(binary, (port) => haproxyConfig(port, backendPort))
+function startHaproxy(binary: string, backendPort: number, pin: Pinning | null): Promise<Target> {
+  return startHaproxyWith(binary, (port) => haproxyConfig(port, backendPort), pin)
 }
 
-/** haproxy on a free port with the config `makeConfig(port)` returns. */
+/** haproxy on a free port with the config `makeConfig(port)` returns, pinned to `pin.proxy` when given. */
 export async function startHaproxyWith(
   binary: string,
   makeConfig: (port: number) => string,
+  pin: Pinning | null = null,
 ): Promise<Target> {
   const dir = makeTempDir('haproxy')
   const port = await freePort()
   const file = join(dir, 'haproxy.cfg')
   writeFileSync(file, makeConfig(port))
-  const proc = startProcess('haproxy', binary, ['-f', file, '-db'], 'pipe')
+  const proc = startProcess('haproxy', ...pinned(pin, 'proxy', binary, ['-f', file, '-db']), 'pipe')
   await waitForPort(proc, port)
-  return { name: 'haproxy', proc, port }
+  return { name: 'haproxy', label: 'haproxy', proc, port, node: '' }
 }
 
 function lbConfig(port: number, backendPort: number, accessLog: boolean, metrics: boolean): string {
@@ -472,20 +557,40 @@ admin:
 `
 }
 
-function startLb(backendPort: number, accessLog: boolean, metrics: boolean): Promise<Target> {
-  return startLbWith((port) => lbConfig(port, backendPort, accessLog, metrics))
+export interface LbStart {
+  /** The node binary to run lb on (default: the one running this bench). */
+  readonly node?: string
+  /** How rows call it (default `lb`). */
+  readonly label?: string
+  readonly pin?: Pinning | null
 }
 
 /** lb (one process) on a free port with the config `makeConfig(port)` returns. */
-export async function startLbWith(makeConfig: (port: number) => string): Promise<Target> {
+export async function startLbWith(makeConfig: (port: number) => string, o: LbStart = {}): Promise<Target> {
   const dir = makeTempDir('lb')
   const port = await freePort()
   const file = join(dir, 'lb.yaml')
   writeFileSync(file, makeConfig(port))
+  const node = o.node ?? process.execPath
   // The access log goes to stdout; dropping it keeps the terminal out of the measurement.
-  const proc = startProcess('lb', process.execPath, [LB_MAIN, '--config', file], 'ignore')
+  const proc = startProcess(
+    'lb',
+    ...pinned(o.pin ?? null, 'proxy', node, [LB_MAIN, '--config', file]),
+    'ignore',
+  )
   await waitForPort(proc, port)
-  return { name: 'lb', proc, port }
+  return { name: 'lb', label: o.label ?? 'lb', proc, port, node: nodeVersion(node) }
+}
+
+/** One lb per `--node` binary (or one on this Node), labelled by version when there are several. */
+export function lbStarts(nodes: readonly string[], pin: Pinning | null): LbStart[] {
+  if (nodes.length === 0) return [{ pin }]
+  const versions = nodes.map(nodeVersion)
+  return nodes.map((node, i) => {
+    const v = versions[i] ?? ''
+    const twice = versions.filter((x) => x === v).length > 1
+    return { node, pin, label: nodes.length === 1 ? 'lb' : twice ? `lb@${v}#${i + 1}` : `lb@${v}` }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -619,18 +724,17 @@ export function runClient(binary: string, args: readonly string[], seconds: numb
   })
 }
 
+/** wrk -t1, pinned to `pin.load` when given. */
 export function runWrk(
   binary: string,
   port: number,
   path: string,
   conns: number,
   seconds: number,
+  pin: Pinning | null = null,
 ): Promise<string> {
-  return runClient(
-    binary,
-    ['-t1', `-c${conns}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`],
-    seconds,
-  )
+  const args = ['-t1', `-c${conns}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${path}`]
+  return runClient(...pinned(pin, 'load', binary, args), seconds)
 }
 
 const TIME_UNITS_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -672,7 +776,13 @@ function parseWrk(text: string): WrkResult {
 // One measured run
 
 export interface Row {
-  target: TargetName
+  /** The target's label (see Target). */
+  target: string
+  kind: TargetName
+  /** lb: the Node version it ran on. */
+  node: string
+  /** 1-based round of an interleaved run (load.ts), else 1. */
+  round: number
   path: string
   conns: number
   reqPerSec: number
@@ -686,7 +796,7 @@ export interface Row {
   peakRssMb: number
   /** CPU used by other work on the machine during the run (100 = one core); high means noisy numbers. */
   otherCpuPercent: number
-  /** lb rows only, when haproxy ran the same case. */
+  /** lb rows only, when haproxy ran the same case (in the same round). */
   reqPerSecRatio?: number
   p99Ratio?: number
 }
@@ -696,20 +806,31 @@ export interface RunContext {
   wrk: string
   nginxPid: number
   options: Options
+  pin: Pinning | null
 }
 
-async function measure(ctx: RunContext, target: Target, path: string, conns: number): Promise<Row> {
-  const { wrk, nginxPid, options } = ctx
-  if (!isRunning(target.proc)) fail(`${target.name} has exited (${target.proc.exit}):\n${target.proc.output}`)
+async function measure(
+  ctx: RunContext,
+  target: Target,
+  path: string,
+  conns: number,
+  round: number,
+): Promise<Row> {
+  const { wrk, nginxPid, options, pin } = ctx
+  if (!isRunning(target.proc))
+    fail(`${target.label} has exited (${target.proc.exit}):\n${target.proc.output}`)
   await sleep(1_000) // let the previous run's connections close
-  if (options.warmup > 0) await runWrk(wrk, target.port, path, conns, options.warmup)
+  if (options.warmup > 0) await runWrk(wrk, target.port, path, conns, options.warmup, pin)
   const stopSampler = startSampler(target.proc.pid, nginxPid)
-  const text = await runWrk(wrk, target.port, path, conns, options.duration)
+  const text = await runWrk(wrk, target.port, path, conns, options.duration, pin)
   const sample = stopSampler()
   const result = parseWrk(text)
   const s = result.socketErrors
   return {
-    target: target.name,
+    target: target.label,
+    kind: target.name,
+    node: target.node,
+    round,
     path,
     conns,
     reqPerSec: result.reqPerSec,
@@ -725,10 +846,13 @@ async function measure(ctx: RunContext, target: Target, path: string, conns: num
   }
 }
 
+/** lb ÷ haproxy for each lb row, against haproxy's run of the same case in the same round. */
 export function addRatios(rows: Row[]): void {
   for (const row of rows) {
-    if (row.target !== 'lb') continue
-    const base = rows.find((r) => r.target === 'haproxy' && r.path === row.path && r.conns === row.conns)
+    if (row.kind !== 'lb') continue
+    const base = rows.find(
+      (r) => r.kind === 'haproxy' && r.path === row.path && r.conns === row.conns && r.round === row.round,
+    )
     if (base === undefined) continue
     if (base.reqPerSec > 0) row.reqPerSecRatio = row.reqPerSec / base.reqPerSec
     if (base.p99Ms > 0) row.p99Ratio = row.p99Ms / base.p99Ms
@@ -737,42 +861,6 @@ export function addRatios(rows: Row[]): void {
 
 // ---------------------------------------------------------------------------------------------------------
 // Output
-
-const COLUMNS = [
-  'target',
-  'path',
-  'conns',
-  'req/s',
-  'p50 ms',
-  'p99 ms',
-  'errors',
-  'cpu %',
-  'rss MB',
-  'req/s vs hap',
-  'p99 vs hap',
-  'other cpu %',
-]
-
-function tableCells(row: Row): string[] {
-  return [
-    row.target,
-    row.path,
-    String(row.conns),
-    row.reqPerSec.toFixed(0),
-    row.p50Ms.toFixed(2),
-    row.p99Ms.toFixed(2),
-    String(row.errors),
-    row.cpuPercent.toFixed(0),
-    row.peakRssMb.toFixed(1),
-    row.reqPerSecRatio === undefined ? '' : row.reqPerSecRatio.toFixed(2),
-    row.p99Ratio === undefined ? '' : row.p99Ratio.toFixed(2),
-    row.otherCpuPercent.toFixed(0),
-  ]
-}
-
-export function formatTable(rows: Row[]): string {
-  return formatColumns(COLUMNS, rows.map(tableCells))
-}
 
 /** A text table: header, a rule, then the rows; the first `leftColumns` columns left-aligned, others right. */
 export function formatColumns(columns: string[], rows: string[][], leftColumns = 2): string {
@@ -785,6 +873,125 @@ export function formatColumns(columns: string[], rows: string[][], leftColumns =
   )
   const header = lines[0] ?? ''
   return [header, '-'.repeat(header.length), ...lines.slice(1)].join('\n')
+}
+
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  if (sorted.length === 0) return NaN
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+}
+
+/** The median of per-round ratios, with their range. */
+export interface RatioSummary {
+  readonly median: number
+  readonly min: number
+  readonly max: number
+}
+
+function ratioSummary(xs: readonly number[]): RatioSummary | undefined {
+  if (xs.length === 0) return undefined
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }
+}
+
+/** One target in one case over all rounds: medians, except errors (sum), RSS and other cpu % (highest). */
+export interface Summary {
+  target: string
+  node: string
+  path: string
+  conns: number
+  runs: number
+  reqPerSec: number
+  p50Ms: number
+  p99Ms: number
+  errors: number
+  cpuPercent: number
+  peakRssMb: number
+  otherCpuPercent: number
+  reqPerSecRatio?: RatioSummary
+  p99Ratio?: RatioSummary
+}
+
+/** Rows grouped by target and case, in the order the rows first name them. */
+export function summarize(rows: readonly Row[]): Summary[] {
+  const groups = new Map<string, Row[]>()
+  for (const r of rows) {
+    const key = `${r.path} ${r.conns} ${r.target}`
+    const g = groups.get(key)
+    if (g === undefined) groups.set(key, [r])
+    else g.push(r)
+  }
+  const out: Summary[] = []
+  for (const g of groups.values()) {
+    const first = g[0] as Row
+    const of = (f: (r: Row) => number | undefined): number[] =>
+      g.map(f).filter((x): x is number => x !== undefined)
+    const s: Summary = {
+      target: first.target,
+      node: first.node,
+      path: first.path,
+      conns: first.conns,
+      runs: g.length,
+      reqPerSec: median(of((r) => r.reqPerSec)),
+      p50Ms: median(of((r) => r.p50Ms)),
+      p99Ms: median(of((r) => r.p99Ms)),
+      errors: of((r) => r.errors).reduce((a, b) => a + b, 0),
+      cpuPercent: median(of((r) => r.cpuPercent)),
+      peakRssMb: Math.max(...of((r) => r.peakRssMb)),
+      otherCpuPercent: Math.max(...of((r) => r.otherCpuPercent)),
+    }
+    const rps = ratioSummary(of((r) => r.reqPerSecRatio))
+    const p99 = ratioSummary(of((r) => r.p99Ratio))
+    if (rps !== undefined) s.reqPerSecRatio = rps
+    if (p99 !== undefined) s.p99Ratio = p99
+    out.push(s)
+  }
+  return out
+}
+
+const SUMMARY_COLUMNS = [
+  'target',
+  'path',
+  'conns',
+  'runs',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'errors',
+  'cpu %',
+  'rss MB',
+  'req/s vs hap',
+  'p99 vs hap',
+  'other cpu %',
+]
+
+function ratioCell(r: RatioSummary | undefined): string {
+  if (r === undefined) return ''
+  return r.min === r.max
+    ? r.median.toFixed(2)
+    : `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`
+}
+
+/** The summary table: per case and target, medians over the rounds; ratios as median (lowest–highest). */
+export function formatSummary(summary: readonly Summary[]): string {
+  return formatColumns(
+    SUMMARY_COLUMNS,
+    summary.map((s) => [
+      s.target,
+      s.path,
+      String(s.conns),
+      String(s.runs),
+      s.reqPerSec.toFixed(0),
+      s.p50Ms.toFixed(2),
+      s.p99Ms.toFixed(2),
+      String(s.errors),
+      s.cpuPercent.toFixed(0),
+      s.peakRssMb.toFixed(1),
+      ratioCell(s.reqPerSecRatio),
+      ratioCell(s.p99Ratio),
+      s.otherCpuPercent.toFixed(0),
+    ]),
+  )
 }
 
 /** Writes bench/results/<prefix>-<timestamp>.json and returns its path. */
@@ -805,20 +1012,38 @@ export function log(message: string): void {
 
 function cases(options: Options): { path: string; conns: number }[] {
   if (options.quick) return [{ path: '/small', conns: 50 }]
-  return PATHS.flatMap((path) => CONNS.map((conns) => ({ path, conns })))
+  return [...CASES]
 }
 
-async function startTargets(bins: Binaries, backendPort: number, options: Options): Promise<Target[]> {
+const BODY_BYTES: ReadonlyMap<string, number> = new Map([
+  ['/small', Buffer.byteLength(SMALL_BODY)],
+  ['/16k', BODY_16K],
+  ['/1m', BODY_1M],
+])
+
+async function startTargets(
+  bins: Binaries,
+  backendPort: number,
+  options: Options,
+  pin: Pinning | null,
+): Promise<Target[]> {
   const targets: Target[] = []
+  const metrics = options.metrics ?? true
   for (const name of options.targets) {
-    const target =
+    const started =
       name === 'haproxy'
-        ? await startHaproxy(bins.haproxy, backendPort)
-        : await startLb(backendPort, options.accessLog, options.metrics ?? true)
-    await checkResponse(name, target.port, '/small', Buffer.byteLength(SMALL_BODY))
-    await checkResponse(name, target.port, '/16k', BODY_16K)
-    log(`${name} pid ${target.proc.pid} on 127.0.0.1:${target.port}`)
-    targets.push(target)
+        ? [await startHaproxy(bins.haproxy, backendPort, pin)]
+        : await Promise.all(
+            lbStarts(options.nodes, pin).map((o) =>
+              startLbWith((port) => lbConfig(port, backendPort, options.accessLog, metrics), o),
+            ),
+          )
+    for (const target of started) {
+      for (const [path, bytes] of BODY_BYTES) await checkResponse(target.label, target.port, path, bytes)
+      const on = target.node === '' ? '' : ` on Node ${target.node}`
+      log(`${target.label} pid ${target.proc.pid} on 127.0.0.1:${target.port}${on}`)
+      targets.push(target)
+    }
   }
   return targets
 }
@@ -827,8 +1052,14 @@ async function startTargets(bins: Binaries, backendPort: number, options: Option
 export const NOISY_OTHER_CPU_PERCENT = 15
 
 /** Runs one case, again up to `--retries` times while other work was busy; keeps the quietest run. */
-export function measureQuietest(ctx: RunContext, target: Target, path: string, conns: number): Promise<Row> {
-  return quietest(ctx.options.retries, () => measure(ctx, target, path, conns))
+export function measureQuietest(
+  ctx: RunContext,
+  target: Target,
+  path: string,
+  conns: number,
+  round = 1,
+): Promise<Row> {
+  return quietest(ctx.options.retries, () => measure(ctx, target, path, conns, round))
 }
 
 /** Runs `once`, again up to `retries` times while other work used > 15 % of a core; keeps the quietest. */
@@ -846,16 +1077,30 @@ export async function quietest<T extends { otherCpuPercent: number }>(
   return best
 }
 
+/** `items` in order, or reversed: the order targets take turns in alternates from one run of cases to the next. */
+export function alternate<T>(items: readonly T[], turn: number): T[] {
+  return turn % 2 === 0 ? [...items] : [...items].reverse()
+}
+
+function pinningText(pin: Pinning | null): string {
+  return pin === null ? 'no pinning' : `proxies on cpu ${pin.proxy}, wrk and nginx on cpu ${pin.load}`
+}
+
 async function measureAll(ctx: RunContext, targets: Target[]): Promise<Row[]> {
   const options = ctx.options
   const plan = cases(options)
   const rows: Row[] = []
-  const total = plan.length * targets.length
-  log(`${total} runs of ${options.duration} s (+${options.warmup} s warm-up); no CPU pinning`)
-  for (const { path, conns } of plan) {
-    for (const target of targets) {
-      log(`[${rows.length + 1}/${total}] ${target.name} ${path} -c${conns}`)
-      rows.push(await measureQuietest(ctx, target, path, conns))
+  const total = options.rounds * plan.length * targets.length
+  log(
+    `${total} runs of ${options.duration} s (+${options.warmup} s warm-up) in ${options.rounds} rounds; ` +
+      pinningText(ctx.pin),
+  )
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const [i, { path, conns }] of plan.entries()) {
+      for (const target of alternate(targets, round + i)) {
+        log(`[${rows.length + 1}/${total}] round ${round}: ${target.label} ${path} -c${conns}`)
+        rows.push(await measureQuietest(ctx, target, path, conns, round))
+      }
     }
   }
   addRatios(rows)
@@ -865,19 +1110,37 @@ async function measureAll(ctx: RunContext, targets: Target[]): Promise<Row[]> {
 function noiseWarning(rows: Row[]): string[] {
   const noisy = rows.filter((r) => r.otherCpuPercent > NOISY_OTHER_CPU_PERCENT)
   if (noisy.length === 0) return []
-  const list = noisy.map((r) => `${r.target} ${r.path} -c${r.conns} (${r.otherCpuPercent.toFixed(0)} %)`)
+  const list = noisy.map(
+    (r) => `${r.target} ${r.path} -c${r.conns} round ${r.round} (${r.otherCpuPercent.toFixed(0)} %)`,
+  )
   return [
     `WARNING: other work used the CPUs during ${noisy.length} run(s): ${list.join(', ')}; numbers are noisy`,
   ]
 }
 
-function report(rows: Row[], hwm: Record<string, number>, options: Options, file: string): void {
-  const out: string[] = ['', formatTable(rows), '']
+/** The bench's runtime line, then which Node every lb runs on: the runtimes of a load comparison. */
+export function runtimesLine(targets: readonly Target[]): string {
+  const lbs = targets.filter((t) => t.name === 'lb').map((t) => `${t.label} on Node ${t.node}`)
+  return `${runtimeLine()}${lbs.length > 0 ? `; ${lbs.join(', ')}` : ''}`
+}
+
+function report(
+  rows: Row[],
+  targets: Target[],
+  hwm: Record<string, number>,
+  options: Options,
+  pin: Pinning | null,
+  file: string,
+): void {
+  const out: string[] = ['', runtimesLine(targets), '', formatSummary(summarize(rows)), '']
   for (const [name, mb] of Object.entries(hwm))
     out.push(`${name} VmHWM (peak RSS over the whole bench): ${mb.toFixed(1)} MB`)
   out.push(
-    `wrk -t1, ${options.duration} s per run after ${options.warmup} s warm-up, ${cpus().length} CPUs, no pinning; ` +
-      `lb: 1 process, access log ${options.accessLog ? 'on' : 'off'}, metrics ${options.metrics === false ? 'off' : 'on'}`,
+    `wrk -t1, ${options.duration} s per run after ${options.warmup} s warm-up, ${options.rounds} interleaved ` +
+      `round(s), ${cpus().length} CPUs, ${pinningText(pin)}; lb: 1 process, access log ` +
+      `${options.accessLog ? 'on' : 'off'}, metrics ${options.metrics === false ? 'off' : 'on'}; haproxy nbthread 1`,
+    `req/s, p50, p99, cpu %: median over the rounds; vs hap: lb ÷ haproxy within each round, median ` +
+      `(lowest–highest); rss MB and other cpu %: highest; errors: sum`,
     `errors = non-2xx/3xx + socket errors; cpu % = target's user+sys CPU over the run (100 = one core)`,
     `other cpu % = CPU used during the run by anything but the target, nginx, wrk and this bench`,
     ...noiseWarning(rows),
@@ -889,26 +1152,36 @@ function report(rows: Row[], hwm: Record<string, number>, options: Options, file
 
 async function run(options: Options): Promise<void> {
   const bins = checkPrerequisites(options)
+  const pin = pinning()
   const startedAt = new Date().toISOString()
-  const nginx = await startNginx(bins.nginx)
+  log(runtimeLine())
+  const nginx = await startNginx(bins.nginx, pin)
   log(`nginx pid ${nginx.proc.pid} on 127.0.0.1:${nginx.port}`)
-  const targets = await startTargets(bins, nginx.port, options)
-  const rows = await measureAll({ wrk: bins.wrk, nginxPid: nginx.proc.pid, options }, targets)
+  const targets = await startTargets(bins, nginx.port, options, pin)
+  const rows = await measureAll({ wrk: bins.wrk, nginxPid: nginx.proc.pid, options, pin }, targets)
   for (const line of noiseWarning(rows)) log(line)
-  const hwm = Object.fromEntries(targets.map((t) => [t.name, statusKb(t.proc.pid, 'VmHWM') / 1024]))
+  const hwm = Object.fromEntries(targets.map((t) => [t.label, statusKb(t.proc.pid, 'VmHWM') / 1024]))
   const file = writeResults({
     startedAt,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', node: process.version },
+    lb: targets.filter((t) => t.name === 'lb').map((t) => ({ label: t.label, node: t.node })),
     versions: {
       nginx: versionOf(bins.nginx, '-v'),
       haproxy: versionOf(bins.haproxy, '-v'),
       wrk: versionOf(bins.wrk, '-v'),
     },
-    options: { ...options, pinning: 'none', wrkThreads: 1, lbProcesses: 1 },
+    options: {
+      ...options,
+      pinning: { proxies: pin.proxy, wrkAndNginx: pin.load },
+      wrkThreads: 1,
+      lbProcesses: 1,
+      haproxyThreads: 1,
+    },
     vmHwmMb: hwm,
+    summary: summarize(rows),
     rows,
   })
-  report(rows, hwm, options, file)
+  report(rows, targets, hwm, options, pin, file)
 }
 
 function main(): Promise<number> {

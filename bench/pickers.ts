@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { Bench, type Task } from 'tinybench'
 import { Backend, Pool, selectBackend } from '../src/balance/pool.js'
 import { pickers, type PickerName } from '../src/balance/pickers.js'
+import { printRuntime } from './runtime.js'
 
 const BATCH = 1_000
 const SIZES = [3, 10, 100] as const
@@ -71,4 +72,7 @@ export async function run(): Promise<void> {
   if (sink < 0) console.log(sink)
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await run()
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  printRuntime()
+  await run()
+}

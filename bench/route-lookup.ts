@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url'
 import { Bench, type Task } from 'tinybench'
 import { buildTable, lookupHttp } from '../src/route/table.js'
 import { REQUESTS, scenarios, type ScenarioName } from './scenarios.js'
+import { printRuntime } from './runtime.js'
 
 /** Keeps results alive so the JIT cannot drop the lookups. */
 let sink = 0
@@ -79,5 +80,6 @@ export async function run(only: readonly string[] = []): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  printRuntime()
   await run(process.argv.slice(2))
 }

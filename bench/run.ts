@@ -2,6 +2,9 @@
  * `npm run bench`: every tinybench micro-benchmark in one run (hot functions only).
  * The end-to-end load comparison against haproxy is separate: `node dist/bench/load.js` (see bench/README.md).
  */
+import { printRuntime } from './runtime.js'
+
+printRuntime()
 const suites: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'route-lookup': () => import('./route-lookup.js'),
   'table-build': () => import('./table-build.js'),

@@ -42,6 +42,7 @@ import type { Route } from '../src/route/table.js'
 import { Worker } from '../src/worker.js'
 import { healthBody } from './consul-rebuild.js'
 import { fail, isEntryPoint, statusKb, wholeNumber } from './load.js'
+import { printRuntime } from './runtime.js'
 
 const USAGE =
   'usage: node dist/bench/scrape.js [--services N] [--runs N] [--traffic FRACTION] [--mode single|cluster] [--workers N] [--scrapes N]'
@@ -330,6 +331,7 @@ function runChild(argv: readonly string[]): Promise<Result> {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  printRuntime()
   if (argv[0] === '--child') {
     const r = await child(parseOptions(argv.slice(1)))
     process.send?.(r)

@@ -32,6 +32,7 @@ import { Agent, request } from 'undici'
 import { Daemon, configHead } from '../test/helpers/daemon.js'
 import { startUpstream, type TestUpstream } from '../test/helpers/upstream.js'
 import { startEchoServer, openWebSocket } from '../test/helpers/websocket.js'
+import { printRuntime } from './runtime.js'
 
 export interface SoakOptions {
   /** Seconds. */
@@ -343,6 +344,7 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
 }
 
 async function main(): Promise<void> {
+  printRuntime()
   const { values } = parseArgs({
     options: {
       duration: { type: 'string', default: '300' },

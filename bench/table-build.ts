@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { Bench, type Task } from 'tinybench'
 import { buildTable, describeTable } from '../src/route/table.js'
 import { scenarios, type ScenarioName } from './scenarios.js'
+import { printRuntime } from './runtime.js'
 
 let sink = 0
 
@@ -48,5 +49,6 @@ export async function run(only: readonly string[] = []): Promise<void> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  printRuntime()
   await run(process.argv.slice(2))
 }

@@ -31,6 +31,7 @@ import {
   type Proc,
 } from './load.js'
 import { haproxyTcpConfig, lbTcpConfig } from './load-tcp.js'
+import { printRuntime } from './runtime.js'
 
 const USAGE = 'usage: node dist/bench/tcp-cpu.js [--rounds N] [--runs N] [--conns N] [--size BYTES]'
 
@@ -104,6 +105,7 @@ async function startEcho(): Promise<{ port: number; stop: () => void }> {
 }
 
 async function run(o: Options): Promise<void> {
+  printRuntime()
   const echo = await startEcho()
   try {
     const targets: Target[] = []

@@ -11,9 +11,8 @@
  * its allocation rate over 5 s; a GC while it is high does not shrink the young generation), and V8's heap has
  * grown by GROWTH_THRESHOLD since the last release, one compacting full GC runs. It is a pause (measured 0.2–1.1 s
  * for a 66 MB heap on the loaded 2-core bench VM), once per burst, never per request. The GC function is V8's
- * `gc` extension: `globalThis.gc` when Node runs with `--expose-gc`, else made available once through
- * `v8.setFlagsFromString('--expose-gc')` + a new vm context (the flag is read when a context is created; it is
- * switched off again right after). Where that yields no function, releasing is a no-op.
+ * `gc` extension, which Node does not offer without `--expose-gc`: src/net/node-internals.ts gets it (and runs
+ * the compacting GC). Where that yields no function (or LB_NODE_INTERNALS=off), releasing is a no-op.
  *
  * The young generation: V8 shrinks it after a GC only when the allocation rate it measured over about the last
  * 5 s is low but not zero, and the full GC's reading can still cover the burst. In the daemon at 10,000 services
@@ -22,37 +21,12 @@
  * YOUNG_SMALL. In a standalone script it shrank at the full GC or at the 5th scavenge; an allocation just
  * before the full GC (tried earlier to make the rate non-zero) delayed it to the 5th.
  */
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
+import { getHeapSpaceStatistics } from 'node:v8'
 import type { Logger } from './log.js'
-
-/**
- * V8's `gc()`: with no argument a full, synchronous GC (Node 20's V8 does less with `{ type: 'major' }`: measured,
- * 8 of 90 MB freed); `{ type: 'minor' }` is a scavenge of the young generation only (≈ 1 ms when it holds little).
- */
-type GcFunction = (options?: { type: 'minor' }) => unknown
+import { compactingGc, nodeInternals, type GcFunction } from './net/node-internals.js'
 
 /** Quiet time after the last burst before the GC (V8 averages its allocation rate over 5 s). */
 export const SETTLE_DELAY = 10_000
-
-let gcFunction: GcFunction | null | undefined
-
-/** V8's `gc`, or null where it cannot be had. Looked up once. */
-export function gcFunctionOf(): GcFunction | null {
-  if (gcFunction !== undefined) return gcFunction
-  const exposed = (globalThis as { gc?: unknown }).gc
-  if (typeof exposed === 'function') return (gcFunction = exposed as GcFunction)
-  try {
-    setFlagsFromString('--expose-gc')
-    const fn: unknown = runInNewContext('typeof gc === "function" ? gc : null')
-    gcFunction = typeof fn === 'function' ? (fn as GcFunction) : null
-  } catch {
-    gcFunction = null
-  } finally {
-    setFlagsFromString('--no-expose-gc')
-  }
-  return gcFunction
-}
 
 export interface MemoryRelease {
   /** A burst just ended: run a full GC once nothing has called this for `settleDelay` ms. */
@@ -69,7 +43,11 @@ export interface MemoryReleaseOptions {
   readonly onRelease?: (ms: number, before: number, after: number) => void
   /** Called when the young generation has shrunk after a release, with the minor GCs that took (0: none). */
   readonly onYoungShrunk?: (minorGcs: number) => void
-  /** The GC to run (tests); default gcFunctionOf(). */
+  /**
+   * The GC to run (tests); default V8's (src/net/node-internals.ts). With no argument it must run a full GC
+   * (Node 20's V8 did less with `{ type: 'major' }`: measured, 8 of 90 MB freed); `{ type: 'minor' }` is a
+   * scavenge of the young generation only (≈ 1 ms when it holds little).
+   */
   readonly gc?: GcFunction | null
   /** V8's committed heap in bytes (tests); default heapCommitted(). */
   readonly committed?: () => number
@@ -111,7 +89,7 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
   let minorGcs = 0
   /** Heap used right after the last release (0 before the first). */
   let live = 0
-  const gcOf = (): GcFunction | null => (o.gc === undefined ? gcFunctionOf() : o.gc)
+  const gcOf = (): GcFunction | null => (o.gc === undefined ? nodeInternals.gc() : o.gc)
   const arm = (fn: () => void, ms: number): void => {
     if (timer !== null) clearTimeout(timer)
     timer = setTimeout(fn, ms)
@@ -140,13 +118,8 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
     const before = process.memoryUsage().heapUsed
     const t0 = performance.now()
     // Compacting moves objects off half-empty pages so that those can be given back (measured at 10,000
-    // services: 192 → 165 MB RSS), at the price of a longer pause. The flag is read per GC.
-    setFlagsFromString('--compact-on-every-full-gc')
-    try {
-      gc()
-    } finally {
-      setFlagsFromString('--no-compact-on-every-full-gc')
-    }
+    // services: 192 → 165 MB RSS), at the price of a longer pause.
+    compactingGc(gc)
     runs++
     live = process.memoryUsage().heapUsed
     o.onRelease?.(performance.now() - t0, before, live)

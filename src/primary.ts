@@ -33,6 +33,8 @@ import {
 } from './ipc.js'
 import type { AdminState } from './balance/pool.js'
 import { setServerState, setServerWeight } from './runtime.js'
+import { SharedPorts } from './net/listen.js'
+import { logNodeInternals } from './net/node-internals.js'
 
 /** Worker processes to run for `workers:` (0 = serve in this process). */
 export function workerCount(workers: Config['workers'], cores: number = availableParallelism()): number {
@@ -47,7 +49,8 @@ export interface ReloadResult {
 
 interface Slot {
   readonly w: ClusterWorker
-  readonly started: number
+  /** When it applied its first state (so listens); 0 before. */
+  readyAt: number
   hello: boolean
   acked: number
   /** The apply error of each version acked with one (cleared when a later version applies). */
@@ -60,8 +63,12 @@ interface Slot {
   firstError: string
 }
 
-/** A worker that stays up this long resets the crash counter. */
-const stableAfter = 10_000
+/**
+ * A worker that served this long (from its first applied state) before dying was not crash-looping: it is
+ * replaced at once and the crash counter starts over. Deaths before that (at boot, or just after it) back off
+ * (respawnDelay in src/ipc.ts).
+ */
+const stableAfter = 1_000
 
 /**
  * The forked worker processes: start, feed versioned states, replace on crash with backoff, rolling restart,
@@ -134,7 +141,7 @@ export class WorkerPool {
     const w = cluster.fork()
     const slot: Slot = {
       w,
-      started: Date.now(),
+      readyAt: 0,
       hello: false,
       acked: 0,
       lastError: null,
@@ -165,6 +172,7 @@ export class WorkerPool {
         if (msg.error !== null)
           this.log.error({ worker: slot.w.id, version: msg.version, error: msg.error }, 'worker apply failed')
         if (slot.acked === 0 && msg.error !== null) slot.firstError = msg.error
+        if (slot.acked === 0) slot.readyAt = Date.now()
         if (msg.version > slot.acked) {
           slot.acked = msg.version
           slot.lastError = msg.error === null ? null : { version: msg.version, error: msg.error }
@@ -274,11 +282,11 @@ export class WorkerPool {
     this.#notify()
     if (slot.leaving || this.#stopping) return
     this.crashes++
-    const uptime = Date.now() - slot.started
-    this.#recentCrashes = uptime >= stableAfter ? 1 : this.#recentCrashes + 1
+    const served = slot.readyAt === 0 ? 0 : Date.now() - slot.readyAt
+    this.#recentCrashes = served >= stableAfter ? 1 : this.#recentCrashes + 1
     const delay = respawnDelay(this.#recentCrashes)
     this.log.error(
-      { worker: w.id, workerPid: w.process.pid, code, signal, uptime, respawnIn: delay },
+      { worker: w.id, workerPid: w.process.pid, code, signal, served, respawnIn: delay },
       'worker died; replacing it',
     )
     const timer = setTimeout(() => {
@@ -365,6 +373,8 @@ export class Primary {
   /** A full GC once a burst of discovery work has settled (memory.ts). */
   readonly #memory: MemoryRelease
   readonly #stop: AbortController
+  /** Ports of port-0 listeners shared by the workers (cluster mode). */
+  readonly #ports: SharedPorts
   /** Snapshots applied so far (reload publishes to workers itself when the snapshot did not change). */
   #applied: number
   #snapshot: Snapshot
@@ -376,7 +386,13 @@ export class Primary {
   #serversSeq: number
   #serversPending: ReturnType<typeof setImmediate> | null
 
-  private constructor(options: PrimaryOptions, config: Config, log: Logger, accessLog: Logger) {
+  private constructor(
+    options: PrimaryOptions,
+    config: Config,
+    log: Logger,
+    accessLog: Logger,
+    ports: SharedPorts,
+  ) {
     this.configPath = options.configPath
     this.env = options.env
     this.config = config
@@ -398,6 +414,7 @@ export class Primary {
     this.#consulStop = null
     this.#memory = loggedMemoryRelease(this.log, 'a discovery burst')
     this.#stop = new AbortController()
+    this.#ports = ports
     this.#applied = 0
     this.#snapshot = configToSnapshot(config)
     this.#pidFile = ''
@@ -505,20 +522,27 @@ export class Primary {
   }
 
   static async start(options: PrimaryOptions): Promise<Primary> {
-    const config = await loadConfig({ path: options.configPath, env: options.env, readFile: readText })
+    const loaded = await loadConfig({ path: options.configPath, env: options.env, readFile: readText })
+    const workers = workerCount(loaded.workers)
+    const ports = new SharedPorts(workers > 0)
+    const config = await ports.assign(loaded)
     const log = options.log ?? createLogger(config.log)
+    logNodeInternals(log)
     const accessLog = options.accessLog ?? createAccessLogger(config.log)
-    const primary = new Primary(options, config, log, accessLog)
+    const primary = new Primary(options, config, log, accessLog, ports)
     const snapshot = configToSnapshot(config)
     await primary.worker.apply(snapshot)
-    const workers = workerCount(config.workers)
     if (workers === 0) {
       await primary.worker.syncListeners(config, 0)
     } else {
       primary.pool = new WorkerPool(log, workers, config, snapshot, primary.#servers(), (r) =>
         primary.#observe(r),
       )
-      await primary.pool.start()
+      try {
+        await primary.pool.start()
+      } finally {
+        ports.release()
+      }
     }
     primary.watcher.start(primary.#stop.signal)
     primary.#syncConsul(null)
@@ -557,12 +581,14 @@ export class Primary {
   async #reload(): Promise<ReloadResult> {
     let config: Config
     try {
-      config = await loadConfig({
-        path: this.configPath,
-        env: this.env,
-        readFile: readText,
-        refuseEmpty: true,
-      })
+      config = await this.#ports.assign(
+        await loadConfig({
+          path: this.configPath,
+          env: this.env,
+          readFile: readText,
+          refuseEmpty: true,
+        }),
+      )
     } catch (err) {
       this.reloads.failed++
       const problems =
@@ -585,6 +611,16 @@ export class Primary {
     this.#syncConsul(previous)
     const applied = this.#applied
     this.#publishProblems = []
+    try {
+      return await this.#switchTo(config, applied)
+    } finally {
+      // The workers applied (or failed to apply) the config with any new port: the primary lets go of it.
+      this.#ports.release()
+    }
+  }
+
+  /** The second half of a reload: `config` is valid and set; bring the workers (or this process) onto it. */
+  async #switchTo(config: Config, applied: number): Promise<ReloadResult> {
     await this.watcher.flush()
     if (this.pool !== null) {
       // Listener or http changes with the same routes: the watcher dropped the equal snapshot.

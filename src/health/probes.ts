@@ -29,6 +29,7 @@ import {
 } from 'node:tls'
 import { getSystemErrorName } from 'node:util'
 import { encodeProxyV1, V2_SIGNATURE } from '../proxy/proxy-protocol.js'
+import { nodeInternals, type RawConnectReq, type RawTcp, type TcpWrap } from '../net/node-internals.js'
 
 export type CheckType = 'tcp' | 'http' | 'https'
 export const checkTypes = ['tcp', 'http', 'https'] as const satisfies readonly CheckType[]
@@ -273,57 +274,20 @@ class TcpCheck extends ConnectCheck {
   }
 }
 
-/** Node's TCP handle binding (`process.binding('tcp_wrap')`), the part a connect-only check uses. */
-interface TcpWrap {
-  readonly TCP: new (type: number) => RawTcp
-  readonly TCPConnectWrap: new () => RawConnectReq
-  readonly constants: { readonly SOCKET: number }
-}
-interface RawTcp {
-  connect(req: RawConnectReq, address: string, port: number): number
-  connect6(req: RawConnectReq, address: string, port: number): number
-  /** Close with a RST (SO_LINGER 0), as `socket.resetAndDestroy()` does. */
-  reset(cb: () => void): number
-  close(cb?: () => void): void
-}
-interface RawConnectReq {
-  oncomplete: (status: number, handle: RawTcp) => void
-  check: RawTcpCheck | null
-}
-
 /**
- * Node's TCP handle binding for plain TCP checks, or null where it is missing or not shaped as expected (then
- * checks use net.Socket). It is not a public API (`process.binding` is deprecated, DEP0111), which is why it is
- * looked up defensively and only ever used for this: one connect, then close. The TCP relay uses the
- * stream_wrap binding the same way (src/proxy/tcp.ts).
+ * Node's TCP handle binding for plain TCP checks (src/net/node-internals.ts), or null where it is missing or
+ * switched off (then checks use net.Socket).
  */
-const tcpWrapFound: TcpWrap | null = loadTcpWrap()
-let tcpWrap: TcpWrap | null = tcpWrapFound
+let tcpWrap: TcpWrap | null = nodeInternals.tcpWrap
 
 /** Whether plain TCP checks of IP targets use Node's TCP handle (else net.Socket). */
 export function rawTcpChecks(): boolean {
   return tcpWrap !== null
 }
 
-/** Tests: run plain TCP checks on net.Socket (false) or, where this Node has the binding, on the handle (true). */
+/** Tests: run plain TCP checks on net.Socket (false) or, where the binding is available, on the handle (true). */
 export function useRawTcpChecks(on: boolean): void {
-  tcpWrap = on ? tcpWrapFound : null
-}
-
-function loadTcpWrap(): TcpWrap | null {
-  try {
-    const b = (process as unknown as { binding(name: string): unknown }).binding(
-      'tcp_wrap',
-    ) as Partial<TcpWrap>
-    if (typeof b?.TCP !== 'function' || typeof b.TCPConnectWrap !== 'function') return null
-    if (typeof b.constants?.SOCKET !== 'number') return null
-    const proto = b.TCP.prototype as Partial<RawTcp>
-    if (typeof proto.connect !== 'function' || typeof proto.connect6 !== 'function') return null
-    if (typeof proto.reset !== 'function' || typeof proto.close !== 'function') return null
-    return b as TcpWrap
-  } catch {
-    return null
-  }
+  tcpWrap = on ? nodeInternals.tcpWrap : null
 }
 
 /**
@@ -356,7 +320,7 @@ class RawTcpCheck extends ConnectCheck {
     this.address = target.address
     this.port = target.port
     const handle = new wrap.TCP(wrap.constants.SOCKET)
-    const req = new wrap.TCPConnectWrap()
+    const req = new wrap.TCPConnectWrap() as RawConnectReq<RawTcpCheck>
     req.oncomplete = onRawConnect
     req.check = this
     const err =
@@ -391,7 +355,7 @@ class RawTcpCheck extends ConnectCheck {
 
 const idleRawChecks: RawTcpCheck[] = []
 
-function onRawConnect(this: RawConnectReq, status: number, handle: RawTcp): void {
+function onRawConnect(this: RawConnectReq<RawTcpCheck>, status: number, handle: RawTcp): void {
   const c = this.check
   this.check = null
   if (c === null || c.finished || c.handle !== handle) return

@@ -30,7 +30,16 @@
  * Hot path (STYLE §9): socket listeners are module-level functions reaching the session through a symbol.
  */
 import { listenExtras } from '../net/listen.js'
-import { connect as netConnect, createServer, Socket, type AddressInfo, type Server } from 'node:net'
+import {
+  nodeInternals,
+  readIntoBuffers,
+  socketHandle,
+  touch,
+  type StreamHandle,
+  type StreamWrap,
+  type WriteReq as NodeWriteReq,
+} from '../net/node-internals.js'
+import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { getSystemErrorName } from 'node:util'
 import type { TcpListenerConfig, DeepReadonly } from '../config/schema.js'
 import type { TcpRouteSpec } from '../snapshot.js'
@@ -102,8 +111,6 @@ const kDirectPending = Symbol('lb.directPending')
 /** The socket's reusable write request for direct writes. */
 const kWriteReq = Symbol('lb.writeReq')
 interface SessionSocket extends Socket {
-  /** net.Socket's own (Node 12–24): refreshes the socket's inactivity timer, as Node's reads and writes do. */
-  _unrefTimer?: () => void
   [kSession]?: TcpSession | undefined
   [kDirectPending]?: boolean
   [kWriteReq]?: WriteReq | undefined
@@ -120,81 +127,15 @@ const MAX_PREFACE = 16_384 + 5 + 536
 const READ_BUFFER_SMALL = 16 * 1024
 const READ_BUFFER = 64 * 1024
 
-/** The private slots behind net.Socket's `onread` option (see `onreadSlots`). */
-interface OnreadSlots {
-  readonly buffer: symbol
-  readonly callback: symbol
-  readonly gen: symbol
-}
-
-type OnreadSocket = Socket & Record<symbol, unknown>
-
 /**
- * Node's private slots behind `onread` (the `kBuffer`, `kBufferCb`, `kBufferGen` symbols of net.Socket), found
- * once by their descriptions on a throwaway socket. Node takes `onread` only for sockets it connects; an accepted
- * socket gets the same reads into a caller's buffer when these slots are set and its handle's `useUserBuffer` is
- * called before it reads, which is what Socket's constructor does with `onread` (lib/net.js initSocketHandle,
- * Node 12–24). null when this Node's internals differ: accepted sockets then use 'data' events (a fresh
- * buffer per read). test/proxy/tcp-onread.test.ts fails when the slots are not found on a supported Node.
+ * Accepted sockets read into the session's reusable buffer through Node's private onread slots
+ * (src/net/node-internals.ts `readIntoBuffers`); null when this Node's internals differ or are switched off:
+ * accepted sockets then use 'data' events (a fresh buffer per read).
  */
-export const onreadSlots: OnreadSlots | null = findOnreadSlots()
+const onreadSlots = nodeInternals.onreadSlots
 
-function findOnreadSlots(): OnreadSlots | null {
-  const probe = new Socket()
-  const bySymbol = new Map<string, symbol>()
-  for (const sym of Object.getOwnPropertySymbols(probe)) bySymbol.set(sym.description ?? '', sym)
-  const buffer = bySymbol.get('kBuffer')
-  const callback = bySymbol.get('kBufferCb')
-  const gen = bySymbol.get('kBufferGen')
-  const s = probe as OnreadSocket
-  if (buffer === undefined || callback === undefined || gen === undefined) return null
-  if (s[buffer] !== null || s[callback] !== null || s[gen] !== null) return null
-  return { buffer, callback, gen }
-}
-
-/**
- * Make an accepted, not yet reading socket read into `gen()`'s buffers and hand each read to `callback` (this =
- * the socket), as `onread: { buffer: gen, callback }` does for a connecting one. false when not possible (no
- * slots, no handle, already reading, or a handle without useUserBuffer).
- */
-function useOnread(
-  socket: Socket,
-  gen: () => Buffer,
-  callback: (this: SessionSocket, n: number, buf: Buffer) => boolean,
-): boolean {
-  const slots = onreadSlots
-  const handle = (socket as unknown as { _handle?: { reading?: boolean; useUserBuffer?: unknown } | null })
-    ._handle
-  if (slots === null || handle == null || handle.reading === true) return false
-  if (typeof handle.useUserBuffer !== 'function') return false
-  const s = socket as OnreadSocket
-  const first = gen()
-  s[slots.buffer] = first
-  s[slots.gen] = gen
-  s[slots.callback] = callback
-  ;(handle.useUserBuffer as (b: Buffer) => void).call(handle, first)
-  return true
-}
-
-/** Node's stream_wrap binding: the write request class and the state a handle write leaves behind. */
-interface StreamWrap {
-  readonly WriteWrap: new () => WriteReq
-  readonly streamBaseState: Int32Array
-  readonly kLastWriteWasAsync: number
-  readonly kReadBytesOrError: number
-}
-
-/** A libuv write request object (Node's WriteWrap), with the fields Node's own writes set on it. */
-interface WriteReq {
-  handle: unknown
-  oncomplete: (this: WriteReq, status: number) => void
-  socket: SessionSocket | null
-  buffer: Buffer | null
-}
-
-interface StreamHandle {
-  writeBuffer(req: WriteReq, data: Buffer): number
-}
+/** A direct write's request; its socket is the session socket it writes to. */
+type WriteReq = NodeWriteReq<SessionSocket>
 
 /**
  * Direct writes: the relay hands a read straight to the other socket's libuv handle (`handle.writeBuffer`, what
@@ -202,22 +143,10 @@ interface StreamHandle {
  * per socket is reused while writes complete at once), no write callback, no nextTick. Used only while the
  * socket's Writable side holds nothing (so order is kept: libuv queues writes in call order) and is open; a
  * write that libuv queues marks the socket pending until it completes, like a write that returned false. Node's
- * `process.binding('stream_wrap')` (Node 12–24); null elsewhere, and the relay then uses socket.write().
+ * stream_wrap binding (src/net/node-internals.ts), with `_unrefTimer` to count a write as activity; null when
+ * either is missing or switched off, and the relay then uses socket.write().
  */
-export const streamWrap: StreamWrap | null = loadStreamWrap()
-
-function loadStreamWrap(): StreamWrap | null {
-  try {
-    const binding = (process as unknown as { binding(name: string): unknown }).binding('stream_wrap')
-    const b = binding as Partial<StreamWrap> | null
-    if (b == null || typeof b.WriteWrap !== 'function' || !(b.streamBaseState instanceof Int32Array))
-      return null
-    if (typeof b.kLastWriteWasAsync !== 'number' || typeof b.kReadBytesOrError !== 'number') return null
-    return b as StreamWrap
-  } catch {
-    return null
-  }
-}
+const streamWrap: StreamWrap | null = nodeInternals.unrefTimer ? nodeInternals.streamWrap : null
 
 export class TcpListener {
   readonly config: DeepReadonly<TcpListenerConfig>
@@ -391,7 +320,7 @@ export class TcpSession {
     c.setTimeout(this.listener.config.timeouts.client, onClientTimeout)
     if (onreadSlots !== null) {
       this.clientBuffer = Buffer.allocUnsafe(READ_BUFFER_SMALL)
-      this.clientOnread = useOnread(c, this.nextClientBuffer, onClientRead)
+      this.clientOnread = readIntoBuffers(c, this.nextClientBuffer, onClientRead)
       if (!this.clientOnread) this.clientBuffer = EMPTY
     }
     if (this.listener.config.acceptProxy || this.listener.routes().sni) {
@@ -768,7 +697,7 @@ function onServerRead(this: SessionSocket, n: number, buf: Buffer): boolean {
 function relay(w: SessionSocket, n: number, buf: Buffer): Buffer | null {
   const data = n === buf.length ? buf : buf.subarray(0, n)
   const sw = streamWrap
-  const handle = (w as unknown as { _handle: StreamHandle | null })._handle
+  const handle = sw === null ? null : socketHandle<StreamHandle>(w)
   if (sw === null || handle === null || w[kDirectPending] === true || w.writableLength > 0) {
     return afterRelay(w, w.write(data), n, buf)
   }
@@ -778,9 +707,9 @@ function relay(w: SessionSocket, n: number, buf: Buffer): Buffer | null {
     req = newWriteReq(sw, handle, w)
     w[kWriteReq] = req
   }
-  const err = handle.writeBuffer(req, data)
-  // A write is activity on `w` for its inactivity timeout, as Node's own writes count (net.Socket._unrefTimer).
-  w._unrefTimer?.()
+  const err = handle.writeBuffer(req as NodeWriteReq<Socket>, data)
+  // A write is activity on `w` for its inactivity timeout, as Node's own writes count.
+  touch(w)
   if (err !== 0) {
     w.destroy(new Error(`write failed: ${uvErrorName(err)}`))
     return null
@@ -830,7 +759,7 @@ class Relay {
   constructor(session: TcpSession, fromHandle: RelayHandle, to: SessionSocket, buf: Buffer) {
     this.session = session
     this.to = to
-    this.toHandle = (to as unknown as { _handle: RelayHandle })._handle
+    this.toHandle = socketHandle<RelayHandle>(to) as RelayHandle
     this.nodeOnread = fromHandle.onread
     this.buf = buf
     this.req = null
@@ -842,7 +771,7 @@ class Relay {
   /** Whether the next write may go to the handle directly: nothing queued on `to`, which is open and writable. */
   recheck(): boolean {
     const w = this.to
-    const handle = (w as unknown as { _handle: RelayHandle | null })._handle
+    const handle = socketHandle<RelayHandle>(w)
     const sw = streamWrap
     this.direct =
       sw !== null &&
@@ -862,10 +791,10 @@ class Relay {
  * buffer (onread) and Node's stream_wrap binding is there; else `from` keeps its onread callback.
  */
 function startRelay(session: TcpSession, from: SessionSocket, to: SessionSocket, buf: Buffer): Relay | null {
-  const handle = (from as unknown as { _handle: RelayHandle | null })._handle
-  const toHandle = (to as unknown as { _handle: RelayHandle | null })._handle
-  if (streamWrap === null || handle === null || toHandle === null || typeof handle.onread !== 'function')
-    return null
+  if (streamWrap === null) return null
+  const handle = socketHandle<RelayHandle>(from)
+  const toHandle = socketHandle<RelayHandle>(to)
+  if (handle === null || toHandle === null || typeof handle.onread !== 'function') return null
   const r = new Relay(session, handle, to, buf)
   handle.lbRelay = r
   handle.onread = onRelayRead
@@ -892,7 +821,7 @@ function onRelayRead(this: RelayHandle, arrayBuffer: unknown): unknown {
       r.viewOf = buf
     }
     const req = r.req as WriteReq
-    const err = r.toHandle.writeBuffer(req, data)
+    const err = r.toHandle.writeBuffer(req as NodeWriteReq<Socket>, data)
     if (err !== 0) {
       r.to.destroy(new Error(`write failed: ${uvErrorName(err)}`))
       next = null
@@ -922,7 +851,7 @@ function onRelayRead(this: RelayHandle, arrayBuffer: unknown): unknown {
 
 /** A request for direct writes of `w` to its handle (completions go to onDirectWritten). */
 function newWriteReq(sw: StreamWrap, handle: unknown, w: SessionSocket): WriteReq {
-  const req = new sw.WriteWrap()
+  const req = new sw.WriteWrap() as unknown as WriteReq
   req.handle = handle
   req.oncomplete = onDirectWritten
   req.socket = w

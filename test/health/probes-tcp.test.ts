@@ -2,7 +2,8 @@
  * Plain TCP checks against a real local server, on both implementations (Node's TCP handle, which IP targets use
  * where the binding exists, and net.Socket, the fallback and the path for host names): a passing check ends
  * with a RST (haproxy closes check connections with lingering off, so neither side keeps a TIME_WAIT), and
- * reused check objects give the right result whatever the previous check on them ended with.
+ * reused check objects give the right result whatever the previous check on them ended with. With
+ * LB_NODE_INTERNALS=off (src/net/node-internals.ts) every check must take net.Socket.
  */
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
@@ -10,6 +11,7 @@ import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { probe, rawTcpChecks, startProbe, useRawTcpChecks, type ProbeSpec } from '../../src/health/probes.js'
 import { deadPort } from '../helpers/upstream.js'
+import { nodeInternals } from '../../src/net/node-internals.js'
 import { startTcp } from '../helpers/tls.js'
 
 const spec: ProbeSpec = {
@@ -23,16 +25,19 @@ const at = (port: number) => ({ address: '127.0.0.1', port, hostname: '127.0.0.1
 /** Let the finished check's socket emit 'close' (it is reused only after that). */
 const settle = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)))
 
-test('plain TCP checks of IP targets use the TCP handle on this Node', () => {
-  assert.ok(rawTcpChecks(), 'tcp_wrap binding not found: TCP checks fall back to net.Socket')
+const internals = nodeInternals.enabled
+
+test(`plain TCP checks of IP targets use ${internals ? 'the TCP handle' : 'net.Socket (internals off)'}`, () => {
+  assert.equal(rawTcpChecks(), internals, 'tcp_wrap binding found (TCP checks on the handle)')
   let reported = false
   const h = startProbe(spec, at(1), now, null, () => (reported = true))
-  assert.ok(!('socket' in h), 'a net.Socket check was started')
+  assert.equal('socket' in h, !internals, 'a net.Socket check was started')
   h.expire()
   assert.ok(reported)
 })
 
-for (const raw of [true, false]) {
+// With LB_NODE_INTERNALS=off only the fallback exists.
+for (const raw of internals ? [true, false] : [false]) {
   const mode = raw ? 'handle' : 'net.Socket'
   test(`probe tcp (${mode}): a passing check closes with a RST, the server sees ECONNRESET and no FIN`, async () => {
     useRawTcpChecks(raw)

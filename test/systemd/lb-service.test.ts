@@ -12,6 +12,8 @@ import { test } from 'node:test'
 import { repoRoot } from '../helpers/process.js'
 
 const unitPath = join(repoRoot, 'systemd', 'lb.service')
+/** Where README "Installing" puts Node 24 for production. */
+const productionNode = '/opt/lb/node/bin/node'
 const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p))
 
 function verify(file: string): Promise<{ code: number; output: string }> {
@@ -29,17 +31,15 @@ function verify(file: string): Promise<{ code: number; output: string }> {
 async function localCopy(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lb-unit-'))
   const file = join(dir, 'lb.service')
-  await writeFile(
-    file,
-    existsSync('/usr/bin/node') ? text : text.replaceAll('/usr/bin/node', process.execPath),
-  )
+  await writeFile(file, text.replaceAll(productionNode, process.execPath))
   return file
 }
 
 test('systemd: lb.service has the lifecycle settings', async () => {
   const unit = await readFile(unitPath, 'utf8')
   for (const line of [
-    'ExecStart=/usr/bin/node /opt/lb/dist/src/main.js --config /etc/lb/lb.yaml',
+    `ExecStart=${productionNode} /opt/lb/dist/src/main.js --config /etc/lb/lb.yaml`,
+    `ExecStartPre=${productionNode} /opt/lb/dist/src/main.js check --config /etc/lb/lb.yaml`,
     'ExecReload=/bin/kill -HUP $MAINPID',
     'KillMode=mixed',
     'Restart=on-failure',
