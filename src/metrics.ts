@@ -940,26 +940,6 @@ function leLabels(bounds: readonly number[]): readonly string[] {
   return le
 }
 
-/** A connect error's reason from a Node/undici error code. */
-export function connectReason(code: string): ConnectErrorReason {
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'refused'
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'ETIMEDOUT':
-      return 'timeout'
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-      return 'reset'
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'resolve'
-    default:
-      return 'other'
-  }
-}
-
 /** Whether `x` has the shape of a `MetricsReply` (it crossed the IPC channel). */
 export function isMetricsReply(x: unknown): x is MetricsReply {
   if (typeof x !== 'object' || x === null) return false

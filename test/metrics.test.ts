@@ -1,7 +1,7 @@
 /** metrics.ts: bucket counting, and the cluster aggregate (workers' traffic + the primary's control families). */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Buckets, Metrics, connectReason, type MetricsReply } from '../src/metrics.js'
+import { Buckets, Metrics, type MetricsReply } from '../src/metrics.js'
 import { textOf } from '../src/exposition.js'
 import { buildTable } from '../src/route/table.js'
 import { spec } from './helpers/route-spec.js'
@@ -12,17 +12,6 @@ test('Buckets: a value lands in the first bucket whose bound is >= it; above all
   assert.deepEqual([...b.counts], [2, 2, 1])
   assert.equal(b.count, 5)
   assert.ok(Math.abs(b.sum - 4.65) < 1e-9)
-})
-
-test('connectReason: error codes to reason labels', () => {
-  const cases: [string, string][] = [
-    ['ECONNREFUSED', 'refused'],
-    ['UND_ERR_CONNECT_TIMEOUT', 'timeout'],
-    ['ECONNRESET', 'reset'],
-    ['ENOTFOUND', 'resolve'],
-    ['EHOSTUNREACH', 'other'],
-  ]
-  for (const [code, want] of cases) assert.equal(connectReason(code), want, code)
 })
 
 function value(text: string, series: string): number | undefined {

@@ -44,8 +44,9 @@ import { getSystemErrorName } from 'node:util'
 import type { TcpListenerConfig, DeepReadonly } from '../config/schema.js'
 import type { TcpRouteSpec } from '../snapshot.js'
 import type { Logger } from '../log.js'
-import { connectReason, type ConnectErrorReason, type Metrics } from '../metrics.js'
-import { canQueue, canTake, selectBackend } from '../balance/pool.js'
+import type { Metrics } from '../metrics.js'
+import { canTake } from '../balance/pool.js'
+import { canWait, failureKind, failures, mayRetry, pickServer, type FailureKind } from './request-path.js'
 import type { ServiceRuntime, Upstream } from './upstream.js'
 import { observeConnect, releaseSlot } from './upstream.js'
 import { encodeProxy, parseProxyHeader, type ProxyHeader } from './proxy-protocol.js'
@@ -250,6 +251,8 @@ export class TcpSession {
   idleServer: number
   idleTimer: ReturnType<typeof setTimeout> | null
   attempts: number
+  /** A retry went to another server than the attempt before it (haproxy's `+`). */
+  redispatched: boolean
   connectTimer: ReturnType<typeof setTimeout> | null
   queueTimer: ReturnType<typeof setTimeout> | null
   queued: boolean
@@ -291,6 +294,7 @@ export class TcpSession {
     this.idleServer = 0
     this.idleTimer = null
     this.attempts = 0
+    this.redispatched = false
     this.connectTimer = null
     this.queueTimer = null
     this.queued = false
@@ -377,21 +381,29 @@ export class TcpSession {
   attempt(): void {
     const service = this.service
     if (service === null || this.closed) return
-    const up = selectBackend(service.pool, this.listener.ctx.rand, this.avoid) as Upstream | undefined
+    const up = pickServer(service, this.listener.ctx.rand, this.avoid)
     if (up === undefined) {
       if (this.enqueue(service)) return
       this.reason = `no server available for service "${service.spec.name}"`
-      this.close('SC')
+      this.close(failures.no_server.termination)
       return
     }
+    if (this.upstream !== null && up !== this.upstream) this.redispatched = true
     this.attempts++
     this.upstream = up
+    if (up.address === '') {
+      // Servers are reached by the address the resolver found, never by a name looked up on the spot.
+      ctxMetrics(this).connectError(up, 'resolve')
+      this.avoid = up
+      this.retryOrClose('connect_error', up.downReason || `cannot resolve ${up.host}`)
+      return
+    }
     up.inflight++
     this.counted = true
     up.sessions.add(this)
     const ctx = this.listener.ctx
     this.tConnect = ctx.now()
-    const host = up.address !== '' ? up.address : up.host
+    const host = up.address
     if (this.readBuffer === EMPTY) this.readBuffer = Buffer.allocUnsafe(READ_BUFFER_SMALL)
     const server = netConnect({
       host,
@@ -409,7 +421,7 @@ export class TcpSession {
   }
 
   enqueue(service: ServiceRuntime): boolean {
-    if (this.queued || !canQueue(service.pool) || !service.queue.push(this)) return false
+    if (this.queued || !canWait(service) || !service.queue.push(this)) return false
     this.queued = true
     this.tWait = this.listener.ctx.now()
     this.queueTimer = setTimeout(onQueueTimeout, service.queueTimeout, this)
@@ -505,7 +517,7 @@ export class TcpSession {
   }
 
   /** Connect failed (error or timeout) before anything was sent: retry, on another server if possible. */
-  onConnectFailed(reason: string): void {
+  onConnectFailed(kind: FailureKind, reason: string): void {
     const up = this.upstream
     if (this.connectTimer !== null) clearTimeout(this.connectTimer)
     this.connectTimer = null
@@ -518,16 +530,26 @@ export class TcpSession {
     this.release()
     if (up !== null) {
       observeConnect(up, false)
-      ctxMetrics(this).connectError(up, tcpConnectReason(reason))
+      ctxMetrics(this).connectError(up, failures[kind].connectReason ?? 'other')
     }
+    this.avoid = up
+    this.retryOrClose(kind, reason)
+  }
+
+  /** The request path's retry rule (request-path.ts), then its termination state when there is no retry. */
+  retryOrClose(kind: FailureKind, reason: string): void {
     this.reason = reason
     const service = this.service
-    if (!this.closed && service !== null && this.attempts <= service.spec.retries) {
-      this.avoid = up
+    if (
+      !this.closed &&
+      service !== null &&
+      this.attempts <= service.spec.retries &&
+      mayRetry(kind, false, false)
+    ) {
       this.attempt()
       return
     }
-    this.close(reason.includes('timeout') ? 'sC' : 'SC')
+    this.close(failures[kind].termination)
   }
 
   release(): void {
@@ -584,6 +606,7 @@ export class TcpSession {
       service: this.service === null ? null : this.service.spec.name,
       server: up === null || !this.connected ? null : up.name,
       retries: this.attempts > 0 ? this.attempts - 1 : 0,
+      redispatched: this.redispatched ? true : undefined,
       Tw: this.tWait > 0 ? Math.round(this.tWait) : 0,
       Tc,
       Tt: Math.round(ctx.now() - this.tStart),
@@ -638,7 +661,7 @@ function onServerConnect(this: SessionSocket): void {
 function onServerError(this: SessionSocket, err: Error): void {
   const s = this[kSession]
   if (s === undefined) return
-  if (!s.connected) s.onConnectFailed(errorText(err))
+  if (!s.connected) s.onConnectFailed(failureKind(err, true), errorText(err))
   else {
     if (s.reason === '') s.reason = errorText(err)
     s.close('SD')
@@ -912,7 +935,7 @@ function onClientDrain(this: SessionSocket): void {
 function onServerClose(this: SessionSocket): void {
   const s = this[kSession]
   if (s === undefined || s.server !== this) return
-  if (!s.connected) s.onConnectFailed('connection closed')
+  if (!s.connected) s.onConnectFailed('connect_error', 'connection closed')
   else s.onSocketClosed()
 }
 
@@ -947,7 +970,7 @@ function onIdleTick(s: TcpSession): void {
 
 function onConnectTimeout(s: TcpSession): void {
   s.connectTimer = null
-  if (!s.connected) s.onConnectFailed('connect timeout')
+  if (!s.connected) s.onConnectFailed('connect_timeout', 'connect timeout')
 }
 
 function onQueueTimeout(s: TcpSession): void {
@@ -955,18 +978,11 @@ function onQueueTimeout(s: TcpSession): void {
   if (!s.queued) return
   s.leaveQueue()
   s.reason = 'queue timeout'
-  s.close('sQ')
+  s.close(failures.queue_timeout.termination)
 }
 
 function ctxMetrics(s: TcpSession): Metrics {
   return s.listener.ctx.metrics
-}
-
-/** The metric reason of a failed TCP connect, from `onConnectFailed`'s text (`errorText` or a fixed phrase). */
-function tcpConnectReason(reason: string): ConnectErrorReason {
-  if (reason.includes('timeout')) return 'timeout'
-  const sp = reason.indexOf(' ')
-  return connectReason(sp > 0 ? reason.slice(0, sp) : reason)
 }
 
 function errorText(err: Error): string {
