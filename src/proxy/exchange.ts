@@ -126,6 +126,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   responded: boolean
   /** Re-chunk the response body for the client. */
   chunkOut: boolean
+  /** The client socket is corked: the response head waits for the body bytes of the same read. */
+  corked: boolean
   bytesIn: number
   bytesOut: number
   tStart: number
@@ -175,6 +177,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.status = 0
     this.responded = false
     this.chunkOut = false
+    this.corked = false
+    this.corked = false
     this.bytesIn = 0
     this.bytesOut = 0
     this.tStart = 0
@@ -397,11 +401,16 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     const data = buf.subarray(start, end)
     const conn = this.upConn
     if (conn !== null && !conn.connecting && this.pending === null) {
-      if (!this.writeBody(conn.socket, data)) this.conn.hold()
+      const socket = conn.socket
+      if (!this.writeBody(socket, data)) this.conn.hold()
+      // A write the kernel did not take at once keeps referring to the client's read buffer.
+      if (socket.writableLength > 0) this.conn.lent = true
       return
     }
-    if (this.pending === null) this.pending = [data]
-    else this.pending.push(data)
+    // Kept until the server connection is ready: a copy when it is a view of the client's read buffer.
+    const kept = this.conn.onread ? Buffer.from(data) : data
+    if (this.pending === null) this.pending = [kept]
+    else this.pending.push(kept)
     this.pendingBytes += data.length
     if (this.pendingBytes >= PENDING_LIMIT) this.conn.hold()
   }
@@ -420,7 +429,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.conn.unhold()
   }
 
-  onResponseHead(resp: ResponseHead, conn: UpstreamConn): void {
+  onResponseHead(resp: ResponseHead, conn: UpstreamConn, more: boolean): void {
     const up = this.upstream as Upstream
     this.tHeaders = this.ctx.now()
     this.status = resp.status
@@ -453,7 +462,13 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
       h += head.minor === 0 ? 'Connection: keep-alive\r\n' + this.ctx.keepAliveHint : this.ctx.keepAliveHint
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.responded = true
-    if (!client.socket.write(h + CRLF, 'latin1')) {
+    const socket = client.socket
+    if (more) {
+      // Body bytes follow in this read: one writev for the head and them (onResponseData uncorks).
+      socket.cork()
+      this.corked = true
+    }
+    if (!socket.write(h + CRLF, 'latin1')) {
       conn.pause()
       client.awaitDrain()
     }
@@ -474,6 +489,12 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     } else {
       ok = socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
     }
+    if (this.corked) {
+      this.corked = false
+      socket.uncork()
+    }
+    // A write the kernel did not take at once keeps referring to the server connection's read buffer.
+    if (socket.writableLength > 0 && this.upConn !== null) this.upConn.lent = true
     if (!ok) {
       this.upConn?.pause()
       this.conn.awaitDrain()
@@ -491,6 +512,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
         'latin1',
       )
     }
+    this.uncork()
     const conn = this.upConn
     this.upConn = null
     this.release()
@@ -514,6 +536,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   onUpstreamFailure(kind: FailureKind, err: Error | null): void {
+    this.uncork()
     const conn = this.upConn
     this.upConn = null
     const up = this.upstream
@@ -559,11 +582,17 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     // The tunnel keeps the server slot (`counted`) until it closes.
     this.counted = false
     this.active = false
-    const held = client.detach()
-    startTunnel(this, client.socket, conn.socket, held, rest)
+    startTunnel(this, client, conn.socket, rest)
   }
 
   // -- Endings ---------------------------------------------------------------------------------------------
+
+  uncork(): void {
+    if (this.corked) {
+      this.corked = false
+      this.conn.socket.uncork()
+    }
+  }
 
   canRetry(): boolean {
     const service = this.service

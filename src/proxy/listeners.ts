@@ -9,7 +9,7 @@
 import { listenExtras } from '../net/listen.js'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { DeepReadonly, HttpListenerConfig } from '../config/schema.js'
-import { ClientConn } from './h1/client-conn.js'
+import { ClientConn, fastReads } from './h1/client-conn.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
 
 export class HttpListener {
@@ -30,7 +30,11 @@ export class HttpListener {
     this.#closing = false
     this.conns = new Set()
     // allowHalfOpen: a client may send FIN once its request is out and still read the response.
-    this.server = createServer({ noDelay: true, allowHalfOpen: true }, this.#onConnection)
+    // pauseOnConnect: a connection starts reading only once it chose where its reads go (h1/client-conn.ts).
+    this.server = createServer(
+      { noDelay: true, allowHalfOpen: true, pauseOnConnect: fastReads },
+      this.#onConnection,
+    )
     if (config.maxconn !== undefined && config.maxconn > 0) this.server.maxConnections = config.maxconn
   }
 

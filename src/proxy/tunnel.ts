@@ -3,9 +3,11 @@
  * `101 Switching Protocols` with the protocol the client asked for. From then on bytes flow both ways untouched,
  * with an idle timeout (haproxy `timeout tunnel`).
  *
- * - Client bytes that followed the Upgrade request were held by the client connection until the 101 arrived; they
- *   are the first bytes sent up the tunnel. Bytes the server sent right after its 101 are the first sent down.
- * - Half-close: a FIN is passed on (pipe ends the other side), then the tunnel gets FIN_TIMEOUT to finish
+ * - The client connection keeps reading its socket and hands every read to the tunnel (`fromClient`); client bytes
+ *   that followed the Upgrade request were held until the 101 arrived and are the first sent up. Bytes the server
+ *   sent right after its 101 are the first sent down. Both directions pause the reading side while the other
+ *   cannot take more.
+ * - Half-close: a FIN is passed on, then the tunnel gets FIN_TIMEOUT to finish
  *   (haproxy `timeout client-fin`/`server-fin`), so a peer that never closes its side cannot hold it open.
  * - The tunnel holds its server slot (`inflight`) until it closes, is listed in the server's sessions for
  *   `on_marked_down: shutdown-sessions`, and in the process's tunnels for shutdown.
@@ -16,6 +18,7 @@ import type { Route } from '../route/table.js'
 import type { ServiceRuntime, Upstream } from './upstream.js'
 import { releaseSlot } from './upstream.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
+import type { ClientConn } from './h1/client-conn.js'
 
 /** How long a tunnel stays half-closed after one side sent FIN before both sides are closed. */
 export const FIN_TIMEOUT = 1_000
@@ -45,6 +48,7 @@ export interface TunnelOrigin {
 export class Tunnel {
   readonly ctx: ProxyContext
   readonly listener: ListenerInfo
+  readonly conn: ClientConn
   readonly client: Socket
   readonly server: Socket
   readonly route: Route | null
@@ -68,10 +72,11 @@ export class Tunnel {
   closed: boolean
   finTimer: NodeJS.Timeout | null
 
-  constructor(origin: TunnelOrigin, client: Socket, server: Socket) {
+  constructor(origin: TunnelOrigin, conn: ClientConn, server: Socket) {
     this.ctx = origin.ctx
     this.listener = origin.listener
-    this.client = client
+    this.conn = conn
+    this.client = conn.socket
     this.server = server
     this.route = origin.route
     this.service = origin.service
@@ -94,6 +99,28 @@ export class Tunnel {
     this.bytesOut = 0
     this.closed = false
     this.finTimer = null
+  }
+
+  /** Client bytes (the client connection still reads its socket and hands them here). */
+  fromClient(chunk: Buffer): void {
+    const server = this.server
+    if (!server.write(chunk)) this.client.pause()
+    // The write keeps a reference to the chunk: the client connection must not read into it again.
+    if (server.writableLength > 0) this.conn.lent = true
+  }
+
+  clientDrained(): void {
+    this.server.resume()
+  }
+
+  /** The client sent FIN: pass it on, then give the server FIN_TIMEOUT to finish. */
+  clientEnded(): void {
+    this.server.end()
+    this.startFinTimer('CD')
+  }
+
+  clientClosed(): void {
+    this.destroy(this.termination === '--' ? 'CD' : this.termination)
   }
 
   /** shutdown-sessions (haproxy termination `D`): the server was marked DOWN. */
@@ -132,6 +159,7 @@ export class Tunnel {
     this.ctx.metrics.observeTunnel(this)
     this.ctx.accessLog.info({
       ci: this.clientIp,
+      cp: this.conn.remotePort,
       fe: this.listener.name,
       method: this.method,
       host: this.host,
@@ -160,37 +188,36 @@ interface TunnelSocket extends Socket {
 }
 
 /**
- * Start relaying: `held` are client bytes received after the Upgrade request, `rest` server bytes after its 101.
+ * Start relaying after a 101: the client connection hands its bytes over (`held`: what it received after the
+ * Upgrade request); `rest` are server bytes that followed the 101 in the same read.
  */
 export function startTunnel(
   origin: TunnelOrigin,
-  client: Socket,
+  conn: ClientConn,
   server: Socket,
-  held: Buffer | null,
   rest: Buffer | null,
 ): Tunnel {
-  const t = new Tunnel(origin, client, server)
+  const t = new Tunnel(origin, conn, server)
   origin.ctx.tunnels.open.add(t)
   origin.upstream?.sessions.add(t)
-  const c = client as TunnelSocket
   const s = server as TunnelSocket
-  c[kTunnel] = t
+  const c = conn.socket as TunnelSocket
   s[kTunnel] = t
-  client.on('error', onClientError)
-  client.on('close', onClientClose)
+  c[kTunnel] = t
+  server.on('data', onServerData)
+  server.on('drain', onServerDrain)
   server.on('error', onServerError)
   server.on('close', onServerClose)
+  server.once('end', onServerEnd)
   const idle = origin.ctx.timeouts.tunnel
   if (idle > 0) {
-    client.setTimeout(idle, onClientIdle)
+    conn.socket.setTimeout(idle, onClientIdle)
     server.setTimeout(idle, onServerIdle)
   }
-  client.once('end', onClientEnd)
-  server.once('end', onServerEnd)
-  if (rest !== null) client.write(rest)
+  if (rest !== null) conn.socket.write(rest)
+  const held = conn.toTunnel(t)
   if (held !== null) server.write(held)
-  client.pipe(server)
-  server.pipe(client)
+  if (conn.socket.isPaused()) conn.socket.resume()
   return t
 }
 
@@ -198,8 +225,13 @@ function finTimeout(t: Tunnel, termination: string): void {
   t.destroy(termination)
 }
 
-function onClientError(this: TunnelSocket): void {
-  this[kTunnel].destroy('CD')
+function onServerData(this: TunnelSocket, chunk: Buffer): void {
+  const t = this[kTunnel]
+  if (!t.client.write(chunk)) this.pause()
+}
+
+function onServerDrain(this: TunnelSocket): void {
+  this[kTunnel].client.resume()
 }
 
 function onServerError(this: TunnelSocket, err: Error): void {
@@ -208,14 +240,16 @@ function onServerError(this: TunnelSocket, err: Error): void {
   t.destroy('SD')
 }
 
-function onClientClose(this: TunnelSocket): void {
-  const t = this[kTunnel]
-  t.destroy(t.termination === '--' ? 'CD' : t.termination)
-}
-
 function onServerClose(this: TunnelSocket): void {
   const t = this[kTunnel]
   t.destroy(t.termination === '--' ? 'SD' : t.termination)
+}
+
+/** The server sent FIN: pass it on, then give the client FIN_TIMEOUT to finish. */
+function onServerEnd(this: TunnelSocket): void {
+  const t = this[kTunnel]
+  t.client.end()
+  t.startFinTimer('SD')
 }
 
 function onClientIdle(this: TunnelSocket): void {
@@ -224,12 +258,4 @@ function onClientIdle(this: TunnelSocket): void {
 
 function onServerIdle(this: TunnelSocket): void {
   this[kTunnel].destroy('sD')
-}
-
-function onClientEnd(this: TunnelSocket): void {
-  this[kTunnel].startFinTimer('CD')
-}
-
-function onServerEnd(this: TunnelSocket): void {
-  this[kTunnel].startFinTimer('SD')
 }

@@ -31,6 +31,19 @@ import {
 import { parseProxyHeader } from '../proxy-protocol.js'
 import { Exchange } from '../exchange.js'
 import type { ListenerInfo, ProxyContext } from '../context.js'
+import type { Tunnel } from '../tunnel.js'
+import { nodeInternals, readIntoBuffers } from '../../net/node-internals.js'
+
+/**
+ * Reads land in one reusable buffer per connection (Node's onread slots, src/net/node-internals.ts), 16 KiB and
+ * 64 KiB after a read that filled it, instead of a fresh 64 KiB allocation and a 'data' event per read. Bytes
+ * that must outlive the read (a partial head, a pipelined request, body bytes waiting for the server or in a
+ * write the kernel did not take at once) are copied, or the connection moves on to a fresh buffer (`lent`).
+ * Without the onread slots (LB_NODE_INTERNALS=off, another Node) reads are 'data' events.
+ */
+export const fastReads = nodeInternals.onreadSlots !== null
+export const READ_SMALL = 16 * 1024
+export const READ_BIG = 64 * 1024
 
 const kClient = Symbol('lb.clientConn')
 interface ClientSocket extends Socket {
@@ -105,6 +118,15 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   requestBytes: number
   /** The client sent FIN. */
   ended: boolean
+  /** Reads land in `readBuf` (fast reads); else 'data' events. */
+  onread: boolean
+  readBuf: Buffer
+  /** `readBuf` is referenced beyond the current read: the next read goes to a fresh buffer. */
+  lent: boolean
+  /** Returns `readBuf` (Node asks for the next read's buffer). */
+  readonly nextBuffer: () => Buffer
+  /** After a 101: the tunnel this connection's bytes go to. */
+  tunnel: Tunnel | null
   readonly deadline: Deadline
 
   constructor(ctx: ProxyContext, listener: ListenerInfo, socket: Socket, acceptProxy: boolean) {
@@ -129,6 +151,11 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.looping = false
     this.requestBytes = 0
     this.ended = false
+    this.onread = false
+    this.readBuf = EMPTY
+    this.lent = false
+    this.nextBuffer = (): Buffer => this.readBuf
+    this.tunnel = null
     this.deadline = new Deadline(this)
   }
 
@@ -136,7 +163,14 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   start(): void {
     const s = this.socket as ClientSocket
     s[kClient] = this
-    s.on('data', onData)
+    if (fastReads) {
+      this.readBuf = Buffer.allocUnsafe(READ_SMALL)
+      this.onread = readIntoBuffers(s, this.nextBuffer, onRead)
+      if (!this.onread) this.readBuf = EMPTY
+    }
+    if (!this.onread) s.on('data', onData)
+    // The listener accepts paused (so the onread slots are set before the first read).
+    s.resume()
     s.on('drain', onDrain)
     s.on('end', onEnd)
     s.on('error', onError)
@@ -144,7 +178,24 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.ctx.deadlines.arm(this.deadline, this.ctx.timeouts.httpRequest, K_REQUEST)
   }
 
+  /** A read into `readBuf` (fast reads): process it, then keep what must outlive it. */
+  onRead(n: number, buf: Buffer): void {
+    this.onData(n === buf.length ? buf : buf.subarray(0, n))
+    const kept = this.buf
+    if (kept !== null && kept.buffer === buf.buffer) this.buf = Buffer.from(kept)
+    if (this.lent) {
+      this.lent = false
+      this.readBuf = Buffer.allocUnsafe(n === buf.length ? READ_BIG : buf.length)
+    } else if (n === buf.length && buf.length < READ_BIG) {
+      this.readBuf = Buffer.allocUnsafe(READ_BIG)
+    }
+  }
+
   onData(chunk: Buffer): void {
+    if (this.state === S_TUNNEL) {
+      this.tunnel?.fromClient(chunk)
+      return
+    }
     if (this.state === S_HEAD && this.deadline.kind === K_IDLE) {
       // The first byte of the next request: from now on it has `http_request` to complete its head.
       this.ctx.deadlines.arm(this.deadline, this.ctx.timeouts.httpRequest, K_REQUEST)
@@ -339,6 +390,10 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   }
 
   onDrain(): void {
+    if (this.state === S_TUNNEL) {
+      this.tunnel?.clientDrained()
+      return
+    }
     if (this.writeBlocked) {
       this.writeBlocked = false
       this.next()
@@ -352,6 +407,10 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
 
   onEnd(): void {
     this.ended = true
+    if (this.state === S_TUNNEL) {
+      this.tunnel?.clientEnded()
+      return
+    }
     // A FIN between requests, or before a request head completed: nothing more will come.
     if ((this.state === S_HEAD || this.state === S_PROXY) && !this.ex.active) {
       this.close()
@@ -421,28 +480,27 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   }
 
   onClose(): void {
+    if (this.state === S_TUNNEL) {
+      this.tunnel?.clientClosed()
+      return
+    }
     if (this.ex.active) this.ex.clientGone()
     this.state = S_CLOSED
     this.buf = null
     this.ctx.deadlines.remove(this.deadline)
   }
 
-  /** The socket leaves for a tunnel: lb's listeners come off it; `buf` holds the client's bytes after the head. */
-  detach(): Buffer | null {
-    const s = this.socket
-    s.removeListener('data', onData)
-    s.removeListener('drain', onDrain)
-    s.removeListener('end', onEnd)
-    s.removeListener('error', onError)
-    s.removeListener('close', onClose)
+  /**
+   * The connection becomes a tunnel: from now on its reads, drains, FIN and close go to `tunnel`. Returns the
+   * client's bytes received after the Upgrade request (held until the 101).
+   */
+  toTunnel(tunnel: Tunnel): Buffer | null {
     this.state = S_TUNNEL
+    this.tunnel = tunnel
     this.ctx.deadlines.remove(this.deadline)
     const rest = this.buf
     this.buf = null
-    if (this.held || s.isPaused()) {
-      this.held = false
-      s.resume()
-    }
+    this.held = false
     return rest
   }
 
@@ -496,6 +554,13 @@ function destroySelf(this: Socket): void {
 function onData(this: ClientSocket, chunk: Buffer): void {
   this[kClient].onData(chunk)
 }
+
+function onRead(this: ClientSocket, n: number, buf: Buffer): boolean {
+  this[kClient].onRead(n, buf)
+  return true
+}
+
+const EMPTY = Buffer.alloc(0)
 
 function onDrain(this: ClientSocket): void {
   this[kClient].onDrain()

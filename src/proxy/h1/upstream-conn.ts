@@ -38,8 +38,11 @@ export interface PoolUser {
   onConnection(conn: UpstreamConn): void
   /** Connecting failed (nothing was sent). */
   onConnectFailure(kind: FailureKind, err: Error | null): void
-  /** The response head (1xx other than a 101 to an Upgrade are skipped). */
-  onResponseHead(head: ResponseHead, conn: UpstreamConn): void
+  /**
+   * The response head (1xx other than a 101 to an Upgrade are skipped). `more`: body bytes follow in the same
+   * read, so they may be written together with the head.
+   */
+  onResponseHead(head: ResponseHead, conn: UpstreamConn, more: boolean): void
   /** Response body bytes (de-chunked). */
   onResponseData(buf: Buffer, start: number, end: number): void
   /** The response is complete; `trailers` are the chunked trailer lines ('' when none). */
@@ -97,9 +100,18 @@ const T_IDLE = 4
 
 export class UpstreamConn implements DeadlineOwner, ChunkSink {
   readonly pool: ConnPool
-  readonly socket: Socket
+  socket: Socket
   /** PROXY header key ('' without send_proxy). */
   readonly proxyKey: string
+  /**
+   * Reads land in `readBuf` (the public `onread` option of plain TCP connections; TLS and Upgrade connections use
+   * 'data' events). As on the client side, bytes that outlive a read are copied, or `lent` moves the next read to
+   * a fresh buffer.
+   */
+  onread: boolean
+  readBuf: Buffer
+  lent: boolean
+  readonly nextBuffer: () => Buffer
   user: PoolUser | null
   state: number
   /** Requests carried before the current one: > 0 means a close before any answer may be a keep-alive race. */
@@ -124,10 +136,14 @@ export class UpstreamConn implements DeadlineOwner, ChunkSink {
   error: Error | null
   readonly deadline: Deadline
 
-  constructor(pool: ConnPool, socket: Socket, proxyKey: string) {
+  constructor(pool: ConnPool, proxyKey: string, onread: boolean) {
     this.pool = pool
-    this.socket = socket
+    this.socket = NO_SOCKET
     this.proxyKey = proxyKey
+    this.onread = onread
+    this.readBuf = onread ? Buffer.allocUnsafe(READ_SMALL) : EMPTY
+    this.lent = false
+    this.nextBuffer = (): Buffer => this.readBuf
     this.user = null
     this.state = S_CONNECTING
     this.served = 0
@@ -255,6 +271,19 @@ export class UpstreamConn implements DeadlineOwner, ChunkSink {
     user.onConnection(this)
   }
 
+  /** A read into `readBuf`: process it, then keep what must outlive it. */
+  onRead(n: number, buf: Buffer): void {
+    this.onData(n === buf.length ? buf : buf.subarray(0, n))
+    const kept = this.buf
+    if (kept !== null && kept.buffer === buf.buffer) this.buf = Buffer.from(kept)
+    if (this.lent) {
+      this.lent = false
+      this.readBuf = Buffer.allocUnsafe(n === buf.length ? READ_BIG : buf.length)
+    } else if (n === buf.length && buf.length < READ_BIG) {
+      this.readBuf = Buffer.allocUnsafe(READ_BIG)
+    }
+  }
+
   onData(chunk: Buffer): void {
     if (this.state !== S_BUSY) {
       // Bytes on an idle connection (no request outstanding): the server is confused; do not reuse it.
@@ -321,7 +350,7 @@ export class UpstreamConn implements DeadlineOwner, ChunkSink {
         else this.pool.deadlines.disarm(this.deadline)
         const user = this.user
         if (user === null) return
-        user.onResponseHead(resp, this)
+        user.onResponseHead(resp, this, this.rstate !== R_DONE && pos < buf.length)
         if (this.state !== S_BUSY || this.user !== user) return
         if (this.rstate === R_DONE) {
           this.done(buf, pos)
@@ -436,6 +465,17 @@ function onData(this: PooledSocket, chunk: Buffer): void {
   this[kConn].onData(chunk)
 }
 
+function onRead(this: PooledSocket, n: number, buf: Buffer): boolean {
+  this[kConn].onRead(n, buf)
+  return true
+}
+
+const EMPTY = Buffer.alloc(0)
+const READ_SMALL = 16 * 1024
+const READ_BIG = 64 * 1024
+/** A connection's socket until `#connect` made it. */
+const NO_SOCKET = null as unknown as Socket
+
 function onDrain(this: PooledSocket): void {
   this[kConn].user?.onUpstreamDrain()
 }
@@ -508,7 +548,7 @@ export class ConnPool {
       this.waiters.push({ user, proxy })
       return null
     }
-    const conn = this.#connect(key, proxy)
+    const conn = this.#connect(key, proxy, fresh)
     conn.user = user
     if (fresh) conn.reusable = false
     return conn
@@ -525,11 +565,20 @@ export class ConnPool {
     }
   }
 
-  #connect(key: string, proxy: ProxyAddresses | null): UpstreamConn {
+  #connect(key: string, proxy: ProxyAddresses | null, fresh: boolean): UpstreamConn {
     const o = this.options
     const header = proxy === null || o.sendProxy === 'none' ? null : encodeProxy(o.sendProxy, proxy)
+    // Plain connections read into a reusable buffer; TLS and Upgrade ones (a tunnel reads 'data') do not.
+    const conn = new UpstreamConn(this, key, !o.tls && !fresh)
     let socket: Socket
-    if (header === null && o.tls) {
+    if (conn.onread) {
+      socket = netConnect({
+        host: o.address,
+        port: o.port,
+        onread: { buffer: conn.nextBuffer, callback: onRead },
+      })
+      if (header !== null) socket.write(header)
+    } else if (header === null && o.tls) {
       socket = tlsConnect({
         host: o.address,
         port: o.port,
@@ -551,10 +600,10 @@ export class ConnPool {
       }
     }
     socket.setNoDelay(true)
-    const conn = new UpstreamConn(this, socket, key)
+    conn.socket = socket
     ;(socket as PooledSocket)[kConn] = conn
     socket.once(o.tls ? 'secureConnect' : 'connect', onConnect)
-    socket.on('data', onData)
+    if (!conn.onread) socket.on('data', onData)
     socket.on('drain', onDrain)
     socket.on('end', onEnd)
     socket.on('error', onError)
@@ -602,7 +651,7 @@ export class ConnPool {
   #wake(): void {
     if (this.closing || this.waiters.length === 0 || this.open >= this.options.max) return
     const waiter = this.waiters.shift() as Waiter
-    const conn = this.#connect(waiter.proxy === null ? '' : proxyKey(waiter.proxy), waiter.proxy)
+    const conn = this.#connect(waiter.proxy === null ? '' : proxyKey(waiter.proxy), waiter.proxy, false)
     conn.user = waiter.user
   }
 
