@@ -24,7 +24,26 @@ export interface ServerSpec {
   readonly state: ServerState
   /** false = never actively checked even when the service has a check (haproxy: `check` not set). Default true. */
   readonly check?: boolean
+  /**
+   * How requests routed to this server are rewritten, when it differs from its route's (fabio keeps options
+   * per target: `urlprefix-/same strip=/same` on one service and `urlprefix-/same` on another share the route
+   * `/same`). Absent = the route's `strip`, `prepend` and `hostHeader` apply.
+   */
+  readonly target?: TargetOptions
 }
+
+/** The per-target request rewrite of fabio's route options (`strip=`, `prepend=`, `host=`). */
+export interface TargetOptions {
+  /** Prefix removed from the upstream path ('' = none). */
+  readonly strip: string
+  /** Prefix added after strip ('' = none). */
+  readonly prepend: string
+  /** Upstream Host: '' = the client's, 'dst' = the server's host:port, else this literal. */
+  readonly hostHeader: string
+}
+
+/** How a route's path is matched (`http.path_match`, or per route): see src/route/trie.ts and table.ts. */
+export type PathMatch = 'prefix' | 'segment' | 'iprefix' | 'glob'
 
 /** An inclusive HTTP status range; one code is `{ lo: 200, hi: 200 }`. */
 export interface StatusRange {
@@ -155,6 +174,10 @@ export interface HttpRouteSpec {
   readonly allow?: readonly string[]
   /** Client networks refused with 403; absent or empty = none. fabio `deny=ip:...`. */
   readonly deny?: readonly string[]
+  /** How `path` is matched; absent = the table's `http.path_match`. */
+  readonly pathMatch?: PathMatch
+  /** Name of an `http.auth` scheme the client must pass (fabio `auth=`); absent or '' = none. */
+  readonly auth?: string
 }
 
 /** A TCP route: connections accepted on listener `port` go to `service` (fabio `urlprefix-:PORT proto=tcp`). */
@@ -164,6 +187,11 @@ export interface TcpRouteSpec {
   readonly serverName: string
   readonly service: string
   readonly source: string
+  /**
+   * Listener address for a Consul tcp-dynamic route (fabio `urlprefix-<ip>:<port> proto=tcp`): lb opens a TCP
+   * listener on `bindHost:port` for it. Absent = the route belongs to a configured TCP listener on `port`.
+   */
+  readonly bindHost?: string
 }
 
 export interface Snapshot {

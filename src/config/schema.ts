@@ -8,7 +8,8 @@ import type { BalanceName, HttpRouteSpec, Redirect, ServerState } from '../snaps
 import type { HealthCheckSpec, ObserveSpec, StatusRange } from '../snapshot.js'
 import type { HostPort, HostPortRules, Parsed } from './address.js'
 import { parseCidr } from '../net/cidr.js'
-import { normalizeHost } from '../route/host.js'
+import { normalizeRouteKey } from '../route/host.js'
+import { globProblem, isGlob } from '../route/glob.js'
 import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from './address.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { applyCommands, parseCommands, toSnapshot, type Ir } from '../provider/routecmd.js'
@@ -19,7 +20,8 @@ export type DeepReadonly<T> = T extends (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T
 
-export type PathMatch = 'prefix' | 'segment'
+export type { PathMatch } from '../snapshot.js'
+import type { PathMatch } from '../snapshot.js'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 
 export type ListenerConfig = HttpListenerConfig | TcpListenerConfig
@@ -391,7 +393,7 @@ export const logLevels = [
   'fatal',
   'silent',
 ] as const satisfies readonly LogLevel[]
-export const pathMatches = ['prefix', 'segment'] as const satisfies readonly PathMatch[]
+export const pathMatches = ['prefix', 'segment', 'iprefix', 'glob'] as const satisfies readonly PathMatch[]
 export const serverStates = ['up', 'drain', 'maint'] as const satisfies readonly ServerConfig['state'][]
 export const listenerModes = ['http', 'tcp'] as const satisfies readonly ListenerConfig['mode'][]
 export const checkSources = [
@@ -1367,27 +1369,34 @@ function fail<T>(reason: string): Parsed<T> {
 }
 
 /**
- * Canonical route host, normalised exactly as request hosts are (src/route/host.ts `normalizeHost`: lower-case,
- * one trailing dot and `:80`/`:443` dropped), then checked: hostname, `*.suffix`, IPv4 or `[IPv6]`, optional
+ * Canonical route host (src/route/host.ts `normalizeRouteKey`: lower-case, one trailing dot dropped; an explicit
+ * `:80` or `:443` is kept, since on a route it selects plain-HTTP or TLS requests), then checked: hostname,
+ * IPv4, `[IPv6]` or a glob pattern (`*.suffix`, `*`, `api-*.example.com`, `{a,b}.example.com`), optional
  * `:port`. '' = catch-all.
  */
 export function normalizeRouteHost(input: string): Parsed<string> {
   if (input === '') return ok('')
   if (input === '*') return fail('use an empty host (or leave it out) for the catch-all route')
-  const host = normalizeHost(input)
+  const host = normalizeRouteKey(input)
   // Most route hosts have no port: skip the regex for them (a Consul build checks 20,000 hosts at a time).
-  const m = host.includes(':') ? /^(.*?)(?::(\d{1,5}))?$/.exec(host) : null
-  const name = m === null ? host : (m[1] ?? '')
-  const port = m?.[2]
+  const m = host.includes(':') && !host.startsWith('[') ? /^(.*?)(?::(\d{1,5}))?$/.exec(host) : null
+  const v6 = host.startsWith('[') ? /^(\[[^\]]*\])(?::(\d{1,5}))?$/.exec(host) : null
+  const name = m !== null ? (m[1] ?? '') : v6 !== null ? (v6[1] ?? '') : host
+  const port = m?.[2] ?? v6?.[2]
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
     return fail(`port must be between 1 and 65535, got ${port}`)
   }
-  const wild = name.startsWith('*.')
-  const bare = wild ? name.slice(2) : name
+  if (!name.startsWith('[') && isGlob(name)) {
+    // fabio's glob hosts (`*:80`, `api-*.example.com`, `{a,b}.example.com`): hostname characters and glob syntax.
+    const why = globProblem(name)
+    if (why !== '') return fail(`host pattern ${why}`)
+    if (!/^[a-z0-9.*?[\]{},!\\_-]+$/.test(name))
+      return fail(`"${input}" is not a valid host pattern (hostname characters and * ? [ ] { } only)`)
+    return ok(host)
+  }
+  const bare = name
   const valid =
-    bare.startsWith('[') && bare.endsWith(']')
-      ? !wild && isIPv6(bare.slice(1, -1))
-      : isHostname(bare) || (!wild && isIPv4(bare))
+    bare.startsWith('[') && bare.endsWith(']') ? isIPv6(bare.slice(1, -1)) : isHostname(bare) || isIPv4(bare)
   if (!valid) return fail(`"${input}" is not a valid host (hostname, *.domain, IP or [IPv6], optional :port)`)
   return ok(host)
 }

@@ -336,11 +336,13 @@ export function addTargetAt(ir: Ir, key: string, src: Src, target: Target): void
   r.targets.push(target)
 }
 
-/** Apply commands in order; returns the problems of lines that changed nothing they should have. */
-export function applyCommands(ir: Ir, commands: readonly LineCommand[], text = ''): LineProblem[] {
-  const lines = text.split('\n')
+/**
+ * Apply commands in order. Returns the problems of lines that could not apply: none since a `route weight` that
+ * selects nothing is ignored as fabio does (kept as a list for callers, which report whatever it holds).
+ */
+export function applyCommands(ir: Ir, commands: readonly LineCommand[], _text = ''): LineProblem[] {
   const problems: LineProblem[] = []
-  for (const { line, command: c } of commands) {
+  for (const { command: c } of commands) {
     if (c.op === 'add') {
       addTarget(ir, c.src, c.target)
     } else if (c.op === 'del') {
@@ -364,14 +366,9 @@ export function applyCommands(ir: Ir, commands: readonly LineCommand[], text = '
           if ((c.service === null || t.service === c.service) && hasAllTags(t, c.tags)) selected.push(i)
         }
       }
-      if (r === undefined || selected.length === 0) {
-        problems.push({
-          line,
-          text: (lines[line - 1] ?? '').trim(),
-          reason: `route weight: no target matches (route ${c.src}${c.service === null ? '' : `, service ${c.service}`}${c.tags.length > 0 ? `, tags ${c.tags.join(',')}` : ''})`,
-        })
-        continue
-      }
+      // fabio (since PR #1053) ignores a weight that selects nothing: a canary line may name a version that
+      // is not deployed yet. Nothing to change, and no problem to report.
+      if (r === undefined || selected.length === 0) continue
       const each = c.weight > 0 ? c.weight / selected.length : 0
       for (const i of selected) r.targets[i] = { ...(r.targets[i] as Target), fixedWeight: each }
     }
@@ -427,23 +424,66 @@ function integerWeightsInto(targets: readonly Target[], out: number[]): void {
   scaleWeights(out, anyFixed)
 }
 
+/** Largest server weight a generated route may use to realise fabio shares (src/balance/pool.ts allows it). */
+export const MAX_SHARE_WEIGHT = 1_000_000
+
+/** The served share of one server must be within this of the share asked for (issue 20: ±0.5 points). */
+const SHARE_TOLERANCE = 0.001
+
 /**
- * `out`'s shares or weights as integer server weights 0..256, in place (see integerWeights): dynamic weights
- * (`anyFixed` false) stay as they are unless the largest exceeds 256.
+ * `out`'s shares or weights as integer server weights, in place (see integerWeights): dynamic weights
+ * (`anyFixed` false) stay as they are unless the largest exceeds 256. Shares are first scaled so the largest is
+ * 256 (every non-zero share gets at least 1). When that serves some share more than 0.1 points off (a 20 %
+ * canary next to 1,234 servers: every server rounds up to 1 and the canary gets 17.2 %), they are scaled again
+ * so that the smallest share becomes 1,000 (rounding then moves a share by at most 0.05 % of itself), the
+ * largest weight capped at MAX_SHARE_WEIGHT.
  */
 export function scaleWeights(out: number[], anyFixed: boolean): void {
   const n = out.length
   let max = 0
-  for (let i = 0; i < n; i++) if ((out[i] as number) > max) max = out[i] as number
+  let min = Infinity
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    const v = out[i] as number
+    if (v > max) max = v
+    if (v > 0 && v < min) min = v
+    if (v > 0) sum += v
+  }
   if (max === 0) {
     for (let i = 0; i < n; i++) out[i] = 0
     return
   }
   const scale = !anyFixed && max <= 256 ? 1 : 256 / max
+  if (anyFixed && !realises(out, scale, sum)) {
+    const fine = Math.min(1_000 / min, MAX_SHARE_WEIGHT / max)
+    if (fine > scale) {
+      for (let i = 0; i < n; i++) {
+        const v = out[i] as number
+        out[i] = v <= 0 ? 0 : Math.max(1, Math.min(MAX_SHARE_WEIGHT, Math.round(v * fine)))
+      }
+      return
+    }
+  }
   for (let i = 0; i < n; i++) {
     const v = out[i] as number
     out[i] = v <= 0 ? 0 : Math.max(1, Math.min(256, Math.round(v * scale)))
   }
+}
+
+/** Whether weights `round(v * scale)` (at least 1) serve every share `v / sum` within SHARE_TOLERANCE. */
+function realises(shares: readonly number[], scale: number, sum: number): boolean {
+  let total = 0
+  for (let i = 0; i < shares.length; i++) {
+    const v = shares[i] as number
+    if (v > 0) total += Math.max(1, Math.min(256, Math.round(v * scale)))
+  }
+  for (let i = 0; i < shares.length; i++) {
+    const v = shares[i] as number
+    if (v <= 0) continue
+    const w = Math.max(1, Math.min(256, Math.round(v * scale)))
+    if (Math.abs(w / total - v / sum) > SHARE_TOLERANCE) return false
+  }
+  return true
 }
 
 export interface ToSnapshotOptions {

@@ -18,7 +18,11 @@ const good: {
   { desc: 'path only', tag: 'urlprefix-/css', src: http('', '/css') },
   { desc: 'host + path', tag: 'urlprefix-i.com/static', src: http('i.com', '/static') },
   { desc: 'host only = host/', tag: 'urlprefix-mysite.com', src: http('mysite.com', '/') },
-  { desc: 'host lower-cased, :80 dropped', tag: 'urlprefix-Foo.COM:80/x', src: http('foo.com', '/x') },
+  {
+    desc: 'host lower-cased, :80 kept (plain HTTP only)',
+    tag: 'urlprefix-Foo.COM:80/x',
+    src: http('foo.com:80', '/x'),
+  },
   { desc: 'wildcard host', tag: 'urlprefix-*.example.com/', src: http('*.example.com', '/') },
   { desc: 'surrounding spaces trimmed', tag: '  urlprefix-/a  ', src: http('', '/a') },
   { desc: '${DC} expanded', tag: 'urlprefix-${DC}.api.example.com/', src: http('dc1.api.example.com', '/') },
