@@ -155,6 +155,10 @@ export interface HttpConfig {
   trustedProxies: string[]
   /** Request-id header name; '' disables. Generated when absent, echoed on the response. */
   requestIdHeader: string
+  /** Header set to the client IP upstream (fabio `proxy.header.clientip`); '' = none. */
+  clientIpHeader: string
+  /** lb's own address for `by=` in Forwarded (fabio `proxy.localip`); '' = none. */
+  localIp: string
   pathMatch: PathMatch
   /** Bytes of request line + headers accepted (431 above). */
   maxHeaderSize: number
@@ -326,6 +330,8 @@ export const defaultConfig: Config = {
   http: {
     trustedProxies: [],
     requestIdHeader: '',
+    clientIpHeader: '',
+    localIp: '',
     pathMatch: 'prefix',
     maxHeaderSize: 16_384,
     maxconn: 0,
@@ -651,6 +657,8 @@ const redirectKeys = ['code', 'url'] as const
 const httpKeys = [
   'trusted_proxies',
   'request_id_header',
+  'client_ip_header',
+  'local_ip',
   'path_match',
   'max_header_size',
   'maxconn',
@@ -1141,6 +1149,14 @@ function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
     requestIdHeader:
       readChecked(c, f?.get('request_id_header'), d.requestIdHeader, (s) =>
         s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
+      ) ?? '',
+    clientIpHeader:
+      readChecked(c, f?.get('client_ip_header'), d.clientIpHeader, (s) =>
+        s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
+      ) ?? '',
+    localIp:
+      readChecked(c, f?.get('local_ip'), d.localIp, (s) =>
+        s === '' || isIPv4(s) || isIPv6(s) ? ok(s) : fail(`"${s}" is not an IP address`),
       ) ?? '',
     pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
     maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),

@@ -8,6 +8,7 @@ import { connectReason, type Metrics } from '../metrics.js'
 import { ServerResponse, type IncomingMessage } from 'node:http'
 import type { RouteTable, Route } from '../route/table.js'
 import { lookupHttp, routeAllows } from '../route/table.js'
+import { redirectLocation } from '../route/redirect.js'
 import { canQueue, canTake, selectBackend } from '../balance/pool.js'
 import type { Upstream, ServiceRuntime } from './upstream.js'
 import { observeConnect, observeStatus, releaseSlot } from './upstream.js'
@@ -22,6 +23,7 @@ import {
   joinHeader,
   hostProblem,
   validHost,
+  forwardedProto,
 } from './headers.js'
 import { normalizePath } from '../route/normalize.js'
 import type { ForwardContext } from './headers.js'
@@ -55,6 +57,10 @@ export interface ProxyContext {
   readonly trustedProxies: CidrSet
   /** Lower-case request-id header name, '' = off. */
   readonly requestIdHeader: string
+  /** `http.client_ip_header` as configured and in lower case ('' = off), and `http.local_ip` ('' = none). */
+  readonly clientIpHeader: string
+  readonly clientIpLower: string
+  readonly forwardedBy: string
   readonly accessLog: Logger
   readonly log: Logger
   readonly rand: () => number
@@ -252,7 +258,13 @@ export class Exchange implements ResponseHandler {
       this.fail(new BadRequestError('fragment in request target'), 'PR')
       return
     }
-    const route = lookupHttp(state.table, host, url)
+    const route = lookupHttp(
+      state.table,
+      host,
+      url,
+      this.listener.proto === 'https',
+      trusted ? forwardedProto(req.rawHeaders) : '',
+    )
     if (route === undefined) {
       this.fail(new NoRouteError(host ?? '', url), 'PR')
       return
@@ -279,6 +291,11 @@ export class Exchange implements ResponseHandler {
       trusted,
       proto: this.listener.proto,
       localPort: this.listener.port,
+      httpVersion: req.httpVersion,
+      websocket: false,
+      clientIpHeader: ctx.clientIpHeader,
+      clientIpLower: ctx.clientIpLower,
+      forwardedBy: ctx.forwardedBy,
       hostHeader: route.hostHeader === 'dst' ? '' : route.hostHeader === '' ? authority : route.hostHeader,
       prefix: route.strip,
       requestIdHeader: ctx.requestIdHeader,
@@ -482,11 +499,8 @@ export class Exchange implements ResponseHandler {
   redirect(route: Route, url: string, host: string): void {
     const r = route.redirect
     if (r === null) return
-    let location = r.url
-    if (location.includes('$path')) location = location.replaceAll('$path', upstreamPath(url, route))
-    if (location.includes('$host')) location = location.replaceAll('$host', host)
     this.termination = 'LR'
-    this.respond(r.code, '', location)
+    this.respond(r.code, '', redirectLocation(route, url, host))
   }
 
   respond(status: number, body: string, location: string | null): void {

@@ -13,7 +13,7 @@ import { selectBackend } from '../balance/pool.js'
 import type { Upstream, ServiceRuntime } from './upstream.js'
 import { releaseSlot } from './upstream.js'
 import { identifyClient, rewritePath, type ProxyContext, type ListenerInfo } from './http.js'
-import { buildUpstreamHeaders } from './headers.js'
+import { buildUpstreamHeaders, forwardedProto } from './headers.js'
 import { connectReason } from '../metrics.js'
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
@@ -110,7 +110,9 @@ export class Tunnel {
     this.client.on('error', () => this.destroy('CD'))
     this.client.on('close', () => this.destroy(this.termination === '--' ? 'CD' : this.termination))
     this.trusted = identifyClient(ctx, req, this)
-    const route = lookupHttp(ctx.state.table, req.headers.host, req.url ?? '/')
+    const tls = this.listener.proto === 'https'
+    const xfp = this.trusted ? forwardedProto(req.rawHeaders) : ''
+    const route = lookupHttp(ctx.state.table, req.headers.host, req.url ?? '/', tls, xfp)
     if (route === undefined || route.redirect !== null) {
       this.reject(404, 'PR', 'no route')
       return
@@ -181,6 +183,11 @@ export class Tunnel {
       trusted: this.trusted,
       proto: this.listener.proto,
       localPort: this.listener.port,
+      httpVersion: req.httpVersion,
+      websocket: true,
+      clientIpHeader: this.ctx.clientIpHeader,
+      clientIpLower: this.ctx.clientIpLower,
+      forwardedBy: this.ctx.forwardedBy,
       hostHeader: route.hostHeader === 'dst' ? up.hostPort : route.hostHeader,
       prefix: route.strip,
       requestIdHeader: this.ctx.requestIdHeader,

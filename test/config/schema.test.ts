@@ -212,6 +212,8 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
       c.http = {
         trustedProxies: ['127.0.0.1/32', '::1/128', '10.0.0.0/8', 'fd00::/8'],
         requestIdHeader: 'X-Request-Id',
+        clientIpHeader: '',
+        localIp: '',
         pathMatch: 'segment',
         maxHeaderSize: 1024,
         maxconn: 0,
