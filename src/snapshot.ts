@@ -40,6 +40,8 @@ export interface TargetOptions {
   readonly prepend: string
   /** Upstream Host: '' = the client's, 'dst' = the server's host:port, else this literal. */
   readonly hostHeader: string
+  /** The target URL's query, joined before the client's (`x=1` + `y=2` → `x=1&y=2`); absent = none. */
+  readonly query?: string
 }
 
 /** How a route's path is matched (`http.path_match`, or per route): see src/route/trie.ts and table.ts. */

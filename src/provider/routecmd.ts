@@ -26,7 +26,14 @@
  * as integer server weights in a service per route (see `toSnapshot`).
  */
 import type { ServiceDefaults } from '../config/schema.js'
-import type { HttpRouteSpec, ServerSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../snapshot.js'
+import type {
+  HttpRouteSpec,
+  ServerSpec,
+  ServiceSpec,
+  Snapshot,
+  TargetOptions,
+  TcpRouteSpec,
+} from '../snapshot.js'
 import { checkSrcProto, parseOpts, parseSrc, type Proto, type RouteOpts, type Src } from './consul/tags.js'
 
 export interface Target {
@@ -43,6 +50,8 @@ export interface Target {
   readonly dynWeight: number
   readonly tags: readonly string[]
   readonly opts: RouteOpts
+  /** The query of the dst URL (`http://h:p/base?x=1` → `x=1`), joined before the client's; absent = none. */
+  readonly query?: string
 }
 
 export interface IrRoute {
@@ -192,6 +201,8 @@ export interface Dst {
   readonly proto: Proto
   readonly host: string
   readonly port: number
+  /** The URL's query without '?' ('' = none). */
+  readonly query: string
 }
 
 /** `http://h:p/`, `https://h/`, `tcp://h:p` → canonical; redirects keep the URL as given. */
@@ -209,7 +220,14 @@ export function parseDst(text: string): Dst | string {
   const port = u.port !== '' ? Number(u.port) : scheme === 'https' ? 443 : scheme === 'http' ? 80 : 0
   if (host === '' || port === 0) return `dst "${text}" needs a host and port`
   const h = host.includes(':') ? `[${host}]` : host
-  return { url: `${scheme}://${h}:${port}${scheme === 'tcp' ? '' : '/'}`, proto: scheme, host, port }
+  const query = u.search === '' ? '' : u.search.slice(1)
+  return {
+    url: `${scheme}://${h}:${port}${scheme === 'tcp' ? '' : '/'}${query === '' ? '' : `?${query}`}`,
+    proto: scheme,
+    host,
+    port,
+    query,
+  }
 }
 
 function parseAdd(t: readonly Token[], dc: string, warnings: string[]): Command | string {
@@ -267,6 +285,7 @@ function parseAdd(t: readonly Token[], dc: string, warnings: string[]): Command 
       dynWeight: 1,
       tags: parseTags(c.get('tags')),
       opts: merged,
+      ...(dst.query === '' ? {} : { query: dst.query }),
     },
   }
 }
@@ -571,6 +590,7 @@ function sameServerSpecs(a: readonly ServerSpec[], b: readonly ServerSpec[]): bo
     const x = a[i] as ServerSpec
     const y = b[i] as ServerSpec
     if (x.name !== y.name || x.host !== y.host || x.port !== y.port || x.weight !== y.weight) return false
+    if (!sameTargetOptions(x.target, y.target)) return false
   }
   return true
 }
@@ -648,7 +668,9 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
         if (
           v.proto === proto &&
           v.tlsSkipVerify === opts.tlsSkipVerify &&
-          (reuse ? sameServerSpecs(v.servers, servers) : sameServers(v.servers, targets, weights, picked, n))
+          (reuse
+            ? sameServerSpecs(v.servers, servers)
+            : sameServers(v.servers, targets, weights, picked, n, opts))
         ) {
           name = v.name
           servers = v.servers
@@ -669,15 +691,28 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
           for (let j = 0; j < n; j++) {
             const i = picked[j] as number
             const t = targets[i] as Target
-            list[j] = {
-              name: t.id,
-              host: t.host,
-              port: t.port,
-              weight: weights[i] ?? 0,
-              backup: false,
-              maxconn: 0,
-              state: 'up',
-            }
+            const target = targetOptionsOf(t, opts)
+            list[j] =
+              target === undefined
+                ? {
+                    name: t.id,
+                    host: t.host,
+                    port: t.port,
+                    weight: weights[i] ?? 0,
+                    backup: false,
+                    maxconn: 0,
+                    state: 'up',
+                  }
+                : {
+                    name: t.id,
+                    host: t.host,
+                    port: t.port,
+                    weight: weights[i] ?? 0,
+                    backup: false,
+                    maxconn: 0,
+                    state: 'up',
+                    target,
+                  }
           }
           servers = list
         }
@@ -718,6 +753,7 @@ function sameServers(
   weights: readonly number[],
   picked: readonly number[],
   n: number,
+  opts: RouteOpts,
 ): boolean {
   if (a.length !== n) return false
   for (let j = 0; j < n; j++) {
@@ -726,8 +762,39 @@ function sameServers(
     const y = targets[i] as Target
     if (x.name !== y.id || x.host !== y.host || x.port !== y.port || x.weight !== (weights[i] ?? 0))
       return false
+    if (!sameTargetOptions(x.target, targetOptionsOf(y, opts))) return false
   }
   return true
+}
+
+/**
+ * A target's own rewrite when it differs from its route's (the route takes its first target's options), or
+ * when its dst carries a query; undefined otherwise (the usual case: no object).
+ */
+export function targetOptionsOf(t: Target, route: RouteOpts): TargetOptions | undefined {
+  const o = t.opts
+  const query = t.query ?? ''
+  if (
+    query === '' &&
+    o.strip === route.strip &&
+    o.prepend === route.prepend &&
+    o.hostHeader === route.hostHeader
+  )
+    return undefined
+  return query === ''
+    ? { strip: o.strip, prepend: o.prepend, hostHeader: o.hostHeader }
+    : { strip: o.strip, prepend: o.prepend, hostHeader: o.hostHeader, query }
+}
+
+function sameTargetOptions(a: TargetOptions | undefined, b: TargetOptions | undefined): boolean {
+  if (a === b) return true
+  if (a === undefined || b === undefined) return false
+  return (
+    a.strip === b.strip &&
+    a.prepend === b.prepend &&
+    a.hostHeader === b.hostHeader &&
+    (a.query ?? '') === (b.query ?? '')
+  )
 }
 
 /** `sorted` when it is a new list, else an exact-size copy of `list`. */

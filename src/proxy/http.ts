@@ -9,6 +9,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http'
 import type { RouteTable, Route } from '../route/table.js'
 import { lookupHttp, routeAllows } from '../route/table.js'
 import { redirectLocation } from '../route/redirect.js'
+import { targetHostHeader, targetPath } from '../route/target.js'
 import { canQueue, canTake, selectBackend } from '../balance/pool.js'
 import type { Upstream, ServiceRuntime } from './upstream.js'
 import { observeConnect, observeStatus, releaseSlot } from './upstream.js'
@@ -167,6 +168,10 @@ export class Exchange implements ResponseHandler {
   avoid: Upstream | null
   path: string
   headers: string[]
+  /** Per-target rewrites (ServerSpec.target): the route-matched target, its authority and the header context. */
+  url: string
+  authority: string
+  fwd: ForwardContext | null
   body: IncomingMessage | null
   idempotent: boolean
   attempts: number
@@ -204,6 +209,9 @@ export class Exchange implements ResponseHandler {
     this.avoid = null
     this.path = ''
     this.headers = []
+    this.url = ''
+    this.authority = ''
+    this.fwd = null
     this.body = null
     this.idempotent = false
     this.attempts = 0
@@ -302,6 +310,9 @@ export class Exchange implements ResponseHandler {
       requestId: this.requestId,
     }
     this.headers = buildUpstreamHeaders(req.rawHeaders, fwd)
+    this.url = url
+    this.authority = authority
+    this.fwd = fwd
     const body = hasBody(req) || !NO_BODY_METHODS.has(req.method ?? '') ? req : null
     this.body = body
     this.idempotent = body === null && IDEMPOTENT.has(req.method ?? '')
@@ -319,7 +330,22 @@ export class Exchange implements ResponseHandler {
       return
     }
     this.attempts++
-    if (this.route !== null && this.route.hostHeader === 'dst') setHost(this.headers, up.hostPort)
+    let path = this.path
+    let headers = this.headers
+    const target = up.spec.target
+    const fwd = this.fwd
+    if (target !== undefined && fwd !== null) {
+      // This server has its own strip/prepend/host/query (fabio keeps options per target): rewrite for it.
+      path = targetPath(this.url, target.strip, target.prepend, target.query ?? '')
+      const hostHeader = fwd.hostHeader
+      const prefix = fwd.prefix
+      fwd.hostHeader = targetHostHeader(target.hostHeader, this.authority)
+      fwd.prefix = target.strip
+      headers = buildUpstreamHeaders(this.req.rawHeaders, fwd)
+      fwd.hostHeader = hostHeader
+      fwd.prefix = prefix
+      if (target.hostHeader === 'dst') setHost(headers, up.hostPort)
+    } else if (this.route !== null && this.route.hostHeader === 'dst') setHost(this.headers, up.hostPort)
     const dispatcher = up.ensureDispatcher()
     if (dispatcher === null) {
       this.avoid = up
@@ -337,8 +363,8 @@ export class Exchange implements ResponseHandler {
     dispatcher.dispatch(
       {
         method: this.req.method ?? 'GET',
-        path: this.path,
-        headers: this.headers,
+        path,
+        headers,
         body: this.body,
         headersTimeout: spec.timeouts.server,
         bodyTimeout: spec.timeouts.body,
