@@ -34,6 +34,15 @@ import { UpstreamSet, type AddressBook } from './proxy/upstream.js'
 import type { Engine } from './proxy/engine.js'
 import { undiciEngine } from './proxy/undici-engine.js'
 import { performance } from 'node:perf_hooks'
+import { compileAuthScheme, type AuthScheme } from './route/auth.js'
+import { noRouteAnswer } from './route/noroute.js'
+
+/** The `http.auth` schemes by name, compiled (htpasswd parsed) once per config. */
+function authSchemes(config: Config): Map<string, AuthScheme> {
+  const out = new Map<string, AuthScheme>()
+  for (const a of config.http.auth) out.set(a.name, compileAuthScheme(a))
+  return out
+}
 
 export interface WorkerOptions {
   readonly config: Config
@@ -110,7 +119,8 @@ export class Worker {
   readonly clock: () => number
   readonly metrics: Metrics
   tcpRoutes: readonly TcpRouteSpec[]
-  config: Config
+  #config: Config
+  #noRoutePage: string
   listeners: Map<string, HttpListener | TcpListener>
   #watched: Map<string, (r: ResolveResult) => void>
   #version: number
@@ -124,7 +134,8 @@ export class Worker {
   constructor(options: WorkerOptions) {
     const { config, log } = options
     this.log = log
-    this.config = config
+    this.#config = config
+    this.#noRoutePage = ''
     const resolver = new Resolver({
       maxTtl: config.resolver.maxTtl,
       minTtl: config.resolver.minTtl,
@@ -144,6 +155,8 @@ export class Worker {
       clientIpHeader: config.http.clientIpHeader,
       clientIpLower: config.http.clientIpHeader.toLowerCase(),
       forwardedBy: config.http.localIp,
+      auth: authSchemes(config),
+      noRoute: noRouteAnswer(config.http.noRoute),
       accessLog: options.accessLog,
       log,
       rand: options.rand ?? Math.random,
@@ -178,6 +191,23 @@ export class Worker {
       now: this.ctx.now,
       metrics: this.metrics,
     }
+  }
+
+  get config(): Config {
+    return this.#config
+  }
+
+  /** A new configuration (reload): the parts of the request path read per request follow it at once. */
+  set config(config: Config) {
+    this.#config = config
+    this.ctx.auth = authSchemes(config)
+    this.ctx.noRoute = noRouteAnswer(config.http.noRoute, this.#noRoutePage)
+  }
+
+  /** The no-route page from Consul KV (`consul.no_route_key`; '' = none): replaces the configured page. */
+  setNoRoutePage(page: string): void {
+    this.#noRoutePage = page
+    this.ctx.noRoute = noRouteAnswer(this.#config.http.noRoute, page)
   }
 
   /** Open sessions per TCP listener, for `lb_tcp_connections_active`. */

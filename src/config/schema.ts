@@ -10,6 +10,7 @@ import type { HostPort, HostPortRules, Parsed } from './address.js'
 import { parseCidr } from '../net/cidr.js'
 import { normalizeRouteKey } from '../route/host.js'
 import { globProblem, isGlob } from '../route/glob.js'
+import { parseHtpasswd } from '../route/auth.js'
 import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from './address.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { applyCommands, parseCommands, toSnapshot, type Ir } from '../provider/routecmd.js'
@@ -159,6 +160,10 @@ export interface HttpConfig {
   clientIpHeader: string
   /** lb's own address for `by=` in Forwarded (fabio `proxy.localip`); '' = none. */
   localIp: string
+  /** Authentication schemes routes name with `auth` (fabio `proxy.auth`). */
+  auth: AuthSchemeSpec[]
+  /** The answer when no route matches (fabio `proxy.noroutestatus` and its noroute.html). */
+  noRoute: NoRouteConfig
   pathMatch: PathMatch
   /** Bytes of request line + headers accepted (431 above). */
   maxHeaderSize: number
@@ -174,6 +179,21 @@ export interface HttpConfig {
     /** Inactivity on an upgraded (WebSocket) tunnel. */
     tunnel: number
   }
+}
+
+/** fabio `proxy.auth = name=<n>;type=basic;file=<htpasswd>;realm=<r>`: the htpasswd file's content is read. */
+export interface AuthSchemeSpec {
+  name: string
+  type: 'basic'
+  realm: string
+  htpasswd: string
+}
+
+export interface NoRouteConfig {
+  /** Status of the answer (fabio default 404). */
+  status: number
+  /** HTML body ('' = lb's plain-text line naming host and path). Consul KV `consul.no_route_key` replaces it. */
+  page: string
 }
 
 export interface LogConfig {
@@ -332,6 +352,8 @@ export const defaultConfig: Config = {
     requestIdHeader: '',
     clientIpHeader: '',
     localIp: '',
+    auth: [],
+    noRoute: { status: 404, page: '' },
     pathMatch: 'prefix',
     maxHeaderSize: 16_384,
     maxconn: 0,
@@ -471,6 +493,16 @@ export function validate(
   checkServiceRefs(c, services)
   const routes = readRoutes(c, top?.get('routes'), services)
   const http = readHttp(c, top?.get('http'))
+  for (const ref of c.authRefs) {
+    if (!http.auth.some((a) => a.name === ref.name))
+      c.add(
+        ref.path,
+        `unknown auth scheme "${ref.name}"${didYouMean(
+          ref.name,
+          http.auth.map((a) => a.name),
+        )}`,
+      )
+  }
   const log = readLog(c, top?.get('log'))
   const metrics = { enabled: readBool(c, section(c, top?.get('metrics'), metricsKeys)?.get('enabled'), true) }
   const admin = readAdmin(c, top?.get('admin'), listeners)
@@ -652,6 +684,8 @@ const routeKeys = [
   'redirect',
   'allow',
   'deny',
+  'path_match',
+  'auth',
 ] as const
 const redirectKeys = ['code', 'url'] as const
 const httpKeys = [
@@ -659,12 +693,16 @@ const httpKeys = [
   'request_id_header',
   'client_ip_header',
   'local_ip',
+  'auth',
+  'no_route',
   'path_match',
   'max_header_size',
   'maxconn',
   'timeouts',
 ] as const
 const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
+const authKeys = ['name', 'type', 'realm', 'htpasswd'] as const
+const noRouteKeys = ['status', 'page'] as const
 const logKeys = ['level', 'destination', 'access'] as const
 const accessKeys = ['enabled', 'destination', 'format', 'sample', 'status', 'slow', 'errors'] as const
 const metricsKeys = ['enabled'] as const
@@ -1088,6 +1126,20 @@ function readRoutes(c: Checker, slot: Slot | undefined, services: readonly Servi
     const hostHeader = readChecked(c, f.get('host_header'), '', checkHostHeader)
     const allow = readCidrList(c, f.get('allow'))
     const deny = readCidrList(c, f.get('deny'))
+    const pathMatchSlot = f.get('path_match')
+    const pathMatch =
+      pathMatchSlot === undefined || pathMatchSlot.value === null
+        ? undefined
+        : readEnum(c, pathMatchSlot, 'prefix', pathMatches)
+    const auth = readChecked(c, f.get('auth'), '', (s) =>
+      s === '' || nameRe.test(s) ? ok(s) : fail(`must name an http.auth scheme, got "${s}"`),
+    )
+    if (auth !== undefined && auth !== '')
+      c.authRefs.push({ path: f.get('auth')?.path ?? item.path, name: auth })
+    if (pathMatch === 'glob' && path !== undefined) {
+      const why = globProblem(path)
+      if (why !== '') c.add(f.get('path')?.path ?? item.path, why)
+    }
     const redirectSlot = f.get('redirect')
     const redirect = readRedirect(c, redirectSlot)
     if (redirectSlot !== undefined && redirectSlot.value !== null) {
@@ -1121,6 +1173,8 @@ function readRoutes(c: Checker, slot: Slot | undefined, services: readonly Servi
         redirect,
         ...(allow === undefined || allow.length === 0 ? {} : { allow }),
         ...(deny === undefined || deny.length === 0 ? {} : { deny }),
+        ...(pathMatch === undefined ? {} : { pathMatch }),
+        ...(auth === undefined || auth === '' ? {} : { auth }),
       })
     }
   }
@@ -1158,6 +1212,8 @@ function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
       readChecked(c, f?.get('local_ip'), d.localIp, (s) =>
         s === '' || isIPv4(s) || isIPv6(s) ? ok(s) : fail(`"${s}" is not an IP address`),
       ) ?? '',
+    auth: readAuthSchemes(c, f?.get('auth')),
+    noRoute: readNoRoute(c, f?.get('no_route')),
     pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
     maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),
     maxconn: readInt(c, f?.get('maxconn'), d.maxconn, 0, 1_000_000),
@@ -1167,6 +1223,38 @@ function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
       keepAlive: readDuration(c, t?.get('keep_alive'), d.timeouts.keepAlive, 1),
       tunnel: readDuration(c, t?.get('tunnel'), d.timeouts.tunnel, 1),
     },
+  }
+}
+
+/** `http.auth`: named basic-auth schemes, each with its htpasswd content (`htpasswd_file` reads the file). */
+function readAuthSchemes(c: Checker, slot: Slot | undefined): AuthSchemeSpec[] {
+  const out: AuthSchemeSpec[] = []
+  const names = new Map<string, string>()
+  for (const item of readList(c, slot) ?? []) {
+    const f = section(c, item, authKeys)
+    if (f === undefined) continue
+    const name = readName(c, required(c, f, item, 'name'), undefined)
+    if (name !== undefined) unique(c, names, name, f.get('name')?.path ?? item.path, 'auth scheme name')
+    const type = readEnum(c, f.get('type'), 'basic', ['basic'] as const)
+    const realm = readString(c, f.get('realm'), name ?? '')
+    const htpasswdSlot = required(c, f, item, 'htpasswd')
+    const htpasswd = readString(c, htpasswdSlot, '', true)
+    if (htpasswdSlot !== undefined) {
+      const bad = parseHtpasswd(htpasswd).badLines
+      // Line numbers only: the content holds password hashes.
+      if (bad.length > 0) c.add(htpasswdSlot.path, `lines ${bad.join(', ')} are not user:hash`)
+    }
+    out.push({ name: name ?? '', type, realm, htpasswd })
+  }
+  return out
+}
+
+function readNoRoute(c: Checker, slot: Slot | undefined): NoRouteConfig {
+  const d = defaultConfig.http.noRoute
+  const f = section(c, slot, noRouteKeys)
+  return {
+    status: readInt(c, f?.get('status'), d.status, 200, 599),
+    page: readString(c, f?.get('page'), d.page),
   }
 }
 
@@ -1478,6 +1566,8 @@ class Checker {
   readonly problems: ConfigProblem[] = []
   /** Service names referenced before the services were read (tcp listeners), checked afterwards. */
   readonly serviceRefs: { path: string; name: string }[] = []
+  /** `routes[].auth` names, checked against `http.auth` once it is read. */
+  readonly authRefs: { path: string; name: string }[] = []
   readonly file: string
   readonly env: Env
   readonly files: FileContents

@@ -126,6 +126,20 @@ function tokenize(line: string): Token[] | string {
   return out
 }
 
+/**
+ * The `register=<name>` aliases of the `route add` lines of `text`, in order of first use (fabio
+ * `route.ParseAliases`): lb registers itself in Consul under each name (provider/consul/register.ts).
+ */
+export function registerAliases(text: string): string[] {
+  const out: string[] = []
+  for (const { command: c } of parseCommands(text).commands) {
+    if (c.op !== 'add') continue
+    const name = c.target.opts.register ?? ''
+    if (name !== '' && !out.includes(name)) out.push(name)
+  }
+  return out
+}
+
 /** Parse route command text; `dc` expands ${DC} in sources. */
 export function parseCommands(text: string, dc = ''): ParseResult {
   const commands: LineCommand[] = []
@@ -661,13 +675,15 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
       servers = []
     }
     const proto: 'http' | 'https' = opts.proto === 'https' ? 'https' : 'http'
+    // fabio: tlsskipverify=true on an http target does nothing (and is no error).
+    const skipVerify = opts.tlsSkipVerify && proto === 'https'
     const head = variants.get(first.service)
     let name: string | undefined
     if (!multi) {
       for (let v = head; v !== undefined; v = v.next) {
         if (
           v.proto === proto &&
-          v.tlsSkipVerify === opts.tlsSkipVerify &&
+          v.tlsSkipVerify === skipVerify &&
           (reuse
             ? sameServerSpecs(v.servers, servers)
             : sameServers(v.servers, targets, weights, picked, n, opts))
@@ -716,9 +732,9 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
           }
           servers = list
         }
-        created = serviceSpec(name, options.defaults, proto, opts.tlsSkipVerify, servers)
+        created = serviceSpec(name, options.defaults, proto, skipVerify, servers)
       }
-      const v: Variant = { name, proto, tlsSkipVerify: opts.tlsSkipVerify, servers, next: undefined }
+      const v: Variant = { name, proto, tlsSkipVerify: skipVerify, servers, next: undefined }
       if (head === undefined) variants.set(first.service, v)
       else {
         let last = head
@@ -843,6 +859,11 @@ export function httpRoute(
 ): HttpRouteSpec {
   const { host, path } = src
   const { strip, prepend, hostHeader, allow, deny } = opts
+  const auth = opts.auth ?? ''
+  if (auth !== '') {
+    const r: HttpRouteSpec = { host, path, service, strip, prepend, hostHeader, redirect, source, auth }
+    return allow.length > 0 ? { ...r, allow } : deny.length > 0 ? { ...r, deny } : r
+  }
   if (allow.length > 0) return { host, path, service, strip, prepend, hostHeader, redirect, source, allow }
   if (deny.length > 0) return { host, path, service, strip, prepend, hostHeader, redirect, source, deny }
   return { host, path, service, strip, prepend, hostHeader, redirect, source }

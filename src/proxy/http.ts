@@ -10,6 +10,8 @@ import type { RouteTable, Route } from '../route/table.js'
 import { lookupHttp, routeAllows } from '../route/table.js'
 import { redirectLocation } from '../route/redirect.js'
 import { targetHostHeader, targetPath } from '../route/target.js'
+import { checkAuth, type AuthScheme } from '../route/auth.js'
+import type { NoRouteAnswer } from '../route/noroute.js'
 import { canQueue, canTake, selectBackend } from '../balance/pool.js'
 import type { Upstream, ServiceRuntime } from './upstream.js'
 import { observeConnect, observeStatus, releaseSlot } from './upstream.js'
@@ -43,6 +45,7 @@ import {
   ClientAbortError,
   AccessDeniedError,
   BadRequestError,
+  UnauthorizedError,
 } from '../errors.js'
 
 /** What a worker swaps whole on every snapshot: each request reads it once. */
@@ -58,6 +61,10 @@ export interface ProxyContext {
   readonly trustedProxies: CidrSet
   /** Lower-case request-id header name, '' = off. */
   readonly requestIdHeader: string
+  /** `http.auth` schemes by name (routes with `auth`). */
+  auth: ReadonlyMap<string, AuthScheme>
+  /** The answer when no route matches (`http.no_route`; the page may come from Consul KV). */
+  noRoute: NoRouteAnswer
   /** `http.client_ip_header` as configured and in lower case ('' = off), and `http.local_ip` ('' = none). */
   readonly clientIpHeader: string
   readonly clientIpLower: string
@@ -281,6 +288,13 @@ export class Exchange implements ResponseHandler {
     if ((route.allow !== null || route.deny !== null) && !routeAllows(route, this.clientIp)) {
       this.fail(new AccessDeniedError(this.clientIp), 'PR')
       return
+    }
+    if (route.auth !== '') {
+      const scheme = ctx.auth.get(route.auth)
+      if (!checkAuth(scheme, findHeader(req.rawHeaders, 'authorization'))) {
+        this.fail(new UnauthorizedError(route.auth, scheme?.challenge ?? ''), 'PR')
+        return
+      }
     }
     if (route.redirect !== null) {
       this.redirect(route, url, host ?? '')
@@ -518,8 +532,13 @@ export class Exchange implements ResponseHandler {
   fail(err: EdgeError, termination: string): void {
     this.reason = err.message
     this.termination = termination
-    const status = errorInfo[err.code].status
-    this.respond(status, err.message + '\n', null)
+    if (err.code === 'EDGE_NO_ROUTE' && this.ctx.noRoute.html !== '') {
+      this.respond(this.ctx.noRoute.status, this.ctx.noRoute.html, null, 'text/html; charset=utf-8')
+      return
+    }
+    const status = err.code === 'EDGE_NO_ROUTE' ? this.ctx.noRoute.status : errorInfo[err.code].status
+    const challenge = err instanceof UnauthorizedError && err.challenge !== '' ? err.challenge : null
+    this.respond(status, err.message + '\n', null, 'text/plain; charset=utf-8', challenge)
   }
 
   redirect(route: Route, url: string, host: string): void {
@@ -529,7 +548,13 @@ export class Exchange implements ResponseHandler {
     this.respond(r.code, '', redirectLocation(route, url, host))
   }
 
-  respond(status: number, body: string, location: string | null): void {
+  respond(
+    status: number,
+    body: string,
+    location: string | null,
+    contentType = 'text/plain; charset=utf-8',
+    challenge: string | null = null,
+  ): void {
     const res = this.res
     this.status = status
     if (res.headersSent || res.destroyed) {
@@ -538,13 +563,14 @@ export class Exchange implements ResponseHandler {
     }
     const headers: string[] = [
       'content-type',
-      'text/plain; charset=utf-8',
+      contentType,
       'content-length',
       String(Buffer.byteLength(body)),
       'x-content-type-options',
       'nosniff',
     ]
     if (location !== null) headers.push('location', location)
+    if (challenge !== null) headers.push('www-authenticate', challenge)
     // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
     if (status === 400) headers.push('connection', 'close')
     if (this.requestId !== '') headers.push(this.ctx.requestIdHeader, this.requestId)

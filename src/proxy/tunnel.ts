@@ -13,10 +13,12 @@ import { selectBackend } from '../balance/pool.js'
 import type { Upstream, ServiceRuntime } from './upstream.js'
 import { releaseSlot } from './upstream.js'
 import { identifyClient, rewritePath, type ProxyContext, type ListenerInfo } from './http.js'
-import { buildUpstreamHeaders, forwardedProto } from './headers.js'
+import { buildUpstreamHeaders, findHeader, forwardedProto } from './headers.js'
+import { checkAuth } from '../route/auth.js'
 import { connectReason } from '../metrics.js'
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
+  401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   502: 'Bad Gateway',
@@ -121,6 +123,14 @@ export class Tunnel {
     // The same allow/deny ACL as plain requests: an Upgrade must not be a way around it.
     if ((route.allow !== null || route.deny !== null) && !routeAllows(route, this.clientIp)) {
       this.reject(403, 'PR', 'access denied')
+      return
+    }
+    // The same auth= check as plain requests.
+    if (
+      route.auth !== '' &&
+      !checkAuth(ctx.auth.get(route.auth), findHeader(req.rawHeaders, 'authorization'))
+    ) {
+      this.reject(401, 'PR', 'authentication required')
       return
     }
     const service = ctx.state.services.get(route.service)

@@ -214,6 +214,8 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
         requestIdHeader: 'X-Request-Id',
         clientIpHeader: '',
         localIp: '',
+        auth: [],
+        noRoute: { status: 404, page: '' },
         pathMatch: 'segment',
         maxHeaderSize: 1024,
         maxconn: 0,

@@ -81,10 +81,27 @@ const good: {
     opts: { deny: ['1.2.3.0/24'] },
   },
   {
-    desc: 'register= ignored with a warning',
+    desc: 'register= names a Consul alias (provider/consul/register.ts)',
     tag: 'urlprefix-api.example.com/ register=api-example',
     src: http('api.example.com', '/'),
-    warnings: ['register=api-example ignored: lb does not register services in Consul'],
+    opts: { register: 'api-example', auth: '' },
+  },
+  {
+    desc: 'auth= names an http.auth scheme',
+    tag: 'urlprefix-/admin auth=ops',
+    src: http('', '/admin'),
+    opts: { register: '', auth: 'ops' },
+  },
+  {
+    desc: 'tlsskipverify=true on http is accepted (a no-op, as in fabio)',
+    tag: 'urlprefix-/a tlsskipverify=true',
+    src: http('', '/a'),
+    opts: { tlsSkipVerify: true },
+  },
+  {
+    desc: 'ip:port without proto=tcp is an HTTP route for that host (fabio)',
+    tag: 'urlprefix-1.1.1.1:999',
+    src: http('1.1.1.1:999', '/'),
   },
   {
     desc: 'unknown option ignored with a warning',
@@ -98,7 +115,8 @@ for (const c of good) {
   test(`tag ok: ${c.desc}`, () => {
     const r = parseTag(c.tag, P, 'dc1')
     assert.ok(r !== null && r.ok, JSON.stringify(r))
-    assert.deepEqual(r.route, {
+    const { optText: _optText, ...route } = r.route
+    assert.deepEqual(route, {
       src: c.src,
       weight: c.weight ?? 0,
       opts: opts(c.opts),
@@ -124,7 +142,6 @@ const bad: { desc: string; tag: string; reason: RegExp }[] = [
     tag: 'urlprefix-/a proto=https tlsskipverify=yes',
     reason: /true or false/,
   },
-  { desc: 'tlsskipverify on http', tag: 'urlprefix-/a tlsskipverify=true', reason: /needs proto=https/ },
   { desc: 'strip not a path', tag: 'urlprefix-/a strip=foo', reason: /strip= must be a path/ },
   { desc: 'weight above 1', tag: 'urlprefix-/a weight=5', reason: /between 0 and 1/ },
   { desc: 'weight not a number', tag: 'urlprefix-/a weight=x', reason: /between 0 and 1/ },
@@ -137,7 +154,7 @@ const bad: { desc: string; tag: string; reason: RegExp }[] = [
     tag: 'urlprefix-/a allow=ip:1.1.1.1 deny=ip:2.2.2.2',
     reason: /cannot be used together/,
   },
-  { desc: 'auth unsupported', tag: 'urlprefix-/admin auth=basic', reason: /auth= is not supported/ },
+  { desc: 'auth not a name', tag: 'urlprefix-/admin auth=a/b', reason: /auth= must name/ },
   { desc: 'bad host', tag: 'urlprefix-ex@mple.com/', reason: /not a valid host/ },
   { desc: 'query in path', tag: 'urlprefix-/a?b', reason: /must not contain/ },
 ]
