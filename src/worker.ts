@@ -156,6 +156,7 @@ export class Worker {
       clientIpLower: config.http.clientIpHeader.toLowerCase(),
       forwardedBy: config.http.localIp,
       auth: authSchemes(config),
+      accessDetail: !['json', 'httplog'].includes(config.log.access.format),
       noRoute: noRouteAnswer(config.http.noRoute),
       accessLog: options.accessLog,
       log,

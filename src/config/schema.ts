@@ -11,6 +11,7 @@ import { parseCidr } from '../net/cidr.js'
 import { normalizeRouteKey } from '../route/host.js'
 import { globProblem, isGlob } from '../route/glob.js'
 import { parseHtpasswd } from '../route/auth.js'
+import { compileAccessFormat } from '../log-format.js'
 import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from './address.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { applyCommands, parseCommands, toSnapshot, type Ir } from '../provider/routecmd.js'
@@ -203,8 +204,9 @@ export interface LogConfig {
   access: AccessLogConfig
 }
 
-export type AccessLogFormat = 'json' | 'httplog'
-export const accessLogFormats: readonly AccessLogFormat[] = ['json', 'httplog']
+/** `json`, `httplog` (haproxy), or fabio's `common`, `combined` or a `$field` template (src/log-format.ts). */
+export type AccessLogFormat = string
+export const accessLogFormats: readonly string[] = ['json', 'httplog', 'common', 'combined']
 
 /**
  * Which requests get an access-log line: those matching any filter that is set (`status`, `slowMs`, `errors`; none
@@ -1270,7 +1272,16 @@ function readLog(c: Checker, slot: Slot | undefined): LogConfig {
       destination:
         readChecked(c, a?.get('destination'), d.access.destination, checkLogDestination) ??
         d.access.destination,
-      format: readEnum(c, a?.get('format'), d.access.format, accessLogFormats),
+      format:
+        readChecked(c, a?.get('format'), d.access.format, (s) => {
+          if (accessLogFormats.includes(s)) return ok(s)
+          if (!s.includes('$'))
+            return fail(
+              `must be json, httplog, common, combined or a $field template; got "${s}"${didYouMean(s, accessLogFormats)}`,
+            )
+          const f = compileAccessFormat(s)
+          return typeof f === 'string' ? fail(f) : ok(s)
+        }) ?? d.access.format,
       sample: readInt(c, a?.get('sample'), d.access.sample, 1, 1_000_000),
       status: readExpectStatus(c, a?.get('status'), d.access.status),
       slowMs: readDuration(c, a?.get('slow'), d.access.slowMs, 0),

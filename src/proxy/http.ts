@@ -65,6 +65,8 @@ export interface ProxyContext {
   auth: ReadonlyMap<string, AuthScheme>
   /** The answer when no route matches (`http.no_route`; the page may come from Consul KV). */
   noRoute: NoRouteAnswer
+  /** The access log formats fabio's `$field` templates: log lines carry the extra fields it reads (log.ts). */
+  readonly accessDetail: boolean
   /** `http.client_ip_header` as configured and in lower case ('' = off), and `http.local_ip` ('' = none). */
   readonly clientIpHeader: string
   readonly clientIpLower: string
@@ -179,6 +181,8 @@ export class Exchange implements ResponseHandler {
   url: string
   authority: string
   fwd: ForwardContext | null
+  /** The request target sent to the last server ('' = none). */
+  sentPath: string
   body: IncomingMessage | null
   idempotent: boolean
   attempts: number
@@ -219,6 +223,7 @@ export class Exchange implements ResponseHandler {
     this.url = ''
     this.authority = ''
     this.fwd = null
+    this.sentPath = ''
     this.body = null
     this.idempotent = false
     this.attempts = 0
@@ -346,11 +351,13 @@ export class Exchange implements ResponseHandler {
     this.attempts++
     let path = this.path
     let headers = this.headers
+    this.sentPath = path
     const target = up.spec.target
     const fwd = this.fwd
     if (target !== undefined && fwd !== null) {
       // This server has its own strip/prepend/host/query (fabio keeps options per target): rewrite for it.
       path = targetPath(this.url, target.strip, target.prepend, target.query ?? '')
+      this.sentPath = path
       const hostHeader = fwd.hostHeader
       const prefix = fwd.prefix
       fwd.hostHeader = targetHostHeader(target.hostHeader, this.authority)
@@ -597,7 +604,7 @@ export class Exchange implements ResponseHandler {
       lastRead.set(socket, read)
     }
     this.ctx.metrics.observeHttp(this, now)
-    this.ctx.accessLog.info({
+    const line = {
       ci: this.clientIp,
       fe: this.listener.name,
       method: req.method,
@@ -616,8 +623,27 @@ export class Exchange implements ResponseHandler {
       ts: this.termination,
       reason: this.reason === '' ? undefined : this.reason,
       rid: this.requestId === '' ? undefined : this.requestId,
-    })
+    }
+    this.ctx.accessLog.info(this.ctx.accessDetail ? withDetail(line, this) : line)
   }
+}
+
+/**
+ * The fields a `$field` access-log template reads beyond the JSON line (src/log.ts `accessRecord`): socket peer
+ * address and port, HTTP version, request headers, scheme, and the server address, scheme and target.
+ */
+function withDetail(line: Record<string, unknown>, ex: Exchange): Record<string, unknown> {
+  const socket = ex.req.socket as IncomingMessage['socket'] | null
+  const up = ex.upstream
+  line.ra = socket?.remoteAddress ?? ''
+  line.cp = socket?.remotePort ?? 0
+  line.hv = ex.req.httpVersion
+  line.rh = ex.req.rawHeaders
+  line.sc = ex.listener.proto
+  line.ua = up === null ? '' : up.hostPort
+  line.us = ex.service?.spec.proto ?? 'http'
+  line.uu = ex.sentPath
+  return line
 }
 
 /** Client socket → its `bytesRead` when its previous request was logged (for `Exchange.bytesIn`). */
