@@ -180,6 +180,8 @@ export interface HttpRouteSpec {
   readonly pathMatch?: PathMatch
   /** Name of an `http.auth` scheme the client must pass (fabio `auth=`); absent or '' = none. */
   readonly auth?: string
+  /** fabio `register=<name>`: lb registers itself in Consul under this name too; absent = no alias. */
+  readonly register?: string
 }
 
 /** A TCP route: connections accepted on listener `port` go to `service` (fabio `urlprefix-:PORT proto=tcp`). */

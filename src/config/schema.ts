@@ -298,6 +298,23 @@ export interface ConsulConfig {
   backoff: { min: number; max: number }
   /** Watcher throttle window: at most one route table rebuild per window (the first change goes at once). */
   throttle: number
+  /** KV key of the no-route HTML page (fabio `registry.consul.noroutehtmlpath`); '' = none. Watched. */
+  noRouteKey: string
+  /** lb registers itself in Consul (fabio `registry.consul.register.*`). */
+  register: ConsulRegisterConfig
+}
+
+export interface ConsulRegisterConfig {
+  enabled: boolean
+  /** Service name (fabio `register.name`, default `fabio`; lb's default `lb`). */
+  name: string
+  /** `host:port` registered and checked at `/health`; '' = the admin address (a wildcard host: this machine's IP). */
+  address: string
+  tags: string[]
+  checkInterval: number
+  checkTimeout: number
+  /** Consul removes the registration after its check was critical this long. */
+  deregisterCriticalAfter: number
 }
 
 export interface MutableConfig {
@@ -396,6 +413,16 @@ export const defaultConfig: Config = {
     rateLimit: { interval: 200, burst: 5 },
     backoff: { min: 250, max: 30_000 },
     throttle: 50,
+    noRouteKey: 'fabio/noroute.html',
+    register: {
+      enabled: false,
+      name: 'lb',
+      address: '',
+      tags: [],
+      checkInterval: 1_000,
+      checkTimeout: 3_000,
+      deregisterCriticalAfter: 60_000,
+    },
   },
   routeCommands: '',
   workers: 0,
@@ -510,6 +537,11 @@ export function validate(
   const admin = readAdmin(c, top?.get('admin'), listeners)
   const resolver = readResolver(c, top?.get('resolver'))
   const consul = readConsul(c, top?.get('consul'))
+  if (consul.register.enabled && consul.register.address === '' && admin.port === 0)
+    c.add(
+      'consul.register.address',
+      'required when the admin server is off (it is what lb registers and Consul checks)',
+    )
   const routeCommands = readRouteCommands(c, top?.get('route_commands'), services, defaults)
   const workers = readWorkers(c, top?.get('workers'))
   const shutdown = readShutdown(c, top?.get('shutdown'))
@@ -729,6 +761,17 @@ const consulKeys = [
   'rate_limit',
   'backoff',
   'throttle',
+  'no_route_key',
+  'register',
+] as const
+const consulRegisterKeys = [
+  'enabled',
+  'name',
+  'address',
+  'tags',
+  'check_interval',
+  'check_timeout',
+  'deregister_critical_after',
 ] as const
 const consulTlsKeys = ['ca', 'cert', 'key', 'skip_verify'] as const
 const rateLimitKeys = ['interval', 'burst'] as const
@@ -1436,6 +1479,33 @@ function readConsul(c: Checker, slot: Slot | undefined): ConsulConfig {
     },
     backoff,
     throttle: readDuration(c, f?.get('throttle'), d.throttle, 0),
+    noRouteKey: readString(c, f?.get('no_route_key'), d.noRouteKey).replace(/^\/+/, ''),
+    register: readConsulRegister(c, f?.get('register')),
+  }
+}
+
+function readConsulRegister(c: Checker, slot: Slot | undefined): ConsulRegisterConfig {
+  const d = defaultConfig.consul.register
+  const f = section(c, slot, consulRegisterKeys)
+  const addrSlot = f?.get('address')
+  const addr = readChecked<HostPort | undefined>(c, addrSlot, undefined, (s) =>
+    s === '' ? ok(undefined) : parseHostPort(s, { emptyHost: false, portZero: false }),
+  )
+  const tags: string[] = []
+  for (const item of readList(c, f?.get('tags')) ?? []) tags.push(readString(c, item, ''))
+  return {
+    enabled: readBool(c, f?.get('enabled'), d.enabled),
+    name: readName(c, f?.get('name'), d.name) ?? d.name,
+    address: addr === undefined ? '' : formatHostPort(addr.host, addr.port),
+    tags,
+    checkInterval: readDuration(c, f?.get('check_interval'), d.checkInterval, 100),
+    checkTimeout: readDuration(c, f?.get('check_timeout'), d.checkTimeout, 100),
+    deregisterCriticalAfter: readDuration(
+      c,
+      f?.get('deregister_critical_after'),
+      d.deregisterCriticalAfter,
+      1_000,
+    ),
   }
 }
 

@@ -860,8 +860,20 @@ export function httpRoute(
   const { host, path } = src
   const { strip, prepend, hostHeader, allow, deny } = opts
   const auth = opts.auth ?? ''
-  if (auth !== '') {
-    const r: HttpRouteSpec = { host, path, service, strip, prepend, hostHeader, redirect, source, auth }
+  const register = opts.register ?? ''
+  if (auth !== '' || register !== '') {
+    const r: HttpRouteSpec = {
+      host,
+      path,
+      service,
+      strip,
+      prepend,
+      hostHeader,
+      redirect,
+      source,
+      ...(auth === '' ? {} : { auth }),
+      ...(register === '' ? {} : { register }),
+    }
     return allow.length > 0 ? { ...r, allow } : deny.length > 0 ? { ...r, deny } : r
   }
   if (allow.length > 0) return { host, path, service, strip, prepend, hostHeader, redirect, source, allow }

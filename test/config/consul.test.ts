@@ -63,6 +63,16 @@ test('every key', () => {
         rateLimit: { interval: 1_000, burst: 2 },
         backoff: { min: 1_000, max: 60_000 },
         throttle: 0,
+        noRouteKey: 'fabio/noroute.html',
+        register: {
+          enabled: false,
+          name: 'lb',
+          address: '',
+          tags: [],
+          checkInterval: 1_000,
+          checkTimeout: 3_000,
+          deregisterCriticalAfter: 60_000,
+        },
       }
     }).consul,
   )
