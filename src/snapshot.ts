@@ -202,4 +202,6 @@ export interface Snapshot {
   readonly services: readonly ServiceSpec[]
   readonly routes: readonly HttpRouteSpec[]
   readonly tcpRoutes: readonly TcpRouteSpec[]
+  /** The no-route HTML page a provider holds (Consul KV `consul.no_route_key`); absent = none. */
+  readonly noRoutePage?: string
 }

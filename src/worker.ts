@@ -384,6 +384,7 @@ export class Worker {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
     this.tcpRoutes = snapshot.tcpRoutes
+    if ((snapshot.noRoutePage ?? '') !== this.#noRoutePage) this.setNoRoutePage(snapshot.noRoutePage ?? '')
     this.#syncHealth()
     await this.#resolveAll()
     this.#version++
