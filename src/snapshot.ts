@@ -191,6 +191,8 @@ export interface TcpRouteSpec {
   readonly serverName: string
   readonly service: string
   readonly source: string
+  /** An SNI route from a `host/ proto=tcp` tag (fabio tcp+sni): it applies on every TCP listener. */
+  readonly anyPort?: boolean
   /**
    * Listener address for a Consul tcp-dynamic route (fabio `urlprefix-<ip>:<port> proto=tcp`): lb opens a TCP
    * listener on `bindHost:port` for it. Absent = the route belongs to a configured TCP listener on `port`.

@@ -17,7 +17,7 @@ import {
 import { createAccessLogger, createLogger } from './log.js'
 import { Metrics } from './metrics.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
-import type { Config, DeepReadonly, ListenerConfig } from './config/schema.js'
+import { tcpListenerDefaults, type Config, type DeepReadonly, type ListenerConfig } from './config/schema.js'
 import type { Snapshot, TcpRouteSpec } from './snapshot.js'
 import { HealthChecker, type HealthTarget, type ServerHealth } from './health/checker.js'
 import type { ProbeResult } from './health/probes.js'
@@ -121,6 +121,10 @@ export class Worker {
   tcpRoutes: readonly TcpRouteSpec[]
   #config: Config
   #noRoutePage: string
+  /** syncListeners ran (listeners are open); tcp-dynamic listeners follow each apply from then on. */
+  #listening: boolean
+  /** The tcp-dynamic listener keys opened last, joined. */
+  #dynamicKeys: string
   listeners: Map<string, HttpListener | TcpListener>
   #watched: Map<string, (r: ResolveResult) => void>
   #version: number
@@ -136,6 +140,8 @@ export class Worker {
     this.log = log
     this.#config = config
     this.#noRoutePage = ''
+    this.#listening = false
+    this.#dynamicKeys = ''
     const resolver = new Resolver({
       maxTtl: config.resolver.maxTtl,
       minTtl: config.resolver.minTtl,
@@ -384,6 +390,10 @@ export class Worker {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
     this.tcpRoutes = snapshot.tcpRoutes
+    if (this.#listening && this.config.tcpDynamic) {
+      const keys = [...this.#dynamicListeners(this.config).keys()].sort().join('\n')
+      if (keys !== this.#dynamicKeys) await this.syncListeners(this.config, this.config.shutdown.timeout)
+    }
     if ((snapshot.noRoutePage ?? '') !== this.#noRoutePage) this.setNoRoutePage(snapshot.noRoutePage ?? '')
     this.#syncHealth()
     await this.#resolveAll()
@@ -428,10 +438,34 @@ export class Worker {
     }
   }
 
+  /**
+   * The tcp-dynamic listeners the current TCP routes ask for (`tcp_dynamic: true`): one per distinct
+   * `bindHost:port` (fabio `urlprefix-<ip>:<port> proto=tcp`), with the defaults of a `mode: tcp` listener.
+   */
+  #dynamicListeners(config: Config): Map<string, DeepReadonly<ListenerConfig>> {
+    const out = new Map<string, DeepReadonly<ListenerConfig>>()
+    if (!config.tcpDynamic) return out
+    for (const r of this.tcpRoutes) {
+      if (r.bindHost === undefined) continue
+      const l: DeepReadonly<ListenerConfig> = {
+        ...tcpListenerDefaults,
+        name: `tcp-dynamic-${r.bindHost.includes(':') ? `[${r.bindHost}]` : r.bindHost}:${r.port}`,
+        host: r.bindHost,
+        port: r.port,
+      }
+      out.set(listenerKey(l), l)
+    }
+    return out
+  }
+
   /** Open listeners that are configured but not open; close the ones no longer configured. */
   async syncListeners(config: Config, closeTimeout: number): Promise<void> {
+    this.#listening = true
     const wanted = new Map<string, DeepReadonly<ListenerConfig>>()
     for (const l of config.listeners) wanted.set(listenerKey(l), l)
+    const dynamic = this.#dynamicListeners(config)
+    this.#dynamicKeys = [...dynamic.keys()].sort().join('\n')
+    for (const [key, l] of dynamic) if (!wanted.has(key)) wanted.set(key, l)
     const closing: Promise<void>[] = []
     for (const [key, listener] of this.listeners) {
       if (!wanted.has(key)) {
@@ -449,7 +483,15 @@ export class Worker {
         l.mode === 'tcp'
           ? new TcpListener(l, this.tcpCtx)
           : new HttpListener(l, config.http, this.ctx, this.tunnels)
-      const port = await listener.listen()
+      let port: number
+      try {
+        port = await listener.listen()
+      } catch (err) {
+        // A tcp-dynamic address this host cannot bind (not its IP, in use) must not fail the whole apply.
+        if (!dynamic.has(key)) throw err
+        this.log.warn({ listener: l.name, err: String(err) }, 'tcp-dynamic listener could not listen')
+        continue
+      }
       this.listeners.set(key, listener)
       this.log.info({ listener: l.name, address: l.host === '' ? '*' : l.host, port }, 'listening')
     }

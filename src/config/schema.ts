@@ -337,6 +337,11 @@ export interface MutableConfig {
   shutdown: ShutdownConfig
   /** Where the running daemon writes its pid ('' = none); `lb reload` signals it when the admin API is off. */
   pidFile: string
+  /**
+   * fabio's `tcp-dynamic` listener: routes `<ip>:<port> proto=tcp` (Consul tags, route commands) open a TCP
+   * listener on that address, closed when the route goes. Off by default (a tag then opens no socket).
+   */
+  tcpDynamic: boolean
 }
 
 export interface ShutdownConfig {
@@ -428,6 +433,7 @@ export const defaultConfig: Config = {
   workers: 0,
   shutdown: { grace: 0, timeout: 10_000 },
   pidFile: '',
+  tcpDynamic: false,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -546,6 +552,7 @@ export function validate(
   const workers = readWorkers(c, top?.get('workers'))
   const shutdown = readShutdown(c, top?.get('shutdown'))
   const pidFile = readString(c, top?.get('pid_file'), defaultConfig.pidFile)
+  const tcpDynamic = readBool(c, top?.get('tcp_dynamic'), defaultConfig.tcpDynamic)
   if (c.problems.length > 0) return { config: undefined, problems: c.problems }
   const config: MutableConfig = {
     file,
@@ -563,6 +570,7 @@ export function validate(
     workers,
     shutdown,
     pidFile,
+    tcpDynamic,
   }
   return { config, problems: [] }
 }
@@ -648,6 +656,7 @@ const topKeys = [
   'workers',
   'shutdown',
   'pid_file',
+  'tcp_dynamic',
 ] as const
 const shutdownKeys = ['grace', 'timeout'] as const
 /** Upper bound for `workers: N` (a typo like 400 should not fork 400 processes). */

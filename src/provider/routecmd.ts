@@ -34,7 +34,15 @@ import type {
   TargetOptions,
   TcpRouteSpec,
 } from '../snapshot.js'
-import { checkSrcProto, parseOpts, parseSrc, type Proto, type RouteOpts, type Src } from './consul/tags.js'
+import {
+  checkSrcProto,
+  parseOpts,
+  parseSrc,
+  tcpTarget,
+  type Proto,
+  type RouteOpts,
+  type Src,
+} from './consul/tags.js'
 
 export interface Target {
   readonly service: string
@@ -530,6 +538,8 @@ interface Variant {
   readonly name: string
   readonly proto: 'http' | 'https'
   readonly tlsSkipVerify: boolean
+  /** fabio `pxyproto=true`: the service sends PROXY v1. */
+  readonly pxyproto: boolean
   readonly servers: readonly ServerSpec[]
   next: Variant | undefined
 }
@@ -677,6 +687,7 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
     const proto: 'http' | 'https' = opts.proto === 'https' ? 'https' : 'http'
     // fabio: tlsskipverify=true on an http target does nothing (and is no error).
     const skipVerify = opts.tlsSkipVerify && proto === 'https'
+    const pxyproto = opts.pxyproto === true
     const head = variants.get(first.service)
     let name: string | undefined
     if (!multi) {
@@ -684,6 +695,7 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
         if (
           v.proto === proto &&
           v.tlsSkipVerify === skipVerify &&
+          v.pxyproto === pxyproto &&
           (reuse
             ? sameServerSpecs(v.servers, servers)
             : sameServers(v.servers, targets, weights, picked, n, opts))
@@ -733,8 +745,9 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
           servers = list
         }
         created = serviceSpec(name, options.defaults, proto, skipVerify, servers)
+        if (pxyproto) created = { ...created, sendProxy: 'v1' }
       }
-      const v: Variant = { name, proto, tlsSkipVerify: skipVerify, servers, next: undefined }
+      const v: Variant = { name, proto, tlsSkipVerify: skipVerify, pxyproto, servers, next: undefined }
       if (head === undefined) variants.set(first.service, v)
       else {
         let last = head
@@ -747,8 +760,9 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
     if (reuse && hit.name === name) route = hit.route
     else if (r.src.kind === 'tcp')
       route = { port: r.src.port, serverName: '', service: name, source: `${options.source}:${key}` }
+    else if (opts.proto === 'tcp') route = tcpRouteOf(r.src, name, `${options.source}:${key}`)
     else route = httpRoute(r.src, opts, name, null, `${options.source}:${key}`)
-    if (r.src.kind === 'tcp') tcpRoutes.push(route as TcpRouteSpec)
+    if (r.src.kind === 'tcp' || opts.proto === 'tcp') tcpRoutes.push(route as TcpRouteSpec)
     else routes.push(route as HttpRouteSpec)
     nextMemo?.set(key, { targets, name, servers, service: created, route })
   }
@@ -847,6 +861,17 @@ export function serviceSpec(
     tlsSkipVerify,
     servers,
   }
+}
+
+/**
+ * A `proto=tcp` route on an HTTP-form source (tags.ts `tcpTarget`): `<ip>:<port>` is a tcp-dynamic route
+ * (`bindHost`), `<host>/` an SNI route on every TCP listener (`anyPort`).
+ */
+function tcpRouteOf(src: Src, service: string, source: string): TcpRouteSpec {
+  const t = tcpTarget(src)
+  if (t === null) return { port: 0, serverName: '', service, source }
+  if ('bindHost' in t) return { port: t.port, serverName: '', service, source, bindHost: t.bindHost }
+  return { port: 0, serverName: t.serverName, service, source, anyPort: true }
 }
 
 /** A route spec built as one literal (object spread here cost more than the rest of the build). */

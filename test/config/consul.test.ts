@@ -94,7 +94,7 @@ test('problems, each with its dotted path', () => {
       colour: red
     `),
     [
-      'consul.colour: unknown key (expected one of: enabled, addresses, scheme, tls, token, datacenter, consistency, wait, status, route_without_checks, tag_prefix, kv_path, fanout, watch, state_threshold, rate_limit, backoff, throttle)',
+      'consul.colour: unknown key (expected one of: enabled, addresses, scheme, tls, token, datacenter, consistency, wait, status, route_without_checks, tag_prefix, kv_path, fanout, watch, state_threshold, rate_limit, backoff, throttle, no_route_key, register)',
       'consul.addresses: at least one address is required',
       'consul.scheme: must be one of http, https; got "ftp", did you mean "http"?',
       'consul.tls: set both cert and key (or cert_file and key_file), or neither',

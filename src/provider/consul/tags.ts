@@ -41,6 +41,8 @@ export interface RouteOpts {
   readonly register?: string
   /** fabio `auth=<scheme>`: the `http.auth` scheme a client must pass. */
   readonly auth?: string
+  /** fabio `pxyproto=true`: send a PROXY protocol v1 header on the TCP connection to the server. */
+  readonly pxyproto?: boolean
 }
 
 export const defaultOpts: RouteOpts = {
@@ -218,6 +220,7 @@ export function parseOpts(words: readonly string[], warnings: string[]): OptsRes
   let weight = 0
   let register = ''
   let auth = ''
+  let pxyproto = false
   for (const word of words) {
     const eq = word.indexOf('=')
     const key = eq < 0 ? word : word.slice(0, eq)
@@ -281,7 +284,8 @@ export function parseOpts(words: readonly string[], warnings: string[]): OptsRes
       case 'grpcservername':
         return fail('grpcservername= is not supported')
       case 'pxyproto':
-        warnings.push('pxyproto= ignored: configure PROXY protocol on the TCP service instead')
+        if (value !== 'true' && value !== 'false') return fail('pxyproto= must be true or false')
+        pxyproto = value === 'true'
         break
       default:
         warnings.push(`unknown option "${key}" ignored`)
@@ -292,9 +296,9 @@ export function parseOpts(words: readonly string[], warnings: string[]): OptsRes
     ok: true,
     weight,
     opts:
-      register === '' && auth === ''
+      register === '' && auth === '' && !pxyproto
         ? { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny }
-        : { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny, register, auth },
+        : { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny, register, auth, pxyproto },
   }
 }
 
@@ -317,10 +321,30 @@ export function parseIpList(value: string): string[] | string {
   return out
 }
 
+function isHostGlob(host: string): boolean {
+  return /[*?[\]{}]/.test(host.startsWith('[') ? host.slice(host.indexOf(']')) : host)
+}
+
+/**
+ * What a `proto=tcp` route on an HTTP-form source means (fabio): `<ip>:<port>` (or `host:port`) is a
+ * tcp-dynamic route (lb listens on that address, with `tcp_dynamic: true`), a bare `<host>/` is a tcp+sni route
+ * (TLS ClientHellos naming that host, on every TCP listener). null for anything else.
+ */
+export function tcpTarget(src: Src): { bindHost: string; port: number } | { serverName: string } | null {
+  if (src.kind !== 'http' || src.path !== '/' || src.host === '') return null
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(src.host)
+  if (m !== null) {
+    const port = Number(m[2])
+    const host = m[1] as string
+    return port >= 1 && port <= 65535 ? { bindHost: host.startsWith('[') ? host.slice(1, -1) : host, port } : null
+  }
+  return { serverName: src.host }
+}
+
 /** '' when the source and the options fit together, else the reason. */
 export function checkSrcProto(src: Src, opts: RouteOpts): string {
   if (src.kind === 'tcp' && opts.proto !== 'tcp') return 'a :port source needs proto=tcp'
-  if (src.kind === 'http' && opts.proto === 'tcp')
-    return 'proto=tcp needs a :port source (tcp+sni is not supported)'
+  if (src.kind === 'http' && opts.proto === 'tcp' && (src.path !== '/' || src.host === '' || isHostGlob(src.host)))
+    return 'proto=tcp needs a :port, <ip>:<port> (tcp-dynamic) or <host>/ (tcp+sni) source'
   return ''
 }
