@@ -298,7 +298,19 @@ export function parseOpts(words: readonly string[], warnings: string[]): OptsRes
     opts:
       register === '' && auth === '' && !pxyproto
         ? { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny }
-        : { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny, register, auth, pxyproto },
+        : {
+            proto,
+            strip,
+            prepend,
+            tlsSkipVerify,
+            hostHeader,
+            redirect,
+            allow,
+            deny,
+            register,
+            auth,
+            pxyproto,
+          },
   }
 }
 
@@ -336,7 +348,9 @@ export function tcpTarget(src: Src): { bindHost: string; port: number } | { serv
   if (m !== null) {
     const port = Number(m[2])
     const host = m[1] as string
-    return port >= 1 && port <= 65535 ? { bindHost: host.startsWith('[') ? host.slice(1, -1) : host, port } : null
+    return port >= 1 && port <= 65535
+      ? { bindHost: host.startsWith('[') ? host.slice(1, -1) : host, port }
+      : null
   }
   return { serverName: src.host }
 }
@@ -344,7 +358,11 @@ export function tcpTarget(src: Src): { bindHost: string; port: number } | { serv
 /** '' when the source and the options fit together, else the reason. */
 export function checkSrcProto(src: Src, opts: RouteOpts): string {
   if (src.kind === 'tcp' && opts.proto !== 'tcp') return 'a :port source needs proto=tcp'
-  if (src.kind === 'http' && opts.proto === 'tcp' && (src.path !== '/' || src.host === '' || isHostGlob(src.host)))
+  if (
+    src.kind === 'http' &&
+    opts.proto === 'tcp' &&
+    (src.path !== '/' || src.host === '' || isHostGlob(src.host))
+  )
     return 'proto=tcp needs a :port, <ip>:<port> (tcp-dynamic) or <host>/ (tcp+sni) source'
   return ''
 }
