@@ -1,6 +1,7 @@
 /**
  * fabio `proxy/http_headers_test.go`: the forwarding headers sent upstream (src/proxy/headers.ts
- * `buildUpstreamHeaders`). Ported rows: TestAddHeaders (27 of 28) and TestLocalPort (7 of 8).
+ * `buildUpstreamHeaders`). Ported rows: TestAddHeaders (26 of 27, plus one row run again with an untrusted peer) and TestLocalPort
+ * (7 of 8).
  * Not ported: TestAddHeaders "error" and TestLocalPort "nil request" (a request without a peer address or without
  * a request at all cannot reach lb), TestAddResponseHeaders (HSTS on TLS responses: lb terminates no TLS yet),
  * TestUint16Base16 (a Go helper).
@@ -326,6 +327,25 @@ const rows: { desc: string; row: Row; want: Want; differs?: { reason: string; lb
     },
   },
   {
+    desc: 'set scheme from X-Forwarded-Proto, if present and Forwarded is missing',
+    row: { headers: { 'X-Forwarded-Proto': 'some value' } },
+    want: {
+      forwarded: 'for=1.2.3.4; proto=some value; httpproto=http/1.1',
+      'x-forwarded-proto': 'some value',
+      'x-forwarded-port': '80',
+      'x-real-ip': '1.2.3.4',
+    },
+    differs: {
+      reason: 'lb writes a Forwarded value that is not an RFC 7230 token as a quoted-string (RFC 7239 §4)',
+      lb: {
+        forwarded: 'for=1.2.3.4; proto="some value"; httpproto=http/1.1',
+        'x-forwarded-proto': 'some value',
+        'x-forwarded-port': '80',
+        'x-real-ip': '1.2.3.4',
+      },
+    },
+  },
+  {
     desc: 'set scheme from Forwarded, if present and X-Forwarded-Proto is missing',
     row: { headers: { Forwarded: 'for=1.2.3.4; proto=some value' } },
     want: {
@@ -429,7 +449,7 @@ const rows: { desc: string; row: Row; want: Want; differs?: { reason: string; lb
     },
   },
   {
-    desc: 'do not overwrite X-Forwarded-Proto, if present (and X-Real-Ip), run with an untrusted peer',
+    desc: 'variant of "do not overwrite X-Forwarded-Proto, if present" (and X-Real-Ip), run with an untrusted peer',
     row: { headers: { 'X-Forwarded-Proto': 'https', 'X-Real-Ip': '6.6.6.6' }, trusted: false },
     want: {
       forwarded: 'for=1.2.3.4; proto=https; httpproto=http/1.1',
