@@ -147,10 +147,13 @@ export interface RouteTable {
    * object is a likely cache miss).
    */
   readonly exact: ReadonlyMap<string, PathNode<Route> | HostEntry>
-  /** Wildcard hosts without a non-default port. */
-  readonly wildcards: WildcardIndex<HostEntry>
+  /**
+   * Wildcard hosts without a non-default port. Like `exact`, a bare trie root when that is all the host has and
+   * the table has no other glob hosts (whose order against the wildcards needs the entries' ranks).
+   */
+  readonly wildcards: WildcardIndex<PathNode<Route> | HostEntry>
   /** Wildcard hosts with a non-default port, by port. */
-  readonly portWildcards: ReadonlyMap<string, WildcardIndex<HostEntry>>
+  readonly portWildcards: ReadonlyMap<string, WildcardIndex<PathNode<Route> | HostEntry>>
   /** Other glob hosts, highest rank first. */
   readonly globs: readonly GlobHost[]
   /** Routes without a host, or null. */
@@ -243,9 +246,14 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
   for (let i = 0; i < patterns.length; i++) rankOf.set(patterns[i] as string, patterns.length - i)
 
   const exact = new Map<string, PathNode<Route> | HostEntry>()
-  const wildcards = new WildcardIndexBuilder<HostEntry>()
-  const portWildcards = new Map<string, WildcardIndexBuilder<HostEntry>>()
+  const wildcards = new WildcardIndexBuilder<PathNode<Route> | HostEntry>()
+  const portWildcards = new Map<string, WildcardIndexBuilder<PathNode<Route> | HostEntry>>()
   const globs: GlobHost[] = []
+  let globHosts = false
+  for (const key of entries.keys()) {
+    const name = splitKey(key).name
+    if (isHostGlob(name) && !(name.charCodeAt(0) === 42 && !isHostGlob(name.slice(1)))) globHosts = true
+  }
   for (const [key, e] of entries) {
     const entry: HostEntry = {
       trie: e.any === null ? null : e.any.trie,
@@ -260,10 +268,10 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     if (name.charCodeAt(0) === 42 /* * */ && !isHostGlob(suffix)) {
       let index = port === '' ? wildcards : portWildcards.get(port)
       if (index === undefined) {
-        index = new WildcardIndexBuilder<HostEntry>()
+        index = new WildcardIndexBuilder<PathNode<Route> | HostEntry>()
         portWildcards.set(port, index)
       }
-      index.insert(suffix, entry)
+      index.insert(suffix, globHosts ? entry : bareOrEntry(entry))
     } else if (isHostGlob(name)) {
       try {
         globs.push({ pattern: key, re: hostGlob(name), port, entry })
@@ -271,14 +279,7 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
         // Validated before; a host pattern that does not compile matches nothing.
       }
     } else {
-      const value =
-        entry.plain === null &&
-        entry.tls === null &&
-        entry.itrie === null &&
-        entry.globs.length === 0 &&
-        entry.trie !== null
-          ? entry.trie
-          : entry
+      const value = bareOrEntry(entry)
       exact.set(key, value)
       if (port === '') {
         exact.set(key + ':80', value)
@@ -287,7 +288,7 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     }
   }
   globs.sort((a, b) => b.entry.rank - a.entry.rank)
-  const frozenPortWildcards = new Map<string, WildcardIndex<HostEntry>>()
+  const frozenPortWildcards = new Map<string, WildcardIndex<PathNode<Route> | HostEntry>>()
   for (const [port, builder] of portWildcards) frozenPortWildcards.set(port, builder.finish())
   const frozenWildcards = wildcards.finish()
 
@@ -304,6 +305,13 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     hostless:
       exact.size === 0 && frozenWildcards.size === 0 && frozenPortWildcards.size === 0 && globs.length === 0,
   }
+}
+
+/** The entry's trie root when that is all it has (see `RouteTable.exact`), else the entry. */
+function bareOrEntry(e: HostEntry): PathNode<Route> | HostEntry {
+  return e.plain === null && e.tls === null && e.itrie === null && e.globs.length === 0 && e.trie !== null
+    ? e.trie
+    : e
 }
 
 /** The lookup structures of one host's routes; ranks follow fabio's order (paths in reverse string order). */
@@ -548,7 +556,7 @@ const NO_ROUTES: readonly Route[] = []
  * hosts that match `host`, until a path matches.
  */
 function lookupWildcards(
-  first: SuffixNode<HostEntry> | null,
+  first: SuffixNode<PathNode<Route> | HostEntry> | null,
   globs: readonly GlobHost[],
   host: string,
   nameEnd: number,
@@ -563,8 +571,9 @@ function lookupWildcards(
       continue
     }
     const g = gi < globs.length ? (globs[gi] as GlobHost) : null
+    // With glob hosts in the table every wildcard value is a HostEntry (it has a rank).
     if (node !== null && (g === null || (node.value as HostEntry).rank > g.entry.rank)) {
-      const route = tryEntry(node.value as HostEntry, url, defaultPort)
+      const route = tryExact(node.value as PathNode<Route> | HostEntry, url, defaultPort)
       if (route !== undefined) return route
       node = node.next
       continue

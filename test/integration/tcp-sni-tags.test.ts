@@ -15,8 +15,15 @@ async function fetchVia(port: number, servername: string): Promise<string> {
   await once(s, 'secureConnect')
   const chunks: Buffer[] = []
   s.on('data', (d: Buffer) => chunks.push(d))
-  s.write('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n')
-  await once(s, 'end')
+  s.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n')
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      const text = Buffer.concat(chunks).toString()
+      if (/\r\n\r\n.+$/s.test(text)) resolve()
+      else s.once('data', check)
+    }
+    check()
+  })
   s.destroy()
   const text = Buffer.concat(chunks).toString()
   return text.slice(text.indexOf('\r\n\r\n') + 4)
