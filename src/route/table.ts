@@ -50,6 +50,7 @@ import {
   KIND_SEGMENT,
   longestFoldedPrefix,
   longestKindMatch,
+  longestPrefix,
   PathNode,
   PathTrieBuilder,
 } from './trie.js'
@@ -160,6 +161,8 @@ export interface RouteTable {
   readonly catchAll: HostRoutes | null
   /** True when every route is a catch-all route: lookup then skips the Host header entirely. */
   readonly hostless: boolean
+  /** Every route matches by plain prefix (the default): tries are walked by trie.ts `longestPrefix`. */
+  readonly prefixOnly: boolean
 }
 
 interface HostBuild {
@@ -304,6 +307,7 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     catchAll,
     hostless:
       exact.size === 0 && frozenWildcards.size === 0 && frozenPortWildcards.size === 0 && globs.length === 0,
+    prefixOnly: routes.every((r) => r.pathMatch === 'prefix'),
   }
 }
 
@@ -401,7 +405,8 @@ export function routeAllows(route: Route, client: string): boolean {
  * rank (fabio's order). With no iprefix or glob routes this is the trie walk alone.
  */
 export function matchHostRoutes(h: HostRoutes, url: string): Route | undefined {
-  let best = h.trie === null ? undefined : longestKindMatch(h.trie, url)
+  let best =
+    h.trie === null ? undefined : req.prefixOnly ? longestPrefix(h.trie, url) : longestKindMatch(h.trie, url)
   if (h.itrie !== null) {
     const r = longestFoldedPrefix(h.itrie, url)
     if (r !== undefined && (best === undefined || r.rank > best.rank)) best = r
@@ -422,18 +427,20 @@ export function matchHostRoutes(h: HostRoutes, url: string): Route | undefined {
  * and path is skipped, and the lookup goes on with the next host.
  */
 interface LookupRequest {
+  /** The table's `prefixOnly`. */
+  prefixOnly: boolean
   tls: boolean
   forwardedProto: string
   host: string
 }
 
 /** One reused request record per process (lookups never run concurrently). */
-const req: LookupRequest = { tls: false, forwardedProto: '', host: '' }
+const req: LookupRequest = { prefixOnly: true, tls: false, forwardedProto: '', host: '' }
 
 /** Tries an exact host's Map value: a bare trie (the usual case) or a HostEntry. */
 function tryExact(v: PathNode<Route> | HostEntry, url: string, defaultPort: number): Route | undefined {
   if (v instanceof PathNode) {
-    const route = longestKindMatch(v, url)
+    const route = req.prefixOnly ? longestPrefix(v, url) : longestKindMatch(v, url)
     if (route === undefined || route.redirect === null || req.forwardedProto === '') return route
     return redirectLoops(route, url, req.host, req.forwardedProto) ? undefined : route
   }
@@ -480,6 +487,7 @@ export function lookupHttp(
 ): Route | undefined {
   // Matching sees the normal form of the path (normalize.ts); the same string when it already is normal.
   url = normalizePath(url)
+  req.prefixOnly = table.prefixOnly
   req.tls = tls
   req.forwardedProto = forwardedProto
   req.host = host ?? ''
