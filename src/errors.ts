@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'EDGE_CLIENT_ABORT'
   | 'EDGE_RESOLVE_FAILED'
   | 'EDGE_ACCESS_DENIED'
+  | 'EDGE_UNAUTHORIZED'
   | 'EDGE_CONSUL'
 
 export interface ErrorInfo {
@@ -39,6 +40,7 @@ export const errorInfo = {
   EDGE_CLIENT_ABORT: { status: 499, label: 'client_abort' },
   EDGE_RESOLVE_FAILED: { status: 502, label: 'resolve' },
   EDGE_ACCESS_DENIED: { status: 403, label: 'denied' },
+  EDGE_UNAUTHORIZED: { status: 401, label: 'unauthorized' },
   EDGE_CONSUL: { status: 500, label: 'consul' },
 } as const satisfies Record<ErrorCode, ErrorInfo>
 
@@ -171,6 +173,19 @@ export class ResolveError extends EdgeError {
 }
 
 /** The route's allow/deny list refused the client address (fabio `allow=`/`deny=`). */
+/** A route with `auth=<scheme>` and a request without valid credentials (401 with `challenge`). */
+export class UnauthorizedError extends EdgeError {
+  readonly scheme: string
+  /** The `WWW-Authenticate` value ('' when the scheme is unknown). */
+  readonly challenge: string
+  constructor(scheme: string, challenge: string) {
+    super('EDGE_UNAUTHORIZED', `authentication required (${scheme})`)
+    this.name = 'UnauthorizedError'
+    this.scheme = scheme
+    this.challenge = challenge
+  }
+}
+
 export class AccessDeniedError extends EdgeError {
   readonly client: string
   constructor(client: string) {

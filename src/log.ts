@@ -4,6 +4,7 @@
  */
 import { pino, type Logger, type DestinationStream } from 'pino'
 import type { Config } from './config/schema.js'
+import { compileAccessFormat, formatAccess, type AccessFormat, type AccessRecord } from './log-format.js'
 
 export type { Logger }
 
@@ -152,6 +153,43 @@ export function formatHttplog(line: AccessFields, date: Date): string {
   )
 }
 
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : ''
+}
+
+function int(v: unknown): number {
+  return typeof v === 'number' ? v : 0
+}
+
+const NO_HEADERS: readonly string[] = []
+
+/**
+ * An HTTP access line (src/proxy/http.ts, with the detail fields it adds for templates) as the plain record
+ * src/log-format.ts renders; `now` is the epoch ms the line is written at (the request's end).
+ */
+export function accessRecord(line: AccessFields, now: number): AccessRecord {
+  const ta = int(line.Ta)
+  return {
+    remoteAddr: str(line.ra) === '' ? str(line.ci) : str(line.ra),
+    remotePort: int(line.cp),
+    method: str(line.method),
+    uri: str(line.uri),
+    proto: `HTTP/${str(line.hv) === '' ? '1.1' : str(line.hv)}`,
+    host: str(line.host),
+    scheme: str(line.sc) === '' ? 'http' : str(line.sc),
+    status: int(line.status),
+    bytes: int(line.bytes),
+    headers: Array.isArray(line.rh) ? (line.rh as string[]) : NO_HEADERS,
+    upstreamAddr: str(line.ua),
+    upstreamScheme: str(line.us) === '' ? 'http' : str(line.us),
+    upstreamUri: str(line.uu),
+    service: str(line.service),
+    endMs: now,
+    endSubNs: 0,
+    durationNs: ta < 0 ? 0 : ta * 1e6,
+  }
+}
+
 /**
  * The access log: one JSON line per request (or an haproxy text line, `format: httplog`), through pino's
  * non-blocking destination; `silent` when disabled so call sites stay branch-free. Filters, sampling and the text
@@ -162,8 +200,10 @@ export function createAccessLogger(config: Config['log'], stream?: DestinationSt
   const out = stream ?? destination(a.destination)
   const filter = accessFilter(a)
   const text = a.format === 'httplog'
+  const compiled = text || a.format === 'json' ? null : compileAccessFormat(a.format)
+  const template: AccessFormat | null = compiled === null || typeof compiled === 'string' ? null : compiled
   const hooks =
-    filter === null && !text
+    filter === null && !text && template === null
       ? {}
       : {
           hooks: {
@@ -171,7 +211,12 @@ export function createAccessLogger(config: Config['log'], stream?: DestinationSt
               const line = args[0] as AccessFields
               if (filter !== null && !filter(line)) return
               if (text) out.write(formatHttplog(line, new Date()))
-              else method.apply(this, args)
+              else if (template !== null) {
+                // fabio's text formats describe HTTP requests; TCP sessions get no line (fabio logs none).
+                if (line.mode === 'tcp') return
+                const s = formatAccess(template, accessRecord(line, Date.now()))
+                if (s !== '') out.write(s)
+              } else method.apply(this, args)
             },
           },
         }

@@ -6,7 +6,7 @@
  * listens.
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, hostname, networkInterfaces } from 'node:os'
 import { readFile, unlink, writeFile } from 'node:fs/promises'
 import { loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
@@ -18,6 +18,8 @@ import { AdminServer, type AdminStatus } from './admin.js'
 import { StaticProvider } from './provider/provider.js'
 import { Watcher } from './provider/watcher.js'
 import { ConsulProvider } from './provider/consul/consul.js'
+import { ConsulHttp } from './provider/consul/client.js'
+import { SelfRegistration, type RegisterOptions } from './provider/consul/register.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from './snapshot.js'
 import { contentType } from './exposition.js'
@@ -370,6 +372,9 @@ export class Primary {
   readonly fileProvider: StaticProvider
   consul: ConsulProvider | null
   #consulStop: AbortController | null
+  /** lb's own Consul registration (`consul.register`), or null. */
+  registration: SelfRegistration | null
+  #registrationHttp: ConsulHttp | null
   /** A full GC once a burst of discovery work has settled (memory.ts). */
   readonly #memory: MemoryRelease
   readonly #stop: AbortController
@@ -412,6 +417,8 @@ export class Primary {
     this.fileProvider = new StaticProvider('file', configToSnapshot(config))
     this.consul = null
     this.#consulStop = null
+    this.registration = null
+    this.#registrationHttp = null
     this.#memory = loggedMemoryRelease(this.log, 'a discovery burst')
     this.#stop = new AbortController()
     this.#ports = ports
@@ -436,6 +443,49 @@ export class Primary {
     await this.worker.apply(snapshot)
     if (this.pool !== null)
       this.#publishProblems = await this.pool.publish(this.config, snapshot, this.#servers())
+    if (this.registration !== null) void this.registration.sync(registerAliases(snapshot))
+  }
+
+  /**
+   * Start, replace or stop lb's own Consul registration to match `consul.register` (fabio
+   * `registry.consul.register.*`). The address is `consul.register.address`, else the admin address (a wildcard
+   * or empty host becomes this machine's first non-internal IPv4 address, as fabio detects it).
+   */
+  async #syncRegistration(previous: Config | null): Promise<void> {
+    const c = this.config.consul
+    if (previous !== null && JSON.stringify(previous.consul) === JSON.stringify(c)) return
+    await this.registration?.deregisterAll(2_000)
+    await this.#registrationHttp?.close()
+    this.registration = null
+    this.#registrationHttp = null
+    if (!c.enabled || !c.register.enabled) return
+    const r = c.register
+    let host = this.config.admin.host
+    let port = this.config.admin.port
+    if (r.address !== '') {
+      const at = r.address.lastIndexOf(':')
+      host = r.address.slice(0, at).replace(/^\[|\]$/g, '')
+      port = Number(r.address.slice(at + 1))
+    }
+    if (host === '' || host === '0.0.0.0' || host === '::') host = localAddress()
+    const options: RegisterOptions = {
+      name: r.name,
+      host,
+      port,
+      tags: r.tags,
+      checkInterval: r.checkInterval,
+      checkTimeout: r.checkTimeout,
+      deregisterCriticalAfter: r.deregisterCriticalAfter,
+    }
+    this.#registrationHttp = new ConsulHttp(c)
+    this.registration = new SelfRegistration({
+      http: this.#registrationHttp,
+      options,
+      hostname: hostname(),
+      log: this.log.child({ consul: 'register' }),
+    })
+    await this.registration.start()
+    await this.registration.sync(registerAliases(this.#snapshot))
   }
 
   /** The servers' state now (the view Worker's checker is the only one in cluster mode), as a new seq. */
@@ -546,6 +596,7 @@ export class Primary {
     }
     primary.watcher.start(primary.#stop.signal)
     primary.#syncConsul(null)
+    await primary.#syncRegistration(null)
     if (config.admin.port > 0) {
       primary.admin = new AdminServer(primary.worker, primary.status, {
         token: () => primary.config.admin.token,
@@ -609,6 +660,7 @@ export class Primary {
     this.worker.config = config
     this.fileProvider.set(configToSnapshot(config))
     this.#syncConsul(previous)
+    await this.#syncRegistration(previous)
     const applied = this.#applied
     this.#publishProblems = []
     try {
@@ -667,6 +719,12 @@ export class Primary {
    * `timeout` (default `shutdown.timeout`); tunnels close at the deadline.
    */
   async stop(timeout: number = this.config.shutdown.timeout): Promise<void> {
+    // Consul first (fabio's order): deregister while lb still listens, so clients move away before it goes.
+    if (this.registration !== null) {
+      await this.registration.deregisterAll(2_000)
+      await this.#registrationHttp?.close()
+      this.registration = null
+    }
     this.status.serving = false
     const grace = this.config.shutdown.grace
     if (grace > 0) {
@@ -684,6 +742,22 @@ export class Primary {
     this.log.info('stopped')
     this.log.flush()
   }
+}
+
+/** The `register=` aliases of a snapshot's routes, in order of first use. */
+export function registerAliases(snapshot: Snapshot): string[] {
+  const out: string[] = []
+  for (const r of snapshot.routes)
+    if (r.register !== undefined && r.register !== '' && !out.includes(r.register)) out.push(r.register)
+  return out
+}
+
+/** This machine's first non-internal IPv4 address (127.0.0.1 when it has none). */
+function localAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address
+  }
+  return '127.0.0.1'
 }
 
 function readText(path: string): Promise<string> {

@@ -24,7 +24,28 @@ export interface ServerSpec {
   readonly state: ServerState
   /** false = never actively checked even when the service has a check (haproxy: `check` not set). Default true. */
   readonly check?: boolean
+  /**
+   * How requests routed to this server are rewritten, when it differs from its route's (fabio keeps options
+   * per target: `urlprefix-/same strip=/same` on one service and `urlprefix-/same` on another share the route
+   * `/same`). Absent = the route's `strip`, `prepend` and `hostHeader` apply.
+   */
+  readonly target?: TargetOptions
 }
+
+/** The per-target request rewrite of fabio's route options (`strip=`, `prepend=`, `host=`). */
+export interface TargetOptions {
+  /** Prefix removed from the upstream path ('' = none). */
+  readonly strip: string
+  /** Prefix added after strip ('' = none). */
+  readonly prepend: string
+  /** Upstream Host: '' = the client's, 'dst' = the server's host:port, else this literal. */
+  readonly hostHeader: string
+  /** The target URL's query, joined before the client's (`x=1` + `y=2` → `x=1&y=2`); absent = none. */
+  readonly query?: string
+}
+
+/** How a route's path is matched (`http.path_match`, or per route): see src/route/trie.ts and table.ts. */
+export type PathMatch = 'prefix' | 'segment' | 'iprefix' | 'glob'
 
 /** An inclusive HTTP status range; one code is `{ lo: 200, hi: 200 }`. */
 export interface StatusRange {
@@ -155,6 +176,12 @@ export interface HttpRouteSpec {
   readonly allow?: readonly string[]
   /** Client networks refused with 403; absent or empty = none. fabio `deny=ip:...`. */
   readonly deny?: readonly string[]
+  /** How `path` is matched; absent = the table's `http.path_match`. */
+  readonly pathMatch?: PathMatch
+  /** Name of an `http.auth` scheme the client must pass (fabio `auth=`); absent or '' = none. */
+  readonly auth?: string
+  /** fabio `register=<name>`: lb registers itself in Consul under this name too; absent = no alias. */
+  readonly register?: string
 }
 
 /** A TCP route: connections accepted on listener `port` go to `service` (fabio `urlprefix-:PORT proto=tcp`). */
@@ -164,10 +191,19 @@ export interface TcpRouteSpec {
   readonly serverName: string
   readonly service: string
   readonly source: string
+  /** An SNI route from a `host/ proto=tcp` tag (fabio tcp+sni): it applies on every TCP listener. */
+  readonly anyPort?: boolean
+  /**
+   * Listener address for a Consul tcp-dynamic route (fabio `urlprefix-<ip>:<port> proto=tcp`): lb opens a TCP
+   * listener on `bindHost:port` for it. Absent = the route belongs to a configured TCP listener on `port`.
+   */
+  readonly bindHost?: string
 }
 
 export interface Snapshot {
   readonly services: readonly ServiceSpec[]
   readonly routes: readonly HttpRouteSpec[]
   readonly tcpRoutes: readonly TcpRouteSpec[]
+  /** The no-route HTML page a provider holds (Consul KV `consul.no_route_key`); absent = none. */
+  readonly noRoutePage?: string
 }

@@ -17,7 +17,7 @@ import {
 import { createAccessLogger, createLogger } from './log.js'
 import { Metrics } from './metrics.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
-import type { Config, DeepReadonly, ListenerConfig } from './config/schema.js'
+import { tcpListenerDefaults, type Config, type DeepReadonly, type ListenerConfig } from './config/schema.js'
 import type { Snapshot, TcpRouteSpec } from './snapshot.js'
 import { HealthChecker, type HealthTarget, type ServerHealth } from './health/checker.js'
 import type { ProbeResult } from './health/probes.js'
@@ -33,6 +33,15 @@ import { HttpListener } from './proxy/listeners.js'
 import { Deadlines } from './proxy/timers.js'
 import { UpstreamSet, type AddressBook } from './proxy/upstream.js'
 import { performance } from 'node:perf_hooks'
+import { compileAuthScheme, type AuthScheme } from './route/auth.js'
+import { noRouteAnswer } from './route/noroute.js'
+
+/** The `http.auth` schemes by name, compiled (htpasswd parsed) once per config. */
+function authSchemes(config: Config): Map<string, AuthScheme> {
+  const out = new Map<string, AuthScheme>()
+  for (const a of config.http.auth) out.set(a.name, compileAuthScheme(a))
+  return out
+}
 
 export interface WorkerOptions {
   readonly config: Config
@@ -109,7 +118,12 @@ export class Worker {
   readonly clock: () => number
   readonly metrics: Metrics
   tcpRoutes: readonly TcpRouteSpec[]
-  config: Config
+  #config: Config
+  #noRoutePage: string
+  /** syncListeners ran (listeners are open); tcp-dynamic listeners follow each apply from then on. */
+  #listening: boolean
+  /** The tcp-dynamic listener keys opened last, joined. */
+  #dynamicKeys: string
   listeners: Map<string, HttpListener | TcpListener>
   #watched: Map<string, (r: ResolveResult) => void>
   #version: number
@@ -123,7 +137,10 @@ export class Worker {
   constructor(options: WorkerOptions) {
     const { config, log } = options
     this.log = log
-    this.config = config
+    this.#config = config
+    this.#noRoutePage = ''
+    this.#listening = false
+    this.#dynamicKeys = ''
     const resolver = new Resolver({
       maxTtl: config.resolver.maxTtl,
       minTtl: config.resolver.minTtl,
@@ -144,6 +161,12 @@ export class Worker {
       state: { table: buildTable([], { pathMatch: config.http.pathMatch }), services: new Map(), version: 0 },
       trustedProxies: new CidrSet(config.http.trustedProxies),
       requestIdHeader: config.http.requestIdHeader.toLowerCase(),
+      clientIpHeader: config.http.clientIpHeader,
+      clientIpLower: config.http.clientIpHeader.toLowerCase(),
+      forwardedBy: config.http.localIp,
+      auth: authSchemes(config),
+      accessDetail: !['json', 'httplog'].includes(config.log.access.format),
+      noRoute: noRouteAnswer(config.http.noRoute),
       accessLog: options.accessLog,
       log,
       rand: options.rand ?? Math.random,
@@ -183,6 +206,23 @@ export class Worker {
       now: this.ctx.now,
       metrics: this.metrics,
     }
+  }
+
+  get config(): Config {
+    return this.#config
+  }
+
+  /** A new configuration (reload): the parts of the request path read per request follow it at once. */
+  set config(config: Config) {
+    this.#config = config
+    this.ctx.auth = authSchemes(config)
+    this.ctx.noRoute = noRouteAnswer(config.http.noRoute, this.#noRoutePage)
+  }
+
+  /** The no-route page from Consul KV (`consul.no_route_key`; '' = none): replaces the configured page. */
+  setNoRoutePage(page: string): void {
+    this.#noRoutePage = page
+    this.ctx.noRoute = noRouteAnswer(this.#config.http.noRoute, page)
   }
 
   /** Open sessions per TCP listener, for `lb_tcp_connections_active`. */
@@ -358,6 +398,11 @@ export class Worker {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
     this.tcpRoutes = snapshot.tcpRoutes
+    if (this.#listening && this.config.tcpDynamic) {
+      const keys = [...this.#dynamicListeners(this.config).keys()].sort().join('\n')
+      if (keys !== this.#dynamicKeys) await this.syncListeners(this.config, this.config.shutdown.timeout)
+    }
+    if ((snapshot.noRoutePage ?? '') !== this.#noRoutePage) this.setNoRoutePage(snapshot.noRoutePage ?? '')
     this.#syncHealth()
     await this.#resolveAll()
     this.#version++
@@ -401,10 +446,34 @@ export class Worker {
     }
   }
 
+  /**
+   * The tcp-dynamic listeners the current TCP routes ask for (`tcp_dynamic: true`): one per distinct
+   * `bindHost:port` (fabio `urlprefix-<ip>:<port> proto=tcp`), with the defaults of a `mode: tcp` listener.
+   */
+  #dynamicListeners(config: Config): Map<string, DeepReadonly<ListenerConfig>> {
+    const out = new Map<string, DeepReadonly<ListenerConfig>>()
+    if (!config.tcpDynamic) return out
+    for (const r of this.tcpRoutes) {
+      if (r.bindHost === undefined) continue
+      const l: DeepReadonly<ListenerConfig> = {
+        ...tcpListenerDefaults,
+        name: `tcp-dynamic-${r.bindHost.includes(':') ? `[${r.bindHost}]` : r.bindHost}:${r.port}`,
+        host: r.bindHost,
+        port: r.port,
+      }
+      out.set(listenerKey(l), l)
+    }
+    return out
+  }
+
   /** Open listeners that are configured but not open; close the ones no longer configured. */
   async syncListeners(config: Config, closeTimeout: number): Promise<void> {
+    this.#listening = true
     const wanted = new Map<string, DeepReadonly<ListenerConfig>>()
     for (const l of config.listeners) wanted.set(listenerKey(l), l)
+    const dynamic = this.#dynamicListeners(config)
+    this.#dynamicKeys = [...dynamic.keys()].sort().join('\n')
+    for (const [key, l] of dynamic) if (!wanted.has(key)) wanted.set(key, l)
     const closing: Promise<void>[] = []
     for (const [key, listener] of this.listeners) {
       if (!wanted.has(key)) {
@@ -419,7 +488,15 @@ export class Worker {
     for (const [key, l] of wanted) {
       if (this.listeners.has(key)) continue
       const listener = l.mode === 'tcp' ? new TcpListener(l, this.tcpCtx) : new HttpListener(l, this.ctx)
-      const port = await listener.listen()
+      let port: number
+      try {
+        port = await listener.listen()
+      } catch (err) {
+        // A tcp-dynamic address this host cannot bind (not its IP, in use) must not fail the whole apply.
+        if (!dynamic.has(key)) throw err
+        this.log.warn({ listener: l.name, err: String(err) }, 'tcp-dynamic listener could not listen')
+        continue
+      }
       this.listeners.set(key, listener)
       this.log.info({ listener: l.name, address: l.host === '' ? '*' : l.host, port }, 'listening')
     }

@@ -18,6 +18,11 @@ export type AdminState = 'ready' | 'drain' | 'maint'
 
 /** Largest weight (haproxy: `weight` is 0..256). */
 export const MAX_WEIGHT = 256
+/**
+ * Largest weight of a server a provider generated to realise fabio traffic shares (src/provider/routecmd.ts
+ * `scaleWeights`): configured and runtime weights stay within MAX_WEIGHT.
+ */
+export const MAX_GENERATED_WEIGHT = 1_000_000
 
 export interface BackendInit extends Pick<
   ServerSpec,
@@ -119,8 +124,8 @@ export function checkBalance(balance: BalanceName): void {
 
 function checkWeight(weight: number): void {
   // Config validation rejects bad weights first; this guards the integer arithmetic the pickers rely on.
-  if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
-    throw new RangeError(`weight must be an integer 0..${MAX_WEIGHT}, got ${weight}`)
+  if (!Number.isInteger(weight) || weight < 0 || weight > MAX_GENERATED_WEIGHT) {
+    throw new RangeError(`weight must be an integer 0..${MAX_GENERATED_WEIGHT}, got ${weight}`)
   }
 }
 

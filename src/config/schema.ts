@@ -8,7 +8,10 @@ import type { BalanceName, HttpRouteSpec, Redirect, ServerState } from '../snaps
 import type { HealthCheckSpec, ObserveSpec, StatusRange } from '../snapshot.js'
 import type { HostPort, HostPortRules, Parsed } from './address.js'
 import { parseCidr } from '../net/cidr.js'
-import { normalizeHost } from '../route/host.js'
+import { normalizeRouteKey } from '../route/host.js'
+import { globProblem, isGlob } from '../route/glob.js'
+import { parseHtpasswd } from '../route/auth.js'
+import { compileAccessFormat } from '../log-format.js'
 import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from './address.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { applyCommands, parseCommands, toSnapshot, type Ir } from '../provider/routecmd.js'
@@ -19,7 +22,8 @@ export type DeepReadonly<T> = T extends (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T
 
-export type PathMatch = 'prefix' | 'segment'
+export type { PathMatch } from '../snapshot.js'
+import type { PathMatch } from '../snapshot.js'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 
 export type ListenerConfig = HttpListenerConfig | TcpListenerConfig
@@ -153,6 +157,14 @@ export interface HttpConfig {
   trustedProxies: string[]
   /** Request-id header name; '' disables. Generated when absent, echoed on the response. */
   requestIdHeader: string
+  /** Header set to the client IP upstream (fabio `proxy.header.clientip`); '' = none. */
+  clientIpHeader: string
+  /** lb's own address for `by=` in Forwarded (fabio `proxy.localip`); '' = none. */
+  localIp: string
+  /** Authentication schemes routes name with `auth` (fabio `proxy.auth`). */
+  auth: AuthSchemeSpec[]
+  /** The answer when no route matches (fabio `proxy.noroutestatus` and its noroute.html). */
+  noRoute: NoRouteConfig
   pathMatch: PathMatch
   /** Bytes of request line + headers accepted (431 above). */
   maxHeaderSize: number
@@ -170,6 +182,21 @@ export interface HttpConfig {
   }
 }
 
+/** fabio `proxy.auth = name=<n>;type=basic;file=<htpasswd>;realm=<r>`: the htpasswd file's content is read. */
+export interface AuthSchemeSpec {
+  name: string
+  type: 'basic'
+  realm: string
+  htpasswd: string
+}
+
+export interface NoRouteConfig {
+  /** Status of the answer (fabio default 404). */
+  status: number
+  /** HTML body ('' = lb's plain-text line naming host and path). Consul KV `consul.no_route_key` replaces it. */
+  page: string
+}
+
 export interface LogConfig {
   level: LogLevel
   /** 'stderr', 'stdout' or a file path. */
@@ -177,8 +204,9 @@ export interface LogConfig {
   access: AccessLogConfig
 }
 
-export type AccessLogFormat = 'json' | 'httplog'
-export const accessLogFormats: readonly AccessLogFormat[] = ['json', 'httplog']
+/** `json`, `httplog` (haproxy), or fabio's `common`, `combined` or a `$field` template (src/log-format.ts). */
+export type AccessLogFormat = string
+export const accessLogFormats: readonly string[] = ['json', 'httplog', 'common', 'combined']
 
 /**
  * Which requests get an access-log line: those matching any filter that is set (`status`, `slowMs`, `errors`; none
@@ -276,6 +304,23 @@ export interface ConsulConfig {
   backoff: { min: number; max: number }
   /** Watcher throttle window: at most one route table rebuild per window (the first change goes at once). */
   throttle: number
+  /** KV key of the no-route HTML page (fabio `registry.consul.noroutehtmlpath`); '' = none. Watched. */
+  noRouteKey: string
+  /** lb registers itself in Consul (fabio `registry.consul.register.*`). */
+  register: ConsulRegisterConfig
+}
+
+export interface ConsulRegisterConfig {
+  enabled: boolean
+  /** Service name (fabio `register.name`, default `fabio`; lb's default `lb`). */
+  name: string
+  /** `host:port` registered and checked at `/health`; '' = the admin address (a wildcard host: this machine's IP). */
+  address: string
+  tags: string[]
+  checkInterval: number
+  checkTimeout: number
+  /** Consul removes the registration after its check was critical this long. */
+  deregisterCriticalAfter: number
 }
 
 export interface MutableConfig {
@@ -298,6 +343,11 @@ export interface MutableConfig {
   shutdown: ShutdownConfig
   /** Where the running daemon writes its pid ('' = none); `lb reload` signals it when the admin API is off. */
   pidFile: string
+  /**
+   * fabio's `tcp-dynamic` listener: routes `<ip>:<port> proto=tcp` (Consul tags, route commands) open a TCP
+   * listener on that address, closed when the route goes. Off by default (a tag then opens no socket).
+   */
+  tcpDynamic: boolean
 }
 
 export interface ShutdownConfig {
@@ -330,6 +380,10 @@ export const defaultConfig: Config = {
   http: {
     trustedProxies: [],
     requestIdHeader: '',
+    clientIpHeader: '',
+    localIp: '',
+    auth: [],
+    noRoute: { status: 404, page: '' },
     pathMatch: 'prefix',
     maxHeaderSize: 16_384,
     maxconn: 0,
@@ -370,11 +424,22 @@ export const defaultConfig: Config = {
     rateLimit: { interval: 200, burst: 5 },
     backoff: { min: 250, max: 30_000 },
     throttle: 50,
+    noRouteKey: 'fabio/noroute.html',
+    register: {
+      enabled: false,
+      name: 'lb',
+      address: '',
+      tags: [],
+      checkInterval: 1_000,
+      checkTimeout: 3_000,
+      deregisterCriticalAfter: 60_000,
+    },
   },
   routeCommands: '',
   workers: 0,
   shutdown: { grace: 0, timeout: 10_000 },
   pidFile: '',
+  tcpDynamic: false,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -397,7 +462,7 @@ export const logLevels = [
   'fatal',
   'silent',
 ] as const satisfies readonly LogLevel[]
-export const pathMatches = ['prefix', 'segment'] as const satisfies readonly PathMatch[]
+export const pathMatches = ['prefix', 'segment', 'iprefix', 'glob'] as const satisfies readonly PathMatch[]
 export const serverStates = ['up', 'drain', 'maint'] as const satisfies readonly ServerConfig['state'][]
 export const listenerModes = ['http', 'tcp'] as const satisfies readonly ListenerConfig['mode'][]
 export const checkSources = [
@@ -469,15 +534,31 @@ export function validate(
   checkServiceRefs(c, services)
   const routes = readRoutes(c, top?.get('routes'), services)
   const http = readHttp(c, top?.get('http'))
+  for (const ref of c.authRefs) {
+    if (!http.auth.some((a) => a.name === ref.name))
+      c.add(
+        ref.path,
+        `unknown auth scheme "${ref.name}"${didYouMean(
+          ref.name,
+          http.auth.map((a) => a.name),
+        )}`,
+      )
+  }
   const log = readLog(c, top?.get('log'))
   const metrics = { enabled: readBool(c, section(c, top?.get('metrics'), metricsKeys)?.get('enabled'), true) }
   const admin = readAdmin(c, top?.get('admin'), listeners)
   const resolver = readResolver(c, top?.get('resolver'))
   const consul = readConsul(c, top?.get('consul'))
+  if (consul.register.enabled && consul.register.address === '' && admin.port === 0)
+    c.add(
+      'consul.register.address',
+      'required when the admin server is off (it is what lb registers and Consul checks)',
+    )
   const routeCommands = readRouteCommands(c, top?.get('route_commands'), services, defaults)
   const workers = readWorkers(c, top?.get('workers'))
   const shutdown = readShutdown(c, top?.get('shutdown'))
   const pidFile = readString(c, top?.get('pid_file'), defaultConfig.pidFile)
+  const tcpDynamic = readBool(c, top?.get('tcp_dynamic'), defaultConfig.tcpDynamic)
   if (c.problems.length > 0) return { config: undefined, problems: c.problems }
   const config: MutableConfig = {
     file,
@@ -495,6 +576,7 @@ export function validate(
     workers,
     shutdown,
     pidFile,
+    tcpDynamic,
   }
   return { config, problems: [] }
 }
@@ -580,6 +662,7 @@ const topKeys = [
   'workers',
   'shutdown',
   'pid_file',
+  'tcp_dynamic',
 ] as const
 const shutdownKeys = ['grace', 'timeout'] as const
 /** Upper bound for `workers: N` (a typo like 400 should not fork 400 processes). */
@@ -650,17 +733,25 @@ const routeKeys = [
   'redirect',
   'allow',
   'deny',
+  'path_match',
+  'auth',
 ] as const
 const redirectKeys = ['code', 'url'] as const
 const httpKeys = [
   'trusted_proxies',
   'request_id_header',
+  'client_ip_header',
+  'local_ip',
+  'auth',
+  'no_route',
   'path_match',
   'max_header_size',
   'maxconn',
   'timeouts',
 ] as const
 const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
+const authKeys = ['name', 'type', 'realm', 'htpasswd'] as const
+const noRouteKeys = ['status', 'page'] as const
 const logKeys = ['level', 'destination', 'access'] as const
 const accessKeys = ['enabled', 'destination', 'format', 'sample', 'status', 'slow', 'errors'] as const
 const metricsKeys = ['enabled'] as const
@@ -685,6 +776,17 @@ const consulKeys = [
   'rate_limit',
   'backoff',
   'throttle',
+  'no_route_key',
+  'register',
+] as const
+const consulRegisterKeys = [
+  'enabled',
+  'name',
+  'address',
+  'tags',
+  'check_interval',
+  'check_timeout',
+  'deregister_critical_after',
 ] as const
 const consulTlsKeys = ['ca', 'cert', 'key', 'skip_verify'] as const
 const rateLimitKeys = ['interval', 'burst'] as const
@@ -1084,6 +1186,20 @@ function readRoutes(c: Checker, slot: Slot | undefined, services: readonly Servi
     const hostHeader = readChecked(c, f.get('host_header'), '', checkHostHeader)
     const allow = readCidrList(c, f.get('allow'))
     const deny = readCidrList(c, f.get('deny'))
+    const pathMatchSlot = f.get('path_match')
+    const pathMatch =
+      pathMatchSlot === undefined || pathMatchSlot.value === null
+        ? undefined
+        : readEnum(c, pathMatchSlot, 'prefix', pathMatches)
+    const auth = readChecked(c, f.get('auth'), '', (s) =>
+      s === '' || nameRe.test(s) ? ok(s) : fail(`must name an http.auth scheme, got "${s}"`),
+    )
+    if (auth !== undefined && auth !== '')
+      c.authRefs.push({ path: f.get('auth')?.path ?? item.path, name: auth })
+    if (pathMatch === 'glob' && path !== undefined) {
+      const why = globProblem(path)
+      if (why !== '') c.add(f.get('path')?.path ?? item.path, why)
+    }
     const redirectSlot = f.get('redirect')
     const redirect = readRedirect(c, redirectSlot)
     if (redirectSlot !== undefined && redirectSlot.value !== null) {
@@ -1117,6 +1233,8 @@ function readRoutes(c: Checker, slot: Slot | undefined, services: readonly Servi
         redirect,
         ...(allow === undefined || allow.length === 0 ? {} : { allow }),
         ...(deny === undefined || deny.length === 0 ? {} : { deny }),
+        ...(pathMatch === undefined ? {} : { pathMatch }),
+        ...(auth === undefined || auth === '' ? {} : { auth }),
       })
     }
   }
@@ -1146,6 +1264,16 @@ function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
       readChecked(c, f?.get('request_id_header'), d.requestIdHeader, (s) =>
         s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
       ) ?? '',
+    clientIpHeader:
+      readChecked(c, f?.get('client_ip_header'), d.clientIpHeader, (s) =>
+        s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
+      ) ?? '',
+    localIp:
+      readChecked(c, f?.get('local_ip'), d.localIp, (s) =>
+        s === '' || isIPv4(s) || isIPv6(s) ? ok(s) : fail(`"${s}" is not an IP address`),
+      ) ?? '',
+    auth: readAuthSchemes(c, f?.get('auth')),
+    noRoute: readNoRoute(c, f?.get('no_route')),
     pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
     maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),
     maxconn: readInt(c, f?.get('maxconn'), d.maxconn, 0, 1_000_000),
@@ -1155,6 +1283,38 @@ function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
       keepAlive: readDuration(c, t?.get('keep_alive'), d.timeouts.keepAlive, 1),
       tunnel: readDuration(c, t?.get('tunnel'), d.timeouts.tunnel, 1),
     },
+  }
+}
+
+/** `http.auth`: named basic-auth schemes, each with its htpasswd content (`htpasswd_file` reads the file). */
+function readAuthSchemes(c: Checker, slot: Slot | undefined): AuthSchemeSpec[] {
+  const out: AuthSchemeSpec[] = []
+  const names = new Map<string, string>()
+  for (const item of readList(c, slot) ?? []) {
+    const f = section(c, item, authKeys)
+    if (f === undefined) continue
+    const name = readName(c, required(c, f, item, 'name'), undefined)
+    if (name !== undefined) unique(c, names, name, f.get('name')?.path ?? item.path, 'auth scheme name')
+    const type = readEnum(c, f.get('type'), 'basic', ['basic'] as const)
+    const realm = readString(c, f.get('realm'), name ?? '')
+    const htpasswdSlot = required(c, f, item, 'htpasswd')
+    const htpasswd = readString(c, htpasswdSlot, '', true)
+    if (htpasswdSlot !== undefined) {
+      const bad = parseHtpasswd(htpasswd).badLines
+      // Line numbers only: the content holds password hashes.
+      if (bad.length > 0) c.add(htpasswdSlot.path, `lines ${bad.join(', ')} are not user:hash`)
+    }
+    out.push({ name: name ?? '', type, realm, htpasswd })
+  }
+  return out
+}
+
+function readNoRoute(c: Checker, slot: Slot | undefined): NoRouteConfig {
+  const d = defaultConfig.http.noRoute
+  const f = section(c, slot, noRouteKeys)
+  return {
+    status: readInt(c, f?.get('status'), d.status, 200, 599),
+    page: readString(c, f?.get('page'), d.page),
   }
 }
 
@@ -1170,7 +1330,16 @@ function readLog(c: Checker, slot: Slot | undefined): LogConfig {
       destination:
         readChecked(c, a?.get('destination'), d.access.destination, checkLogDestination) ??
         d.access.destination,
-      format: readEnum(c, a?.get('format'), d.access.format, accessLogFormats),
+      format:
+        readChecked(c, a?.get('format'), d.access.format, (s) => {
+          if (accessLogFormats.includes(s)) return ok(s)
+          if (!s.includes('$'))
+            return fail(
+              `must be json, httplog, common, combined or a $field template; got "${s}"${didYouMean(s, accessLogFormats)}`,
+            )
+          const f = compileAccessFormat(s)
+          return typeof f === 'string' ? fail(f) : ok(s)
+        }) ?? d.access.format,
       sample: readInt(c, a?.get('sample'), d.access.sample, 1, 1_000_000),
       status: readExpectStatus(c, a?.get('status'), d.access.status),
       slowMs: readDuration(c, a?.get('slow'), d.access.slowMs, 0),
@@ -1332,6 +1501,33 @@ function readConsul(c: Checker, slot: Slot | undefined): ConsulConfig {
     },
     backoff,
     throttle: readDuration(c, f?.get('throttle'), d.throttle, 0),
+    noRouteKey: readString(c, f?.get('no_route_key'), d.noRouteKey).replace(/^\/+/, ''),
+    register: readConsulRegister(c, f?.get('register')),
+  }
+}
+
+function readConsulRegister(c: Checker, slot: Slot | undefined): ConsulRegisterConfig {
+  const d = defaultConfig.consul.register
+  const f = section(c, slot, consulRegisterKeys)
+  const addrSlot = f?.get('address')
+  const addr = readChecked<HostPort | undefined>(c, addrSlot, undefined, (s) =>
+    s === '' ? ok(undefined) : parseHostPort(s, { emptyHost: false, portZero: false }),
+  )
+  const tags: string[] = []
+  for (const item of readList(c, f?.get('tags')) ?? []) tags.push(readString(c, item, ''))
+  return {
+    enabled: readBool(c, f?.get('enabled'), d.enabled),
+    name: readName(c, f?.get('name'), d.name) ?? d.name,
+    address: addr === undefined ? '' : formatHostPort(addr.host, addr.port),
+    tags,
+    checkInterval: readDuration(c, f?.get('check_interval'), d.checkInterval, 100),
+    checkTimeout: readDuration(c, f?.get('check_timeout'), d.checkTimeout, 100),
+    deregisterCriticalAfter: readDuration(
+      c,
+      f?.get('deregister_critical_after'),
+      d.deregisterCriticalAfter,
+      1_000,
+    ),
   }
 }
 
@@ -1380,27 +1576,34 @@ function fail<T>(reason: string): Parsed<T> {
 }
 
 /**
- * Canonical route host, normalised exactly as request hosts are (src/route/host.ts `normalizeHost`: lower-case,
- * one trailing dot and `:80`/`:443` dropped), then checked: hostname, `*.suffix`, IPv4 or `[IPv6]`, optional
+ * Canonical route host (src/route/host.ts `normalizeRouteKey`: lower-case, one trailing dot dropped; an explicit
+ * `:80` or `:443` is kept, since on a route it selects plain-HTTP or TLS requests), then checked: hostname,
+ * IPv4, `[IPv6]` or a glob pattern (`*.suffix`, `*`, `api-*.example.com`, `{a,b}.example.com`), optional
  * `:port`. '' = catch-all.
  */
 export function normalizeRouteHost(input: string): Parsed<string> {
   if (input === '') return ok('')
   if (input === '*') return fail('use an empty host (or leave it out) for the catch-all route')
-  const host = normalizeHost(input)
+  const host = normalizeRouteKey(input)
   // Most route hosts have no port: skip the regex for them (a Consul build checks 20,000 hosts at a time).
-  const m = host.includes(':') ? /^(.*?)(?::(\d{1,5}))?$/.exec(host) : null
-  const name = m === null ? host : (m[1] ?? '')
-  const port = m?.[2]
+  const m = host.includes(':') && !host.startsWith('[') ? /^(.*?)(?::(\d{1,5}))?$/.exec(host) : null
+  const v6 = host.startsWith('[') ? /^(\[[^\]]*\])(?::(\d{1,5}))?$/.exec(host) : null
+  const name = m !== null ? (m[1] ?? '') : v6 !== null ? (v6[1] ?? '') : host
+  const port = m?.[2] ?? v6?.[2]
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
     return fail(`port must be between 1 and 65535, got ${port}`)
   }
-  const wild = name.startsWith('*.')
-  const bare = wild ? name.slice(2) : name
+  if (!name.startsWith('[') && isGlob(name)) {
+    // fabio's glob hosts (`*:80`, `api-*.example.com`, `{a,b}.example.com`): hostname characters and glob syntax.
+    const why = globProblem(name)
+    if (why !== '') return fail(`host pattern ${why}`)
+    if (!/^[a-z0-9.*?[\]{},!\\_-]+$/.test(name))
+      return fail(`"${input}" is not a valid host pattern (hostname characters and * ? [ ] { } only)`)
+    return ok(host)
+  }
+  const bare = name
   const valid =
-    bare.startsWith('[') && bare.endsWith(']')
-      ? !wild && isIPv6(bare.slice(1, -1))
-      : isHostname(bare) || (!wild && isIPv4(bare))
+    bare.startsWith('[') && bare.endsWith(']') ? isIPv6(bare.slice(1, -1)) : isHostname(bare) || isIPv4(bare)
   if (!valid) return fail(`"${input}" is not a valid host (hostname, *.domain, IP or [IPv6], optional :port)`)
   return ok(host)
 }
@@ -1466,6 +1669,8 @@ class Checker {
   readonly problems: ConfigProblem[] = []
   /** Service names referenced before the services were read (tcp listeners), checked afterwards. */
   readonly serviceRefs: { path: string; name: string }[] = []
+  /** `routes[].auth` names, checked against `http.auth` once it is read. */
+  readonly authRefs: { path: string; name: string }[] = []
   readonly file: string
   readonly env: Env
   readonly files: FileContents

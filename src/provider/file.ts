@@ -42,6 +42,8 @@ export function configToSnapshot(config: Config): Snapshot {
       source: `${source}:routes[${i}]`,
       ...(r.allow === undefined || r.allow.length === 0 ? {} : { allow: [...r.allow] }),
       ...(r.deny === undefined || r.deny.length === 0 ? {} : { deny: [...r.deny] }),
+      ...(r.pathMatch === undefined ? {} : { pathMatch: r.pathMatch }),
+      ...(r.auth === undefined || r.auth === '' ? {} : { auth: r.auth }),
     })
   }
   if (config.routeCommands === '') return { services, routes, tcpRoutes: tcpRoutes(config, source) }

@@ -88,7 +88,9 @@ export function merge(inputs: readonly ProviderSnapshot[], memo?: MergeMemo): Sn
   const services: ServiceSpec[] = []
   const routes: HttpRouteSpec[] = []
   const tcpRoutes: TcpRouteSpec[] = []
+  let noRoutePage = ''
   for (const { provider, snapshot } of inputs) {
+    if (noRoutePage === '' && snapshot.noRoutePage !== undefined) noRoutePage = snapshot.noRoutePage
     const c = canonical(snapshot)
     if (provider === unqualifiedProvider) {
       for (const s of c.services) services.push(s)
@@ -125,7 +127,7 @@ export function merge(inputs: readonly ProviderSnapshot[], memo?: MergeMemo): Sn
     )
     memo?.set(provider, { services: s, routes: r, tcpRoutes: t })
   }
-  return { services, routes, tcpRoutes }
+  return noRoutePage === '' ? { services, routes, tcpRoutes } : { services, routes, tcpRoutes, noRoutePage }
 }
 
 /**

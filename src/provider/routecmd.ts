@@ -26,8 +26,23 @@
  * as integer server weights in a service per route (see `toSnapshot`).
  */
 import type { ServiceDefaults } from '../config/schema.js'
-import type { HttpRouteSpec, ServerSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../snapshot.js'
-import { checkSrcProto, parseOpts, parseSrc, type Proto, type RouteOpts, type Src } from './consul/tags.js'
+import type {
+  HttpRouteSpec,
+  ServerSpec,
+  ServiceSpec,
+  Snapshot,
+  TargetOptions,
+  TcpRouteSpec,
+} from '../snapshot.js'
+import {
+  checkSrcProto,
+  parseOpts,
+  parseSrc,
+  tcpTarget,
+  type Proto,
+  type RouteOpts,
+  type Src,
+} from './consul/tags.js'
 
 export interface Target {
   readonly service: string
@@ -43,6 +58,8 @@ export interface Target {
   readonly dynWeight: number
   readonly tags: readonly string[]
   readonly opts: RouteOpts
+  /** The query of the dst URL (`http://h:p/base?x=1` → `x=1`), joined before the client's; absent = none. */
+  readonly query?: string
 }
 
 export interface IrRoute {
@@ -113,6 +130,20 @@ function tokenize(line: string): Token[] | string {
       if (t.includes('"')) return 'unbalanced quote'
       out.push({ text: t, quoted: false })
     }
+  }
+  return out
+}
+
+/**
+ * The `register=<name>` aliases of the `route add` lines of `text`, in order of first use (fabio
+ * `route.ParseAliases`): lb registers itself in Consul under each name (provider/consul/register.ts).
+ */
+export function registerAliases(text: string): string[] {
+  const out: string[] = []
+  for (const { command: c } of parseCommands(text).commands) {
+    if (c.op !== 'add') continue
+    const name = c.target.opts.register ?? ''
+    if (name !== '' && !out.includes(name)) out.push(name)
   }
   return out
 }
@@ -192,6 +223,8 @@ export interface Dst {
   readonly proto: Proto
   readonly host: string
   readonly port: number
+  /** The URL's query without '?' ('' = none). */
+  readonly query: string
 }
 
 /** `http://h:p/`, `https://h/`, `tcp://h:p` → canonical; redirects keep the URL as given. */
@@ -209,7 +242,14 @@ export function parseDst(text: string): Dst | string {
   const port = u.port !== '' ? Number(u.port) : scheme === 'https' ? 443 : scheme === 'http' ? 80 : 0
   if (host === '' || port === 0) return `dst "${text}" needs a host and port`
   const h = host.includes(':') ? `[${host}]` : host
-  return { url: `${scheme}://${h}:${port}${scheme === 'tcp' ? '' : '/'}`, proto: scheme, host, port }
+  const query = u.search === '' ? '' : u.search.slice(1)
+  return {
+    url: `${scheme}://${h}:${port}${scheme === 'tcp' ? '' : '/'}${query === '' ? '' : `?${query}`}`,
+    proto: scheme,
+    host,
+    port,
+    query,
+  }
 }
 
 function parseAdd(t: readonly Token[], dc: string, warnings: string[]): Command | string {
@@ -267,6 +307,7 @@ function parseAdd(t: readonly Token[], dc: string, warnings: string[]): Command 
       dynWeight: 1,
       tags: parseTags(c.get('tags')),
       opts: merged,
+      ...(dst.query === '' ? {} : { query: dst.query }),
     },
   }
 }
@@ -336,11 +377,13 @@ export function addTargetAt(ir: Ir, key: string, src: Src, target: Target): void
   r.targets.push(target)
 }
 
-/** Apply commands in order; returns the problems of lines that changed nothing they should have. */
-export function applyCommands(ir: Ir, commands: readonly LineCommand[], text = ''): LineProblem[] {
-  const lines = text.split('\n')
+/**
+ * Apply commands in order. Returns the problems of lines that could not apply: none since a `route weight` that
+ * selects nothing is ignored as fabio does (kept as a list for callers, which report whatever it holds).
+ */
+export function applyCommands(ir: Ir, commands: readonly LineCommand[], _text = ''): LineProblem[] {
   const problems: LineProblem[] = []
-  for (const { line, command: c } of commands) {
+  for (const { command: c } of commands) {
     if (c.op === 'add') {
       addTarget(ir, c.src, c.target)
     } else if (c.op === 'del') {
@@ -364,14 +407,9 @@ export function applyCommands(ir: Ir, commands: readonly LineCommand[], text = '
           if ((c.service === null || t.service === c.service) && hasAllTags(t, c.tags)) selected.push(i)
         }
       }
-      if (r === undefined || selected.length === 0) {
-        problems.push({
-          line,
-          text: (lines[line - 1] ?? '').trim(),
-          reason: `route weight: no target matches (route ${c.src}${c.service === null ? '' : `, service ${c.service}`}${c.tags.length > 0 ? `, tags ${c.tags.join(',')}` : ''})`,
-        })
-        continue
-      }
+      // fabio (since PR #1053) ignores a weight that selects nothing: a canary line may name a version that
+      // is not deployed yet. Nothing to change, and no problem to report.
+      if (r === undefined || selected.length === 0) continue
       const each = c.weight > 0 ? c.weight / selected.length : 0
       for (const i of selected) r.targets[i] = { ...(r.targets[i] as Target), fixedWeight: each }
     }
@@ -427,23 +465,66 @@ function integerWeightsInto(targets: readonly Target[], out: number[]): void {
   scaleWeights(out, anyFixed)
 }
 
+/** Largest server weight a generated route may use to realise fabio shares (src/balance/pool.ts allows it). */
+export const MAX_SHARE_WEIGHT = 1_000_000
+
+/** The served share of one server must be within this of the share asked for (issue 20: ±0.5 points). */
+const SHARE_TOLERANCE = 0.001
+
 /**
- * `out`'s shares or weights as integer server weights 0..256, in place (see integerWeights): dynamic weights
- * (`anyFixed` false) stay as they are unless the largest exceeds 256.
+ * `out`'s shares or weights as integer server weights, in place (see integerWeights): dynamic weights
+ * (`anyFixed` false) stay as they are unless the largest exceeds 256. Shares are first scaled so the largest is
+ * 256 (every non-zero share gets at least 1). When that serves some share more than 0.1 points off (a 20 %
+ * canary next to 1,234 servers: every server rounds up to 1 and the canary gets 17.2 %), they are scaled again
+ * so that the smallest share becomes 1,000 (rounding then moves a share by at most 0.05 % of itself), the
+ * largest weight capped at MAX_SHARE_WEIGHT.
  */
 export function scaleWeights(out: number[], anyFixed: boolean): void {
   const n = out.length
   let max = 0
-  for (let i = 0; i < n; i++) if ((out[i] as number) > max) max = out[i] as number
+  let min = Infinity
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    const v = out[i] as number
+    if (v > max) max = v
+    if (v > 0 && v < min) min = v
+    if (v > 0) sum += v
+  }
   if (max === 0) {
     for (let i = 0; i < n; i++) out[i] = 0
     return
   }
   const scale = !anyFixed && max <= 256 ? 1 : 256 / max
+  if (anyFixed && !realises(out, scale, sum)) {
+    const fine = Math.min(1_000 / min, MAX_SHARE_WEIGHT / max)
+    if (fine > scale) {
+      for (let i = 0; i < n; i++) {
+        const v = out[i] as number
+        out[i] = v <= 0 ? 0 : Math.max(1, Math.min(MAX_SHARE_WEIGHT, Math.round(v * fine)))
+      }
+      return
+    }
+  }
   for (let i = 0; i < n; i++) {
     const v = out[i] as number
     out[i] = v <= 0 ? 0 : Math.max(1, Math.min(256, Math.round(v * scale)))
   }
+}
+
+/** Whether weights `round(v * scale)` (at least 1) serve every share `v / sum` within SHARE_TOLERANCE. */
+function realises(shares: readonly number[], scale: number, sum: number): boolean {
+  let total = 0
+  for (let i = 0; i < shares.length; i++) {
+    const v = shares[i] as number
+    if (v > 0) total += Math.max(1, Math.min(256, Math.round(v * scale)))
+  }
+  for (let i = 0; i < shares.length; i++) {
+    const v = shares[i] as number
+    if (v <= 0) continue
+    const w = Math.max(1, Math.min(256, Math.round(v * scale)))
+    if (Math.abs(w / total - v / sum) > SHARE_TOLERANCE) return false
+  }
+  return true
 }
 
 export interface ToSnapshotOptions {
@@ -457,6 +538,8 @@ interface Variant {
   readonly name: string
   readonly proto: 'http' | 'https'
   readonly tlsSkipVerify: boolean
+  /** fabio `pxyproto=true`: the service sends PROXY v1. */
+  readonly pxyproto: boolean
   readonly servers: readonly ServerSpec[]
   next: Variant | undefined
 }
@@ -531,6 +614,7 @@ function sameServerSpecs(a: readonly ServerSpec[], b: readonly ServerSpec[]): bo
     const x = a[i] as ServerSpec
     const y = b[i] as ServerSpec
     if (x.name !== y.name || x.host !== y.host || x.port !== y.port || x.weight !== y.weight) return false
+    if (!sameTargetOptions(x.target, y.target)) return false
   }
   return true
 }
@@ -601,14 +685,20 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
       servers = []
     }
     const proto: 'http' | 'https' = opts.proto === 'https' ? 'https' : 'http'
+    // fabio: tlsskipverify=true on an http target does nothing (and is no error).
+    const skipVerify = opts.tlsSkipVerify && proto === 'https'
+    const pxyproto = opts.pxyproto === true
     const head = variants.get(first.service)
     let name: string | undefined
     if (!multi) {
       for (let v = head; v !== undefined; v = v.next) {
         if (
           v.proto === proto &&
-          v.tlsSkipVerify === opts.tlsSkipVerify &&
-          (reuse ? sameServerSpecs(v.servers, servers) : sameServers(v.servers, targets, weights, picked, n))
+          v.tlsSkipVerify === skipVerify &&
+          v.pxyproto === pxyproto &&
+          (reuse
+            ? sameServerSpecs(v.servers, servers)
+            : sameServers(v.servers, targets, weights, picked, n, opts))
         ) {
           name = v.name
           servers = v.servers
@@ -629,21 +719,35 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
           for (let j = 0; j < n; j++) {
             const i = picked[j] as number
             const t = targets[i] as Target
-            list[j] = {
-              name: t.id,
-              host: t.host,
-              port: t.port,
-              weight: weights[i] ?? 0,
-              backup: false,
-              maxconn: 0,
-              state: 'up',
-            }
+            const target = targetOptionsOf(t, opts)
+            list[j] =
+              target === undefined
+                ? {
+                    name: t.id,
+                    host: t.host,
+                    port: t.port,
+                    weight: weights[i] ?? 0,
+                    backup: false,
+                    maxconn: 0,
+                    state: 'up',
+                  }
+                : {
+                    name: t.id,
+                    host: t.host,
+                    port: t.port,
+                    weight: weights[i] ?? 0,
+                    backup: false,
+                    maxconn: 0,
+                    state: 'up',
+                    target,
+                  }
           }
           servers = list
         }
-        created = serviceSpec(name, options.defaults, proto, opts.tlsSkipVerify, servers)
+        created = serviceSpec(name, options.defaults, proto, skipVerify, servers)
+        if (pxyproto) created = { ...created, sendProxy: 'v1' }
       }
-      const v: Variant = { name, proto, tlsSkipVerify: opts.tlsSkipVerify, servers, next: undefined }
+      const v: Variant = { name, proto, tlsSkipVerify: skipVerify, pxyproto, servers, next: undefined }
       if (head === undefined) variants.set(first.service, v)
       else {
         let last = head
@@ -656,8 +760,9 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
     if (reuse && hit.name === name) route = hit.route
     else if (r.src.kind === 'tcp')
       route = { port: r.src.port, serverName: '', service: name, source: `${options.source}:${key}` }
+    else if (opts.proto === 'tcp') route = tcpRouteOf(r.src, name, `${options.source}:${key}`)
     else route = httpRoute(r.src, opts, name, null, `${options.source}:${key}`)
-    if (r.src.kind === 'tcp') tcpRoutes.push(route as TcpRouteSpec)
+    if (r.src.kind === 'tcp' || opts.proto === 'tcp') tcpRoutes.push(route as TcpRouteSpec)
     else routes.push(route as HttpRouteSpec)
     nextMemo?.set(key, { targets, name, servers, service: created, route })
   }
@@ -678,6 +783,7 @@ function sameServers(
   weights: readonly number[],
   picked: readonly number[],
   n: number,
+  opts: RouteOpts,
 ): boolean {
   if (a.length !== n) return false
   for (let j = 0; j < n; j++) {
@@ -686,8 +792,39 @@ function sameServers(
     const y = targets[i] as Target
     if (x.name !== y.id || x.host !== y.host || x.port !== y.port || x.weight !== (weights[i] ?? 0))
       return false
+    if (!sameTargetOptions(x.target, targetOptionsOf(y, opts))) return false
   }
   return true
+}
+
+/**
+ * A target's own rewrite when it differs from its route's (the route takes its first target's options), or
+ * when its dst carries a query; undefined otherwise (the usual case: no object).
+ */
+export function targetOptionsOf(t: Target, route: RouteOpts): TargetOptions | undefined {
+  const o = t.opts
+  const query = t.query ?? ''
+  if (
+    query === '' &&
+    o.strip === route.strip &&
+    o.prepend === route.prepend &&
+    o.hostHeader === route.hostHeader
+  )
+    return undefined
+  return query === ''
+    ? { strip: o.strip, prepend: o.prepend, hostHeader: o.hostHeader }
+    : { strip: o.strip, prepend: o.prepend, hostHeader: o.hostHeader, query }
+}
+
+function sameTargetOptions(a: TargetOptions | undefined, b: TargetOptions | undefined): boolean {
+  if (a === b) return true
+  if (a === undefined || b === undefined) return false
+  return (
+    a.strip === b.strip &&
+    a.prepend === b.prepend &&
+    a.hostHeader === b.hostHeader &&
+    (a.query ?? '') === (b.query ?? '')
+  )
 }
 
 /** `sorted` when it is a new list, else an exact-size copy of `list`. */
@@ -726,6 +863,17 @@ export function serviceSpec(
   }
 }
 
+/**
+ * A `proto=tcp` route on an HTTP-form source (tags.ts `tcpTarget`): `<ip>:<port>` is a tcp-dynamic route
+ * (`bindHost`), `<host>/` an SNI route on every TCP listener (`anyPort`).
+ */
+function tcpRouteOf(src: Src, service: string, source: string): TcpRouteSpec {
+  const t = tcpTarget(src)
+  if (t === null) return { port: 0, serverName: '', service, source }
+  if ('bindHost' in t) return { port: t.port, serverName: '', service, source, bindHost: t.bindHost }
+  return { port: 0, serverName: t.serverName, service, source, anyPort: true }
+}
+
 /** A route spec built as one literal (object spread here cost more than the rest of the build). */
 export function httpRoute(
   src: Extract<Src, { kind: 'http' }>,
@@ -736,6 +884,23 @@ export function httpRoute(
 ): HttpRouteSpec {
   const { host, path } = src
   const { strip, prepend, hostHeader, allow, deny } = opts
+  const auth = opts.auth ?? ''
+  const register = opts.register ?? ''
+  if (auth !== '' || register !== '') {
+    const r: HttpRouteSpec = {
+      host,
+      path,
+      service,
+      strip,
+      prepend,
+      hostHeader,
+      redirect,
+      source,
+      ...(auth === '' ? {} : { auth }),
+      ...(register === '' ? {} : { register }),
+    }
+    return allow.length > 0 ? { ...r, allow } : deny.length > 0 ? { ...r, deny } : r
+  }
   if (allow.length > 0) return { host, path, service, strip, prepend, hostHeader, redirect, source, allow }
   if (deny.length > 0) return { host, path, service, strip, prepend, hostHeader, redirect, source, deny }
   return { host, path, service, strip, prepend, hostHeader, redirect, source }

@@ -7,6 +7,8 @@ import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { Deadlines } from './timers.js'
 import type { ProxyState } from './request-path.js'
+import type { AuthScheme } from '../route/auth.js'
+import type { NoRouteAnswer } from '../route/noroute.js'
 
 /**
  * The worker-wide budget of open client connections over all HTTP listeners (`http.maxconn`, 0 = none).
@@ -40,6 +42,16 @@ export interface ProxyContext {
   readonly trustedProxies: CidrSet
   /** Lower-case request-id header name, '' = off. */
   readonly requestIdHeader: string
+  /** `http.auth` schemes by name (routes with `auth`). */
+  auth: ReadonlyMap<string, AuthScheme>
+  /** The answer when no route matches (`http.no_route`; the page may come from Consul KV). */
+  noRoute: NoRouteAnswer
+  /** The access log formats fabio's `$field` templates: log lines carry the extra fields it reads (log.ts). */
+  readonly accessDetail: boolean
+  /** `http.client_ip_header` as configured and in lower case ('' = off), and `http.local_ip` ('' = none). */
+  readonly clientIpHeader: string
+  readonly clientIpLower: string
+  readonly forwardedBy: string
   readonly accessLog: Logger
   readonly log: Logger
   readonly rand: () => number

@@ -28,6 +28,7 @@ import type { Route } from '../route/table.js'
 import type { ServiceRuntime, Upstream } from './upstream.js'
 import { observeConnect, observeStatus, releaseSlot } from './upstream.js'
 import { buildUpstreamHeaders, filterResponseHeaders, type ForwardContext } from './headers.js'
+import { targetHostHeader, targetPath } from '../route/target.js'
 import { Deadline, type DeadlineOwner } from './timers.js'
 import { canTake } from '../balance/pool.js'
 import {
@@ -52,6 +53,7 @@ const Q_POOL = 2
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   301: 'Moved Permanently',
+  401: 'Unauthorized',
   302: 'Found',
   303: 'See Other',
   307: 'Temporary Redirect',
@@ -66,6 +68,8 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
 }
 
 const CRLF = '\r\n'
+const TEXT = 'text/plain; charset=utf-8'
+const HTML = 'text/html; charset=utf-8'
 const LAST_CHUNK = '0\r\n'
 
 export class Exchange implements PoolUser, Waiter, DeadlineOwner {
@@ -86,10 +90,17 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   location: string
   reason: string
   termination: string
-  // Who asked (ClientIdentity).
+  challenge: string
+  page: string
+  // Who asked (ClientIdentity), and how (Arrival).
   clientIp: string
   requestId: string
   trusted: boolean
+  readonly tls: boolean
+  /** What the upstream headers are built from; one object per client connection, refilled per request. */
+  readonly fwd: ForwardContext
+  /** The request target sent to the current server (per-target rewrites may differ from `path`). */
+  sentPath: string
   // The attempt in progress.
   upstream: Upstream | null
   /** The server of the previous attempt: the next one avoids it when it can. */
@@ -106,6 +117,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   queued: boolean
   /** Upstream request headers (flat), built once per request. */
   headers: string[]
+  /** The headers sent to the current server (`headers`, or rewritten for a server with options of its own). */
+  sentHeaders: string[]
   /** The request has no Host: the chosen server's `host:port` is sent. */
   needsHost: boolean
   upgrade: boolean
@@ -153,9 +166,29 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.location = ''
     this.reason = ''
     this.termination = '--'
+    this.challenge = ''
+    this.page = ''
     this.clientIp = ''
     this.requestId = ''
     this.trusted = false
+    this.tls = listener.proto === 'https'
+    this.fwd = {
+      remoteAddress: conn.remote,
+      clientAddress: '',
+      trusted: false,
+      proto: listener.proto,
+      localPort: listener.port,
+      httpVersion: '1.1',
+      websocket: false,
+      clientIpHeader: ctx.clientIpHeader,
+      clientIpLower: ctx.clientIpLower,
+      forwardedBy: ctx.forwardedBy,
+      hostHeader: '',
+      prefix: '',
+      requestIdHeader: ctx.requestIdHeader,
+      requestId: '',
+    }
+    this.sentPath = ''
     this.upstream = null
     this.avoid = null
     this.redispatched = false
@@ -165,6 +198,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.waitingPool = null
     this.queued = false
     this.headers = []
+    this.sentHeaders = this.headers
     this.needsHost = false
     this.upgrade = false
     this.hasBody = false
@@ -225,25 +259,25 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.trusted = identifyClient(ctx, conn.remote, head.headers, this)
     // `Upgrade: h2c` is never tunnelled: the request goes on as a plain one, Upgrade dropped (as nginx does).
     this.upgrade = head.connectionUpgrade && head.upgrade !== '' && !isH2c(head.upgrade)
-    const status = routeRequest(ctx.state, head, this.clientIp, this)
+    const status = routeRequest(ctx, head, this, this.clientIp, this)
     if (status !== 0) {
       if (this.termination === 'LR') this.respond(status, '', this.location)
+      else if (this.page !== '') this.respond(status, this.page, null, HTML)
       else this.respond(status, this.reason + '\n', null)
       return
     }
     const route = this.route as Route
-    const fwd: ForwardContext = {
-      remoteAddress: conn.remote,
-      clientAddress: this.clientIp,
-      trusted: this.trusted,
-      proto: this.listener.proto,
-      localPort: this.listener.port,
-      hostHeader:
-        route.hostHeader === 'dst' ? '' : route.hostHeader === '' ? this.authority : route.hostHeader,
-      prefix: route.strip,
-      requestIdHeader: ctx.requestIdHeader,
-      requestId: this.requestId,
-    }
+    const fwd = this.fwd
+    fwd.remoteAddress = conn.remote
+    fwd.clientAddress = this.clientIp
+    fwd.trusted = this.trusted
+    fwd.localPort = this.listener.port
+    fwd.httpVersion = head.minor === 0 ? '1.0' : '1.1'
+    fwd.websocket = this.upgrade && head.upgrade.toLowerCase() === 'websocket'
+    fwd.hostHeader =
+      route.hostHeader === 'dst' ? '' : route.hostHeader === '' ? this.authority : route.hostHeader
+    fwd.prefix = route.strip
+    fwd.requestId = this.requestId
     this.headers = buildUpstreamHeaders(head.headers, fwd)
     this.needsHost = route.hostHeader === 'dst' || (head.hostCount === 0 && fwd.hostHeader === '')
     this.replayable = !this.hasBody && idempotentMethod(head.method)
@@ -352,7 +386,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     const up = this.upstream as Upstream
     observeConnect(up, true)
     conn.begin(this.method === 'HEAD', this.upgrade)
-    if (this.needsHost) setHost(this.headers, up.hostPort)
+    this.forServer(up)
     const socket = conn.socket
     const pending = this.pending
     let ok: boolean
@@ -375,10 +409,34 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     else this.conn.hold()
   }
 
+  /**
+   * The path and headers for `up`: the route's, or, for a server with options of its own (fabio keeps strip,
+   * prepend, host and a query per target), rewritten for it. `sentPath`/`sentHeaders` hold the result.
+   */
+  forServer(up: Upstream): void {
+    const target = up.spec.target
+    if (target === undefined) {
+      this.sentPath = this.path
+      this.sentHeaders = this.headers
+      if (this.needsHost) setHost(this.headers, up.hostPort)
+      return
+    }
+    const fwd = this.fwd
+    const hostHeader = fwd.hostHeader
+    const prefix = fwd.prefix
+    fwd.hostHeader = targetHostHeader(target.hostHeader, this.authority)
+    fwd.prefix = target.strip
+    this.sentHeaders = buildUpstreamHeaders((this.head as RequestHead).headers, fwd)
+    fwd.hostHeader = hostHeader
+    fwd.prefix = prefix
+    this.sentPath = targetPath(this.url, target.strip, target.prepend, target.query ?? '')
+    if (target.hostHeader === 'dst' || this.needsHost) setHost(this.sentHeaders, up.hostPort)
+  }
+
   /** Request line + headers + lb's own framing headers. */
   requestHead(): string {
-    let h = this.method + ' ' + this.path + ' HTTP/1.1\r\n'
-    const headers = this.headers
+    let h = this.method + ' ' + this.sentPath + ' HTTP/1.1\r\n'
+    const headers = this.sentHeaders
     for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
     if (this.chunked) h += 'Transfer-Encoding: chunked\r\n'
     if (this.upgrade) h += 'Connection: upgrade\r\nUpgrade: ' + (this.head as RequestHead).upgrade + CRLF
@@ -623,8 +681,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     }
   }
 
-  /** Answer locally: an error text, or a redirect. */
-  respond(status: number, body: string, location: string | null): void {
+  /** Answer locally: an error text (or the no-route page), or a redirect. */
+  respond(status: number, body: string, location: string | null, contentType = TEXT): void {
     this.status = status
     const client = this.conn
     if (this.responded) {
@@ -639,10 +697,13 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
       status +
       ' ' +
       (STATUS_TEXT[status] ?? 'Error') +
-      '\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ' +
+      '\r\ncontent-type: ' +
+      contentType +
+      '\r\ncontent-length: ' +
       Buffer.byteLength(body) +
       '\r\nx-content-type-options: nosniff\r\n'
     if (location !== null) h += 'location: ' + location + CRLF
+    if (this.challenge !== '') h += 'www-authenticate: ' + this.challenge + CRLF
     // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
     if (status === 400) client.closeAfter = true
     if (client.closeAfter || head.close || client.ended) h += 'connection: close\r\n'
@@ -706,7 +767,9 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     const Tr = this.tHeaders >= 0 && this.tConnect >= 0 ? Math.round(this.tHeaders - this.tConnect) : -1
     const head = this.head as RequestHead
     ctx.metrics.observeHttp(this, now)
-    ctx.accessLog.info({
+    // The line's object is made only when the access log writes something at all.
+    if (!ctx.accessLog.isLevelEnabled('info')) return
+    const line: Record<string, unknown> = {
       ci: this.clientIp,
       cp: this.conn.remotePort,
       fe: this.listener.name,
@@ -727,7 +790,18 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
       ts: this.termination,
       reason: this.reason === '' ? undefined : this.reason,
       rid: this.requestId === '' ? undefined : this.requestId,
-    })
+    }
+    if (ctx.accessDetail) {
+      // The fields a `$field` template reads beyond the JSON line (src/log.ts `accessRecord`).
+      line.ra = this.conn.socket.remoteAddress ?? ''
+      line.hv = head.minor === 0 ? '1.0' : '1.1'
+      line.rh = head.headers
+      line.sc = this.listener.proto
+      line.ua = up === null ? '' : up.hostPort
+      line.us = this.service?.spec.proto ?? 'http'
+      line.uu = this.sentPath
+    }
+    ctx.accessLog.info(line)
   }
 }
 

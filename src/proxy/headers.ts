@@ -17,9 +17,10 @@
  * `upgrade` option; `Expect: 100-continue` is answered (or refused) by the caller.
  */
 
-import { randomBytes } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { CidrSet } from '../net/cidr.js'
 import { ipFamily, unmapIPv4 } from '../net/cidr.js'
+import { portStart } from '../route/host.js'
 
 export interface ForwardContext {
   /** Socket peer IP as Node reports it (IPv4-mapped IPv6 allowed). */
@@ -33,8 +34,18 @@ export interface ForwardContext {
   trusted: boolean
   /** Scheme of the listener the client used. */
   proto: 'http' | 'https'
-  /** Listener port. */
+  /** Listener port (kept for callers; X-Forwarded-Port comes from the Host header, as in fabio). */
   localPort: number
+  /** The request's HTTP version as Node reports it (`1.1`, `1.0`): `httpproto=http/1.1` in Forwarded. */
+  httpVersion: string
+  /** A WebSocket upgrade: Forwarded says `proto=ws` (`wss` over TLS), X-Forwarded-Proto stays http(s). */
+  websocket: boolean
+  /** Extra header set to the client IP (fabio `proxy.header.clientip`, e.g. `X-Client-Ip`); '' = none. */
+  clientIpHeader: string
+  /** The same name in lower case (to drop a client-sent one). */
+  clientIpLower: string
+  /** `by=` in Forwarded (fabio `proxy.localip`); '' = none. */
+  forwardedBy: string
   /** '' = keep the client's Host, otherwise the literal value to send as Host. */
   hostHeader: string
   /** Strip prefix applied ('' = none) → X-Forwarded-Prefix. */
@@ -165,10 +176,43 @@ function forwardedValue(v: string): string {
   return escape ? `"${v.replace(/["\\]/g, '\\$&')}"` : `"${v}"`
 }
 
-/** Our Forwarded element: `for=<peer>;host=<host>;proto=<proto>` (RFC 7239 §4, IPv6 as `"[addr]"`). */
-function forwardedElement(peer: string, host: string, proto: string): string {
+/**
+ * Our Forwarded element in fabio's form: `for=<peer>; proto=<scheme>; httpproto=http/<version>` (an IPv6 peer
+ * quoted as RFC 7239 §6 requires: `for="[::1]"`).
+ */
+function forwardedElement(peer: string, proto: string, by: string, httpVersion: string): string {
   const forPart = peer.includes(':') ? `for="[${peer}]"` : `for=${forwardedValue(peer)}`
-  return host === '' ? `${forPart};proto=${proto}` : `${forPart};host=${forwardedValue(host)};proto=${proto}`
+  const byPart = by === '' ? '' : by.includes(':') ? `; by="[${by}]"` : `; by=${forwardedValue(by)}`
+  return `${forPart}; proto=${forwardedValue(proto)}${byPart}; httpproto=http/${httpVersion}`
+}
+
+/** The first `proto=` parameter of a Forwarded value ('' when none), quotes removed. */
+export function forwardedProtoParam(value: string): string {
+  const m = FORWARDED_PROTO.exec(value)
+  if (m === null) return ''
+  const v = (m[1] as string).trim()
+  return v.length >= 2 && v.charCodeAt(0) === 34 ? v.slice(1, -1) : v
+}
+/** `proto=` as a parameter of its own (not the end of `httpproto=`), up to the next `;` or `,` (fabio). */
+const FORWARDED_PROTO = /(?:^|[;,\s])proto=("[^"]*"|[^;,]*)/i
+
+/**
+ * The scheme a trusted proxy says the client used (fabio `scheme()`): X-Forwarded-Proto when only it is sent,
+ * the `proto=` of Forwarded when only that is sent, else ''. For the redirect-loop guard (route/table.ts
+ * `lookupHttp`); call it for trusted peers only.
+ */
+export function forwardedProto(raw: readonly string[]): string {
+  const xfp = findHeader(raw, 'x-forwarded-proto')
+  const fwd = findHeader(raw, 'forwarded')
+  if (xfp !== undefined && xfp !== '' && (fwd === undefined || fwd === '')) return xfp
+  if (fwd !== undefined && fwd !== '' && (xfp === undefined || xfp === '')) return forwardedProtoParam(fwd)
+  return ''
+}
+
+/** X-Forwarded-Port as fabio derives it: the Host header's port, else 443 over TLS and 80 otherwise. */
+export function forwardedPort(host: string, proto: 'http' | 'https'): string {
+  const at = portStart(host)
+  return at < host.length - 1 ? host.slice(at + 1) : proto === 'https' ? '443' : '80'
 }
 
 /**
@@ -181,6 +225,7 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
   const out: string[] = []
   const trusted = ctx.trusted
   const rid = ctx.requestIdHeader
+  const cip = ctx.clientIpLower
   const hostOverride = ctx.hostHeader
   const stripPrefix = ctx.prefix !== ''
   let clientHost = ''
@@ -188,6 +233,7 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
   let xff = ''
   let forwarded = ''
   let keptProto = false
+  let protoValue = ''
   let keptHost = false
   let keptPort = false
   let keptRealIp = false
@@ -197,7 +243,7 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
     const name = raw[i] ?? ''
     const value = raw[i + 1] ?? ''
     const lower = name.toLowerCase()
-    if (lower === rid) continue
+    if (lower === rid || (cip !== '' && lower === cip)) continue
     const kind = REQUEST_KINDS.get(lower)
     if (kind === undefined) {
       out.push(name, value)
@@ -224,6 +270,7 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
       case K_XFPROTO:
         if (trusted) {
           keptProto = true
+          if (protoValue === '') protoValue = value
           out.push(name, value)
         }
         break
@@ -259,11 +306,24 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
   const peer = unmapIPv4(ctx.remoteAddress)
   out.push('X-Forwarded-For', xff === '' ? peer : `${xff}, ${peer}`)
   if (!keptRealIp) out.push('X-Real-IP', trusted ? unmapIPv4(ctx.clientAddress) : peer)
+  if (ctx.clientIpHeader !== '') out.push(ctx.clientIpHeader, trusted ? unmapIPv4(ctx.clientAddress) : peer)
+  // The scheme (fabio `scheme()`): a trusted X-Forwarded-Proto alone, or a trusted Forwarded `proto=` alone
+  // (which then also becomes X-Forwarded-Proto), else the connection's (ws/wss for WebSocket upgrades).
+  let scheme: string = ctx.websocket ? (ctx.proto === 'https' ? 'wss' : 'ws') : ctx.proto
+  if (keptProto && protoValue !== '' && forwarded === '') scheme = protoValue
+  else if (!keptProto && forwarded !== '') {
+    const p = forwardedProtoParam(forwarded)
+    if (p !== '') {
+      scheme = p
+      keptProto = true
+      out.push('X-Forwarded-Proto', p)
+    }
+  }
   if (!keptProto) out.push('X-Forwarded-Proto', ctx.proto)
   if (!keptHost && clientHost !== '') out.push('X-Forwarded-Host', clientHost)
-  if (!keptPort) out.push('X-Forwarded-Port', String(ctx.localPort))
+  if (!keptPort) out.push('X-Forwarded-Port', forwardedPort(clientHost, ctx.proto))
   if (stripPrefix) out.push('X-Forwarded-Prefix', ctx.prefix)
-  const element = forwardedElement(peer, clientHost, ctx.proto)
+  const element = forwardedElement(peer, scheme, ctx.forwardedBy, ctx.httpVersion)
   out.push('Forwarded', forwarded === '' ? element : `${forwarded}, ${element}`)
   if (rid !== '') out.push(rid, ctx.requestId)
   return out
@@ -388,15 +448,11 @@ export function acceptRequestId(value: string | undefined): boolean {
 }
 
 /**
- * Per-process random prefix (one crypto call at module load, so each cluster worker differs) plus a hex
- * counter: 16 + at least 8 hex characters, unique per process lifetime.
+ * A random (version 4) UUID, as fabio generates request ids. Node's `randomUUID` draws from a cached entropy
+ * pool, so most calls make no system call.
  */
-const requestIdPrefix = randomBytes(8).toString('hex')
-let requestIdCounter = 0
-
 export function newRequestId(): string {
-  requestIdCounter++
-  return requestIdPrefix + requestIdCounter.toString(16).padStart(8, '0')
+  return randomUUID()
 }
 
 /** Host characters lb accepts in a reg-name or IPv4 address: ALPHA DIGIT '-' '.' '_' (a 128-entry table). */

@@ -12,11 +12,22 @@
  *   error codes to kinds; nothing else looks at error codes or messages).
  */
 import { lookupHttp, routeAllows, type Route } from '../route/table.js'
+import { redirectLocation } from '../route/redirect.js'
+import { checkAuth, type AuthScheme } from '../route/auth.js'
+import type { NoRouteAnswer } from '../route/noroute.js'
 import { canQueue, selectBackend } from '../balance/pool.js'
 import { normalizePath } from '../route/normalize.js'
 import type { CidrSet } from '../net/cidr.js'
 import type { ServiceRuntime, Upstream } from './upstream.js'
-import { acceptRequestId, clientAddress, findHeader, joinHeader, newRequestId, validHost } from './headers.js'
+import {
+  acceptRequestId,
+  clientAddress,
+  findHeader,
+  forwardedProto,
+  joinHeader,
+  newRequestId,
+  validHost,
+} from './headers.js'
 import type { RouteTable } from '../route/table.js'
 import type { ConnectErrorReason } from '../metrics.js'
 
@@ -158,6 +169,23 @@ export interface RoutedRequest {
   readonly target: string
   readonly host: string | undefined
   readonly hostCount: number
+  /** Header lines, flat (for `Authorization` and a trusted proxy's forwarded proto). */
+  readonly headers: readonly string[]
+}
+
+/** What `routeRequest` reads of the listener and the process. */
+export interface RoutingContext {
+  state: ProxyState
+  readonly auth: ReadonlyMap<string, AuthScheme>
+  readonly noRoute: NoRouteAnswer
+}
+
+/** How the request reached lb. */
+export interface Arrival {
+  /** The listener terminates TLS (`:443` routes, https redirects). */
+  readonly tls: boolean
+  /** The peer is a trusted proxy (its X-Forwarded-Proto counts for the redirect-loop guard). */
+  readonly trusted: boolean
 }
 
 /** What `routeRequest` decides, written into the exchange (reused per request: no allocation). */
@@ -177,6 +205,10 @@ export interface RouteDecision {
   /** Local answer: why ('' when the request goes upstream). */
   reason: string
   termination: string
+  /** A 401's `WWW-Authenticate` ('' otherwise). */
+  challenge: string
+  /** An HTML page to answer with instead of the reason text (the no-route page; '' otherwise). */
+  page: string
 }
 
 /**
@@ -191,16 +223,20 @@ const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/is
  * with `into.reason` and `into.termination` set.
  */
 export function routeRequest(
-  state: ProxyState,
+  ctx: RoutingContext,
   req: RoutedRequest,
+  arrival: Arrival,
   clientIp: string,
   into: RouteDecision,
 ): number {
+  const state = ctx.state
   into.route = null
   into.service = null
   into.authority = ''
   into.location = ''
   into.reason = ''
+  into.challenge = ''
+  into.page = ''
   into.termination = 'PR'
   let url = req.target
   let host = req.host ?? ''
@@ -224,11 +260,27 @@ export function routeRequest(
   }
   into.host = host
   into.url = url
-  const route = lookupHttp(state.table, host, url)
-  if (route === undefined) return local(into, 404, `no route for host "${host}" path "${url}"`)
+  const route = lookupHttp(
+    state.table,
+    host,
+    url,
+    arrival.tls,
+    arrival.trusted ? forwardedProto(req.headers) : '',
+  )
+  if (route === undefined) {
+    into.page = ctx.noRoute.html
+    return local(into, ctx.noRoute.status, `no route for host "${host}" path "${url}"`)
+  }
   into.route = route
   if ((route.allow !== null || route.deny !== null) && !routeAllows(route, clientIp)) {
     return local(into, 403, `access denied for ${clientIp}`)
+  }
+  if (route.auth !== '') {
+    const scheme = ctx.auth.get(route.auth)
+    if (!checkAuth(scheme, findHeader(req.headers, 'authorization'))) {
+      into.challenge = scheme?.challenge ?? ''
+      return local(into, 401, `authentication required (${route.auth})`)
+    }
   }
   if (route.redirect !== null) {
     into.location = redirectLocation(route, url, host)
@@ -249,16 +301,6 @@ export function routeRequest(
 function local(into: RouteDecision, status: number, reason: string): number {
   into.reason = reason
   return status
-}
-
-/** A redirect route's `Location` for this request (`$path`: the upstream path, `$host`: the routed host). */
-export function redirectLocation(route: Route, url: string, host: string): string {
-  const r = route.redirect
-  if (r === null) return ''
-  let location = r.url
-  if (location.includes('$path')) location = location.replaceAll('$path', upstreamPath(url, route))
-  if (location.includes('$host')) location = location.replaceAll('$host', host)
-  return location
 }
 
 /**

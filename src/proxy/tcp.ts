@@ -79,7 +79,7 @@ export function buildTcpRoutes(routes: readonly TcpRouteSpec[], port: number): T
   const wildcard: [string, string][] = []
   let fallback = ''
   for (const r of routes) {
-    if (r.port !== port) continue
+    if (r.port !== port && r.anyPort !== true) continue
     const name = r.serverName.toLowerCase()
     if (name === '') {
       if (fallback === '') fallback = r.service

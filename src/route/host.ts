@@ -95,6 +95,20 @@ export function normalizeHost(host: string): string {
   return name + h.slice(nameEnd)
 }
 
+/**
+ * Canonical route host (a table key): `normalizeHost` except that an explicit `:80` or `:443` is kept, because on
+ * a route it means something (fabio): `example.com:80` only serves plain-HTTP requests, `example.com:443` only
+ * TLS ones, and both are tried before the portless `example.com`. An empty port is dropped.
+ */
+export function normalizeRouteKey(host: string): string {
+  const h = host.toLowerCase()
+  const nameEnd = portStart(h)
+  let name = nameEnd === h.length ? h : h.slice(0, nameEnd)
+  if (name.length > 1 && name.charCodeAt(name.length - 1) === CH_DOT) name = name.slice(0, -1)
+  if (nameEnd === h.length || nameEnd === h.length - 1) return name
+  return name + h.slice(nameEnd)
+}
+
 /** True for a wildcard host pattern: one that starts with '*' (`*.example.com`). */
 export function isWildcardHost(host: string): boolean {
   return host.charCodeAt(0) === CH_STAR

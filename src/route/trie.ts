@@ -101,12 +101,19 @@ export class PathNode<V> {
   /** Char code of `children[0]`. */
   readonly base: number
   readonly children: readonly (PathNode<V> | null)[]
+  /**
+   * The value's `matchKind` (MatchKinded, KIND_*), copied here at freeze time so `longestKindMatch` reads it
+   * without loading the value (a likely cache miss per candidate at 10k routes); 0 for other values.
+   */
+  readonly kind: number
 
   constructor(prefix: string, value: V | null, base: number, children: readonly (PathNode<V> | null)[]) {
     this.prefix = prefix
     this.value = value
     this.base = base
     this.children = children
+    const k = value === null ? undefined : (value as { matchKind?: unknown }).matchKind
+    this.kind = typeof k === 'number' ? k : 0
   }
 }
 
@@ -215,8 +222,90 @@ export function longestSegmentPrefix<V>(root: PathNode<V>, url: string): V | und
   return best === null ? undefined : best
 }
 
-/** The path matchers by config name (`http.path_match`). */
+/** The single-rule path matchers by config name (`http.path_match: prefix | segment`). */
 export const pathMatchers = {
   prefix: longestPrefix,
   segment: longestSegmentPrefix,
-} as const satisfies Record<PathMatch, PathMatcher>
+} as const satisfies Record<Extract<PathMatch, 'prefix' | 'segment'>, PathMatcher>
+
+/** How a value in a mixed trie matches (`MatchKinded.matchKind`). */
+export const KIND_PREFIX = 0
+/** Only at a segment boundary (see `longestSegmentPrefix`). */
+export const KIND_SEGMENT = 1
+/** Only the whole path (a glob route whose pattern has no glob syntax). */
+export const KIND_EXACT = 2
+
+/** A trie value that says how its own path matches. */
+export interface MatchKinded {
+  readonly matchKind: number
+}
+
+/**
+ * The longest path in a trie whose values each carry their own rule (`matchKind`: prefix, segment boundary, or the
+ * whole path). Allocation-free like `longestPrefix`; the deepest passing value wins, which is the longest path.
+ */
+export function longestKindMatch<V extends MatchKinded>(root: PathNode<V>, url: string): V | undefined {
+  if (!url.startsWith(root.prefix)) return undefined
+  let node = root
+  let pos = root.prefix.length
+  let best: V | null = null
+  for (;;) {
+    const c = url.charCodeAt(pos)
+    const v = node.value
+    if (v !== null) {
+      const k = node.kind
+      if (
+        k === KIND_PREFIX ||
+        pos === url.length ||
+        c === CH_QUERY ||
+        (k === KIND_SEGMENT && (c === CH_SLASH || url.charCodeAt(pos - 1) === CH_SLASH))
+      ) {
+        best = v
+      }
+    }
+    const idx = c - node.base
+    if (!(idx >= 0 && idx < node.children.length)) break
+    const child = node.children[idx]
+    if (child === undefined || child === null || !continuesWith(url, pos, child.prefix)) break
+    pos += child.prefix.length
+    node = child
+  }
+  return best === null ? undefined : best
+}
+
+const CH_UPPER_A = 65
+const CH_UPPER_Z = 90
+
+/** ASCII lower-case of one char code (fabio's `iprefix` folds with strings.ToLower; ASCII covers its use). */
+function fold(c: number): number {
+  return c >= CH_UPPER_A && c <= CH_UPPER_Z ? c + 32 : c
+}
+
+/** Whether `url` continues with the lower-case `prefix` at `pos`, ignoring ASCII case. */
+function continuesWithFolded(url: string, pos: number, prefix: string, from: number): boolean {
+  const n = prefix.length
+  if (pos + n > url.length) return false
+  for (let j = from; j < n; j++) if (prefix.charCodeAt(j) !== fold(url.charCodeAt(pos + j))) return false
+  return true
+}
+
+/**
+ * fabio's `iprefix` matcher: the longest path that is a prefix of `url` ignoring ASCII case. The trie must be
+ * built from lower-cased paths; `url` is folded char by char as it is walked, so nothing is allocated.
+ */
+export function longestFoldedPrefix<V>(root: PathNode<V>, url: string): V | undefined {
+  if (!continuesWithFolded(url, 0, root.prefix, 0)) return undefined
+  let node = root
+  let pos = root.prefix.length
+  let best: V | null = null
+  for (;;) {
+    if (node.value !== null) best = node.value
+    const idx = fold(url.charCodeAt(pos)) - node.base
+    if (!(idx >= 0 && idx < node.children.length)) break
+    const child = node.children[idx]
+    if (child === undefined || child === null || !continuesWithFolded(url, pos, child.prefix, 1)) break
+    pos += child.prefix.length
+    node = child
+  }
+  return best === null ? undefined : best
+}

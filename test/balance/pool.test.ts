@@ -62,7 +62,7 @@ test('Backend: a subclass keeps the base fields (class Upstream extends Backend)
 test('Backend: rejects weights and maxconn the pickers cannot use', () => {
   const table: readonly { desc: string; init: Partial<BackendInit> }[] = [
     { desc: 'negative weight', init: { weight: -1 } },
-    { desc: 'weight above 256', init: { weight: 257 } },
+    { desc: 'weight above MAX_GENERATED_WEIGHT', init: { weight: 1_000_001 } },
     { desc: 'fractional weight', init: { weight: 1.5 } },
     { desc: 'NaN weight', init: { weight: NaN } },
     { desc: 'negative maxconn', init: { maxconn: -1 } },
@@ -80,7 +80,7 @@ test('Backend.setWeight: sets weight and effectiveWeight, validates', () => {
   assert.equal(b.effectiveWeight, 0)
   b.setWeight(256)
   assert.equal(b.effectiveWeight, 256)
-  assert.throws(() => b.setWeight(300), RangeError)
+  assert.throws(() => b.setWeight(1_000_001), RangeError)
   assert.equal(b.weight, 256, 'unchanged after a rejected value')
 })
 

@@ -78,7 +78,7 @@ const cases: { desc: string; input: string; want: string[] }[] = [
         - { path: /, service: a }
         - { host: "", path: /, service: a }
         - { host: example.com, path: /api, service: a }
-        - { host: Example.com:80, path: /api, service: a }
+        - { host: Example.com., path: /api, service: a }
         - { host: example.com, path: /api/, service: a }
         - { host: example.com:8080, path: /api, service: a }
         - { path: /api, redirect: { url: / } }

@@ -137,7 +137,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
     }),
   },
   {
-    desc: 'route hosts are lower-cased, lose :80/:443 and a trailing dot, keep other ports',
+    desc: 'route hosts are lower-cased and lose a trailing dot; ports are kept (:80 = plain HTTP, :443 = TLS)',
     input: yaml`
       services: [{ name: web, servers: [{ address: 127.0.0.1:1 }] }]
       routes:
@@ -161,11 +161,11 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
       }
       c.routes = [
         { ...r },
-        { ...r, host: 'example.com' },
-        { ...r, host: 'www.example.com' },
+        { ...r, host: 'example.com:80' },
+        { ...r, host: 'www.example.com:443' },
         { ...r, host: '*.example.com', path: '/api' },
         { ...r, host: 'example.com:8080', path: '/x/' },
-        { ...r, host: '[::1]' },
+        { ...r, host: '[::1]:80' },
       ]
     }),
   },
@@ -212,6 +212,10 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
       c.http = {
         trustedProxies: ['127.0.0.1/32', '::1/128', '10.0.0.0/8', 'fd00::/8'],
         requestIdHeader: 'X-Request-Id',
+        clientIpHeader: '',
+        localIp: '',
+        auth: [],
+        noRoute: { status: 404, page: '' },
         pathMatch: 'segment',
         maxHeaderSize: 1024,
         maxconn: 0,

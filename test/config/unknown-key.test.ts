@@ -13,7 +13,7 @@ const cases: { desc: string; input: string; want: string[] }[] = [
     desc: 'no close match lists the keys',
     input: 'frontend: {}\n',
     want: [
-      'frontend: unknown key (expected one of: listeners, defaults, services, routes, http, log, metrics, admin, resolver, consul, route_commands, workers, shutdown, pid_file)',
+      'frontend: unknown key (expected one of: listeners, defaults, services, routes, http, log, metrics, admin, resolver, consul, route_commands, workers, shutdown, pid_file, tcp_dynamic)',
     ],
   },
   {

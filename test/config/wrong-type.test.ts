@@ -88,7 +88,7 @@ const cases: { desc: string; input: string; want: string[] }[] = [
       'defaults.balance: must be one of roundrobin, static-rr, leastconn, random, first; got "roundrobbin", did you mean "roundrobin"?',
       'services[0].proto: must be one of http, https; got "http2", did you mean "http"?',
       'services[0].servers[0].state: must be one of up, drain, maint; got "down"',
-      'http.path_match: must be one of prefix, segment; got "segmnt", did you mean "segment"?',
+      'http.path_match: must be one of prefix, segment, iprefix, glob; got "segmnt", did you mean "segment"?',
       'log.level: must be one of trace, debug, info, warn, error, fatal, silent; got "verbose"',
     ],
   },

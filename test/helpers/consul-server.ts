@@ -3,7 +3,8 @@
  *
  * Endpoints: `GET /v1/agent/self`, `GET /v1/catalog/services`, `GET /v1/health/service/:name` (`?passing`),
  * `GET /v1/health/state/:state` (`any|passing|warning|critical`), `GET /v1/kv/:key` (`?recurse`),
- * `PUT /v1/kv/:key`, `DELETE /v1/kv/:key`.
+ * `PUT /v1/kv/:key`, `DELETE /v1/kv/:key`, `PUT /v1/agent/service/register`, `PUT /v1/agent/service/deregister/:id`,
+ * `GET /v1/agent/service/:id`.
  *
  * Consul behaviours reproduced (https://developer.hashicorp.com/consul/api-docs/features/blocking and the
  * endpoint pages under /consul/api-docs/{catalog,health,kv,agent}; reference/consul.md §2):
@@ -83,6 +84,10 @@ export class ConsulTestServer {
   /** Endpoint key → index of its last change. */
   readonly indexes = new Map<string, number>()
   readonly requests: { method: string; url: string; token: string | undefined }[] = []
+  /** Services registered through the agent API (`PUT /v1/agent/service/register`), by ID. */
+  readonly agentServices: Map<string, Record<string, unknown>> = new Map()
+  /** Called on every agent (de)registration, before it answers (tests check what lb still does then). */
+  onAgent: ((op: 'register' | 'deregister', id: string) => void | Promise<void>) | null = null
   datacenter = 'dc1'
   #fail = 0
   #hang = false
@@ -281,6 +286,30 @@ export class ConsulTestServer {
         this.putKv(decodeURIComponent(path.slice('/v1/kv/'.length)), Buffer.concat(chunks).toString('utf8'))
         this.#json(res, 'kv', true)
       })
+      return
+    }
+    if (req.method === 'PUT' && path === '/v1/agent/service/register') {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>
+        const id = String(body.ID)
+        this.agentServices.set(id, body)
+        void Promise.resolve(this.onAgent?.('register', id)).then(() => res.end())
+      })
+      return
+    }
+    if (req.method === 'PUT' && path.startsWith('/v1/agent/service/deregister/')) {
+      const id = decodeURIComponent(path.slice('/v1/agent/service/deregister/'.length))
+      this.agentServices.delete(id)
+      req.resume()
+      void Promise.resolve(this.onAgent?.('deregister', id)).then(() => res.end())
+      return
+    }
+    if (req.method === 'GET' && path.startsWith('/v1/agent/service/')) {
+      const s = this.agentServices.get(decodeURIComponent(path.slice('/v1/agent/service/'.length)))
+      res.writeHead(s === undefined ? 404 : 200, { 'content-type': 'application/json' })
+      res.end(s === undefined ? 'unknown service' : JSON.stringify(s))
       return
     }
     if (req.method === 'DELETE' && path.startsWith('/v1/kv/')) {

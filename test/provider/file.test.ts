@@ -133,7 +133,7 @@ routes:
           source: '/etc/lb/lb.yaml:routes[0]',
         },
         {
-          host: 'example.com',
+          host: 'example.com:443',
           path: '/api',
           service: 'web',
           strip: '/api',

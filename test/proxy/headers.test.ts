@@ -18,6 +18,11 @@ const untrusted: ForwardContext = {
   trusted: false,
   proto: 'https',
   localPort: 443,
+  httpVersion: '1.1',
+  websocket: false,
+  clientIpHeader: '',
+  clientIpLower: '',
+  forwardedBy: '',
   hostHeader: '',
   prefix: '',
   requestIdHeader: '',
@@ -44,7 +49,7 @@ const lbUntrusted = [
   'X-Forwarded-Port',
   '443',
   'Forwarded',
-  'for=203.0.113.7;host=a.example;proto=https',
+  'for=203.0.113.7; proto=https; httpproto=http/1.1',
 ]
 
 /** Pairs of a flat list, for readable diffs. */
@@ -164,7 +169,7 @@ test('buildUpstreamHeaders', async (t) => {
         'X-Forwarded-For',
         '198.51.100.9, 10.0.0.2',
         'Forwarded',
-        'for=198.51.100.9, for=10.0.0.2;host=a.example;proto=https',
+        'for=198.51.100.9, for=10.0.0.2; proto=https; httpproto=http/1.1',
       ],
     },
     {
@@ -235,7 +240,7 @@ test('buildUpstreamHeaders', async (t) => {
         'X-Forwarded-Port',
         '443',
         'Forwarded',
-        'for=10.0.0.2;host=a.example;proto=https',
+        'for=10.0.0.2; proto=https; httpproto=http/1.1',
       ],
     },
     {
@@ -275,7 +280,7 @@ test('buildUpstreamHeaders', async (t) => {
         'X-Forwarded-For',
         '10.0.0.2',
         'Forwarded',
-        'for=198.51.100.1;proto=http, for=10.0.0.9, for=10.0.0.2;host=a.example;proto=https',
+        'for=198.51.100.1;proto=http, for=10.0.0.9, for=10.0.0.2; proto=https; httpproto=http/1.1',
       ],
     },
     {
@@ -288,7 +293,7 @@ test('buildUpstreamHeaders', async (t) => {
         'X-Forwarded-For',
         '1.1.1.1, 10.0.0.2',
         ...['X-Real-IP', '198.51.100.9', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Host', 'a.example'],
-        ...['X-Forwarded-Port', '443', 'Forwarded', 'for=10.0.0.2;host=a.example;proto=https'],
+        ...['X-Forwarded-Port', '443', 'Forwarded', 'for=10.0.0.2; proto=https; httpproto=http/1.1'],
       ],
     },
     {
@@ -300,7 +305,7 @@ test('buildUpstreamHeaders', async (t) => {
         'a.example',
         ...['X-Forwarded-For', '2001:db8::1', 'X-Real-IP', '2001:db8::1', 'X-Forwarded-Proto', 'http'],
         ...['X-Forwarded-Host', 'a.example', 'X-Forwarded-Port', '80'],
-        ...['Forwarded', 'for="[2001:db8::1]";host=a.example;proto=http'],
+        ...['Forwarded', 'for="[2001:db8::1]"; proto=http; httpproto=http/1.1'],
       ],
     },
     {
@@ -310,14 +315,14 @@ test('buildUpstreamHeaders', async (t) => {
       want: ['Host', 'a.example', ...lbUntrusted],
     },
     {
-      desc: 'Host with a port is quoted in Forwarded; odd characters escaped',
+      desc: 'Host with a port: X-Forwarded-Port is that port (fabio)',
       raw: ['Host', 'a.example:8443'],
       want: [
         'Host',
         'a.example:8443',
         ...lbUntrusted.slice(0, 6),
-        ...['X-Forwarded-Host', 'a.example:8443', 'X-Forwarded-Port', '443'],
-        ...['Forwarded', 'for=203.0.113.7;host="a.example:8443";proto=https'],
+        ...['X-Forwarded-Host', 'a.example:8443', 'X-Forwarded-Port', '8443'],
+        ...['Forwarded', 'for=203.0.113.7; proto=https; httpproto=http/1.1'],
       ],
     },
     {
@@ -328,7 +333,7 @@ test('buildUpstreamHeaders', async (t) => {
         'a"b\\c',
         ...lbUntrusted.slice(0, 6),
         ...['X-Forwarded-Host', 'a"b\\c', 'X-Forwarded-Port', '443'],
-        ...['Forwarded', 'for=203.0.113.7;host="a\\"b\\\\c";proto=https'],
+        ...['Forwarded', 'for=203.0.113.7; proto=https; httpproto=http/1.1'],
       ],
     },
     {
@@ -340,7 +345,7 @@ test('buildUpstreamHeaders', async (t) => {
         'a.example',
         ...['X-Forwarded-For', '10.0.0.2', 'X-Real-IP', '198.51.100.9', 'X-Forwarded-Proto', 'https'],
         ...['X-Forwarded-Host', 'a.example', 'X-Forwarded-Port', '443', 'X-Forwarded-Prefix', '/api'],
-        ...['Forwarded', 'for=10.0.0.2;host=a.example;proto=https'],
+        ...['Forwarded', 'for=10.0.0.2; proto=https; httpproto=http/1.1'],
       ],
     },
     {
@@ -361,7 +366,7 @@ test('buildUpstreamHeaders', async (t) => {
         'Accept',
         '*/*',
         ...lbUntrusted.slice(0, 6),
-        ...['X-Forwarded-Port', '443', 'Forwarded', 'for=203.0.113.7;proto=https'],
+        ...['X-Forwarded-Port', '443', 'Forwarded', 'for=203.0.113.7; proto=https; httpproto=http/1.1'],
       ],
     },
     {
@@ -374,7 +379,7 @@ test('buildUpstreamHeaders', async (t) => {
         'Host',
         'backend.internal',
         ...lbUntrusted.slice(0, 6),
-        ...['X-Forwarded-Port', '443', 'Forwarded', 'for=203.0.113.7;proto=https'],
+        ...['X-Forwarded-Port', '443', 'Forwarded', 'for=203.0.113.7; proto=https; httpproto=http/1.1'],
       ],
     },
     {
@@ -575,15 +580,12 @@ test('acceptRequestId', async (t) => {
   }
 })
 
-test('newRequestId is unique, acceptable and fixed-prefix', () => {
+test('newRequestId is a unique random UUID (issue 20 bug 7: fabio generates UUIDs)', () => {
   const seen = new Set<string>()
-  let prefix = ''
   for (let i = 0; i < 10_000; i++) {
     const id = newRequestId()
     assert.ok(acceptRequestId(id), id)
-    assert.match(id, /^[0-9a-f]{24,}$/)
-    if (prefix === '') prefix = id.slice(0, 16)
-    assert.equal(id.slice(0, 16), prefix)
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     seen.add(id)
   }
   assert.equal(seen.size, 10_000)

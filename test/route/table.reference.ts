@@ -5,7 +5,7 @@
  */
 import type { PathMatch } from '../../src/config/schema.js'
 import type { HttpRouteSpec } from '../../src/snapshot.js'
-import { normalizeHost } from '../../src/route/host.js'
+import { normalizeHost, normalizeRouteKey, portStart } from '../../src/route/host.js'
 
 export function spec(host: string, path: string, n: number): HttpRouteSpec {
   return {
@@ -75,7 +75,7 @@ export function reference(
   const kept: RefRoute[] = []
   const seen = new Set<string>()
   for (const s of specs) {
-    const h = s.host === '' ? '' : normalizeHost(s.host)
+    const h = s.host === '' ? '' : normalizeRouteKey(s.host)
     const key = `${h} ${s.path}`
     if (seen.has(key)) continue
     seen.add(key)
@@ -90,17 +90,33 @@ export function reference(
       if (!r.host.startsWith('*')) continue
       const w = splitHostPort(r.host)
       const suffix = w.name.slice(1)
-      if (w.port === port && name.endsWith(suffix) && name.length > suffix.length) found.add(r.host)
+      // A wildcard written with `:80` is the plain-HTTP variant of the portless one (lookups here are plain).
+      const base = w.port === '80' && port === '' ? w.name : r.host
+      if (
+        (w.port === port || (port === '' && w.port === '80')) &&
+        name.endsWith(suffix) &&
+        name.length > suffix.length
+      )
+        found.add(base)
     }
     return [...found].sort((a, b) => splitHostPort(b).name.length - splitHostPort(a).name.length)
   }
 
   const candidates: string[] = []
   if (host !== undefined && host !== '') {
+    // Routes written with `:80` serve plain-HTTP requests without a port or with :80 (or an empty one), first.
+    const raw = host.toLowerCase()
+    const at = portStart(raw)
+    const plain = at >= raw.length - 1 || raw.slice(at + 1) === '80'
     const h = normalizeHost(host)
     const { name, port } = splitHostPort(h)
     if (port !== '') candidates.push(h, ...wildcards(name, port))
-    candidates.push(name, ...wildcards(name, ''))
+    if (plain) candidates.push(name + ':80')
+    candidates.push(name)
+    for (const w of wildcards(name, '')) {
+      if (plain) candidates.push(w + ':80')
+      candidates.push(w)
+    }
   }
   candidates.push('')
   for (const c of candidates) {

@@ -206,7 +206,7 @@ test(
 
 const caseRoutes = [
   spec('lower', 'example.com', '/'),
-  spec('upper-config', 'API.Example.COM:443', '/'),
+  spec('upper-config', 'API.Example.COM.', '/'),
   spec('wild', '*.Example.org', '/'),
   spec('path', 'example.com', '/Admin'),
 ]
@@ -261,7 +261,7 @@ test(
 
 test('buildTable: duplicate host and path, the first spec wins', () => {
   const first = spec('first', 'Example.com', '/a')
-  const second = spec('second', 'example.com:80', '/a')
+  const second = spec('second', 'EXAMPLE.com.', '/a')
   const third = spec('third', 'example.com', '/a/')
   const table = buildTable([first, second, third, spec('any', '', '/'), spec('any2', '', '/')], {
     pathMatch: 'prefix',
@@ -311,6 +311,11 @@ test('buildTable: routes are prebuilt and returned as they are', () => {
     deny: null,
     allowList: [],
     denyList: [],
+    pathMatch: 'segment',
+    matchKind: 1,
+    rank: 1,
+    glob: null,
+    auth: '',
   })
   assert.equal(lookupHttp(table, 'EXAMPLE.com:443', '/api?q'), r, 'same object on every lookup')
   assert.equal(lookupHttp(table, 'example.com', '/old')?.redirect, redirect)
@@ -333,7 +338,7 @@ const describeRoutes = [
   spec('wild-deep', '*.a.example.com', '/x'),
   spec('a-root', 'a.example.com', '/'),
   spec('a-api', 'a.example.com', '/api', { strip: '/api', prepend: '/v1', hostHeader: 'dst' }),
-  spec('a-apiv2', 'A.example.com:443', '/api/v2'),
+  spec('a-apiv2', 'A.example.com.', '/api/v2'),
   spec('port', 'a.example.com:8080', '/'),
   spec('', 'old.example.com', '/', { redirect: { code: 301, url: 'https://new.example.com$path' } }),
   spec('wild-port', '*.example.com:8080', '/'),

@@ -1,6 +1,5 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { PathMatch } from '../../src/config/schema.js'
 import { pathMatchers, PathTrieBuilder } from '../../src/route/trie.js'
 
 function trieOf(paths: readonly string[]) {
@@ -9,7 +8,7 @@ function trieOf(paths: readonly string[]) {
   return b.finish()
 }
 
-function lookup(paths: readonly string[], mode: PathMatch, url: string): string | undefined {
+function lookup(paths: readonly string[], mode: keyof typeof pathMatchers, url: string): string | undefined {
   return pathMatchers[mode](trieOf(paths), url)
 }
 

@@ -131,6 +131,36 @@ export class ConsulHttp {
     return { status: res.statusCode, index: index2, text }
   }
 
+  /**
+   * PUT `path` (agent endpoints: service register/deregister) with a JSON `body` (null = none). Non-2xx answers
+   * and network errors are thrown as ConsulError; the token is sent, never logged.
+   */
+  async put(path: string, body: unknown, signal: AbortSignal): Promise<ConsulReply> {
+    const o = this.#options
+    const address = this.address
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (o.token !== '') headers['x-consul-token'] = o.token
+    let res
+    try {
+      res = await request(`${o.scheme}://${address}${path}`, {
+        method: 'PUT',
+        headers,
+        body: body === null ? '' : JSON.stringify(body),
+        signal,
+        dispatcher: this.#agent,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      })
+    } catch (err) {
+      if (!signal.aborted && o.addresses.length > 1) this.#current = (this.#current + 1) % o.addresses.length
+      throw new ConsulError(path, 0, `${address}: ${describe(err)}`, { cause: err })
+    }
+    const text = await res.body.text()
+    if (res.statusCode >= 300 && res.statusCode !== 404)
+      throw new ConsulError(path, res.statusCode, `HTTP ${res.statusCode}: ${text.slice(0, 200).trim()}`)
+    return { status: res.statusCode, index: NaN, text }
+  }
+
   async close(): Promise<void> {
     await this.#agent.close()
   }

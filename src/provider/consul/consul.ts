@@ -137,6 +137,8 @@ export class ConsulProvider implements Provider {
   /** `state` mode: the last state answer's element offsets and block fingerprints (jsondiff.ts), null = parse the next whole. */
   #stateText: ArrayText | null
   #kv: readonly KvPair[]
+  /** The no-route page from KV `no_route_key` ('' = none). */
+  #noRoutePage: string
   #dc: string
   #emit: Emit | null
   #signal: AbortSignal | null
@@ -188,6 +190,7 @@ export class ConsulProvider implements Provider {
     this.#checks = null
     this.#stateText = null
     this.#kv = []
+    this.#noRoutePage = ''
     this.#dc = o.config.datacenter
     this.#emit = null
     this.#signal = null
@@ -289,6 +292,33 @@ export class ConsulProvider implements Provider {
       )
       void this.#kvWatch.run(signal)
     }
+    if (c.noRouteKey !== '') {
+      this.#pending.add('noroute')
+      const path = `/v1/kv/${c.noRouteKey.split('/').map(encodeURIComponent).join('/')}`
+      void this.#watch(
+        'noroute',
+        (i, s) => this.#http.get(path, {}, i, s),
+        (r) => this.#onNoRoutePage(r),
+      ).run(signal)
+    }
+  }
+
+  /** fabio's watched `noroute.html`: the KV value as the no-route page ('' when the key is absent). */
+  #onNoRoutePage(r: ConsulReply): void {
+    let page = ''
+    if (r.status !== 404) {
+      try {
+        const list = JSON.parse(r.text) as { Value?: unknown }[]
+        const v = Array.isArray(list) ? list[0]?.Value : undefined
+        page = typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : ''
+      } catch {
+        this.#log.warn({ watch: 'noroute' }, 'consul: no-route page answer is not a JSON list')
+        return
+      }
+    }
+    if (page === this.#noRoutePage) return
+    this.#noRoutePage = page
+    this.#schedule()
   }
 
   /** `/v1/agent/self` → Config.Datacenter, retried with backoff until it works or lb stops. */
@@ -787,7 +817,7 @@ export class ConsulProvider implements Provider {
       this.#onBurst?.()
     }
     this.stats.emits++
-    emit(result.snapshot)
+    emit(this.#noRoutePage === '' ? result.snapshot : { ...result.snapshot, noRoutePage: this.#noRoutePage })
   }
 
   /** Log each problem once (until it goes away and comes back) and count them. */

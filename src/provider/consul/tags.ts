@@ -37,6 +37,12 @@ export interface RouteOpts {
   readonly redirect: Redirect | null
   readonly allow: readonly string[]
   readonly deny: readonly string[]
+  /** fabio `register=<name>`: lb registers itself in Consul under this name too (see provider/consul/register.ts). */
+  readonly register?: string
+  /** fabio `auth=<scheme>`: the `http.auth` scheme a client must pass. */
+  readonly auth?: string
+  /** fabio `pxyproto=true`: send a PROXY protocol v1 header on the TCP connection to the server. */
+  readonly pxyproto?: boolean
 }
 
 export const defaultOpts: RouteOpts = {
@@ -57,6 +63,8 @@ export type Src =
 
 export interface TagRoute {
   readonly src: Src
+  /** The option text after the source, as written ('' = none). */
+  readonly optText: string
   /** Fixed share 0 < w ≤ 1 for this instance, or 0 = dynamic. */
   readonly weight: number
   readonly opts: RouteOpts
@@ -114,7 +122,8 @@ type HttpSrc = Extract<Src, { kind: 'http' }>
  */
 export function parseTag(tag: string, prefix: string, dc: string): TagResult | null {
   const src = tag.startsWith(prefix) ? simpleSrc(tag, prefix.length) : null
-  if (src !== null) return { ok: true, route: { src, weight: 0, opts: defaultOpts, warnings: noWarnings } }
+  if (src !== null)
+    return { ok: true, route: { src, optText: '', weight: 0, opts: defaultOpts, warnings: noWarnings } }
   return parseTagText(tag, prefix, dc)
 }
 
@@ -122,10 +131,11 @@ export function parseTag(tag: string, prefix: string, dc: string): TagResult | n
 export function parseTagText(tag: string, prefix: string, dc: string): TagResult | null {
   const t = tag.trim()
   if (!t.startsWith(prefix)) return null
-  const rest = t.slice(prefix.length)
+  // fabio trims again after the prefix: `urlprefix- /foo` is the route `/foo`.
+  const rest = t.slice(prefix.length).trim()
   const sp = firstSpace(rest)
   const srcText = sp < 0 ? rest : rest.slice(0, sp)
-  const optText = sp < 0 ? '' : rest.slice(sp + 1)
+  const optText = sp < 0 ? '' : rest.slice(sp + 1).trim()
   const warnings: string[] = []
   const src = parseSrc(srcText, dc, warnings)
   if (!src.ok) return src
@@ -144,6 +154,7 @@ export function parseTagText(tag: string, prefix: string, dc: string): TagResult
     ok: true,
     route: {
       src: src.src,
+      optText,
       weight: parsed.weight,
       opts: parsed.opts,
       warnings: warnings.length === 0 ? noWarnings : warnings,
@@ -175,9 +186,6 @@ export function parseSrc(
   if (!h.ok) return { ok: false, reason: h.reason }
   if (/[\s?#\p{Cc}]/u.test(path))
     return { ok: false, reason: `path "${path}" must not contain "?", "#" or spaces` }
-  if (path === '/' && /^\d+\.\d+\.\d+\.\d+:\d+$/.test(h.value)) {
-    return { ok: false, reason: `"${text}": tcp-dynamic (ip:port) routes are not supported` }
-  }
   return { ok: true, src: { kind: 'http', host: h.value, path } }
 }
 
@@ -210,6 +218,9 @@ export function parseOpts(words: readonly string[], warnings: string[]): OptsRes
   let allow: string[] = []
   let deny: string[] = []
   let weight = 0
+  let register = ''
+  let auth = ''
+  let pxyproto = false
   for (const word of words) {
     const eq = word.indexOf('=')
     const key = eq < 0 ? word : word.slice(0, eq)
@@ -262,14 +273,19 @@ export function parseOpts(words: readonly string[], warnings: string[]): OptsRes
         break
       }
       case 'register':
-        warnings.push(`register=${value} ignored: lb does not register services in Consul`)
+        if (!/^[A-Za-z0-9_.-]+$/.test(value)) return fail(`register= must be a service name, got "${value}"`)
+        register = value
         break
       case 'auth':
-        return fail('auth= is not supported (the route would be served without authentication)')
+        if (!/^[A-Za-z0-9_.-]+$/.test(value))
+          return fail(`auth= must name an http.auth scheme, got "${value}"`)
+        auth = value
+        break
       case 'grpcservername':
         return fail('grpcservername= is not supported')
       case 'pxyproto':
-        warnings.push('pxyproto= ignored: configure PROXY protocol on the TCP service instead')
+        if (value !== 'true' && value !== 'false') return fail('pxyproto= must be true or false')
+        pxyproto = value === 'true'
         break
       default:
         warnings.push(`unknown option "${key}" ignored`)
@@ -279,7 +295,22 @@ export function parseOpts(words: readonly string[], warnings: string[]): OptsRes
   return {
     ok: true,
     weight,
-    opts: { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny },
+    opts:
+      register === '' && auth === '' && !pxyproto
+        ? { proto, strip, prepend, tlsSkipVerify, hostHeader, redirect, allow, deny }
+        : {
+            proto,
+            strip,
+            prepend,
+            tlsSkipVerify,
+            hostHeader,
+            redirect,
+            allow,
+            deny,
+            register,
+            auth,
+            pxyproto,
+          },
   }
 }
 
@@ -302,11 +333,36 @@ export function parseIpList(value: string): string[] | string {
   return out
 }
 
+function isHostGlob(host: string): boolean {
+  return /[*?[\]{}]/.test(host.startsWith('[') ? host.slice(host.indexOf(']')) : host)
+}
+
+/**
+ * What a `proto=tcp` route on an HTTP-form source means (fabio): `<ip>:<port>` (or `host:port`) is a
+ * tcp-dynamic route (lb listens on that address, with `tcp_dynamic: true`), a bare `<host>/` is a tcp+sni route
+ * (TLS ClientHellos naming that host, on every TCP listener). null for anything else.
+ */
+export function tcpTarget(src: Src): { bindHost: string; port: number } | { serverName: string } | null {
+  if (src.kind !== 'http' || src.path !== '/' || src.host === '') return null
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(src.host)
+  if (m !== null) {
+    const port = Number(m[2])
+    const host = m[1] as string
+    return port >= 1 && port <= 65535
+      ? { bindHost: host.startsWith('[') ? host.slice(1, -1) : host, port }
+      : null
+  }
+  return { serverName: src.host }
+}
+
 /** '' when the source and the options fit together, else the reason. */
 export function checkSrcProto(src: Src, opts: RouteOpts): string {
   if (src.kind === 'tcp' && opts.proto !== 'tcp') return 'a :port source needs proto=tcp'
-  if (src.kind === 'http' && opts.proto === 'tcp')
-    return 'proto=tcp needs a :port source (tcp+sni is not supported)'
-  if (opts.tlsSkipVerify && opts.proto !== 'https') return 'tlsskipverify=true needs proto=https'
+  if (
+    src.kind === 'http' &&
+    opts.proto === 'tcp' &&
+    (src.path !== '/' || src.host === '' || isHostGlob(src.host))
+  )
+    return 'proto=tcp needs a :port, <ip>:<port> (tcp-dynamic) or <host>/ (tcp+sni) source'
   return ''
 }

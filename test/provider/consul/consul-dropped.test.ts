@@ -16,10 +16,7 @@ test('a bad tag and a bad KV line are counted; fixing them brings the current co
   consul.register({ id: 'a-1', service: 'a', port: 8080, tags: ['urlprefix-/a', 'urlprefix-/bad weight=7'] })
   consul.register({ id: 'a-2', service: 'a', port: 8081, tags: ['urlprefix-/a', 'urlprefix-/bad weight=7'] })
   consul.register({ id: 'b-1', service: 'b', port: 8082, tags: ['urlprefix-/b'] })
-  consul.putKv(
-    'fabio/config',
-    'route add x /x http://10.0.0.1:80/\nroute frob\nroute weight a /nope weight 0.5',
-  )
+  consul.putKv('fabio/config', 'route add x /x http://10.0.0.1:80/\nroute frob\nroute add y /y not-a-url')
   const provider = new ConsulProvider({
     config: consulConfig(consul.address),
     defaults: defaultConfig.defaults,
@@ -33,7 +30,7 @@ test('a bad tag and a bad KV line are counted; fixing them brings the current co
     const state = (name: string) => provider.watches().find((w) => w.name === name)
     assert.equal(state('service:a')?.droppedTags, 2, 'one bad tag on each of two instances')
     assert.equal(state('service:b')?.droppedTags, 0)
-    assert.equal(state('kv')?.droppedRouteCommands, 2, 'a syntax error and a weight that selects nothing')
+    assert.equal(state('kv')?.droppedRouteCommands, 2, 'a syntax error and a bad URL')
     assert.equal(provider.stats.droppedTags, 2)
     assert.equal(provider.stats.droppedRouteCommands, 2)
     assert.deepEqual(

@@ -18,7 +18,11 @@ const good: {
   { desc: 'path only', tag: 'urlprefix-/css', src: http('', '/css') },
   { desc: 'host + path', tag: 'urlprefix-i.com/static', src: http('i.com', '/static') },
   { desc: 'host only = host/', tag: 'urlprefix-mysite.com', src: http('mysite.com', '/') },
-  { desc: 'host lower-cased, :80 dropped', tag: 'urlprefix-Foo.COM:80/x', src: http('foo.com', '/x') },
+  {
+    desc: 'host lower-cased, :80 kept (plain HTTP only)',
+    tag: 'urlprefix-Foo.COM:80/x',
+    src: http('foo.com:80', '/x'),
+  },
   { desc: 'wildcard host', tag: 'urlprefix-*.example.com/', src: http('*.example.com', '/') },
   { desc: 'surrounding spaces trimmed', tag: '  urlprefix-/a  ', src: http('', '/a') },
   { desc: '${DC} expanded', tag: 'urlprefix-${DC}.api.example.com/', src: http('dc1.api.example.com', '/') },
@@ -77,10 +81,39 @@ const good: {
     opts: { deny: ['1.2.3.0/24'] },
   },
   {
-    desc: 'register= ignored with a warning',
+    desc: 'register= names a Consul alias (provider/consul/register.ts)',
     tag: 'urlprefix-api.example.com/ register=api-example',
     src: http('api.example.com', '/'),
-    warnings: ['register=api-example ignored: lb does not register services in Consul'],
+    opts: { register: 'api-example', auth: '', pxyproto: false },
+  },
+  {
+    desc: 'auth= names an http.auth scheme',
+    tag: 'urlprefix-/admin auth=ops',
+    src: http('', '/admin'),
+    opts: { register: '', auth: 'ops', pxyproto: false },
+  },
+  {
+    desc: 'tlsskipverify=true on http is accepted (a no-op, as in fabio)',
+    tag: 'urlprefix-/a tlsskipverify=true',
+    src: http('', '/a'),
+    opts: { tlsSkipVerify: true },
+  },
+  {
+    desc: 'ip:port without proto=tcp is an HTTP route for that host (fabio)',
+    tag: 'urlprefix-1.1.1.1:999',
+    src: http('1.1.1.1:999', '/'),
+  },
+  {
+    desc: 'tcp-dynamic ip:port with proto=tcp (a TCP route, listener opened with tcp_dynamic)',
+    tag: 'urlprefix-127.0.0.1:1234 proto=tcp',
+    src: http('127.0.0.1:1234', '/'),
+    opts: { proto: 'tcp' },
+  },
+  {
+    desc: 'tcp+sni host/ with proto=tcp and pxyproto',
+    tag: 'urlprefix-db.example.com/ proto=tcp pxyproto=true',
+    src: http('db.example.com', '/'),
+    opts: { proto: 'tcp', register: '', auth: '', pxyproto: true },
   },
   {
     desc: 'unknown option ignored with a warning',
@@ -94,7 +127,8 @@ for (const c of good) {
   test(`tag ok: ${c.desc}`, () => {
     const r = parseTag(c.tag, P, 'dc1')
     assert.ok(r !== null && r.ok, JSON.stringify(r))
-    assert.deepEqual(r.route, {
+    const { optText: _optText, ...route } = r.route
+    assert.deepEqual(route, {
       src: c.src,
       weight: c.weight ?? 0,
       opts: opts(c.opts),
@@ -107,11 +141,10 @@ const bad: { desc: string; tag: string; reason: RegExp }[] = [
   { desc: 'empty source', tag: 'urlprefix-', reason: /empty route source/ },
   { desc: 'bad port', tag: 'urlprefix-:99999 proto=tcp', reason: /not a valid :port/ },
   { desc: ':port without proto=tcp', tag: 'urlprefix-:3306', reason: /needs proto=tcp/ },
-  { desc: 'proto=tcp on a path', tag: 'urlprefix-/a proto=tcp', reason: /needs a :port source/ },
   {
-    desc: 'tcp-dynamic ip:port',
-    tag: 'urlprefix-127.0.0.1:1234 proto=tcp',
-    reason: /tcp-dynamic|:port source/,
+    desc: 'proto=tcp on a path',
+    tag: 'urlprefix-/a proto=tcp',
+    reason: /needs a :port, <ip>:<port> \(tcp-dynamic\) or <host>\/ \(tcp\+sni\) source/,
   },
   { desc: 'grpc', tag: 'urlprefix-/a proto=grpc', reason: /not supported/ },
   { desc: 'unknown proto', tag: 'urlprefix-/a proto=ftp', reason: /proto= must be/ },
@@ -120,7 +153,6 @@ const bad: { desc: string; tag: string; reason: RegExp }[] = [
     tag: 'urlprefix-/a proto=https tlsskipverify=yes',
     reason: /true or false/,
   },
-  { desc: 'tlsskipverify on http', tag: 'urlprefix-/a tlsskipverify=true', reason: /needs proto=https/ },
   { desc: 'strip not a path', tag: 'urlprefix-/a strip=foo', reason: /strip= must be a path/ },
   { desc: 'weight above 1', tag: 'urlprefix-/a weight=5', reason: /between 0 and 1/ },
   { desc: 'weight not a number', tag: 'urlprefix-/a weight=x', reason: /between 0 and 1/ },
@@ -133,7 +165,7 @@ const bad: { desc: string; tag: string; reason: RegExp }[] = [
     tag: 'urlprefix-/a allow=ip:1.1.1.1 deny=ip:2.2.2.2',
     reason: /cannot be used together/,
   },
-  { desc: 'auth unsupported', tag: 'urlprefix-/admin auth=basic', reason: /auth= is not supported/ },
+  { desc: 'auth not a name', tag: 'urlprefix-/admin auth=a/b', reason: /auth= must name/ },
   { desc: 'bad host', tag: 'urlprefix-ex@mple.com/', reason: /not a valid host/ },
   { desc: 'query in path', tag: 'urlprefix-/a?b', reason: /must not contain/ },
 ]
