@@ -52,7 +52,7 @@ import {
   startProcess,
   waitForPort,
 } from './load.js'
-import type { HealthCheckSpec } from '../src/snapshot.js'
+import type { HealthCheckSpec } from '../src/model/snapshot.js'
 import { nodeInternals, type RawTcp, type TcpWrap } from '../src/net/node-internals.js'
 import { printRuntime } from './runtime.js'
 

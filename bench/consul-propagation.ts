@@ -29,8 +29,8 @@ import { buildSnapshot, newBuildCache, type HealthEntry } from '../src/provider/
 import { ConsulProvider } from '../src/provider/consul/consul.js'
 import { Watcher } from '../src/provider/watcher.js'
 import { buildTable } from '../src/route/table.js'
-import { Worker } from '../src/worker.js'
-import type { Snapshot } from '../src/snapshot.js'
+import { Worker } from '../src/process/worker.js'
+import type { Snapshot } from '../src/model/snapshot.js'
 import { printRuntime } from './runtime.js'
 
 const silent = pino({ level: 'silent' })

@@ -35,8 +35,8 @@ import { canonical, merge, type MergeMemo } from '../src/provider/merge.js'
 import type { Emit, Provider } from '../src/provider/provider.js'
 import { Watcher } from '../src/provider/watcher.js'
 import { buildTable } from '../src/route/table.js'
-import type { Snapshot } from '../src/snapshot.js'
-import { Worker } from '../src/worker.js'
+import type { Snapshot } from '../src/model/snapshot.js'
+import { Worker } from '../src/process/worker.js'
 import { printRuntime } from './runtime.js'
 
 const SERVICES = 10_000

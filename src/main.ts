@@ -3,11 +3,11 @@
  * The `lb` executable: refuse an unsupported Node.js in one line before loading anything that needs a newer
  * one (src/node-version.ts), then run the CLI (src/cli.ts). Cluster workers start here too.
  */
-import { unsupportedNode } from './node-version.js'
+import { unsupportedNode } from './cli/node-version.js'
 
 const problem = unsupportedNode(process.versions.node)
 if (problem !== null) {
   process.stderr.write(problem + '\n')
   process.exit(1)
 }
-await import('./cli.js')
+await import('./cli/cli.js')

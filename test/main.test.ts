@@ -8,7 +8,7 @@ import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { test } from 'node:test'
 import { mainJs } from './helpers/process.js'
-import { nodeAtLeast } from '../src/node-version.js'
+import { nodeAtLeast } from '../src/cli/node-version.js'
 
 /** Runs `node [...flags] main.js --config /nonexistent` and resolves with its exit code and output. */
 function run(

@@ -9,7 +9,7 @@
  * - `avoid` is returned only when it is the one available server;
  * - hot path (STYLE §9): indexed loops, no allocation. `servers[i] as Backend` is safe because `i < length`.
  */
-import type { BalanceName } from '../snapshot.js'
+import type { BalanceName } from '../model/snapshot.js'
 import { isAvailable, type Backend, type ListState, type Pool } from './pool.js'
 
 export type Picker = (

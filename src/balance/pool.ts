@@ -10,7 +10,7 @@
  * pool.ts and pickers.ts import each other (the pool resolves its picker, pickers call `isAvailable`).
  * That is safe in ESM because neither module touches the other's bindings while it is being evaluated.
  */
-import type { BalanceName, ServerSpec } from '../snapshot.js'
+import type { BalanceName, ServerSpec } from '../model/snapshot.js'
 import { pickers, type Picker } from './pickers.js'
 
 /** Administrative state: `drain` takes no new requests (haproxy `set server … state drain`), `maint` is off. */

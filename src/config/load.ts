@@ -4,7 +4,7 @@
  */
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
-import { ConfigError, type ConfigProblem } from '../errors.js'
+import { ConfigError, type ConfigProblem } from '../model/errors.js'
 import { fileReferences, validate, type Config, type Env } from './schema.js'
 
 export const defaultConfigPath = '/etc/lb/lb.yaml'

@@ -3,18 +3,18 @@
  * YAML keys are snake_case; this tree is the camelCase result of loading and validating them.
  * Durations are milliseconds. Pure: no I/O here (load.ts reads files and the environment).
  */
-import type { ConfigProblem } from '../errors.js'
-import type { BalanceName, HttpRouteSpec, Redirect, ServerState } from '../snapshot.js'
-import type { HealthCheckSpec, ObserveSpec, StatusRange } from '../snapshot.js'
-import type { HostPort, HostPortRules, Parsed } from './address.js'
+import type { ConfigProblem } from '../model/errors.js'
+import type { BalanceName, HttpRouteSpec, Redirect, ServerState } from '../model/snapshot.js'
+import type { HealthCheckSpec, ObserveSpec, StatusRange } from '../model/snapshot.js'
+import type { HostPort, HostPortRules, Parsed } from '../net/address.js'
 import { parseCidr } from '../net/cidr.js'
 import { normalizeRouteKey } from '../route/host.js'
 import { globProblem, isGlob } from '../route/glob.js'
 import { parseHtpasswd } from '../route/auth.js'
-import { compileAccessFormat } from '../log-format.js'
-import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from './address.js'
+import { compileAccessFormat } from '../fabio/access-log.js'
+import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from '../net/address.js'
 import { formatDuration, parseDuration } from './duration.js'
-import { applyCommands, parseCommands, toSnapshot, type Ir } from '../provider/routecmd.js'
+import { applyCommands, parseCommands, toSnapshot, type Ir } from '../fabio/routecmd.js'
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -22,8 +22,8 @@ export type DeepReadonly<T> = T extends (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T
 
-export type { PathMatch } from '../snapshot.js'
-import type { PathMatch } from '../snapshot.js'
+export type { PathMatch } from '../model/snapshot.js'
+import type { PathMatch } from '../model/snapshot.js'
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
 
 export type ListenerConfig = HttpListenerConfig | TcpListenerConfig

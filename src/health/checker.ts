@@ -29,7 +29,7 @@
  * Timers are the global `setTimeout`/`clearTimeout` looked up at call time and the clock is injected, so
  * node:test mock timers drive everything.
  */
-import type { HealthCheckSpec, ObserveSpec } from '../snapshot.js'
+import type { HealthCheckSpec, ObserveSpec } from '../model/snapshot.js'
 import {
   checkDelay,
   describeHealth,

@@ -28,7 +28,7 @@ import {
   type PeerCertificate,
 } from 'node:tls'
 import { getSystemErrorName } from 'node:util'
-import { encodeProxyV1, V2_SIGNATURE } from '../proxy/proxy-protocol.js'
+import { encodeProxyV1, V2_SIGNATURE } from '../net/proxy-protocol.js'
 import { nodeInternals, type RawConnectReq, type RawTcp, type TcpWrap } from '../net/node-internals.js'
 
 export type CheckType = 'tcp' | 'http' | 'https'

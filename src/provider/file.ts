@@ -13,8 +13,8 @@ import type {
   ServiceSpec,
   Snapshot,
   TcpRouteSpec,
-} from '../snapshot.js'
-import { applyCommands, parseCommands, toSnapshot, type Ir } from './routecmd.js'
+} from '../model/snapshot.js'
+import { applyCommands, parseCommands, toSnapshot, type Ir } from '../fabio/routecmd.js'
 
 /** Initial admin state in the file → control-plane state. Health checks may later turn 'up' into 'down'. */
 const serverStates = {

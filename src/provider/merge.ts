@@ -13,7 +13,7 @@
  * table's `ignored`). Within each provider the output is canonically sorted (services by name, servers by
  * name, routes by host/path), so equal inputs give deep-equal outputs whatever order a provider produced.
  */
-import type { HttpRouteSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../snapshot.js'
+import type { HttpRouteSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../model/snapshot.js'
 
 export interface ProviderSnapshot {
   readonly provider: string

@@ -7,7 +7,7 @@
  * full re-read and a whole snapshot, never a delta. When `signal` aborts, the provider stops: no further
  * `emit`, no timers or sockets left behind. Providers never throw out of `start`; they log and retry.
  */
-import type { Snapshot } from '../snapshot.js'
+import type { Snapshot } from '../model/snapshot.js'
 
 export type Emit = (snapshot: Snapshot) => void
 

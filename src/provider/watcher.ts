@@ -16,7 +16,7 @@
  * Time comes from `now` and the global `setTimeout`, so tests drive it with `mock.timers`.
  */
 import { isDeepStrictEqual } from 'node:util'
-import type { Snapshot } from '../snapshot.js'
+import type { Snapshot } from '../model/snapshot.js'
 import type { Provider } from './provider.js'
 import { canonical, merge, type MergeMemo, type ProviderSnapshot } from './merge.js'
 

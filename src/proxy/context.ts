@@ -3,8 +3,8 @@
  * the settings every connection reads, the shared deadline heap, logs and metrics.
  */
 import type { CidrSet } from '../net/cidr.js'
-import type { Logger } from '../log.js'
-import type { Metrics } from '../metrics.js'
+import type { Logger } from '../log/log.js'
+import type { Metrics } from '../metrics/metrics.js'
 import type { Deadlines } from './timers.js'
 import type { ProxyState } from './request-path.js'
 import type { AuthScheme } from '../route/auth.js'

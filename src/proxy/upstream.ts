@@ -3,9 +3,9 @@
  * grouped per service. Rebuilt from each Snapshot; unchanged servers keep their pools across swaps,
  * removed ones are closed gracefully (in-flight requests finish).
  */
-import type { ServerStats, ServiceStats } from '../metrics.js'
+import type { ServerStats, ServiceStats } from '../metrics/metrics.js'
 import { Backend, checkBalance, Pool, type AdminState } from '../balance/pool.js'
-import type { ServerSpec, ServiceSpec, Snapshot } from '../snapshot.js'
+import type { ServerSpec, ServiceSpec, Snapshot } from '../model/snapshot.js'
 import type { ServerHealth } from '../health/checker.js'
 import { goodLayer7Status } from '../health/state.js'
 import { WaitQueue } from './queue.js'

@@ -11,7 +11,7 @@
  * - `$host` is replaced by the request's Host header (with its port, if any);
  * - an empty path becomes `/`.
  */
-import type { Redirect } from '../snapshot.js'
+import type { Redirect } from '../model/snapshot.js'
 import { normalizePath } from './normalize.js'
 
 /** The route fields a redirect reads (a table Route has them). */

@@ -30,7 +30,7 @@
  * (`normalizePath`: dot segments removed, `//` collapsed, `;params` dropped, escaped unreserved chars decoded);
  * other forms such as `http://host/a` or `*` only match a path that starts the same way.
  */
-import type { HttpRouteSpec, PathMatch, Redirect } from '../snapshot.js'
+import type { HttpRouteSpec, PathMatch, Redirect } from '../model/snapshot.js'
 import {
   compareWildcardHosts,
   isDefaultPort,

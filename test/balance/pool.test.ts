@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { BalanceName, ServerSpec } from '../../src/snapshot.js'
+import type { BalanceName, ServerSpec } from '../../src/model/snapshot.js'
 import {
   Backend,
   backendInit,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
-import { runCheck } from '../../src/check.js'
+import { runCheck } from '../../src/cli/check.js'
 import { fixture } from './helpers.js'
 
 const readText = (p: string): Promise<string> => readFile(p, 'utf8')

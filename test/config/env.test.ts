@@ -1,7 +1,7 @@
 /** `${VAR}` expansion and `<key>_file` indirection, through loadConfig with an in-memory file system. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ConfigError } from '../../src/errors.js'
+import { ConfigError } from '../../src/model/errors.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config, Env } from '../../src/config/schema.js'
 import { edit, yaml } from './helpers.js'

@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { test } from 'node:test'
 import { loadConfig } from '../../src/config/load.js'
-import { ConfigError } from '../../src/errors.js'
+import { ConfigError } from '../../src/model/errors.js'
 import { repoRoot } from './helpers.js'
 
 const configDir = join(repoRoot, 'config')

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { stringify } from 'yaml'
 import { loadConfig } from '../../src/config/load.js'
-import { ConfigError } from '../../src/errors.js'
+import { ConfigError } from '../../src/model/errors.js'
 import { fuzzParams } from './runs.js'
 
 const FILE = '/fuzz/lb.yaml'

@@ -10,7 +10,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { defaultOpts, parseTagText, simpleSrc } from '../../src/provider/consul/tags.js'
+import { defaultOpts, parseTagText, simpleSrc } from '../../src/fabio/tags.js'
 import {
   buildSnapshot,
   newBuildCache,

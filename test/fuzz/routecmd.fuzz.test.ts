@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { applyCommands, parseCommands, toSnapshot, type Ir } from '../../src/provider/routecmd.js'
+import { applyCommands, parseCommands, toSnapshot, type Ir } from '../../src/fabio/routecmd.js'
 import { defaultConfig } from '../../src/config/schema.js'
 import { fuzzParams } from './runs.js'
 

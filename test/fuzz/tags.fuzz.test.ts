@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { parseTag } from '../../src/provider/consul/tags.js'
+import { parseTag } from '../../src/fabio/tags.js'
 import { fuzzParams } from './runs.js'
 
 const word = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?$/)

@@ -11,7 +11,7 @@ import { startConsulLb } from '../helpers/consul-lb.js'
 import { route, service } from '../helpers/lb.js'
 import { startUpstream } from '../helpers/upstream.js'
 import { get } from '../helpers/client.js'
-import type { Snapshot } from '../../src/snapshot.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
 
 // npm test: 1,000 (about 15 s here); the 10,000 of the issue on demand with HUGE_SERVICES=10000 (2–5 min on a
 // loaded 2-core machine: the initial sync runs at ~80 services/s; see the README reliability table).

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { HealthChecker, type HealthTarget, type StartProbeFn } from '../../src/health/checker.js'
 import type { ProbeResult } from '../../src/health/probes.js'
 import { checkDefaults } from '../../src/config/schema.js'
-import type { HealthCheckSpec } from '../../src/snapshot.js'
+import type { HealthCheckSpec } from '../../src/model/snapshot.js'
 
 interface Started {
   at: number

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { HealthChecker, checkProxy, type HealthTarget } from '../../src/health/checker.js'
 import { probe } from '../../src/health/probes.js'
 import { checkDefaults } from '../../src/config/schema.js'
-import type { HealthCheckSpec } from '../../src/snapshot.js'
+import type { HealthCheckSpec } from '../../src/model/snapshot.js'
 
 interface Listening {
   server: Server

@@ -3,9 +3,9 @@
  * the token and the config come from the lb's config, server actions go through src/runtime.ts.
  */
 import type { MutableConfig } from '../../src/config/schema.js'
-import { AdminServer, type AdminActions, type AdminStatus } from '../../src/admin.js'
-import { contentType } from '../../src/exposition.js'
-import { setServerState, setServerWeight } from '../../src/runtime.js'
+import { AdminServer, type AdminActions, type AdminStatus } from '../../src/admin/server.js'
+import { contentType } from '../../src/metrics/exposition.js'
+import { setServerState, setServerWeight } from '../../src/process/runtime.js'
 import { get, type Reply } from './client.js'
 import { startLb, type TestLb } from './lb.js'
 

@@ -5,7 +5,7 @@
 import cluster, { type Worker as ClusterWorker } from 'node:cluster'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import { Primary } from '../../src/primary.js'
+import { Primary } from '../../src/process/primary.js'
 import { mainJs, writeConfig } from './process.js'
 import { LogLines } from './log-lines.js'
 

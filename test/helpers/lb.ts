@@ -5,7 +5,7 @@ import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { defaultConfig, type Config, type MutableConfig } from '../../src/config/schema.js'
 import { configToSnapshot } from '../../src/provider/file.js'
-import { Worker } from '../../src/worker.js'
+import { Worker } from '../../src/process/worker.js'
 
 export interface AccessLine {
   readonly [key: string]: unknown

@@ -32,7 +32,7 @@ import {
   type MetricsOptions,
   type ObservedExchange,
   type WatchView,
-} from '../../src/metrics.js'
+} from '../../src/metrics/metrics.js'
 
 function classIndex(status: number): number {
   const i = ((status / 100) | 0) - 1

@@ -5,7 +5,7 @@
  */
 import { TLSSocket } from 'node:tls'
 import type { Server, Socket } from 'node:net'
-import { parseProxyHeader, type ProxyHeader } from '../../src/proxy/proxy-protocol.js'
+import { parseProxyHeader, type ProxyHeader } from '../../src/net/proxy-protocol.js'
 import { cert, key, startTcp, type Listening } from './tls.js'
 
 export interface SeenHeader {

@@ -1,5 +1,5 @@
 /** Route specs for table-level tests, from fabio-like shorthand. */
-import type { HttpRouteSpec } from '../../src/snapshot.js'
+import type { HttpRouteSpec } from '../../src/model/snapshot.js'
 
 /** `spec('web', 'example.com', '/api', { strip: '/api' })`: a route of `service`, source `test:<service>`. */
 export function spec(

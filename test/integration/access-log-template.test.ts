@@ -6,10 +6,10 @@ import { pino } from 'pino'
 import { baseConfig, service, route } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
 import { startUpstream } from '../helpers/upstream.js'
-import { Worker } from '../../src/worker.js'
+import { Worker } from '../../src/process/worker.js'
 import { configToSnapshot } from '../../src/provider/file.js'
-import { createAccessLogger } from '../../src/log.js'
-import { COMBINED_FORMAT } from '../../src/log-format.js'
+import { createAccessLogger } from '../../src/log/log.js'
+import { COMBINED_FORMAT } from '../../src/fabio/access-log.js'
 
 test('access log: combined and a $field template', async () => {
   const up = await startUpstream('u')

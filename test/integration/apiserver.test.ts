@@ -10,7 +10,7 @@ import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf } from '../helpers/lb.js'
 import { ca, startTlsHttp } from '../helpers/tls.js'
 import { checkDefaults } from '../../src/config/schema.js'
-import { showServers } from '../../src/runtime.js'
+import { showServers } from '../../src/process/runtime.js'
 
 async function healthz(port: number): Promise<string> {
   const s = connect({ host: '127.0.0.1', port, servername: 'apiserver.test', ca })

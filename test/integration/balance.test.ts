@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { startLb, service, route, type TestLb } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
-import type { BalanceName } from '../../src/snapshot.js'
+import type { BalanceName } from '../../src/model/snapshot.js'
 
 let ups: TestUpstream[] = []
 let lb: TestLb

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConsulTestServer } from '../helpers/consul-server.js'
 import { startConsulLb, waitFor, type ConsulLb } from '../helpers/consul-lb.js'
-import type { Snapshot } from '../../src/snapshot.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
 
 let consul: ConsulTestServer
 let t: ConsulLb

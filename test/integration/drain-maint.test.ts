@@ -5,7 +5,7 @@ import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
 import { checkDefaults } from '../../src/config/schema.js'
-import { setServerState, setServerWeight, showServers, RuntimeError } from '../../src/runtime.js'
+import { setServerState, setServerWeight, showServers, RuntimeError } from '../../src/process/runtime.js'
 
 test('drain and maint: traffic stops for both; checks continue only in drain; ready restores', async () => {
   const a = await startUpstream('a')

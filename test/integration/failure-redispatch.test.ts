@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
-import { formatHttplog } from '../../src/log.js'
+import { formatHttplog } from '../../src/log/log.js'
 
 test('a refused first server, then another: 200, retries 1, redispatched', async () => {
   const dead = await deadPort()

@@ -8,7 +8,7 @@ import { Agent, request } from 'node:http'
 import type { Socket } from 'node:net'
 import { startLb, service, route, portOf } from '../helpers/lb.js'
 import { startTcp } from '../helpers/tls.js'
-import { parseProxyHeader } from '../../src/proxy/proxy-protocol.js'
+import { parseProxyHeader } from '../../src/net/proxy-protocol.js'
 
 interface Seen {
   /** Upstream connection number (1, 2, …) as the server counted them. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route, patchServer } from '../helpers/lb.js'
 import { checkDefaults } from '../../src/config/schema.js'
-import { showServers } from '../../src/runtime.js'
+import { showServers } from '../../src/process/runtime.js'
 
 test('slowstart: 1 → 100 over 10s after recovery, in steps at every check', async () => {
   const up = await startUpstream('a')

@@ -5,7 +5,7 @@ import { connect } from 'node:net'
 import { startLb, service, route, tcpListener, portOf } from '../helpers/lb.js'
 import { startUpstream } from '../helpers/upstream.js'
 import { readAll, startTcp } from '../helpers/tls.js'
-import { encodeProxyV1, encodeProxyV2, parseProxyHeader } from '../../src/proxy/proxy-protocol.js'
+import { encodeProxyV1, encodeProxyV2, parseProxyHeader } from '../../src/net/proxy-protocol.js'
 
 for (const [inVersion, outVersion] of [
   ['v2', 'v1'],

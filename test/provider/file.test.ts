@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import { defaultConfig, validate, type Config, type MutableConfig } from '../../src/config/schema.js'
 import { parseYaml } from '../../src/config/load.js'
 import { configToSnapshot } from '../../src/provider/file.js'
-import type { ServiceSpec, Snapshot } from '../../src/snapshot.js'
+import type { ServiceSpec, Snapshot } from '../../src/model/snapshot.js'
 
 function load(text: string, file = '/etc/lb/lb.yaml'): Config {
   const r = validate(parseYaml(text, file).raw, file)

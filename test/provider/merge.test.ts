@@ -3,8 +3,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { canonical, merge, type MergeMemo } from '../../src/provider/merge.js'
 import { defaultConfig } from '../../src/config/schema.js'
-import { serviceSpec } from '../../src/provider/routecmd.js'
-import type { ServiceSpec, Snapshot } from '../../src/snapshot.js'
+import { serviceSpec } from '../../src/fabio/routecmd.js'
+import type { ServiceSpec, Snapshot } from '../../src/model/snapshot.js'
 
 function service(name: string, servers: readonly string[]): ServiceSpec {
   return serviceSpec(

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isDeepStrictEqual } from 'node:util'
 import type { Provider } from '../../src/provider/provider.js'
-import type { Snapshot } from '../../src/snapshot.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
 
 export interface ProviderHarness {
   readonly provider: Provider

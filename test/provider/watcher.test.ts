@@ -3,7 +3,7 @@ import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { Watcher } from '../../src/provider/watcher.js'
 import { StaticProvider } from '../../src/provider/provider.js'
-import type { Snapshot } from '../../src/snapshot.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
 import { defaultConfig } from '../../src/config/schema.js'
 
 function snap(...paths: string[]): Snapshot {

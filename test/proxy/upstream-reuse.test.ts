@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { defaultConfig } from '../../src/config/schema.js'
 import { UpstreamSet } from '../../src/proxy/upstream.js'
 import { Deadlines } from '../../src/proxy/timers.js'
-import type { ServerSpec, ServiceSpec, Snapshot } from '../../src/snapshot.js'
+import type { ServerSpec, ServiceSpec, Snapshot } from '../../src/model/snapshot.js'
 
 const d = defaultConfig.defaults
 

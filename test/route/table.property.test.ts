@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { HttpRouteSpec } from '../../src/snapshot.js'
+import type { HttpRouteSpec } from '../../src/model/snapshot.js'
 import { buildTable, describeTable, lookupHttp } from '../../src/route/table.js'
 import { reference, spec } from './table.reference.js'
 

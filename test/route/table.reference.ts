@@ -4,7 +4,7 @@
  * (test/fuzz/route-table.fuzz.test.ts).
  */
 import type { PathMatch } from '../../src/config/schema.js'
-import type { HttpRouteSpec } from '../../src/snapshot.js'
+import type { HttpRouteSpec } from '../../src/model/snapshot.js'
 import { normalizeHost, normalizeRouteKey, portStart } from '../../src/route/host.js'
 
 export function spec(host: string, path: string, n: number): HttpRouteSpec {

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { PathMatch } from '../../src/config/schema.js'
-import type { HttpRouteSpec, Redirect } from '../../src/snapshot.js'
+import type { HttpRouteSpec, Redirect } from '../../src/model/snapshot.js'
 import { buildTable, describeTable, lookupHttp } from '../../src/route/table.js'
 import { spec } from '../helpers/route-spec.js'
 

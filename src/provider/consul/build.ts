@@ -19,7 +19,7 @@
  */
 import type { ServiceDefaults } from '../../config/schema.js'
 import type { ConsulStatus } from '../../config/schema.js'
-import type { HttpRouteSpec, ServerSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../snapshot.js'
+import type { HttpRouteSpec, ServerSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../model/snapshot.js'
 import {
   addTargetAt,
   applyCommands,
@@ -36,8 +36,8 @@ import {
   type ParseResult,
   type SnapshotMemo,
   type Target,
-} from '../routecmd.js'
-import { defaultOpts, parseTag, type Src, type TagResult } from './tags.js'
+} from '../../fabio/routecmd.js'
+import { defaultOpts, parseTag, type Src, type TagResult } from '../../fabio/tags.js'
 
 export interface ConsulCheck {
   readonly Node?: string

@@ -30,7 +30,7 @@
  */
 import { createHash } from 'node:crypto'
 import { Agent, request } from 'undici'
-import { ConsulError } from '../../errors.js'
+import { ConsulError } from '../../model/errors.js'
 
 export interface ConsulReply {
   readonly status: number

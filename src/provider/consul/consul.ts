@@ -24,7 +24,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import type { ConsulConfig, DeepReadonly, ServiceDefaults } from '../../config/schema.js'
-import type { Logger } from '../../log.js'
+import type { Logger } from '../../log/log.js'
 import type { Emit, Provider } from '../provider.js'
 import {
   buildSnapshot,

@@ -8,7 +8,7 @@
  * what the agent lost (checked every `refresh`), deregister aliases that went away, and `deregisterAll`.
  */
 import type { ConsulHttp } from './client.js'
-import type { Logger } from '../../log.js'
+import type { Logger } from '../../log/log.js'
 
 export interface RegisterOptions {
   readonly name: string

@@ -28,7 +28,7 @@ import {
   skipEmptyLines,
   type ChunkSink,
 } from './parse.js'
-import { parseProxyHeader } from '../proxy-protocol.js'
+import { parseProxyHeader } from '../../net/proxy-protocol.js'
 import { Exchange } from '../exchange.js'
 import type { ListenerInfo, ProxyContext } from '../context.js'
 import type { Tunnel } from '../tunnel.js'

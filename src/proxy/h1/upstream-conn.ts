@@ -30,7 +30,7 @@ import {
 } from './parse.js'
 import type { FailureKind } from '../request-path.js'
 import { failureKind } from '../request-path.js'
-import { encodeProxy, type ProxyAddresses } from '../proxy-protocol.js'
+import { encodeProxy, type ProxyAddresses } from '../../net/proxy-protocol.js'
 
 /** What a pooled connection reports to the exchange using it. */
 export interface PoolUser {

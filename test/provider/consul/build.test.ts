@@ -13,7 +13,7 @@ import {
   type KvPair,
 } from '../../../src/provider/consul/build.js'
 import { defaultConfig } from '../../../src/config/schema.js'
-import type { Snapshot } from '../../../src/snapshot.js'
+import type { Snapshot } from '../../../src/model/snapshot.js'
 
 function fixture<T>(name: string): T {
   return JSON.parse(

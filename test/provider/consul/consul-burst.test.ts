@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { ConsulTestServer } from '../../helpers/consul-server.js'
 import { startConsulLb, waitFor } from '../../helpers/consul-lb.js'
 import { BURST_READS } from '../../../src/provider/consul/consul.js'
-import type { Snapshot } from '../../../src/snapshot.js'
+import type { Snapshot } from '../../../src/model/snapshot.js'
 
 const SERVICES = BURST_READS + 20
 

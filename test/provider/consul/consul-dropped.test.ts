@@ -9,7 +9,7 @@ import { ConsulProvider } from '../../../src/provider/consul/consul.js'
 import { ConsulTestServer } from '../../helpers/consul-server.js'
 import { consulConfig, waitFor } from '../../helpers/consul-lb.js'
 import { defaultConfig } from '../../../src/config/schema.js'
-import type { Snapshot } from '../../../src/snapshot.js'
+import type { Snapshot } from '../../../src/model/snapshot.js'
 
 test('a bad tag and a bad KV line are counted; fixing them brings the current counts back to 0', async () => {
   const consul = await ConsulTestServer.start()

@@ -11,7 +11,7 @@ import { ConsulProvider } from '../../../src/provider/consul/consul.js'
 import { ConsulTestServer } from '../../helpers/consul-server.js'
 import { consulConfig, waitFor } from '../../helpers/consul-lb.js'
 import { defaultConfig } from '../../../src/config/schema.js'
-import type { Snapshot } from '../../../src/snapshot.js'
+import type { Snapshot } from '../../../src/model/snapshot.js'
 
 for (const watch of ['service', 'state'] as const) {
   test(`watch: ${watch}: the first snapshot has every service`, async () => {

@@ -1,0 +1,46 @@
+/**
+ * `lb check --config FILE`: load the config exactly as the daemon would and report every problem,
+ * one per line as `FILE: dotted.path: reason`, or a one-line summary when the file is valid.
+ */
+import { formatHostPort } from '../net/address.js'
+import { loadConfig } from '../config/load.js'
+import type { Config, Env } from '../config/schema.js'
+import { ConfigError, formatProblem } from '../model/errors.js'
+
+export interface CheckResult {
+  readonly ok: boolean
+  /** Lines separated by '\n', without a trailing newline. */
+  readonly output: string
+}
+
+export async function runCheck(
+  path: string,
+  env: Env,
+  readFile: (path: string) => Promise<string>,
+): Promise<CheckResult> {
+  let config: Config
+  try {
+    config = await loadConfig({ path, env, readFile })
+  } catch (err) {
+    if (err instanceof ConfigError) return { ok: false, output: err.problems.map(formatProblem).join('\n') }
+    return { ok: false, output: `${path}: ${err instanceof Error ? err.message : String(err)}` }
+  }
+  return { ok: true, output: `${path}: ok: ${summarize(config)}` }
+}
+
+/** `listeners web (:9999); 1 service, 2 servers, 3 routes; admin 127.0.0.1:9998` */
+export function summarize(config: Config): string {
+  const listeners = config.listeners.map((l) => `${l.name} (${formatHostPort(l.host, l.port)})`).join(', ')
+  let servers = 0
+  for (const s of config.services) servers += s.servers.length
+  const admin = config.admin.port === 0 ? 'off' : formatHostPort(config.admin.host, config.admin.port)
+  return (
+    `listener${config.listeners.length === 1 ? '' : 's'} ${listeners}; ` +
+    `${plural(config.services.length, 'service')}, ${plural(servers, 'server')}, ` +
+    `${plural(config.routes.length, 'route')}; admin ${admin}`
+  )
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
