@@ -10,7 +10,8 @@
  */
 import { pathToFileURL } from 'node:url'
 import { Bench, type Task } from 'tinybench'
-import { Backend, Pool, selectBackend } from '../src/balance/pool.js'
+import { Pool, selectBackend } from '../src/balance/pool.js'
+import { Backend } from '../src/balance/backend.js'
 import { pickers, type PickerName } from '../src/balance/pickers.js'
 import { printRuntime } from './runtime.js'
 

@@ -11,7 +11,8 @@
  * The pick preview runs the pool's picker on the live state and then restores every field a picker writes
  * (smooth-rr current weights, the static-rr and leastconn cursors), so explaining never moves the rotation.
  */
-import { isAvailable, selectBackend, type Backend, type Pool } from '../balance/pool.js'
+import { selectBackend, type Pool } from '../balance/pool.js'
+import { isAvailable, type Backend } from '../balance/backend.js'
 import {
   compareWildcardHosts,
   isDefaultPort,

@@ -19,7 +19,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP, type AddressInfo } from 'node:net'
-import type { AdminState } from '../balance/pool.js'
+import type { AdminState } from '../balance/backend.js'
 import type { Config } from '../config/schema.js'
 import { explainPick, explainRoute, formatExplain, routeInfo } from './explain.js'
 import { describeTable } from '../route/table.js'

@@ -10,10 +10,10 @@
  * - hot path (STYLE §9): indexed loops, no allocation. `servers[i] as Backend` is safe because `i < length`.
  */
 import type { BalanceName } from '../model/snapshot.js'
-import { isAvailable, type Backend, type ListState, type Pool } from './pool.js'
+import { isAvailable, type Backend, type ListState, type PickerPool } from './backend.js'
 
 export type Picker = (
-  pool: Pool,
+  pool: PickerPool,
   servers: readonly Backend[],
   rand: () => number,
   avoid: Backend | null,
@@ -25,7 +25,7 @@ export type Picker = (
  * apply at the next pick. Like nginx's tried-set, `avoid` sits the round out and gains nothing.
  */
 export function roundrobin(
-  _pool: Pool,
+  _pool: PickerPool,
   servers: readonly Backend[],
   _rand: () => number,
   avoid: Backend | null,
@@ -55,7 +55,7 @@ export function roundrobin(
  * configured with weight 0 is not in the sequence and stays out until the pool is rebuilt.
  */
 export function staticRoundRobin(
-  pool: Pool,
+  pool: PickerPool,
   servers: readonly Backend[],
   _rand: () => number,
   avoid: Backend | null,
@@ -88,7 +88,7 @@ export function staticRoundRobin(
  * load). With no load at all every server ties and weights do not matter.
  */
 export function leastconn(
-  pool: Pool,
+  pool: PickerPool,
   servers: readonly Backend[],
   _rand: () => number,
   avoid: Backend | null,
@@ -123,7 +123,7 @@ export function leastconn(
  * replacement, and the one with the lower inflight / weight wins (the first draw on a tie).
  */
 export function random(
-  _pool: Pool,
+  _pool: PickerPool,
   servers: readonly Backend[],
   rand: () => number,
   avoid: Backend | null,
@@ -163,7 +163,7 @@ export function random(
  * with maxconn set, traffic fills one server and spills to the next.
  */
 export function first(
-  _pool: Pool,
+  _pool: PickerPool,
   servers: readonly Backend[],
   _rand: () => number,
   avoid: Backend | null,
@@ -188,7 +188,7 @@ export const pickers = {
 
 export type PickerName = keyof typeof pickers
 
-function listState(pool: Pool, servers: readonly Backend[]): ListState {
+function listState(pool: PickerPool, servers: readonly Backend[]): ListState {
   if (servers === pool.normal) return pool.normalState
   if (servers === pool.backup) return pool.backupState
   throw new TypeError(`servers must be pool.normal or pool.backup of pool "${pool.service}"`)

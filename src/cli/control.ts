@@ -10,7 +10,8 @@
  * is then only in the daemon's log). The exit code says whether it worked.
  */
 import { request } from 'node:http'
-import { Backend, backendInit, Pool } from '../balance/pool.js'
+import { Pool } from '../balance/pool.js'
+import { Backend, backendInit } from '../balance/backend.js'
 import { defaultConfigPath, loadConfig, UsageError } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import { ConfigError } from '../model/errors.js'

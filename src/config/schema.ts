@@ -6,10 +6,11 @@
 import type { ConfigProblem } from '../model/errors.js'
 import type { BalanceName, HttpRouteSpec, Redirect, ServerState } from '../model/snapshot.js'
 import type { HealthCheckSpec, ObserveSpec, StatusRange } from '../model/snapshot.js'
+import type { ServiceDefaults, ServiceHealthOptions, UpstreamTimeouts } from '../model/snapshot.js'
 import type { HostPort, HostPortRules, Parsed } from '../net/address.js'
 import { parseCidr } from '../net/cidr.js'
-import { normalizeRouteKey } from '../route/host.js'
-import { globProblem, isGlob } from '../route/glob.js'
+import { normalizeRouteHost } from '../route/host.js'
+import { globProblem } from '../route/glob.js'
 import { parseHtpasswd } from '../route/auth.js'
 import { compileAccessFormat } from '../fabio/access-log.js'
 import { formatHostPort, isHostname, isIPv4, isIPv6, parseHostPort } from '../net/address.js'
@@ -95,36 +96,6 @@ export const checkDefaults: HealthCheckSpec = {
   initState: 'up',
   http: { method: 'GET', path: '/', host: '', expectStatus: [{ lo: 200, hi: 399 }] },
   tls: { ca: '', skipVerify: false, sni: '' },
-}
-
-export interface UpstreamTimeouts {
-  connect: number
-  server: number
-  body: number
-  keepAlive: number
-  /** Time a request may wait for a server at maxconn (503 after); absent = `connect` (haproxy default). */
-  queue?: number
-}
-
-/** Health checks and server options of every service (haproxy `default-server`); each service may override. */
-export interface ServiceHealthOptions {
-  /** Active checks; null = none. */
-  check: HealthCheckSpec | null
-  /** Passive checks (haproxy `observe`, `error-limit`, `on-error`); null = off. */
-  observe: ObserveSpec | null
-  /** ms; 0 = off. */
-  slowstart: number
-  /** Requests queued per service while servers are at maxconn; 0 = unlimited. */
-  maxqueue: number
-  onMarkedDown: 'none' | 'shutdown-sessions'
-  sendProxy: 'none' | 'v1' | 'v2'
-}
-
-export interface ServiceDefaults extends ServiceHealthOptions {
-  balance: BalanceName
-  retries: number
-  maxConnections: number
-  timeouts: UpstreamTimeouts
 }
 
 export interface ServerConfig {
@@ -1573,39 +1544,6 @@ function ok<T>(value: T): Parsed<T> {
 }
 function fail<T>(reason: string): Parsed<T> {
   return { ok: false, reason }
-}
-
-/**
- * Canonical route host (src/route/host.ts `normalizeRouteKey`: lower-case, one trailing dot dropped; an explicit
- * `:80` or `:443` is kept, since on a route it selects plain-HTTP or TLS requests), then checked: hostname,
- * IPv4, `[IPv6]` or a glob pattern (`*.suffix`, `*`, `api-*.example.com`, `{a,b}.example.com`), optional
- * `:port`. '' = catch-all.
- */
-export function normalizeRouteHost(input: string): Parsed<string> {
-  if (input === '') return ok('')
-  if (input === '*') return fail('use an empty host (or leave it out) for the catch-all route')
-  const host = normalizeRouteKey(input)
-  // Most route hosts have no port: skip the regex for them (a Consul build checks 20,000 hosts at a time).
-  const m = host.includes(':') && !host.startsWith('[') ? /^(.*?)(?::(\d{1,5}))?$/.exec(host) : null
-  const v6 = host.startsWith('[') ? /^(\[[^\]]*\])(?::(\d{1,5}))?$/.exec(host) : null
-  const name = m !== null ? (m[1] ?? '') : v6 !== null ? (v6[1] ?? '') : host
-  const port = m?.[2] ?? v6?.[2]
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
-    return fail(`port must be between 1 and 65535, got ${port}`)
-  }
-  if (!name.startsWith('[') && isGlob(name)) {
-    // fabio's glob hosts (`*:80`, `api-*.example.com`, `{a,b}.example.com`): hostname characters and glob syntax.
-    const why = globProblem(name)
-    if (why !== '') return fail(`host pattern ${why}`)
-    if (!/^[a-z0-9.*?[\]{},!\\_-]+$/.test(name))
-      return fail(`"${input}" is not a valid host pattern (hostname characters and * ? [ ] { } only)`)
-    return ok(host)
-  }
-  const bare = name
-  const valid =
-    bare.startsWith('[') && bare.endsWith(']') ? isIPv6(bare.slice(1, -1)) : isHostname(bare) || isIPv4(bare)
-  if (!valid) return fail(`"${input}" is not a valid host (hostname, *.domain, IP or [IPv6], optional :port)`)
-  return ok(host)
 }
 
 function checkUrlPath(s: string): Parsed<string> {

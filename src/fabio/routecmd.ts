@@ -25,10 +25,10 @@
  * lb's model is route → one service → servers with integer weights 0..256, so `toSnapshot` realises the shares
  * as integer server weights in a service per route (see `toSnapshot`).
  */
-import type { ServiceDefaults } from '../config/schema.js'
 import type {
   HttpRouteSpec,
   ServerSpec,
+  ServiceDefaults,
   ServiceSpec,
   Snapshot,
   TargetOptions,

@@ -20,7 +20,7 @@
  * - `$VAR` expansion: only `DC`/`${DC}`; any other variable expands to '' as in fabio, with a warning.
  */
 import { parseCidr } from '../net/cidr.js'
-import { normalizeRouteHost } from '../config/schema.js'
+import { normalizeRouteHost } from '../route/host.js'
 import { isHostname } from '../net/address.js'
 import type { Redirect } from '../model/snapshot.js'
 

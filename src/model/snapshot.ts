@@ -207,3 +207,35 @@ export interface Snapshot {
   /** The no-route HTML page a provider holds (Consul KV `consul.no_route_key`); absent = none. */
   readonly noRoutePage?: string
 }
+
+// Service defaults: what a provider fills in for the services it builds (the config's `defaults:` section).
+
+export interface UpstreamTimeouts {
+  connect: number
+  server: number
+  body: number
+  keepAlive: number
+  /** Time a request may wait for a server at maxconn (503 after); absent = `connect` (haproxy default). */
+  queue?: number
+}
+
+/** Health checks and server options of every service (haproxy `default-server`); each service may override. */
+export interface ServiceHealthOptions {
+  /** Active checks; null = none. */
+  check: HealthCheckSpec | null
+  /** Passive checks (haproxy `observe`, `error-limit`, `on-error`); null = off. */
+  observe: ObserveSpec | null
+  /** ms; 0 = off. */
+  slowstart: number
+  /** Requests queued per service while servers are at maxconn; 0 = unlimited. */
+  maxqueue: number
+  onMarkedDown: 'none' | 'shutdown-sessions'
+  sendProxy: 'none' | 'v1' | 'v2'
+}
+
+export interface ServiceDefaults extends ServiceHealthOptions {
+  balance: BalanceName
+  retries: number
+  maxConnections: number
+  timeouts: UpstreamTimeouts
+}

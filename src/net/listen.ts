@@ -7,7 +7,6 @@
  */
 import cluster from 'node:cluster'
 import { createServer, type AddressInfo, type Server } from 'node:net'
-import type { Config } from '../config/schema.js'
 
 /** `server.listen({ reusePort })` exists from v22.12.0 and v23.1.0, and works only on Linux here. */
 export function supportsReusePort(version: string, platform: string): boolean {
@@ -25,6 +24,13 @@ const reusePort = cluster.isWorker && reusePortHere
  */
 export function listenExtras(port: number): { reusePort?: boolean; exclusive?: boolean } {
   return reusePort && port !== 0 ? { reusePort: true, exclusive: true } : {}
+}
+
+/** What SharedPorts reads of a configured listener. */
+export interface NamedListener {
+  readonly name: string
+  readonly host: string
+  readonly port: number
 }
 
 /**
@@ -49,10 +55,10 @@ export class SharedPorts {
   }
 
   /** `config` with every port-0 listener given its shared port, binding a new one where needed. */
-  async assign(config: Config): Promise<Config> {
+  async assign<C extends { readonly listeners: readonly NamedListener[] }>(config: C): Promise<C> {
     if (!this.#enabled) return config
     const names = new Set<string>()
-    const listeners: Config['listeners'][number][] = []
+    const listeners: C['listeners'][number][] = []
     let changed = false
     for (const l of config.listeners) {
       names.add(l.name)

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config/schema.js'
 import type { Snapshot } from '../model/snapshot.js'
-import type { AdminState } from '../balance/pool.js'
+import type { AdminState } from '../balance/backend.js'
 import type { ProbeResult } from '../health/probes.js'
 
 /**

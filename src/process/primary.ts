@@ -33,7 +33,7 @@ import {
   type ServersState,
   type ToWorker,
 } from './ipc.js'
-import type { AdminState } from '../balance/pool.js'
+import type { AdminState } from '../balance/backend.js'
 import { setServerState, setServerWeight } from './runtime.js'
 import { SharedPorts } from '../net/listen.js'
 import { logNodeInternals } from '../net/node-internals.js'

@@ -8,8 +8,8 @@
  * - maint: no traffic and no checks; leaving maint restarts checks from `init_state`.
  * - weight: 0..256 absolute, or `N%` of the configured weight (haproxy rounds the same way).
  */
-import type { AdminState } from '../balance/pool.js'
-import { MAX_WEIGHT } from '../balance/pool.js'
+import type { AdminState } from '../balance/backend.js'
+import { MAX_WEIGHT } from '../balance/backend.js'
 import { formatReason } from '../health/probes.js'
 import type { Upstream } from '../proxy/upstream.js'
 import type { Worker } from './worker.js'

@@ -4,7 +4,8 @@
  * removed ones are closed gracefully (in-flight requests finish).
  */
 import type { ServerStats, ServiceStats } from '../metrics/metrics.js'
-import { Backend, checkBalance, Pool, type AdminState } from '../balance/pool.js'
+import { checkBalance, Pool } from '../balance/pool.js'
+import { Backend, type AdminState } from '../balance/backend.js'
 import type { ServerSpec, ServiceSpec, Snapshot } from '../model/snapshot.js'
 import type { ServerHealth } from '../health/checker.js'
 import { goodLayer7Status } from '../health/state.js'

@@ -11,6 +11,8 @@
  *   scanning every wildcard host.
  */
 import { denseChildren, RadixNode, radixInsert } from './trie.js'
+import { globProblem, isGlob } from './glob.js'
+import { isHostname, isIPv4, isIPv6, type Parsed } from '../net/address.js'
 
 const CH_STAR = 42
 const CH_DOT = 46
@@ -267,4 +269,44 @@ export function matchWildcard<V>(
     node = child
   }
   return best
+}
+
+/**
+ * Canonical route host (`normalizeRouteKey`: lower-case, one trailing dot dropped; an explicit
+ * `:80` or `:443` is kept, since on a route it selects plain-HTTP or TLS requests), then checked: hostname,
+ * IPv4, `[IPv6]` or a glob pattern (`*.suffix`, `*`, `api-*.example.com`, `{a,b}.example.com`), optional
+ * `:port`. '' = catch-all.
+ */
+export function normalizeRouteHost(input: string): Parsed<string> {
+  if (input === '') return { ok: true, value: '' }
+  if (input === '*') return routeHostFail('use an empty host (or leave it out) for the catch-all route')
+  const host = normalizeRouteKey(input)
+  // Most route hosts have no port: skip the regex for them (a Consul build checks 20,000 hosts at a time).
+  const m = host.includes(':') && !host.startsWith('[') ? /^(.*?)(?::(\d{1,5}))?$/.exec(host) : null
+  const v6 = host.startsWith('[') ? /^(\[[^\]]*\])(?::(\d{1,5}))?$/.exec(host) : null
+  const name = m !== null ? (m[1] ?? '') : v6 !== null ? (v6[1] ?? '') : host
+  const port = m?.[2] ?? v6?.[2]
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+    return routeHostFail(`port must be between 1 and 65535, got ${port}`)
+  }
+  if (!name.startsWith('[') && isGlob(name)) {
+    // fabio's glob hosts (`*:80`, `api-*.example.com`, `{a,b}.example.com`): hostname characters and glob syntax.
+    const why = globProblem(name)
+    if (why !== '') return routeHostFail(`host pattern ${why}`)
+    if (!/^[a-z0-9.*?[\]{},!\\_-]+$/.test(name))
+      return routeHostFail(
+        `"${input}" is not a valid host pattern (hostname characters and * ? [ ] { } only)`,
+      )
+    return { ok: true, value: host }
+  }
+  const bare = name
+  const valid =
+    bare.startsWith('[') && bare.endsWith(']') ? isIPv6(bare.slice(1, -1)) : isHostname(bare) || isIPv4(bare)
+  if (!valid)
+    return routeHostFail(`"${input}" is not a valid host (hostname, *.domain, IP or [IPv6], optional :port)`)
+  return { ok: true, value: host }
+}
+
+function routeHostFail(reason: string): Parsed<string> {
+  return { ok: false, reason }
 }

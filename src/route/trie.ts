@@ -13,7 +13,7 @@
  * The radix builder (`RadixNode`, `radixInsert`, `denseChildren`) is shared with the wildcard host
  * index in host.ts, which inserts reversed host suffixes.
  */
-import type { PathMatch } from '../config/schema.js'
+import type { PathMatch } from '../model/snapshot.js'
 
 const CH_SLASH = 47
 const CH_QUERY = 63

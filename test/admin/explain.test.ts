@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Backend, Pool, selectBackend } from '../../src/balance/pool.js'
+import { Pool, selectBackend } from '../../src/balance/pool.js'
+import { Backend } from '../../src/balance/backend.js'
 import type { PathMatch } from '../../src/config/schema.js'
 import { explainPick, explainRoute, formatExplain, previewPick } from '../../src/admin/explain.js'
 import { buildTable, lookupHttp } from '../../src/route/table.js'

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { Backend, isAvailable, Pool, selectBackend, type BackendInit } from '../../src/balance/pool.js'
+import { Pool, selectBackend } from '../../src/balance/pool.js'
+import { Backend, isAvailable, type BackendInit } from '../../src/balance/backend.js'
 import { pickers, type PickerName } from '../../src/balance/pickers.js'
 
 /** mulberry32: a tiny seeded PRNG, so every run makes the same draws. */

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { BalanceName, ServerSpec } from '../../src/model/snapshot.js'
-import {
-  Backend,
-  backendInit,
-  isAvailable,
-  Pool,
-  selectBackend,
-  type BackendInit,
-} from '../../src/balance/pool.js'
+import { Pool, selectBackend } from '../../src/balance/pool.js'
+import { Backend, backendInit, isAvailable, type BackendInit } from '../../src/balance/backend.js'
 import { pickers } from '../../src/balance/pickers.js'
 import { mulberry32, picks, server, type ServerOptions } from './picker.cases.js'
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Backend } from '../../src/balance/pool.js'
+import type { Backend } from '../../src/balance/backend.js'
 import { selectBackend } from '../../src/balance/pool.js'
 import { mulberry32, picks, pool, runPickerCases, server } from './picker.cases.js'
 

@@ -17,9 +17,15 @@
  * and the IR becomes the Snapshot. Problems (a bad tag, a bad KV line) drop only what they concern and are
  * returned for the caller to log and count.
  */
-import type { ServiceDefaults } from '../../config/schema.js'
 import type { ConsulStatus } from '../../config/schema.js'
-import type { HttpRouteSpec, ServerSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../model/snapshot.js'
+import type {
+  HttpRouteSpec,
+  ServerSpec,
+  ServiceDefaults,
+  ServiceSpec,
+  Snapshot,
+  TcpRouteSpec,
+} from '../../model/snapshot.js'
 import {
   addTargetAt,
   applyCommands,
