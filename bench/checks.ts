@@ -41,7 +41,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { HealthChecker, tickFor, type HealthTarget } from '../src/health/checker.js'
 import type { StartProbeFn } from '../src/health/checker.js'
 import type { ProbeHandle, ProbeResult } from '../src/health/probes.js'
-import { checkDefaults } from '../src/config/schema.js'
+import { checkDefaults } from '../src/config/defaults.js'
 import {
   cpuSeconds,
   findBinary,

@@ -4,7 +4,7 @@
  *
  * Every scenario carries REQUESTS requests as parallel arrays (`hosts[i]`, `urls[i]`); all of them find a route.
  */
-import type { PathMatch } from '../src/config/schema.js'
+import type { PathMatch } from '../src/model/snapshot.js'
 import type { HttpRouteSpec } from '../src/model/snapshot.js'
 
 export interface Scenario {

@@ -1,11 +1,12 @@
 /**
  * Command line and config file loading: read the YAML file, read the files named by `<key>_file` keys,
- * then hand everything to the pure `validate` (schema.ts). I/O comes in as the injected `readFile`.
+ * then hand everything to the pure `validate` (validate.ts). I/O comes in as the injected `readFile`.
  */
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { ConfigError, type ConfigProblem } from '../model/errors.js'
-import { fileReferences, validate, type Config, type Env } from './schema.js'
+import type { Config, Env } from './schema.js'
+import { fileReferences, validate } from './validate.js'
 
 export const defaultConfigPath = '/etc/lb/lb.yaml'
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { loadConfig } from '../../src/config/load.js'
-import { validate } from '../../src/config/schema.js'
+import { validate } from '../../src/config/validate.js'
 import { ConfigError } from '../../src/model/errors.js'
 import { file, parse, yaml } from './helpers.js'
 

@@ -1,7 +1,7 @@
 /** The check block, passive keys, server options and tcp listeners: defaults, merging and every problem. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { problemLines, valid, yaml } from './helpers.js'
 

@@ -1,13 +1,9 @@
 /** Shared helpers for the config tests (not a test file itself). */
 import { fileURLToPath } from 'node:url'
 import { parseYaml } from '../../src/config/load.js'
-import {
-  defaultConfig,
-  validate,
-  type Config,
-  type Env,
-  type MutableConfig,
-} from '../../src/config/schema.js'
+import { type Config, type Env, type MutableConfig } from '../../src/config/schema.js'
+import { validate } from '../../src/config/validate.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 
 /** The file name the in-memory tests validate under. */
 export const file = 'test.yaml'

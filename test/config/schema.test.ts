@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { MutableConfig } from '../../src/config/schema.js'
-import { balanceNames, defaultConfig } from '../../src/config/schema.js'
+import { balanceNames, defaultConfig } from '../../src/config/defaults.js'
 import { pickers } from '../../src/balance/pickers.js'
 import { edit, valid, yaml } from './helpers.js'
 

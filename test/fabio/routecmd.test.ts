@@ -10,7 +10,7 @@ import {
   type Ir,
   type Target,
 } from '../../src/fabio/routecmd.js'
-import { defaultConfig } from '../../src/config/schema.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 
 /** Apply `text` to an empty table; the table as `src: svc@dst[w=..][tags]` lines plus the problems. */
 function run(text: string): { table: string[]; problems: string[] } {

@@ -18,7 +18,7 @@ import {
   type HealthEntry,
   type KvPair,
 } from '../../src/provider/consul/build.js'
-import { defaultConfig } from '../../src/config/schema.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 import { fuzzParams } from './runs.js'
 
 const options: BuildOptions = {

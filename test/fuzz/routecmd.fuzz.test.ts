@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { applyCommands, parseCommands, toSnapshot, type Ir } from '../../src/fabio/routecmd.js'
-import { defaultConfig } from '../../src/config/schema.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 import { fuzzParams } from './runs.js'
 
 const token = fc.oneof(

@@ -12,7 +12,7 @@ import {
   type HealthTarget,
   type StartProbeFn,
 } from '../../src/health/checker.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import type { HealthCheckSpec } from '../../src/model/snapshot.js'
 
 test('tickFor: 1/20 of the shortest interval or timeout, between 10 and 50 ms', () => {

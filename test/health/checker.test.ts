@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { createServer, type Server, type Socket } from 'node:net'
 import { HealthChecker, checkProxy, type HealthTarget } from '../../src/health/checker.js'
 import { probe } from '../../src/health/probes.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import type { HealthCheckSpec } from '../../src/model/snapshot.js'
 
 interface Listening {

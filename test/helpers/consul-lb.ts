@@ -4,7 +4,8 @@
  * snapshot satisfies `pred` (event-driven: no polling, no sleeps).
  */
 import { pino } from 'pino'
-import { defaultConfig, type ConsulConfig, type MutableConfig } from '../../src/config/schema.js'
+import { type ConsulConfig, type MutableConfig } from '../../src/config/schema.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { StaticProvider } from '../../src/provider/provider.js'
 import { Watcher } from '../../src/provider/watcher.js'

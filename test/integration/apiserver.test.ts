@@ -9,7 +9,7 @@ import { connect } from 'node:tls'
 import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf } from '../helpers/lb.js'
 import { ca, startTlsHttp } from '../helpers/tls.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import { showServers } from '../../src/process/runtime.js'
 
 async function healthz(port: number): Promise<string> {

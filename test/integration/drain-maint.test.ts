@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import { setServerState, setServerWeight, showServers, RuntimeError } from '../../src/process/runtime.js'
 
 test('drain and maint: traffic stops for both; checks continue only in drain; ready restores', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route, patchServer } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import { createServer } from 'node:http'
 
 test('backup: used only while both normal servers are down', async () => {

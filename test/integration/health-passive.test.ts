@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route, until } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import { showServers } from '../../src/process/runtime.js'
 
 test('passive: 3 consecutive 500s mark the server down; 404s and a success in between do not', async () => {

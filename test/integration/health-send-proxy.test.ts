@@ -6,7 +6,7 @@ import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { startLb, service, tcpListener } from '../helpers/lb.js'
 import { startProxyOnlyServer } from '../helpers/proxy-server.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 
 for (const checkSendProxy of [undefined, false] as const) {
   test(`health: send_proxy v2 service, check.send_proxy ${String(checkSendProxy)}`, async () => {

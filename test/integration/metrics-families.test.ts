@@ -10,7 +10,7 @@ import { startLb, service, route, tcpListener, portOf, until } from '../helpers/
 import { get } from '../helpers/client.js'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
 import { readAll, startTcp } from '../helpers/tls.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import { openWebSocket, startEchoServer } from '../helpers/websocket.js'
 
 /** The value of one exact series line (`name{labels}`), undefined when absent. */

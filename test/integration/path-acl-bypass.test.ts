@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js'
 import { startLb, service, route, type TestLb } from '../helpers/lb.js'
-import type { PathMatch } from '../../src/config/schema.js'
+import type { PathMatch } from '../../src/model/snapshot.js'
 
 let up: TestUpstream
 const lbs = new Map<PathMatch, TestLb>()

@@ -3,7 +3,7 @@ import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { startEchoServer, openWebSocket } from '../helpers/websocket.js'
 import { startLb, service, route, until } from '../helpers/lb.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 
 for (const mode of ['shutdown-sessions', 'none'] as const) {
   test(`shutdown-sessions: WebSocket tunnel with on_marked_down ${mode}`, async () => {

@@ -5,7 +5,7 @@ import { connect } from 'node:net'
 import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf, until } from '../helpers/lb.js'
 import { startTcp } from '../helpers/tls.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 
 for (const mode of ['shutdown-sessions', 'none'] as const) {
   test(`shutdown-sessions: on_marked_down ${mode}`, async () => {

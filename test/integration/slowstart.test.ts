@@ -3,7 +3,7 @@ import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route, patchServer } from '../helpers/lb.js'
-import { checkDefaults } from '../../src/config/schema.js'
+import { checkDefaults } from '../../src/config/defaults.js'
 import { showServers } from '../../src/process/runtime.js'
 
 test('slowstart: 1 → 100 over 10s after recovery, in steps at every check', async () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { canonical, merge, type MergeMemo } from '../../src/provider/merge.js'
-import { defaultConfig } from '../../src/config/schema.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 import { serviceSpec } from '../../src/fabio/routecmd.js'
 import type { ServiceSpec, Snapshot } from '../../src/model/snapshot.js'
 

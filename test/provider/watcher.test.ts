@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { Watcher } from '../../src/provider/watcher.js'
 import { StaticProvider } from '../../src/provider/provider.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
-import { defaultConfig } from '../../src/config/schema.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 
 function snap(...paths: string[]): Snapshot {
   const d = defaultConfig.defaults

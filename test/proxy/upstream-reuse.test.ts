@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { defaultConfig } from '../../src/config/schema.js'
+import { defaultConfig } from '../../src/config/defaults.js'
 import { UpstreamSet } from '../../src/proxy/upstream.js'
 import { Deadlines } from '../../src/proxy/timers.js'
 import type { ServerSpec, ServiceSpec, Snapshot } from '../../src/model/snapshot.js'

@@ -3,7 +3,7 @@
  * module comment): shared by the seeded property test (table.property.test.ts) and the fast-check fuzz test
  * (test/fuzz/route-table.fuzz.test.ts).
  */
-import type { PathMatch } from '../../src/config/schema.js'
+import type { PathMatch } from '../../src/model/snapshot.js'
 import type { HttpRouteSpec } from '../../src/model/snapshot.js'
 import { normalizeHost, normalizeRouteKey, portStart } from '../../src/route/host.js'
 

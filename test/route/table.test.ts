@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { PathMatch } from '../../src/config/schema.js'
+import type { PathMatch } from '../../src/model/snapshot.js'
 import type { HttpRouteSpec, Redirect } from '../../src/model/snapshot.js'
 import { buildTable, describeTable, lookupHttp } from '../../src/route/table.js'
 import { spec } from '../helpers/route-spec.js'

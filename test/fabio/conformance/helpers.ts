@@ -1,5 +1,5 @@
 /** Builds lb's pieces from fabio's inputs, for the conformance suite (see cases.ts). */
-import { defaultConfig } from '../../../src/config/schema.js'
+import { defaultConfig } from '../../../src/config/defaults.js'
 import {
   applyCommands,
   parseCommands,

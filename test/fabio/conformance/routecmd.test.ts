@@ -7,7 +7,7 @@
 import { fabioCases } from './cases.js'
 import { buildSnapshot, type HealthEntry } from '../../../src/provider/consul/build.js'
 import { parseTag } from '../../../src/fabio/tags.js'
-import { defaultConfig } from '../../../src/config/schema.js'
+import { defaultConfig } from '../../../src/config/defaults.js'
 
 function entry(tags: string[]): HealthEntry {
   return {

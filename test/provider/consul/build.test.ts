@@ -12,7 +12,7 @@ import {
   type HealthEntry,
   type KvPair,
 } from '../../../src/provider/consul/build.js'
-import { defaultConfig } from '../../../src/config/schema.js'
+import { defaultConfig } from '../../../src/config/defaults.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
 
 function fixture<T>(name: string): T {

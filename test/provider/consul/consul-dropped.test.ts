@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import { ConsulProvider } from '../../../src/provider/consul/consul.js'
 import { ConsulTestServer } from '../../helpers/consul-server.js'
 import { consulConfig, waitFor } from '../../helpers/consul-lb.js'
-import { defaultConfig } from '../../../src/config/schema.js'
+import { defaultConfig } from '../../../src/config/defaults.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
 
 test('a bad tag and a bad KV line are counted; fixing them brings the current counts back to 0', async () => {

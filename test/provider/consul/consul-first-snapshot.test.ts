@@ -10,7 +10,7 @@ import { pino } from 'pino'
 import { ConsulProvider } from '../../../src/provider/consul/consul.js'
 import { ConsulTestServer } from '../../helpers/consul-server.js'
 import { consulConfig, waitFor } from '../../helpers/consul-lb.js'
-import { defaultConfig } from '../../../src/config/schema.js'
+import { defaultConfig } from '../../../src/config/defaults.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
 
 for (const watch of ['service', 'state'] as const) {

@@ -4,7 +4,7 @@ import { runProviderCases } from '../provider.cases.js'
 import { ConsulProvider } from '../../../src/provider/consul/consul.js'
 import { ConsulTestServer } from '../../helpers/consul-server.js'
 import { consulConfig } from '../../helpers/consul-lb.js'
-import { defaultConfig } from '../../../src/config/schema.js'
+import { defaultConfig } from '../../../src/config/defaults.js'
 
 runProviderCases('consul', async () => {
   const consul = await ConsulTestServer.start()

@@ -1,0 +1,107 @@
+/** `http:`: forwarding headers, trusted proxies, path matching, auth schemes, the no-route answer and timeouts. */
+import { parseHtpasswd } from '../../route/auth.js'
+import { isIPv4, isIPv6 } from '../../net/address.js'
+import type { HttpConfig, AuthSchemeSpec, NoRouteConfig } from '../schema.js'
+import { defaultConfig, pathMatches } from '../defaults.js'
+import {
+  type Checker,
+  tokenRe,
+  ok,
+  fail,
+  readCidrList,
+  type Slot,
+  section,
+  required,
+  readList,
+  readString,
+  readChecked,
+  readName,
+  readInt,
+  readEnum,
+  readDuration,
+  unique,
+} from '../reader.js'
+
+const httpKeys = [
+  'trusted_proxies',
+  'request_id_header',
+  'client_ip_header',
+  'local_ip',
+  'auth',
+  'no_route',
+  'path_match',
+  'max_header_size',
+  'maxconn',
+  'timeouts',
+] as const
+
+const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
+
+const authKeys = ['name', 'type', 'realm', 'htpasswd'] as const
+
+const noRouteKeys = ['status', 'page'] as const
+
+export function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
+  const d = defaultConfig.http
+  const f = section(c, slot, httpKeys)
+  const trustedProxies = readCidrList(c, f?.get('trusted_proxies'))
+  const t = section(c, f?.get('timeouts'), httpTimeoutKeys)
+  return {
+    trustedProxies: trustedProxies ?? [...d.trustedProxies],
+    requestIdHeader:
+      readChecked(c, f?.get('request_id_header'), d.requestIdHeader, (s) =>
+        s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
+      ) ?? '',
+    clientIpHeader:
+      readChecked(c, f?.get('client_ip_header'), d.clientIpHeader, (s) =>
+        s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
+      ) ?? '',
+    localIp:
+      readChecked(c, f?.get('local_ip'), d.localIp, (s) =>
+        s === '' || isIPv4(s) || isIPv6(s) ? ok(s) : fail(`"${s}" is not an IP address`),
+      ) ?? '',
+    auth: readAuthSchemes(c, f?.get('auth')),
+    noRoute: readNoRoute(c, f?.get('no_route')),
+    pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
+    maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),
+    maxconn: readInt(c, f?.get('maxconn'), d.maxconn, 0, 1_000_000),
+    timeouts: {
+      httpRequest: readDuration(c, t?.get('http_request'), d.timeouts.httpRequest, 1),
+      client: readDuration(c, t?.get('client'), d.timeouts.client, 1),
+      keepAlive: readDuration(c, t?.get('keep_alive'), d.timeouts.keepAlive, 1),
+      tunnel: readDuration(c, t?.get('tunnel'), d.timeouts.tunnel, 1),
+    },
+  }
+}
+
+/** `http.auth`: named basic-auth schemes, each with its htpasswd content (`htpasswd_file` reads the file). */
+function readAuthSchemes(c: Checker, slot: Slot | undefined): AuthSchemeSpec[] {
+  const out: AuthSchemeSpec[] = []
+  const names = new Map<string, string>()
+  for (const item of readList(c, slot) ?? []) {
+    const f = section(c, item, authKeys)
+    if (f === undefined) continue
+    const name = readName(c, required(c, f, item, 'name'), undefined)
+    if (name !== undefined) unique(c, names, name, f.get('name')?.path ?? item.path, 'auth scheme name')
+    const type = readEnum(c, f.get('type'), 'basic', ['basic'] as const)
+    const realm = readString(c, f.get('realm'), name ?? '')
+    const htpasswdSlot = required(c, f, item, 'htpasswd')
+    const htpasswd = readString(c, htpasswdSlot, '', true)
+    if (htpasswdSlot !== undefined) {
+      const bad = parseHtpasswd(htpasswd).badLines
+      // Line numbers only: the content holds password hashes.
+      if (bad.length > 0) c.add(htpasswdSlot.path, `lines ${bad.join(', ')} are not user:hash`)
+    }
+    out.push({ name: name ?? '', type, realm, htpasswd })
+  }
+  return out
+}
+
+function readNoRoute(c: Checker, slot: Slot | undefined): NoRouteConfig {
+  const d = defaultConfig.http.noRoute
+  const f = section(c, slot, noRouteKeys)
+  return {
+    status: readInt(c, f?.get('status'), d.status, 200, 599),
+    page: readString(c, f?.get('page'), d.page),
+  }
+}
