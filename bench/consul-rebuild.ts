@@ -23,7 +23,7 @@ import { pathToFileURL } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import { loadavg } from 'node:os'
 import { pino } from 'pino'
-import { type MutableConfig } from '../src/config/schema.js'
+import { type MutableConfig } from '../src/config/types.js'
 import { defaultConfig } from '../src/config/defaults.js'
 import {
   buildSnapshot,

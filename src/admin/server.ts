@@ -20,7 +20,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP, type AddressInfo } from 'node:net'
 import type { AdminState } from '../balance/backend.js'
-import type { Config } from '../config/schema.js'
+import type { Config } from '../config/types.js'
 import { explainPick, explainRoute, formatExplain, routeInfo } from './explain.js'
 import { describeTable } from '../route/table.js'
 import { RuntimeError, showServers, type ServerRow } from '../process/runtime.js'

@@ -4,7 +4,7 @@
  */
 import { formatHostPort } from '../net/address.js'
 import { loadConfig } from '../config/load.js'
-import type { Config, Env } from '../config/schema.js'
+import type { Config, Env } from '../config/types.js'
 import { ConfigError, formatProblem } from '../model/errors.js'
 
 export interface CheckResult {

@@ -22,7 +22,7 @@ import type {
   ConsulWatchMode,
   ConsulStatus,
   Config,
-} from './schema.js'
+} from './types.js'
 
 /** Defaults of a `mode: tcp` listener (haproxy advice: client = server in TCP mode; watches need a long tunnel). */
 export const tcpListenerDefaults: DeepReadonly<Omit<TcpListenerConfig, 'name' | 'host' | 'port'>> = {

@@ -5,7 +5,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { ConfigError, type ConfigProblem } from '../model/errors.js'
-import type { Config, Env } from './schema.js'
+import type { Config, Env } from './types.js'
 import { fileReferences, validate } from './validate.js'
 
 export const defaultConfigPath = '/etc/lb/lb.yaml'

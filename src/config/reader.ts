@@ -8,7 +8,7 @@ import type { ConfigProblem } from '../model/errors.js'
 import { type HostPort, type HostPortRules, type Parsed, parseHostPort } from '../net/address.js'
 import { parseCidr } from '../net/cidr.js'
 import { formatDuration, parseDuration } from './duration.js'
-import type { Env, FileContents } from './schema.js'
+import type { Env, FileContents } from './types.js'
 
 export interface Expanded {
   readonly value: string

@@ -5,7 +5,7 @@
  * as arguments (load.ts reads them; fileReferences() says which).
  */
 import type { ConfigProblem } from '../model/errors.js'
-import type { MutableConfig, Config, Env, FileContents } from './schema.js'
+import type { MutableConfig, Config, Env, FileContents } from './types.js'
 import { defaultConfig } from './defaults.js'
 import {
   expandVars,

@@ -3,7 +3,7 @@
  * Secrets go through pino `redact`; nothing else in lb formats log output.
  */
 import { pino, type Logger, type DestinationStream } from 'pino'
-import type { Config } from '../config/schema.js'
+import type { Config } from '../config/types.js'
 import {
   compileAccessFormat,
   formatAccess,

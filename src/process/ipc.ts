@@ -2,7 +2,7 @@
  * Messages between the cluster primary and its worker processes (node:cluster IPC). Plain data only: every
  * message is a complete state, never a delta, so a worker that missed one catches up with the next (STYLE §5).
  */
-import type { Config } from '../config/schema.js'
+import type { Config } from '../config/types.js'
 import type { Snapshot } from '../model/snapshot.js'
 import type { AdminState } from '../balance/backend.js'
 import type { ProbeResult } from '../health/probes.js'

@@ -17,7 +17,7 @@ import {
 import { createAccessLogger, createLogger } from '../log/log.js'
 import { Metrics } from '../metrics/metrics.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
-import { type Config, type DeepReadonly, type ListenerConfig } from '../config/schema.js'
+import { type Config, type DeepReadonly, type ListenerConfig } from '../config/types.js'
 import { tcpListenerDefaults } from '../config/defaults.js'
 import type { Snapshot, TcpRouteSpec } from '../model/snapshot.js'
 import { HealthChecker, type HealthTarget, type ServerHealth } from '../health/checker.js'

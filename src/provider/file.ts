@@ -4,7 +4,7 @@
  * Defaults were already merged into every service by validate(), so this is a field-by-field copy into
  * fresh objects (the Snapshot shares nothing with the Config).
  */
-import type { Config, DeepReadonly, ServerConfig, ServiceConfig } from '../config/schema.js'
+import type { Config, DeepReadonly, ServerConfig, ServiceConfig } from '../config/types.js'
 import type {
   HealthCheckSpec,
   HttpRouteSpec,

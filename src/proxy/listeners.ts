@@ -8,7 +8,7 @@
  */
 import { listenExtras } from '../net/listen.js'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
-import type { DeepReadonly, HttpListenerConfig } from '../config/schema.js'
+import type { DeepReadonly, HttpListenerConfig } from '../config/types.js'
 import { ClientConn, fastReads } from './h1/client-conn.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
 

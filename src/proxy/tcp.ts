@@ -41,7 +41,7 @@ import {
 } from '../net/node-internals.js'
 import { connect as netConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { getSystemErrorName } from 'node:util'
-import type { TcpListenerConfig, DeepReadonly } from '../config/schema.js'
+import type { TcpListenerConfig, DeepReadonly } from '../config/types.js'
 import type { TcpRouteSpec } from '../model/snapshot.js'
 import type { Logger } from '../log/log.js'
 import type { Metrics } from '../metrics/metrics.js'

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ConfigError } from '../../src/model/errors.js'
 import { loadConfig } from '../../src/config/load.js'
-import type { Config, Env } from '../../src/config/schema.js'
+import type { Config, Env } from '../../src/config/types.js'
 import { edit, yaml } from './helpers.js'
 
 const configPath = '/etc/lb/lb.yaml'

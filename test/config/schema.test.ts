@@ -1,7 +1,7 @@
 /** validate(): accepted YAML → Config. Each expectation is an edit of the defaults. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { MutableConfig } from '../../src/config/schema.js'
+import type { MutableConfig } from '../../src/config/types.js'
 import { balanceNames, defaultConfig } from '../../src/config/defaults.js'
 import { pickers } from '../../src/balance/pickers.js'
 import { edit, valid, yaml } from './helpers.js'

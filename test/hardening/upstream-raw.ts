@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import assert from 'node:assert/strict'
 import type { Agent } from 'undici'
-import type { MutableConfig } from '../../src/config/schema.js'
+import type { MutableConfig } from '../../src/config/types.js'
 import { newAgent } from '../helpers/client.js'
 import { route, service, startLb, type TestLb } from '../helpers/lb.js'
 

@@ -2,7 +2,7 @@
  * An in-process lb (helpers/lb.ts) with its AdminServer on 127.0.0.1 port 0, wired like primary.ts wires it:
  * the token and the config come from the lb's config, server actions go through src/runtime.ts.
  */
-import type { MutableConfig } from '../../src/config/schema.js'
+import type { MutableConfig } from '../../src/config/types.js'
 import { AdminServer, type AdminActions, type AdminStatus } from '../../src/admin/server.js'
 import { contentType } from '../../src/metrics/exposition.js'
 import { setServerState, setServerWeight } from '../../src/process/runtime.js'

@@ -12,7 +12,7 @@ import { startUpstream, type Handler } from '../helpers/upstream.js'
 import { createAccessLogger } from '../../src/log/log.js'
 import { Worker } from '../../src/process/worker.js'
 import { configToSnapshot } from '../../src/provider/file.js'
-import type { MutableConfig } from '../../src/config/schema.js'
+import type { MutableConfig } from '../../src/config/types.js'
 
 /** An lb whose access log is built by `createAccessLogger` from `c.log` (the daemon's path), into `lines`. */
 async function startWithAccessLog(

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:net'
 import { test } from 'node:test'
 import { listenExtras, SharedPorts, supportsReusePort } from '../../src/net/listen.js'
-import type { Config } from '../../src/config/schema.js'
+import type { Config } from '../../src/config/types.js'
 import { edit } from '../config/helpers.js'
 
 const cases: { version: string; platform: string; want: boolean }[] = [

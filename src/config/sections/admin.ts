@@ -1,6 +1,6 @@
 /** `admin:`: the admin server's address, token and allowed Host names. */
 import { type HostPort, isHostname, parseHostPort } from '../../net/address.js'
-import type { ListenerConfig, AdminConfig } from '../schema.js'
+import type { ListenerConfig, AdminConfig } from '../types.js'
 import { defaultConfig } from '../defaults.js'
 import {
   type Checker,

@@ -1,6 +1,6 @@
 /** `consul:`: Consul discovery (agents, TLS, token, watch mode, limits) and lb's own registration. */
 import { type HostPort, formatHostPort, parseHostPort } from '../../net/address.js'
-import type { ConsulStatus, ConsulConfig, ConsulRegisterConfig } from '../schema.js'
+import type { ConsulStatus, ConsulConfig, ConsulRegisterConfig } from '../types.js'
 import {
   defaultConfig,
   upstreamProtos,

@@ -1,7 +1,7 @@
 /** `http:`: forwarding headers, trusted proxies, path matching, auth schemes, the no-route answer and timeouts. */
 import { parseHtpasswd } from '../../route/auth.js'
 import { isIPv4, isIPv6 } from '../../net/address.js'
-import type { HttpConfig, AuthSchemeSpec, NoRouteConfig } from '../schema.js'
+import type { HttpConfig, AuthSchemeSpec, NoRouteConfig } from '../types.js'
 import { defaultConfig, pathMatches } from '../defaults.js'
 import {
   type Checker,

@@ -6,7 +6,7 @@ import type {
   SniRouteConfig,
   TcpListenerConfig,
   ServiceConfig,
-} from '../schema.js'
+} from '../types.js'
 import { tcpListenerDefaults, defaultConfig, listenerModes } from '../defaults.js'
 import {
   type Checker,

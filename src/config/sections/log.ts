@@ -1,7 +1,7 @@
 /** `log:`: the process log and the access log (destination, format, filters, sampling). */
 import type { Parsed } from '../../net/address.js'
 import { compileAccessFormat } from '../../fabio/access-log.js'
-import type { LogConfig } from '../schema.js'
+import type { LogConfig } from '../types.js'
 import { accessLogFormats, defaultConfig, logLevels } from '../defaults.js'
 import {
   type Checker,

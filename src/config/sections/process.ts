@@ -1,5 +1,5 @@
 /** `workers:` and `shutdown:`: how many worker processes, and how lb drains. */
-import type { ShutdownConfig } from '../schema.js'
+import type { ShutdownConfig } from '../types.js'
 import { defaultConfig, maxWorkers } from '../defaults.js'
 import { type Checker, type Slot, section, expand, readInt, readDuration, describeText } from '../reader.js'
 

@@ -1,6 +1,6 @@
 /** `resolver:`: the DNS cache for hostname servers. */
 import { formatDuration } from '../duration.js'
-import type { ResolverConfig } from '../schema.js'
+import type { ResolverConfig } from '../types.js'
 import { defaultConfig } from '../defaults.js'
 import { type Checker, type Slot, section, readInt, readDuration } from '../reader.js'
 

@@ -4,7 +4,7 @@ import type { Parsed } from '../../net/address.js'
 import { normalizeRouteHost } from '../../route/host.js'
 import { globProblem } from '../../route/glob.js'
 import { applyCommands, parseCommands, toSnapshot, type Ir } from '../../fabio/routecmd.js'
-import type { ServiceConfig, RouteConfig } from '../schema.js'
+import type { ServiceConfig, RouteConfig } from '../types.js'
 import { pathMatches, redirectCodes } from '../defaults.js'
 import {
   type Checker,

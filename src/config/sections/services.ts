@@ -8,7 +8,7 @@ import type {
 } from '../../model/snapshot.js'
 import { formatHostPort, isHostname, isIPv4, isIPv6 } from '../../net/address.js'
 import { formatDuration } from '../duration.js'
-import type { DeepReadonly, ServerConfig, ServiceConfig } from '../schema.js'
+import type { DeepReadonly, ServerConfig, ServiceConfig } from '../types.js'
 import {
   checkDefaults,
   defaultConfig,

@@ -17,7 +17,7 @@
  * and the IR becomes the Snapshot. Problems (a bad tag, a bad KV line) drop only what they concern and are
  * returned for the caller to log and count.
  */
-import type { ConsulStatus } from '../../config/schema.js'
+import type { ConsulStatus } from '../../config/types.js'
 import type {
   HttpRouteSpec,
   ServerSpec,

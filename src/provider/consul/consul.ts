@@ -23,7 +23,7 @@
  * when Consul returns.
  */
 import { setMaxListeners } from 'node:events'
-import type { ConsulConfig, DeepReadonly } from '../../config/schema.js'
+import type { ConsulConfig, DeepReadonly } from '../../config/types.js'
 import type { ServiceDefaults } from '../../model/snapshot.js'
 import type { Logger } from '../../log/log.js'
 import type { Emit, Provider } from '../provider.js'
