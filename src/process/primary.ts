@@ -23,7 +23,8 @@ import { SelfRegistration, type RegisterOptions } from '../provider/consul/regis
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { contentType } from '../metrics/exposition.js'
-import { Metrics, isMetricsReply, type MetricsReply } from '../metrics/metrics.js'
+import { Metrics } from '../metrics/metrics.js'
+import { isMetricsReply, type MetricsReply } from '../metrics/cluster.js'
 import {
   isFromWorker,
   replayRuns,

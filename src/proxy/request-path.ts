@@ -29,7 +29,7 @@ import {
   validHost,
 } from './headers.js'
 import type { RouteTable } from '../route/table.js'
-import type { ConnectErrorReason } from '../metrics/metrics.js'
+import type { ConnectErrorReason } from '../metrics/families.js'
 
 /** What the request path reads from the worker: swapped whole on every snapshot. */
 export interface ProxyState {

@@ -3,7 +3,7 @@
  * grouped per service. Rebuilt from each Snapshot; unchanged servers keep their pools across swaps,
  * removed ones are closed gracefully (in-flight requests finish).
  */
-import type { ServerStats, ServiceStats } from '../metrics/metrics.js'
+import type { ServerStats, ServiceStats } from '../metrics/stats.js'
 import { checkBalance, Pool } from '../balance/pool.js'
 import { Backend, type AdminState } from '../balance/backend.js'
 import type { ServerSpec, ServiceSpec, Snapshot } from '../model/snapshot.js'

@@ -14,25 +14,28 @@ import {
   type Metric,
 } from 'prom-client'
 import type { ServiceRuntime, Upstream } from '../../src/proxy/upstream.js'
-import type { Route, RouteTable } from '../../src/route/table.js'
+import type { RouteTable } from '../../src/route/table.js'
+import { type MetricsOptions } from '../../src/metrics/metrics.js'
 import {
   Buckets,
   ListenerStats,
   RouteStats,
   ServerStats,
   ServiceStats,
+  type ControlSources,
+  type CountedServer,
+  type CountedService,
+  type MetricsRoute,
+  type ObservedExchange,
+  type WatchView,
+} from '../../src/metrics/stats.js'
+import {
   checkBuckets,
   connectErrorReasons,
   controlFamilies,
   statusClasses,
   type ConnectErrorReason,
-  type ControlSources,
-  type CountedServer,
-  type CountedService,
-  type MetricsOptions,
-  type ObservedExchange,
-  type WatchView,
-} from '../../src/metrics/metrics.js'
+} from '../../src/metrics/families.js'
 
 function classIndex(status: number): number {
   const i = ((status / 100) | 0) - 1
@@ -212,7 +215,7 @@ export class ReferenceMetrics {
   }
 
   /** The stats of `route`, created on its first count; null when `route` is not of the current table. */
-  #routeStats(route: Route): RouteStats | null {
+  #routeStats(route: MetricsRoute): RouteStats | null {
     const r = this.#routes[route.id]
     if (r !== undefined && r.route === route) return r
     const table = this.#current.table

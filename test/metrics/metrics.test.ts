@@ -1,7 +1,9 @@
 /** metrics.ts: bucket counting, and the cluster aggregate (workers' traffic + the primary's control families). */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Buckets, Metrics, type MetricsReply } from '../../src/metrics/metrics.js'
+import { Metrics } from '../../src/metrics/metrics.js'
+import { Buckets } from '../../src/metrics/stats.js'
+import { type MetricsReply } from '../../src/metrics/cluster.js'
 import { textOf } from '../../src/metrics/exposition.js'
 import { buildTable } from '../../src/route/table.js'
 import { spec } from '../helpers/route-spec.js'
