@@ -7,7 +7,7 @@
  *   GET  /metrics               Prometheus text
  *   GET  /api/routes            JSON; `?format=text` or `Accept: text/plain` → describeTable's canonical text
  *   GET  /api/services          one row per service (balance, servers up/available, queue, routes)
- *   GET  /api/servers           runtime.ts showServers: state, weights, health counter, last check, in-flight
+ *   GET  /api/servers           servers.ts showServers: state, weights, health counter, last check, in-flight
  *   GET  /api/explain?host=&path=[&client=]  route trace and the picker's next choice (src/explain.ts)
  *   GET  /api/config            effective config, secrets redacted (src/admin/redact.ts)
  *   POST /api/servers/<svc>/<srv>/state   body or ?state= ready|drain|maint
@@ -23,9 +23,9 @@ import type { AdminState } from '../balance/backend.js'
 import type { Config } from '../config/types.js'
 import { explainPick, explainRoute, formatExplain, routeInfo } from './explain.js'
 import { describeTable } from '../route/table.js'
-import { RuntimeError, showServers, type ServerRow } from '../process/runtime.js'
+import { RuntimeError } from '../model/errors.js'
+import { showServers, type ServerRow, type ServingView } from './servers.js'
 import type { Upstream } from '../proxy/upstream.js'
-import type { Worker } from '../process/worker.js'
 import { redactSecrets } from './redact.js'
 import { adminPage } from './page.js'
 
@@ -212,11 +212,11 @@ export function actionValue(name: string, url: URL, body: string, contentType: s
 
 export class AdminServer {
   readonly server: Server
-  readonly #worker: Worker
+  readonly #worker: ServingView
   readonly #status: AdminStatus
   readonly #actions: AdminActions
 
-  constructor(worker: Worker, status: AdminStatus, actions: AdminActions = noActions) {
+  constructor(worker: ServingView, status: AdminStatus, actions: AdminActions = noActions) {
     this.#worker = worker
     this.#status = status
     this.#actions = actions

@@ -207,6 +207,19 @@ export class ConsulError extends EdgeError {
   }
 }
 
+/**
+ * A runtime control (`set server … state`, `set weight`) named an unknown server or a bad value. Not an
+ * EdgeError: the admin API answers it itself (404 for NOT_FOUND, 400 for INVALID), it never ends a request.
+ */
+export class RuntimeError extends Error {
+  readonly code: 'EDGE_RUNTIME_NOT_FOUND' | 'EDGE_RUNTIME_INVALID'
+  constructor(code: RuntimeError['code'], message: string) {
+    super(message)
+    this.name = 'RuntimeError'
+    this.code = code
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as NodeJS.ErrnoException).code

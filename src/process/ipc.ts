@@ -1,48 +1,19 @@
 /**
- * Messages between the cluster primary and its worker processes (node:cluster IPC). Plain data only: every
- * message is a complete state, never a delta, so a worker that missed one catches up with the next (STYLE §5).
+ * Messages between the cluster primary and its worker processes (node:cluster IPC). Plain data only. Every
+ * `lb:apply` is a complete state (config, snapshot and every server's status); `lb:servers` carries only the
+ * servers whose status changed since (the channel is ordered, and a worker that starts later gets the whole
+ * state with its first `lb:apply`).
  */
 import type { Config } from '../config/types.js'
 import type { Snapshot } from '../model/snapshot.js'
-import type { AdminState } from '../balance/backend.js'
-import type { ProbeResult } from '../health/probes.js'
+import type { ServersState } from '../health/service.js'
 
 /**
- * One server's state as the primary sees it: health verdict (from the checks that run only in the primary),
- * the counter and last check for display, when it came UP (so slowstart ramps the same in every worker) and
- * the runtime overrides. Keyed by `service/server` label.
+ * Passive observations since the last report, per server id (the health service's, health/service.ts):
+ * `runs[0]` failures before any success, each later entry a run of failures that followed one or more successes
+ * (so order-sensitive `error_limit` counting comes out the same in the primary as if it had seen every request).
  */
-export interface ServerState {
-  readonly label: string
-  /** Runtime `set server … state` override; null = as configured. */
-  readonly admin: AdminState | null
-  /** Runtime `set weight` override; null = as configured. */
-  readonly weight: number | null
-  /** null when the server is not checked. */
-  readonly health: {
-    readonly up: boolean
-    readonly health: number
-    readonly upSince: number
-    readonly last: ProbeResult | null
-    readonly lastPassive: string
-    readonly checks: number
-    readonly failedChecks: number
-    readonly downTransitions: number
-  } | null
-}
-
-/** Every server's state, versioned (`seq` grows with every change; a worker ignores an older one). */
-export interface ServersState {
-  readonly seq: number
-  readonly servers: readonly ServerState[]
-}
-
-/**
- * Passive observations since the last report, per server label: `runs[0]` failures before any success, each
- * later entry a run of failures that followed one or more successes (so order-sensitive `error_limit` counting
- * comes out the same in the primary as if it had seen every request).
- */
-export type ObserveReport = readonly (readonly [label: string, runs: readonly number[]])[]
+export type ObserveReport = readonly (readonly [id: number, runs: readonly number[]])[]
 
 /** Primary → worker. */
 export type ToWorker =
@@ -55,7 +26,7 @@ export type ToWorker =
       /** The servers' state for this snapshot, applied before the worker acks (and, the first time, listens). */
       readonly servers: ServersState
     }
-  /** The servers' state changed (health verdict, runtime control): apply it, then ack its `seq`. */
+  /** Some servers' status changed (health verdict, runtime control): apply them, then ack the `seq`. */
   | { readonly type: 'lb:servers'; readonly state: ServersState }
   /** Drain and exit 0: stop listening, let in-flight requests finish up to `timeout` ms, close tunnels. */
   | { readonly type: 'lb:stop'; readonly timeout: number }
@@ -107,22 +78,4 @@ export function isFromWorker(msg: unknown): msg is FromWorker {
 export function respawnDelay(recentCrashes: number, max = 10_000): number {
   if (recentCrashes <= 1) return 0
   return Math.min(max, 100 * 2 ** (recentCrashes - 2))
-}
-
-/**
- * Add one passive observation to a run list (see ObserveReport); start with `[0]`. Allocates only when a new
- * failure run starts after a success.
- */
-export function recordObservation(runs: number[], ok: boolean): void {
-  const last = runs.length - 1
-  if (!ok) runs[last] = (runs[last] ?? 0) + 1
-  else if (last === 0 || runs[last] !== 0) runs.push(0)
-}
-
-/** Feed a run list to `observe` in the order the worker saw it (failures before the first success first). */
-export function replayRuns(runs: readonly number[], observe: (ok: boolean) => void): void {
-  for (let i = 0; i < runs.length; i++) {
-    if (i > 0) observe(true)
-    for (let n = runs[i] ?? 0; n > 0; n--) observe(false)
-  }
 }

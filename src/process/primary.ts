@@ -3,7 +3,9 @@
  * SIGTERM. With `workers: 0|1` the serving Worker runs in this process; with N ≥ 2 this process forks N worker
  * processes (node:cluster), never handles traffic, and sends each one the whole state over IPC (src/ipc.ts).
  * In cluster mode the in-process Worker is only the admin server's view (/api/routes, /api/servers): it never
- * listens.
+ * listens. Health checks run here in either mode, in the one health service (src/health/service.ts): its
+ * statuses apply to the in-process Worker as they happen (local.ts) and go to the worker processes when a
+ * server's verdict, state or weight changes.
  */
 import cluster, { type Worker as ClusterWorker } from 'node:cluster'
 import { availableParallelism, hostname, networkInterfaces } from 'node:os'
@@ -25,17 +27,10 @@ import type { Snapshot } from '../model/snapshot.js'
 import { contentType } from '../metrics/exposition.js'
 import { Metrics } from '../metrics/metrics.js'
 import { isMetricsReply, type MetricsReply } from '../metrics/cluster.js'
-import {
-  isFromWorker,
-  replayRuns,
-  respawnDelay,
-  type FromWorker,
-  type ObserveReport,
-  type ServersState,
-  type ToWorker,
-} from './ipc.js'
+import { isFromWorker, respawnDelay, type FromWorker, type ObserveReport, type ToWorker } from './ipc.js'
 import type { AdminState } from '../balance/backend.js'
-import { setServerState, setServerWeight } from './runtime.js'
+import type { HealthService, ServersState, ServerStatus } from '../health/service.js'
+import { applyLocal, localHealth } from './local.js'
 import { SharedPorts } from '../net/listen.js'
 import { logNodeInternals } from '../net/node-internals.js'
 
@@ -82,7 +77,9 @@ export class WorkerPool {
   readonly size: number
   readonly #slots: Map<number, Slot>
   readonly #waiters: Set<() => void>
-  #state: { version: number; config: Config; snapshot: Snapshot; servers: ServersState }
+  #state: { version: number; config: Config; snapshot: Snapshot }
+  /** Every server's status now (sent with each `lb:apply`). */
+  readonly #servers: () => ServersState
   /** Passive health reported by a worker (`lb:observe`). */
   readonly #onObserve: (reports: ObserveReport) => void
   #stopping: boolean
@@ -97,14 +94,15 @@ export class WorkerPool {
     size: number,
     config: Config,
     snapshot: Snapshot,
-    servers: ServersState,
+    servers: () => ServersState,
     onObserve: (reports: ObserveReport) => void = () => {},
   ) {
     this.log = log
     this.size = size
     this.#slots = new Map()
     this.#waiters = new Set()
-    this.#state = { version: 1, config, snapshot, servers }
+    this.#state = { version: 1, config, snapshot }
+    this.#servers = servers
     this.#onObserve = onObserve
     this.#stopping = false
     this.#recentCrashes = 0
@@ -169,7 +167,7 @@ export class WorkerPool {
     switch (msg.type) {
       case 'lb:hello':
         slot.hello = true
-        this.#send(slot, { type: 'lb:apply', ...this.#state })
+        this.#send(slot, { type: 'lb:apply', ...this.#state, servers: this.#servers() })
         return
       case 'lb:ack':
         if (msg.error !== null)
@@ -230,19 +228,16 @@ export class WorkerPool {
   }
 
   /**
-   * Send the whole state as a new version to every worker and wait until all live workers acked it. Resolves
-   * with the problems: a worker that did not ack within `timeout` ms, or that failed to apply it ([] = ok).
+   * Send the whole state (with every server's status now) as a new version to every worker and wait until all
+   * live workers acked it. Resolves with the problems: a worker that did not ack within `timeout` ms, or that
+   * failed to apply it ([] = ok).
    */
-  async publish(
-    config: Config,
-    snapshot: Snapshot,
-    servers: ServersState,
-    timeout = 30_000,
-  ): Promise<string[]> {
+  async publish(config: Config, snapshot: Snapshot, timeout = 30_000): Promise<string[]> {
     const version = this.#state.version + 1
-    this.#state = { version, config, snapshot, servers }
+    this.#state = { version, config, snapshot }
+    const servers = this.#servers()
     for (const slot of this.#slots.values()) {
-      if (slot.hello) this.#send(slot, { type: 'lb:apply', ...this.#state })
+      if (slot.hello) this.#send(slot, { type: 'lb:apply', ...this.#state, servers })
     }
     const ok = await this.#until(() => {
       for (const s of this.#slots.values()) if (!s.leaving && s.acked < version) return false
@@ -261,11 +256,10 @@ export class WorkerPool {
   }
 
   /**
-   * Every server's state changed: keep it for workers that start later (it rides on their first `lb:apply`)
-   * and send it to every live worker; resolve true once all that serve acked it, false after `timeout` ms.
+   * Some servers' status changed: send the changes to every live worker (a worker that starts later gets every
+   * status with its first `lb:apply`); resolve true once all that serve acked them, false after `timeout` ms.
    */
   async setServers(servers: ServersState, timeout = 5_000): Promise<boolean> {
-    this.#state = { ...this.#state, servers }
     for (const slot of this.#slots.values()) {
       if (slot.hello) this.#send(slot, { type: 'lb:servers', state: servers })
     }
@@ -364,6 +358,8 @@ export class Primary {
   log: Logger
   /** The serving Worker with `workers: 0|1`; in cluster mode the admin's view only (it never listens). */
   worker: Worker
+  /** Every server's health and runtime state (the only checks lb runs). */
+  readonly health: HealthService
   /** The forked workers in cluster mode, else null. */
   pool: WorkerPool | null
   admin: AdminServer | null
@@ -388,8 +384,10 @@ export class Primary {
   #reloading: Promise<void>
   /** Problems of the last publish to the workers ([] = every worker applied it). */
   #publishProblems: string[]
-  /** `lb:servers` sequence; a coalesced broadcast is pending when `#serversPending` is set. */
-  #serversSeq: number
+  /** Statuses to send to the worker processes (latest per server id) and the seq of the newest. */
+  readonly #changed: Map<number, ServerStatus>
+  #changedSeq: number
+  /** A coalesced `lb:servers` broadcast is pending. */
   #serversPending: ReturnType<typeof setImmediate> | null
 
   private constructor(
@@ -409,7 +407,10 @@ export class Primary {
       log,
       accessLog,
       metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
-      onServersChanged: () => this.#serversChanged(),
+    })
+    this.health = localHealth(this.worker, log)
+    this.health.subscribe((state, routing) => {
+      if (routing) this.#serversChanged(state)
     })
     this.worker.metrics.control = { reloads: () => this.reloads, consul: () => this.consul }
     this.pool = null
@@ -428,7 +429,8 @@ export class Primary {
     this.#pidFile = ''
     this.#reloading = Promise.resolve()
     this.#publishProblems = []
-    this.#serversSeq = 0
+    this.#changed = new Map()
+    this.#changedSeq = 0
     this.#serversPending = null
     this.watcher = new Watcher({
       providers: [this.fileProvider],
@@ -441,9 +443,12 @@ export class Primary {
   async #apply(snapshot: Snapshot): Promise<void> {
     this.#snapshot = snapshot
     this.#applied++
-    await this.worker.apply(snapshot)
-    if (this.pool !== null)
-      this.#publishProblems = await this.pool.publish(this.config, snapshot, this.#servers())
+    await applyLocal(this.worker, this.health, snapshot)
+    if (this.pool !== null) {
+      // The statuses go with the snapshot: changes not sent yet are in them.
+      this.#changed.clear()
+      this.#publishProblems = await this.pool.publish(this.config, snapshot)
+    }
     if (this.registration !== null) void this.registration.sync(registerAliases(snapshot))
   }
 
@@ -489,14 +494,21 @@ export class Primary {
     await this.registration.sync(registerAliases(this.#snapshot))
   }
 
-  /** The servers' state now (the view Worker's checker is the only one in cluster mode), as a new seq. */
-  #servers(): ServersState {
-    return { seq: ++this.#serversSeq, servers: this.worker.serverStates() }
-  }
-
-  /** A verdict changed: broadcast the whole servers' state once per event-loop turn (latest wins). */
-  #serversChanged(): void {
-    if (this.pool === null || this.#serversPending !== null) return
+  /** A server's verdict, state or weight changed: send the changes once per event-loop turn (latest wins). */
+  #serversChanged(state: ServersState): void {
+    if (this.pool === null) return
+    for (const s of state.servers) {
+      const before = this.#changed.get(s.id)
+      // The first status of an id names its server: a later one in the same batch keeps the names.
+      this.#changed.set(
+        s.id,
+        before?.service !== undefined && s.service === undefined
+          ? { ...s, service: before.service, server: before.server as string }
+          : s,
+      )
+    }
+    this.#changedSeq = state.seq
+    if (this.#serversPending !== null) return
     this.#serversPending = setImmediate(() => {
       this.#serversPending = null
       void this.#broadcastServers()
@@ -504,21 +516,20 @@ export class Primary {
   }
 
   async #broadcastServers(): Promise<boolean> {
-    if (this.pool === null) return true
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)
     this.#serversPending = null
-    return this.pool.setServers(this.#servers())
+    if (this.pool === null || this.#changed.size === 0) return true
+    const state: ServersState = { seq: this.#changedSeq, servers: [...this.#changed.values()] }
+    this.#changed.clear()
+    return this.pool.setServers(state)
   }
 
-  /** Passive observations from a worker: feed the (only) checker, which broadcasts any verdict change. */
+  /** Passive observations from a worker process, fed to the health service by server id. */
   #observe(reports: ObserveReport): void {
-    const checker = this.worker.checker
     for (let i = 0; i < reports.length; i++) {
       const r = reports[i]
-      if (r === undefined || !Array.isArray(r[1])) continue
-      const h = this.worker.upstream(r[0])?.health
-      if (h === undefined || h === null) continue
-      replayRuns(r[1], (ok) => checker.observe(h, ok))
+      if (r === undefined || typeof r[0] !== 'number' || !Array.isArray(r[1])) continue
+      this.health.observeRuns(r[0], r[1])
     }
   }
 
@@ -529,7 +540,7 @@ export class Primary {
    * a warning logged: a worker that missed it gets the whole state again with the next change or apply).
    */
   async setServerState(service: string, server: string, state: AdminState): Promise<void> {
-    setServerState(this.worker, service, server, state)
+    this.health.setServerState(service, server, state)
     this.log.info({ server: `${service}/${server}`, state }, 'server state set')
     await this.#broadcastServers()
   }
@@ -539,7 +550,7 @@ export class Primary {
    * absolute weight once every worker applied it.
    */
   async setServerWeight(service: string, server: string, weight: number | string): Promise<number> {
-    const w = setServerWeight(this.worker, service, server, weight)
+    const w = this.health.setServerWeight(service, server, weight)
     this.log.info({ server: `${service}/${server}`, weight: w }, 'server weight set')
     await this.#broadcastServers()
     return w
@@ -582,12 +593,17 @@ export class Primary {
     const accessLog = options.accessLog ?? createAccessLogger(config.log)
     const primary = new Primary(options, config, log, accessLog, ports)
     const snapshot = configToSnapshot(config)
-    await primary.worker.apply(snapshot)
+    await applyLocal(primary.worker, primary.health, snapshot)
     if (workers === 0) {
       await primary.worker.syncListeners(config, 0)
     } else {
-      primary.pool = new WorkerPool(log, workers, config, snapshot, primary.#servers(), (r) =>
-        primary.#observe(r),
+      primary.pool = new WorkerPool(
+        log,
+        workers,
+        config,
+        snapshot,
+        () => primary.health.state(),
+        (r) => primary.#observe(r),
       )
       try {
         await primary.pool.start()
@@ -677,8 +693,7 @@ export class Primary {
     await this.watcher.flush()
     if (this.pool !== null) {
       // Listener or http changes with the same routes: the watcher dropped the equal snapshot.
-      if (this.#applied === applied)
-        this.#publishProblems = await this.pool.publish(config, this.#snapshot, this.#servers())
+      if (this.#applied === applied) this.#publishProblems = await this.pool.publish(config, this.#snapshot)
       if (this.#publishProblems.length > 0) {
         this.reloads.failed++
         const problems = this.#publishProblems
@@ -736,6 +751,7 @@ export class Primary {
     this.#memory.close()
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)
     this.#serversPending = null
+    this.health.stop()
     if (this.pool !== null) await this.pool.stop(timeout)
     await this.worker.stop(timeout)
     await this.admin?.close()

@@ -4,24 +4,15 @@
  * (`runWorkerProcess`), fed whole states by the primary over IPC.
  */
 import cluster from 'node:cluster'
-import {
-  isToWorker,
-  observeFlush,
-  recordObservation,
-  type FromWorker,
-  type ObserveReport,
-  type ServersState,
-  type ServerState,
-  type ToWorker,
-} from './ipc.js'
+import { isToWorker, observeFlush, type FromWorker, type ObserveReport, type ToWorker } from './ipc.js'
 import { createAccessLogger, createLogger } from '../log/log.js'
 import { Metrics } from '../metrics/metrics.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import { type Config, type DeepReadonly, type ListenerConfig } from '../config/types.js'
 import { tcpListenerDefaults } from '../config/defaults.js'
 import type { Snapshot, TcpRouteSpec } from '../model/snapshot.js'
-import { HealthChecker, type HealthTarget, type ServerHealth } from '../health/checker.js'
-import type { ProbeResult } from '../health/probes.js'
+import type { ServerStatus, ServersState } from '../health/service.js'
+import { recordObservation, ServerHealthView, type ObservationSink } from '../health/view.js'
 import { TcpListener, type TcpContext } from '../proxy/tcp.js'
 import type { Upstream } from '../proxy/upstream.js'
 import type { Logger } from '../log/log.js'
@@ -53,36 +44,6 @@ export interface WorkerOptions {
   readonly clock?: () => number
   /** Request metrics (default: a fresh registry for this Worker). */
   readonly metrics?: Metrics
-  /**
-   * Cluster worker process: run no active checks and keep passive observations for the primary
-   * (`takeObservations`); health verdicts and runtime overrides arrive whole with `applyServers`.
-   */
-  readonly remoteHealth?: boolean
-  /** A server's health verdict changed (the primary re-broadcasts the servers' state). */
-  readonly onServersChanged?: () => void
-}
-
-/**
- * The checker of a cluster worker process: every server stays paused (the primary checks), and passive
- * observations are collected as run lists for the primary instead of counted here. Hot path: one Map lookup
- * per observation, an allocation only when a new failure run starts.
- */
-class RemoteChecker extends HealthChecker {
-  readonly observed: Map<ServerHealth, number[]> = new Map()
-
-  override observe(h: ServerHealth, ok: boolean): void {
-    if (h.observe === null) return
-    let runs = this.observed.get(h)
-    if (runs === undefined) {
-      runs = [0]
-      this.observed.set(h, runs)
-    }
-    recordObservation(runs, ok)
-  }
-
-  override pause(h: ServerHealth): void {
-    super.pause(h, true)
-  }
 }
 
 /** Resolver results as the upstream set reads them, plus change notification. */
@@ -100,7 +61,7 @@ class ResolvedAddresses implements AddressBook {
   }
 }
 
-/** ms between slowstart weight updates in a worker process (local checks update it on every result). */
+/** ms between slowstart weight updates while a server ramps (check results published in-process update it too). */
 const rampTick = 1_000
 
 function listenerKey(l: DeepReadonly<ListenerConfig>): string {
@@ -114,7 +75,6 @@ export class Worker {
   readonly deadlines: Deadlines
   readonly upstreams: UpstreamSet
   readonly addresses: ResolvedAddresses
-  readonly checker: HealthChecker
   readonly tcpCtx: TcpContext
   readonly clock: () => number
   readonly metrics: Metrics
@@ -128,11 +88,20 @@ export class Worker {
   listeners: Map<string, HttpListener | TcpListener>
   #watched: Map<string, (r: ResolveResult) => void>
   #version: number
-  readonly #remote: RemoteChecker | null
-  readonly #onServersChanged: (() => void) | null
-  /** Last `lb:servers` seq applied (remote health only). */
+  /**
+   * Where passive observations go: set to the health service's `observe` when it runs in this process; null in
+   * a cluster worker, which collects them for the primary (`takeObservations`).
+   */
+  observer: ObservationSink | null
+  /** Observation runs per server id since the last `takeObservations` (cluster workers). */
+  readonly #observed: Map<number, number[]>
+  /** Every health view's sink: one function for all servers. */
+  readonly #sink: ObservationSink
+  /** The servers the health service's ids name, bound by service and server name with each snapshot. */
+  #byId: Map<number, Upstream>
+  /** Last servers' state seq applied. */
   #serversSeq: number
-  /** Recomputes slowstart weights while a server ramps (remote health: no check results drive it). */
+  /** Recomputes slowstart weights while a server ramps. */
   #rampTimer: ReturnType<typeof setTimeout> | null
 
   constructor(options: WorkerOptions) {
@@ -184,20 +153,12 @@ export class Worker {
     this.clock = options.clock ?? Date.now
     this.metrics.tcpListeners = () => this.#tcpListenerViews()
     this.tcpRoutes = []
-    this.#onServersChanged = options.onServersChanged ?? null
+    this.observer = null
+    this.#observed = new Map()
+    this.#sink = (id, ok) => this.#observe(id, ok)
+    this.#byId = new Map()
     this.#serversSeq = 0
     this.#rampTimer = null
-    const checkerOptions = {
-      now: this.clock,
-      rand: this.ctx.rand,
-      onChange: (h: ServerHealth, up: boolean, why: string) => this.#onHealthChange(h, up, why),
-      onResult: (h: ServerHealth, r: ProbeResult) => {
-        this.metrics.checkDone(h.target as Upstream, r.duration)
-        if (h.ramping(this.clock()) || h.slowstart > 0) (h.target as Upstream).recompute(this.clock())
-      },
-    }
-    this.#remote = options.remoteHealth === true ? new RemoteChecker(checkerOptions) : null
-    this.checker = this.#remote ?? new HealthChecker(checkerOptions)
     this.tcpCtx = {
       state: () => this.ctx.state,
       tcpRoutes: () => this.tcpRoutes,
@@ -234,58 +195,23 @@ export class Worker {
     return out
   }
 
-  /** A server's health verdict changed: recompute it, log, shutdown-sessions on DOWN, wake queues on UP. */
-  #onHealthChange(h: ServerHealth, up: boolean, why: string): void {
-    const u = h.target as Upstream
-    u.recompute(this.clock())
-    const fields = { server: u.label, status: h.status(), reason: why }
-    if (up) this.log.info(fields, 'server is UP')
-    else this.log.warn(fields, 'server is DOWN')
-    if (!up && u.serviceSpec.onMarkedDown === 'shutdown-sessions')
-      this.upstreams.shutdownSessions(u, 'server marked down')
-    if (up && u.queue.length > 0) u.queue.drain()
-    this.#onServersChanged?.()
-  }
-
-  /** Every server's state for `lb:servers` (the primary's view Worker, whose checker is the only one). */
-  serverStates(): ServerState[] {
-    const out: ServerState[] = []
-    for (const u of this.upstreams.all()) {
-      const h = u.health
-      out.push({
-        label: u.label,
-        admin: u.runtimeAdmin,
-        weight: u.runtimeWeight,
-        health:
-          h === null
-            ? null
-            : {
-                up: h.up,
-                health: h.health,
-                upSince: h.upSince,
-                last: h.last,
-                lastPassive: h.lastPassive,
-                checks: h.checks,
-                failedChecks: h.failedChecks,
-                downTransitions: h.downTransitions,
-              },
-      })
-    }
-    return out
-  }
-
   /**
-   * Take the primary's servers' state (remote health): health verdicts, counters, slowstart start and runtime
-   * overrides, with the same consequences as a local change (shutdown-sessions on DOWN, queues woken).
-   * `force` applies an equal `seq` again (after a snapshot built new Upstreams).
+   * The health service's statuses (health verdict, counters, slowstart start, runtime overrides), applied by id
+   * with the same consequences wherever they come from: shutdown-sessions on DOWN, queues woken. An entry that
+   * names its service and server binds its id to that server. An older state than the last one is ignored.
    */
-  applyServers(state: ServersState, force = false): void {
-    if (state.seq < this.#serversSeq || (state.seq === this.#serversSeq && !force)) return
+  applyServers(state: ServersState): void {
+    if (state.seq < this.#serversSeq) return
     this.#serversSeq = state.seq
+    this.#applyStatuses(state.servers)
+  }
+
+  #applyStatuses(servers: readonly ServerStatus[]): void {
     const now = this.clock()
     let ramping = false
-    for (const s of state.servers) {
-      const u = this.upstream(s.label)
+    for (let i = 0; i < servers.length; i++) {
+      const s = servers[i] as ServerStatus
+      const u = s.service === undefined ? this.#byId.get(s.id) : this.#bind(s)
       if (u === undefined) continue
       u.runtimeAdmin = s.admin
       u.runtimeWeight = s.weight
@@ -295,14 +221,7 @@ export class Worker {
         const v = s.health
         const changed = h.up !== v.up
         wentDown = h.up && !v.up
-        h.up = v.up
-        h.health = v.health
-        h.upSince = v.upSince
-        h.last = v.last
-        h.lastPassive = v.lastPassive
-        h.checks = v.checks
-        h.failedChecks = v.failedChecks
-        h.downTransitions = v.downTransitions
+        h.apply(v)
         if (h.ramping(now)) ramping = true
         if (changed)
           this.log.info({ server: u.label, up: v.up, status: h.status() }, 'server verdict from primary')
@@ -315,19 +234,24 @@ export class Worker {
     if (ramping) this.#armRamp()
   }
 
-  /**
-   * The server `service/server` of the current snapshot. Both names may contain '/', so every split is tried
-   * (no map of 30,000 labels is kept for this).
-   */
-  upstream(label: string): Upstream | undefined {
-    const services = this.upstreams.services
-    for (let at = label.indexOf('/'); at >= 0; at = label.indexOf('/', at + 1)) {
-      const svc = services.get(label.slice(0, at))
-      if (svc === undefined) continue
-      const name = label.slice(at + 1)
-      for (const u of svc.upstreams) if (u.name === name) return u
+  /** Bind a status's id to its server in the current snapshot (made now if its service had none made yet). */
+  #bind(s: ServerStatus): Upstream | undefined {
+    const svc = this.upstreams.services.get(s.service as string)
+    if (svc === undefined) return undefined
+    const ups = svc.upstreams
+    for (let i = 0; i < ups.length; i++) {
+      const u = ups[i] as Upstream
+      if (u.name !== s.server) continue
+      this.#byId.set(s.id, u)
+      if (u.health !== null) u.health.id = s.id
+      return u
     }
     return undefined
+  }
+
+  /** The server the health service calls `id` (for its check durations). */
+  upstreamById(id: number): Upstream | undefined {
+    return this.#byId.get(id)
   }
 
   #armRamp(): void {
@@ -347,45 +271,56 @@ export class Worker {
     this.#rampTimer.unref()
   }
 
-  /** Passive observations since the last call, per server label (remote health); null when there are none. */
+  /** A passive observation: to the health service in this process, else collected for the primary. */
+  #observe(id: number, ok: boolean): void {
+    const observer = this.observer
+    if (observer !== null) {
+      observer(id, ok)
+      return
+    }
+    // Hot path: one Map lookup per observation, an allocation only when a new failure run starts.
+    let runs = this.#observed.get(id)
+    if (runs === undefined) {
+      runs = [0]
+      this.#observed.set(id, runs)
+    }
+    recordObservation(runs, ok)
+  }
+
+  /** Passive observations collected since the last call, per server id; null when there are none. */
   takeObservations(): ObserveReport | null {
-    const observed = this.#remote?.observed
-    if (observed === undefined || observed.size === 0) return null
-    const out: [string, number[]][] = []
-    for (const [h, runs] of observed) out.push([(h.target as Upstream).label, runs])
+    const observed = this.#observed
+    if (observed.size === 0) return null
+    const out: [number, number[]][] = []
+    for (const [id, runs] of observed) out.push([id, runs])
     observed.clear()
     return out
   }
 
-  /** Track every upstream whose service has an active check (and whose server did not opt out). */
-  #syncHealth(): void {
-    const wanted = new Map<
-      HealthTarget,
-      {
-        spec: NonNullable<Upstream['serviceSpec']['check']>
-        observe: NonNullable<Upstream['serviceSpec']['observe']> | null
-        slowstart: number
-        sendProxy: 'none' | 'v1' | 'v2'
-      }
-    >()
+  /**
+   * Give every server of an actively checked service (that did not opt out) a health view, kept across
+   * snapshots with the server; the others have none (they are as healthy as the provider says).
+   */
+  #bindHealth(): void {
     // Checked services get their upstreams now (the others make them on first use).
     for (const svc of this.upstreams.services.values()) if (svc.spec.check !== undefined) void svc.upstreams
-    for (const u of this.upstreams.all()) {
-      const spec = u.serviceSpec.check
-      if (spec === undefined || u.spec.check === false) continue
-      wanted.set(u, {
-        spec,
-        observe: u.serviceSpec.observe ?? null,
-        slowstart: u.serviceSpec.slowstart ?? 0,
-        sendProxy: u.serviceSpec.sendProxy ?? 'none',
-      })
-    }
-    this.checker.sync(wanted)
     const now = this.clock()
     for (const u of this.upstreams.all()) {
-      const h = wanted.has(u) ? (this.checker.get(u) ?? null) : null
-      u.health = h
-      if (h !== null) this.checker.pause(h, u.admin === 'maint')
+      const spec = u.serviceSpec.check
+      if (spec === undefined || u.spec.check === false) {
+        u.health = null
+      } else {
+        const observe = u.serviceSpec.observe ?? null
+        const slowstart = u.serviceSpec.slowstart ?? 0
+        const h = u.health
+        if (h === null) u.health = new ServerHealthView(0, spec, observe, slowstart, this.#sink)
+        else {
+          h.spec = spec
+          h.observe = observe
+          h.slowstart = slowstart
+          h.active = spec.source !== 'consul'
+        }
+      }
       u.recompute(now)
     }
   }
@@ -394,20 +329,29 @@ export class Worker {
     return this.ctx.state
   }
 
-  /** Resolve hostnames, build the table and pools, and swap them in. */
-  async apply(snapshot: Snapshot): Promise<void> {
+  /**
+   * Resolve hostnames, build the table and pools, take the servers' statuses (`servers`: the health service's
+   * whole state for this snapshot), and swap them in: the table, the services and the TCP routes change together.
+   */
+  async apply(snapshot: Snapshot, servers?: ServersState): Promise<void> {
     const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
     const services = this.upstreams.apply(snapshot)
-    this.tcpRoutes = snapshot.tcpRoutes
     if (this.#listening && this.config.tcpDynamic) {
-      const keys = [...this.#dynamicListeners(this.config).keys()].sort().join('\n')
-      if (keys !== this.#dynamicKeys) await this.syncListeners(this.config, this.config.shutdown.timeout)
+      const keys = [...this.#dynamicListeners(this.config, snapshot.tcpRoutes).keys()].sort().join('\n')
+      if (keys !== this.#dynamicKeys)
+        await this.#syncListeners(this.config, this.config.shutdown.timeout, snapshot.tcpRoutes)
     }
     if ((snapshot.noRoutePage ?? '') !== this.#noRoutePage) this.setNoRoutePage(snapshot.noRoutePage ?? '')
-    this.#syncHealth()
+    this.#bindHealth()
+    if (servers !== undefined) {
+      this.#byId = new Map()
+      if (servers.seq > this.#serversSeq) this.#serversSeq = servers.seq
+      this.#applyStatuses(servers.servers)
+    }
     await this.#resolveAll()
     this.#version++
     this.ctx.state = { table, services, version: this.#version }
+    this.tcpRoutes = snapshot.tcpRoutes
     this.metrics.sync(table, services, this.#version)
     if (this.log.isLevelEnabled('debug')) this.log.debug({ table: describeTable(table) }, 'route table')
     this.log.info(
@@ -451,10 +395,13 @@ export class Worker {
    * The tcp-dynamic listeners the current TCP routes ask for (`tcp_dynamic: true`): one per distinct
    * `bindHost:port` (fabio `urlprefix-<ip>:<port> proto=tcp`), with the defaults of a `mode: tcp` listener.
    */
-  #dynamicListeners(config: Config): Map<string, DeepReadonly<ListenerConfig>> {
+  #dynamicListeners(
+    config: Config,
+    tcpRoutes: readonly TcpRouteSpec[],
+  ): Map<string, DeepReadonly<ListenerConfig>> {
     const out = new Map<string, DeepReadonly<ListenerConfig>>()
     if (!config.tcpDynamic) return out
-    for (const r of this.tcpRoutes) {
+    for (const r of tcpRoutes) {
       if (r.bindHost === undefined) continue
       const l: DeepReadonly<ListenerConfig> = {
         ...tcpListenerDefaults,
@@ -468,11 +415,20 @@ export class Worker {
   }
 
   /** Open listeners that are configured but not open; close the ones no longer configured. */
-  async syncListeners(config: Config, closeTimeout: number): Promise<void> {
+  syncListeners(config: Config, closeTimeout: number): Promise<void> {
+    return this.#syncListeners(config, closeTimeout, this.tcpRoutes)
+  }
+
+  /** syncListeners, with the tcp-dynamic listeners `tcpRoutes` ask for (a snapshot's, before it is swapped in). */
+  async #syncListeners(
+    config: Config,
+    closeTimeout: number,
+    tcpRoutes: readonly TcpRouteSpec[],
+  ): Promise<void> {
     this.#listening = true
     const wanted = new Map<string, DeepReadonly<ListenerConfig>>()
     for (const l of config.listeners) wanted.set(listenerKey(l), l)
-    const dynamic = this.#dynamicListeners(config)
+    const dynamic = this.#dynamicListeners(config, tcpRoutes)
     this.#dynamicKeys = [...dynamic.keys()].sort().join('\n')
     for (const [key, l] of dynamic) if (!wanted.has(key)) wanted.set(key, l)
     const closing: Promise<void>[] = []
@@ -515,7 +471,6 @@ export class Worker {
     await Promise.all([...this.listeners.values()].map((l) => l.close(timeout)))
     this.listeners.clear()
     this.tunnels.closeAll()
-    this.checker.stop()
     if (this.#rampTimer !== null) clearTimeout(this.#rampTimer)
     this.#rampTimer = null
     this.addresses.resolver.close()
@@ -575,19 +530,16 @@ export function runWorkerProcess(): void {
               config: msg.config,
               log,
               accessLog: createAccessLogger(msg.config.log),
-              remoteHealth: true,
               metrics: new Metrics({ processMetrics: true, enabled: msg.config.metrics.enabled }),
             })
-            await worker.apply(msg.snapshot)
-            // Health and runtime state before the first listen: a new worker never serves a server the others
-            // know is down.
-            worker.applyServers(msg.servers, true)
+            // Health and runtime state come with the snapshot, before the first listen: a new worker never serves
+            // a server the others know is down.
+            await worker.apply(msg.snapshot, msg.servers)
             await worker.syncListeners(msg.config, 0)
             startReporting()
           } else {
             worker.config = msg.config
-            await worker.apply(msg.snapshot)
-            worker.applyServers(msg.servers, true)
+            await worker.apply(msg.snapshot, msg.servers)
             await worker.syncListeners(msg.config, msg.config.shutdown.timeout)
           }
           if (isLargeApply(msg.snapshot)) {

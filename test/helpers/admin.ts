@@ -1,11 +1,10 @@
 /**
  * An in-process lb (helpers/lb.ts) with its AdminServer on 127.0.0.1 port 0, wired like primary.ts wires it:
- * the token and the config come from the lb's config, server actions go through src/runtime.ts.
+ * the token and the config come from the lb's config, server actions go through the lb's health service.
  */
 import type { MutableConfig } from '../../src/config/types.js'
 import { AdminServer, type AdminActions, type AdminStatus } from '../../src/admin/server.js'
 import { contentType } from '../../src/metrics/exposition.js'
-import { setServerState, setServerWeight } from '../../src/process/runtime.js'
 import { get, type Reply } from './client.js'
 import { startLb, type TestLb } from './lb.js'
 
@@ -37,8 +36,8 @@ export async function startAdmin(
       const body = await lb.worker.metrics.exposition()
       return { contentType, body, release: () => lb.worker.metrics.release(body) }
     },
-    setServerState: (svc, srv, state) => setServerState(lb.worker, svc, srv, state),
-    setServerWeight: (svc, srv, w) => setServerWeight(lb.worker, svc, srv, w),
+    setServerState: (svc, srv, state) => lb.health.setServerState(svc, srv, state),
+    setServerWeight: (svc, srv, w) => lb.health.setServerWeight(svc, srv, w),
     ...actions,
   })
   const port = await admin.listen('127.0.0.1', 0)

@@ -70,7 +70,7 @@ export async function startConsulLb(
     providers: [new StaticProvider('file', configToSnapshot(cfg))],
     window: cfg.consul.throttle,
     consumer: async (s) => {
-      await lb.worker.apply(s)
+      await lb.apply(s)
       snapshots.push(s)
       for (const w of waiters) {
         if (w.pred(s)) {

@@ -7,6 +7,9 @@ import { type Config, type MutableConfig } from '../../src/config/types.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { Worker } from '../../src/process/worker.js'
+import { applyLocal, localHealth } from '../../src/process/local.js'
+import type { HealthService } from '../../src/health/service.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
 
 export interface AccessLine {
   readonly [key: string]: unknown
@@ -16,6 +19,10 @@ export interface AccessLine {
 
 export interface TestLb {
   readonly worker: Worker
+  /** The health service, wired to the worker as the primary wires its own (src/process/local.ts). */
+  readonly health: HealthService
+  /** A new snapshot for the health service and the worker. */
+  apply(snapshot: Snapshot): Promise<void>
   readonly port: number
   readonly url: string
   readonly access: AccessLine[]
@@ -45,16 +52,22 @@ export async function startLb(edit: (c: MutableConfig) => void, rand?: () => num
   const accessLog = pino({ base: null, timestamp: false }, sink)
   const log = pino({ level: process.env.LB_TEST_LOG ?? 'silent' })
   const worker = new Worker({ config, log, accessLog, ...(rand === undefined ? {} : { rand }) })
-  await worker.apply(configToSnapshot(config))
+  const health = localHealth(worker, log)
+  await applyLocal(worker, health, configToSnapshot(config))
   await worker.syncListeners(config, 0)
   const port = [...worker.ports().values()][0] ?? 0
   return {
     worker,
+    health,
+    apply: (snapshot) => applyLocal(worker, health, snapshot),
     port,
     url: `http://127.0.0.1:${port}`,
     access,
     config,
-    close: () => worker.stop(1_000),
+    close: () => {
+      health.stop()
+      return worker.stop(1_000)
+    },
   }
 }
 

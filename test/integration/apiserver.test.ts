@@ -10,7 +10,7 @@ import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf } from '../helpers/lb.js'
 import { ca, startTlsHttp } from '../helpers/tls.js'
 import { checkDefaults } from '../../src/config/defaults.js'
-import { showServers } from '../../src/process/runtime.js'
+import { showServers } from '../../src/admin/servers.js'
 
 async function healthz(port: number): Promise<string> {
   const s = connect({ host: '127.0.0.1', port, servername: 'apiserver.test', ca })
@@ -57,7 +57,7 @@ test('apiserver: passthrough, one apiserver killed under load, no failed connect
   })
   const tick = async (ms: number): Promise<void> => {
     mock.timers.tick(ms)
-    await lb.worker.checker.settled()
+    await lb.health.settled()
   }
   try {
     const port = portOf(lb, 'apiserver')

@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import { ClusterLb } from '../helpers/cluster.js'
 import { configHead, fetchOnce } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
-import { RuntimeError } from '../../src/process/runtime.js'
+import { RuntimeError } from '../../src/model/errors.js'
 
 test('cluster: drain through Primary.setServerState stops new requests to that server in every worker', async () => {
   const a = await startUpstream('a')

@@ -5,7 +5,8 @@ import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
 import { checkDefaults } from '../../src/config/defaults.js'
-import { setServerState, setServerWeight, showServers, RuntimeError } from '../../src/process/runtime.js'
+import { showServers } from '../../src/admin/servers.js'
+import { RuntimeError } from '../../src/model/errors.js'
 
 test('drain and maint: traffic stops for both; checks continue only in drain; ready restores', async () => {
   const a = await startUpstream('a')
@@ -22,7 +23,7 @@ test('drain and maint: traffic stops for both; checks continue only in drain; re
   })
   const tick = async (ms: number): Promise<void> => {
     mock.timers.tick(ms)
-    await lb.worker.checker.settled()
+    await lb.health.settled()
   }
   const bodies = async (): Promise<string[]> => {
     const out = new Set<string>()
@@ -34,32 +35,32 @@ test('drain and maint: traffic stops for both; checks continue only in drain; re
   try {
     await tick(1_000)
     assert.deepEqual(await bodies(), ['a', 'b'])
-    setServerState(lb.worker, 'svc', 's0', 'drain')
+    lb.health.setServerState('svc', 's0', 'drain')
     assert.equal(showServers(lb.worker)[0]?.status, 'DRAIN')
     assert.deepEqual(await bodies(), ['b'])
     const before = checksOf('s0')
     await tick(1_000)
     assert.equal(checksOf('s0'), before + 1, 'drain keeps checking')
-    setServerState(lb.worker, 'svc', 's0', 'maint')
+    lb.health.setServerState('svc', 's0', 'maint')
     assert.equal(showServers(lb.worker)[0]?.status, 'MAINT')
     assert.deepEqual(await bodies(), ['b'])
     await tick(5_000)
     assert.equal(checksOf('s0'), before + 1, 'maint stops checks')
-    setServerState(lb.worker, 'svc', 's0', 'ready')
+    lb.health.setServerState('svc', 's0', 'ready')
     await tick(0)
     assert.equal(checksOf('s0'), before + 2, 'leaving maint checks at once')
     assert.deepEqual(await bodies(), ['a', 'b'])
     // Weight: 0 takes it out, 100% restores the configured weight; bad input is a typed error.
-    assert.equal(setServerWeight(lb.worker, 'svc', 's1', 0), 0)
+    assert.equal(lb.health.setServerWeight('svc', 's1', 0), 0)
     assert.deepEqual(await bodies(), ['a'])
-    assert.equal(setServerWeight(lb.worker, 'svc', 's1', '100%'), 1)
+    assert.equal(lb.health.setServerWeight('svc', 's1', '100%'), 1)
     assert.deepEqual(await bodies(), ['a', 'b'])
-    assert.throws(() => setServerWeight(lb.worker, 'svc', 's1', 300), RuntimeError)
-    assert.throws(() => setServerState(lb.worker, 'svc', 'nope', 'ready'), /no server svc\/nope/)
+    assert.throws(() => lb.health.setServerWeight('svc', 's1', 300), RuntimeError)
+    assert.throws(() => lb.health.setServerState('svc', 'nope', 'ready'), /no server svc\/nope/)
     // Overrides survive a new snapshot of the same servers.
-    setServerState(lb.worker, 'svc', 's0', 'drain')
+    lb.health.setServerState('svc', 's0', 'drain')
     const { configToSnapshot } = await import('../../src/provider/file.js')
-    await lb.worker.apply(configToSnapshot(lb.config))
+    await lb.apply(configToSnapshot(lb.config))
     assert.equal(showServers(lb.worker)[0]?.admin, 'drain')
   } finally {
     mock.timers.reset()

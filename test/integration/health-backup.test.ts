@@ -22,7 +22,7 @@ test('backup: used only while both normal servers are down', async () => {
     c.services = [svc]
     c.routes = [route('', '/', 'svc')]
   })
-  const checker = lb.worker.checker
+  const checker = lb.health
   const tick = async (ms: number): Promise<void> => {
     mock.timers.tick(ms)
     await checker.settled()

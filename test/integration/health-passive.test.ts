@@ -5,7 +5,7 @@ import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route, until } from '../helpers/lb.js'
 import { get } from '../helpers/client.js'
 import { checkDefaults } from '../../src/config/defaults.js'
-import { showServers } from '../../src/process/runtime.js'
+import { showServers } from '../../src/admin/servers.js'
 
 test('passive: 3 consecutive 500s mark the server down; 404s and a success in between do not', async () => {
   let status = 404

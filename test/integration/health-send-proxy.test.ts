@@ -33,7 +33,7 @@ for (const checkSendProxy of [undefined, false] as const) {
     try {
       for (let i = 0; i < 2; i++) {
         mock.timers.tick(1_000)
-        await lb.worker.checker.settled()
+        await lb.health.settled()
       }
       const up = lb.worker.state.services.get('api')?.upstreams[0]
       if (checkSendProxy === undefined) {

@@ -30,7 +30,7 @@ test('metrics: series of a removed service, server and route are gone after the 
     assert.ok(linesWith(before, 'route="/b"').length > 0, before)
 
     const edited = { ...lb.config, services: [service('a', [a0.port])], routes: [route('', '/', 'a')] }
-    await lb.worker.apply(configToSnapshot(edited))
+    await lb.apply(configToSnapshot(edited))
     const after = await lb.worker.metrics.text()
     assert.deepEqual(linesWith(after, 'bsvc'), [])
     assert.deepEqual(linesWith(after, 'server="s1"'), [])

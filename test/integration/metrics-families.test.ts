@@ -49,7 +49,7 @@ test('metrics: every family is present after traffic, with the counts it produce
     client.socket.destroy()
     await until(() => lb.access.some((l) => 'upgrade' in l), 'the tunnel access line')
     const checked = [...lb.worker.upstreams.all()].find((u) => u.label === 'a/s0')
-    const h = checked === undefined ? undefined : lb.worker.checker.get(checked)
+    const h = checked?.health ?? undefined
     await until(() => (h?.checks ?? 0) > 0, 'a health check')
 
     const text = await lb.worker.metrics.text()

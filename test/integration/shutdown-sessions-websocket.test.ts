@@ -21,7 +21,7 @@ for (const mode of ['shutdown-sessions', 'none'] as const) {
     })
     const tick = async (ms: number): Promise<void> => {
       mock.timers.tick(ms)
-      await lb.worker.checker.settled()
+      await lb.health.settled()
     }
     try {
       const ws = await openWebSocket(lb.port, 'ws.test', '/')

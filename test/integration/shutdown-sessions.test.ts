@@ -23,7 +23,7 @@ for (const mode of ['shutdown-sessions', 'none'] as const) {
     })
     const tick = async (ms: number): Promise<void> => {
       mock.timers.tick(ms)
-      await lb.worker.checker.settled()
+      await lb.health.settled()
     }
     try {
       const s = connect({ host: '127.0.0.1', port: portOf(lb, 'watch') })

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route, patchServer } from '../helpers/lb.js'
 import { checkDefaults } from '../../src/config/defaults.js'
-import { showServers } from '../../src/process/runtime.js'
+import { showServers } from '../../src/admin/servers.js'
 
 test('slowstart: 1 → 100 over 10s after recovery, in steps at every check', async () => {
   const up = await startUpstream('a')
@@ -21,7 +21,7 @@ test('slowstart: 1 → 100 over 10s after recovery, in steps at every check', as
   })
   const tick = async (ms: number): Promise<void> => {
     mock.timers.tick(ms)
-    await lb.worker.checker.settled()
+    await lb.health.settled()
   }
   try {
     const row = () => showServers(lb.worker)[0]

@@ -32,7 +32,7 @@ test('tcp-dynamic: a listener per ip:port route, opened and closed with the rout
   try {
     assert.ok(lb.worker.ports().has(`tcp-dynamic-127.0.0.1:${port}`))
     assert.equal(await echo(port), 'ping')
-    await lb.worker.apply({ services: [], routes: [], tcpRoutes: [] })
+    await lb.apply({ services: [], routes: [], tcpRoutes: [] })
     await until(() => !lb.worker.ports().has(`tcp-dynamic-127.0.0.1:${port}`), 'listener closed')
     const c = connect({ host: '127.0.0.1', port })
     const [err] = (await once(c, 'error')) as [NodeJS.ErrnoException]

@@ -1,13 +1,8 @@
 /** IPC message guards and the respawn backoff. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import {
-  isFromWorker,
-  isToWorker,
-  recordObservation,
-  replayRuns,
-  respawnDelay,
-} from '../../src/process/ipc.js'
+import { isFromWorker, isToWorker, respawnDelay } from '../../src/process/ipc.js'
+import { recordObservation, replayRuns } from '../../src/health/view.js'
 
 test('ipc: guards accept lb messages only', () => {
   assert.equal(isToWorker({ type: 'lb:stop', timeout: 1 }), true)

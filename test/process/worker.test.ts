@@ -1,7 +1,6 @@
 /**
- * Worker with remote health (a cluster worker process): no checks of its own, verdicts and runtime state come
- * whole from the primary (`applyServers`), older states are ignored, and slowstart ramps from the primary's
- * UP time.
+ * A Worker runs no checks of its own: verdicts and runtime state come from the primary's health service
+ * (`applyServers`, by server id), older states are ignored, and slowstart ramps from the primary's UP time.
  */
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
@@ -9,13 +8,15 @@ import { pino } from 'pino'
 import { Worker } from '../../src/process/worker.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { checkDefaults } from '../../src/config/defaults.js'
-import type { ServerState } from '../../src/process/ipc.js'
+import type { ServerStatus } from '../../src/health/service.js'
 import type { ServerSpec, ServiceSpec } from '../../src/model/snapshot.js'
 import { baseConfig, patchServer, route, service } from '../helpers/lb.js'
 
-function state(up: boolean, upSince: number, extra: Partial<ServerState> = {}): ServerState {
+function state(up: boolean, upSince: number, extra: Partial<ServerStatus> = {}): ServerStatus {
   return {
-    label: 'svc/s0',
+    id: 1,
+    service: 'svc',
+    server: 's0',
     admin: null,
     weight: null,
     health: {
@@ -33,7 +34,7 @@ function state(up: boolean, upSince: number, extra: Partial<ServerState> = {}): 
 }
 
 test('worker: remote health runs no checks and takes verdicts, runtime state and the slowstart start', async () => {
-  mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 100_000 })
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 97_000 })
   const config = baseConfig()
   const svc = {
     ...service('svc', [1]),
@@ -44,13 +45,14 @@ test('worker: remote health runs no checks and takes verdicts, runtime state and
   config.services = [svc]
   config.routes = [route('', '/', 'svc')]
   const silent = pino({ level: 'silent' })
-  const w = new Worker({ config, log: silent, accessLog: silent, remoteHealth: true })
+  const w = new Worker({ config, log: silent, accessLog: silent })
   try {
     await w.apply(configToSnapshot(config))
-    const u = w.upstream('svc/s0')
+    const u = w.state.services.get('svc')?.upstreams[0]
     assert.ok(u !== undefined && u.health !== null)
-    assert.equal(u.health.paused, true)
-    assert.equal(u.health.heapIndex, -1, 'a check is scheduled')
+    // Three check intervals pass (the clock started 3 s early): none ran here.
+    mock.timers.tick(3_000)
+    assert.equal(u.health.checks, 0, 'a check ran')
     assert.equal(u.up, false)
 
     // UP since 5 s ago in the primary: half-way through the 10 s ramp here too.
@@ -78,10 +80,10 @@ test('worker: remote health runs no checks and takes verdicts, runtime state and
   }
 })
 
-test('worker: upstream(label) finds a server whose service and server names contain "/"', async () => {
+test('worker: a status finds the server it names when service and server names contain "/"', async () => {
   const config = baseConfig()
   const silent = pino({ level: 'silent' })
-  const w = new Worker({ config, log: silent, accessLog: silent, remoteHealth: true })
+  const w = new Worker({ config, log: silent, accessLog: silent })
   const base = service('unused', [1])
   const server = (name: string): ServerSpec => ({ ...(base.servers[0] as ServerSpec), name })
   const spec = (name: string, servers: string[]): ServiceSpec => ({
@@ -96,14 +98,34 @@ test('worker: upstream(label) finds a server whose service and server names cont
       tcpRoutes: [],
     })
     const cases = [
-      { desc: 'server name with "/"', label: 'a/b/c', want: 'b/c' },
-      { desc: 'service name with "/"', label: 'a/b/d', want: 'd' },
-      { desc: 'qualified Consul name', label: 'web@consul/node-2/web-2', want: 'node-2/web-2' },
-      { desc: 'unknown server', label: 'a/x', want: undefined },
-      { desc: 'no "/"', label: 'a', want: undefined },
+      { desc: 'server name with "/"', service: 'a', server: 'b/c', want: 'b/c' },
+      { desc: 'service name with "/"', service: 'a/b', server: 'd', want: 'd' },
+      { desc: 'qualified Consul name', service: 'web@consul', server: 'node-2/web-2', want: 'node-2/web-2' },
+      { desc: 'unknown server', service: 'a', server: 'x', want: undefined },
+      { desc: 'unknown service', service: 'a/b/c', server: '', want: undefined },
     ]
-    for (const c of cases) assert.equal(w.upstream(c.label)?.name, c.want, c.desc)
-    assert.equal(w.upstream('a/b/d')?.service, 'a/b')
+    const drained = (): string[] => {
+      const out: string[] = []
+      for (const svc of w.state.services.values())
+        for (const u of svc.upstreams) if (u.admin === 'drain') out.push(`${u.service} ${u.name}`)
+      return out
+    }
+    let seq = 0
+    for (const c of cases) {
+      const before = drained()
+      seq++
+      w.applyServers({
+        seq,
+        servers: [
+          { id: seq, service: c.service, server: c.server, admin: 'drain', weight: null, health: null },
+        ],
+      })
+      const found = drained().filter((x) => !before.includes(x))
+      assert.deepEqual(found, c.want === undefined ? [] : [`${c.service} ${c.want}`], c.desc)
+    }
+    // Bound once by name, a server's later statuses find it by id alone.
+    w.applyServers({ seq: ++seq, servers: [{ id: 2, admin: 'maint', weight: null, health: null }] })
+    assert.equal(w.state.services.get('a/b')?.upstreams[1]?.admin, 'maint')
   } finally {
     await w.stop(0)
   }
