@@ -10,6 +10,7 @@
  *   the cache's memo and positions are filled too);
  * - `buildSnapshot 1 changed`: the provider's case after one service's payload changed (its entries array is
  *   new, the other 9,999 hit the cache);
+ * - `buildSnapshot 1 added`: one more service in the catalog (the build's full-rebuild case);
  * - `watcher dedupe`: canonical + isDeepStrictEqual against the previous snapshot (watcher.ts #receive);
  * - `merge + compare`: merge.ts with the watcher's MergeMemo + isDeepStrictEqual against the last published;
  * - `buildTable`: route/table.ts over the merged routes;
@@ -209,6 +210,16 @@ export async function run(runs = 9): Promise<void> {
     time(samples('buildTable (20,000 routes)'), () => buildTable(merged.routes, { pathMatch: 'prefix' }))
     await timeAsync(samples('worker.apply (table + pools + swap)'), () => worker.apply(merged))
   }
+
+  // A service appears: every build over the whole catalog, through the cache.
+  for (let r = 0; r < runs; r++) {
+    const added = SERVICES + r
+    health.set(`svc-${added}`, minimalEntries(JSON.parse(healthBody(added)) as unknown[]))
+    gc()
+    time(samples('buildSnapshot 1 added'), () => buildSnapshot({ health, kv: [] }, o, cache))
+  }
+  for (let r = 0; r < runs; r++) health.delete(`svc-${SERVICES + r}`)
+  buildSnapshot({ health, kv: [] }, o, cache)
 
   // The real chain: provider emit → Watcher → worker.apply.
   const provider = new ManualProvider()

@@ -1,7 +1,7 @@
 /**
- * Property tests for the Consul snapshot build (src/provider/consul/build.ts), which takes one of three paths:
- * `ownedBuild` (every service owns its routes: parts per service, concatenated), `irBuild` (one IR for all,
- * KV commands applied) and `patch` (a few services changed in place). Whatever the catalog:
+ * Property tests for the Consul snapshot build (src/provider/consul/build.ts), which takes one of two paths:
+ * `ownedBuild` (every service owns its routes: parts per service, concatenated) and `irBuild` (one IR for all,
+ * KV commands applied). Whatever the catalog:
  * - without KV commands, the build equals the IR build (forced here by an empty KV key, which adds no command);
  * - with a BuildCache carried across random changes, every build equals a cold build of the same input.
  * Services whose instances share one tag list take `plainService` (a part built without the IR), so the first

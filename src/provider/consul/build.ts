@@ -309,8 +309,6 @@ function routedWeight(e: HealthEntry, status: InstanceStatus, o: BuildOptions): 
  */
 export interface BuildCache {
   services: Map<string, ServiceTargets>
-  /** The last full build when every service owned its routes alone (see `patch`), else null. */
-  last: LastBuild | null
   commands: Map<string, ParseResult>
   names: { unsorted: string[]; sorted: string[] }
   readonly snapshot: SnapshotMemo
@@ -319,7 +317,6 @@ export interface BuildCache {
 export function newBuildCache(): BuildCache {
   return {
     services: new Map(),
-    last: null,
     commands: new Map(),
     names: { unsorted: [], sorted: [] },
     snapshot: newSnapshotMemo(),
@@ -343,8 +340,6 @@ interface ServiceTargets {
    */
   items: Items | null
   readonly problems: readonly BuildProblem[]
-  /** How many distinct route keys its items hold. */
-  readonly keyCount: number
   /** This service's part of a snapshot when it owns its routes alone (see `ownedBuild`), built on first use. */
   piece: Piece | null
 }
@@ -372,114 +367,10 @@ function pieceOf(snapshot: Snapshot, defaults: ServiceDefaults): Piece {
   }
 }
 
-/**
- * The last full build, for `patch` (see there). Its routes are in route-key order and its services in name
- * order (toSnapshot's output), so a route or service is found by binary search, without a Map over 20,000 keys.
- */
-interface LastBuild {
-  readonly snapshot: Snapshot
-  readonly problems: readonly BuildProblem[]
-}
-
 const SOURCE = 'consul'
 /** Where the route key starts in a route's source (`consul:<key>`). */
 const KEY_AT = SOURCE.length + 1
 const CH_SLASH = 0x2f
-const MAX_PATCHED = 64
-
-/**
- * The fast path after a few services changed, when every service owns its routes alone (no KV commands, no route
- * key shared by two services): each changed service's part of the snapshot is built on its own (toSnapshot over
- * only its targets: the naming of its services depends on its own routes only) and written over its old part
- * at the same positions. Taken only when the changed services keep the same route keys and service names (a
- * check, address, port or weight changed), so positions and order are those of a full build; anything else
- * (a service added or removed, a route appearing, a shared key, KV commands) returns null for a full build.
- * Cost: a pass over the names to find what changed, plus the changed services.
- */
-function patch(input: BuildInput, o: BuildOptions, cache: BuildCache): BuildResult | null {
-  const last = cache.last
-  if (last === null || input.kv.length > 0 || input.health.size !== cache.services.size) return null
-  const changed: [string, ServiceTargets][] = []
-  for (const [name, entries] of input.health) {
-    const hit = cache.services.get(name)
-    if (hit === undefined) return null
-    if (hit.entries === entries) continue
-    if (changed.length >= MAX_PATCHED) return null
-    changed.push([name, plainService(name, entries, o) ?? serviceTargets(name, entries, o)])
-  }
-  if (changed.length === 0) return { snapshot: last.snapshot, problems: last.problems }
-  const routes = last.snapshot.routes.slice()
-  const tcpRoutes = last.snapshot.tcpRoutes.slice()
-  const services = last.snapshot.services.slice()
-  for (const [name, next] of changed) {
-    const old = cache.services.get(name) as ServiceTargets
-    let piece = next.piece
-    if (piece === null) {
-      const ir: Ir = new Map()
-      addTargets(ir, itemsOf(name, next, o))
-      piece = pieceOf(toSnapshot(ir, { defaults: o.defaults, source: SOURCE }), o.defaults)
-      next.piece = piece
-      next.items = null
-    }
-    // The same routes as before (so the same positions), each of its keys a route.
-    if (old.piece === null || !sameSources(old.piece, piece)) return null
-    if (piece.routes.length + piece.tcpRoutes.length !== next.keyCount) return null
-    const oldNames = new Set<string>()
-    const newNames = new Set<string>()
-    for (const r of piece.routes) {
-      const at = indexOf(last.snapshot.routes, sourceOf, r.source)
-      const was = last.snapshot.routes[at]
-      if (was === undefined) return null
-      if (was.service !== '') oldNames.add(was.service)
-      if (r.service !== '') newNames.add(r.service)
-      routes[at] = r
-    }
-    for (const r of piece.tcpRoutes) {
-      const at = indexOf(last.snapshot.tcpRoutes, sourceOf, r.source)
-      const was = last.snapshot.tcpRoutes[at]
-      if (was === undefined) return null
-      oldNames.add(was.service)
-      newNames.add(r.service)
-      tcpRoutes[at] = r
-    }
-    if (oldNames.size !== newNames.size || piece.services.length !== newNames.size) return null
-    for (const n of oldNames) if (!newNames.has(n)) return null
-    for (const svc of piece.services) {
-      const at = indexOf(last.snapshot.services, nameOf, svc.name)
-      if (at < 0) return null
-      services[at] = svc
-    }
-  }
-  for (const [name, next] of changed) cache.services.set(name, next)
-  const problems: BuildProblem[] = []
-  for (const name of sortedNames(input.health, cache))
-    for (const p of (cache.services.get(name) as ServiceTargets).problems) problems.push(p)
-  const snapshot: Snapshot = { services, routes, tcpRoutes }
-  cache.last = { ...last, snapshot, problems }
-  return { snapshot, problems }
-}
-
-/** Whether two snapshot parts have the same route sources, in the same order. */
-function sameSources(a: Snapshot, b: Snapshot): boolean {
-  if (a.routes.length !== b.routes.length || a.tcpRoutes.length !== b.tcpRoutes.length) return false
-  for (let i = 0; i < a.routes.length; i++)
-    if ((a.routes[i] as HttpRouteSpec).source !== (b.routes[i] as HttpRouteSpec).source) return false
-  for (let i = 0; i < a.tcpRoutes.length; i++)
-    if ((a.tcpRoutes[i] as TcpRouteSpec).source !== (b.tcpRoutes[i] as TcpRouteSpec).source) return false
-  return true
-}
-
-/** The index of the element whose `key(x)` is `value` in `list` sorted by that key (`<` order), or -1. */
-function indexOf<T>(list: readonly T[], key: (x: T) => string, value: string): number {
-  let lo = 0
-  let hi = list.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (key(list[mid] as T) < value) lo = mid + 1
-    else hi = mid
-  }
-  return lo < list.length && key(list[lo] as T) === value ? lo : -1
-}
 
 function sourceOf(r: { readonly source: string }): string {
   return r.source
@@ -509,11 +400,29 @@ function sortedNames(health: ReadonlyMap<string, unknown>, cache: BuildCache | u
   return cache.names.sorted
 }
 
+/**
+ * The snapshot of the Consul catalog `input`. One result, two ways to it:
+ * - `irBuild`, the general build (fabio's model: every target in one table, the KV route commands applied,
+ *   then toSnapshot over the whole table);
+ * - `ownedBuild`, when there are no KV commands and no route key or service name is fed by two services (the
+ *   usual catalog): each service's part of the snapshot is built alone and kept in the cache, so a rebuild
+ *   reuses every unchanged service whole; and within it `plainService`, which builds the usual service's part
+ *   straight from its instances, without targets, an IR or toSnapshot.
+ * They are kept because of what they save, measured with bench/consul-rebuild.ts's data (10,000 services × 3
+ * instances, 20,000 routes) with buildSnapshot forced onto fewer paths: medians of three interleaved rounds,
+ * wall / CPU ms, 2026-12-06, 2-core AMD EPYC VM, Node 24.21.0, load average 1.4–2.6 from other work:
+ *
+ *   paths                             cold (fresh cache)   one service changed   one service added
+ *   ownedBuild, plainService, irBuild 48–84 / 57–94        6.9–7.2 / 11–13       5.9–10.5 / 10–16
+ *   ownedBuild (no plainService)      97–163 / 148–209     8.0–14.5 / 14–26      7.0–13.2 / 12–13
+ *   irBuild only                      217–303 / 257–366    52–79 / 60–102        56–99 / 85–134
+ *
+ * A third path, patching the last snapshot in place when a service changed without changing its routes, was
+ * removed: next to ownedBuild's cached parts it saved nothing measurable (one service changed, load average
+ * below 1.6: 4.8–6.0 ms wall with it, 4.9–8.9 without). The property tests (test/fuzz/consul-build.fuzz.test.ts)
+ * hold every path to irBuild's result.
+ */
 export function buildSnapshot(input: BuildInput, o: BuildOptions, cache?: BuildCache): BuildResult {
-  if (cache !== undefined) {
-    const patched = patch(input, o, cache)
-    if (patched !== null) return patched
-  }
   if (input.kv.length === 0) {
     const owned = ownedBuild(input, o, cache)
     if (owned !== null) return owned
@@ -619,7 +528,6 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
     entries,
     items: null,
     problems: noProblems,
-    keyCount: keys.length,
     piece: {
       defaults: o.defaults,
       routes: routes.length === 0 ? noRoutes : routes,
@@ -712,7 +620,6 @@ function ownedBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | unde
   const snapshot: Snapshot = { services: specs, routes, tcpRoutes }
   if (cache !== undefined) {
     cache.commands = new Map()
-    cache.last = { snapshot, problems }
     // irBuild's per-route memo would only hold on to an older snapshot now.
     if (cache.snapshot.routes.size > 0) resetMemo(cache.snapshot)
   }
@@ -746,18 +653,12 @@ function pruneServices(input: BuildInput, cache: BuildCache | undefined): void {
  */
 function irBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefined): BuildResult {
   const problems: BuildProblem[] = []
-  /**
-   * The services' distinct route keys, counted: when the IR ends up with fewer routes, some key was fed by two
-   * services, and not every service owns its routes alone.
-   */
-  let ownKeys = 0
   const ir: Ir = new Map()
   const names = sortedNames(input.health, cache)
   const services = cache?.services
   for (const name of names) {
     const hit = targetsOf(name, input.health.get(name) ?? [], o, services)
     for (const p of hit.problems) problems.push(p)
-    ownKeys += hit.keyCount
     addTargets(ir, itemsOf(name, hit, o))
   }
   pruneServices(input, cache)
@@ -793,12 +694,7 @@ function irBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefin
     }
   }
   const snapshot = toSnapshot(ir, { defaults: o.defaults, source: SOURCE }, cache?.snapshot)
-  if (cache !== undefined) {
-    cache.commands = commands
-    // Every service owns its routes alone: no KV commands, and no route key fed by two services.
-    const exclusive = input.kv.length === 0 && ownKeys === ir.size
-    cache.last = exclusive ? { snapshot, problems } : null
-  }
+  if (cache !== undefined) cache.commands = commands
   return { snapshot, problems }
 }
 
@@ -923,22 +819,8 @@ function serviceTargets(name: string, entries: readonly HealthEntry[], o: BuildO
     entries,
     items: { itemKeys: itemKeys.slice(), srcs: srcs.slice(), targets: targets.slice() },
     problems: problems ?? noProblems,
-    keyCount: keyCount(parsedTags),
     piece: null,
   }
-}
-
-/** How many distinct route keys a service's parsed tags give (usually one or two). */
-function keyCount(parsedTags: readonly ParsedTag[]): number {
-  let n = 0
-  for (let i = 0; i < parsedTags.length; i++) {
-    const k = (parsedTags[i] as ParsedTag).key
-    if (k === '') continue
-    let seen = false
-    for (let j = 0; j < i && !seen; j++) seen = (parsedTags[j] as ParsedTag).key === k
-    if (!seen) n++
-  }
-  return n
 }
 
 /**
