@@ -26,13 +26,9 @@ import { loadavg } from 'node:os'
 import { pino } from 'pino'
 import { type MutableConfig } from '../src/config/types.js'
 import { defaultConfig } from '../src/config/defaults.js'
-import {
-  buildSnapshot,
-  minimalEntries,
-  newBuildCache,
-  type BuildOptions,
-  type HealthEntry,
-} from '../src/provider/consul/build.js'
+import { buildSnapshot, newBuildCache } from '../src/provider/consul/build.js'
+import { type BuildOptions } from '../src/provider/consul/targets.js'
+import { minimalEntries, type HealthEntry } from '../src/provider/consul/entries.js'
 import { canonical, merge, type MergeMemo } from '../src/provider/merge.js'
 import type { Emit, Provider } from '../src/provider/provider.js'
 import { Watcher } from '../src/provider/watcher.js'

@@ -11,13 +11,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { defaultOpts, parseTagText, simpleSrc } from '../../src/fabio/tags.js'
-import {
-  buildSnapshot,
-  newBuildCache,
-  type BuildOptions,
-  type HealthEntry,
-  type KvPair,
-} from '../../src/provider/consul/build.js'
+import { buildSnapshot, newBuildCache, type KvPair } from '../../src/provider/consul/build.js'
+import { type BuildOptions } from '../../src/provider/consul/targets.js'
+import { type HealthEntry } from '../../src/provider/consul/entries.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 import { fuzzParams } from './runs.js'
 

@@ -27,16 +27,9 @@ import type { ConsulConfig, DeepReadonly } from '../../config/types.js'
 import type { ServiceDefaults } from '../../model/snapshot.js'
 import type { Logger } from '../../log/log.js'
 import type { Emit, Provider } from '../provider.js'
-import {
-  buildSnapshot,
-  healthEntries,
-  minimalEntries,
-  newBuildCache,
-  type BuildCache,
-  type BuildProblem,
-  type HealthEntry,
-  type KvPair,
-} from './build.js'
+import { buildSnapshot, newBuildCache, type BuildCache, type KvPair } from './build.js'
+import { healthEntries, minimalEntries, type HealthEntry } from './entries.js'
+import type { BuildProblem } from './targets.js'
 import {
   backoffDelay,
   ConsulHttp,

@@ -7,7 +7,7 @@
  * is the worst of its checks.
  */
 import { fabioCases } from './cases.js'
-import { instanceStatus, type ConsulCheck, type HealthEntry } from '../../../src/provider/consul/build.js'
+import { instanceStatus, type ConsulCheck, type HealthEntry } from '../../../src/provider/consul/entries.js'
 
 interface Check {
   readonly Node: string

@@ -5,7 +5,8 @@
  * is a host whose path is '/' (fabio `route.hostpath`), which is how both sides are compared here.
  */
 import { fabioCases } from './cases.js'
-import { buildSnapshot, type HealthEntry } from '../../../src/provider/consul/build.js'
+import { buildSnapshot } from '../../../src/provider/consul/build.js'
+import { type HealthEntry } from '../../../src/provider/consul/entries.js'
 import { parseTag } from '../../../src/fabio/tags.js'
 import { defaultConfig } from '../../../src/config/defaults.js'
 

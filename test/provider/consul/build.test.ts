@@ -3,15 +3,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import {
-  buildSnapshot,
-  minimalEntries,
-  newBuildCache,
-  instanceStatus,
-  type BuildOptions,
-  type HealthEntry,
-  type KvPair,
-} from '../../../src/provider/consul/build.js'
+import { buildSnapshot, newBuildCache, type KvPair } from '../../../src/provider/consul/build.js'
+import { type BuildOptions } from '../../../src/provider/consul/targets.js'
+import { minimalEntries, instanceStatus, type HealthEntry } from '../../../src/provider/consul/entries.js'
 import { defaultConfig } from '../../../src/config/defaults.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
 
