@@ -14,7 +14,8 @@ import type {
   Snapshot,
   TcpRouteSpec,
 } from '../model/snapshot.js'
-import { applyCommands, parseCommands, toSnapshot, type Ir } from '../fabio/routecmd.js'
+import { applyCommands, parseCommands, type Ir } from '../fabio/routecmd.js'
+import { toSnapshot } from '../fabio/snapshot.js'
 
 /** Initial admin state in the file → control-plane state. Health checks may later turn 'up' into 'down'. */
 const serverStates = {

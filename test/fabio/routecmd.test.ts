@@ -1,15 +1,9 @@
 /** The route command language: every form, line-by-line error isolation, fabio's weight normalisation. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import {
-  applyCommands,
-  integerWeights,
-  parseCommands,
-  shares,
-  toSnapshot,
-  type Ir,
-  type Target,
-} from '../../src/fabio/routecmd.js'
+import { applyCommands, parseCommands, type Ir, type Target } from '../../src/fabio/routecmd.js'
+import { toSnapshot } from '../../src/fabio/snapshot.js'
+import { integerWeights, shares } from '../../src/fabio/weights.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 
 /** Apply `text` to an empty table; the table as `src: svc@dst[w=..][tags]` lines plus the problems. */

@@ -6,7 +6,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { applyCommands, parseCommands, toSnapshot, type Ir } from '../../src/fabio/routecmd.js'
+import { applyCommands, parseCommands, type Ir } from '../../src/fabio/routecmd.js'
+import { toSnapshot } from '../../src/fabio/snapshot.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 import { fuzzParams } from './runs.js'
 

@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { canonical, merge, type MergeMemo } from '../../src/provider/merge.js'
 import { defaultConfig } from '../../src/config/defaults.js'
-import { serviceSpec } from '../../src/fabio/routecmd.js'
+import { serviceSpec } from '../../src/fabio/snapshot.js'
 import type { ServiceSpec, Snapshot } from '../../src/model/snapshot.js'
 
 function service(name: string, servers: readonly string[]): ServiceSpec {

@@ -7,17 +7,14 @@
  * tag, a bad KV line) drop only what they concern and are returned for the caller to log and count.
  */
 import type { HttpRouteSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../../model/snapshot.js'
+import { applyCommands, parseCommands, type Ir, type ParseResult } from '../../fabio/routecmd.js'
 import {
-  applyCommands,
-  parseCommands,
   newSnapshotMemo,
   toSnapshot,
   resetMemo,
-  type Ir,
   type ToSnapshotOptions,
-  type ParseResult,
   type SnapshotMemo,
-} from '../../fabio/routecmd.js'
+} from '../../fabio/snapshot.js'
 import type { HealthEntry } from './entries.js'
 import {
   type BuildOptions,

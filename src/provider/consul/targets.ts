@@ -8,15 +8,9 @@
  */
 import type { ConsulStatus } from '../../config/types.js'
 import type { HttpRouteSpec, ServerSpec, ServiceDefaults, Snapshot } from '../../model/snapshot.js'
-import {
-  addTargetAt,
-  srcKey,
-  httpRoute,
-  scaleWeights,
-  serviceSpec,
-  type Ir,
-  type Target,
-} from '../../fabio/routecmd.js'
+import { addTargetAt, srcKey, type Ir, type Target } from '../../fabio/routecmd.js'
+import { httpRoute, serviceSpec } from '../../fabio/snapshot.js'
+import { scaleWeights } from '../../fabio/weights.js'
 import { defaultOpts, parseTag, type Src, type TagResult } from '../../fabio/tags.js'
 import { type HealthEntry, noTags, type InstanceStatus, instanceStatus, sameTagList } from './entries.js'
 

@@ -1,14 +1,8 @@
 /** Builds lb's pieces from fabio's inputs, for the conformance suite (see cases.ts). */
 import { defaultConfig } from '../../../src/config/defaults.js'
-import {
-  applyCommands,
-  parseCommands,
-  parseDst,
-  shares,
-  toSnapshot,
-  type Ir,
-  type Target,
-} from '../../../src/fabio/routecmd.js'
+import { applyCommands, parseCommands, parseDst, type Ir, type Target } from '../../../src/fabio/routecmd.js'
+import { toSnapshot } from '../../../src/fabio/snapshot.js'
+import { shares } from '../../../src/fabio/weights.js'
 import { buildTable, lookupHttp, type RouteTable } from '../../../src/route/table.js'
 import type { PathMatch, Snapshot } from '../../../src/model/snapshot.js'
 
