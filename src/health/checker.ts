@@ -30,18 +30,9 @@
  * node:test mock timers drive everything.
  */
 import type { HealthCheckSpec, ObserveSpec } from '../model/snapshot.js'
+import { checkDelay, initialHealth, isUp, maxHealth, nextHealth, passiveHealth } from './state.js'
+import { startProbe as realStartProbe } from './run-probe.js'
 import {
-  checkDelay,
-  describeHealth,
-  initialHealth,
-  isUp,
-  maxHealth,
-  nextHealth,
-  passiveHealth,
-  slowstartWeight,
-} from './state.js'
-import {
-  startProbe as realStartProbe,
   formatReason,
   type ProbeDone,
   type ProbeHandle,
@@ -50,19 +41,12 @@ import {
   type ProbeSpec,
   type ProbeTarget,
 } from './probes.js'
-
-/** What the checker reads from a server (the proxy's Upstream implements it). */
-export interface HealthTarget {
-  readonly label: string
-  /** Configured host (for Host/SNI defaults). */
-  readonly host: string
-  readonly port: number
-  /** Resolved address; '' = unknown. */
-  readonly address: string
-}
+import { type HealthTarget, ServerHealth, probeTarget, probeSpec } from './server-health.js'
+import { heapPush, heapUpdate, heapRemove } from './heap.js'
 
 /** A probe as a promise (tests wrap the real `probe` to record what ran). */
 export type ProbeFn = (spec: ProbeSpec, target: ProbeTarget, now: () => number) => Promise<ProbeResult>
+
 /**
  * A probe in callback form (the default, `startProbe` of probes.ts): calls `done(owner, result)` exactly once,
  * never synchronously from the start, and at once from `expire()` (which the checker calls at `timeout`). Costs
@@ -94,102 +78,6 @@ export interface CheckerOptions {
    * once per check. Cadence still follows the due times.
    */
   readonly tick?: number
-}
-
-/** One server's health: counter, timer, last result. Fields are all initialised up front (STYLE §9). */
-export class ServerHealth {
-  readonly checker: HealthChecker
-  readonly target: HealthTarget
-  spec: HealthCheckSpec
-  observe: ObserveSpec | null
-  /** ms; 0 = off. */
-  slowstart: number
-  /** Active checks run (false for `source: consul`, `check: false` servers and maint). */
-  active: boolean
-  health: number
-  /** The counter's verdict (health >= rise). */
-  up: boolean
-  /** When `up` last changed to true after having been false (slowstart), else -Infinity. */
-  upSince: number
-  last: ProbeResult | null
-  /** Text of the last passive action, '' when none. */
-  lastPassive: string
-  consecutiveErrors: number
-  checks: number
-  failedChecks: number
-  downTransitions: number
-  paused: boolean
-  /** Position in the checker's schedule heap; -1 = no check pending and no probe deadline. */
-  heapIndex: number
-  /** When the pending check is due, or while `running` when the probe times out (ms on the checker clock). */
-  due: number
-  /** When the running (or last) check was due: the next one is due one interval after it. */
-  checkDue: number
-  /** Tie-break between equal `due` times: first scheduled, first run. */
-  seq: number
-  running: boolean
-  /** The running callback-form probe (to expire it at its deadline), else null. */
-  probe: ProbeHandle | null
-  /** The service's `send_proxy`. */
-  sendProxy: ProxyVersion
-  /** What the probe sees, rebuilt when the spec changes (no allocation per check). */
-  probeSpec: ProbeSpec
-  probeTarget: ProbeTarget
-
-  constructor(
-    checker: HealthChecker,
-    target: HealthTarget,
-    spec: HealthCheckSpec,
-    observe: ObserveSpec | null,
-    slowstart: number,
-    sendProxy: ProxyVersion = 'none',
-  ) {
-    this.checker = checker
-    this.target = target
-    this.spec = spec
-    this.observe = observe
-    this.slowstart = slowstart
-    this.active = spec.source !== 'consul'
-    this.health = initialHealth(spec.initState, spec)
-    this.up = isUp(this.health, spec)
-    this.upSince = -Infinity
-    this.last = null
-    this.lastPassive = ''
-    this.consecutiveErrors = 0
-    this.checks = 0
-    this.failedChecks = 0
-    this.downTransitions = 0
-    this.paused = false
-    this.heapIndex = -1
-    this.due = 0
-    this.checkDue = 0
-    this.seq = 0
-    this.running = false
-    this.probe = null
-    this.sendProxy = sendProxy
-    this.probeSpec = probeSpec(spec, sendProxy)
-    this.probeTarget = probeTarget(spec, target)
-  }
-
-  /** A passive result from live traffic (see HealthChecker.observe). */
-  report(ok: boolean): void {
-    this.checker.observe(this, ok)
-  }
-
-  /** The weight pickers should use now: `weight` ramped by slowstart. */
-  effectiveWeight(weight: number, now: number): number {
-    return this.slowstart > 0 ? slowstartWeight(weight, now - this.upSince, this.slowstart) : weight
-  }
-
-  /** Still ramping (slowstart in progress). */
-  ramping(now: number): boolean {
-    return this.slowstart > 0 && this.up && now - this.upSince < this.slowstart
-  }
-
-  /** haproxy's `UP 2/3` / `DOWN 1/2`. */
-  status(): string {
-    return describeHealth(this.health, this.spec)
-  }
 }
 
 export class HealthChecker {
@@ -531,7 +419,9 @@ export function tickFor(shortest: number): number {
   if (!(shortest < Infinity)) return MAX_TICK
   return Math.min(MAX_TICK, Math.max(MIN_TICK, Math.floor(shortest / 20)))
 }
+
 export const MIN_TICK = 10
+
 export const MAX_TICK = 50
 
 /** The shortest interval or timeout a check spec can use (zero `fastinter`/`downinter`/`timeout` = unset). */
@@ -541,111 +431,4 @@ function shortestTime(spec: HealthCheckSpec): number {
   if (spec.downinter > 0 && spec.downinter < t) t = spec.downinter
   if (spec.timeout > 0 && spec.timeout < t) t = spec.timeout
   return t
-}
-
-/** Where to probe: the check's address/port when set, else the server's resolved address (or host). */
-function probeTarget(spec: HealthCheckSpec, t: HealthTarget): ProbeTarget {
-  return {
-    address: spec.address !== '' ? spec.address : t.address !== '' ? t.address : t.host,
-    port: spec.port > 0 ? spec.port : t.port,
-    hostname: spec.address !== '' ? spec.address : t.host,
-  }
-}
-
-/** Binary min-heap on (due, seq), positions kept in `heapIndex` so any server can be removed in O(log n). */
-function before(a: ServerHealth, b: ServerHealth): boolean {
-  return a.due < b.due || (a.due === b.due && a.seq < b.seq)
-}
-
-function heapPush(heap: ServerHealth[], h: ServerHealth): void {
-  h.heapIndex = heap.length
-  heap.push(h)
-  siftUp(heap, h.heapIndex)
-}
-
-/** `h`'s key changed: move it to its place. */
-function heapUpdate(heap: ServerHealth[], h: ServerHealth): void {
-  siftUp(heap, h.heapIndex)
-  siftDown(heap, h.heapIndex)
-}
-
-function heapRemove(heap: ServerHealth[], h: ServerHealth): void {
-  const i = h.heapIndex
-  const last = heap.pop() as ServerHealth
-  h.heapIndex = -1
-  if (last === h) return
-  heap[i] = last
-  last.heapIndex = i
-  siftUp(heap, i)
-  siftDown(heap, last.heapIndex)
-}
-
-function siftUp(heap: ServerHealth[], i: number): void {
-  const h = heap[i] as ServerHealth
-  while (i > 0) {
-    const parent = (i - 1) >> 1
-    const p = heap[parent] as ServerHealth
-    if (!before(h, p)) break
-    heap[i] = p
-    p.heapIndex = i
-    i = parent
-  }
-  heap[i] = h
-  h.heapIndex = i
-}
-
-function siftDown(heap: ServerHealth[], i: number): void {
-  const n = heap.length
-  const h = heap[i] as ServerHealth
-  for (;;) {
-    let c = 2 * i + 1
-    if (c >= n) break
-    const right = c + 1
-    if (right < n && before(heap[right] as ServerHealth, heap[c] as ServerHealth)) c = right
-    const child = heap[c] as ServerHealth
-    if (!before(child, h)) break
-    heap[i] = child
-    child.heapIndex = i
-    i = c
-  }
-  heap[i] = h
-  h.heapIndex = i
-}
-
-/**
- * Which PROXY header checks send (haproxy `check-send-proxy`, reference/haproxy.md §1.2 and §1.13): with the
- * server's `send-proxy[-v2]`, checks send the same version, except when the check goes to another `port` or
- * `addr` (then only with `check-send-proxy`); `check-send-proxy` alone sends v1.
- */
-export function checkProxy(spec: HealthCheckSpec, service: ProxyVersion): ProxyVersion {
-  if (spec.sendProxy === false) return 'none'
-  if (spec.sendProxy === true) return service === 'v2' ? 'v2' : 'v1'
-  return spec.port > 0 || spec.address !== '' ? 'none' : service
-}
-
-/** The probe's view of a check spec; cached per spec object (and PROXY mode) so probes allocate nothing per run. */
-const probeSpecs = new WeakMap<HealthCheckSpec, Map<ProxyVersion, ProbeSpec>>()
-function probeSpec(spec: HealthCheckSpec, service: ProxyVersion): ProbeSpec {
-  let bySend = probeSpecs.get(spec)
-  if (bySend === undefined) {
-    bySend = new Map()
-    probeSpecs.set(spec, bySend)
-  }
-  let p = bySend.get(service)
-  if (p === undefined) {
-    p = {
-      type: spec.type,
-      timeout: spec.timeout > 0 ? spec.timeout : spec.inter,
-      proxy: checkProxy(spec, service),
-      http: {
-        method: spec.http.method,
-        path: spec.http.path,
-        host: spec.http.host,
-        expect: spec.http.expectStatus,
-      },
-      tls: spec.tls,
-    }
-    bySend.set(service, p)
-  }
-  return p
 }

@@ -20,18 +20,18 @@
  * returns (the checker does it from its one schedule, so a check costs no timer of its own; `probe()` arms a
  * `setTimeout`, the global one read at call time, so node:test mock timers drive it).
  */
-import { connect as netConnect, isIP, Socket } from 'node:net'
+import type { Socket } from 'node:net';
+import { connect as netConnect } from 'node:net'
 import {
   checkServerIdentity,
   connect as tlsConnect,
   type ConnectionOptions,
   type PeerCertificate,
 } from 'node:tls'
-import { getSystemErrorName } from 'node:util'
 import { encodeProxyV1, V2_SIGNATURE } from '../net/proxy-protocol.js'
-import { nodeInternals, type RawConnectReq, type RawTcp, type TcpWrap } from '../net/node-internals.js'
 
 export type CheckType = 'tcp' | 'http' | 'https'
+
 export const checkTypes = ['tcp', 'http', 'https'] as const satisfies readonly CheckType[]
 
 export type CheckReason =
@@ -105,6 +105,7 @@ export interface ProbeTarget {
 }
 
 const MAX_HEAD = 16_384
+
 const statusLineRe = /^HTTP\/1\.[01] (\d{3})(?: |\r|$)/
 
 /**
@@ -123,295 +124,10 @@ export interface ProbeHandle {
   expire(): void
 }
 
-/** Run one probe with its own timer. Never rejects. */
-export function probe(spec: ProbeSpec, target: ProbeTarget, now: () => number): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    const p: PromiseProbe = { resolve, timer: null }
-    const handle = startProbe(spec, target, now, p, resolvePromiseProbe)
-    p.timer = setTimeout(expireHandle, spec.timeout, handle)
-  })
-}
-
-interface PromiseProbe {
-  resolve: (r: ProbeResult) => void
-  timer: ReturnType<typeof setTimeout> | null
-}
-function resolvePromiseProbe(p: PromiseProbe, r: ProbeResult): void {
-  if (p.timer !== null) clearTimeout(p.timer)
-  p.resolve(r)
-}
-function expireHandle(h: ProbeHandle): void {
-  h.expire()
-}
-
-/**
- * Run one probe and report through `done(owner, result)`: the scheduler's form, with no promise, closure or
- * timer per probe (socket events go to module-level handlers that find the run through a symbol on the socket).
- * The caller ends it at its `timeout` with `expire()`.
- */
-export function startProbe<T>(
-  spec: ProbeSpec,
-  target: ProbeTarget,
-  now: () => number,
-  owner: T,
-  done: ProbeDone<T>,
-): ProbeHandle {
-  if (spec.type === 'tcp' && (spec.proxy ?? 'none') === 'none') {
-    if (tcpWrap !== null && isIP(target.address) !== 0) {
-      const raw = idleRawChecks.pop() ?? new RawTcpCheck()
-      raw.start(spec, target, now, owner as unknown, done as ProbeDone<unknown>)
-      return raw
-    }
-    const c = idleTcpChecks.pop() ?? new TcpCheck()
-    c.start(spec, target, now, owner as unknown, done as ProbeDone<unknown>)
-    return c
-  }
-  const run = new ProbeRun(spec, target, now, owner as unknown, done as ProbeDone<unknown>)
-  run.start()
-  return run
-}
-
-/** What both plain TCP checks share: the running check's fields, and reporting its result exactly once. */
-abstract class ConnectCheck implements ProbeHandle {
-  spec: ProbeSpec | null
-  now: () => number
-  owner: unknown
-  done: ProbeDone<unknown> | null
-  t0: number
-  /** The result was reported (a socket may still be closing). */
-  finished: boolean
-
-  constructor() {
-    this.spec = null
-    this.now = Date.now
-    this.owner = null
-    this.done = null
-    this.t0 = 0
-    this.finished = true
-  }
-
-  abstract expire(): void
-
-  protected begin(spec: ProbeSpec, now: () => number, owner: unknown, done: ProbeDone<unknown>): void {
-    this.spec = spec
-    this.now = now
-    this.owner = owner
-    this.done = done
-    this.t0 = now()
-    this.finished = false
-  }
-
-  finish(ok: boolean, reason: CheckReason, detail: string): void {
-    if (this.finished) return
-    this.finished = true
-    const done = this.done as ProbeDone<unknown>
-    const owner = this.owner
-    this.done = null
-    this.owner = null
-    this.spec = null
-    const duration = Math.max(0, Math.round(this.now() - this.t0))
-    this.reported()
-    done(owner, { ok, reason, code: 0, detail, duration })
-  }
-
-  /** The result is in and about to be reported: the check may be reused from now on (hook). */
-  protected reported(): void {}
-}
-
-/**
- * A plain TCP check (no PROXY header) on a reused net.Socket: for host-name targets, and for every target where
- * Node's TCP handle binding is missing (else RawTcpCheck, below). net documents `socket.connect()` for reconnecting a
- * socket after its 'close', so a check costs a connect on an existing net.Socket instead of constructing one (a
- * Duplex with its two stream states and listeners) and letting it go: bench/checks.ts, 1,000 checks/s,
- * ~110 → ~80 µs CPU per check. Handlers are attached once, at construction; the socket goes back to the idle
- * list on its 'close', never before, so a late event can never reach the next check.
- */
-class TcpCheck extends ConnectCheck {
-  readonly socket: TcpCheckSocket
-  /**
-   * The target is an IP literal, so the socket can go back to the idle list after 'close'. A host name goes
-   * through an asynchronous DNS lookup whose callback, after a timeout, can still arrive once the socket has
-   * closed: net then connects the socket if it is connecting again, which a reused socket may well be. Such
-   * sockets are used once.
-   */
-  reusable: boolean
-
-  constructor() {
-    super()
-    const s = new Socket() as TcpCheckSocket
-    s[kTcpCheck] = this
-    s.on('connect', onTcpConnect)
-    s.on('error', onTcpError)
-    s.on('close', onTcpClose)
-    this.socket = s
-    this.reusable = false
-  }
-
-  start(
-    spec: ProbeSpec,
-    target: ProbeTarget,
-    now: () => number,
-    owner: unknown,
-    done: ProbeDone<unknown>,
-  ): void {
-    this.begin(spec, now, owner, done)
-    this.reusable = isIP(target.address) !== 0
-    try {
-      // A numeric address connects without a DNS lookup (net.connect skips lookup for IP literals).
-      this.socket.connect(target.port, target.address)
-    } catch (err) {
-      // Never report synchronously (the scheduler is iterating its heap when it starts a probe). The socket
-      // did not start connecting, so it gets no 'close': it is simply not reused.
-      process.nextTick(onTcpStartFailed, this, errorText(err))
-    }
-  }
-
-  expire(): void {
-    if (this.finished) return
-    const timeout = (this.spec as ProbeSpec).timeout
-    this.socket.destroy()
-    this.finish(false, 'L4TOUT', `timeout after ${timeout}ms`)
-  }
-}
-
-/**
- * Node's TCP handle binding for plain TCP checks (src/net/node-internals.ts), or null where it is missing or
- * switched off (then checks use net.Socket).
- */
-let tcpWrap: TcpWrap | null = nodeInternals.tcpWrap
-
-/** Whether plain TCP checks of IP targets use Node's TCP handle (else net.Socket). */
-export function rawTcpChecks(): boolean {
-  return tcpWrap !== null
-}
-
-/** Tests: run plain TCP checks on net.Socket (false) or, where the binding is available, on the handle (true). */
-export function useRawTcpChecks(on: boolean): void {
-  tcpWrap = on ? nodeInternals.tcpWrap : null
-}
-
-/**
- * A plain TCP check on Node's TCP handle directly: a new handle and connect request per check, and when the
- * connect completes one reset (RST) close. Without net.Socket there is no stream state to reset, no
- * 'connect'/'close' events, no read started on the connected socket and no destroy chain. bench/checks.ts
- * `--bare reuse,internal` measures the difference per connect; IP targets only (a name needs net's lookup).
- */
-class RawTcpCheck extends ConnectCheck {
-  handle: RawTcp | null
-  address: string
-  port: number
-
-  constructor() {
-    super()
-    this.handle = null
-    this.address = ''
-    this.port = 0
-  }
-
-  start(
-    spec: ProbeSpec,
-    target: ProbeTarget,
-    now: () => number,
-    owner: unknown,
-    done: ProbeDone<unknown>,
-  ): void {
-    const wrap = tcpWrap as TcpWrap
-    this.begin(spec, now, owner, done)
-    this.address = target.address
-    this.port = target.port
-    const handle = new wrap.TCP(wrap.constants.SOCKET)
-    const req = new wrap.TCPConnectWrap() as RawConnectReq<RawTcpCheck>
-    req.oncomplete = onRawConnect
-    req.check = this
-    const err =
-      isIP(target.address) === 6
-        ? handle.connect6(req, target.address, target.port)
-        : handle.connect(req, target.address, target.port)
-    if (err !== 0) {
-      req.check = null
-      handle.close()
-      // Never report synchronously (the scheduler is iterating its heap when it starts a probe).
-      process.nextTick(onRawStartFailed, this, err)
-      return
-    }
-    this.handle = handle
-  }
-
-  expire(): void {
-    if (this.finished) return
-    const timeout = (this.spec as ProbeSpec).timeout
-    // Closing a connecting handle cancels its connect: the request then completes with ECANCELED, and
-    // onRawConnect finds this check no longer waiting for that handle.
-    this.handle?.close()
-    this.handle = null
-    this.finish(false, 'L4TOUT', `timeout after ${timeout}ms`)
-  }
-
-  /** Nothing of a finished check outlives it (each check has its own handle), so it is reusable at once. */
-  protected override reported(): void {
-    if (idleRawChecks.length < MAX_IDLE_TCP_CHECKS) idleRawChecks.push(this)
-  }
-}
-
-const idleRawChecks: RawTcpCheck[] = []
-
-function onRawConnect(this: RawConnectReq<RawTcpCheck>, status: number, handle: RawTcp): void {
-  const c = this.check
-  this.check = null
-  if (c === null || c.finished || c.handle !== handle) return
-  c.handle = null
-  if (status === 0) {
-    // A RST, as for net sockets (see onTcpConnect).
-    if (handle.reset(noop) !== 0) handle.close()
-    c.finish(true, 'L4OK', 'connected')
-    return
-  }
-  handle.close()
-  const code = uvCode(status)
-  c.finish(false, l4Codes.has(code) ? 'L4CON' : 'SOCKERR', `connect ${code} ${c.address}:${c.port}`)
-}
-function onRawStartFailed(c: RawTcpCheck, err: number): void {
-  c.finish(false, 'SOCKERR', `connect ${uvCode(err)} ${c.address}:${c.port}`)
-}
-function uvCode(err: number): string {
-  try {
-    return getSystemErrorName(err)
-  } catch {
-    return String(err)
-  }
-}
-function noop(): void {}
-
-const kTcpCheck = Symbol('tcpCheck')
-type TcpCheckSocket = Socket & { [kTcpCheck]: TcpCheck }
-/** Idle check sockets kept for reuse; beyond this many (after a burst of slow checks) they are dropped. */
-const MAX_IDLE_TCP_CHECKS = 256
-const idleTcpChecks: TcpCheck[] = []
-
-function onTcpConnect(this: TcpCheckSocket): void {
-  // Like haproxy, the check ends with a RST: its src/checks.c closes a check connection with SO_LINGER off
-  // ("We absolutely want to perform a hard close ... otherwise we end up with many TIME_WAITs and eat all the
-  // source port range quickly"). 1,000 checks a second leave no TIME_WAIT behind; the server sees ECONNRESET.
-  // (haproxy first drains pending data to avoid the RST when it can; a TCP check never has any.)
-  this.resetAndDestroy()
-  this[kTcpCheck].finish(true, 'L4OK', 'connected')
-}
-function onTcpError(this: TcpCheckSocket, err: Error): void {
-  const code = (err as NodeJS.ErrnoException).code ?? ''
-  this[kTcpCheck].finish(false, l4Codes.has(code) ? 'L4CON' : 'SOCKERR', errorText(err))
-}
-function onTcpClose(this: TcpCheckSocket): void {
-  const c = this[kTcpCheck]
-  c.finish(false, 'L4CON', 'connection closed')
-  if (c.reusable && idleTcpChecks.length < MAX_IDLE_TCP_CHECKS) idleTcpChecks.push(c)
-}
-function onTcpStartFailed(c: TcpCheck, detail: string): void {
-  c.finish(false, 'SOCKERR', detail)
-}
-
 type Phase = 'connect' | 'tls' | 'response'
 
 const kRun = Symbol('probeRun')
+
 type ProbeSocket = Socket & { [kRun]?: ProbeRun }
 
 function onConnect(this: ProbeSocket): void {
@@ -421,22 +137,28 @@ function onConnect(this: ProbeSocket): void {
   else if (run.spec.type === 'https') run.phase = 'tls'
   else run.onReady()
 }
+
 function onSecureConnect(this: ProbeSocket): void {
   this[kRun]?.onReady()
 }
+
 function onSocketData(this: ProbeSocket, chunk: Buffer): void {
   this[kRun]?.onData(chunk)
 }
+
 function onSocketError(this: ProbeSocket, err: Error): void {
   this[kRun]?.onError(err)
 }
+
 function onSocketClose(this: ProbeSocket): void {
   this[kRun]?.onClose()
 }
+
 function onStartFailed(run: ProbeRun, detail: string): void {
   run.finish(false, 'SOCKERR', 0, detail)
 }
-class ProbeRun implements ProbeHandle {
+
+export class ProbeRun implements ProbeHandle {
   readonly spec: ProbeSpec
   readonly target: ProbeTarget
   readonly now: () => number
@@ -626,10 +348,11 @@ class ProbeRun implements ProbeHandle {
 }
 
 const EMPTY = Buffer.alloc(0)
+
 /** PROXY v2 LOCAL, family UNSPEC, no addresses: what haproxy sends on its own (check) connections. */
 const PROXY_V2_LOCAL = Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0x00, 0x00])])
 
-const l4Codes: ReadonlySet<string> = new Set([
+export const l4Codes: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EHOSTUNREACH',
@@ -640,7 +363,7 @@ const l4Codes: ReadonlySet<string> = new Set([
   'EPIPE',
 ])
 
-function errorText(err: unknown): string {
+export function errorText(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code
     return code !== undefined && !err.message.includes(code) ? `${code} ${err.message}` : err.message

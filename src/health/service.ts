@@ -19,13 +19,8 @@ import type { ServerSpec, ServiceSpec, Snapshot } from '../model/snapshot.js'
 import { RuntimeError } from '../model/errors.js'
 import { MAX_WEIGHT, type AdminState } from '../balance/backend.js'
 import type { Logger } from '../log/log.js'
-import {
-  HealthChecker,
-  type HealthTarget,
-  type ProbeFn,
-  type ServerHealth,
-  type StartProbeFn,
-} from './checker.js'
+import { HealthChecker, type ProbeFn, type StartProbeFn } from './checker.js'
+import type { HealthTarget, ServerHealth } from './server-health.js'
 import type { ProbeResult, ProxyVersion } from './probes.js'
 import { replayRuns, type HealthStatus } from './view.js'
 import type { HealthCheckSpec, ObserveSpec } from '../model/snapshot.js'

@@ -5,8 +5,9 @@
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server, type Socket } from 'node:net'
-import { HealthChecker, checkProxy, type HealthTarget } from '../../src/health/checker.js'
-import { probe } from '../../src/health/probes.js'
+import { HealthChecker } from '../../src/health/checker.js'
+import { checkProxy, type HealthTarget } from '../../src/health/server-health.js'
+import { probe } from '../../src/health/run-probe.js'
 import { checkDefaults } from '../../src/config/defaults.js'
 import type { HealthCheckSpec } from '../../src/model/snapshot.js'
 

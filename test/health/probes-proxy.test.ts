@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { probe, formatReason, type ProbeSpec, type ProbeTarget } from '../../src/health/probes.js'
+import { formatReason, type ProbeSpec, type ProbeTarget } from '../../src/health/probes.js'
+import { probe } from '../../src/health/run-probe.js'
 import { ca } from '../helpers/tls.js'
 import { startProxyOnlyServer } from '../helpers/proxy-server.js'
 import { until } from '../helpers/lb.js'
