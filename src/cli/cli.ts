@@ -12,7 +12,7 @@ import {
   runExplain,
   runRuntimeControl,
 } from './control.js'
-import { runWorkerProcess } from '../process/worker.js'
+import { runWorkerProcess } from '../process/worker-process.js'
 import { parseArgs, usage, UsageError } from '../config/load.js'
 import { runCheck } from './check.js'
 import { ConfigError } from '../model/errors.js'

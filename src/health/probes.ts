@@ -20,7 +20,7 @@
  * returns (the checker does it from its one schedule, so a check costs no timer of its own; `probe()` arms a
  * `setTimeout`, the global one read at call time, so node:test mock timers drive it).
  */
-import type { Socket } from 'node:net';
+import type { Socket } from 'node:net'
 import { connect as netConnect } from 'node:net'
 import {
   checkServerIdentity,

@@ -5,7 +5,7 @@
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { YOUNG_SMALL, loggedMemoryRelease } from '../../src/process/memory.js'
-import { LARGE_APPLY, isLargeApply } from '../../src/process/worker.js'
+import { LARGE_APPLY, isLargeApply } from '../../src/process/worker-process.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
 
 test('both steps of a release are logged, naming the burst', () => {
