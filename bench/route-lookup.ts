@@ -9,7 +9,8 @@
  */
 import { pathToFileURL } from 'node:url'
 import { Bench, type Task } from 'tinybench'
-import { buildTable, lookupHttp } from '../src/route/table.js'
+import { buildTable } from '../src/route/table.js'
+import { lookupHttp } from '../src/route/lookup.js'
 import { REQUESTS, scenarios, type ScenarioName } from './scenarios.js'
 import { printRuntime } from './runtime.js'
 

@@ -6,7 +6,8 @@
  */
 import { pathToFileURL } from 'node:url'
 import { Bench, type Task } from 'tinybench'
-import { buildTable, describeTable } from '../src/route/table.js'
+import { buildTable } from '../src/route/table.js'
+import { describeTable } from '../src/route/describe.js'
 import { scenarios, type ScenarioName } from './scenarios.js'
 import { printRuntime } from './runtime.js'
 

@@ -21,7 +21,8 @@ import {
   portStart,
   splitWildcardHost,
 } from '../route/host.js'
-import { lookupHttp, routeAllows, type Route, type RouteTable } from '../route/table.js'
+import { type Route, type RouteTable } from '../route/table.js'
+import { lookupHttp, routeAllows } from '../route/lookup.js'
 import { isIP } from 'node:net'
 
 export type HostKind = 'exact' | 'wildcard' | 'catch-all'

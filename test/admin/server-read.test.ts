@@ -1,7 +1,7 @@
 /** Admin API, read-only endpoints: every GET answers without a token, in the documented shape. */
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { describeTable } from '../../src/route/table.js'
+import { describeTable } from '../../src/route/describe.js'
 import { startAdmin, type TestAdmin } from '../helpers/admin.js'
 import { get } from '../helpers/client.js'
 import { route, service } from '../helpers/lb.js'

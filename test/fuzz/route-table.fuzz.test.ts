@@ -7,7 +7,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { buildTable, describeTable, lookupHttp } from '../../src/route/table.js'
+import { buildTable } from '../../src/route/table.js'
+import { describeTable } from '../../src/route/describe.js'
+import { lookupHttp } from '../../src/route/lookup.js'
 import { reference, spec } from '../route/table.reference.js'
 import { fuzzParams } from './runs.js'
 

@@ -5,7 +5,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { HttpRouteSpec } from '../../src/model/snapshot.js'
-import { buildTable, describeTable, lookupHttp } from '../../src/route/table.js'
+import { buildTable } from '../../src/route/table.js'
+import { describeTable } from '../../src/route/describe.js'
+import { lookupHttp } from '../../src/route/lookup.js'
 import { reference, spec } from './table.reference.js'
 
 /** mulberry32: small, fast, deterministic. */

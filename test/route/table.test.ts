@@ -2,7 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { PathMatch } from '../../src/model/snapshot.js'
 import type { HttpRouteSpec, Redirect } from '../../src/model/snapshot.js'
-import { buildTable, describeTable, lookupHttp } from '../../src/route/table.js'
+import { buildTable } from '../../src/route/table.js'
+import { describeTable } from '../../src/route/describe.js'
+import { lookupHttp } from '../../src/route/lookup.js'
 import { spec } from '../helpers/route-spec.js'
 
 /** Looks up and returns `service@host+path` of the route found, or 'none'. */

@@ -6,7 +6,8 @@
  */
 import { fabioCases } from './cases.js'
 import { parseIpList } from '../../../src/fabio/tags.js'
-import { buildTable, routeAllows } from '../../../src/route/table.js'
+import { buildTable } from '../../../src/route/table.js'
+import { routeAllows } from '../../../src/route/lookup.js'
 import { clientAddress } from '../../../src/proxy/headers.js'
 import { CidrSet } from '../../../src/net/cidr.js'
 

@@ -3,7 +3,8 @@ import { defaultConfig } from '../../../src/config/defaults.js'
 import { applyCommands, parseCommands, parseDst, type Ir, type Target } from '../../../src/fabio/routecmd.js'
 import { toSnapshot } from '../../../src/fabio/snapshot.js'
 import { shares } from '../../../src/fabio/weights.js'
-import { buildTable, lookupHttp, type RouteTable } from '../../../src/route/table.js'
+import { buildTable, type RouteTable } from '../../../src/route/table.js'
+import { lookupHttp } from '../../../src/route/lookup.js'
 import type { PathMatch, Snapshot } from '../../../src/model/snapshot.js'
 
 /** Route command text → lb's IR (fabio's table), with every problem line. */

@@ -4,7 +4,8 @@
  * (src/route/table.ts `lookupHttp` with `pathMatch`), both as the table's global matcher and as the route's own.
  */
 import { fabioCases } from './cases.js'
-import { buildTable, lookupHttp } from '../../../src/route/table.js'
+import { buildTable } from '../../../src/route/table.js'
+import { lookupHttp } from '../../../src/route/lookup.js'
 import type { PathMatch } from '../../../src/model/snapshot.js'
 
 function matches(mode: PathMatch, routePath: string, uri: string, perRoute: boolean): boolean {

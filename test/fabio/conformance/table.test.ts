@@ -12,7 +12,7 @@ import { canonicalLine, fabioConfig, irOf, lookupDst, snapshotOf, tableOf } from
 import { normalizeHost } from '../../../src/route/host.js'
 import { parseDst } from '../../../src/fabio/routecmd.js'
 import { redirectLocation } from '../../../src/route/redirect.js'
-import { lookupHttp } from '../../../src/route/table.js'
+import { lookupHttp } from '../../../src/route/lookup.js'
 
 function gen(n: number, format: (i: number) => string): string[] {
   const a: string[] = []
