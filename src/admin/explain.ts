@@ -21,7 +21,7 @@ import {
   portStart,
   splitWildcardHost,
 } from '../route/host.js'
-import { type Route, type RouteTable } from '../route/table.js'
+import type { Route, RouteTable } from '../route/table.js'
 import { lookupHttp, routeAllows } from '../route/lookup.js'
 import { isIP } from 'node:net'
 

@@ -11,7 +11,7 @@
  *   haproxy termination state, metric label), from an engine-neutral `FailureKind` (`failureKind` maps socket
  *   error codes to kinds; nothing else looks at error codes or messages).
  */
-import { type Route } from '../route/table.js'
+import type { Route } from '../route/table.js'
 import { lookupHttp, routeAllows } from '../route/lookup.js'
 import { redirectLocation } from '../route/redirect.js'
 import { checkAuth, type AuthScheme } from '../route/auth.js'

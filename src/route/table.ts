@@ -20,7 +20,7 @@ import {
   WildcardIndexBuilder,
   type WildcardIndex,
 } from './host.js'
-import type { PathNode} from './trie.js';
+import type { PathNode } from './trie.js'
 import { KIND_EXACT, KIND_PREFIX, KIND_SEGMENT, PathTrieBuilder } from './trie.js'
 import { hostGlob, isGlob, pathGlob } from './glob.js'
 import { CidrSet, parseCidr } from '../net/cidr.js'

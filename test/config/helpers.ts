@@ -1,7 +1,7 @@
 /** Shared helpers for the config tests (not a test file itself). */
 import { fileURLToPath } from 'node:url'
 import { parseYaml } from '../../src/config/load.js'
-import { type Config, type Env, type MutableConfig } from '../../src/config/types.js'
+import type { Config, Env, MutableConfig } from '../../src/config/types.js'
 import { validate } from '../../src/config/validate.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 

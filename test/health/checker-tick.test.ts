@@ -5,7 +5,7 @@
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { HealthChecker, MAX_TICK, MIN_TICK, tickFor, type StartProbeFn } from '../../src/health/checker.js'
-import { type HealthTarget } from '../../src/health/server-health.js'
+import type { HealthTarget } from '../../src/health/server-health.js'
 import { checkDefaults } from '../../src/config/defaults.js'
 import type { HealthCheckSpec } from '../../src/model/snapshot.js'
 

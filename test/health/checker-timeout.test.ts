@@ -7,7 +7,7 @@
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { HealthChecker, type StartProbeFn } from '../../src/health/checker.js'
-import { type HealthTarget } from '../../src/health/server-health.js'
+import type { HealthTarget } from '../../src/health/server-health.js'
 import type { ProbeResult } from '../../src/health/probes.js'
 import { checkDefaults } from '../../src/config/defaults.js'
 import type { HealthCheckSpec } from '../../src/model/snapshot.js'

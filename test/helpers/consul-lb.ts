@@ -4,7 +4,7 @@
  * snapshot satisfies `pred` (event-driven: no polling, no sleeps).
  */
 import { pino } from 'pino'
-import { type ConsulConfig, type MutableConfig } from '../../src/config/types.js'
+import type { ConsulConfig, MutableConfig } from '../../src/config/types.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { StaticProvider } from '../../src/provider/provider.js'

@@ -3,7 +3,7 @@
  */
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import { type Config, type MutableConfig } from '../../src/config/types.js'
+import type { Config, MutableConfig } from '../../src/config/types.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { Worker } from '../../src/process/worker.js'

@@ -15,7 +15,7 @@ import {
 } from 'prom-client'
 import type { ServiceRuntime, Upstream } from '../../src/proxy/upstream.js'
 import type { RouteTable } from '../../src/route/table.js'
-import { type MetricsOptions } from '../../src/metrics/metrics.js'
+import type { MetricsOptions } from '../../src/metrics/metrics.js'
 import {
   Buckets,
   ListenerStats,

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
-import { type Config } from '../../src/config/types.js'
+import type { Config } from '../../src/config/types.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 import {
   accessFilter,

@@ -1,7 +1,7 @@
 /** configToSnapshot: services with defaults applied, server states, routes with their source. */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type Config, type MutableConfig } from '../../src/config/types.js'
+import type { Config, MutableConfig } from '../../src/config/types.js'
 import { validate } from '../../src/config/validate.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 import { parseYaml } from '../../src/config/load.js'

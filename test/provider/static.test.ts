@@ -2,7 +2,7 @@
 import { runProviderCases } from './provider.cases.js'
 import { StaticProvider } from '../../src/provider/provider.js'
 import { configToSnapshot } from '../../src/provider/file.js'
-import { type MutableConfig } from '../../src/config/types.js'
+import type { MutableConfig } from '../../src/config/types.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 
 function config(path: string): MutableConfig {

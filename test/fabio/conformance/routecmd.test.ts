@@ -6,7 +6,7 @@
  */
 import { fabioCases } from './cases.js'
 import { buildSnapshot } from '../../../src/provider/consul/build.js'
-import { type HealthEntry } from '../../../src/provider/consul/entries.js'
+import type { HealthEntry } from '../../../src/provider/consul/entries.js'
 import { parseTag } from '../../../src/fabio/tags.js'
 import { defaultConfig } from '../../../src/config/defaults.js'
 
