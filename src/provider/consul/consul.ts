@@ -1,5 +1,6 @@
 /**
- * The Consul provider: client.ts watches → build.ts → one whole Snapshot per change (STYLE §5, §6).
+ * The Consul provider: client.ts watches → build.ts → one whole Snapshot per change (providers emit whole
+ * snapshots; fetching is split from the pure build).
  *
  * Watches, each a blocking query with its own index and state (client.ts `Watch`):
  * - `/v1/catalog/services`: which services carry a routing tag (any tag starting with `tag_prefix`);
@@ -21,6 +22,13 @@
  * `/v1/agent/self` (for ${DC} when `datacenter` is not set) is retried with backoff. A failing watch keeps its last
  * good data, so the last good routes keep serving while Consul is away; it retries with backoff and converges
  * when Consul returns.
+ *
+ * Why one file of ~850 lines: ConsulProvider is one state machine over its watches (catalog, KV, a watch per
+ * service or the `state` watch). They share the read queue (`fanout`), the set of services still to read before
+ * the first snapshot, the dirty set, the resync timer and the build cache, and every path ends in one build per
+ * event-loop turn; split into classes, that state would be passed back and forth between them. What stands
+ * alone is elsewhere: the HTTP client and watch loop (client.ts), the state-mode check table (checks.ts), the
+ * answer diff (jsondiff.ts) and the build (build.ts).
  */
 import { setMaxListeners } from 'node:events'
 import type { ConsulConfig, DeepReadonly } from '../../config/types.js'
@@ -41,6 +49,7 @@ import {
   type WatchState,
 } from './client.js'
 import { diffArray, scanArray, type ArrayText } from './jsondiff.js'
+import { type CheckInfo, checkInfo, fingerprint, CheckTable } from './checks.js'
 
 export interface ConsulProviderOptions {
   readonly config: DeepReadonly<ConsulConfig>
@@ -840,117 +849,6 @@ export class ConsulProvider implements Provider {
     this.#lastProblems = now
     this.#droppedTags = tags
     this.#droppedCommands = commands
-  }
-}
-
-/** One entry of `/v1/health/state/any` (HealthCheck), as far as lb reads it. */
-interface StateCheck {
-  readonly Node?: unknown
-  readonly CheckID?: unknown
-  readonly Status?: unknown
-  readonly ServiceID?: unknown
-  readonly ServiceName?: unknown
-  readonly ServiceTags?: unknown
-}
-
-/** What lb compares of one check: a fingerprint of the fields read, its service ('' = node check) and node. */
-interface CheckInfo {
-  readonly hash: number
-  readonly svc: string
-  readonly node: string
-}
-
-function checkInfo(item: unknown): CheckInfo | null {
-  if (typeof item !== 'object' || item === null) return null
-  const c = item as StateCheck
-  const node = typeof c.Node === 'string' ? c.Node : ''
-  const svc = typeof c.ServiceName === 'string' ? c.ServiceName : ''
-  const tags = Array.isArray(c.ServiceTags) ? c.ServiceTags.join(',') : ''
-  const id = String(c.CheckID)
-  return {
-    hash: fingerprint(`${node}\0${id}\0${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${svc}\0${tags}`),
-    svc,
-    node,
-  }
-}
-
-/**
- * 52 bits of two FNV-1a hashes of `s` (different primes), a non-negative integer. Two different checks with the
- * same fingerprint in one changed region would hide that change until the next resync (every `wait`).
- */
-function fingerprint(s: string): number {
-  let a = 0x811c9dc5
-  let b = 0x050c5d1f
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i)
-    a = Math.imul(a ^ ch, 0x01000193)
-    b = Math.imul(b ^ ch, 0x5bd1e995)
-  }
-  return (a >>> 12) * 2 ** 32 + (b >>> 0)
-}
-
-/**
- * `state` mode: the checks of the last `/v1/health/state/any` answer, in answer order (element i of the
- * answer text is check i): a fingerprint of what lb compares (`hash`, -1 = not a check object), and the
- * check's service and node as indexes into `names` (0 = ''). ≈ 16 bytes a check; a Map of parsed check lines
- * held ≈ 420 (12.8 MB at 30,000 checks).
- */
-class CheckTable {
-  readonly length: number
-  readonly hash: Float64Array
-  readonly svc: Int32Array
-  readonly node: Int32Array
-  /** Service and node names; index 0 is ''. Shared by the tables derived with `splice`. */
-  readonly names: string[]
-  readonly #ids: Map<string, number>
-
-  private constructor(length: number, names: string[], ids: Map<string, number>) {
-    this.length = length
-    this.hash = new Float64Array(length)
-    this.svc = new Int32Array(length)
-    this.node = new Int32Array(length)
-    this.names = names
-    this.#ids = ids
-  }
-
-  static of(checks: readonly (CheckInfo | null)[]): CheckTable {
-    const t = new CheckTable(checks.length, [''], new Map([['', 0]]))
-    for (let i = 0; i < checks.length; i++) t.#set(i, checks[i] ?? null)
-    return t
-  }
-
-  name(id: number): string {
-    return this.names[id] ?? ''
-  }
-
-  /** This table with checks `from`..`to - 1` replaced by `added`. */
-  splice(from: number, to: number, added: readonly (CheckInfo | null)[]): CheckTable {
-    const t = new CheckTable(this.length - (to - from) + added.length, this.names, this.#ids)
-    const tail = from + added.length
-    t.hash.set(this.hash.subarray(0, from))
-    t.svc.set(this.svc.subarray(0, from))
-    t.node.set(this.node.subarray(0, from))
-    for (let i = 0; i < added.length; i++) t.#set(from + i, added[i] ?? null)
-    t.hash.set(this.hash.subarray(to), tail)
-    t.svc.set(this.svc.subarray(to), tail)
-    t.node.set(this.node.subarray(to), tail)
-    return t
-  }
-
-  #set(i: number, c: CheckInfo | null): void {
-    this.hash[i] = c === null ? -1 : c.hash
-    this.svc[i] = c === null ? 0 : this.#id(c.svc)
-    this.node[i] = c === null ? 0 : this.#id(c.node)
-  }
-
-  #id(name: string): number {
-    let id = this.#ids.get(name)
-    if (id === undefined) {
-      id = this.names.length
-      this.names.push(name)
-      this.#ids.set(name, id)
-    }
-    return id
   }
 }
 

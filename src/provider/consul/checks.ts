@@ -1,0 +1,116 @@
+/**
+ * `watch: state`: what lb remembers of `/v1/health/state/any` (every check of the datacenter) to tell which
+ * services and nodes a new answer changed. Each check is kept as a 52-bit fingerprint of the fields lb reads, not
+ * as text (see docs/consul.md for what a fingerprint collision would cost).
+ */
+
+/** One entry of `/v1/health/state/any` (HealthCheck), as far as lb reads it. */
+interface StateCheck {
+  readonly Node?: unknown
+  readonly CheckID?: unknown
+  readonly Status?: unknown
+  readonly ServiceID?: unknown
+  readonly ServiceName?: unknown
+  readonly ServiceTags?: unknown
+}
+
+/** What lb compares of one check: a fingerprint of the fields read, its service ('' = node check) and node. */
+export interface CheckInfo {
+  readonly hash: number
+  readonly svc: string
+  readonly node: string
+}
+
+export function checkInfo(item: unknown): CheckInfo | null {
+  if (typeof item !== 'object' || item === null) return null
+  const c = item as StateCheck
+  const node = typeof c.Node === 'string' ? c.Node : ''
+  const svc = typeof c.ServiceName === 'string' ? c.ServiceName : ''
+  const tags = Array.isArray(c.ServiceTags) ? c.ServiceTags.join(',') : ''
+  const id = String(c.CheckID)
+  return {
+    hash: fingerprint(`${node}\0${id}\0${String(c.Status)}\0${String(c.ServiceID ?? '')}\0${svc}\0${tags}`),
+    svc,
+    node,
+  }
+}
+
+/**
+ * 52 bits of two FNV-1a hashes of `s` (different primes), a non-negative integer. Two different checks with the
+ * same fingerprint in one changed region would hide that change until the next resync (every `wait`).
+ */
+export function fingerprint(s: string): number {
+  let a = 0x811c9dc5
+  let b = 0x050c5d1f
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i)
+    a = Math.imul(a ^ ch, 0x01000193)
+    b = Math.imul(b ^ ch, 0x5bd1e995)
+  }
+  return (a >>> 12) * 2 ** 32 + (b >>> 0)
+}
+
+/**
+ * `state` mode: the checks of the last `/v1/health/state/any` answer, in answer order (element i of the
+ * answer text is check i): a fingerprint of what lb compares (`hash`, -1 = not a check object), and the
+ * check's service and node as indexes into `names` (0 = ''). ≈ 16 bytes a check; a Map of parsed check lines
+ * held ≈ 420 (12.8 MB at 30,000 checks).
+ */
+export class CheckTable {
+  readonly length: number
+  readonly hash: Float64Array
+  readonly svc: Int32Array
+  readonly node: Int32Array
+  /** Service and node names; index 0 is ''. Shared by the tables derived with `splice`. */
+  readonly names: string[]
+  readonly #ids: Map<string, number>
+
+  private constructor(length: number, names: string[], ids: Map<string, number>) {
+    this.length = length
+    this.hash = new Float64Array(length)
+    this.svc = new Int32Array(length)
+    this.node = new Int32Array(length)
+    this.names = names
+    this.#ids = ids
+  }
+
+  static of(checks: readonly (CheckInfo | null)[]): CheckTable {
+    const t = new CheckTable(checks.length, [''], new Map([['', 0]]))
+    for (let i = 0; i < checks.length; i++) t.#set(i, checks[i] ?? null)
+    return t
+  }
+
+  name(id: number): string {
+    return this.names[id] ?? ''
+  }
+
+  /** This table with checks `from`..`to - 1` replaced by `added`. */
+  splice(from: number, to: number, added: readonly (CheckInfo | null)[]): CheckTable {
+    const t = new CheckTable(this.length - (to - from) + added.length, this.names, this.#ids)
+    const tail = from + added.length
+    t.hash.set(this.hash.subarray(0, from))
+    t.svc.set(this.svc.subarray(0, from))
+    t.node.set(this.node.subarray(0, from))
+    for (let i = 0; i < added.length; i++) t.#set(from + i, added[i] ?? null)
+    t.hash.set(this.hash.subarray(to), tail)
+    t.svc.set(this.svc.subarray(to), tail)
+    t.node.set(this.node.subarray(to), tail)
+    return t
+  }
+
+  #set(i: number, c: CheckInfo | null): void {
+    this.hash[i] = c === null ? -1 : c.hash
+    this.svc[i] = c === null ? 0 : this.#id(c.svc)
+    this.node[i] = c === null ? 0 : this.#id(c.node)
+  }
+
+  #id(name: string): number {
+    let id = this.#ids.get(name)
+    if (id === undefined) {
+      id = this.names.length
+      this.names.push(name)
+      this.#ids.set(name, id)
+    }
+    return id
+  }
+}
