@@ -1,5 +1,5 @@
 /**
- * Named route-table scenarios shared by the route benches (STYLE §15): tables with 10, 1k and 10k routes,
+ * Named route-table scenarios shared by the route benches: tables with 10, 1k and 10k routes,
  * exact vs wildcard hosts, deep paths. Each generator is deterministic (seeded PRNG), so runs compare.
  *
  * Every scenario carries REQUESTS requests as parallel arrays (`hosts[i]`, `urls[i]`); all of them find a route.

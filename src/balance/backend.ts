@@ -39,7 +39,7 @@ export interface BackendService {
 
 /**
  * One runtime object per server. The proxy subclasses it (`class Upstream extends Backend`) to attach its
- * connection pool. Every field is initialised in the constructor and none is added later (STYLE §9).
+ * connection pool. Every field is initialised in the constructor and none is added later (one hidden class).
  *
  * The spec's constant fields (name, host, port, backup) and the service name are read through `spec` and
  * `serviceSpec` instead of being copied: at 30,000 servers each copied field costs 240 KB (8-byte pointers).

@@ -1,13 +1,13 @@
 /**
- * The balance algorithms: one small function each, in a registry keyed by the config name (STYLE §3).
- * Semantics follow haproxy (reference/haproxy.md §1.10). Pure; randomness is the `rand` parameter.
+ * The balance algorithms: one small function each, in a registry keyed by the config name.
+ * Semantics follow haproxy (docs/haproxy.md, balance algorithms). Pure; randomness is the `rand` parameter.
  *
  * Contract for every picker (test/balance/picker.cases.ts checks it):
  * - `servers` is `pool.normal` or `pool.backup`; per-list state lives on `pool.normalState`/`pool.backupState`
  *   or on the servers themselves;
  * - the result is `isAvailable`, or `undefined` when no server in `servers` is;
  * - `avoid` is returned only when it is the one available server;
- * - hot path (STYLE §9): indexed loops, no allocation. `servers[i] as Backend` is safe because `i < length`.
+ * - hot path: indexed loops, no allocation. `servers[i] as Backend` is safe because `i < length`.
  */
 import type { BalanceName } from '../model/snapshot.js'
 import { isAvailable, type Backend, type ListState, type PickerPool } from './backend.js'

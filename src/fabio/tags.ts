@@ -1,5 +1,5 @@
 /**
- * fabio's `urlprefix-` tag grammar (reference/fabio.md (a)), pure. One tag → one route, or a reason why not.
+ * fabio's `urlprefix-` tag grammar (docs/fabio.md), pure. One tag → one route, or a reason why not.
  *
  *     tag  := <prefix> <src> [ " " <opts> ]        trimmed first; split at the first space
  *     src  := ":" port                              TCP route on listener port (needs proto=tcp)

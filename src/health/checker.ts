@@ -2,7 +2,7 @@
  * The check scheduler: every active check and every passive (observe) report goes through here, feeds the
  * pure counter in state.ts, and reports UP/DOWN changes through `onChange`. Scheduling lives in this one place.
  *
- * haproxy semantics (reference/haproxy.md §1.1–§1.3):
+ * haproxy semantics (docs/haproxy.md, health checks):
  * - interval = `inter` when fully UP, `downinter` when fully DOWN, `fastinter` otherwise and before the first
  *   check (state.ts `checkDelay`);
  * - cadence is fixed: the next check is due one interval after the previous one was *due*, not after it

@@ -1,8 +1,8 @@
 /**
  * Active check probes: one TCP connect, or one HTTP(S) request whose status line is checked. I/O only — the
- * policy (rise/fall) is state.ts, the scheduling is checker.ts (STYLE §12).
+ * policy (rise/fall) is state.ts, the scheduling is checker.ts.
  *
- * Every result carries haproxy's check status (reference/haproxy.md §1.12) and its duration:
+ * Every result carries haproxy's check status (docs/haproxy.md) and its duration:
  * L4OK / L4CON (refused, unreachable) / L4TOUT (no connection within the timeout) / SOCKERR (local socket
  * error) / L6TOUT / L6RSP (TLS handshake timed out / failed) / L7OK / L7STS (unexpected status, e.g. `L7STS 503`)
  * / L7RSP (not an HTTP response, or closed before the status line) / L7TOUT (no status line within the timeout).

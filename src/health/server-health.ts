@@ -22,7 +22,7 @@ export interface PassiveCounter {
   observe(h: ServerHealth, ok: boolean): void
 }
 
-/** One server's health: counter, timer, last result. Fields are all initialised up front (STYLE §9). */
+/** One server's health: counter, timer, last result. Fields are all initialised up front. */
 export class ServerHealth {
   /** The checker that owns it (passive reports go there). */
   readonly checker: PassiveCounter
@@ -129,7 +129,7 @@ export function probeTarget(spec: HealthCheckSpec, t: HealthTarget): ProbeTarget
 }
 
 /**
- * Which PROXY header checks send (haproxy `check-send-proxy`, reference/haproxy.md §1.2 and §1.13): with the
+ * Which PROXY header checks send (haproxy `check-send-proxy`, docs/haproxy.md): with the
  * server's `send-proxy[-v2]`, checks send the same version, except when the check goes to another `port` or
  * `addr` (then only with `check-send-proxy`); `check-send-proxy` alone sends v1.
  */

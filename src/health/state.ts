@@ -1,6 +1,6 @@
 /**
- * Health policy: haproxy's single-counter state machine (reference/haproxy.md §1.1, §1.3). Pure: no I/O,
- * no timers, no logging (STYLE §10, §12).
+ * Health policy: haproxy's single-counter state machine (docs/haproxy.md, health checks). Pure: no I/O,
+ * no timers, no logging.
  *
  * One integer `health` in [0, rise + fall - 1]; the server is UP iff `health >= rise`.
  * - A failed check decrements it; dropping below `rise` clamps it to 0 (DOWN: now needs `rise` passes).

@@ -1,5 +1,6 @@
 /**
- * pino factories: the application log and the access log (STYLE §10).
+ * pino factories: the application log and the access log. Secrets go through pino `redact`; debug payloads
+ * are built only when debug is on.
  * Secrets go through pino `redact`; nothing else in lb formats log output.
  */
 import { pino, type Logger, type DestinationStream } from 'pino'
@@ -136,7 +137,7 @@ function quoted(v: unknown): string {
 
 /**
  * One access line as haproxy text: `option httplog` for HTTP and tunnel lines, `option tcplog` for TCP ones
- * (reference/haproxy.md §1.14). Counters lb does not keep (TR, actconn/feconn/beconn/srv_conn, queue positions,
+ * (docs/haproxy.md, log formats). Counters lb does not keep (TR, actconn/feconn/beconn/srv_conn, queue positions,
  * cookies, the client port of HTTP requests) are written as `-`; times are UTC.
  * The retries count has haproxy's `+` when a retry went to another server.
  *   HTTP: `ci:cp [date] fe service/server TR/Tw/Tc/Tr/Ta status bytes - - tsc -/-/-/-/retries -/- "method uri"`

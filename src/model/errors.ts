@@ -1,5 +1,5 @@
 /**
- * Every error a user, a config file or the network can cause, with a stable code (STYLE §7).
+ * Every error a user, a config file or the network can cause, with a stable code.
  * Code branches on `err.code`, never on the message.
  */
 

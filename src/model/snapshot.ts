@@ -1,5 +1,5 @@
 /**
- * The shared routing model: plain, readonly, serialisable data (STYLE §5).
+ * The shared routing model: plain, readonly, serialisable data. Providers emit whole Snapshots, never deltas.
  * Providers emit Snapshots; workers build a RouteTable and upstream pools from them.
  * Durations are milliseconds everywhere in this file.
  */

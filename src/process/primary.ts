@@ -66,7 +66,7 @@ export class Primary {
   pool: WorkerPool | null
   admin: AdminServer | null
   reloads: { ok: number; failed: number }
-  /** Providers → watcher → worker.apply (STYLE §5). */
+  /** Providers → watcher → worker.apply: providers emit whole snapshots, the watcher drops unchanged ones. */
   readonly watcher: Watcher
   readonly fileProvider: StaticProvider
   consul: ConsulProvider | null

@@ -75,7 +75,8 @@ export class WorkerPool {
     this.crashes = 0
     this.#scrapes = new Map()
     this.#scrapeId = 0
-    // V8 serialization: plain data either way, but faster for large snapshots (node.md §5).
+    // V8 serialization: plain data either way, but faster for large snapshots (V8's structured clone: slower for tiny messages, several times
+    // faster for large ones).
     cluster.setupPrimary({ serialization: 'advanced' })
     cluster.on('exit', (w, code, signal) => this.#onExit(w, code, signal))
   }

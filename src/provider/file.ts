@@ -1,6 +1,6 @@
 /**
  * The file provider's build step: a validated Config → the Snapshot of its static services and routes.
- * Pure (STYLE §6): reading and re-reading the file on SIGHUP is loadConfig's job; this only converts.
+ * Pure: reading and re-reading the file on SIGHUP is loadConfig's job; this only converts.
  * Defaults were already merged into every service by validate(), so this is a field-by-field copy into
  * fresh objects (the Snapshot shares nothing with the Config).
  */

@@ -2,7 +2,7 @@
  * Merge the latest snapshot of every provider into the one Snapshot the worker applies. Pure: never mutates
  * its input (traefik's merge does; we don't).
  *
- * Naming (decided here, STYLE §5): the config-file provider (`file`) keeps its service names as written, so
+ * Naming (decided here): the config-file provider (`file`) keeps its service names as written, so
  * config routes, logs and tests see `web`. Every other provider's services are **always** qualified
  * `name@provider` (`web@consul`), not only on collision: a name that changed whenever a collision appeared or
  * disappeared would churn connection pools and metric labels. So a static `web` and a Consul `web` never

@@ -1,5 +1,5 @@
 /**
- * The provider interface (STYLE §5): a source of routing configuration that emits **whole** snapshots.
+ * The provider interface: a source of routing configuration that emits **whole** snapshots.
  *
  * `start(emit, signal)` begins producing and returns at once; the provider calls `emit` with its complete
  * current Snapshot every time it may have changed (emitting an unchanged snapshot is allowed: the watcher drops

@@ -1,5 +1,5 @@
 /**
- * The provider watcher (STYLE §5; traefik `configurationwatcher.go` + `aggregator/ring_channel.go`):
+ * The provider watcher (after traefik's `configurationwatcher.go` + `aggregator/ring_channel.go`):
  *
  * - keeps the latest snapshot per provider, canonically sorted (merge.ts `canonical`);
  * - drops a snapshot equal to that provider's previous one (`util.isDeepStrictEqual`), so a Consul blocking

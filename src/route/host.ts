@@ -1,5 +1,5 @@
 /**
- * Host names for routing (STYLE §2). Pure: no I/O.
+ * Host names for routing. Pure: no I/O.
  *
  * - `normalizeHost` gives the canonical form used as a table key: lower-case, no trailing dot on the name,
  *   no default port (`:80`, `:443`, or an empty port), IPv6 literals kept in brackets (`[::1]:8080`).

@@ -1,5 +1,5 @@
 /**
- * Longest path-prefix match over a compressed radix trie (STYLE §2). Pure: no I/O.
+ * Longest path-prefix match over a compressed radix trie, built once per table. Pure: no I/O.
  *
  * Build: `PathTrieBuilder.insert(path, value)` for each route, then `finish()` freezes the tree into
  * `PathNode`s whose children sit in a dense array indexed by `charCode - base`.

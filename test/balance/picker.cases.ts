@@ -1,5 +1,5 @@
 /**
- * The conformance suite every picker runs (STYLE §4, hono `common.case.test.ts`).
+ * The conformance suite every picker runs (after hono's `common.case.test.ts`).
  * Each picker's test file calls `runPickerCases(name)`; a case a picker cannot meet is skipped by name,
  * with the reason, so the skip shows in the test report.
  */

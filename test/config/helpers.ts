@@ -15,7 +15,7 @@ export function fixture(name: string): string {
   return fileURLToPath(new URL(`../../../test/fixtures/config/${name}`, import.meta.url))
 }
 
-/** The expected Config: an edit of a clone of the defaults (STYLE §8). */
+/** The expected Config: an edit of a clone of the defaults. */
 export function edit(change: (c: MutableConfig) => void = () => {}): Config {
   const c = structuredClone(defaultConfig) as MutableConfig
   c.file = file

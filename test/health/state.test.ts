@@ -1,4 +1,4 @@
-/** haproxy's health counter, fed the sequences from its source (reference/haproxy.md §1.1, §1.3). */
+/** haproxy's health counter, fed the sequences from its source (docs/haproxy.md, health checks). */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {

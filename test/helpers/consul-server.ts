@@ -7,7 +7,7 @@
  * `GET /v1/agent/service/:id`.
  *
  * Consul behaviours reproduced (https://developer.hashicorp.com/consul/api-docs/features/blocking and the
- * endpoint pages under /consul/api-docs/{catalog,health,kv,agent}; reference/consul.md §2):
+ * endpoint pages under /consul/api-docs/{catalog,health,kv,agent}; docs/consul.md):
  * - every answer carries `X-Consul-Index`; each endpoint's index is the raft index of its last change (health per
  *   service, catalog services, KV per prefix), like Consul's per-table/per-service indexes;
  * - blocking: a request with `?index=N` hangs while the endpoint's index is ≤ N, until a change or until

@@ -1,5 +1,5 @@
 /**
- * The provider contract every provider passes (STYLE §4): it emits whole snapshots, emits nothing new when its
+ * The provider contract every provider passes: it emits whole snapshots, emits nothing new when its
  * source is unchanged, and leaves no timers (or sockets) behind after abort.
  */
 import { test } from 'node:test'

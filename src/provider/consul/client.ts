@@ -1,14 +1,14 @@
 /**
- * Consul HTTP API client: requests and the blocking-query loop, nothing else (STYLE §6: I/O only; build.ts
+ * Consul HTTP API client: requests and the blocking-query loop, nothing else (I/O only; build.ts
  * decides what the data means).
  *
  * Why undici and not the `consul` npm package: lb already depends on undici, and `consul.watch` breaks several
- * of Consul's documented rules that lb must follow (reference/consul.md §2.5: no rate limiting, backoff without
+ * of Consul's documented rules that lb must follow (docs/consul.md: no rate limiting, backoff without
  * jitter, no payload comparison, the watch ends for good on a 400 or a missing index, one connection setting for
  * all). Wrapping it would leave little of it in use, so the loop below is written over `undici.request`.
  *
  * `Watch` implements the blocking-query rules of https://developer.hashicorp.com/consul/api-docs/features/blocking
- * (reference/consul.md §2.2):
+ * (docs/consul.md, blocking queries):
  * - the first request has no `index` (a plain read); each later one sends the last `X-Consul-Index` and `wait`;
  * - a response without a usable `X-Consul-Index` is an error (retried with backoff, never a busy loop);
  * - **index going backwards → reset**: the next request is a plain read (no index), then blocking resumes from
