@@ -13,7 +13,7 @@
  * reusing one array, as the plain bench rows do, flatters the memo), so plain `toLowerCase` stays.
  *
  * undici rejects `connection`, `keep-alive`, `upgrade`, `expect` and `transfer-encoding` in `headers`
- * (reference/node.md §4.3), so they never appear in the output. WebSocket upgrades go through undici's
+ * (its request header check), so they never appear in the output. WebSocket upgrades go through undici's
  * `upgrade` option; `Expect: 100-continue` is answered (or refused) by the caller.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Requests (and TCP connections) waiting for a server slot when every usable server is at maxconn
- * (haproxy `maxconn` + queue, reference/haproxy.md §1.4). One FIFO per service, kept across snapshots so a
+ * (haproxy `maxconn` + queue, docs/haproxy.md). One FIFO per service, kept across snapshots so a
  * release on any of the service's servers wakes the oldest waiter.
  *
  * Differences from haproxy, on purpose: one queue per service rather than per-server queues plus a backend

@@ -4,7 +4,7 @@
  * header to the server → relay both ways.
  *
  * - Bytes are never altered: the ClientHello is only peeked, so TLS passes through end to end.
- * - Relay (measured faster than `pipe`, see bench/README.md): each direction reads into one reusable buffer
+ * - Relay (measured faster than `pipe`, see bench/RESULTS.md): each direction reads into one reusable buffer
  *   per session (`onread`) and writes what it read to the other socket; once both sockets are connected, a
  *   `Relay` per direction takes over the handle's reads and writes to the other handle directly. While that
  *   write is not fully handed to the kernel, the pending write still references the buffer, so the reader
@@ -27,7 +27,7 @@
  *   (haproxy `retries` + `option redispatch` on every retry, not only the last: lb has no persistence to lose).
  * - Byte counters come from `socket.bytesRead` at close: nothing is counted per chunk.
  *
- * Hot path (STYLE §9): socket listeners are module-level functions reaching the session through a symbol.
+ * Hot path: socket listeners are module-level functions reaching the session through a symbol.
  */
 import { listenExtras } from '../net/listen.js'
 import {
