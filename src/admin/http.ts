@@ -114,7 +114,8 @@ export function parseServerAction(
 
 /**
  * The value of a POST action: `?<name>=`, else the body as JSON `{ "<name>": v }`, a form `<name>=v`, or the
- * plain text itself (`drain`, `50%`). '' when none was given.
+ * value itself (`drain`, `50%`), as plain text or as the form body curl's `-d drain` sends. '' when none was
+ * given.
  */
 export function actionValue(name: string, url: URL, body: string, contentType: string): string {
   const q = url.searchParams.get(name)
@@ -134,7 +135,12 @@ export function actionValue(name: string, url: URL, body: string, contentType: s
     throw new RuntimeError('EDGE_RUNTIME_INVALID', `the JSON body needs a "${name}" string or number`)
   }
   if (contentType.includes('x-www-form-urlencoded') || text.includes('=')) {
-    return (new URLSearchParams(text).get(name) ?? '').trim()
+    const form = new URLSearchParams(text)
+    const v = form.get(name)
+    if (v !== null) return v.trim()
+    // `curl -d drain` sends the bare value as a form body: one field, `drain`, with no `=`.
+    if (!text.includes('=')) return ([...form.keys()][0] ?? '').trim()
+    return ''
   }
   return text
 }
