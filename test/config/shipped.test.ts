@@ -40,13 +40,13 @@ for (const f of files) {
   })
 }
 
-test('shipped: config/lb.yaml serves the demo upstreams on :9999 with the admin on loopback', async () => {
+test('shipped: config/lb.yaml serves the demo upstreams on 127.0.0.1:9999 with the admin on loopback', async () => {
   const c = await loadConfig({
     path: join(configDir, 'lb.yaml'),
     env: {},
     readFile: (p) => readFile(p, 'utf8'),
   })
-  assert.deepEqual(c.listeners, [{ name: 'web', host: '', port: 9999, mode: 'http' }])
+  assert.deepEqual(c.listeners, [{ name: 'web', host: '127.0.0.1', port: 9999, mode: 'http' }])
   assert.deepEqual(
     c.services.find((s) => s.name === 'hello')?.servers.map((s) => `${s.host}:${s.port}`),
     ['127.0.0.1:9001', '127.0.0.1:9002'],
