@@ -115,7 +115,7 @@ export function fileReferences(raw: unknown, env: Env): string[] {
 }
 
 /** The top-level keys, in the order the sections are documented (each section file lists its own keys). */
-const topKeys = [
+export const topKeys = [
   'listeners',
   'defaults',
   'services',
@@ -133,4 +133,4 @@ const topKeys = [
   'tcp_dynamic',
 ] as const
 
-const metricsKeys = ['enabled'] as const
+export const metricsKeys = ['enabled'] as const

@@ -15,7 +15,7 @@ import {
 } from '../reader.js'
 import { bindsClash } from './listeners.js'
 
-const adminKeys = ['address', 'token', 'allowed_hosts'] as const
+export const adminKeys = ['address', 'token', 'allowed_hosts'] as const
 
 export function readAdmin(
   c: Checker,

@@ -25,7 +25,7 @@ import {
   readDuration,
 } from '../reader.js'
 
-const consulKeys = [
+export const consulKeys = [
   'enabled',
   'addresses',
   'scheme',
@@ -48,7 +48,7 @@ const consulKeys = [
   'register',
 ] as const
 
-const consulRegisterKeys = [
+export const consulRegisterKeys = [
   'enabled',
   'name',
   'address',
@@ -58,11 +58,11 @@ const consulRegisterKeys = [
   'deregister_critical_after',
 ] as const
 
-const consulTlsKeys = ['ca', 'cert', 'key', 'skip_verify'] as const
+export const consulTlsKeys = ['ca', 'cert', 'key', 'skip_verify'] as const
 
-const rateLimitKeys = ['interval', 'burst'] as const
+export const rateLimitKeys = ['interval', 'burst'] as const
 
-const backoffKeys = ['min', 'max'] as const
+export const backoffKeys = ['min', 'max'] as const
 
 export function readConsul(c: Checker, slot: Slot | undefined): ConsulConfig {
   const d = defaultConfig.consul

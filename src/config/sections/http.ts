@@ -22,7 +22,7 @@ import {
   unique,
 } from '../reader.js'
 
-const httpKeys = [
+export const httpKeys = [
   'trusted_proxies',
   'request_id_header',
   'client_ip_header',
@@ -35,11 +35,11 @@ const httpKeys = [
   'timeouts',
 ] as const
 
-const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
+export const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
 
-const authKeys = ['name', 'type', 'realm', 'htpasswd'] as const
+export const authKeys = ['name', 'type', 'realm', 'htpasswd'] as const
 
-const noRouteKeys = ['status', 'page'] as const
+export const noRouteKeys = ['status', 'page'] as const
 
 export function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
   const d = defaultConfig.http

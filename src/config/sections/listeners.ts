@@ -29,7 +29,7 @@ import {
   didYouMean,
 } from '../reader.js'
 
-const listenerKeys = [
+export const listenerKeys = [
   'name',
   'address',
   'mode',
@@ -40,9 +40,9 @@ const listenerKeys = [
   'timeouts',
 ] as const
 
-const sniRouteKeys = ['server_name', 'service'] as const
+export const sniRouteKeys = ['server_name', 'service'] as const
 
-const tcpTimeoutKeys = ['client', 'server', 'tunnel'] as const
+export const tcpTimeoutKeys = ['client', 'server', 'tunnel'] as const
 
 export function readListeners(c: Checker, slot: Slot | undefined): ListenerConfig[] {
   const items = readList(c, slot)

@@ -19,9 +19,9 @@ import {
 } from '../reader.js'
 import { readExpectStatus } from './services.js'
 
-const logKeys = ['level', 'destination', 'access'] as const
+export const logKeys = ['level', 'destination', 'access'] as const
 
-const accessKeys = ['enabled', 'destination', 'format', 'sample', 'status', 'slow', 'errors'] as const
+export const accessKeys = ['enabled', 'destination', 'format', 'sample', 'status', 'slow', 'errors'] as const
 
 export function readLog(c: Checker, slot: Slot | undefined): LogConfig {
   const d = defaultConfig.log

@@ -3,7 +3,7 @@ import type { ShutdownConfig } from '../types.js'
 import { defaultConfig, maxWorkers } from '../defaults.js'
 import { type Checker, type Slot, section, expand, readInt, readDuration, describeText } from '../reader.js'
 
-const shutdownKeys = ['grace', 'timeout'] as const
+export const shutdownKeys = ['grace', 'timeout'] as const
 
 export function readWorkers(c: Checker, slot: Slot | undefined): number | 'auto' {
   const d = defaultConfig.workers as number

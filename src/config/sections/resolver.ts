@@ -4,7 +4,7 @@ import type { ResolverConfig } from '../types.js'
 import { defaultConfig } from '../defaults.js'
 import { type Checker, type Slot, section, readInt, readDuration } from '../reader.js'
 
-const resolverKeys = ['max_ttl', 'min_ttl', 'retry', 'cache_size'] as const
+export const resolverKeys = ['max_ttl', 'min_ttl', 'retry', 'cache_size'] as const
 
 export function readResolver(c: Checker, slot: Slot | undefined): ResolverConfig {
   const d = defaultConfig.resolver

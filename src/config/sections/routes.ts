@@ -27,7 +27,7 @@ import {
   didYouMean,
 } from '../reader.js'
 
-const routeKeys = [
+export const routeKeys = [
   'host',
   'path',
   'service',
@@ -41,7 +41,7 @@ const routeKeys = [
   'auth',
 ] as const
 
-const redirectKeys = ['code', 'url'] as const
+export const redirectKeys = ['code', 'url'] as const
 
 export function readRoutes(
   c: Checker,

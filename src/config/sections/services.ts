@@ -48,7 +48,7 @@ import {
 } from '../reader.js'
 
 /** Health and server-option keys shared by `defaults` and every service. */
-const healthKeys = [
+export const healthKeys = [
   'check',
   'observe',
   'error_limit',
@@ -59,11 +59,11 @@ const healthKeys = [
   'send_proxy',
 ] as const
 
-const defaultsKeys = ['balance', 'retries', 'max_connections', 'timeouts', ...healthKeys] as const
+export const defaultsKeys = ['balance', 'retries', 'max_connections', 'timeouts', ...healthKeys] as const
 
-const upstreamTimeoutKeys = ['connect', 'server', 'body', 'keep_alive', 'queue'] as const
+export const upstreamTimeoutKeys = ['connect', 'server', 'body', 'keep_alive', 'queue'] as const
 
-const checkKeys = [
+export const checkKeys = [
   'source',
   'type',
   'inter',
@@ -81,11 +81,11 @@ const checkKeys = [
   'tls',
 ] as const
 
-const checkHttpKeys = ['method', 'path', 'host', 'expect_status'] as const
+export const checkHttpKeys = ['method', 'path', 'host', 'expect_status'] as const
 
-const checkTlsKeys = ['ca', 'skip_verify', 'sni'] as const
+export const checkTlsKeys = ['ca', 'skip_verify', 'sni'] as const
 
-const serviceKeys = [
+export const serviceKeys = [
   'name',
   'balance',
   'retries',
@@ -97,7 +97,7 @@ const serviceKeys = [
   ...healthKeys,
 ] as const
 
-const serverKeys = ['address', 'name', 'weight', 'backup', 'maxconn', 'state', 'check'] as const
+export const serverKeys = ['address', 'name', 'weight', 'backup', 'maxconn', 'state', 'check'] as const
 
 export function readDefaults(c: Checker, slot: Slot | undefined): ServiceDefaults {
   const d = defaultConfig.defaults
