@@ -197,7 +197,7 @@ export interface ResolverConfig {
 
 export type ConsulConsistency = 'default' | 'stale' | 'consistent'
 
-/** How instances are watched: see README "Consul discovery" and provider/consul/consul.ts. */
+/** How instances are watched: see docs/consul.md and provider/consul/consul.ts. */
 export type ConsulWatchMode = 'auto' | 'service' | 'state'
 
 export type ConsulStatus = 'passing' | 'warning'

@@ -24,7 +24,7 @@
  * The timer fires on a tick (see `tickFor`): 1/20 of the shortest interval or timeout configured, between 10
  * and 50 ms. Checks and timeouts due within one tick run together at its end, so a check or a timeout lands
  * up to 5 % (at most 49 ms) after it is due; the cadence still follows the due times, so no interval drifts.
- * Measured with bench/checks.ts (1,000 servers every second): see the README's TCP-mode numbers.
+ * Measured with bench/checks.ts (1,000 servers every second): see bench/RESULTS.md.
  *
  * Timers are the global `setTimeout`/`clearTimeout` looked up at call time and the clock is injected, so
  * node:test mock timers drive everything.

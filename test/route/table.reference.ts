@@ -43,7 +43,7 @@ function pathMatches(mode: PathMatch, path: string, routePath: string): boolean 
 }
 
 /**
- * The documented normal form (README "Path matching"), written plainly and independently of normalize.ts: path
+ * The documented normal form (docs/requests.md, Path matching), written plainly and independently of normalize.ts: path
  * up to '?'/'#', unreserved escapes decoded, `;params` dropped, empty and dot segments resolved.
  */
 function referenceNormalize(url: string): string {

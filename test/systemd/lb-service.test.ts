@@ -12,7 +12,7 @@ import { test } from 'node:test'
 import { repoRoot } from '../helpers/process.js'
 
 const unitPath = join(repoRoot, 'systemd', 'lb.service')
-/** Where README "Installing" puts Node 24 for production. */
+/** Where docs/operations.md (Installing) puts Node 24 for production. */
 const productionNode = '/opt/lb/node/bin/node'
 const analyze = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find((p) => existsSync(p))
 

@@ -77,7 +77,7 @@ fabioCases(
 )
 
 const XFF =
-  'lb checks the real client address, taking X-Forwarded-For only from http.trusted_proxies (README "Forwarding"); fabio denies when the socket address or any X-Forwarded-For element is outside the rule, so a client can deny itself and spoof nothing in'
+  'lb checks the real client address, taking X-Forwarded-For only from http.trusted_proxies (docs/requests.md "Forwarding"); fabio denies when the socket address or any X-Forwarded-For element is outside the rule, so a client can deny itself and spoof nothing in'
 const noTrusted = new CidrSet([])
 fabioCases(
   'TestAccessRules_AccessDeniedHTTP',

@@ -459,7 +459,7 @@ const rows: { desc: string; row: Row; want: Want; differs?: { reason: string; lb
     },
     differs: {
       reason:
-        'lb drops and replaces X-Forwarded-*, Forwarded and X-Real-IP from peers outside http.trusted_proxies (README "Forwarding"); fabio trusts every peer',
+        'lb drops and replaces X-Forwarded-*, Forwarded and X-Real-IP from peers outside http.trusted_proxies (docs/requests.md "Forwarding"); fabio trusts every peer',
       lb: {
         forwarded: 'for=1.2.3.4; proto=http; httpproto=http/1.1',
         'x-forwarded-proto': 'http',

@@ -414,7 +414,7 @@ const lookupText = `
 	`
 
 const BOTH_DEFAULT_PORTS =
-  'lb drops both :80 and :443 from a request host on every listener (README "Routing"); fabio only the default port of the connection\'s scheme'
+  'lb drops both :80 and :443 from a request host on every listener (docs/requests.md "Routing"); fabio only the default port of the connection\'s scheme'
 
 lookupCases('TestTableLookup', lookupText, [
   { in: { host: 'abc.com', url: '/' }, want: 'http://foo.com:1000' },
