@@ -4,8 +4,8 @@
  * spec change so a check allocates nothing).
  */
 import type { HealthCheckSpec, ObserveSpec } from '../model/snapshot.js'
-import { describeHealth, initialHealth, isUp, slowstartWeight } from './state.js'
-import type { ProbeHandle, ProbeResult, ProxyVersion, ProbeSpec, ProbeTarget } from './probes.js'
+import { HealthState } from './view.js'
+import type { ProbeHandle, ProxyVersion, ProbeSpec, ProbeTarget } from './probes.js'
 
 /** What the checker reads from a server (the proxy's Upstream implements it). */
 export interface HealthTarget {
@@ -22,29 +22,12 @@ export interface PassiveCounter {
   observe(h: ServerHealth, ok: boolean): void
 }
 
-/** One server's health: counter, timer, last result. Fields are all initialised up front. */
-export class ServerHealth {
+/** One server's health as the checker keeps it: counter, schedule, probe. Fields are all initialised up front. */
+export class ServerHealth extends HealthState {
   /** The checker that owns it (passive reports go there). */
   readonly checker: PassiveCounter
   readonly target: HealthTarget
-  spec: HealthCheckSpec
-  observe: ObserveSpec | null
-  /** ms; 0 = off. */
-  slowstart: number
-  /** Active checks run (false for `source: consul`, `check: false` servers and maint). */
-  active: boolean
-  health: number
-  /** The counter's verdict (health >= rise). */
-  up: boolean
-  /** When `up` last changed to true after having been false (slowstart), else -Infinity. */
-  upSince: number
-  last: ProbeResult | null
-  /** Text of the last passive action, '' when none. */
-  lastPassive: string
   consecutiveErrors: number
-  checks: number
-  failedChecks: number
-  downTransitions: number
   paused: boolean
   /** Position in the checker's schedule heap; -1 = no check pending and no probe deadline. */
   heapIndex: number
@@ -71,21 +54,10 @@ export class ServerHealth {
     slowstart: number,
     sendProxy: ProxyVersion = 'none',
   ) {
+    super(spec, observe, slowstart)
     this.checker = checker
     this.target = target
-    this.spec = spec
-    this.observe = observe
-    this.slowstart = slowstart
-    this.active = spec.source !== 'consul'
-    this.health = initialHealth(spec.initState, spec)
-    this.up = isUp(this.health, spec)
-    this.upSince = -Infinity
-    this.last = null
-    this.lastPassive = ''
     this.consecutiveErrors = 0
-    this.checks = 0
-    this.failedChecks = 0
-    this.downTransitions = 0
     this.paused = false
     this.heapIndex = -1
     this.due = 0
@@ -101,21 +73,6 @@ export class ServerHealth {
   /** A passive result from live traffic (see HealthChecker.observe). */
   report(ok: boolean): void {
     this.checker.observe(this, ok)
-  }
-
-  /** The weight pickers should use now: `weight` ramped by slowstart. */
-  effectiveWeight(weight: number, now: number): number {
-    return this.slowstart > 0 ? slowstartWeight(weight, now - this.upSince, this.slowstart) : weight
-  }
-
-  /** Still ramping (slowstart in progress). */
-  ramping(now: number): boolean {
-    return this.slowstart > 0 && this.up && now - this.upSince < this.slowstart
-  }
-
-  /** haproxy's `UP 2/3` / `DOWN 1/2`. */
-  status(): string {
-    return describeHealth(this.health, this.spec)
   }
 }
 

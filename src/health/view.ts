@@ -27,34 +27,32 @@ export interface HealthStatus {
 /** Where a worker's passive observations go: the service itself in-process, a batch for the primary otherwise. */
 export type ObservationSink = (id: number, ok: boolean) => void
 
-export class ServerHealthView implements HealthStatus {
-  /** The health service's id of this server (what its status and observations are keyed by). */
-  id: number
+/**
+ * One server's health and what it reads of its check: the fields the checker's ServerHealth (server-health.ts)
+ * and a worker's ServerHealthView share, and what both answer from them.
+ */
+export class HealthState implements HealthStatus {
   spec: HealthCheckSpec
   observe: ObserveSpec | null
   /** ms; 0 = off. */
   slowstart: number
   /** Active checks count for this server (false for `check.source: consul`). */
   active: boolean
-  up: boolean
+  /** haproxy's check health counter, 0..rise+fall-1. */
   health: number
+  /** The counter's verdict (health >= rise). */
+  up: boolean
+  /** When `up` last changed to true after having been false (slowstart), else -Infinity. */
   upSince: number
   last: ProbeResult | null
+  /** Text of the last passive action, '' when none. */
   lastPassive: string
   checks: number
   failedChecks: number
   downTransitions: number
-  readonly #sink: ObservationSink
 
-  /** Before the first status arrives the server is as `init_state` says, as in the service. */
-  constructor(
-    id: number,
-    spec: HealthCheckSpec,
-    observe: ObserveSpec | null,
-    slowstart: number,
-    sink: ObservationSink,
-  ) {
-    this.id = id
+  /** As `init_state` says the server starts (at start, for a new server, when leaving maint). */
+  constructor(spec: HealthCheckSpec, observe: ObserveSpec | null, slowstart: number) {
     this.spec = spec
     this.observe = observe
     this.slowstart = slowstart
@@ -67,6 +65,39 @@ export class ServerHealthView implements HealthStatus {
     this.checks = 0
     this.failedChecks = 0
     this.downTransitions = 0
+  }
+
+  /** The weight pickers should use now: `weight` ramped by slowstart. */
+  effectiveWeight(weight: number, now: number): number {
+    return this.slowstart > 0 ? slowstartWeight(weight, now - this.upSince, this.slowstart) : weight
+  }
+
+  /** Still ramping (slowstart in progress). */
+  ramping(now: number): boolean {
+    return this.slowstart > 0 && this.up && now - this.upSince < this.slowstart
+  }
+
+  /** haproxy's `UP 2/3` / `DOWN 1/2`. */
+  status(): string {
+    return describeHealth(this.health, this.spec)
+  }
+}
+
+/** A worker's copy of one server's health (see the module comment). */
+export class ServerHealthView extends HealthState {
+  /** The health service's id of this server (what its status and observations are keyed by). */
+  id: number
+  readonly #sink: ObservationSink
+
+  constructor(
+    id: number,
+    spec: HealthCheckSpec,
+    observe: ObserveSpec | null,
+    slowstart: number,
+    sink: ObservationSink,
+  ) {
+    super(spec, observe, slowstart)
+    this.id = id
     this.#sink = sink
   }
 
@@ -85,21 +116,6 @@ export class ServerHealthView implements HealthStatus {
   /** A passive result from live traffic (haproxy `observe`), counted by the service. */
   report(ok: boolean): void {
     this.#sink(this.id, ok)
-  }
-
-  /** The weight pickers should use now: `weight` ramped by slowstart. */
-  effectiveWeight(weight: number, now: number): number {
-    return this.slowstart > 0 ? slowstartWeight(weight, now - this.upSince, this.slowstart) : weight
-  }
-
-  /** Still ramping (slowstart in progress). */
-  ramping(now: number): boolean {
-    return this.slowstart > 0 && this.up && now - this.upSince < this.slowstart
-  }
-
-  /** haproxy's `UP 2/3` / `DOWN 1/2`. */
-  status(): string {
-    return describeHealth(this.health, this.spec)
   }
 }
 
