@@ -139,8 +139,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   responded: boolean
   /** Re-chunk the response body for the client. */
   chunkOut: boolean
-  /** The client socket is corked: the response head waits for the body bytes of the same read. */
-  corked: boolean
+  /** A response head not written yet: it goes out with the body bytes of the same read (one system call). */
+  headOut: string
   bytesIn: number
   bytesOut: number
   tStart: number
@@ -211,8 +211,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.status = 0
     this.responded = false
     this.chunkOut = false
-    this.corked = false
-    this.corked = false
+    this.headOut = ''
     this.bytesIn = 0
     this.bytesOut = 0
     this.tStart = 0
@@ -240,6 +239,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.status = 0
     this.responded = false
     this.chunkOut = false
+    this.headOut = ''
     this.bytesIn = 0
     this.bytesOut = 0
     this.tStart = ctx.now()
@@ -281,7 +281,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.headers = buildUpstreamHeaders(head.headers, fwd)
     this.needsHost = route.hostHeader === 'dst' || (head.hostCount === 0 && fwd.hostHeader === '')
     this.replayable = !this.hasBody && idempotentMethod(head.method)
-    if (head.expectContinue && this.hasBody) this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
+    if (head.expectContinue && this.hasBody) this.conn.out.send('HTTP/1.1 100 Continue\r\n\r\n', null, '')
     this.attempt()
   }
 
@@ -387,19 +387,29 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     observeConnect(up, true)
     conn.begin(this.method === 'HEAD', this.upgrade)
     this.forServer(up)
-    const socket = conn.socket
     const pending = this.pending
     let ok: boolean
-    if (pending === null && !this.chunked) {
-      ok = socket.write(this.requestHead(), 'latin1')
+    if (pending === null) {
+      ok = conn.out.send(
+        this.bodyRead && this.chunked
+          ? this.requestHead() + LAST_CHUNK + this.trailers + CRLF
+          : this.requestHead(),
+        null,
+        '',
+      )
     } else {
+      // Body bytes that arrived before the connection: after the head, through the socket's own writes (rare).
+      const socket = conn.socket
       socket.cork()
       socket.write(this.requestHead(), 'latin1')
-      if (pending !== null) {
-        for (let i = 0; i < pending.length; i++) this.writeBody(socket, pending[i] as Buffer)
-        this.pending = null
-        this.pendingBytes = 0
+      for (let i = 0; i < pending.length; i++) {
+        const data = pending[i] as Buffer
+        if (this.chunked) socket.write(data.length.toString(16) + CRLF, 'latin1')
+        socket.write(data)
+        if (this.chunked) socket.write(CRLF, 'latin1')
       }
+      this.pending = null
+      this.pendingBytes = 0
       if (this.bodyRead && this.chunked) socket.write(LAST_CHUNK + this.trailers + CRLF, 'latin1')
       socket.uncork()
       ok = !socket.writableNeedDrain
@@ -443,26 +453,17 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     return h + CRLF
   }
 
-  writeBody(socket: UpstreamConn['socket'], data: Buffer): boolean {
-    if (!this.chunked) return socket.write(data)
-    socket.cork()
-    socket.write(data.length.toString(16) + CRLF, 'latin1')
-    socket.write(data)
-    socket.write(CRLF, 'latin1')
-    socket.uncork()
-    return !socket.writableNeedDrain
-  }
-
   /** Request body bytes (de-chunked) from the client. */
   requestBody(buf: Buffer, start: number, end: number): void {
     if (!this.active || this.responded || this.termination !== '--') return
     const data = buf.subarray(start, end)
     const conn = this.upConn
     if (conn !== null && !conn.connecting && this.pending === null) {
-      const socket = conn.socket
-      if (!this.writeBody(socket, data)) this.conn.hold()
+      const out = conn.out
+      const ok = this.chunked ? out.send(data.length.toString(16) + CRLF, data, CRLF) : out.send('', data, '')
+      if (!ok) this.conn.hold()
       // A write the kernel did not take at once keeps referring to the client's read buffer.
-      if (socket.writableLength > 0) this.conn.lent = true
+      if (out.lent) this.conn.lent = true
       return
     }
     // Kept until the server connection is ready: a copy when it is a view of the client's read buffer.
@@ -479,7 +480,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.trailers = trailers
     const conn = this.upConn
     if (conn === null || conn.connecting || this.pending !== null) return
-    if (this.chunked) conn.socket.write(LAST_CHUNK + trailers + CRLF, 'latin1')
+    if (this.chunked) conn.out.send(LAST_CHUNK + trailers + CRLF, null, '')
     conn.sent((this.service as ServiceRuntime).spec.timeouts.server)
   }
 
@@ -520,39 +521,27 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
       h += head.minor === 0 ? 'Connection: keep-alive\r\n' + this.ctx.keepAliveHint : this.ctx.keepAliveHint
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.responded = true
-    const socket = client.socket
     if (more) {
-      // Body bytes follow in this read: one writev for the head and them (onResponseData uncorks).
-      socket.cork()
-      this.corked = true
+      // Body bytes follow in this read: the head goes out with them, in one write.
+      this.headOut = h + CRLF
+      return
     }
-    if (!socket.write(h + CRLF, 'latin1')) {
+    if (!client.out.send(h + CRLF, null, '')) {
       conn.pause()
       client.awaitDrain()
     }
   }
 
   onResponseData(buf: Buffer, start: number, end: number): void {
-    const socket = this.conn.socket
+    const out = this.conn.out
     const n = end - start
     this.bytesOut += n
-    let ok: boolean
-    if (this.chunkOut) {
-      socket.cork()
-      socket.write(n.toString(16) + CRLF, 'latin1')
-      socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
-      socket.write(CRLF, 'latin1')
-      socket.uncork()
-      ok = !socket.writableNeedDrain
-    } else {
-      ok = socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
-    }
-    if (this.corked) {
-      this.corked = false
-      socket.uncork()
-    }
+    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end)
+    const head = this.headOut
+    this.headOut = ''
+    const ok = this.chunkOut ? out.send(head + n.toString(16) + CRLF, data, CRLF) : out.send(head, data, '')
     // A write the kernel did not take at once keeps referring to the server connection's read buffer.
-    if (socket.writableLength > 0 && this.upConn !== null) this.upConn.lent = true
+    if (out.lent && this.upConn !== null) this.upConn.lent = true
     if (!ok) {
       this.upConn?.pause()
       this.conn.awaitDrain()
@@ -564,13 +553,10 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   onResponseEnd(trailers: string): void {
-    if (this.chunkOut) {
-      this.conn.socket.write(
-        trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF,
-        'latin1',
-      )
-    }
-    this.uncork()
+    let text = this.headOut
+    this.headOut = ''
+    if (this.chunkOut) text += trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF
+    if (text !== '' && !this.conn.out.send(text, null, '')) this.conn.awaitDrain()
     const conn = this.upConn
     this.upConn = null
     this.release()
@@ -594,7 +580,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   onUpstreamFailure(kind: FailureKind, err: Error | null): void {
-    this.uncork()
+    // A head held back for body bytes that never came: it was never sent.
+    this.headOut = ''
     const conn = this.upConn
     this.upConn = null
     const up = this.upstream
@@ -636,7 +623,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     h += 'Connection: Upgrade\r\nUpgrade: ' + resp.upgrade + CRLF
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     const client = this.conn
-    client.socket.write(h + CRLF, 'latin1')
+    client.out.send(h + CRLF, null, '')
     // The tunnel keeps the server slot (`counted`) until it closes.
     this.counted = false
     this.active = false
@@ -644,13 +631,6 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   // -- Endings ---------------------------------------------------------------------------------------------
-
-  uncork(): void {
-    if (this.corked) {
-      this.corked = false
-      this.conn.socket.uncork()
-    }
-  }
 
   canRetry(): boolean {
     const service = this.service
@@ -712,7 +692,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.bytesOut = Buffer.byteLength(body)
     this.responded = true
-    if (!client.socket.write(h + CRLF + body, 'latin1')) client.awaitDrain()
+    if (!client.out.send(h + CRLF + body, null, '')) client.awaitDrain()
     this.finish()
   }
 
