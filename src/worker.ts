@@ -178,6 +178,7 @@ export class Worker {
       maxHeaderSize: config.http.maxHeaderSize,
       tunnels: this.tunnels,
       keepAliveHint: keepAliveHint(config.http.timeouts.keepAlive),
+      gzip: gzipTypes(config),
     }
     this.listeners = new Map()
     this.clock = options.clock ?? Date.now
@@ -217,6 +218,7 @@ export class Worker {
     this.#config = config
     this.ctx.auth = authSchemes(config)
     this.ctx.noRoute = noRouteAnswer(config.http.noRoute, this.#noRoutePage)
+    this.ctx.gzip = gzipTypes(config)
   }
 
   /** The no-route page from Consul KV (`consul.no_route_key`; '' = none): replaces the configured page. */
@@ -521,6 +523,12 @@ export class Worker {
     this.upstreams.destroy()
     this.deadlines.close()
   }
+}
+
+/** `http.gzip_content_types` compiled (the loader checked it), or null when off. */
+function gzipTypes(config: Config): RegExp | null {
+  const types = config.http.gzipContentTypes
+  return types === '' ? null : new RegExp(types, 'i')
 }
 
 function ignoreSignal(): void {

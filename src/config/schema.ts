@@ -165,6 +165,11 @@ export interface HttpConfig {
   auth: AuthSchemeSpec[]
   /** The answer when no route matches (fabio `proxy.noroutestatus` and its noroute.html). */
   noRoute: NoRouteConfig
+  /**
+   * Response Content-Types lb compresses with gzip (a regular expression, fabio `proxy.gzip.contenttype`) when the
+   * client accepts gzip and the server did not encode the body; '' = off.
+   */
+  gzipContentTypes: string
   pathMatch: PathMatch
   /** Bytes of request line + headers accepted (431 above). */
   maxHeaderSize: number
@@ -384,6 +389,7 @@ export const defaultConfig: Config = {
     localIp: '',
     auth: [],
     noRoute: { status: 404, page: '' },
+    gzipContentTypes: '',
     pathMatch: 'prefix',
     maxHeaderSize: 16_384,
     maxconn: 0,
@@ -744,6 +750,7 @@ const httpKeys = [
   'local_ip',
   'auth',
   'no_route',
+  'gzip_content_types',
   'path_match',
   'max_header_size',
   'maxconn',
@@ -1274,6 +1281,15 @@ function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
       ) ?? '',
     auth: readAuthSchemes(c, f?.get('auth')),
     noRoute: readNoRoute(c, f?.get('no_route')),
+    gzipContentTypes:
+      readChecked(c, f?.get('gzip_content_types'), d.gzipContentTypes, (s) => {
+        try {
+          new RegExp(s, 'i')
+          return ok(s)
+        } catch (err) {
+          return fail(`not a regular expression: ${err instanceof Error ? err.message : String(err)}`)
+        }
+      }) ?? '',
     pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
     maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),
     maxconn: readInt(c, f?.get('maxconn'), d.maxconn, 0, 1_000_000),

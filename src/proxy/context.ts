@@ -66,6 +66,8 @@ export interface ProxyContext {
   readonly maxHeaderSize: number
   /** Every open tunnel, for shutdown. */
   readonly tunnels: TunnelSet
+  /** Content-Types whose responses lb gzips (`http.gzip_content_types`); null = off. */
+  gzip: RegExp | null
   /**
    * `Keep-Alive: timeout=<s>\r\n` from `timeouts.keepAlive`, on every response that keeps the connection: clients
    * that honour it (undici, Node, curl) stop reusing an idle connection before lb closes it, instead of racing

@@ -42,6 +42,8 @@ import {
   type FailureKind,
 } from './request-path.js'
 import { startTunnel } from './tunnel.js'
+import { gzipHeaders, shouldGzip, startGzip, type GzipUser } from './gzip.js'
+import type { Gzip } from 'node:zlib'
 import type { Waiter } from './queue.js'
 
 /** Body bytes buffered while the server connection is not ready, before the client socket is held. */
@@ -72,7 +74,7 @@ const TEXT = 'text/plain; charset=utf-8'
 const HTML = 'text/html; charset=utf-8'
 const LAST_CHUNK = '0\r\n'
 
-export class Exchange implements PoolUser, Waiter, DeadlineOwner {
+export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
   readonly ctx: ProxyContext
   readonly listener: ListenerInfo
   readonly conn: ClientConn
@@ -141,6 +143,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   chunkOut: boolean
   /** A response head not written yet: it goes out with the body bytes of the same read (one system call). */
   headOut: string
+  /** The response body is being compressed (gzip.ts); null when it passes as it is. */
+  gz: Gzip | null
   bytesIn: number
   bytesOut: number
   tStart: number
@@ -212,6 +216,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.responded = false
     this.chunkOut = false
     this.headOut = ''
+    this.gz = null
+    this.gz = null
     this.bytesIn = 0
     this.bytesOut = 0
     this.tStart = 0
@@ -496,9 +502,20 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     const client = this.conn
     const head = this.head as RequestHead
     const noBody = this.method === 'HEAD' || resp.status === 204 || resp.status === 304
+    const gzip = this.ctx.gzip
+    const compress = gzip !== null && !noBody && shouldGzip(gzip, resp.headers, head.headers)
     let framing = ''
     let closeAfter = false
-    if (!noBody) {
+    if (compress) {
+      // The compressed length is not known: chunked to HTTP/1.1 clients, up to a close for HTTP/1.0 ones.
+      if (head.minor === 1) {
+        this.chunkOut = true
+        framing = 'Transfer-Encoding: chunked\r\n'
+      } else {
+        closeAfter = true
+      }
+      this.gz = startGzip(this)
+    } else if (!noBody) {
       if (resp.chunked) {
         if (head.minor === 1) {
           this.chunkOut = true
@@ -513,7 +530,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     }
     if (closeAfter) client.closeAfter = true
     let h = 'HTTP/1.1 ' + resp.status + ' ' + resp.reason + CRLF
-    const headers = filterResponseHeaders(resp.headers)
+    const filtered = filterResponseHeaders(resp.headers)
+    const headers = compress ? gzipHeaders(filtered) : filtered
     for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
     h += framing
     if (client.closeAfter || head.close || client.ended) h += 'Connection: close\r\n'
@@ -521,7 +539,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
       h += head.minor === 0 ? 'Connection: keep-alive\r\n' + this.ctx.keepAliveHint : this.ctx.keepAliveHint
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.responded = true
-    if (more) {
+    if (more && !compress) {
       // Body bytes follow in this read: the head goes out with them, in one write.
       this.headOut = h + CRLF
       return
@@ -533,10 +551,18 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   onResponseData(buf: Buffer, start: number, end: number): void {
+    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end)
+    const gz = this.gz
+    if (gz !== null) {
+      // zlib reads the bytes later, on its own thread: the server connection reads on into a fresh buffer.
+      const conn = this.upConn
+      if (conn !== null) conn.lent = true
+      if (!gz.write(data)) conn?.pause()
+      return
+    }
     const out = this.conn.out
     const n = end - start
     this.bytesOut += n
-    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end)
     const head = this.headOut
     this.headOut = ''
     const ok = this.chunkOut ? out.send(head + n.toString(16) + CRLF, data, CRLF) : out.send(head, data, '')
@@ -549,10 +575,55 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   onClientDrain(): void {
+    if (this.gz !== null) this.gz.resume()
+    else this.upConn?.resume()
+  }
+
+  // -- GzipUser ----------------------------------------------------------------------------------------------
+
+  onGzipData(chunk: Buffer): void {
+    this.bytesOut += chunk.length
+    const out = this.conn.out
+    const ok = this.chunkOut
+      ? out.send(chunk.length.toString(16) + CRLF, chunk, CRLF)
+      : out.send('', chunk, '')
+    if (!ok) {
+      this.gz?.pause()
+      this.conn.awaitDrain()
+    }
+  }
+
+  onGzipDrain(): void {
     this.upConn?.resume()
   }
 
+  /** The compressed body is complete (the server's response ended before): the last chunk, then done. */
+  onGzipEnd(): void {
+    this.gz = null
+    if (this.chunkOut && !this.conn.out.send('0\r\n\r\n', null, '')) this.conn.awaitDrain()
+    this.finish()
+  }
+
+  onGzipError(err: Error): void {
+    this.gz = null
+    this.termination = 'PD'
+    this.reason = `gzip: ${err.message}`
+    this.cancelUpstream()
+    this.conn.destroy()
+    this.finish()
+  }
+
   onResponseEnd(trailers: string): void {
+    const gz = this.gz
+    if (gz !== null) {
+      // All of the server's response is here: its connection is free; the exchange ends with zlib's output.
+      const conn = this.upConn
+      this.upConn = null
+      this.release()
+      if (conn !== null) conn.release(this.bodyRead && this.pending === null)
+      gz.end()
+      return
+    }
     let text = this.headOut
     this.headOut = ''
     if (this.chunkOut) text += trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF
@@ -589,6 +660,9 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     if (kind === 'server_timeout' && up !== null) observeStatus(up, 0)
     if (this.responded) {
       // The response started: all lb can do is cut the client connection.
+      const gz = this.gz
+      this.gz = null
+      if (gz !== null) gz.destroy()
       this.termination = failures[kind].termination === 'sD' ? 'sD' : 'SD'
       this.reason = describe(kind, up, err)
       this.conn.destroy()
@@ -713,6 +787,9 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   cancelUpstream(): void {
+    const gz = this.gz
+    this.gz = null
+    if (gz !== null) gz.destroy()
     this.leaveQueue()
     if (this.waitingPool !== null) {
       this.waitingPool.cancel(this)
