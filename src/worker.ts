@@ -14,7 +14,7 @@ import {
   type ServerState,
   type ToWorker,
 } from './ipc.js'
-import { createAccessLogger, createLogger } from './log.js'
+import { accessLines, createAccessLogger, createLogger } from './log.js'
 import { Metrics } from './metrics.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import { tcpListenerDefaults, type Config, type DeepReadonly, type ListenerConfig } from './config/schema.js'
@@ -178,6 +178,7 @@ export class Worker {
       maxHeaderSize: config.http.maxHeaderSize,
       tunnels: this.tunnels,
       keepAliveHint: keepAliveHint(config.http.timeouts.keepAlive),
+      accessLines: accessLines(options.accessLog),
       gzip: gzipTypes(config),
     }
     this.listeners = new Map()
@@ -522,6 +523,8 @@ export class Worker {
     this.addresses.resolver.close()
     this.upstreams.destroy()
     this.deadlines.close()
+    // Access lines wait in a batch (src/log.ts): write them out before the process goes.
+    ;(this.ctx.accessLog as { flush?: () => void }).flush?.()
   }
 }
 

@@ -3,7 +3,7 @@
  * the settings every connection reads, the shared deadline heap, logs and metrics.
  */
 import type { CidrSet } from '../net/cidr.js'
-import type { Logger } from '../log.js'
+import type { AccessLines, Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { Deadlines } from './timers.js'
 import type { ProxyState } from './request-path.js'
@@ -53,6 +53,8 @@ export interface ProxyContext {
   readonly clientIpLower: string
   readonly forwardedBy: string
   readonly accessLog: Logger
+  /** The access log's taker of preformatted JSON lines (src/log.ts `accessLines`); null = use `accessLog.info`. */
+  readonly accessLines: AccessLines | null
   readonly log: Logger
   readonly rand: () => number
   /** ms clock for the access log's timers (monotonic). */

@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import { defaultConfig, type Config, type MutableConfig } from '../../src/config/schema.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { Worker } from '../../src/worker.js'
+import { createAccessLogger } from '../../src/log.js'
 
 export interface AccessLine {
   readonly [key: string]: unknown
@@ -30,7 +31,15 @@ export function baseConfig(): MutableConfig {
   return c
 }
 
-export async function startLb(edit: (c: MutableConfig) => void, rand?: () => number): Promise<TestLb> {
+/**
+ * `productionAccessLog`: the access logger is src/log.ts `createAccessLogger` (as the daemon makes it, with its
+ * preformatted JSON lines) writing into the test's sink, instead of a plain pino logger.
+ */
+export async function startLb(
+  edit: (c: MutableConfig) => void,
+  rand?: () => number,
+  productionAccessLog = false,
+): Promise<TestLb> {
   const config = baseConfig()
   edit(config)
   const access: AccessLine[] = []
@@ -41,7 +50,9 @@ export async function startLb(edit: (c: MutableConfig) => void, rand?: () => num
       cb()
     },
   })
-  const accessLog = pino({ base: null, timestamp: false }, sink)
+  const accessLog = productionAccessLog
+    ? createAccessLogger(config.log, sink)
+    : pino({ base: null, timestamp: false }, sink)
   const log = pino({ level: process.env.LB_TEST_LOG ?? 'silent' })
   const worker = new Worker({ config, log, accessLog, ...(rand === undefined ? {} : { rand }) })
   await worker.apply(configToSnapshot(config))
