@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   'table-build': () => import('./table-build.js'),
   pickers: () => import('./pickers.js'),
   headers: () => import('./headers.js'),
+  h1: () => import('./h1.js'),
   'consul-propagation': () => import('./consul-propagation.js'),
 }
 

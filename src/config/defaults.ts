@@ -78,6 +78,7 @@ export const defaultConfig: Config = {
     localIp: '',
     auth: [],
     noRoute: { status: 404, page: '' },
+    gzipContentTypes: '',
     pathMatch: 'prefix',
     maxHeaderSize: 16_384,
     maxconn: 0,

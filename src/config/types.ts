@@ -104,6 +104,11 @@ export interface HttpConfig {
   auth: AuthSchemeSpec[]
   /** The answer when no route matches (fabio `proxy.noroutestatus` and its noroute.html). */
   noRoute: NoRouteConfig
+  /**
+   * Response Content-Types lb compresses with gzip (a regular expression, fabio `proxy.gzip.contenttype`) when the
+   * client accepts gzip and the server did not encode the body; '' = off.
+   */
+  gzipContentTypes: string
   pathMatch: PathMatch
   /** Bytes of request line + headers accepted (431 above). */
   maxHeaderSize: number

@@ -64,6 +64,101 @@ export interface WriteReq<S extends Socket> {
 /** A socket's libuv stream handle (`socket._handle`), as the direct writes use it. */
 export interface StreamHandle {
   writeBuffer(req: WriteReq<Socket>, data: Buffer): number
+  writeLatin1String(req: WriteReq<Socket>, data: string): number
+  writev(req: WriteReq<Socket>, chunks: (string | Buffer)[], allBuffers: boolean): number
+}
+
+/**
+ * One socket's direct writes (`writeDirect`): the reused write request, whether a write is still queued in libuv,
+ * and what to call when it completes (status < 0: it failed; the socket is destroyed then).
+ */
+export interface DirectWrites {
+  req: WriteReq<Socket> | null
+  pending: boolean
+  readonly done: (status: number) => void
+}
+
+/** `writeDirect`: everything was handed to the kernel. */
+export const DIRECT_DONE = 0
+/** `writeDirect`: queued in libuv (the kernel took part of it); `DirectWrites.done` follows. */
+export const DIRECT_QUEUED = 1
+/** `writeDirect`: not possible now (internals off, a write still queued, the socket's own writes pending …). */
+export const DIRECT_NO = -1
+
+interface DirectReq extends WriteReq<Socket> {
+  owner: DirectWrites | null
+}
+
+/**
+ * Write `text` (latin1), then `data`, then `tail` (latin1), straight to the socket's libuv handle with one reused
+ * write request: one write or writev system call, without net.Socket's Writable, its write request per call and
+ * its completion callback on the next tick. Empty parts are skipped. Returns DIRECT_DONE, DIRECT_QUEUED (the
+ * caller treats it as backpressure until `d.done`) or DIRECT_NO (the caller uses `socket.write`). Used only
+ * while net.Socket's own writes are idle, so the bytes keep their order.
+ */
+export function writeDirect(
+  socket: Socket,
+  d: DirectWrites,
+  text: string,
+  data: Buffer | null,
+  tail: string,
+  i: NodeInternals = nodeInternals,
+): number {
+  const sw = i.streamWrap
+  if (sw === null || d.pending || socket.writableLength > 0 || socket.connecting || socket.destroyed)
+    return DIRECT_NO
+  const handle = socketHandle<StreamHandle>(socket, i)
+  if (handle === null || socket.writableEnded) return DIRECT_NO
+  let req = d.req as DirectReq | null
+  if (req === null || req.handle !== handle) {
+    req = new sw.WriteWrap() as DirectReq
+    req.handle = handle
+    req.oncomplete = onDirectComplete as WriteReq<Socket>['oncomplete']
+    req.socket = socket
+    req.buffer = null
+    req.owner = d
+    d.req = req
+  }
+  let err: number
+  if (data === null || data.length === 0) {
+    err = handle.writeLatin1String(req, tail === '' ? text : text + tail)
+  } else if (text === '' && tail === '') {
+    err = handle.writeBuffer(req, data)
+  } else {
+    const chunks: (string | Buffer)[] = []
+    if (text !== '') chunks.push(text, 'latin1')
+    chunks.push(data, 'buffer')
+    if (tail !== '') chunks.push(tail, 'latin1')
+    err = handle.writev(req, chunks, false)
+  }
+  if (err !== 0) {
+    socket.destroy(new Error(`write failed (${err})`))
+    return DIRECT_DONE
+  }
+  if (sw.streamBaseState[sw.kLastWriteWasAsync] === 0) return DIRECT_DONE
+  // Queued: the request belongs to that write now and keeps `data` alive until it completes.
+  req.buffer = data
+  d.req = null
+  d.pending = true
+  return DIRECT_QUEUED
+}
+
+function onDirectComplete(this: DirectReq, status: number): void {
+  const d = this.owner
+  const socket = this.socket
+  this.buffer = null
+  this.owner = null
+  this.socket = null
+  if (status < 0 && socket !== null && !socket.destroyed)
+    socket.destroy(new Error(`write failed (${status})`))
+  if (d === null) return
+  d.pending = false
+  d.done(status)
+}
+
+/** A new DirectWrites state whose completions go to `done`. */
+export function directWrites(done: (status: number) => void): DirectWrites {
+  return { req: null, pending: false, done }
 }
 
 /** The private slots behind net.Socket's `onread` option. */

@@ -12,7 +12,7 @@ import type { ServerStatus, ServersState } from '../health/service.js'
 import { recordObservation, ServerHealthView, type ObservationSink } from '../health/view.js'
 import { TcpListener, type TcpContext } from '../proxy/tcp.js'
 import { type Upstream, UpstreamSet, type AddressBook } from '../proxy/upstream.js'
-import type { Logger } from '../log/log.js'
+import { accessLines, type Logger } from '../log/log.js'
 import { buildTable } from '../route/table.js'
 import { describeTable } from '../route/describe.js'
 import { CidrSet } from '../net/cidr.js'
@@ -145,6 +145,8 @@ export class Worker {
       maxHeaderSize: config.http.maxHeaderSize,
       tunnels: this.tunnels,
       keepAliveHint: keepAliveHint(config.http.timeouts.keepAlive),
+      accessLines: accessLines(options.accessLog),
+      gzip: gzipTypes(config),
     }
     this.listeners = new Map()
     this.clock = options.clock ?? Date.now
@@ -176,6 +178,7 @@ export class Worker {
     this.#config = config
     this.ctx.auth = authSchemes(config)
     this.ctx.noRoute = noRouteAnswer(config.http.noRoute, this.#noRoutePage)
+    this.ctx.gzip = gzipTypes(config)
   }
 
   /** The no-route page from Consul KV (`consul.no_route_key`; '' = none): replaces the configured page. */
@@ -473,5 +476,13 @@ export class Worker {
     this.addresses.resolver.close()
     this.upstreams.destroy()
     this.deadlines.close()
+    // Access lines wait in a batch (src/log.ts): write them out before the process goes.
+    ;(this.ctx.accessLog as { flush?: () => void }).flush?.()
   }
+}
+
+/** `http.gzip_content_types` compiled (the loader checked it), or null when off. */
+function gzipTypes(config: Config): RegExp | null {
+  const types = config.http.gzipContentTypes
+  return types === '' ? null : new RegExp(types, 'i')
 }

@@ -3,7 +3,7 @@
  * the settings every connection reads, the shared deadline heap, logs and metrics.
  */
 import type { CidrSet } from '../net/cidr.js'
-import type { Logger } from '../log/log.js'
+import type { AccessLines, Logger } from '../log/log.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { Deadlines } from './timers.js'
 import type { ProxyState } from './request-path.js'
@@ -53,6 +53,8 @@ export interface ProxyContext {
   readonly clientIpLower: string
   readonly forwardedBy: string
   readonly accessLog: Logger
+  /** The access log's taker of preformatted JSON lines (src/log.ts `accessLines`); null = use `accessLog.info`. */
+  readonly accessLines: AccessLines | null
   readonly log: Logger
   readonly rand: () => number
   /** ms clock for the access log's timers (monotonic). */
@@ -66,6 +68,8 @@ export interface ProxyContext {
   readonly maxHeaderSize: number
   /** Every open tunnel, for shutdown. */
   readonly tunnels: TunnelSet
+  /** Content-Types whose responses lb gzips (`http.gzip_content_types`); null = off. */
+  gzip: RegExp | null
   /**
    * `Keep-Alive: timeout=<s>\r\n` from `timeouts.keepAlive`, on every response that keeps the connection: clients
    * that honour it (undici, Node, curl) stop reusing an idle connection before lb closes it, instead of racing

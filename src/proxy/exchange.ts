@@ -42,6 +42,9 @@ import {
   type FailureKind,
 } from './request-path.js'
 import { startTunnel } from './tunnel.js'
+import { gzipHeaders, shouldGzip, startGzip, type GzipUser } from './gzip.js'
+import { isoNow, jsonString } from '../log/log.js'
+import type { Gzip } from 'node:zlib'
 import type { Waiter } from './queue.js'
 
 /** Body bytes buffered while the server connection is not ready, before the client socket is held. */
@@ -72,7 +75,7 @@ const TEXT = 'text/plain; charset=utf-8'
 const HTML = 'text/html; charset=utf-8'
 const LAST_CHUNK = '0\r\n'
 
-export class Exchange implements PoolUser, Waiter, DeadlineOwner {
+export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
   readonly ctx: ProxyContext
   readonly listener: ListenerInfo
   readonly conn: ClientConn
@@ -139,8 +142,10 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   responded: boolean
   /** Re-chunk the response body for the client. */
   chunkOut: boolean
-  /** The client socket is corked: the response head waits for the body bytes of the same read. */
-  corked: boolean
+  /** A response head not written yet: it goes out with the body bytes of the same read (one system call). */
+  headOut: string
+  /** The response body is being compressed (gzip.ts); null when it passes as it is. */
+  gz: Gzip | null
   bytesIn: number
   bytesOut: number
   tStart: number
@@ -149,6 +154,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   tHeaders: number
   tWait: number
   readonly deadline: Deadline
+  /** `,"fe":"<listener>","method":` for the JSON access line. */
+  readonly jsonFe: string
 
   constructor(ctx: ProxyContext, listener: ListenerInfo, conn: ClientConn) {
     this.ctx = ctx
@@ -211,8 +218,9 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.status = 0
     this.responded = false
     this.chunkOut = false
-    this.corked = false
-    this.corked = false
+    this.headOut = ''
+    this.gz = null
+    this.gz = null
     this.bytesIn = 0
     this.bytesOut = 0
     this.tStart = 0
@@ -221,6 +229,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.tHeaders = -1
     this.tWait = 0
     this.deadline = new Deadline(this)
+    this.jsonFe = jsonPrefix(listener.name)
   }
 
   /** A new request, its head parsed. Its body (if any) follows through `requestBody`. */
@@ -240,6 +249,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.status = 0
     this.responded = false
     this.chunkOut = false
+    this.headOut = ''
     this.bytesIn = 0
     this.bytesOut = 0
     this.tStart = ctx.now()
@@ -281,7 +291,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.headers = buildUpstreamHeaders(head.headers, fwd)
     this.needsHost = route.hostHeader === 'dst' || (head.hostCount === 0 && fwd.hostHeader === '')
     this.replayable = !this.hasBody && idempotentMethod(head.method)
-    if (head.expectContinue && this.hasBody) this.conn.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1')
+    if (head.expectContinue && this.hasBody) this.conn.out.send('HTTP/1.1 100 Continue\r\n\r\n', null, '')
     this.attempt()
   }
 
@@ -387,19 +397,29 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     observeConnect(up, true)
     conn.begin(this.method === 'HEAD', this.upgrade)
     this.forServer(up)
-    const socket = conn.socket
     const pending = this.pending
     let ok: boolean
-    if (pending === null && !this.chunked) {
-      ok = socket.write(this.requestHead(), 'latin1')
+    if (pending === null) {
+      ok = conn.out.send(
+        this.bodyRead && this.chunked
+          ? this.requestHead() + LAST_CHUNK + this.trailers + CRLF
+          : this.requestHead(),
+        null,
+        '',
+      )
     } else {
+      // Body bytes that arrived before the connection: after the head, through the socket's own writes (rare).
+      const socket = conn.socket
       socket.cork()
       socket.write(this.requestHead(), 'latin1')
-      if (pending !== null) {
-        for (let i = 0; i < pending.length; i++) this.writeBody(socket, pending[i] as Buffer)
-        this.pending = null
-        this.pendingBytes = 0
+      for (let i = 0; i < pending.length; i++) {
+        const data = pending[i] as Buffer
+        if (this.chunked) socket.write(data.length.toString(16) + CRLF, 'latin1')
+        socket.write(data)
+        if (this.chunked) socket.write(CRLF, 'latin1')
       }
+      this.pending = null
+      this.pendingBytes = 0
       if (this.bodyRead && this.chunked) socket.write(LAST_CHUNK + this.trailers + CRLF, 'latin1')
       socket.uncork()
       ok = !socket.writableNeedDrain
@@ -443,26 +463,17 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     return h + CRLF
   }
 
-  writeBody(socket: UpstreamConn['socket'], data: Buffer): boolean {
-    if (!this.chunked) return socket.write(data)
-    socket.cork()
-    socket.write(data.length.toString(16) + CRLF, 'latin1')
-    socket.write(data)
-    socket.write(CRLF, 'latin1')
-    socket.uncork()
-    return !socket.writableNeedDrain
-  }
-
   /** Request body bytes (de-chunked) from the client. */
   requestBody(buf: Buffer, start: number, end: number): void {
     if (!this.active || this.responded || this.termination !== '--') return
     const data = buf.subarray(start, end)
     const conn = this.upConn
     if (conn !== null && !conn.connecting && this.pending === null) {
-      const socket = conn.socket
-      if (!this.writeBody(socket, data)) this.conn.hold()
+      const out = conn.out
+      const ok = this.chunked ? out.send(data.length.toString(16) + CRLF, data, CRLF) : out.send('', data, '')
+      if (!ok) this.conn.hold()
       // A write the kernel did not take at once keeps referring to the client's read buffer.
-      if (socket.writableLength > 0) this.conn.lent = true
+      if (out.lent) this.conn.lent = true
       return
     }
     // Kept until the server connection is ready: a copy when it is a view of the client's read buffer.
@@ -479,7 +490,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.trailers = trailers
     const conn = this.upConn
     if (conn === null || conn.connecting || this.pending !== null) return
-    if (this.chunked) conn.socket.write(LAST_CHUNK + trailers + CRLF, 'latin1')
+    if (this.chunked) conn.out.send(LAST_CHUNK + trailers + CRLF, null, '')
     conn.sent((this.service as ServiceRuntime).spec.timeouts.server)
   }
 
@@ -495,9 +506,20 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     const client = this.conn
     const head = this.head as RequestHead
     const noBody = this.method === 'HEAD' || resp.status === 204 || resp.status === 304
+    const gzip = this.ctx.gzip
+    const compress = gzip !== null && !noBody && shouldGzip(gzip, resp.headers, head.headers)
     let framing = ''
     let closeAfter = false
-    if (!noBody) {
+    if (compress) {
+      // The compressed length is not known: chunked to HTTP/1.1 clients, up to a close for HTTP/1.0 ones.
+      if (head.minor === 1) {
+        this.chunkOut = true
+        framing = 'Transfer-Encoding: chunked\r\n'
+      } else {
+        closeAfter = true
+      }
+      this.gz = startGzip(this)
+    } else if (!noBody) {
       if (resp.chunked) {
         if (head.minor === 1) {
           this.chunkOut = true
@@ -512,7 +534,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     }
     if (closeAfter) client.closeAfter = true
     let h = 'HTTP/1.1 ' + resp.status + ' ' + resp.reason + CRLF
-    const headers = filterResponseHeaders(resp.headers)
+    const filtered = filterResponseHeaders(resp.headers)
+    const headers = compress ? gzipHeaders(filtered) : filtered
     for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
     h += framing
     if (client.closeAfter || head.close || client.ended) h += 'Connection: close\r\n'
@@ -520,39 +543,35 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
       h += head.minor === 0 ? 'Connection: keep-alive\r\n' + this.ctx.keepAliveHint : this.ctx.keepAliveHint
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.responded = true
-    const socket = client.socket
-    if (more) {
-      // Body bytes follow in this read: one writev for the head and them (onResponseData uncorks).
-      socket.cork()
-      this.corked = true
+    if (more && !compress) {
+      // Body bytes follow in this read: the head goes out with them, in one write.
+      this.headOut = h + CRLF
+      return
     }
-    if (!socket.write(h + CRLF, 'latin1')) {
+    if (!client.out.send(h + CRLF, null, '')) {
       conn.pause()
       client.awaitDrain()
     }
   }
 
   onResponseData(buf: Buffer, start: number, end: number): void {
-    const socket = this.conn.socket
+    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end)
+    const gz = this.gz
+    if (gz !== null) {
+      // zlib reads the bytes later, on its own thread: the server connection reads on into a fresh buffer.
+      const conn = this.upConn
+      if (conn !== null) conn.lent = true
+      if (!gz.write(data)) conn?.pause()
+      return
+    }
+    const out = this.conn.out
     const n = end - start
     this.bytesOut += n
-    let ok: boolean
-    if (this.chunkOut) {
-      socket.cork()
-      socket.write(n.toString(16) + CRLF, 'latin1')
-      socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
-      socket.write(CRLF, 'latin1')
-      socket.uncork()
-      ok = !socket.writableNeedDrain
-    } else {
-      ok = socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
-    }
-    if (this.corked) {
-      this.corked = false
-      socket.uncork()
-    }
+    const head = this.headOut
+    this.headOut = ''
+    const ok = this.chunkOut ? out.send(head + n.toString(16) + CRLF, data, CRLF) : out.send(head, data, '')
     // A write the kernel did not take at once keeps referring to the server connection's read buffer.
-    if (socket.writableLength > 0 && this.upConn !== null) this.upConn.lent = true
+    if (out.lent && this.upConn !== null) this.upConn.lent = true
     if (!ok) {
       this.upConn?.pause()
       this.conn.awaitDrain()
@@ -560,17 +579,59 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   onClientDrain(): void {
+    if (this.gz !== null) this.gz.resume()
+    else this.upConn?.resume()
+  }
+
+  // -- GzipUser ----------------------------------------------------------------------------------------------
+
+  onGzipData(chunk: Buffer): void {
+    this.bytesOut += chunk.length
+    const out = this.conn.out
+    const ok = this.chunkOut
+      ? out.send(chunk.length.toString(16) + CRLF, chunk, CRLF)
+      : out.send('', chunk, '')
+    if (!ok) {
+      this.gz?.pause()
+      this.conn.awaitDrain()
+    }
+  }
+
+  onGzipDrain(): void {
     this.upConn?.resume()
   }
 
+  /** The compressed body is complete (the server's response ended before): the last chunk, then done. */
+  onGzipEnd(): void {
+    this.gz = null
+    if (this.chunkOut && !this.conn.out.send('0\r\n\r\n', null, '')) this.conn.awaitDrain()
+    this.finish()
+  }
+
+  onGzipError(err: Error): void {
+    this.gz = null
+    this.termination = 'PD'
+    this.reason = `gzip: ${err.message}`
+    this.cancelUpstream()
+    this.conn.destroy()
+    this.finish()
+  }
+
   onResponseEnd(trailers: string): void {
-    if (this.chunkOut) {
-      this.conn.socket.write(
-        trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF,
-        'latin1',
-      )
+    const gz = this.gz
+    if (gz !== null) {
+      // All of the server's response is here: its connection is free; the exchange ends with zlib's output.
+      const conn = this.upConn
+      this.upConn = null
+      this.release()
+      if (conn !== null) conn.release(this.bodyRead && this.pending === null)
+      gz.end()
+      return
     }
-    this.uncork()
+    let text = this.headOut
+    this.headOut = ''
+    if (this.chunkOut) text += trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF
+    if (text !== '' && !this.conn.out.send(text, null, '')) this.conn.awaitDrain()
     const conn = this.upConn
     this.upConn = null
     this.release()
@@ -594,7 +655,8 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   onUpstreamFailure(kind: FailureKind, err: Error | null): void {
-    this.uncork()
+    // A head held back for body bytes that never came: it was never sent.
+    this.headOut = ''
     const conn = this.upConn
     this.upConn = null
     const up = this.upstream
@@ -602,6 +664,9 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     if (kind === 'server_timeout' && up !== null) observeStatus(up, 0)
     if (this.responded) {
       // The response started: all lb can do is cut the client connection.
+      const gz = this.gz
+      this.gz = null
+      if (gz !== null) gz.destroy()
       this.termination = failures[kind].termination === 'sD' ? 'sD' : 'SD'
       this.reason = describe(kind, up, err)
       this.conn.destroy()
@@ -636,7 +701,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     h += 'Connection: Upgrade\r\nUpgrade: ' + resp.upgrade + CRLF
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     const client = this.conn
-    client.socket.write(h + CRLF, 'latin1')
+    client.out.send(h + CRLF, null, '')
     // The tunnel keeps the server slot (`counted`) until it closes.
     this.counted = false
     this.active = false
@@ -644,13 +709,6 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   // -- Endings ---------------------------------------------------------------------------------------------
-
-  uncork(): void {
-    if (this.corked) {
-      this.corked = false
-      this.conn.socket.uncork()
-    }
-  }
 
   canRetry(): boolean {
     const service = this.service
@@ -712,7 +770,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.bytesOut = Buffer.byteLength(body)
     this.responded = true
-    if (!client.socket.write(h + CRLF + body, 'latin1')) client.awaitDrain()
+    if (!client.out.send(h + CRLF + body, null, '')) client.awaitDrain()
     this.finish()
   }
 
@@ -733,6 +791,9 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
   }
 
   cancelUpstream(): void {
+    const gz = this.gz
+    this.gz = null
+    if (gz !== null) gz.destroy()
     this.leaveQueue()
     if (this.waitingPool !== null) {
       this.waitingPool.cancel(this)
@@ -757,6 +818,54 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     this.conn.requestDone()
   }
 
+  /**
+   * The JSON access line, made straight from the exchange's fields: the same line pino writes from `log()`'s
+   * object (same fields and order, undefined ones left out), without the object and the generic serializer.
+   */
+  jsonLine(head: RequestHead, Tc: number, Tr: number, Ta: number): string {
+    const route = this.route
+    const up = this.upstream
+    let s =
+      '{"time":"' +
+      isoNow() +
+      '","ci":' +
+      jsonString(this.clientIp) +
+      ',"cp":' +
+      this.conn.remotePort +
+      this.jsonFe +
+      jsonString(this.method)
+    if (head.host !== undefined) s += ',"host":' + jsonString(head.host)
+    s +=
+      ',"uri":' +
+      jsonString(head.target) +
+      ',"status":' +
+      this.status +
+      ',"bytes":' +
+      this.bytesOut +
+      (route === null
+        ? ',"route":null,"service":null'
+        : ',"route":' + jsonString(route.host + route.path) + ',"service":' + jsonString(route.service)) +
+      ',"server":' +
+      (up === null ? 'null' : jsonString(up.name)) +
+      ',"retries":' +
+      (this.attempts > 0 ? this.attempts - 1 : 0)
+    if (this.redispatched) s += ',"redispatched":true'
+    s +=
+      ',"Tw":' +
+      Math.round(this.tWait) +
+      ',"Tc":' +
+      Tc +
+      ',"Tr":' +
+      Tr +
+      ',"Ta":' +
+      Ta +
+      ',"ts":' +
+      jsonString(this.termination)
+    if (this.reason !== '') s += ',"reason":' + jsonString(this.reason)
+    if (this.requestId !== '') s += ',"rid":' + jsonString(this.requestId)
+    return s + '}\n'
+  }
+
   /** The access-log line (haproxy timing fields; -1 = phase not reached). */
   log(): void {
     const ctx = this.ctx
@@ -767,6 +876,11 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     const Tr = this.tHeaders >= 0 && this.tConnect >= 0 ? Math.round(this.tHeaders - this.tConnect) : -1
     const head = this.head as RequestHead
     ctx.metrics.observeHttp(this, now)
+    const lines = ctx.accessLines
+    if (lines !== null) {
+      lines.writeLine(this.jsonLine(head, Tc, Tr, Math.round(now - this.tStart)))
+      return
+    }
     // The line's object is made only when the access log writes something at all.
     if (!ctx.accessLog.isLevelEnabled('info')) return
     const line: Record<string, unknown> = {
@@ -803,6 +917,11 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner {
     }
     ctx.accessLog.info(line)
   }
+}
+
+/** The parts of a JSON access line that do not change between requests of a listener. */
+function jsonPrefix(name: string): string {
+  return ',"fe":' + jsonString(name) + ',"method":'
 }
 
 function describe(kind: FailureKind, up: Upstream | null, err: Error | null): string {

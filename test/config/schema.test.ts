@@ -206,6 +206,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
         request_id_header: X-Request-Id
         path_match: segment
         max_header_size: 1024
+        gzip_content_types: '^text/'
         timeouts: { http_request: 1s, client: 2s, keep_alive: 3s, tunnel: 1m30s }
     `,
     want: edit((c) => {
@@ -216,6 +217,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
         localIp: '',
         auth: [],
         noRoute: { status: 404, page: '' },
+        gzipContentTypes: '^text/',
         pathMatch: 'segment',
         maxHeaderSize: 1024,
         maxconn: 0,

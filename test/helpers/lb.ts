@@ -10,6 +10,7 @@ import { Worker } from '../../src/process/worker.js'
 import { applyLocal, localHealth } from '../../src/process/local.js'
 import type { HealthService } from '../../src/health/service.js'
 import type { Snapshot } from '../../src/model/snapshot.js'
+import { createAccessLogger } from '../../src/log/log.js'
 
 export interface AccessLine {
   readonly [key: string]: unknown
@@ -38,7 +39,15 @@ export function baseConfig(): MutableConfig {
   return c
 }
 
-export async function startLb(edit: (c: MutableConfig) => void, rand?: () => number): Promise<TestLb> {
+/**
+ * `productionAccessLog`: the access logger is src/log.ts `createAccessLogger` (as the daemon makes it, with its
+ * preformatted JSON lines) writing into the test's sink, instead of a plain pino logger.
+ */
+export async function startLb(
+  edit: (c: MutableConfig) => void,
+  rand?: () => number,
+  productionAccessLog = false,
+): Promise<TestLb> {
   const config = baseConfig()
   edit(config)
   const access: AccessLine[] = []
@@ -49,7 +58,9 @@ export async function startLb(edit: (c: MutableConfig) => void, rand?: () => num
       cb()
     },
   })
-  const accessLog = pino({ base: null, timestamp: false }, sink)
+  const accessLog = productionAccessLog
+    ? createAccessLogger(config.log, sink)
+    : pino({ base: null, timestamp: false }, sink)
   const log = pino({ level: process.env.LB_TEST_LOG ?? 'silent' })
   const worker = new Worker({ config, log, accessLog, ...(rand === undefined ? {} : { rand }) })
   const health = localHealth(worker, log)

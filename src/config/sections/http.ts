@@ -29,6 +29,7 @@ export const httpKeys = [
   'local_ip',
   'auth',
   'no_route',
+  'gzip_content_types',
   'path_match',
   'max_header_size',
   'maxconn',
@@ -62,6 +63,15 @@ export function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
       ) ?? '',
     auth: readAuthSchemes(c, f?.get('auth')),
     noRoute: readNoRoute(c, f?.get('no_route')),
+    gzipContentTypes:
+      readChecked(c, f?.get('gzip_content_types'), d.gzipContentTypes, (s) => {
+        try {
+          new RegExp(s, 'i')
+          return ok(s)
+        } catch (err) {
+          return fail(`not a regular expression: ${err instanceof Error ? err.message : String(err)}`)
+        }
+      }) ?? '',
     pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
     maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),
     maxconn: readInt(c, f?.get('maxconn'), d.maxconn, 0, 1_000_000),

@@ -32,6 +32,7 @@ import { parseProxyHeader } from '../../net/proxy-protocol.js'
 import { Exchange } from '../exchange.js'
 import type { ListenerInfo, ProxyContext } from '../context.js'
 import type { Tunnel } from '../tunnel.js'
+import { Out } from './out.js'
 import { nodeInternals, readIntoBuffers } from '../../net/node-internals.js'
 
 /**
@@ -127,6 +128,8 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   readonly nextBuffer: () => Buffer
   /** After a 101: the tunnel this connection's bytes go to. */
   tunnel: Tunnel | null
+  /** Writes to the client. */
+  readonly out: Out
   readonly deadline: Deadline
 
   constructor(ctx: ProxyContext, listener: ListenerInfo, socket: Socket, acceptProxy: boolean) {
@@ -156,6 +159,7 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.lent = false
     this.nextBuffer = (): Buffer => this.readBuf
     this.tunnel = null
+    this.out = new Out(socket, () => this.onDrain())
     this.deadline = new Deadline(this)
   }
 
@@ -370,7 +374,7 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     }
     this.state = S_HEAD
     this.head.reset()
-    if (this.socket.writableNeedDrain) {
+    if (this.out.blocked) {
       this.writeBlocked = true
       this.ctx.deadlines.arm(this.deadline, this.ctx.timeouts.client, K_CLIENT)
       return
@@ -419,11 +423,22 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     // A FIN while a request is in progress: the client is gone (as nginx and Node's HTTP server see it); the
     // exchange and everything it holds upstream are cancelled.
     if (this.ex.active) {
+      this.shut()
       this.ex.clientGone()
       this.destroy()
     } else if (this.state === S_BODY) {
       this.destroy()
     }
+  }
+
+  /**
+   * The connection takes no more requests: closed state first, so an exchange cancelled right after does not go
+   * on to a pipelined request when it finishes.
+   */
+  shut(): void {
+    this.state = S_CLOSED
+    this.buf = null
+    this.ctx.deadlines.remove(this.deadline)
   }
 
   onDeadline(kind: number): void {
@@ -439,12 +454,14 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
       return
     }
     // K_CLIENT: the client stopped sending its body or reading its response.
+    this.shut()
     if (this.ex.active) this.ex.clientTimeout()
     this.destroy()
   }
 
   /** Refuse what the client sent: a bodiless error answer, then close. */
   refuse(status: number, _why: string): void {
+    this.shut()
     if (this.ex.active) this.ex.clientGone()
     const s = this.socket
     if (s.writable) {
@@ -484,10 +501,8 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
       this.tunnel?.clientClosed()
       return
     }
+    this.shut()
     if (this.ex.active) this.ex.clientGone()
-    this.state = S_CLOSED
-    this.buf = null
-    this.ctx.deadlines.remove(this.deadline)
   }
 
   /**

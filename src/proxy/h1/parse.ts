@@ -45,12 +45,15 @@ for (let i = 0; i < 6; i++) {
 /** Header lines per message above which the message is refused (431 for requests). */
 export const MAX_HEADERS = 1000
 
+/** The end of a head, as bytes: searching for a Buffer skips the string needle's conversion on every call. */
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1')
+
 /**
  * Index just past the CRLFCRLF that ends the head starting at `start`, or -1 while it is incomplete.
  * Leading empty lines before a request line are the caller's to skip (`skipEmptyLines`).
  */
 export function headEnd(buf: Buffer, start: number): number {
-  const i = buf.indexOf('\r\n\r\n', start, 'latin1')
+  const i = buf.indexOf(CRLFCRLF, start)
   return i < 0 ? -1 : i + 4
 }
 

@@ -31,6 +31,7 @@ import {
 import type { FailureKind } from '../request-path.js'
 import { failureKind } from '../request-path.js'
 import { encodeProxy, type ProxyAddresses } from '../../net/proxy-protocol.js'
+import { Out } from './out.js'
 
 /** What a pooled connection reports to the exchange using it. */
 export interface PoolUser {
@@ -112,6 +113,8 @@ export class UpstreamConn implements DeadlineOwner, ChunkSink {
   readBuf: Buffer
   lent: boolean
   readonly nextBuffer: () => Buffer
+  /** Writes to the server. */
+  readonly out: Out
   user: PoolUser | null
   state: number
   /** Requests carried before the current one: > 0 means a close before any answer may be a keep-alive race. */
@@ -144,6 +147,7 @@ export class UpstreamConn implements DeadlineOwner, ChunkSink {
     this.readBuf = onread ? Buffer.allocUnsafe(READ_SMALL) : EMPTY
     this.lent = false
     this.nextBuffer = (): Buffer => this.readBuf
+    this.out = new Out(NO_SOCKET, () => this.user?.onUpstreamDrain())
     this.user = null
     this.state = S_CONNECTING
     this.served = 0
@@ -601,6 +605,7 @@ export class ConnPool {
     }
     socket.setNoDelay(true)
     conn.socket = socket
+    conn.out.socket = socket
     ;(socket as PooledSocket)[kConn] = conn
     socket.once(o.tls ? 'secureConnect' : 'connect', onConnect)
     if (!conn.onread) socket.on('data', onData)
