@@ -4,14 +4,14 @@
  * test server (test/helpers/consul-server.ts) in another process with N services × 3 instances, each with two
  * `urlprefix-` tags (2N routes). The run waits until the last service is routed (admin `/api/explain`), lets lb
  * settle, and reports VmRSS (now) and VmHWM (peak, the initial sync included) at two points: right after the
- * sync and after `--settle` seconds (default 25: lb releases memory 10 s after a discovery burst, src/memory.ts). bench/consul-propagation.ts `rss` measures lb inside the bench process
+ * sync and after `--settle` seconds (default 25: lb releases memory 10 s after a discovery burst, src/process/memory.ts). bench/consul-propagation.ts `rss` measures lb inside the bench process
  * instead (its heap in detail, plus whatever the bench itself holds).
  *
  *   npm run build && node dist/bench/consul-rss.js [--services 10000] [--settle 25] [--watch auto|service|state]
  *                                                  [--workers N]
  *
  * `--workers N` runs lb in cluster mode (`workers: N`) and reports each process: the primary and every worker
- * (each worker gets the whole table on every apply and releases memory after large ones, src/worker.ts).
+ * (each worker gets the whole table on every apply and releases memory after large ones, src/process/worker-process.ts).
  *
  * `LB_V8_FLAGS='--max-semi-space-size=2'` passes V8 flags to the lb process (how much of the RSS is heap sizing).
  */

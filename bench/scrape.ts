@@ -138,7 +138,7 @@ async function setUp(services: number, traffic: number): Promise<Worker> {
   const config = structuredClone(defaultConfig) as MutableConfig
   config.listeners = []
   const silent = pino({ level: 'silent' })
-  // As the single-process daemon makes it (src/primary.ts): process metrics on, control families set.
+  // As the single-process daemon makes it (src/process/primary.ts): process metrics on, control families set.
   const worker = new Worker({
     config,
     log: silent,
@@ -201,7 +201,7 @@ function countTraffic(worker: Worker, traffic: number): void {
   }
 }
 
-// The scrape as lb does it (src/primary.ts `metrics()`, src/worker.ts `lb:metrics`).
+// The scrape as lb does it (src/process/primary.ts `metrics()`, src/process/worker-process.ts `lb:metrics`).
 
 /** What the admin API gets to send: a string, or UTF-8 chunks. */
 type Body = string | readonly Uint8Array[]
@@ -219,13 +219,13 @@ async function primaryText(replies: readonly Buffer[], own: Worker): Promise<Bod
   return own.metrics.aggregate(parsed, 0)
 }
 
-/** The admin server's `release` once the response is written (src/primary.ts `metrics()`). */
+/** The admin server's `release` once the response is written (src/process/primary.ts `metrics()`). */
 function release(worker: Worker, body: Body): void {
   if (typeof body !== 'string') worker.metrics.release(body)
 }
 
 /**
- * What the admin server does with the body before it is garbage (src/admin.ts `send`): a string is measured and
+ * What the admin server does with the body before it is garbage (src/admin/http.ts `send`): a string is measured and
  * encoded into one Buffer for the socket (`res.end(string)`); chunks are written as they are.
  */
 function send(body: Body): number {

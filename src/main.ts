@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `lb` executable: refuse an unsupported Node.js in one line before loading anything that needs a newer
- * one (src/node-version.ts), then run the CLI (src/cli.ts). Cluster workers start here too.
+ * one (src/cli/node-version.ts), then run the CLI (src/cli/cli.ts). Cluster workers start here too.
  */
 import { unsupportedNode } from './cli/node-version.js'
 

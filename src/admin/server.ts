@@ -8,7 +8,7 @@
  *   GET  /api/routes            JSON; `?format=text` or `Accept: text/plain` → describeTable's canonical text
  *   GET  /api/services          one row per service (balance, servers up/available, queue, routes)
  *   GET  /api/servers           servers.ts showServers: state, weights, health counter, last check, in-flight
- *   GET  /api/explain?host=&path=[&client=]  route trace and the picker's next choice (src/explain.ts)
+ *   GET  /api/explain?host=&path=[&client=]  route trace and the picker's next choice (src/admin/explain.ts)
  *   GET  /api/config            effective config, secrets redacted (src/admin/redact.ts)
  *   POST /api/servers/<svc>/<srv>/state   body or ?state= ready|drain|maint
  *   POST /api/servers/<svc>/<srv>/weight  body or ?weight= 0..256 or N%
@@ -55,7 +55,7 @@ export interface AdminActions {
   reload(): Promise<{ ok: boolean; problems: string[] }>
   restartWorkers(): Promise<boolean>
   /**
-   * The /metrics body: a string, or UTF-8 chunks written in order (lb's writer, src/exposition.ts); `release` is
+   * The /metrics body: a string, or UTF-8 chunks written in order (lb's writer, src/metrics/exposition.ts); `release` is
    * called once the response has been written (the chunks' memory is reused), not when it failed.
    */
   metrics(): Promise<{

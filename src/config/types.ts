@@ -148,7 +148,7 @@ export interface LogConfig {
   access: AccessLogConfig
 }
 
-/** `json`, `httplog` (haproxy), or fabio's `common`, `combined` or a `$field` template (src/log-format.ts). */
+/** `json`, `httplog` (haproxy), or fabio's `common`, `combined` or a `$field` template (src/fabio/access-log.ts). */
 export type AccessLogFormat = string
 
 /**

@@ -216,8 +216,8 @@ function int(v: unknown): number {
 const NO_HEADERS: readonly string[] = []
 
 /**
- * An HTTP access line (src/proxy/http.ts, with the detail fields it adds for templates) as the plain record
- * src/log-format.ts renders; `now` is the epoch ms the line is written at (the request's end).
+ * An HTTP access line (src/proxy/exchange.ts, with the detail fields it adds for templates) as the plain record
+ * src/fabio/access-log.ts renders; `now` is the epoch ms the line is written at (the request's end).
  */
 export function accessRecord(line: AccessFields, now: number): AccessRecord {
   const ta = int(line.Ta)

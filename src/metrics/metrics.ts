@@ -292,7 +292,7 @@ export class Metrics {
 
   /**
    * This process's /metrics body, UTF-8 in chunks: prom-client's process metrics (when on), then every lb family
-   * written straight to text (src/exposition.ts). Give it back with `release` once it has been written.
+   * written straight to text (src/metrics/exposition.ts). Give it back with `release` once it has been written.
    */
   async exposition(): Promise<Buffer[]> {
     const process = this.registry.getMetricsAsArray().length === 0 ? '' : await this.registry.metrics()

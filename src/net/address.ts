@@ -1,6 +1,6 @@
 /**
  * Address syntax for config files: `host:port`, IPv4, `[IPv6]` and hostnames (CIDRs: src/net/cidr.ts).
- * Pure (no node:net), so config/schema.ts can use it; results carry a reason for the problem list.
+ * Pure (no node:net), so the config readers (src/config/) can use it; results carry a reason for the problem list.
  */
 
 export type HostKind = 'ipv4' | 'ipv6' | 'hostname'

@@ -14,7 +14,7 @@
  * - `unrefTimer`: net.Socket's `_unrefTimer()`, so a direct write counts as activity for the socket's
  *   inactivity timeout (`touch`). Needed only by the direct writes above.
  * - `gc()`: V8's `gc` without `--expose-gc`, through `v8.setFlagsFromString('--expose-gc')` and a new vm context
- *   (src/memory.ts); `compactingGc` toggles `--compact-on-every-full-gc` around one full GC. Fallback: no
+ *   (src/process/memory.ts); `compactingGc` toggles `--compact-on-every-full-gc` around one full GC. Fallback: no
  *   memory release after bursts (V8 collects on its own schedule).
  * - `socketHandle`: a socket's `_handle`, for the fast paths above.
  *
@@ -268,7 +268,7 @@ export function readIntoBuffers<S extends Socket>(
 }
 
 /**
- * One full GC with compaction: moving objects off half-empty pages lets V8 give those back (src/memory.ts), at
+ * One full GC with compaction: moving objects off half-empty pages lets V8 give those back (src/process/memory.ts), at
  * the price of a longer pause. The flag is read per GC, so it is switched off again right after.
  */
 export function compactingGc(gc: GcFunction): void {

@@ -1,7 +1,7 @@
 /**
  * The daemon's control side: load config, run the providers, the admin server, reload on SIGHUP and drain on
  * SIGTERM. With `workers: 0|1` the serving Worker runs in this process; with N ≥ 2 this process forks N worker
- * processes (node:cluster), never handles traffic, and sends each one the whole state over IPC (src/ipc.ts).
+ * processes (node:cluster), never handles traffic, and sends each one the whole state over IPC (src/process/ipc.ts).
  * In cluster mode the in-process Worker is only the admin server's view (/api/routes, /api/servers): it never
  * listens. Health checks run here in either mode, in the one health service (src/health/service.ts): its
  * statuses apply to the in-process Worker as they happen (local.ts) and go to the worker processes when a

@@ -30,7 +30,7 @@ interface Slot {
 /**
  * A worker that served this long (from its first applied state) before dying was not crash-looping: it is
  * replaced at once and the crash counter starts over. Deaths before that (at boot, or just after it) back off
- * (respawnDelay in src/ipc.ts).
+ * (respawnDelay in src/process/ipc.ts).
  */
 const stableAfter = 1_000
 

@@ -20,7 +20,7 @@ function ignoreSignal(): void {
 export const LARGE_APPLY = 500
 
 /**
- * Whether applying `snapshot` in a cluster worker is worth a memory release (src/memory.ts) once applies go
+ * Whether applying `snapshot` in a cluster worker is worth a memory release (src/process/memory.ts) once applies go
  * quiet: every apply carries the whole table, and at thousands of services decoding and building it grows the
  * worker's heap as the sync grows the primary's. Smaller tables never get near the release's growth threshold.
  */

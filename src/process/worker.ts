@@ -476,7 +476,7 @@ export class Worker {
     this.addresses.resolver.close()
     this.upstreams.destroy()
     this.deadlines.close()
-    // Access lines wait in a batch (src/log.ts): write them out before the process goes.
+    // Access lines wait in a batch (src/log/log.ts): write them out before the process goes.
     ;(this.ctx.accessLog as { flush?: () => void }).flush?.()
   }
 }

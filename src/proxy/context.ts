@@ -53,7 +53,7 @@ export interface ProxyContext {
   readonly clientIpLower: string
   readonly forwardedBy: string
   readonly accessLog: Logger
-  /** The access log's taker of preformatted JSON lines (src/log.ts `accessLines`); null = use `accessLog.info`. */
+  /** The access log's taker of preformatted JSON lines (src/log/log.ts `accessLines`); null = use `accessLog.info`. */
   readonly accessLines: AccessLines | null
   readonly log: Logger
   readonly rand: () => number

@@ -906,7 +906,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
       rid: this.requestId === '' ? undefined : this.requestId,
     }
     if (ctx.accessDetail) {
-      // The fields a `$field` template reads beyond the JSON line (src/log.ts `accessRecord`).
+      // The fields a `$field` template reads beyond the JSON line (src/log/log.ts `accessRecord`).
       line.ra = this.conn.socket.remoteAddress ?? ''
       line.hv = head.minor === 0 ? '1.0' : '1.1'
       line.rh = head.headers

@@ -75,7 +75,7 @@ export interface Failure {
 }
 
 /**
- * haproxy's answers (see docs/haproxy-differences.md): no server reachable after the retries is 503, a server
+ * haproxy's answers (see docs/haproxy.md, Failure semantics): no server reachable after the retries is 503, a server
  * that does not answer in time 504, an invalid response 502 `PH`, a connection the server closed 502 `SH`.
  */
 export const failures: { readonly [K in FailureKind]: Failure } = {

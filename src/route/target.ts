@@ -1,7 +1,7 @@
 /**
  * Per-target request rewriting (fabio keeps `strip=`, `prepend=`, `host=` per target, and a target URL may carry
  * a query). Pure: the data plane calls these once it picked a server whose `ServerSpec.target` is set; servers
- * without it use their route's options (src/proxy/http.ts `upstreamPath`).
+ * without it use their route's options (src/proxy/request-path.ts `upstreamPath`).
  */
 import { normalizePath } from './normalize.js'
 

@@ -1,5 +1,5 @@
 /**
- * src/explain.ts: the lookup trace for exact, wildcard, port, fallback, catch-all and no-route cases (always
+ * src/admin/explain.ts: the lookup trace for exact, wildcard, port, fallback, catch-all and no-route cases (always
  * agreeing with lookupHttp), ACL verdicts, and the pick preview, which must never move a picker's state.
  */
 import assert from 'node:assert/strict'

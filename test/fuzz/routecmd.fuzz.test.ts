@@ -1,5 +1,5 @@
 /**
- * Property tests for the route-command parser (src/provider/routecmd.ts): any text parses without throwing;
+ * Property tests for the route-command parser (src/fabio/routecmd.ts): any text parses without throwing;
  * every problem points at a real line of the text; applying the parsed commands and building a Snapshot never
  * throws either, and every command line is accounted for (a command, a problem, or blank/comment).
  */

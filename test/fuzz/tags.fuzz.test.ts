@@ -1,5 +1,5 @@
 /**
- * Property tests for the Consul tag parser (src/provider/consul/tags.ts): any string is either a plain tag
+ * Property tests for the Consul tag parser (src/fabio/tags.ts): any string is either a plain tag
  * (null), a rejected route tag with a reason, or a route; it never throws. Well-formed `urlprefix-host/path`
  * tags round-trip their host and path, whatever options follow.
  */

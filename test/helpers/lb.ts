@@ -40,7 +40,7 @@ export function baseConfig(): MutableConfig {
 }
 
 /**
- * `productionAccessLog`: the access logger is src/log.ts `createAccessLogger` (as the daemon makes it, with its
+ * `productionAccessLog`: the access logger is src/log/log.ts `createAccessLogger` (as the daemon makes it, with its
  * preformatted JSON lines) writing into the test's sink, instead of a plain pino logger.
  */
 export async function startLb(

@@ -1,7 +1,7 @@
 /**
  * The prom-client implementation of lb's metric families as it was before lb wrote its own exposition text
- * (src/metrics.ts at 835e9f4, bookkeeping and families unchanged; the stats classes are imported, not copied).
- * Kept as the reference the writer is compared with (test/metrics-exposition.test.ts): prom-client formats,
+ * (src/metrics.ts at 835e9f4, now src/metrics/, bookkeeping and families unchanged; the stats classes are imported, not copied).
+ * Kept as the reference the writer is compared with (test/metrics/metrics-exposition.test.ts): prom-client formats,
  * escapes and aggregates the same counts, so the two texts must hold the same lines.
  */
 import {

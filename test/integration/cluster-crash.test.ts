@@ -158,7 +158,7 @@ routes:
       for (let k = 1; k <= kills; k++) {
         for (const load of loads) await load.succeeded(20)
         const victim = live.shift() as { pid: number; up: number }
-        // Pacing, not a pass condition: a worker that served ≥ 1 s is replaced without backoff (src/primary.ts).
+        // Pacing, not a pass condition: a worker that served ≥ 1 s is replaced without backoff (src/process/primary.ts).
         const wait = victim.up + 1_200 - performance.now()
         if (wait > 0) await delay(wait)
         const killed = performance.now()

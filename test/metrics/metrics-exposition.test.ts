@@ -1,5 +1,5 @@
 /**
- * lb's own exposition writer (src/metrics.ts + src/exposition.ts) against the prom-client implementation it
+ * lb's own exposition writer (src/metrics/metrics.ts + src/metrics/exposition.ts) against the prom-client implementation it
  * replaced (test/helpers/metrics-reference.ts), fed the same events: a small table where every family has
  * samples, label values that need escaping, a table swap that drops a service, and (second test) a cluster scrape
  * of two workers and the primary. Both texts are parsed into families; family order, HELP and TYPE lines and the

@@ -56,7 +56,7 @@ fabioCases(
     { fabio: 'TestTarget_Authorized/returns true when scheme is empty', in: '', want: true },
     { fabio: 'TestTarget_Authorized/returns false when scheme is unknown', in: 'foobar', want: false },
   ],
-  // A route without auth (scheme '') is not checked at all (src/proxy/http.ts); an unknown one passes nobody.
+  // A route without auth (scheme '') is not checked at all (src/proxy/request-path.ts); an unknown one passes nobody.
   (name) => name === '' || checkAuth(schemes.get(name), basic('foo', 'bar')),
 )
 

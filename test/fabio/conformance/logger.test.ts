@@ -1,5 +1,5 @@
 /**
- * fabio `logger/logger_test.go`: access-log templates (src/log-format.ts). Ported rows: TestLog (34 fields) and
+ * fabio `logger/logger_test.go`: access-log templates (src/fabio/access-log.ts). Ported rows: TestLog (34 fields) and
  * TestParse's rows that use fabio's own fields ("" and `$header.User-Agent`). Not ported: TestParse's rows over
  * the test-only fields `$a`/`$b`, TestAtoi (a Go helper). fabio's request: `GET http://foo.com/?q=x HTTP/1.1`
  * from 2.2.2.2:666 with User-Agent, Referer and X-Forwarded-For, answered 200 with 1,234 bytes by svc-a at

@@ -1,6 +1,6 @@
 /**
  * The Consul provider reports the end of a burst of work (`onBurst`, after which the primary releases memory,
- * src/memory.ts): once after the initial sync, once after a round of ≥ BURST_READS service reads (a `state`
+ * src/process/memory.ts): once after the initial sync, once after a round of ≥ BURST_READS service reads (a `state`
  * mode resync), and not for a change that re-reads one service.
  */
 import { test } from 'node:test'
