@@ -2,7 +2,7 @@
  * The floor under lb's TCP relay: the least a Node process can do per relayed message, for bench/tcp-cpu.ts.
  * Each accepted connection gets one upstream connection. Once both are connected, each socket's libuv handle
  * reads into one reused buffer (`useUserBuffer`) and its `onread` writes each read straight to the other
- * handle (`writeBuffer`, one reused request) — what lb's established relay does (src/proxy/tcp.ts Relay),
+ * handle (`writeBuffer`, one reused request) — what lb's established relay does (src/proxy/tcp/relay.ts Relay),
  * without its timeouts, logs, metrics, buffer growth or backpressure handling (the bench's messages are small
  * and strictly request/response).
  *

@@ -6,7 +6,7 @@
  * - `tcpWrap`: `process.binding('tcp_wrap')` (deprecated, DEP0111). Plain TCP health checks of IP targets
  *   connect a bare TCP handle and reset it (src/health/probes.ts RawTcpCheck); fallback: a reused net.Socket.
  * - `streamWrap`: `process.binding('stream_wrap')`. The TCP relay writes a read straight to the other socket's
- *   handle (`handle.writeBuffer`) and takes over the handle's `onread` (src/proxy/tcp.ts Relay); fallback:
+ *   handle (`handle.writeBuffer`) and takes over the handle's `onread` (src/proxy/tcp/relay.ts Relay); fallback:
  *   socket.write().
  * - `onreadSlots`: net.Socket's private `kBuffer`/`kBufferCb`/`kBufferGen` symbols, found by their
  *   descriptions. An accepted socket reads into the session's reusable buffer (`readIntoBuffers`), as the

@@ -1,6 +1,6 @@
 /**
  * The request path: every decision lb makes about one HTTP request, Upgrade request or TCP session, in one place.
- * The transports (exchange.ts for HTTP and Upgrade, tcp.ts for TCP) only connect and move bytes; they call these
+ * The transports (exchange.ts for HTTP and Upgrade, tcp/session.ts for TCP) only connect and move bytes; they call these
  * functions and act on what they return.
  *
  * - who the client is (`identifyClient`: trusted proxies, X-Forwarded-For, the request id);

@@ -4,7 +4,8 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf, until, type TestLb } from './lb.js'
 import { startTcp } from './tls.js'
-import { TcpListener, type TcpSession } from '../../src/proxy/tcp.js'
+import { TcpListener } from '../../src/proxy/tcp/listener.js'
+import type { TcpSession } from '../../src/proxy/tcp/session.js'
 
 export interface EchoSession {
   readonly lb: TestLb

@@ -1,6 +1,6 @@
 /**
  * TCP mode: the relay takes over both sockets' reads and writes straight to the other socket's handle
- * (src/proxy/tcp.ts Relay, streamWrap), not through Writable, which would relay the same bytes (so the relay
+ * (src/proxy/tcp/relay.ts Relay, streamWrap), not through Writable, which would relay the same bytes (so the relay
  * tests alone cannot tell). Checked on a live session both ways: once it is established, both directions are
  * Relays and neither of its sockets' write() is called while bytes keep flowing. With LB_NODE_INTERNALS=off
  * (src/net/node-internals.ts) the same session must take the fallback: no Relay, every relayed chunk through
@@ -23,7 +23,7 @@ test(`tcp: relayed bytes go ${direct ? 'to the sockets directly' : 'through writ
   const { client, session, close } = await echoSession()
   try {
     assert.ok(session.server !== null)
-    // Both reads are the relay's (src/proxy/tcp.ts Relay), not Node's onread callback path.
+    // Both reads are the relay's (src/proxy/tcp/relay.ts Relay), not Node's onread callback path.
     assert.equal(session.toClient !== null, direct, 'server → client Relay')
     assert.equal(session.toServer !== null, direct, 'client → server Relay')
     let got = ''

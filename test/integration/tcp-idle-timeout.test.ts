@@ -1,6 +1,6 @@
 /**
  * TCP mode inactivity timeouts of an established session (haproxy `timeout client/server/tunnel`): the session
- * closes once it has been idle for the limit, at most limit / 8 later (src/proxy/tcp.ts watchIdle), and relayed
+ * closes once it has been idle for the limit, at most limit / 8 later (src/proxy/tcp/session.ts watchIdle), and relayed
  * bytes count as activity. Mock timers; real sockets.
  *
  * With LB_NODE_INTERNALS=off (src/net/node-internals.ts) there is no Relay: the session keeps Node's socket
@@ -14,7 +14,7 @@ import { connect, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { startLb, service, tcpListener, portOf, until } from '../helpers/lb.js'
 import { startTcp } from '../helpers/tls.js'
-import { TcpListener } from '../../src/proxy/tcp.js'
+import { TcpListener } from '../../src/proxy/tcp/listener.js'
 import { nodeInternals } from '../../src/net/node-internals.js'
 import { setTimeout as delay } from 'node:timers/promises'
 

@@ -1,5 +1,5 @@
 /**
- * TCP mode: an accepted client socket really reads through onread (src/proxy/tcp.ts useOnread), not through the
+ * TCP mode: an accepted client socket really reads through onread (src/proxy/tcp/session.ts onreadSlots), not through the
  * 'data' fallback, which would relay the same bytes (so the relay tests alone cannot tell) with a fresh buffer
  * per read. Checked on a live session: the session says so, and the client socket has no 'data' listener.
  * With LB_NODE_INTERNALS=off (src/net/node-internals.ts) it must read through 'data' instead.
