@@ -9,14 +9,13 @@
 import { pathToFileURL } from 'node:url'
 import { Bench, type Task } from 'tinybench'
 import {
-  ChunkedDecoder,
   headEnd,
   parseRequestHead,
   parseResponseHead,
   RequestHead,
   ResponseHead,
-  type ChunkSink,
 } from '../src/proxy/h1/parse.js'
+import { ChunkedDecoder, type ChunkSink } from '../src/proxy/h1/chunked.js'
 import { printRuntime } from './runtime.js'
 
 const BATCH = 1_000

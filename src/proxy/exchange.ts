@@ -19,9 +19,15 @@
  *
  * A client going away cancels the exchange's upstream work at once: its queue places, its pool wait, and its
  * connection (closed, since the response was not read to its end).
+ *
+ * Why one file of about 900 lines: the Exchange is one state machine whose methods are the callbacks of the
+ * client connection, the pool, the deadlines, the queue and gzip (PoolUser, Waiter, DeadlineOwner, GzipUser).
+ * What does not read or change its state lives elsewhere: the decisions in request-path.ts, header rewriting in
+ * headers.ts, the access line in access-line.ts, compression in gzip.ts.
  */
 import type { ResponseHead, RequestHead } from './h1/parse.js'
-import type { ConnPool, PoolUser, UpstreamConn } from './h1/upstream-conn.js'
+import type { ConnPool, PoolUser } from './h1/pool.js'
+import type { UpstreamConn } from './h1/upstream-conn.js'
 import type { ClientConn } from './h1/client-conn.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
 import type { Route } from '../route/table.js'
@@ -43,7 +49,8 @@ import {
 } from './request-path.js'
 import { startTunnel } from './tunnel.js'
 import { gzipHeaders, shouldGzip, startGzip, type GzipUser } from './gzip.js'
-import { isoNow, jsonString } from '../log/log.js'
+import { jsonPrefix, logExchange } from './access-line.js'
+import { statusText } from './h1/status.js'
 import type { Gzip } from 'node:zlib'
 import type { Waiter } from './queue.js'
 
@@ -53,22 +60,6 @@ const PENDING_LIMIT = 64 * 1024
 // Deadline kinds: waiting in the service queue, or for a connection of a full pool.
 const Q_SERVICE = 1
 const Q_POOL = 2
-
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  301: 'Moved Permanently',
-  401: 'Unauthorized',
-  302: 'Found',
-  303: 'See Other',
-  307: 'Temporary Redirect',
-  308: 'Permanent Redirect',
-  400: 'Bad Request',
-  403: 'Forbidden',
-  404: 'Not Found',
-  408: 'Request Timeout',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-}
 
 const CRLF = '\r\n'
 const TEXT = 'text/plain; charset=utf-8'
@@ -754,7 +745,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
       'HTTP/1.1 ' +
       status +
       ' ' +
-      (STATUS_TEXT[status] ?? 'Error') +
+      statusText(status) +
       '\r\ncontent-type: ' +
       contentType +
       '\r\ncontent-length: ' +
@@ -818,110 +809,10 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
     this.conn.requestDone()
   }
 
-  /**
-   * The JSON access line, made straight from the exchange's fields: the same line pino writes from `log()`'s
-   * object (same fields and order, undefined ones left out), without the object and the generic serializer.
-   */
-  jsonLine(head: RequestHead, Tc: number, Tr: number, Ta: number): string {
-    const route = this.route
-    const up = this.upstream
-    let s =
-      '{"time":"' +
-      isoNow() +
-      '","ci":' +
-      jsonString(this.clientIp) +
-      ',"cp":' +
-      this.conn.remotePort +
-      this.jsonFe +
-      jsonString(this.method)
-    if (head.host !== undefined) s += ',"host":' + jsonString(head.host)
-    s +=
-      ',"uri":' +
-      jsonString(head.target) +
-      ',"status":' +
-      this.status +
-      ',"bytes":' +
-      this.bytesOut +
-      (route === null
-        ? ',"route":null,"service":null'
-        : ',"route":' + jsonString(route.host + route.path) + ',"service":' + jsonString(route.service)) +
-      ',"server":' +
-      (up === null ? 'null' : jsonString(up.name)) +
-      ',"retries":' +
-      (this.attempts > 0 ? this.attempts - 1 : 0)
-    if (this.redispatched) s += ',"redispatched":true'
-    s +=
-      ',"Tw":' +
-      Math.round(this.tWait) +
-      ',"Tc":' +
-      Tc +
-      ',"Tr":' +
-      Tr +
-      ',"Ta":' +
-      Ta +
-      ',"ts":' +
-      jsonString(this.termination)
-    if (this.reason !== '') s += ',"reason":' + jsonString(this.reason)
-    if (this.requestId !== '') s += ',"rid":' + jsonString(this.requestId)
-    return s + '}\n'
-  }
-
-  /** The access-log line (haproxy timing fields; -1 = phase not reached). */
+  /** The access-log line and the request's metrics (access-line.ts). */
   log(): void {
-    const ctx = this.ctx
-    const now = ctx.now()
-    const route = this.route
-    const up = this.upstream
-    const Tc = this.tConnect >= 0 && this.tDispatch >= 0 ? Math.round(this.tConnect - this.tDispatch) : -1
-    const Tr = this.tHeaders >= 0 && this.tConnect >= 0 ? Math.round(this.tHeaders - this.tConnect) : -1
-    const head = this.head as RequestHead
-    ctx.metrics.observeHttp(this, now)
-    const lines = ctx.accessLines
-    if (lines !== null) {
-      lines.writeLine(this.jsonLine(head, Tc, Tr, Math.round(now - this.tStart)))
-      return
-    }
-    // The line's object is made only when the access log writes something at all.
-    if (!ctx.accessLog.isLevelEnabled('info')) return
-    const line: Record<string, unknown> = {
-      ci: this.clientIp,
-      cp: this.conn.remotePort,
-      fe: this.listener.name,
-      method: this.method,
-      host: head.host,
-      uri: head.target,
-      status: this.status,
-      bytes: this.bytesOut,
-      route: route === null ? null : route.host + route.path,
-      service: route === null ? null : route.service,
-      server: up === null ? null : up.name,
-      retries: this.attempts > 0 ? this.attempts - 1 : 0,
-      redispatched: this.redispatched ? true : undefined,
-      Tw: Math.round(this.tWait),
-      Tc,
-      Tr,
-      Ta: Math.round(now - this.tStart),
-      ts: this.termination,
-      reason: this.reason === '' ? undefined : this.reason,
-      rid: this.requestId === '' ? undefined : this.requestId,
-    }
-    if (ctx.accessDetail) {
-      // The fields a `$field` template reads beyond the JSON line (src/log/log.ts `accessRecord`).
-      line.ra = this.conn.socket.remoteAddress ?? ''
-      line.hv = head.minor === 0 ? '1.0' : '1.1'
-      line.rh = head.headers
-      line.sc = this.listener.proto
-      line.ua = up === null ? '' : up.hostPort
-      line.us = this.service?.spec.proto ?? 'http'
-      line.uu = this.sentPath
-    }
-    ctx.accessLog.info(line)
+    logExchange(this)
   }
-}
-
-/** The parts of a JSON access line that do not change between requests of a listener. */
-function jsonPrefix(name: string): string {
-  return ',"fe":' + jsonString(name) + ',"method":'
 }
 
 function describe(kind: FailureKind, up: Upstream | null, err: Error | null): string {

@@ -10,7 +10,7 @@ import type { ServerSpec, ServiceSpec, Snapshot } from '../model/snapshot.js'
 import type { ServerHealthView as ServerHealth } from '../health/view.js'
 import { goodLayer7Status } from '../health/state.js'
 import { WaitQueue } from './queue.js'
-import { ConnPool, type PoolOptions } from './h1/upstream-conn.js'
+import { ConnPool, type PoolOptions } from './h1/pool.js'
 import type { Deadlines } from './timers.js'
 import { isIP } from 'node:net'
 

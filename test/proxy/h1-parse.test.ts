@@ -2,7 +2,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  ChunkedDecoder,
   hasBareLf,
   headEnd,
   parseRequestHead,
@@ -10,8 +9,8 @@ import {
   RequestHead,
   ResponseHead,
   transferCodings,
-  type ChunkSink,
 } from '../../src/proxy/h1/parse.js'
+import { ChunkedDecoder, type ChunkSink } from '../../src/proxy/h1/chunked.js'
 
 function request(text: string): { status: number; head: RequestHead } {
   const buf = Buffer.from(text, 'latin1')
