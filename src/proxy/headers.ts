@@ -1,20 +1,20 @@
 /**
  * Header rewriting between the client and the upstream (pure; runs once per request and once per response).
  *
- * Input is Node's flat `req.rawHeaders` ([name, value, name, value, …], original case); output is a new
- * flat array for undici's `dispatch({ headers })` or `res.writeHead(status, flat)`. Each name is
+ * Input is the flat header list of a parsed head (h1/parse.ts: [name, value, name, value, …], original case);
+ * output is a new flat array the exchange writes after its request or status line. Each name is
  * lower-cased once and classified with one `Map.get`; everything lb does not care about is copied through
  * in order with its original case. Headers named in `Connection` are removed by a second pass over the
  * output, which only runs when such a header actually lists a custom name (rare).
  *
  * Measured, not adopted: a bounded memo `name → lower-case name` to skip `toLowerCase`. With fresh strings
- * per request (as Node's parser produces them) hashing the name for the memo costs about what lower-casing
+ * per request (as a parser produces them) hashing the name for the memo costs about what lower-casing
  * does (A/B over fresh strings, 15 headers incl. decoding: 4.40 vs 4.45 µs min on a loaded 2-core box;
  * reusing one array, as the plain bench rows do, flatters the memo), so plain `toLowerCase` stays.
  *
- * undici rejects `connection`, `keep-alive`, `upgrade`, `expect` and `transfer-encoding` in `headers`
- * (its request header check), so they never appear in the output. WebSocket upgrades go through undici's
- * `upgrade` option; `Expect: 100-continue` is answered (or refused) by the caller.
+ * `connection`, `keep-alive`, `upgrade`, `expect` and `transfer-encoding` never appear in the output: the
+ * exchange writes its own framing and, for an Upgrade, its own `Connection: upgrade` and `Upgrade` lines;
+ * `Expect: 100-continue` is answered by the exchange.
  */
 
 import { randomUUID } from 'node:crypto'
@@ -330,8 +330,8 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
 }
 
 /**
- * The flat header list to send to the client from undici's `onHeaders` raw headers (Buffers, decoded as
- * latin1 like Node's own parser). Hop-by-hop headers and the names the response's Connection header lists
+ * The flat header list to send to the client from a response head's headers (strings, or Buffers decoded as
+ * latin1). Hop-by-hop headers and the names the response's Connection header lists
  * are dropped; duplicates (set-cookie) are kept in order.
  */
 export function filterResponseHeaders(raw: readonly (Buffer | string)[]): string[] {
