@@ -32,6 +32,8 @@ import { applyLocal, localHealth } from './local.js'
 import { SharedPorts } from '../net/listen.js'
 import { logNodeInternals } from '../net/node-internals.js'
 import { WorkerPool } from './worker-pool.js'
+import { DashboardSampler } from '../metrics/dashboard.js'
+import { HealthHistory } from '../health/history.js'
 
 /** Worker processes to run for `workers:` (0 = serve in this process). */
 export function workerCount(workers: Config['workers'], cores: number = availableParallelism()): number {
@@ -91,6 +93,10 @@ export class Primary {
   #changedSeq: number
   /** A coalesced `lb:servers` broadcast is pending. */
   #serversPending: ReturnType<typeof setImmediate> | null
+  /** The admin dashboard's traffic samples and health events (src/admin/dashboard.ts). */
+  readonly sampler: DashboardSampler
+  readonly history: HealthHistory
+  #sampleTimer: ReturnType<typeof setInterval> | null
 
   private constructor(
     options: PrimaryOptions,
@@ -111,6 +117,10 @@ export class Primary {
       metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
     })
     this.health = localHealth(this.worker, log)
+    this.sampler = new DashboardSampler()
+    this.history = new HealthHistory()
+    this.#sampleTimer = null
+    this.health.subscribe((state) => this.history.record(state))
     this.health.subscribe((state, routing) => {
       if (routing) this.#serversChanged(state)
     })
@@ -317,15 +327,25 @@ export class Primary {
     primary.#syncConsul(null)
     await primary.#syncRegistration(null)
     if (config.admin.port > 0) {
-      primary.admin = new AdminServer(primary.worker, primary.status, {
-        token: () => primary.config.admin.token,
-        reload: () => primary.reload(),
-        restartWorkers: () => primary.restartWorkers(),
-        metrics: () => primary.metrics(),
-        config: () => primary.config,
-        setServerState: (service, server, state) => primary.setServerState(service, server, state),
-        setServerWeight: (service, server, weight) => primary.setServerWeight(service, server, weight),
-      })
+      primary.#startSampling()
+      primary.admin = new AdminServer(
+        primary.worker,
+        primary.status,
+        {
+          token: () => primary.config.admin.token,
+          reload: () => primary.reload(),
+          restartWorkers: () => primary.restartWorkers(),
+          metrics: () => primary.metrics(),
+          config: () => primary.config,
+          setServerState: (service, server, state) => primary.setServerState(service, server, state),
+          setServerWeight: (service, server, weight) => primary.setServerWeight(service, server, weight),
+        },
+        {
+          traffic: (series) => primary.sampler.view(series),
+          events: (id) => primary.history.of(id),
+          consul: () => primary.consul?.watches() ?? null,
+        },
+      )
       const port = await primary.admin.listen(config.admin.host, config.admin.port)
       log.info({ address: config.admin.host, port }, 'admin listening')
     }
@@ -426,6 +446,31 @@ export class Primary {
     return { contentType, body, release: () => m.release(body) }
   }
 
+  /**
+   * One dashboard sample (every `admin.sample_interval`): the per-service and per-server counters of this
+   * process's Worker, or of every worker process (the replies /metrics aggregates), into the sampler's rings;
+   * health events of servers that are gone are dropped.
+   */
+  async sampleTraffic(): Promise<void> {
+    const copies =
+      this.pool === null
+        ? [this.worker.metrics.trafficData()]
+        : (await this.pool.collectMetrics(2_000)).replies.map((r) => r.families)
+    this.sampler.sample(copies, Date.now())
+    const ids = new Set<number>()
+    for (const s of this.health.state().servers) ids.add(s.id)
+    this.history.retain(ids)
+  }
+
+  #startSampling(): void {
+    const sample = (): void => {
+      this.sampleTraffic().catch((err: unknown) => this.log.warn({ err }, 'dashboard sample failed'))
+    }
+    sample()
+    this.#sampleTimer = setInterval(sample, this.config.admin.sampleInterval)
+    this.#sampleTimer.unref()
+  }
+
   /** Rolling restart of the worker processes (cluster mode); false in single-process mode. */
   async restartWorkers(): Promise<boolean> {
     if (this.pool === null) return false
@@ -450,6 +495,7 @@ export class Primary {
       await new Promise((resolve) => setTimeout(resolve, grace))
     }
     this.#stop.abort()
+    if (this.#sampleTimer !== null) clearInterval(this.#sampleTimer)
     this.#memory.close()
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)
     this.#serversPending = null

@@ -5,6 +5,8 @@
 import type { MutableConfig } from '../../src/config/types.js'
 import { AdminServer, type AdminActions, type AdminStatus } from '../../src/admin/server.js'
 import { contentType } from '../../src/metrics/exposition.js'
+import { DashboardSampler } from '../../src/metrics/dashboard.js'
+import { HealthHistory } from '../../src/health/history.js'
 import { get, type Reply } from './client.js'
 import { startLb, type TestLb } from './lb.js'
 
@@ -12,6 +14,11 @@ export interface TestAdmin {
   readonly lb: TestLb
   readonly admin: AdminServer
   readonly status: AdminStatus
+  /** The dashboard's traffic samples and health events, wired as primary.ts wires them. */
+  readonly sampler: DashboardSampler
+  readonly history: HealthHistory
+  /** Take one traffic sample now (the primary does it every `admin.sample_interval`). */
+  sample(now?: number): void
   /** `http://127.0.0.1:<admin port>` */
   readonly url: string
   get(path: string, headers?: Record<string, string>): Promise<Reply>
@@ -27,25 +34,40 @@ export async function startAdmin(
 ): Promise<TestAdmin> {
   const lb = await startLb(edit, rand)
   const status: AdminStatus = { serving: true }
-  const admin = new AdminServer(lb.worker, status, {
-    token: () => lb.config.admin.token,
-    config: () => lb.config,
-    reload: () => Promise.resolve({ ok: true, problems: [] }),
-    restartWorkers: () => Promise.resolve(false),
-    metrics: async () => {
-      const body = await lb.worker.metrics.exposition()
-      return { contentType, body, release: () => lb.worker.metrics.release(body) }
+  const sampler = new DashboardSampler()
+  const history = new HealthHistory()
+  lb.health.subscribe((state) => history.record(state))
+  const admin = new AdminServer(
+    lb.worker,
+    status,
+    {
+      token: () => lb.config.admin.token,
+      config: () => lb.config,
+      reload: () => Promise.resolve({ ok: true, problems: [] }),
+      restartWorkers: () => Promise.resolve(false),
+      metrics: async () => {
+        const body = await lb.worker.metrics.exposition()
+        return { contentType, body, release: () => lb.worker.metrics.release(body) }
+      },
+      setServerState: (svc, srv, state) => lb.health.setServerState(svc, srv, state),
+      setServerWeight: (svc, srv, w) => lb.health.setServerWeight(svc, srv, w),
+      ...actions,
     },
-    setServerState: (svc, srv, state) => lb.health.setServerState(svc, srv, state),
-    setServerWeight: (svc, srv, w) => lb.health.setServerWeight(svc, srv, w),
-    ...actions,
-  })
+    {
+      traffic: (series) => sampler.view(series),
+      events: (id) => history.of(id),
+      consul: () => null,
+    },
+  )
   const port = await admin.listen('127.0.0.1', 0)
   const url = `http://127.0.0.1:${port}`
   return {
     lb,
     admin,
     status,
+    sampler,
+    history,
+    sample: (now = Date.now()) => sampler.sample([lb.worker.metrics.trafficData()], now),
     url,
     get: (path, headers = {}) => get(url, path, { headers }),
     post: (path, body = '', headers = {}) => get(url, path, { method: 'POST', body, headers }),
