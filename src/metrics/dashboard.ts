@@ -224,6 +224,8 @@ export class DashboardSampler {
     let s = this.#services.get(name)
     if (s === undefined) {
       s = new ServiceSeries(name)
+      // A service that appears after the first sample is new in the table: its counters started at zero.
+      s.hasPrev = tick > 1
       this.#services.set(name, s)
     }
     if (s.seen !== tick) {
@@ -239,6 +241,7 @@ export class DashboardSampler {
     let s = servers.get(server)
     if (s === undefined) {
       s = new ServerSeries(service, server)
+      s.hasPrev = tick > 1
       servers.set(server, s)
     }
     if (s.seen !== tick) {

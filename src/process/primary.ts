@@ -23,7 +23,7 @@ import { ConsulHttp } from '../provider/consul/client.js'
 import { SelfRegistration, type RegisterOptions } from '../provider/consul/register.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from '../model/snapshot.js'
-import { contentType } from '../metrics/exposition.js'
+import { contentType, type FamilyData } from '../metrics/exposition.js'
 import { Metrics } from '../metrics/metrics.js'
 import type { ObserveReport } from './ipc.js'
 import type { AdminState } from '../balance/backend.js'
@@ -32,8 +32,7 @@ import { applyLocal, localHealth } from './local.js'
 import { SharedPorts } from '../net/listen.js'
 import { logNodeInternals } from '../net/node-internals.js'
 import { WorkerPool } from './worker-pool.js'
-import { DashboardSampler } from '../metrics/dashboard.js'
-import { HealthHistory } from '../health/history.js'
+import { DashboardFeed } from './dashboard.js'
 
 /** Worker processes to run for `workers:` (0 = serve in this process). */
 export function workerCount(workers: Config['workers'], cores: number = availableParallelism()): number {
@@ -93,10 +92,8 @@ export class Primary {
   #changedSeq: number
   /** A coalesced `lb:servers` broadcast is pending. */
   #serversPending: ReturnType<typeof setImmediate> | null
-  /** The admin dashboard's traffic samples and health events (src/admin/dashboard.ts). */
-  readonly sampler: DashboardSampler
-  readonly history: HealthHistory
-  #sampleTimer: ReturnType<typeof setInterval> | null
+  /** The admin dashboard's traffic samples and health events (src/process/dashboard.ts). */
+  readonly dashboard: DashboardFeed
 
   private constructor(
     options: PrimaryOptions,
@@ -117,10 +114,7 @@ export class Primary {
       metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
     })
     this.health = localHealth(this.worker, log)
-    this.sampler = new DashboardSampler()
-    this.history = new HealthHistory()
-    this.#sampleTimer = null
-    this.health.subscribe((state) => this.history.record(state))
+    this.dashboard = new DashboardFeed(this.worker, this.health)
     this.health.subscribe((state, routing) => {
       if (routing) this.#serversChanged(state)
     })
@@ -327,7 +321,8 @@ export class Primary {
     primary.#syncConsul(null)
     await primary.#syncRegistration(null)
     if (config.admin.port > 0) {
-      primary.#startSampling()
+      primary.dashboard.start(config.admin.sampleInterval, () => primary.trafficCopies(), log)
+      const sources = primary.dashboard.sources(() => primary.consul?.watches() ?? null)
       primary.admin = new AdminServer(
         primary.worker,
         primary.status,
@@ -340,11 +335,7 @@ export class Primary {
           setServerState: (service, server, state) => primary.setServerState(service, server, state),
           setServerWeight: (service, server, weight) => primary.setServerWeight(service, server, weight),
         },
-        {
-          traffic: (series) => primary.sampler.view(series),
-          events: (id) => primary.history.of(id),
-          consul: () => primary.consul?.watches() ?? null,
-        },
+        sources,
       )
       const port = await primary.admin.listen(config.admin.host, config.admin.port)
       log.info({ address: config.admin.host, port }, 'admin listening')
@@ -446,29 +437,10 @@ export class Primary {
     return { contentType, body, release: () => m.release(body) }
   }
 
-  /**
-   * One dashboard sample (every `admin.sample_interval`): the per-service and per-server counters of this
-   * process's Worker, or of every worker process (the replies /metrics aggregates), into the sampler's rings;
-   * health events of servers that are gone are dropped.
-   */
-  async sampleTraffic(): Promise<void> {
-    const copies =
-      this.pool === null
-        ? [this.worker.metrics.trafficData()]
-        : (await this.pool.collectMetrics(2_000)).replies.map((r) => r.families)
-    this.sampler.sample(copies, Date.now())
-    const ids = new Set<number>()
-    for (const s of this.health.state().servers) ids.add(s.id)
-    this.history.retain(ids)
-  }
-
-  #startSampling(): void {
-    const sample = (): void => {
-      this.sampleTraffic().catch((err: unknown) => this.log.warn({ err }, 'dashboard sample failed'))
-    }
-    sample()
-    this.#sampleTimer = setInterval(sample, this.config.admin.sampleInterval)
-    this.#sampleTimer.unref()
+  /** The per-service counters the dashboard samples: this process's Worker's, or each worker process's. */
+  async trafficCopies(): Promise<FamilyData[][]> {
+    if (this.pool === null) return [this.worker.metrics.trafficData()]
+    return (await this.pool.collectMetrics(2_000)).replies.map((r) => [...r.families])
   }
 
   /** Rolling restart of the worker processes (cluster mode); false in single-process mode. */
@@ -495,7 +467,7 @@ export class Primary {
       await new Promise((resolve) => setTimeout(resolve, grace))
     }
     this.#stop.abort()
-    if (this.#sampleTimer !== null) clearInterval(this.#sampleTimer)
+    this.dashboard.stop()
     this.#memory.close()
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)
     this.#serversPending = null
