@@ -81,9 +81,19 @@ const DEFAULT_SERIES = 12
 const EVENTS_SHOWN = 20
 const TOP_FAILING = 10
 
-export function dashboard(view: ServingView, src: DashboardSources, asked: readonly string[], now: number) {
+/** What the page asks for: series of these services, a filter, how many services at most. */
+export interface DashboardQuery {
+  readonly series: readonly string[]
+  /** Lower-case substring of a service, route, server name or address ('' = all). */
+  readonly filter: string
+  readonly limit: number
+}
+
+export const DEFAULT_LIMIT = 300
+
+export function dashboard(view: ServingView, src: DashboardSources, query: DashboardQuery, now: number) {
   const state = view.state
-  const rows = showServers(view)
+  const asked = query.series
   const consulWatches = src.consul()
   const watchByService = new Map<string, ConsulWatchInfo>()
   for (const w of consulWatches ?? []) watchByService.set(w.name, w)
@@ -100,10 +110,16 @@ export function dashboard(view: ServingView, src: DashboardSources, asked: reado
   for (const s of first?.servers ?? []) serverRates.set(s.service + '\0' + s.server, s)
   const failing: FailingItem[] = []
   const services = []
+  const order = new Map<string, number>()
   for (const svc of state.services.values()) {
     const name = svc.spec.name
+    if (query.filter !== '' && !serviceMatches(name, svc, routesOf.get(name), query.filter)) continue
     let serving = 0
-    for (const u of svc.upstreams) if (u.up && u.admin === 'ready') serving++
+    let down = 0
+    for (const u of svc.upstreams) {
+      if (u.up && u.admin === 'ready') serving++
+      else if (!u.up && u.admin !== 'maint') down++
+    }
     const at = name.lastIndexOf('@consul')
     const watch = at > 0 && at === name.length - 7 ? watchByService.get(name.slice(0, at)) : undefined
     const sample = sampleOf.get(name) ?? null
@@ -124,9 +140,10 @@ export function dashboard(view: ServingView, src: DashboardSources, asked: reado
               ageSeconds: watch.lastSuccess === 0 ? null : Math.round((now - watch.lastSuccess) / 100) / 10,
             },
     })
-    if (svc.upstreams.length > 0 && serving === 0)
-      failing.push({ kind: 'service', name, why: 'no server serving', score: 1e9 })
+    const noServer = svc.upstreams.length > 0 && serving === 0
+    if (noServer) failing.push({ kind: 'service', name, why: 'no server serving', score: 1e9 })
     const r5xx = sample?.['r5xx'] ?? 0
+    order.set(name, (noServer ? 1e12 : 0) + down * 1e9 + r5xx * 1e6 + (sample?.['rps'] ?? 0))
     if (r5xx > 0)
       failing.push({
         kind: 'service',
@@ -135,6 +152,14 @@ export function dashboard(view: ServingView, src: DashboardSources, asked: reado
         score: r5xx,
       })
   }
+  // The most interesting first (no server serving, servers down, then 5xx/s, then req/s), at most `limit`.
+  const total = services.length
+  services.sort((a, b) => (order.get(b.service) ?? 0) - (order.get(a.service) ?? 0))
+  if (services.length > query.limit) services.length = query.limit
+  const shown = new Set(services.map((s) => s.service))
+  const rows = showServers(view, shown)
+  let allServers = 0
+  for (const svc of state.services.values()) if (shown.has(svc.spec.name)) allServers += svc.upstreams.length
   const servers = []
   for (const row of rows) {
     const rate = serverRates.get(row.service + '\0' + row.server) ?? null
@@ -163,6 +188,7 @@ export function dashboard(view: ServingView, src: DashboardSources, asked: reado
   const traffic = wanted.length === 0 ? first : src.traffic(wanted)
   return {
     now,
+    totals: { services: state.services.size, matching: total, shown: services.length, servers: allServers },
     interval: traffic?.interval ?? null,
     times: traffic?.times ?? [],
     consul: consulAge(consulWatches, now),
@@ -171,6 +197,19 @@ export function dashboard(view: ServingView, src: DashboardSources, asked: reado
     servers,
     series: traffic?.series ?? {},
   }
+}
+
+function serviceMatches(
+  name: string,
+  svc: { readonly upstreams: readonly { readonly name: string; readonly hostPort: string }[] },
+  routes: readonly string[] | undefined,
+  filter: string,
+): boolean {
+  if (name.toLowerCase().includes(filter)) return true
+  for (const r of routes ?? []) if (r.toLowerCase().includes(filter)) return true
+  for (const u of svc.upstreams)
+    if (u.name.toLowerCase().includes(filter) || u.hostPort.toLowerCase().includes(filter)) return true
+  return false
 }
 
 /** Why a DOWN server is down: the runtime reason, else its last check (`L7STS 503`) with the detail. */

@@ -152,7 +152,8 @@ export const pageScript = String.raw`(function () {
     }
     syncRows(body, rows)
     charted = shown.slice(0, 20)
-    document.getElementById('services-count').textContent = '(' + shown.length + ' of ' + dash.services.length + (shown.length > 200 ? ', first 200 shown' : '') + ')'
+    var t = dash.totals
+    document.getElementById('services-count').textContent = '(' + Math.min(shown.length, 200) + ' of ' + t.services + (t.matching > rows.length ? '; the ' + rows.length + ' most failing or busiest shown' : '') + ')'
   }
 
   function buildService(s, series) {
@@ -345,7 +346,9 @@ export const pageScript = String.raw`(function () {
     if (inFlight) return
     inFlight = true
     var wantRoutes = lastRoutes === null || ticks++ % 8 === 0
-    var q = charted.length ? '?series=' + charted.map(encodeURIComponent).join(',') : ''
+    // The server picks the services (the most interesting first, at most 300) matching the filter.
+    var q = '?q=' + encodeURIComponent(filterInput.value.trim())
+    if (charted.length) q += '&series=' + charted.map(encodeURIComponent).join(',')
     Promise.all([wantRoutes ? getJson('/api/routes') : Promise.resolve(lastRoutes), getJson('/api/dashboard' + q)])
       .then(function (r) {
         lastRoutes = r[0]
@@ -395,7 +398,13 @@ export const pageScript = String.raw`(function () {
     setMessage('token forgotten: read-only', false)
     renderServers()
   })
-  filterInput.addEventListener('input', renderAll)
+  var filterTimer = null
+  filterInput.addEventListener('input', function () {
+    renderAll()
+    // Ask the server too (it filters before its limit), once the typing pauses.
+    clearTimeout(filterTimer)
+    filterTimer = setTimeout(refresh, 300)
+  })
   refresh()
   setInterval(refresh, 2000)
 })()

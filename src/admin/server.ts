@@ -9,7 +9,7 @@
  *   GET  /api/services          one row per service (balance, servers up/available, queue, routes)
  *   GET  /api/servers           servers.ts showServers: state, weights, health counter, last check, in-flight
  *   GET  /api/explain?host=&path=[&client=]  route trace and the picker's next choice (src/explain.ts)
- *   GET  /api/dashboard[?series=a,b]  traffic samples, health events, failing now, Consul age (dashboard.ts)
+ *   GET  /api/dashboard[?series=a,b&q=&limit=]  traffic samples, health events, failing now, Consul age (dashboard.ts)
  *   GET  /api/config            effective config, secrets redacted (src/admin/redact.ts)
  *   POST /api/servers/<svc>/<srv>/state   body or ?state= ready|drain|maint
  *   POST /api/servers/<svc>/<srv>/weight  body or ?weight= 0..256 or N%
@@ -29,7 +29,7 @@ import { showServers, type ServerRow, type ServingView } from './servers.js'
 import type { Upstream } from '../proxy/upstream.js'
 import { redactSecrets } from './redact.js'
 import { adminPage } from './page.js'
-import { consulAge, dashboard, type DashboardSources } from './dashboard.js'
+import { consulAge, dashboard, DEFAULT_LIMIT, type DashboardSources } from './dashboard.js'
 import {
   TEXT,
   MAX_BODY,
@@ -241,7 +241,13 @@ export class AdminServer {
         return
       case '/api/dashboard': {
         const asked = (url.searchParams.get('series') ?? '').split(',').filter((n) => n !== '')
-        sendJson(res, 200, dashboard(this.#worker, this.#sources, asked.slice(0, 100), Date.now()))
+        const limit = Number(url.searchParams.get('limit') ?? DEFAULT_LIMIT)
+        const query = {
+          series: asked.slice(0, 100),
+          filter: (url.searchParams.get('q') ?? '').trim().toLowerCase(),
+          limit: Number.isInteger(limit) && limit > 0 ? Math.min(limit, 10_000) : DEFAULT_LIMIT,
+        }
+        sendJson(res, 200, dashboard(this.#worker, this.#sources, query, Date.now()))
         return
       }
       case '/api/config': {

@@ -41,10 +41,12 @@ export interface ServerRow {
   readonly reason: string
 }
 
-export function showServers(view: ServingView): ServerRow[] {
+/** Every server's row, or only those of the services in `only`. */
+export function showServers(view: ServingView, only?: ReadonlySet<string>): ServerRow[] {
   const rows: ServerRow[] = []
   const now = view.clock()
   for (const svc of view.state.services.values()) {
+    if (only !== undefined && !only.has(svc.spec.name)) continue
     for (const up of svc.upstreams) {
       const h = up.health
       const base = up.admin === 'maint' ? 'MAINT' : !up.up ? 'DOWN' : up.admin === 'drain' ? 'DRAIN' : 'UP'

@@ -5,9 +5,15 @@
  * gauges, kept per service in a ring of the last 15 minutes (90 samples of 10 s). Servers keep only their last
  * rates. Pure: no timers, no I/O; the caller brings the clock.
  *
- * Memory is bounded by the services in the table: one ring (90 × 10 Float32) and one set of previous counters
- * (21 Float64) per service that has counted something, removed with the service; bench/dashboard-rss.ts measures
- * it at 10,000 services (bench/RESULTS.md).
+ * Memory is bounded by the services in the table: per service the latest sample (10 Float32) and its previous
+ * counters (21 Float64); a ring of the three charted fields (req/s, 5xx/s, p99: 90 × 3 Float32) only once the
+ * service has served a request; everything goes with the service. bench/dashboard-rss.ts measures it at 10,000
+ * services (bench/RESULTS.md): a ring of all ten fields held 36 MB of heap there, these three 11 MB.
+ *
+ * Reading: each family's series text is parsed once and its lines resolved to their service and server objects;
+ * the next copy or sample with the same text (two workers serving the same table, a table that did not change)
+ * reuses that, so a sample is additions over typed arrays. Parsing every sample made ≈ 300,000 label strings at
+ * 10,000 services × 3 servers, 183 ms of CPU and +157 MB of RSS in the bench.
  */
 import type { FamilyData } from './exposition.js'
 import { families, latencyBuckets, statusClasses } from './families.js'
@@ -33,6 +39,12 @@ export const sampleFields = [
 export type SampleField = (typeof sampleFields)[number]
 const F = sampleFields.length
 
+/** The fields kept for 15 minutes (the page's charts), by their index in `sampleFields`. */
+export const chartFields = ['rps', 'r5xx', 'p99'] as const satisfies readonly SampleField[]
+export type ChartField = (typeof chartFields)[number]
+const R = chartFields.length
+const chartIndex: readonly number[] = chartFields.map((f) => sampleFields.indexOf(f))
+
 /** Counter slots of a service: status classes, latency buckets (cumulative, +Inf last), bytes in and out. */
 const C_CLASS = 0
 const C_BUCKET = statusClasses.length
@@ -52,8 +64,13 @@ const classIndex: ReadonlyMap<string, number> = new Map(statusClasses.map((c, i)
 
 class ServiceSeries {
   readonly name: string
-  /** Sample `slot` of field `f` at `slot * F + f`; NaN = no sample (the service was not there yet). */
-  readonly ring: Float32Array
+  /** The latest sample, `sampleFields` order. `last`, `prev` and `cur` share one buffer (one allocation). */
+  readonly last: Float64Array
+  /**
+   * Sample `slot` of chart field `r` at `slot * R + r`; NaN = no sample (no traffic yet); null until the
+   * service serves its first request.
+   */
+  ring: Float32Array | null
   readonly prev: Float64Array
   readonly cur: Float64Array
   hasPrev: boolean
@@ -61,11 +78,18 @@ class ServiceSeries {
   seen: number
   constructor(name: string) {
     this.name = name
-    this.ring = new Float32Array(SAMPLE_SLOTS * F).fill(NaN)
-    this.prev = new Float64Array(COUNTERS)
-    this.cur = new Float64Array(CURRENT)
+    const buffer = new ArrayBuffer((F + COUNTERS + CURRENT) * 8)
+    this.last = new Float64Array(buffer, 0, F)
+    this.ring = null
+    this.prev = new Float64Array(buffer, F * 8, COUNTERS)
+    this.cur = new Float64Array(buffer, (F + COUNTERS) * 8, CURRENT)
     this.hasPrev = false
     this.seen = 0
+  }
+  /** First count of a sample: start from zero. */
+  touch(tick: number): void {
+    this.seen = tick
+    this.cur.fill(0)
   }
 }
 
@@ -74,21 +98,45 @@ class ServerSeries {
   readonly server: string
   readonly prev: Float64Array
   readonly cur: Float64Array
-  /** Last rates: requests, 2xx, 4xx, 5xx per second. */
-  readonly rate: Float32Array
+  /** Last rates: requests, 2xx, 4xx, 5xx per second. `prev`, `cur` and `rate` share one buffer. */
+  readonly rate: Float64Array
   inflight: number
   hasPrev: boolean
   seen: number
   constructor(service: string, server: string) {
     this.service = service
     this.server = server
-    this.prev = new Float64Array(statusClasses.length)
-    this.cur = new Float64Array(statusClasses.length)
-    this.rate = new Float32Array(4)
+    const n = statusClasses.length
+    const buffer = new ArrayBuffer((2 * n + 4) * 8)
+    this.prev = new Float64Array(buffer, 0, n)
+    this.cur = new Float64Array(buffer, n * 8, n)
+    this.rate = new Float64Array(buffer, 2 * n * 8, 4)
     this.inflight = 0
     this.hasPrev = false
     this.seen = 0
   }
+  touch(tick: number): void {
+    this.seen = tick
+    this.cur.fill(0)
+    this.inflight = 0
+  }
+}
+
+/** `serverSlots` value: the line is the server's in-flight gauge. */
+const SERVER_INFLIGHT = -2
+
+/**
+ * A family's series text with each line resolved: which slot of its service's and server's counters it adds to
+ * (-1 = none), and the objects, made on the line's first non-zero value (a service nobody calls costs nothing);
+ * `labels[2i]`, `labels[2i + 1]`: where the line's labels are, to name them then.
+ */
+interface Parsed {
+  readonly series: string
+  readonly services: (ServiceSeries | null)[]
+  readonly serviceSlots: Int8Array
+  readonly servers: (ServerSeries | null)[]
+  readonly serverSlots: Int8Array
+  readonly labels: Int32Array
 }
 
 export interface ServiceSample {
@@ -113,8 +161,8 @@ export interface DashboardView {
   readonly times: readonly number[]
   readonly services: readonly ServiceSample[]
   readonly servers: readonly ServerSample[]
-  /** Per asked-for service, each field's samples aligned with `times` (null = no sample). */
-  readonly series: Readonly<Record<string, Readonly<Record<SampleField, readonly (number | null)[]>>>>
+  /** Per asked-for service, each chart field's samples aligned with `times` (null = no sample). */
+  readonly series: Readonly<Record<string, Readonly<Record<ChartField, readonly (number | null)[]>>>>
 }
 
 export class DashboardSampler {
@@ -124,8 +172,12 @@ export class DashboardSampler {
   /** Samples taken; the newest is at slot `(ticks - 1) % SAMPLE_SLOTS`. */
   #ticks: number
   #lastAt: number
+  /** The latest samples as `view` lists them, made once per sample (the page asks every 2 s). */
+  #latest: { tick: number; services: ServiceSample[]; servers: ServerSample[] }
   /** Reused per line: the label values of the series being read. */
   readonly #labels: string[]
+  /** Each family's last series text resolved to its lines' targets (reused while the text is the same). */
+  #parsed: Map<string, Parsed>
 
   constructor() {
     this.#services = new Map()
@@ -134,9 +186,11 @@ export class DashboardSampler {
     this.#ticks = 0
     this.#lastAt = 0
     this.#labels = []
+    this.#parsed = new Map()
+    this.#latest = { tick: -1, services: [], servers: [] }
   }
 
-  /** Services with a ring (tests, the bench). */
+  /** Services sampled (tests, the bench). */
   get size(): number {
     return this.#services.size
   }
@@ -153,23 +207,65 @@ export class DashboardSampler {
     this.#lastAt = now
     this.#times[slot] = now
     for (const list of copies) for (const f of list) this.#read(f, tick)
+    let dropped = false
     for (const [name, s] of this.#services) {
       if (s.seen !== tick) {
         this.#services.delete(name)
+        dropped = true
         continue
       }
       write(s, slot, seconds)
     }
     for (const [service, servers] of this.#servers) {
       for (const [name, s] of servers) {
-        if (s.seen !== tick) servers.delete(name)
-        else writeServer(s, seconds)
+        if (s.seen !== tick) {
+          servers.delete(name)
+          dropped = true
+        } else writeServer(s, seconds)
       }
       if (servers.size === 0) this.#servers.delete(service)
     }
+    // A resolved line may point at an object just dropped: parse again next time.
+    if (dropped) this.#parsed = new Map()
   }
 
   #read(f: FamilyData, tick: number): void {
+    let p = this.#parsed.get(f.name) ?? null
+    if (p === null || p.series !== f.series) {
+      p = this.#parse(f)
+      if (p === null) return
+      this.#parsed.set(f.name, p)
+    }
+    const values = f.values
+    const labels = this.#labels
+    const n = Math.min(values.length, p.services.length)
+    for (let i = 0; i < n; i++) {
+      const v = values[i] as number
+      const serviceSlot = p.serviceSlots[i] as number
+      const serverSlot = p.serverSlots[i] as number
+      let svc = p.services[i] ?? null
+      let srv = p.servers[i] ?? null
+      if ((svc === null && serviceSlot !== -1) || (srv === null && serverSlot !== -1)) {
+        if (v === 0) continue
+        parseLabels(p.series, p.labels[2 * i] as number, p.labels[2 * i + 1] as number, labels)
+        const name = labels[0] as string
+        if (svc === null && serviceSlot !== -1) svc = p.services[i] = this.#service(name, tick)
+        if (srv === null && serverSlot !== -1) srv = p.servers[i] = this.#server(name, labels[1] ?? '', tick)
+      }
+      if (svc !== null) {
+        if (svc.seen !== tick) svc.touch(tick)
+        if (serviceSlot >= 0) add(svc.cur, serviceSlot, v)
+      }
+      if (srv !== null) {
+        if (srv.seen !== tick) srv.touch(tick)
+        if (serverSlot === SERVER_INFLIGHT) srv.inflight += v
+        else if (serverSlot >= 0) add(srv.cur, serverSlot, v)
+      }
+    }
+  }
+
+  /** Resolve each line of `f` to the service and server it counts for, and where; null for other families. */
+  #parse(f: FamilyData): Parsed | null {
     const kind =
       f.name === families.httpRequests.name
         ? 1
@@ -184,40 +280,49 @@ export class DashboardSampler {
                 : f.name === families.serverRequests.name
                   ? 6
                   : 0
-    if (kind === 0) return
+    if (kind === 0) return null
     const text = f.series
     const labels = this.#labels
+    const p: Parsed = {
+      series: text,
+      services: new Array<ServiceSeries | null>(f.values.length).fill(null),
+      serviceSlots: new Int8Array(f.values.length).fill(-1),
+      servers: new Array<ServerSeries | null>(f.values.length).fill(null),
+      serverSlots: new Int8Array(f.values.length).fill(-1),
+      labels: new Int32Array(2 * f.values.length),
+    }
     for (let i = 0, start = 0; start < text.length; i++) {
       const end = text.indexOf('\n', start)
       const brace = text.indexOf('{', start)
       const suffix = brace < 0 || brace > end ? '' : text.slice(start, brace)
-      const v = f.values[i] as number
+      labels.length = 0
       if (brace >= 0 && brace < end) parseLabels(text, brace, end, labels)
+      p.labels[2 * i] = brace
+      p.labels[2 * i + 1] = end
       start = end + 1
       const name = labels[0]
       if (name === undefined || name === '<none>') continue
       if (kind === 6 || kind === 5) {
-        const server = this.#server(name, labels[1] ?? '', tick)
         if (kind === 5) {
-          server.inflight += v
-          add(this.#service(name, tick).cur, G_INFLIGHT, v)
+          p.serverSlots[i] = SERVER_INFLIGHT
+          p.serviceSlots[i] = G_INFLIGHT
         } else {
-          const c = classIndex.get(labels[2] ?? '')
-          if (c !== undefined) server.cur[c] = (server.cur[c] as number) + v
+          p.serverSlots[i] = classIndex.get(labels[2] ?? '') ?? -1
         }
         continue
       }
-      const s = this.#service(name, tick)
+      let slot = -1
       if (kind === 1) {
         const c = classIndex.get(labels[1] ?? '')
-        if (c !== undefined) add(s.cur, C_CLASS + c, v)
+        if (c !== undefined) slot = C_CLASS + c
       } else if (kind === 2) {
-        if (suffix !== '_bucket') continue
-        const b = leIndex.get(labels[1] ?? '')
-        if (b !== undefined) add(s.cur, C_BUCKET + b, v)
-      } else if (kind === 3) add(s.cur, labels[1] === 'in' ? C_BYTES_IN : C_BYTES_OUT, v)
-      else add(s.cur, G_QUEUE, v)
+        const b = suffix === '_bucket' ? leIndex.get(labels[1] ?? '') : undefined
+        if (b !== undefined) slot = C_BUCKET + b
+      } else if (kind === 3) slot = labels[1] === 'in' ? C_BYTES_IN : C_BYTES_OUT
+      else slot = G_QUEUE
+      p.serviceSlots[i] = slot
     }
+    return p
   }
 
   #service(name: string, tick: number): ServiceSeries {
@@ -227,10 +332,6 @@ export class DashboardSampler {
       // A service that appears after the first sample is new in the table: its counters started at zero.
       s.hasPrev = tick > 1
       this.#services.set(name, s)
-    }
-    if (s.seen !== tick) {
-      s.seen = tick
-      s.cur.fill(0)
     }
     return s
   }
@@ -244,28 +345,15 @@ export class DashboardSampler {
       s.hasPrev = tick > 1
       servers.set(server, s)
     }
-    if (s.seen !== tick) {
-      s.seen = tick
-      s.cur.fill(0)
-      s.inflight = 0
-    }
     return s
   }
 
-  /** What the dashboard shows; `series` for the services named in `seriesOf` (the page asks for what it shows). */
-  view(seriesOf: Iterable<string> = []): DashboardView {
-    const n = Math.min(this.#ticks, SAMPLE_SLOTS)
-    const first = this.#ticks - n
-    const times: number[] = []
-    for (let t = first; t < this.#ticks; t++) times.push(this.#times[t % SAMPLE_SLOTS] as number)
-    const newest = (this.#ticks - 1 + SAMPLE_SLOTS) % SAMPLE_SLOTS
+  #latestLists(): { services: ServiceSample[]; servers: ServerSample[] } {
+    if (this.#latest.tick === this.#ticks) return this.#latest
     const services: ServiceSample[] = []
     for (const s of this.#services.values()) {
       const now = {} as Record<SampleField, number>
-      for (let f = 0; f < F; f++) {
-        const v = s.ring[newest * F + f] as number
-        now[sampleFields[f] as SampleField] = v === v ? round(v) : 0
-      }
+      for (let f = 0; f < F; f++) now[sampleFields[f] as SampleField] = round(s.last[f] as number)
       services.push({ service: s.name, now })
     }
     const servers: ServerSample[] = []
@@ -282,18 +370,30 @@ export class DashboardSampler {
         })
       }
     }
-    const series: Record<string, Record<SampleField, (number | null)[]>> = {}
+    this.#latest = { tick: this.#ticks, services, servers }
+    return this.#latest
+  }
+
+  /** What the dashboard shows; `series` for the services named in `seriesOf` (the page asks for what it shows). */
+  view(seriesOf: Iterable<string> = []): DashboardView {
+    const n = Math.min(this.#ticks, SAMPLE_SLOTS)
+    const first = this.#ticks - n
+    const times: number[] = []
+    for (let t = first; t < this.#ticks; t++) times.push(this.#times[t % SAMPLE_SLOTS] as number)
+    const { services, servers } = this.#latestLists()
+    const series: Record<string, Record<ChartField, (number | null)[]>> = {}
     for (const name of seriesOf) {
       const s = this.#services.get(name)
       if (s === undefined) continue
-      const out = {} as Record<SampleField, (number | null)[]>
-      for (let f = 0; f < F; f++) {
+      const out = {} as Record<ChartField, (number | null)[]>
+      const ring = s.ring
+      for (let r = 0; r < R; r++) {
         const list: (number | null)[] = []
         for (let t = first; t < this.#ticks; t++) {
-          const v = s.ring[(t % SAMPLE_SLOTS) * F + f] as number
+          const v = ring === null ? NaN : (ring[(t % SAMPLE_SLOTS) * R + r] as number)
           list.push(v === v ? round(v) : null)
         }
-        out[sampleFields[f] as SampleField] = list
+        out[chartFields[r] as ChartField] = list
       }
       series[name] = out
     }
@@ -303,26 +403,31 @@ export class DashboardSampler {
 
 /** The sample of `s` at `slot` from its counters now and at the previous sample (rates need two). */
 function write(s: ServiceSeries, slot: number, seconds: number): void {
-  const at = slot * F
   const cur = s.cur
   const prev = s.prev
-  const ring = s.ring
-  if (!s.hasPrev) {
-    for (let f = 0; f < F; f++) ring[at + f] = 0
-  } else {
-    let total = 0
+  const last = s.last
+  let total = 0
+  if (s.hasPrev) {
     for (let c = 0; c < statusClasses.length; c++) total += delta(cur, prev, C_CLASS + c)
-    ring[at] = total / seconds
-    ring[at + 1] = delta(cur, prev, C_CLASS + 1) / seconds
-    ring[at + 2] = delta(cur, prev, C_CLASS + 3) / seconds
-    ring[at + 3] = delta(cur, prev, C_CLASS + 4) / seconds
-    ring[at + 4] = quantile(0.5, cur, prev)
-    ring[at + 5] = quantile(0.99, cur, prev)
-    ring[at + 8] = delta(cur, prev, C_BYTES_IN) / seconds
-    ring[at + 9] = delta(cur, prev, C_BYTES_OUT) / seconds
+    last[0] = total / seconds
+    last[1] = delta(cur, prev, C_CLASS + 1) / seconds
+    last[2] = delta(cur, prev, C_CLASS + 3) / seconds
+    last[3] = delta(cur, prev, C_CLASS + 4) / seconds
+    last[4] = quantile(0.5, cur, prev)
+    last[5] = quantile(0.99, cur, prev)
+    last[8] = delta(cur, prev, C_BYTES_IN) / seconds
+    last[9] = delta(cur, prev, C_BYTES_OUT) / seconds
+  } else last.fill(0)
+  last[6] = cur[G_INFLIGHT] as number
+  last[7] = cur[G_QUEUE] as number
+  let ring = s.ring
+  if (ring === null) {
+    // The first request: from now on the charted fields are kept (no ring for a service nobody calls).
+    let counted = 0
+    for (let c = 0; c < statusClasses.length; c++) counted += cur[C_CLASS + c] as number
+    if (counted > 0) ring = s.ring = new Float32Array(SAMPLE_SLOTS * R).fill(NaN)
   }
-  ring[at + 6] = cur[G_INFLIGHT] as number
-  ring[at + 7] = cur[G_QUEUE] as number
+  if (ring !== null) for (let r = 0; r < R; r++) ring[slot * R + r] = last[chartIndex[r] as number] as number
   prev.set(cur.subarray(0, COUNTERS))
   s.hasPrev = true
 }

@@ -62,7 +62,8 @@ test('dashboard samples: rates from two samples summed over workers, p50/p99 by 
   assert.equal(now?.inflight, 3)
   assert.equal(now?.queue, 2)
   assert.equal(now?.bytesOutPerSec, 20_000)
-  assert.deepEqual(v.series['a']?.rps, [0, 20])
+  // No chart point before the first request (the ring starts then).
+  assert.deepEqual(v.series['a']?.rps, [null, 20])
   const s1 = v.servers.find((x) => x.server === 's1')
   assert.equal(s1?.r5xx, 2)
   assert.equal(s1?.rps, 2)
@@ -76,6 +77,7 @@ test('dashboard samples: the ring keeps 15 minutes, and a service gone from the 
   assert.equal(v.times[0], 6 * 10_000)
   assert.equal(v.series['a']?.rps.length, SAMPLE_SLOTS)
   assert.equal(v.series['a']?.rps.at(-1), 1)
+  assert.equal(v.series['a']?.rps.includes(null), false, 'every kept sample has a point')
   s.sample([[]], (SAMPLE_SLOTS + 6) * 10_000)
   assert.equal(s.size, 0)
   assert.deepEqual(s.view(['a']).servers, [])
