@@ -82,3 +82,14 @@ export async function startAdmin(
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` }
 }
+
+/** Resolves once `lines` (an lb's access lines) holds `n`: its metrics have counted those requests too. */
+export function counted(lines: readonly unknown[], n: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (lines.length >= n) resolve()
+      else setImmediate(check)
+    }
+    check()
+  })
+}
