@@ -92,18 +92,22 @@ export const pageScript = String.raw`(function () {
       var vals = lines[k].values
       var n = vals.length
       var pts = []
+      var shown = []
       for (var j = 0; j < n; j++) {
         if (vals[j] === null) continue
         var x = n <= 1 ? width - 1 : (j / (n - 1)) * (width - 2) + 1
         var y = height - 1 - (vals[j] / max) * (height - 3)
         pts.push(x.toFixed(1) + ',' + y.toFixed(1))
+        shown.push(vals[j])
       }
-      if (pts.length === 1) pts.push(pts[0])
+      // One point: a short dash ending at it, so it can be seen.
+      if (pts.length === 1) pts.unshift((Math.max(0, parseFloat(pts[0]) - 4)).toFixed(1) + ',' + pts[0].split(',')[1])
       var line = document.createElementNS(SVG, 'polyline')
       line.setAttribute('class', lines[k].cls)
       line.setAttribute('points', pts.join(' '))
+      line.setAttribute('data-values', shown.join(','))
       svg.appendChild(line)
-      points += pts.length
+      points += shown.length
     }
     svg.setAttribute('data-points', String(points))
     var title = document.createElementNS(SVG, 'title')

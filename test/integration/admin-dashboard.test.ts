@@ -1,8 +1,8 @@
 /**
  * The admin dashboard in a real browser (headless Debian `chromium`, playwright-core) against a running lb under
  * traffic with one failing server: service `shop` has s0, which answers 200, and s1, which answers every request
- * with 503 and then fails its HTTP check too. Two traffic samples are taken by hand (the primary takes one every
- * `admin.sample_interval`), 10 s apart on the sampler's clock. What a person sees is asserted: non-zero request
+ * with 503 and then fails its HTTP check too. Three traffic samples are taken by hand (the primary takes one every
+ * `admin.sample_interval`), 10 s apart on the sampler's clock, 20 and then 40 requests between them. What a person sees is asserted: non-zero request
  * rates, s1's 5xx rate and its DOWN state with the check's reason (`L7STS 503`) in the state, last-check,
  * history and "failing now" parts, a chart with data points, and the "why" box's answer for a URL. Screenshots go
  * to test-artifacts/admin-dashboard.png and test-artifacts/admin-dashboard-why.png.
@@ -54,37 +54,44 @@ test(
     })
     const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] })
     try {
+      // Three samples 10 s apart (on the sampler's clock): 20 requests, then 40, in roundrobin (half to s1: 503).
       const t0 = Date.now()
       a.sample(t0)
-      // 40 requests in roundrobin: 20 answered by s1 with 503.
       const statuses: number[] = []
-      for (let i = 0; i < 40; i++)
-        statuses.push((await get(a.lb.url, '/', { host: 'shop.example.com' })).status)
-      assert.equal(statuses.filter((s) => s === 503).length, 20)
-      // lb counts a request where it writes its access line, which may be just after the client has the answer.
-      await counted(a.lb.access, 40)
+      const send = async (n: number): Promise<void> => {
+        for (let i = 0; i < n; i++)
+          statuses.push((await get(a.lb.url, '/', { host: 'shop.example.com' })).status)
+        // lb counts a request where it writes its access line, maybe just after the client has the answer.
+        await counted(a.lb.access, statuses.length)
+      }
+      await send(20)
+      a.sample(t0 + 10_000)
+      await send(40)
+      assert.equal(statuses.filter((s) => s === 503).length, 30)
       // s1's check starts failing: it goes DOWN at its next check (fall 1).
       checkOk = false
       const s1 = a.lb.worker.state.services.get('shop')?.upstreams.find((u) => u.name === 's1')
       // The worker applies each status before later listeners hear of it (src/process/local.ts).
       await new Promise<void>((resolve) => a.lb.health.subscribe(() => s1?.up === false && resolve()))
-      a.sample(t0 + 10_000)
+      a.sample(t0 + 20_000)
 
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
       const errors: string[] = []
       page.on('pageerror', (e) => errors.push(String(e)))
       await page.goto(a.url + '/')
 
-      // The service: 40 requests in 10 s = 4 req/s, 2 of them 5xx/s, latencies measured.
+      // The service, latest sample: 40 requests in 10 s = 4 req/s, 2 of them 5xx/s, latencies measured.
       const shop = page.locator('#services tr[data-service="shop"]')
       await shop.waitFor()
       assert.equal(await shop.locator('td[data-key="rps"]').innerText(), '4.0')
       assert.equal(await shop.locator('td[data-key="r2xx"]').innerText(), '2.0')
       assert.equal(await shop.locator('td[data-key="r5xx"]').innerText(), '2.0')
       assert.ok(Number(await shop.locator('td[data-key="p99"]').innerText()) > 0, 'p99 is shown')
-      // A chart with a point per sample for both lines (req/s and 5xx/s).
-      const points = await shop.locator('td.chart-rps svg.chart').getAttribute('data-points')
-      assert.equal(points, '4')
+      // A chart with a point per sample since the first request for both lines (req/s and 5xx/s), rising.
+      const chart = shop.locator('td.chart-rps svg.chart')
+      assert.equal(await chart.getAttribute('data-points'), '4')
+      assert.equal(await chart.locator('polyline.l-rps').getAttribute('data-values'), '2,4')
+      assert.equal(await chart.locator('polyline.l-5xx').getAttribute('data-values'), '1,2')
 
       // The failing server: DOWN, its 5xx rate, its check reason, the history with the state change.
       const row = page.locator('#servers tr[data-server="shop/s1"]')
