@@ -113,10 +113,12 @@ export function dashboard(view: ServingView, src: DashboardSources, query: Dashb
   const order = new Map<string, number>()
   for (const svc of state.services.values()) {
     const name = svc.spec.name
-    if (query.filter !== '' && !serviceMatches(name, svc, routesOf.get(name), query.filter)) continue
+    // Servers as they are, without making them for a service nobody called (src/proxy/upstream.ts).
+    const ups = svc.peekUpstreams()
+    if (query.filter !== '' && !serviceMatches(name, ups, routesOf.get(name), query.filter)) continue
     let serving = 0
     let down = 0
-    for (const u of svc.upstreams) {
+    for (const u of ups) {
       if (u.up && u.admin === 'ready') serving++
       else if (!u.up && u.admin !== 'maint') down++
     }
@@ -127,7 +129,7 @@ export function dashboard(view: ServingView, src: DashboardSources, query: Dashb
       service: name,
       balance: svc.spec.balance,
       proto: svc.spec.proto,
-      servers: svc.upstreams.length,
+      servers: ups.length,
       serving,
       queued: svc.queue.length,
       routes: routesOf.get(name) ?? [],
@@ -140,7 +142,7 @@ export function dashboard(view: ServingView, src: DashboardSources, query: Dashb
               ageSeconds: watch.lastSuccess === 0 ? null : Math.round((now - watch.lastSuccess) / 100) / 10,
             },
     })
-    const noServer = svc.upstreams.length > 0 && serving === 0
+    const noServer = ups.length > 0 && serving === 0
     if (noServer) failing.push({ kind: 'service', name, why: 'no server serving', score: 1e9 })
     const r5xx = sample?.['r5xx'] ?? 0
     order.set(name, (noServer ? 1e12 : 0) + down * 1e9 + r5xx * 1e6 + (sample?.['rps'] ?? 0))
@@ -159,7 +161,8 @@ export function dashboard(view: ServingView, src: DashboardSources, query: Dashb
   const shown = new Set(services.map((s) => s.service))
   const rows = showServers(view, shown)
   let allServers = 0
-  for (const svc of state.services.values()) if (shown.has(svc.spec.name)) allServers += svc.upstreams.length
+  for (const svc of state.services.values())
+    if (shown.has(svc.spec.name)) allServers += svc.spec.servers.length
   const servers = []
   for (const row of rows) {
     const rate = serverRates.get(row.service + '\0' + row.server) ?? null
@@ -201,13 +204,13 @@ export function dashboard(view: ServingView, src: DashboardSources, query: Dashb
 
 function serviceMatches(
   name: string,
-  svc: { readonly upstreams: readonly { readonly name: string; readonly hostPort: string }[] },
+  ups: readonly { readonly name: string; readonly hostPort: string }[],
   routes: readonly string[] | undefined,
   filter: string,
 ): boolean {
   if (name.toLowerCase().includes(filter)) return true
   for (const r of routes ?? []) if (r.toLowerCase().includes(filter)) return true
-  for (const u of svc.upstreams)
+  for (const u of ups)
     if (u.name.toLowerCase().includes(filter) || u.hostPort.toLowerCase().includes(filter)) return true
   return false
 }
@@ -223,7 +226,7 @@ function downWhy(row: ServerRow): string {
 function healthId(view: ServingView, row: ServerRow): number | null {
   const svc = view.state.services.get(row.service)
   if (svc === undefined) return null
-  for (const u of svc.upstreams) {
+  for (const u of svc.peekUpstreams()) {
     if (u.name !== row.server) continue
     return u.health === null ? null : u.health.id
   }

@@ -47,7 +47,8 @@ export function showServers(view: ServingView, only?: ReadonlySet<string>): Serv
   const now = view.clock()
   for (const svc of view.state.services.values()) {
     if (only !== undefined && !only.has(svc.spec.name)) continue
-    for (const up of svc.upstreams) {
+    // As they are, or would be: listing servers does not make them for good (src/proxy/upstream.ts).
+    for (const up of svc.peekUpstreams()) {
       const h = up.health
       const base = up.admin === 'maint' ? 'MAINT' : !up.up ? 'DOWN' : up.admin === 'drain' ? 'DRAIN' : 'UP'
       rows.push({

@@ -91,9 +91,9 @@ export class HealthHistory {
     return this.#byId.get(id)?.events ?? []
   }
 
-  /** Forget the servers whose id is not in `ids`. */
-  retain(ids: ReadonlySet<number>): void {
-    for (const id of this.#byId.keys()) if (!ids.has(id)) this.#byId.delete(id)
+  /** Forget the servers whose id `keep` refuses (the health service no longer has them). */
+  retain(keep: (id: number) => boolean): void {
+    for (const id of this.#byId.keys()) if (!keep(id)) this.#byId.delete(id)
   }
 
   get size(): number {

@@ -11,18 +11,17 @@ import type { HealthService } from '../health/service.js'
 import type { Logger } from '../log/log.js'
 import { DashboardSampler } from '../metrics/dashboard.js'
 import type { FamilyData } from '../metrics/exposition.js'
-import type { Worker } from './worker.js'
 
 export class DashboardFeed {
   readonly sampler: DashboardSampler
   readonly history: HealthHistory
-  readonly #worker: Worker
+  readonly #health: HealthService
   #timer: ReturnType<typeof setInterval> | null
 
-  constructor(worker: Worker, health: HealthService) {
+  constructor(health: HealthService) {
     this.sampler = new DashboardSampler()
     this.history = new HealthHistory()
-    this.#worker = worker
+    this.#health = health
     this.#timer = null
     health.subscribe((state) => this.history.record(state))
   }
@@ -39,10 +38,7 @@ export class DashboardFeed {
   /** One sample of `copies` (one list of families per process) now; health events of gone servers dropped. */
   sample(copies: readonly (readonly FamilyData[])[], now: number = Date.now()): void {
     this.sampler.sample(copies, now)
-    const ids = new Set<number>()
-    for (const svc of this.#worker.state.services.values())
-      for (const u of svc.upstreams) if (u.health !== null) ids.add(u.health.id)
-    this.history.retain(ids)
+    this.history.retain((id) => this.#health.has(id))
   }
 
   /** Sample now and every `interval` ms from `collect` (the Worker's families, or the workers' replies). */

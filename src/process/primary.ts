@@ -114,7 +114,7 @@ export class Primary {
       metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
     })
     this.health = localHealth(this.worker, log)
-    this.dashboard = new DashboardFeed(this.worker, this.health)
+    this.dashboard = new DashboardFeed(this.health)
     this.health.subscribe((state, routing) => {
       if (routing) this.#serversChanged(state)
     })

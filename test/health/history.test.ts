@@ -44,6 +44,6 @@ test('health history: check results with their reasons and the state changes, bo
   assert.deepEqual(h.of(7).at(-1)?.detail, '3 consecutive failures')
   for (let i = 4; i < 100; i++) h.record(status(i, 1, false, ok))
   assert.equal(h.of(7).length, HISTORY_SIZE)
-  h.retain(new Set([8]))
+  h.retain((id) => id === 8)
   assert.deepEqual(h.of(7), [])
 })
