@@ -15,7 +15,7 @@
  * reuses that, so a sample is additions over typed arrays. Parsing every sample made ≈ 300,000 label strings at
  * 10,000 services × 3 servers, 183 ms of CPU and +157 MB of RSS in the bench.
  */
-import type { FamilyData } from './exposition.js'
+import { parseLabels, type FamilyData } from './exposition.js'
 import { families, latencyBuckets, statusClasses } from './families.js'
 
 /** ms between samples, and samples kept (15 minutes). */
@@ -474,35 +474,6 @@ export function quantile(q: number, cur: Float64Array, prev: Float64Array): numb
     below = c
   }
   return 0
-}
-
-/**
- * The label values of `{a="x",b="y"}` at `text[open..end)` into `out` (escapes undone: `\\`, `\"`, `\n`), in
- * order; `out` is cleared first.
- */
-export function parseLabels(text: string, open: number, end: number, out: string[]): void {
-  out.length = 0
-  let i = open + 1
-  while (i < end) {
-    const q = text.indexOf('="', i)
-    if (q < 0 || q >= end) return
-    let j = q + 2
-    let value = ''
-    let from = j
-    while (j < end) {
-      const ch = text.charCodeAt(j)
-      if (ch === 0x5c) {
-        value += text.slice(from, j)
-        const next = text[j + 1]
-        value += next === 'n' ? '\n' : (next ?? '')
-        j += 2
-        from = j
-      } else if (ch === 0x22) break
-      else j++
-    }
-    out.push(value + text.slice(from, j))
-    i = j + 2
-  }
 }
 
 function add(a: Float64Array, i: number, v: number): void {

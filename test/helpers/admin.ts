@@ -4,6 +4,7 @@
  */
 import type { MutableConfig } from '../../src/config/types.js'
 import { AdminServer, type AdminActions, type AdminStatus } from '../../src/admin/server.js'
+import type { DashboardSources } from '../../src/admin/dashboard.js'
 import { contentType } from '../../src/metrics/exposition.js'
 import { DashboardSampler } from '../../src/metrics/dashboard.js'
 import { HealthHistory } from '../../src/health/history.js'
@@ -26,11 +27,12 @@ export interface TestAdmin {
   close(): Promise<void>
 }
 
-/** `actions`: replaces the wired actions it names. */
+/** `actions`: replaces the wired actions it names; `consul`: the Consul watches the dashboard and explain see. */
 export async function startAdmin(
   edit: (c: MutableConfig) => void,
   rand?: () => number,
   actions: Partial<AdminActions> = {},
+  consul: DashboardSources['consul'] = () => null,
 ): Promise<TestAdmin> {
   const lb = await startLb(edit, rand)
   const status: AdminStatus = { serving: true }
@@ -56,7 +58,7 @@ export async function startAdmin(
     {
       traffic: (series) => sampler.view(series),
       events: (id) => history.of(id),
-      consul: () => null,
+      consul,
     },
   )
   const port = await admin.listen('127.0.0.1', 0)

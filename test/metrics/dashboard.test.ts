@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FamilyData } from '../../src/metrics/exposition.js'
-import { DashboardSampler, parseLabels, SAMPLE_SLOTS } from '../../src/metrics/dashboard.js'
+import { DashboardSampler, SAMPLE_SLOTS } from '../../src/metrics/dashboard.js'
 
 function family(name: string, lines: readonly [string, number][]): FamilyData {
   return {
@@ -81,11 +81,4 @@ test('dashboard samples: the ring keeps 15 minutes, and a service gone from the 
   s.sample([[]], (SAMPLE_SLOTS + 6) * 10_000)
   assert.equal(s.size, 0)
   assert.deepEqual(s.view(['a']).servers, [])
-})
-
-test('dashboard samples: label values are unescaped', () => {
-  const out: string[] = []
-  const text = '{service="a\\"b\\\\c\\nd",code="2xx"}'
-  parseLabels(text, 0, text.length, out)
-  assert.deepEqual(out, ['a"b\\c\nd', '2xx'])
 })
