@@ -9,6 +9,7 @@
  *   GET  /api/services          one row per service (balance, servers up/available, queue, routes)
  *   GET  /api/servers           servers.ts showServers: state, weights, health counter, last check, in-flight
  *   GET  /api/explain?host=&path=[&client=]  route trace and the picker's next choice (src/admin/explain.ts)
+ *   GET  /api/dashboard[?series=a,b&q=&limit=]  traffic samples, health events, failing now, Consul age (dashboard.ts)
  *   GET  /api/config            effective config, secrets redacted (src/admin/redact.ts)
  *   POST /api/servers/<svc>/<srv>/state   body or ?state= ready|drain|maint
  *   POST /api/servers/<svc>/<srv>/weight  body or ?weight= 0..256 or N%
@@ -28,6 +29,7 @@ import { showServers, type ServerRow, type ServingView } from './servers.js'
 import type { Upstream } from '../proxy/upstream.js'
 import { redactSecrets } from './redact.js'
 import { adminPage } from './page.js'
+import { consulAge, dashboard, DEFAULT_LIMIT, type DashboardSources } from './dashboard.js'
 import {
   TEXT,
   MAX_BODY,
@@ -73,6 +75,12 @@ const notAvailable = (): never => {
   throw new RuntimeError('EDGE_RUNTIME_NOT_FOUND', 'not available')
 }
 
+const noSources: DashboardSources = {
+  traffic: () => null,
+  events: () => [],
+  consul: () => null,
+}
+
 const noActions: AdminActions = {
   token: () => '',
   config: () => null,
@@ -93,6 +101,7 @@ const getPaths = new Set([
   '/api/servers',
   '/api/explain',
   '/api/config',
+  '/api/dashboard',
 ])
 
 const postPaths = new Set(['/api/reload', '/api/restart-workers'])
@@ -102,11 +111,18 @@ export class AdminServer {
   readonly #worker: ServingView
   readonly #status: AdminStatus
   readonly #actions: AdminActions
+  readonly #sources: DashboardSources
 
-  constructor(worker: ServingView, status: AdminStatus, actions: AdminActions = noActions) {
+  constructor(
+    worker: ServingView,
+    status: AdminStatus,
+    actions: AdminActions = noActions,
+    sources: DashboardSources = noSources,
+  ) {
     this.#worker = worker
     this.#status = status
     this.#actions = actions
+    this.#sources = sources
     this.server = createServer((req, res) => this.#handle(req, res))
   }
 
@@ -223,6 +239,17 @@ export class AdminServer {
       case '/api/explain':
         this.#explain(url, req, res)
         return
+      case '/api/dashboard': {
+        const asked = (url.searchParams.get('series') ?? '').split(',').filter((n) => n !== '')
+        const limit = Number(url.searchParams.get('limit') ?? DEFAULT_LIMIT)
+        const query = {
+          series: asked.slice(0, 100),
+          filter: (url.searchParams.get('q') ?? '').trim().toLowerCase(),
+          limit: Number.isInteger(limit) && limit > 0 ? Math.min(limit, 10_000) : DEFAULT_LIMIT,
+        }
+        sendJson(res, 200, dashboard(this.#worker, this.#sources, query, Date.now()))
+        return
+      }
       case '/api/config': {
         const config = this.#actions.config()
         if (config === null) fail(res, 404, 'no config available')
@@ -274,8 +301,14 @@ export class AdminServer {
             this.#worker.ctx.rand,
             (b) => (b as Upstream).downReason || ((b as Upstream).health?.last?.detail ?? ''),
           )
-    if (wantsText(url, req)) send(res, 200, TEXT, formatExplain(route, pick))
-    else sendJson(res, 200, { ...route, servers: pick })
+    const consul = consulAge(this.#sources.consul(), Date.now())
+    if (wantsText(url, req)) {
+      const age =
+        consul === null
+          ? ''
+          : `consul view: ${consul.ageSeconds === null ? 'no answer yet' : `last answer ${consul.ageSeconds} s ago`}${consul.errors > 0 ? ` (${consul.errors} errors: ${consul.lastError})` : ''}\n`
+      send(res, 200, TEXT, formatExplain(route, pick) + age)
+    } else sendJson(res, 200, { ...route, servers: pick, consul })
   }
 
   #post(

@@ -41,11 +41,14 @@ export interface ServerRow {
   readonly reason: string
 }
 
-export function showServers(view: ServingView): ServerRow[] {
+/** Every server's row, or only those of the services in `only`. */
+export function showServers(view: ServingView, only?: ReadonlySet<string>): ServerRow[] {
   const rows: ServerRow[] = []
   const now = view.clock()
   for (const svc of view.state.services.values()) {
-    for (const up of svc.upstreams) {
+    if (only !== undefined && !only.has(svc.spec.name)) continue
+    // As they are, or would be: listing servers does not make them for good (src/proxy/upstream.ts).
+    for (const up of svc.peekUpstreams()) {
       const h = up.health
       const base = up.admin === 'maint' ? 'MAINT' : !up.up ? 'DOWN' : up.admin === 'drain' ? 'DRAIN' : 'UP'
       rows.push({

@@ -1,11 +1,12 @@
 /**
  * `lb check --config FILE`: load the config exactly as the daemon would and report every problem,
- * one per line as `FILE: dotted.path: reason`, or a one-line summary when the file is valid.
+ * one per line as `FILE: dotted.path: reason` and, for more than one, a last line counting them (`FILE: invalid: 3 problems
+ * (services 2, routes 1)`), or a one-line summary when the file is valid.
  */
 import { formatHostPort } from '../net/address.js'
 import { loadConfig } from '../config/load.js'
 import type { Config, Env } from '../config/types.js'
-import { ConfigError, formatProblem } from '../model/errors.js'
+import { ConfigError, formatProblem, type ConfigProblem } from '../model/errors.js'
 
 export interface CheckResult {
   readonly ok: boolean
@@ -22,7 +23,11 @@ export async function runCheck(
   try {
     config = await loadConfig({ path, env, readFile })
   } catch (err) {
-    if (err instanceof ConfigError) return { ok: false, output: err.problems.map(formatProblem).join('\n') }
+    if (err instanceof ConfigError) {
+      const lines = err.problems.map(formatProblem)
+      if (lines.length > 1) lines.push(`${path}: invalid: ${problemSummary(err.problems)}`)
+      return { ok: false, output: lines.join('\n') }
+    }
     return { ok: false, output: `${path}: ${err instanceof Error ? err.message : String(err)}` }
   }
   return { ok: true, output: `${path}: ok: ${summarize(config)}` }
@@ -39,6 +44,20 @@ export function summarize(config: Config): string {
     `${plural(config.services.length, 'service')}, ${plural(servers, 'server')}, ` +
     `${plural(config.routes.length, 'route')}; admin ${admin}`
   )
+}
+
+/**
+ * The last line of a failed check, so the verdict of a long list is on the screen: `3 problems (services 2,
+ * routes 1)`, by top-level key in the order they first appear (`file` for problems of the file itself).
+ */
+export function problemSummary(problems: readonly ConfigProblem[]): string {
+  const bySection = new Map<string, number>()
+  for (const p of problems) {
+    const section = p.path === '' ? 'file' : (/^[^.[]+/.exec(p.path)?.[0] ?? p.path)
+    bySection.set(section, (bySection.get(section) ?? 0) + 1)
+  }
+  const parts = [...bySection].map(([s, n]) => `${s} ${n}`)
+  return `${plural(problems.length, 'problem')} (${parts.join(', ')})`
 }
 
 function plural(n: number, word: string): string {

@@ -43,7 +43,20 @@ async function runtimeVerb(verb: 'server' | 'weight', argv: string[]): Promise<n
   return r.code
 }
 
+/** `lb 0.1.0 (Node v24.x)`: the version of the package this file was installed with. */
+async function version(): Promise<string> {
+  // dist/src/cli/cli.js → the package root's package.json (in a checkout and in an installed package alike).
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version?: unknown
+  }
+  return `lb ${String(pkg.version)} (Node ${process.version})`
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write((await version()) + '\n')
+    return 0
+  }
   if (argv[0] === 'server' || argv[0] === 'weight') return runtimeVerb(argv[0], argv.slice(1))
   if (argv[0] === 'explain') return explain(argv.slice(1))
   let args

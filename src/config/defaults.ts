@@ -98,7 +98,7 @@ export const defaultConfig: Config = {
     },
   },
   metrics: { enabled: true },
-  admin: { host: '127.0.0.1', port: 9998, token: '', allowedHosts: [] },
+  admin: { host: '127.0.0.1', port: 9998, token: '', allowedHosts: [], sampleInterval: 10_000 },
   resolver: { maxTtl: 30_000, minTtl: 1_000, retry: 5_000, cacheSize: 1_024 },
   consul: {
     enabled: false,

@@ -19,7 +19,8 @@ export const usage = `usage: lb [--config FILE]          run the load balancer (
        lb explain URL [--config FILE] [--offline]  which route and server URL would hit (lb explain --help)
 options:
   -c, --config FILE   configuration file
-  -h, --help          show this help`
+  -h, --help          show this help
+  -V, --version       show lb's and Node's versions`
 
 /** A bad command line. The message says what is wrong; the caller prints it with `usage`. */
 export class UsageError extends Error {

@@ -187,6 +187,8 @@ export interface AdminConfig {
    * rebinding.
    */
   allowedHosts: string[]
+  /** ms between the dashboard's traffic samples (src/metrics/dashboard.ts); 15 minutes of them are kept. */
+  sampleInterval: number
 }
 
 export interface ResolverConfig {

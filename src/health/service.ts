@@ -167,6 +167,11 @@ export class HealthService {
     return this.#byId.size
   }
 
+  /** Whether server `id` still has a record (the admin page's health events are kept while it does). */
+  has(id: number): boolean {
+    return this.#byId.has(id)
+  }
+
   /** The checker's state of a server (tests and the admin view read statuses instead). */
   serverHealth(service: string, server: string): ServerHealth | null {
     return this.#records.get(service)?.get(server)?.health ?? null

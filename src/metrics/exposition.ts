@@ -48,6 +48,35 @@ export function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
+/**
+ * The inverse of `escapeLabel` over a series: the label values of `{a="x",b="y"}` at `text[open..end)` into `out` (escapes undone: `\\`, `\"`, `\n`), in
+ * order; `out` is cleared first.
+ */
+export function parseLabels(text: string, open: number, end: number, out: string[]): void {
+  out.length = 0
+  let i = open + 1
+  while (i < end) {
+    const q = text.indexOf('="', i)
+    if (q < 0 || q >= end) return
+    let j = q + 2
+    let value = ''
+    let from = j
+    while (j < end) {
+      const ch = text.charCodeAt(j)
+      if (ch === 0x5c) {
+        value += text.slice(from, j)
+        const next = text[j + 1]
+        value += next === 'n' ? '\n' : (next ?? '')
+        j += 2
+        from = j
+      } else if (ch === 0x22) break
+      else j++
+    }
+    out.push(value + text.slice(from, j))
+    i = j + 2
+  }
+}
+
 /** HELP text: `\` → `\\`, newline → `\n` (quotes stay). */
 export function escapeHelp(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')

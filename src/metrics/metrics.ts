@@ -41,6 +41,7 @@ import {
   TextFamily,
   joinFamilies,
   textOf,
+  type FamilyData,
   type FamilyDef,
   type Samples,
 } from './exposition.js'
@@ -324,6 +325,14 @@ export class Metrics {
       process: await this.registry.getMetricsAsJSON(),
       families: this.#collect('worker', (def) => new DataFamily(def)).map((f) => f.data()),
     }
+  }
+
+  /**
+   * This process's traffic families as data, as `reply` carries them (the dashboard samples them in a single
+   * process: src/metrics/dashboard.ts).
+   */
+  trafficData(): FamilyData[] {
+    return this.#collect('worker', (def) => new DataFamily(def)).map((f) => f.data())
   }
 
   /**

@@ -23,7 +23,7 @@ import { ConsulHttp } from '../provider/consul/client.js'
 import { SelfRegistration, type RegisterOptions } from '../provider/consul/register.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from '../model/snapshot.js'
-import { contentType } from '../metrics/exposition.js'
+import { contentType, type FamilyData } from '../metrics/exposition.js'
 import { Metrics } from '../metrics/metrics.js'
 import type { ObserveReport } from './ipc.js'
 import type { AdminState } from '../balance/backend.js'
@@ -32,6 +32,7 @@ import { applyLocal, localHealth } from './local.js'
 import { SharedPorts } from '../net/listen.js'
 import { logNodeInternals } from '../net/node-internals.js'
 import { WorkerPool } from './worker-pool.js'
+import { DashboardFeed } from './dashboard.js'
 
 /** Worker processes to run for `workers:` (0 = serve in this process). */
 export function workerCount(workers: Config['workers'], cores: number = availableParallelism()): number {
@@ -91,6 +92,8 @@ export class Primary {
   #changedSeq: number
   /** A coalesced `lb:servers` broadcast is pending. */
   #serversPending: ReturnType<typeof setImmediate> | null
+  /** The admin dashboard's traffic samples and health events (src/process/dashboard.ts). */
+  readonly dashboard: DashboardFeed
 
   private constructor(
     options: PrimaryOptions,
@@ -111,6 +114,7 @@ export class Primary {
       metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
     })
     this.health = localHealth(this.worker, log)
+    this.dashboard = new DashboardFeed(this.health)
     this.health.subscribe((state, routing) => {
       if (routing) this.#serversChanged(state)
     })
@@ -317,15 +321,22 @@ export class Primary {
     primary.#syncConsul(null)
     await primary.#syncRegistration(null)
     if (config.admin.port > 0) {
-      primary.admin = new AdminServer(primary.worker, primary.status, {
-        token: () => primary.config.admin.token,
-        reload: () => primary.reload(),
-        restartWorkers: () => primary.restartWorkers(),
-        metrics: () => primary.metrics(),
-        config: () => primary.config,
-        setServerState: (service, server, state) => primary.setServerState(service, server, state),
-        setServerWeight: (service, server, weight) => primary.setServerWeight(service, server, weight),
-      })
+      primary.dashboard.start(config.admin.sampleInterval, () => primary.trafficCopies(), log)
+      const sources = primary.dashboard.sources(() => primary.consul?.watches() ?? null)
+      primary.admin = new AdminServer(
+        primary.worker,
+        primary.status,
+        {
+          token: () => primary.config.admin.token,
+          reload: () => primary.reload(),
+          restartWorkers: () => primary.restartWorkers(),
+          metrics: () => primary.metrics(),
+          config: () => primary.config,
+          setServerState: (service, server, state) => primary.setServerState(service, server, state),
+          setServerWeight: (service, server, weight) => primary.setServerWeight(service, server, weight),
+        },
+        sources,
+      )
       const port = await primary.admin.listen(config.admin.host, config.admin.port)
       log.info({ address: config.admin.host, port }, 'admin listening')
     }
@@ -426,6 +437,12 @@ export class Primary {
     return { contentType, body, release: () => m.release(body) }
   }
 
+  /** The per-service counters the dashboard samples: this process's Worker's, or each worker process's. */
+  async trafficCopies(): Promise<FamilyData[][]> {
+    if (this.pool === null) return [this.worker.metrics.trafficData()]
+    return (await this.pool.collectMetrics(2_000)).replies.map((r) => [...r.families])
+  }
+
   /** Rolling restart of the worker processes (cluster mode); false in single-process mode. */
   async restartWorkers(): Promise<boolean> {
     if (this.pool === null) return false
@@ -450,6 +467,7 @@ export class Primary {
       await new Promise((resolve) => setTimeout(resolve, grace))
     }
     this.#stop.abort()
+    this.dashboard.stop()
     this.#memory.close()
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)
     this.#serversPending = null

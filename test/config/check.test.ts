@@ -141,12 +141,25 @@ for (const c of cases) {
     const path = fixture(c.fixture)
     const r = await runCheck(path, { LB_TEST_LOG_DIR: '/var/log' }, readText)
     assert.equal(r.ok, c.ok)
-    assert.deepEqual(
-      r.output.split('\n'),
-      c.lines.map((l) => `${path}: ${l}`),
-    )
+    const lines = r.output.split('\n')
+    // A failed check with more than one problem ends with a line counting them.
+    const summary = c.ok ? [] : [lines.at(-1)]
+    assert.deepEqual(lines, [...c.lines.map((l) => `${path}: ${l}`), ...summary])
+    if (!c.ok) {
+      const n = c.lines.length
+      assert.match(summary[0] ?? '', new RegExp(`^${path}: invalid: ${n} problems? \\(`))
+    }
   })
 }
+
+test('check: the last line of a failed check counts the problems by section', async () => {
+  const path = fixture('duplicates.yaml')
+  const r = await runCheck(path, {}, readText)
+  assert.equal(
+    r.output.split('\n').at(-1),
+    `${path}: invalid: 5 problems (listeners 2, services 2, routes 1)`,
+  )
+})
 
 test('check: a missing file is one problem naming it', async () => {
   const path = fixture('does-not-exist.yaml')

@@ -244,7 +244,13 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
         destination: '/var/log/lb.log',
         access: { ...c.log.access, enabled: false, destination: 'stderr' },
       }
-      c.admin = { host: '', port: 9000, token: 's3cret', allowedHosts: ['lb1.example.com', 'lb.internal'] }
+      c.admin = {
+        host: '',
+        port: 9000,
+        token: 's3cret',
+        allowedHosts: ['lb1.example.com', 'lb.internal'],
+        sampleInterval: 10_000,
+      }
       c.resolver = { maxTtl: 60_000, minTtl: 0, retry: 500, cacheSize: 10 }
     }),
   },
@@ -252,7 +258,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
     desc: 'admin off',
     input: 'admin: { address: "off" }\n',
     want: edit((c) => {
-      c.admin = { host: '', port: 0, token: '', allowedHosts: [] }
+      c.admin = { host: '', port: 0, token: '', allowedHosts: [], sampleInterval: 10_000 }
     }),
   },
   {

@@ -1,6 +1,6 @@
 /**
  * Every YAML file shipped under config/ is a valid configuration (they double as documentation), except the
- * manifests for other tools under `notLb` (Kubernetes), which are not lb config files.
+ * manifests for other tools under `notLb` (Kubernetes, Prometheus), which are not lb config files.
  */
 import assert from 'node:assert/strict'
 import { readdir, readFile } from 'node:fs/promises'
@@ -11,7 +11,7 @@ import { ConfigError } from '../../src/model/errors.js'
 import { repoRoot } from './helpers.js'
 
 const configDir = join(repoRoot, 'config')
-const notLb = ['kubernetes']
+const notLb = ['kubernetes', 'prometheus']
 const files = (await readdir(configDir, { recursive: true }))
   .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
   .filter((f) => !notLb.some((dir) => f.startsWith(dir + sep)))
@@ -21,6 +21,8 @@ test('shipped: manifests for other tools are skipped, not lost', async () => {
   const skipped = (await readdir(join(configDir, 'kubernetes'))).filter((f) => f.endsWith('.yaml'))
   assert.deepEqual(skipped, ['lb-daemonset.yaml'])
   assert.ok(!files.some((f) => f.startsWith('kubernetes')), files.join(', '))
+  const prometheus = (await readdir(join(configDir, 'prometheus'))).filter((f) => f.endsWith('.yaml')).sort()
+  assert.deepEqual(prometheus, ['lb-alerts.test.yaml', 'lb-alerts.yaml'])
 })
 
 test('shipped: config/ holds lb.yaml and the examples', () => {

@@ -41,7 +41,9 @@ const cases: { desc: string; input: string; want: string[] }[] = [
   {
     desc: 'a _file key for a key that does not exist',
     input: 'admin: { password_file: /x }\n',
-    want: ['admin.password_file: unknown key (expected one of: address, token, allowed_hosts)'],
+    want: [
+      'admin.password_file: unknown key (expected one of: address, token, allowed_hosts, sample_interval)',
+    ],
   },
   {
     desc: 'case differences',

@@ -12,6 +12,7 @@ import {
   isFamilyData,
   joinFamilies,
   mergeFamilies,
+  parseLabels,
   textOf,
   type FamilyDef,
 } from '../../src/metrics/exposition.js'
@@ -155,4 +156,11 @@ test('isFamilyData: what crossed the IPC channel has names, and as many series a
     { name: 'a', series: ['{a="1"}'], values: [1] },
   ]
   for (const x of bad) assert.equal(isFamilyData(x), false, JSON.stringify(x))
+})
+
+test('parseLabels: the label values of a series, escapes undone (the inverse of escapeLabel)', () => {
+  const out: string[] = []
+  const text = `{service="${escapeLabel('a"b\\c\nd')}",code="2xx"}`
+  parseLabels(text, 0, text.length, out)
+  assert.deepEqual(out, ['a"b\\c\nd', '2xx'])
 })

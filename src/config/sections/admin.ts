@@ -12,10 +12,11 @@ import {
   readList,
   readString,
   readChecked,
+  readDuration,
 } from '../reader.js'
 import { bindsClash } from './listeners.js'
 
-export const adminKeys = ['address', 'token', 'allowed_hosts'] as const
+export const adminKeys = ['address', 'token', 'allowed_hosts', 'sample_interval'] as const
 
 export function readAdmin(
   c: Checker,
@@ -49,5 +50,6 @@ export function readAdmin(
     )
     if (name !== undefined && name !== '') allowedHosts.push(name)
   }
-  return { host, port, token, allowedHosts }
+  const sampleInterval = readDuration(c, f?.get('sample_interval'), d.sampleInterval, 100)
+  return { host, port, token, allowedHosts, sampleInterval }
 }
