@@ -8,7 +8,7 @@
  * server's verdict, state or weight changes.
  */
 import { availableParallelism, hostname, networkInterfaces } from 'node:os'
-import { readFile, unlink, writeFile } from 'node:fs/promises'
+import { readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { configToSnapshot } from '../provider/file.js'
@@ -286,7 +286,12 @@ export class Primary {
   }
 
   static async start(options: PrimaryOptions): Promise<Primary> {
-    const loaded = await loadConfig({ path: options.configPath, env: options.env, readFile: readText })
+    const loaded = await loadConfig({
+      path: options.configPath,
+      env: options.env,
+      readFile: readText,
+      readDir: readdir,
+    })
     const workers = workerCount(loaded.workers)
     const ports = new SharedPorts(workers > 0)
     const config = await ports.assign(loaded)
@@ -356,6 +361,7 @@ export class Primary {
           path: this.configPath,
           env: this.env,
           readFile: readText,
+          readDir: readdir,
           refuseEmpty: true,
         }),
       )
