@@ -5,12 +5,23 @@
  * Connection limits apply where sockets are accepted: a listener's `maxconn` (Node closes connections over
  * `maxConnections` before they reach lb) and the worker-wide `http.maxconn` budget, counted here. With
  * `accept_proxy` each connection starts by reading a PROXY header (the client connection does it).
+ *
+ * With `tls` the server is a tls.Server: a connection reaches the HTTP engine once its handshake is done, as a
+ * TLSSocket read through 'data' events and written with `socket.write` (h1/client-conn.ts `plain`). The
+ * certificates are chosen per handshake from `#tls` (tls-contexts.ts), which `setTls` replaces on a reload.
  */
 import { listenExtras } from '../net/listen.js'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import {
+  createServer as createTlsServer,
+  type SecureContext,
+  type Server as TlsServer,
+  type TLSSocket,
+} from 'node:tls'
 import type { DeepReadonly, HttpListenerConfig } from '../config/types.js'
 import { ClientConn, fastReads } from './h1/client-conn.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
+import { buildTlsContexts, contextFor, type TlsContexts } from './tls-contexts.js'
 
 export class HttpListener {
   readonly config: DeepReadonly<HttpListenerConfig>
@@ -21,24 +32,62 @@ export class HttpListener {
   readonly #ctx: ProxyContext
   readonly #acceptProxy: boolean
   #closing: boolean
+  /** The certificates of a TLS listener (null: plain HTTP). */
+  #tls: TlsContexts | null
 
+  /** Throws when a TLS listener's certificate files cannot be read or used. */
   constructor(config: DeepReadonly<HttpListenerConfig>, ctx: ProxyContext) {
     this.config = config
-    this.info = { name: config.name, proto: 'http', port: config.port }
+    this.info = { name: config.name, proto: config.tls === undefined ? 'http' : 'https', port: config.port }
     this.#ctx = ctx
     this.#acceptProxy = config.acceptProxy === true
     this.#closing = false
     this.conns = new Set()
+    this.#tls = config.tls === undefined ? null : buildTlsContexts(config.tls)
     // allowHalfOpen: a client may send FIN once its request is out and still read the response.
     // pauseOnConnect: a connection starts reading only once it chose where its reads go (h1/client-conn.ts).
-    this.server = createServer(
-      { noDelay: true, allowHalfOpen: true, pauseOnConnect: fastReads },
-      this.#onConnection,
-    )
+    if (this.#tls === null) {
+      this.server = createServer(
+        { noDelay: true, allowHalfOpen: true, pauseOnConnect: fastReads },
+        this.#onConnection,
+      )
+    } else {
+      const server = createTlsServer({
+        ...this.#tls.serverOptions,
+        noDelay: true,
+        allowHalfOpen: true,
+        handshakeTimeout: ctx.timeouts.httpRequest,
+        SNICallback: this.#sni,
+      })
+      server.on('secureConnection', this.#onSecureConnection)
+      // A failed handshake (no shared protocol or cipher, a timeout) closes that socket; nothing else to do.
+      server.on('tlsClientError', noop)
+      this.server = server
+    }
     if (config.maxconn !== undefined && config.maxconn > 0) this.server.maxConnections = config.maxconn
   }
 
+  /** A reload: new handshakes use these certificates and protocol settings; open connections keep theirs. */
+  setTls(next: TlsContexts): void {
+    ;(this.server as TlsServer).setSecureContext(next.serverOptions)
+    this.#tls = next
+  }
+
+  readonly #sni = (serverName: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
+    const t = this.#tls
+    if (t === null) cb(new Error('not a TLS listener'))
+    else cb(null, contextFor(t, serverName))
+  }
+
+  readonly #onSecureConnection = (socket: TLSSocket): void => {
+    this.#accept(socket, false)
+  }
+
   readonly #onConnection = (socket: Socket): void => {
+    this.#accept(socket, true)
+  }
+
+  #accept(socket: Socket, plain: boolean): void {
     const ctx = this.#ctx
     const budget = ctx.connections
     if ((budget.max > 0 && budget.open >= budget.max) || this.#closing) {
@@ -46,7 +95,7 @@ export class HttpListener {
       return
     }
     budget.open++
-    const conn = new ClientConn(ctx, this.info, socket, this.#acceptProxy)
+    const conn = new ClientConn(ctx, this.info, socket, this.#acceptProxy, plain)
     this.conns.add(conn)
     socket.once('close', () => {
       budget.open--
@@ -96,3 +145,5 @@ export class HttpListener {
     clearTimeout(timer)
   }
 }
+
+function noop(): void {}

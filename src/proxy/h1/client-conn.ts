@@ -103,6 +103,8 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   requestBytes: number
   /** The client sent FIN. */
   ended: boolean
+  /** A TCP socket: reads and writes may use its handle (not a TLSSocket). */
+  readonly plain: boolean
   /** Reads land in `readBuf` (fast reads); else 'data' events. */
   onread: boolean
   readBuf: Buffer
@@ -116,7 +118,11 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   readonly out: Out
   readonly deadline: Deadline
 
-  constructor(ctx: ProxyContext, listener: ListenerInfo, socket: Socket, acceptProxy: boolean) {
+  /**
+   * `plain`: `socket` is a TCP socket, whose reads and writes may go through its libuv handle; a TLSSocket
+   * (an HTTPS listener) reads 'data' events and writes with `socket.write`.
+   */
+  constructor(ctx: ProxyContext, listener: ListenerInfo, socket: Socket, acceptProxy: boolean, plain = true) {
     this.ctx = ctx
     this.listener = listener
     this.socket = socket
@@ -138,12 +144,13 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.looping = false
     this.requestBytes = 0
     this.ended = false
+    this.plain = plain
     this.onread = false
     this.readBuf = EMPTY
     this.lent = false
     this.nextBuffer = (): Buffer => this.readBuf
     this.tunnel = null
-    this.out = new Out(socket, () => this.onDrain())
+    this.out = new Out(socket, () => this.onDrain(), plain)
     this.deadline = new Deadline(this)
   }
 
@@ -151,7 +158,7 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   start(): void {
     const s = this.socket as ClientSocket
     s[kClient] = this
-    if (fastReads) {
+    if (fastReads && this.plain) {
       this.readBuf = Buffer.allocUnsafe(READ_SMALL)
       this.onread = readIntoBuffers(s, this.nextBuffer, onRead)
       if (!this.onread) this.readBuf = EMPTY
