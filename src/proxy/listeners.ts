@@ -4,24 +4,23 @@
  *
  * Connection limits apply where sockets are accepted: a listener's `maxconn` (Node closes connections over
  * `maxConnections` before they reach lb) and the worker-wide `http.maxconn` budget, counted here. With
- * `accept_proxy` each connection starts by reading a PROXY header (the client connection does it).
+ * `accept_proxy` each connection starts by reading a PROXY header (the client connection does it; on an HTTPS
+ * listener, tls-accept.ts before the handshake).
  *
- * With `tls` the server is a tls.Server: a connection reaches the HTTP engine once its handshake is done, as a
- * TLSSocket read through 'data' events and written with `socket.write` (h1/client-conn.ts `plain`). The
- * certificates are chosen per handshake from `#tls` (tls-contexts.ts), which `setTls` replaces on a reload.
+ * With `tls` a connection reaches the HTTP engine once its handshake is done (tls-accept.ts), as a TLSSocket
+ * read through 'data' events and written with `socket.write` (h1/client-conn.ts `plain`). The certificates are
+ * chosen per handshake from `#tls` (tls-contexts.ts), which `setTls` replaces on a reload. The connection
+ * budgets count connections from the end of their handshake (one arriving over budget is closed at once).
  */
 import { listenExtras } from '../net/listen.js'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
-import {
-  createServer as createTlsServer,
-  type SecureContext,
-  type Server as TlsServer,
-  type TLSSocket,
-} from 'node:tls'
+import type { TLSSocket } from 'node:tls'
+import type { ProxyHeader } from '../net/proxy-protocol.js'
+import { TlsStart } from './tls-accept.js'
 import type { DeepReadonly, HttpListenerConfig } from '../config/types.js'
 import { ClientConn, fastReads } from './h1/client-conn.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
-import { buildTlsContexts, contextFor, type TlsContexts } from './tls-contexts.js'
+import { buildTlsContexts, type TlsContexts } from './tls-contexts.js'
 
 export class HttpListener {
   readonly config: DeepReadonly<HttpListenerConfig>
@@ -46,48 +45,37 @@ export class HttpListener {
     this.#tls = config.tls === undefined ? null : buildTlsContexts(config.tls)
     // allowHalfOpen: a client may send FIN once its request is out and still read the response.
     // pauseOnConnect: a connection starts reading only once it chose where its reads go (h1/client-conn.ts).
-    if (this.#tls === null) {
-      this.server = createServer(
-        { noDelay: true, allowHalfOpen: true, pauseOnConnect: fastReads },
-        this.#onConnection,
-      )
-    } else {
-      const server = createTlsServer({
-        ...this.#tls.serverOptions,
-        noDelay: true,
-        allowHalfOpen: true,
-        handshakeTimeout: ctx.timeouts.httpRequest,
-        SNICallback: this.#sni,
-      })
-      server.on('secureConnection', this.#onSecureConnection)
-      // A failed handshake (no shared protocol or cipher, a timeout) closes that socket; nothing else to do.
-      server.on('tlsClientError', noop)
-      this.server = server
-    }
+    this.server = createServer(
+      { noDelay: true, allowHalfOpen: true, pauseOnConnect: fastReads || this.#tls !== null },
+      this.#onConnection,
+    )
     if (config.maxconn !== undefined && config.maxconn > 0) this.server.maxConnections = config.maxconn
   }
 
   /** A reload: new handshakes use these certificates and protocol settings; open connections keep theirs. */
   setTls(next: TlsContexts): void {
-    ;(this.server as TlsServer).setSecureContext(next.serverOptions)
     this.#tls = next
   }
 
-  readonly #sni = (serverName: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
-    const t = this.#tls
-    if (t === null) cb(new Error('not a TLS listener'))
-    else cb(null, contextFor(t, serverName))
-  }
-
-  readonly #onSecureConnection = (socket: TLSSocket): void => {
-    this.#accept(socket, false)
-  }
-
   readonly #onConnection = (socket: Socket): void => {
-    this.#accept(socket, true)
+    if (this.#tls === null) {
+      this.#accept(socket, true, null)
+      return
+    }
+    const budget = this.#ctx.connections
+    if ((budget.max > 0 && budget.open >= budget.max) || this.#closing) {
+      socket.destroy()
+      return
+    }
+    new TlsStart(socket, this.#ctx, this.#tls, this.#acceptProxy, this.#onHandshake).start()
   }
 
-  #accept(socket: Socket, plain: boolean): void {
+  readonly #onHandshake = (socket: TLSSocket, proxy: ProxyHeader | null): void => {
+    this.#accept(socket, false, proxy)
+  }
+
+  /** A connection for the HTTP engine; `proxy`: a PROXY header read before the TLS handshake. */
+  #accept(socket: Socket, plain: boolean, proxy: ProxyHeader | null): void {
     const ctx = this.#ctx
     const budget = ctx.connections
     if ((budget.max > 0 && budget.open >= budget.max) || this.#closing) {
@@ -95,7 +83,8 @@ export class HttpListener {
       return
     }
     budget.open++
-    const conn = new ClientConn(ctx, this.info, socket, this.#acceptProxy, plain)
+    const conn = new ClientConn(ctx, this.info, socket, plain && this.#acceptProxy, plain)
+    if (proxy !== null) conn.useProxyHeader(proxy)
     this.conns.add(conn)
     socket.once('close', () => {
       budget.open--
@@ -145,5 +134,3 @@ export class HttpListener {
     clearTimeout(timer)
   }
 }
-
-function noop(): void {}

@@ -3,7 +3,8 @@
  * the exact name, then `*.parent` for a name one label below it, then the listener's first certificate.
  *
  * Certificates that serve the same names share one context: an RSA and an ECDSA certificate for a name are both
- * offered, and OpenSSL picks the one the client's signature algorithms allow.
+ * offered, and OpenSSL picks the one the client's signature algorithms allow (the context is chosen before the
+ * TLSSocket is made, tls-accept.ts).
  *
  * The worker reads the files itself (the loader checked them, src/config/sections/tls.ts); a file that changed
  * in between and no longer parses fails `buildTlsContexts`, and the listener keeps its previous contexts.

@@ -86,16 +86,8 @@ export function readListeners(c: Checker, slot: Slot | undefined): ListenerConfi
       const maxconnSlot = f.get('maxconn')
       if (maxconnSlot !== undefined && maxconnSlot.value !== null)
         l.maxconn = readInt(c, maxconnSlot, 0, 0, 1_000_000)
-      const tlsSlot = f.get('tls')
-      const tls = readListenerTls(c, tlsSlot)
-      if (tls !== undefined) {
-        l.tls = tls
-        if (l.acceptProxy === true && tlsSlot !== undefined)
-          c.add(
-            tlsSlot.path,
-            'accept_proxy with tls is not supported yet (the PROXY header precedes the handshake)',
-          )
-      }
+      const tls = readListenerTls(c, f.get('tls'))
+      if (tls !== undefined) l.tls = tls
       out.push(l)
     }
   }

@@ -22,7 +22,7 @@ import type { Socket } from 'node:net'
 import { Deadline, type DeadlineOwner } from '../timers.js'
 import { hasBareLf, headEnd, parseRequestHead, RequestHead, skipEmptyLines } from './parse.js'
 import { ChunkedDecoder, type ChunkSink } from './chunked.js'
-import { parseProxyHeader } from '../../net/proxy-protocol.js'
+import { parseProxyHeader, type ProxyHeader } from '../../net/proxy-protocol.js'
 import { Exchange } from '../exchange.js'
 import type { ListenerInfo, ProxyContext } from '../context.js'
 import type { Tunnel } from '../tunnel.js'
@@ -521,16 +521,20 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
       this.destroy()
       return false
     }
-    const h = r.header
+    this.useProxyHeader(r.header)
+    this.buf = r.length < buf.length ? buf.subarray(r.length) : null
+    this.state = S_HEAD
+    return true
+  }
+
+  /** The PROXY header an HTTPS listener read before the handshake (tls-accept.ts). */
+  useProxyHeader(h: ProxyHeader): void {
     if (h.command === 'proxy' && h.family !== 'unknown') {
       this.remote = h.srcAddress
       this.remotePort = h.srcPort
       this.localAddress = h.dstAddress
       this.localPort = h.dstPort
     }
-    this.buf = r.length < buf.length ? buf.subarray(r.length) : null
-    this.state = S_HEAD
-    return true
   }
 
   /** Idle between requests (for a graceful shutdown: such connections close at once). */
