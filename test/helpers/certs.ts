@@ -50,7 +50,7 @@ export function makeCert(dir: string, o: CertOptions): CertFiles {
   run(['req', '-new', ...keyArgs, '-nodes', '-keyout', key, '-out', csr, '-subj', subj])
   const ext = join(dir, `${base}.ext`)
   execFileSync('sh', ['-c', `printf 'subjectAltName=${san}\\n' > "${ext}"`])
-  run(['x509', '-req', '-in', csr, '-key', key, '-out', cert, '-days', String(o.days ?? 2), '-extfile', ext])
+  run(['x509', '-req', '-in', csr, '-key', key, '-out', cert, '-days', String(o.days ?? 30), '-extfile', ext])
   rmSync(csr)
   rmSync(ext)
   return { cert, key, pem: readFileSync(cert, 'utf8') }
