@@ -21,7 +21,7 @@ import { tlsCertificateKeys, tlsKeys } from '../../src/config/sections/tls.js'
 import { accessKeys, logKeys } from '../../src/config/sections/log.js'
 import { shutdownKeys } from '../../src/config/sections/process.js'
 import { resolverKeys } from '../../src/config/sections/resolver.js'
-import { redirectKeys, routeKeys } from '../../src/config/sections/routes.js'
+import { hstsKeys, redirectKeys, routeKeys } from '../../src/config/sections/routes.js'
 import {
   checkHttpKeys,
   checkKeys,
@@ -61,6 +61,7 @@ const paths = [
   ...under('check.tls.', checkTlsKeys),
   ...under('routes[].', routeKeys),
   ...under('routes[].redirect.', redirectKeys),
+  ...under('routes[].hsts.', hstsKeys),
   ...under('http.', httpKeys),
   ...under('http.timeouts.', httpTimeoutKeys),
   ...under('http.auth[].', authKeys),
