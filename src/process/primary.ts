@@ -25,6 +25,7 @@ import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { contentType } from '../metrics/exposition.js'
 import { Metrics } from '../metrics/metrics.js'
+import type { CertificateView } from '../metrics/stats.js'
 import type { ObserveReport } from './ipc.js'
 import type { AdminState } from '../balance/backend.js'
 import type { HealthService, ServersState, ServerStatus } from '../health/service.js'
@@ -114,7 +115,11 @@ export class Primary {
     this.health.subscribe((state, routing) => {
       if (routing) this.#serversChanged(state)
     })
-    this.worker.metrics.control = { reloads: () => this.reloads, consul: () => this.consul }
+    this.worker.metrics.control = {
+      reloads: () => this.reloads,
+      consul: () => this.consul,
+      certificates: () => certificateViews(this.config),
+    }
     this.pool = null
     this.admin = null
     this.reloads = { ok: 0, failed: 0 }
@@ -487,4 +492,15 @@ function localAddress(): string {
 
 function readText(path: string): Promise<string> {
   return readFile(path, 'utf8')
+}
+
+/** The certificates of the TLS listeners of `config`, for `lb_tls_certificate_expiry_timestamp_seconds`. */
+function certificateViews(config: Config): CertificateView[] {
+  const out: CertificateView[] = []
+  for (const l of config.listeners) {
+    if (l.mode !== 'http' || l.tls === undefined) continue
+    for (const c of l.tls.certificates)
+      out.push({ listener: l.name, name: c.names[0] ?? '', file: c.certFile, notAfter: c.notAfter })
+  }
+  return out
 }
