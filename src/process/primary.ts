@@ -26,6 +26,7 @@ import type { Snapshot } from '../model/snapshot.js'
 import { contentType } from '../metrics/exposition.js'
 import { Metrics } from '../metrics/metrics.js'
 import type { CertificateView } from '../metrics/stats.js'
+import { certificateWarnings } from '../config/sections/tls.js'
 import type { ObserveReport } from './ipc.js'
 import type { AdminState } from '../balance/backend.js'
 import type { HealthService, ServersState, ServerStatus } from '../health/service.js'
@@ -344,6 +345,7 @@ export class Primary {
       primary.#pidFile = config.pidFile
     }
     primary.status.serving = true
+    for (const w of certificateWarnings(config, Date.now())) log.warn({ problem: w }, 'TLS certificate')
     log.info({ workers, pid: process.pid }, 'started')
     return primary
   }
@@ -388,6 +390,7 @@ export class Primary {
     }
     this.config = config
     this.worker.config = config
+    for (const w of certificateWarnings(config, Date.now())) this.log.warn({ problem: w }, 'TLS certificate')
     this.fileProvider.set(configToSnapshot(config))
     this.#syncConsul(previous)
     await this.#syncRegistration(previous)
