@@ -11,15 +11,24 @@ import { startUpstream } from '../helpers/upstream.js'
 import { startLb, service, route } from '../helpers/lb.js'
 import { certDir, makeCert, tlsConfig, useTls } from '../helpers/certs.js'
 
-/** Connect, send `bytes`, and resolve with the ms until lb closed the connection. */
+/**
+ * Connect, send `bytes`, and resolve with the ms until lb closed the connection. The client gives up after 10 s
+ * (so a broken lb fails the test instead of hanging it) and then throws.
+ */
 async function closedAfter(port: number, bytes: Buffer): Promise<number> {
   const s: Socket = connect({ host: '127.0.0.1', port })
   s.on('error', () => {})
   s.resume()
+  let gaveUp = false
+  s.setTimeout(10_000, () => {
+    gaveUp = true
+    s.destroy()
+  })
   await once(s, 'connect')
   const start = Date.now()
   if (bytes.length > 0) s.write(bytes)
   await once(s, 'close')
+  if (gaveUp) throw new Error('lb did not close the connection')
   return Date.now() - start
 }
 
