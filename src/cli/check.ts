@@ -5,6 +5,7 @@
  */
 import { formatHostPort } from '../net/address.js'
 import { loadConfig } from '../config/load.js'
+import { certificateWarnings } from '../config/sections/tls.js'
 import type { Config, Env } from '../config/types.js'
 import { ConfigError, formatProblem, type ConfigProblem } from '../model/errors.js'
 
@@ -18,10 +19,12 @@ export async function runCheck(
   path: string,
   env: Env,
   readFile: (path: string) => Promise<string>,
+  readDir?: (path: string) => Promise<string[]>,
+  now: number = Date.now(),
 ): Promise<CheckResult> {
   let config: Config
   try {
-    config = await loadConfig({ path, env, readFile })
+    config = await loadConfig({ path, env, readFile, ...(readDir === undefined ? {} : { readDir }) })
   } catch (err) {
     if (err instanceof ConfigError) {
       const lines = err.problems.map(formatProblem)
@@ -30,7 +33,9 @@ export async function runCheck(
     }
     return { ok: false, output: `${path}: ${err instanceof Error ? err.message : String(err)}` }
   }
-  return { ok: true, output: `${path}: ok: ${summarize(config)}` }
+  // Not errors: an expired certificate is still served (clients decide), and a reload may be what renews it.
+  const warnings = certificateWarnings(config, now).map((w) => `${path}: warning: ${w}\n`)
+  return { ok: true, output: `${warnings.join('')}${path}: ok: ${summarize(config)}` }
 }
 
 /** `listeners web (:9999); 1 service, 2 servers, 3 routes; admin 127.0.0.1:9998` */

@@ -3,7 +3,7 @@
  * daemon, `lb check --config FILE` validates, and the control verbs talk to a running lb.
  */
 import cluster from 'node:cluster'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import {
   explainUsage,
   parseExplainArgs,
@@ -21,6 +21,7 @@ import { Primary } from '../process/primary.js'
 const controlDeps = {
   env: process.env,
   readFile: (p: string) => readFile(p, 'utf8'),
+  readDir: (p: string) => readdir(p),
   kill: (pid: number, signal: NodeJS.Signals) => process.kill(pid, signal),
 }
 
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (args.command === 'check') {
-    const result = await runCheck(args.configPath, process.env, (p) => readFile(p, 'utf8'))
+    const result = await runCheck(args.configPath, process.env, (p) => readFile(p, 'utf8'), readdir)
     ;(result.ok ? process.stdout : process.stderr).write(
       result.output.endsWith('\n') ? result.output : result.output + '\n',
     )

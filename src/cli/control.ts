@@ -27,6 +27,8 @@ export interface ControlResult {
 export interface ControlDeps {
   readonly env: NodeJS.ProcessEnv
   readonly readFile: (path: string) => Promise<string>
+  /** The names in a directory (`listeners[].tls.directory`). */
+  readonly readDir?: (path: string) => Promise<string[]>
   readonly kill: (pid: number, signal: NodeJS.Signals) => void
 }
 
@@ -85,7 +87,7 @@ async function signalPidFile(config: Config, deps: ControlDeps): Promise<Control
 
 async function readConfig(configPath: string, deps: ControlDeps): Promise<Config | ControlResult> {
   try {
-    return await loadConfig({ path: configPath, env: deps.env, readFile: deps.readFile })
+    return await loadConfig({ path: configPath, env: deps.env, readFile: deps.readFile, ...dirReader(deps) })
   } catch (err) {
     if (err instanceof ConfigError) return { code: 1, output: err.message }
     throw err
@@ -247,7 +249,12 @@ export async function runExplain(args: ExplainArgs, deps: ControlDeps): Promise<
   }
   let config: Config
   try {
-    config = await loadConfig({ path: args.configPath, env: deps.env, readFile: deps.readFile })
+    config = await loadConfig({
+      path: args.configPath,
+      env: deps.env,
+      readFile: deps.readFile,
+      ...dirReader(deps),
+    })
   } catch (err) {
     if (err instanceof ConfigError) return { code: 1, output: err.message }
     throw err
@@ -301,4 +308,8 @@ function explainOffline(
     ? JSON.stringify({ ...route, servers: pick, offline: true }, null, 2)
     : `${note}\n${formatExplain(route, pick).trimEnd()}`
   return { code: route.route === null ? 1 : 0, output }
+}
+
+function dirReader(deps: ControlDeps): { readDir?: (path: string) => Promise<string[]> } {
+  return deps.readDir === undefined ? {} : { readDir: deps.readDir }
 }

@@ -6,7 +6,8 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { ConfigError, type ConfigProblem } from '../model/errors.js'
 import type { Config, Env } from './types.js'
-import { fileReferences, validate } from './validate.js'
+import { directoryReferences, fileReferences, validate } from './validate.js'
+import { directoryFiles } from './sections/tls.js'
 
 export const defaultConfigPath = '/etc/lb/lb.yaml'
 
@@ -74,6 +75,8 @@ export interface LoadOptions {
   readonly readFile: (path: string) => Promise<string>
   /** Refuse an empty document instead of taking it as the defaults (reload). */
   readonly refuseEmpty?: boolean
+  /** The names in a directory (`listeners[].tls.directory`); default: the file system's. */
+  readonly readDir?: (path: string) => Promise<string[]>
 }
 
 /** Read, parse and validate the config file; throws ConfigError listing every problem. */
@@ -94,8 +97,15 @@ export async function loadConfig(opts: LoadOptions): Promise<Config> {
       { file, path: '', message: 'the file is empty (no YAML document); write `{}` to run on the defaults' },
     ])
   }
-  const files = await readReferencedFiles(fileReferences(parsed.raw, opts.env), file, opts.readFile)
-  const result = validate(parsed.raw, file, opts.env, files)
+  const dirs = await listDirectories(
+    directoryReferences(parsed.raw, opts.env),
+    file,
+    opts.readDir ?? noDirectories,
+  )
+  const refs = fileReferences(parsed.raw, opts.env)
+  for (const [dir, names] of dirs) if (!(names instanceof Error)) refs.push(...directoryFiles(dir, names))
+  const files = await readReferencedFiles(refs, file, opts.readFile)
+  const result = validate(parsed.raw, file, opts.env, files, dirs)
   if (result.config === undefined) throw new ConfigError(result.problems)
   return { ...result.config, file: resolve(file) }
 }
@@ -137,6 +147,30 @@ async function readReferencedFiles(
         out.set(ref, await readFile(full))
       } catch (err) {
         out.set(ref, new Error(`cannot read ${full}: ${describeIoError(err)}`))
+      }
+    }),
+  )
+  return out
+}
+
+function noDirectories(): Promise<string[]> {
+  return Promise.reject(new Error('no directory reader given to loadConfig'))
+}
+
+/** List every `directory` reference (relative to the config file's directory, like files). */
+async function listDirectories(
+  refs: readonly string[],
+  configFile: string,
+  readDir: (path: string) => Promise<string[]>,
+): Promise<Map<string, readonly string[] | Error>> {
+  const out = new Map<string, readonly string[] | Error>()
+  await Promise.all(
+    refs.map(async (ref) => {
+      const full = isAbsolute(ref) ? ref : resolve(dirname(configFile), ref)
+      try {
+        out.set(ref, await readDir(full))
+      } catch (err) {
+        out.set(ref, new Error(`cannot list ${full}: ${describeIoError(err)}`))
       }
     }),
   )

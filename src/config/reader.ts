@@ -8,7 +8,7 @@ import type { ConfigProblem } from '../model/errors.js'
 import { type HostPort, type HostPortRules, type Parsed, parseHostPort } from '../net/address.js'
 import { parseCidr } from '../net/cidr.js'
 import { formatDuration, parseDuration } from './duration.js'
-import type { Env, FileContents } from './types.js'
+import type { DirContents, Env, FileContents } from './types.js'
 
 export interface Expanded {
   readonly value: string
@@ -123,10 +123,13 @@ export class Checker {
   readonly file: string
   readonly env: Env
   readonly files: FileContents
-  constructor(file: string, env: Env, files: FileContents) {
+  /** Directory listings (`listeners[].tls.directory`): names, or why the directory could not be read. */
+  readonly dirs: DirContents
+  constructor(file: string, env: Env, files: FileContents, dirs: DirContents = new Map()) {
     this.file = file
     this.env = env
     this.files = files
+    this.dirs = dirs
   }
   add(path: string, message: string): void {
     this.problems.push({ file: this.file, path, message })

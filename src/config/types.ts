@@ -35,6 +35,34 @@ export interface HttpListenerConfig {
   acceptProxy?: boolean
   /** Open client connections on this listener above which new ones are closed at once. Present only when set. */
   maxconn?: number
+  /** Terminate TLS (an HTTPS listener). Present only when set. */
+  tls?: ListenerTlsConfig
+}
+
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3'
+
+/** `listeners[].tls`: the certificates (checked by the loader, read again by each worker) and the protocol. */
+export interface ListenerTlsConfig {
+  /** `certificates[]` then the pairs found in `directory`, in that order; the first is the default. */
+  certificates: TlsCertificateConfig[]
+  minVersion: TlsVersion
+  maxVersion: TlsVersion
+  /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults). */
+  ciphers: string
+}
+
+export interface TlsCertificateConfig {
+  /** Absolute paths of the PEM files (the chain follows the leaf in `certFile`). */
+  certFile: string
+  keyFile: string
+  /** Where it was configured (`listeners[0].tls.certificates[1]`, `listeners[0].tls.directory`), for errors. */
+  source: string
+  /** DNS names from the SAN (else the CN), lower-cased; `*.example.com` for wildcards. */
+  names: string[]
+  /** SHA-256 fingerprint of the leaf when the loader checked it: a changed file changes the config. */
+  fingerprint: string
+  /** The leaf's notAfter, Unix seconds. */
+  notAfter: number
 }
 
 /** A TCP SNI route on a tcp listener: ClientHello server name (exact, or `*.suffix`) → service. */
@@ -311,3 +339,5 @@ export type Env = Readonly<Record<string, string | undefined>>
 
 /** Contents of the files named by `<key>_file` keys, keyed by the reference as written (after `${VAR}`). */
 export type FileContents = ReadonlyMap<string, string | Error>
+/** Directory path (as configured, after `${VAR}`) → the names in it, or why it could not be listed. */
+export type DirContents = ReadonlyMap<string, readonly string[] | Error>

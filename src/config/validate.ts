@@ -5,7 +5,7 @@
  * as arguments (load.ts reads them; fileReferences() says which).
  */
 import type { ConfigProblem } from '../model/errors.js'
-import type { MutableConfig, Config, Env, FileContents } from './types.js'
+import type { MutableConfig, Config, DirContents, Env, FileContents } from './types.js'
 import { defaultConfig } from './defaults.js'
 import {
   expandVars,
@@ -37,8 +37,9 @@ export function validate(
   file: string,
   env: Env = {},
   files: FileContents = new Map(),
+  dirs: DirContents = new Map(),
 ): ValidateResult {
-  const c = new Checker(file, env, files)
+  const c = new Checker(file, env, files, dirs)
   const top = section(c, { path: '', value: raw ?? {}, fromFile: false }, topKeys)
   const listeners = readListeners(c, top?.get('listeners'))
   const defaults = readDefaults(c, top?.get('defaults'))
@@ -111,6 +112,21 @@ export function fileReferences(raw: unknown, env: Env): string[] {
     }
   }
   walk(raw)
+  return [...out]
+}
+
+/** The `listeners[].tls.directory` values (after `${VAR}`): load.ts lists them before validate() runs. */
+export function directoryReferences(raw: unknown, env: Env): string[] {
+  const out = new Set<string>()
+  const listeners = isMapping(raw) ? raw['listeners'] : undefined
+  if (!Array.isArray(listeners)) return []
+  for (const l of listeners as unknown[]) {
+    const tls = isMapping(l) ? l['tls'] : undefined
+    const dir = isMapping(tls) ? tls['directory'] : undefined
+    if (typeof dir !== 'string' || dir === '') continue
+    const r = expandVars(dir, env)
+    if (r.errors.length === 0) out.add(r.value)
+  }
   return [...out]
 }
 

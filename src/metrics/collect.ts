@@ -222,6 +222,13 @@ function collectControl(src: ScrapeSource, get: (def: FamilyDef) => Samples | nu
     for (const w of rows) errorsTotal?.add(`{watch="${escapeLabel(w.name)}"}`, w.totalErrors)
     for (const w of rows) index?.add(`{watch="${escapeLabel(w.name)}"}`, w.lastIndex)
   }
+  const certs = get(families.tlsCertificateExpiry)
+  if (certs !== null && c !== null && c.certificates !== undefined) {
+    for (const x of c.certificates()) {
+      const labels = `{listener="${escapeLabel(x.listener)}",name="${escapeLabel(x.name)}",file="${escapeLabel(x.file)}"}`
+      certs.add(labels, x.notAfter)
+    }
+  }
   const problems = get(families.consulProblems)
   const consul = problems === null ? null : (src.control?.consul() ?? null)
   if (problems !== null && consul !== null) {

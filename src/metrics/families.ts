@@ -29,6 +29,7 @@ export const controlFamilies: ReadonlySet<string> = new Set([
   'lb_consul_watch_errors_total',
   'lb_consul_watch_last_index',
   'lb_consul_problems_total',
+  'lb_tls_certificate_expiry_timestamp_seconds',
   'lb_server_state',
   'lb_server_health_checks_total',
   'lb_server_health_check_duration_seconds',
@@ -175,6 +176,12 @@ export const families = {
     'lb_consul_problems_total',
     'Consul routing input lb could not use: dropped tags or route commands, warnings, agent errors',
     'counter',
+  ),
+  tlsCertificateExpiry: family(
+    'lb_tls_certificate_expiry_timestamp_seconds',
+    'When each certificate of a TLS listener expires (its notAfter, Unix seconds), by listener, name and file',
+    'gauge',
+    'max',
   ),
 } as const satisfies Record<string, FamilyDef>
 

@@ -183,6 +183,17 @@ export interface ConsulView {
 export interface ControlSources {
   reloads(): { readonly ok: number; readonly failed: number }
   consul(): ConsulView | null
+  /** The certificates of the TLS listeners of the running configuration (absent: none). */
+  certificates?(): Iterable<CertificateView>
+}
+
+export interface CertificateView {
+  readonly listener: string
+  /** The first name the certificate serves. */
+  readonly name: string
+  readonly file: string
+  /** notAfter, Unix seconds. */
+  readonly notAfter: number
 }
 
 export interface TcpListenerView {

@@ -182,6 +182,8 @@ export interface HttpRouteSpec {
   readonly auth?: string
   /** fabio `register=<name>`: lb registers itself in Consul under this name too; absent = no alias. */
   readonly register?: string
+  /** `Strict-Transport-Security` value sent on TLS listeners' responses (config `routes[].hsts`); absent = none. */
+  readonly hsts?: string
 }
 
 /** A TCP route: connections accepted on listener `port` go to `service` (fabio `urlprefix-:PORT proto=tcp`). */

@@ -8,7 +8,7 @@
  * server's verdict, state or weight changes.
  */
 import { availableParallelism, hostname, networkInterfaces } from 'node:os'
-import { readFile, unlink, writeFile } from 'node:fs/promises'
+import { readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { loadConfig } from '../config/load.js'
 import type { Config } from '../config/types.js'
 import { configToSnapshot } from '../provider/file.js'
@@ -25,6 +25,8 @@ import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { contentType, type FamilyData } from '../metrics/exposition.js'
 import { Metrics } from '../metrics/metrics.js'
+import type { CertificateView } from '../metrics/stats.js'
+import { certificateWarnings } from '../config/sections/tls.js'
 import type { ObserveReport } from './ipc.js'
 import type { AdminState } from '../balance/backend.js'
 import type { HealthService, ServersState, ServerStatus } from '../health/service.js'
@@ -118,7 +120,11 @@ export class Primary {
     this.health.subscribe((state, routing) => {
       if (routing) this.#serversChanged(state)
     })
-    this.worker.metrics.control = { reloads: () => this.reloads, consul: () => this.consul }
+    this.worker.metrics.control = {
+      reloads: () => this.reloads,
+      consul: () => this.consul,
+      certificates: () => certificateViews(this.config),
+    }
     this.pool = null
     this.admin = null
     this.reloads = { ok: 0, failed: 0 }
@@ -290,7 +296,12 @@ export class Primary {
   }
 
   static async start(options: PrimaryOptions): Promise<Primary> {
-    const loaded = await loadConfig({ path: options.configPath, env: options.env, readFile: readText })
+    const loaded = await loadConfig({
+      path: options.configPath,
+      env: options.env,
+      readFile: readText,
+      readDir: readdir,
+    })
     const workers = workerCount(loaded.workers)
     const ports = new SharedPorts(workers > 0)
     const config = await ports.assign(loaded)
@@ -345,6 +356,7 @@ export class Primary {
       primary.#pidFile = config.pidFile
     }
     primary.status.serving = true
+    for (const w of certificateWarnings(config, Date.now())) log.warn({ problem: w }, 'TLS certificate')
     log.info({ workers, pid: process.pid }, 'started')
     return primary
   }
@@ -367,6 +379,7 @@ export class Primary {
           path: this.configPath,
           env: this.env,
           readFile: readText,
+          readDir: readdir,
           refuseEmpty: true,
         }),
       )
@@ -388,6 +401,7 @@ export class Primary {
     }
     this.config = config
     this.worker.config = config
+    for (const w of certificateWarnings(config, Date.now())) this.log.warn({ problem: w }, 'TLS certificate')
     this.fileProvider.set(configToSnapshot(config))
     this.#syncConsul(previous)
     await this.#syncRegistration(previous)
@@ -499,4 +513,15 @@ function localAddress(): string {
 
 function readText(path: string): Promise<string> {
   return readFile(path, 'utf8')
+}
+
+/** The certificates of the TLS listeners of `config`, for `lb_tls_certificate_expiry_timestamp_seconds`. */
+function certificateViews(config: Config): CertificateView[] {
+  const out: CertificateView[] = []
+  for (const l of config.listeners) {
+    if (l.mode !== 'http' || l.tls === undefined) continue
+    for (const c of l.tls.certificates)
+      out.push({ listener: l.name, name: c.names[0] ?? '', file: c.certFile, notAfter: c.notAfter })
+  }
+  return out
 }

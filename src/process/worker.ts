@@ -20,6 +20,7 @@ import { Resolver, type ResolveResult } from '../net/resolver.js'
 import type { ProxyState } from '../proxy/request-path.js'
 import { ConnectionBudget, keepAliveHint, TunnelSet, type ProxyContext } from '../proxy/context.js'
 import { HttpListener } from '../proxy/listeners.js'
+import { buildTlsContexts, type TlsContexts } from '../proxy/tls-contexts.js'
 import { Deadlines } from '../proxy/timers.js'
 import { performance } from 'node:perf_hooks'
 import { compileAuthScheme, type AuthScheme } from '../route/auth.js'
@@ -61,7 +62,12 @@ class ResolvedAddresses implements AddressBook {
 /** ms between slowstart weight updates while a server ramps (check results published in-process update it too). */
 const rampTick = 1_000
 
+/**
+ * What makes a listener a different one (closed and opened again). A TLS listener's certificates and protocol
+ * settings are not part of it: a reload applies them to the open listener (`HttpListener.setTls`).
+ */
 function listenerKey(l: DeepReadonly<ListenerConfig>): string {
+  if (l.mode === 'http' && l.tls !== undefined) return JSON.stringify({ ...l, tls: true })
   return JSON.stringify(l)
 }
 
@@ -431,6 +437,14 @@ export class Worker {
     const dynamic = this.#dynamicListeners(config, tcpRoutes)
     this.#dynamicKeys = [...dynamic.keys()].sort().join('\n')
     for (const [key, l] of dynamic) if (!wanted.has(key)) wanted.set(key, l)
+    // Certificates first, all read before any is used: a file that fails leaves every listener as it was.
+    const certs: [HttpListener, TlsContexts][] = []
+    for (const [key, l] of wanted) {
+      const open = this.listeners.get(key)
+      if (open instanceof HttpListener && l.mode === 'http' && l.tls !== undefined)
+        certs.push([open, buildTlsContexts(l.tls)])
+    }
+    for (const [listener, contexts] of certs) listener.setTls(contexts)
     const closing: Promise<void>[] = []
     for (const [key, listener] of this.listeners) {
       if (!wanted.has(key)) {

@@ -45,6 +45,7 @@ export function configToSnapshot(config: Config): Snapshot {
       ...(r.deny === undefined || r.deny.length === 0 ? {} : { deny: [...r.deny] }),
       ...(r.pathMatch === undefined ? {} : { pathMatch: r.pathMatch }),
       ...(r.auth === undefined || r.auth === '' ? {} : { auth: r.auth }),
+      ...(r.hsts === undefined || r.hsts === '' ? {} : { hsts: r.hsts }),
     })
   }
   if (config.routeCommands === '') return { services, routes, tcpRoutes: tcpRoutes(config, source) }

@@ -527,7 +527,19 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
     let h = 'HTTP/1.1 ' + resp.status + ' ' + resp.reason + CRLF
     const filtered = filterResponseHeaders(resp.headers)
     const headers = compress ? gzipHeaders(filtered) : filtered
-    for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    const hsts = this.tls ? (this.route as Route).hsts : ''
+    if (hsts === '') {
+      for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    } else {
+      // The route's HSTS replaces the server's own.
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const name = headers[i] as string
+        if (name.length === 25 && name.toLowerCase() === 'strict-transport-security') continue
+        h += name + ': ' + headers[i + 1] + CRLF
+      }
+      h += 'Strict-Transport-Security: ' + hsts + CRLF
+    }
+
     h += framing
     if (client.closeAfter || head.close || client.ended) h += 'Connection: close\r\n'
     else

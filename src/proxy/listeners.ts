@@ -4,13 +4,23 @@
  *
  * Connection limits apply where sockets are accepted: a listener's `maxconn` (Node closes connections over
  * `maxConnections` before they reach lb) and the worker-wide `http.maxconn` budget, counted here. With
- * `accept_proxy` each connection starts by reading a PROXY header (the client connection does it).
+ * `accept_proxy` each connection starts by reading a PROXY header (the client connection does it; on an HTTPS
+ * listener, tls-accept.ts before the handshake).
+ *
+ * With `tls` a connection reaches the HTTP engine once its handshake is done (tls-accept.ts), as a TLSSocket
+ * read through 'data' events and written with `socket.write` (h1/client-conn.ts `plain`). The certificates are
+ * chosen per handshake from `#tls` (tls-contexts.ts), which `setTls` replaces on a reload. The connection
+ * budgets count connections from the end of their handshake (one arriving over budget is closed at once).
  */
 import { listenExtras } from '../net/listen.js'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
+import type { ProxyHeader } from '../net/proxy-protocol.js'
+import { TlsStart } from './tls-accept.js'
 import type { DeepReadonly, HttpListenerConfig } from '../config/types.js'
 import { ClientConn, fastReads } from './h1/client-conn.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
+import { buildTlsContexts, type TlsContexts } from './tls-contexts.js'
 
 export class HttpListener {
   readonly config: DeepReadonly<HttpListenerConfig>
@@ -21,24 +31,51 @@ export class HttpListener {
   readonly #ctx: ProxyContext
   readonly #acceptProxy: boolean
   #closing: boolean
+  /** The certificates of a TLS listener (null: plain HTTP). */
+  #tls: TlsContexts | null
 
+  /** Throws when a TLS listener's certificate files cannot be read or used. */
   constructor(config: DeepReadonly<HttpListenerConfig>, ctx: ProxyContext) {
     this.config = config
-    this.info = { name: config.name, proto: 'http', port: config.port }
+    this.info = { name: config.name, proto: config.tls === undefined ? 'http' : 'https', port: config.port }
     this.#ctx = ctx
     this.#acceptProxy = config.acceptProxy === true
     this.#closing = false
     this.conns = new Set()
+    this.#tls = config.tls === undefined ? null : buildTlsContexts(config.tls)
     // allowHalfOpen: a client may send FIN once its request is out and still read the response.
     // pauseOnConnect: a connection starts reading only once it chose where its reads go (h1/client-conn.ts).
     this.server = createServer(
-      { noDelay: true, allowHalfOpen: true, pauseOnConnect: fastReads },
+      { noDelay: true, allowHalfOpen: true, pauseOnConnect: fastReads || this.#tls !== null },
       this.#onConnection,
     )
     if (config.maxconn !== undefined && config.maxconn > 0) this.server.maxConnections = config.maxconn
   }
 
+  /** A reload: new handshakes use these certificates and protocol settings; open connections keep theirs. */
+  setTls(next: TlsContexts): void {
+    this.#tls = next
+  }
+
   readonly #onConnection = (socket: Socket): void => {
+    if (this.#tls === null) {
+      this.#accept(socket, true, null)
+      return
+    }
+    const budget = this.#ctx.connections
+    if ((budget.max > 0 && budget.open >= budget.max) || this.#closing) {
+      socket.destroy()
+      return
+    }
+    new TlsStart(socket, this.#ctx, this.#tls, this.#acceptProxy, this.#onHandshake).start()
+  }
+
+  readonly #onHandshake = (socket: TLSSocket, proxy: ProxyHeader | null): void => {
+    this.#accept(socket, false, proxy)
+  }
+
+  /** A connection for the HTTP engine; `proxy`: a PROXY header read before the TLS handshake. */
+  #accept(socket: Socket, plain: boolean, proxy: ProxyHeader | null): void {
     const ctx = this.#ctx
     const budget = ctx.connections
     if ((budget.max > 0 && budget.open >= budget.max) || this.#closing) {
@@ -46,7 +83,8 @@ export class HttpListener {
       return
     }
     budget.open++
-    const conn = new ClientConn(ctx, this.info, socket, this.#acceptProxy)
+    const conn = new ClientConn(ctx, this.info, socket, plain && this.#acceptProxy, plain)
+    if (proxy !== null) conn.useProxyHeader(proxy)
     this.conns.add(conn)
     socket.once('close', () => {
       budget.open--

@@ -261,13 +261,10 @@ export function routeRequest(
   }
   into.host = host
   into.url = url
-  const route = lookupHttp(
-    state.table,
-    host,
-    url,
-    arrival.tls,
-    arrival.trusted ? forwardedProto(req.headers) : '',
-  )
+  // The redirect-loop guard's scheme: a trusted proxy's X-Forwarded-Proto, else https for lb's own TLS (as
+  // fabio takes the scheme from the connection), so an https redirect to the same URL is not answered over TLS.
+  const proto = arrival.trusted ? forwardedProto(req.headers) : ''
+  const route = lookupHttp(state.table, host, url, arrival.tls, proto === '' && arrival.tls ? 'https' : proto)
   if (route === undefined) {
     into.page = ctx.noRoute.html
     return local(into, ctx.noRoute.status, `no route for host "${host}" path "${url}"`)

@@ -63,6 +63,8 @@ export interface Route {
   readonly glob: RegExp | null
   /** `http.auth` scheme name the client must pass ('' = none). */
   readonly auth: string
+  /** `Strict-Transport-Security` for responses on TLS listeners ('' = none). */
+  readonly hsts: string
 }
 
 export interface TableOptions {
@@ -337,6 +339,7 @@ function makeRoute(
     rank: 0,
     glob,
     auth: spec.auth ?? '',
+    hsts: spec.hsts ?? '',
   }
 }
 

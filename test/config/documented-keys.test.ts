@@ -17,10 +17,11 @@ import {
 } from '../../src/config/sections/consul.js'
 import { authKeys, httpKeys, httpTimeoutKeys, noRouteKeys } from '../../src/config/sections/http.js'
 import { listenerKeys, sniRouteKeys, tcpTimeoutKeys } from '../../src/config/sections/listeners.js'
+import { tlsCertificateKeys, tlsKeys } from '../../src/config/sections/tls.js'
 import { accessKeys, logKeys } from '../../src/config/sections/log.js'
 import { shutdownKeys } from '../../src/config/sections/process.js'
 import { resolverKeys } from '../../src/config/sections/resolver.js'
-import { redirectKeys, routeKeys } from '../../src/config/sections/routes.js'
+import { hstsKeys, redirectKeys, routeKeys } from '../../src/config/sections/routes.js'
 import {
   checkHttpKeys,
   checkKeys,
@@ -42,6 +43,8 @@ const paths = [
   ...under('listeners[].', listenerKeys),
   ...under('listeners[].sni_routes[].', sniRouteKeys),
   ...under('listeners[].timeouts.', tcpTimeoutKeys),
+  ...under('listeners[].tls.', tlsKeys),
+  ...under('listeners[].tls.certificates[].', tlsCertificateKeys),
   ...under(
     'defaults.',
     defaultsKeys.filter((k) => !shared.has(k)),
@@ -58,6 +61,7 @@ const paths = [
   ...under('check.tls.', checkTlsKeys),
   ...under('routes[].', routeKeys),
   ...under('routes[].redirect.', redirectKeys),
+  ...under('routes[].hsts.', hstsKeys),
   ...under('http.', httpKeys),
   ...under('http.timeouts.', httpTimeoutKeys),
   ...under('http.auth[].', authKeys),

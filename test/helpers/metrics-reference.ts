@@ -610,6 +610,16 @@ export class ReferenceMetrics {
         }
       },
     )
+    gauge(
+      'lb_tls_certificate_expiry_timestamp_seconds',
+      'When each certificate of a TLS listener expires (its notAfter, Unix seconds), by listener, name and file',
+      ['listener', 'name', 'file'],
+      'max',
+      (m) => {
+        const certs = this.control?.certificates?.() ?? []
+        for (const x of certs) m.set({ listener: x.listener, name: x.name, file: x.file }, x.notAfter)
+      },
+    )
   }
 
   /** Every server, as made or (not made yet) as it would be: a scrape does not make them for good. */

@@ -112,6 +112,10 @@ function control(): ControlSources {
       ],
       stats: { builds: 5, emits: 5, dropped: 4, [`k"${weird}`]: 1 },
     }),
+    certificates: () => [
+      { listener: 'https', name: 'example.test', file: '/etc/lb/a.crt', notAfter: 1_800_000_000 },
+      { listener: `h"${weird}`, name: '*.example.test', file: '/etc/lb/b.crt', notAfter: 1_700_000_000 },
+    ],
   }
 }
 

@@ -318,6 +318,7 @@ test('buildTable: routes are prebuilt and returned as they are', () => {
     rank: 1,
     glob: null,
     auth: '',
+    hsts: '',
   })
   assert.equal(lookupHttp(table, 'EXAMPLE.com:443', '/api?q'), r, 'same object on every lookup')
   assert.equal(lookupHttp(table, 'example.com', '/old')?.redirect, redirect)

@@ -28,6 +28,7 @@ import {
   unique,
   didYouMean,
 } from '../reader.js'
+import { readListenerTls } from './tls.js'
 
 export const listenerKeys = [
   'name',
@@ -35,6 +36,7 @@ export const listenerKeys = [
   'mode',
   'accept_proxy',
   'maxconn',
+  'tls',
   'service',
   'sni_routes',
   'timeouts',
@@ -84,6 +86,8 @@ export function readListeners(c: Checker, slot: Slot | undefined): ListenerConfi
       const maxconnSlot = f.get('maxconn')
       if (maxconnSlot !== undefined && maxconnSlot.value !== null)
         l.maxconn = readInt(c, maxconnSlot, 0, 0, 1_000_000)
+      const tls = readListenerTls(c, f.get('tls'))
+      if (tls !== undefined) l.tls = tls
       out.push(l)
     }
   }
@@ -103,9 +107,10 @@ function readTcpListener(
     }
     return undefined
   }
-  const maxconnSlot = f.get('maxconn')
-  if (maxconnSlot !== undefined && maxconnSlot.value !== null)
-    c.add(maxconnSlot.path, 'only applies to mode: http listeners')
+  for (const k of ['maxconn', 'tls'] as const) {
+    const s = f.get(k)
+    if (s !== undefined && s.value !== null) c.add(s.path, 'only applies to mode: http listeners')
+  }
   const d = tcpListenerDefaults
   const serviceSlot = f.get('service')
   const service = readString(c, serviceSlot, d.service)

@@ -24,6 +24,7 @@ import {
   readChecked,
   readInt,
   readEnum,
+  readBool,
   didYouMean,
 } from '../reader.js'
 
@@ -39,7 +40,10 @@ export const routeKeys = [
   'deny',
   'path_match',
   'auth',
+  'hsts',
 ] as const
+
+export const hstsKeys = ['max_age', 'include_subdomains', 'preload'] as const
 
 export const redirectKeys = ['code', 'url'] as const
 
@@ -77,6 +81,7 @@ export function readRoutes(
       const why = globProblem(path)
       if (why !== '') c.add(f.get('path')?.path ?? item.path, why)
     }
+    const hsts = readHsts(c, f.get('hsts'))
     const redirectSlot = f.get('redirect')
     const redirect = readRedirect(c, redirectSlot)
     if (redirectSlot !== undefined && redirectSlot.value !== null) {
@@ -112,10 +117,38 @@ export function readRoutes(
         ...(deny === undefined || deny.length === 0 ? {} : { deny }),
         ...(pathMatch === undefined ? {} : { pathMatch }),
         ...(auth === undefined || auth === '' ? {} : { auth }),
+        ...(hsts === '' ? {} : { hsts }),
       })
     }
   }
   return out
+}
+
+/**
+ * `hsts`: the Strict-Transport-Security value (`max-age=N[; includeSubDomains][; preload]`), '' when absent.
+ * `preload` needs what the preload list asks for: a max-age of a year or more and includeSubDomains.
+ */
+/** A year in seconds: the default `max_age`, and the least `preload` accepts. */
+const YEAR = 31_536_000
+
+/**
+ * `hsts`: the Strict-Transport-Security value (`max-age=N[; includeSubDomains][; preload]`), '' when absent.
+ * `max_age` is in seconds, as in the header (and fabio's `proxy.header.sts.maxage`). `preload` needs what the
+ * preload list asks for: a max-age of a year or more and includeSubDomains.
+ */
+function readHsts(c: Checker, slot: Slot | undefined): string {
+  const f = section(c, slot, hstsKeys)
+  if (f === undefined || slot === undefined) return ''
+  const maxAge = readInt(c, f.get('max_age'), YEAR, 0, 2_147_483_647)
+  const sub = readBool(c, f.get('include_subdomains'), false)
+  const preloadSlot = f.get('preload')
+  const preload = readBool(c, preloadSlot, false)
+  if (preload && (!sub || maxAge < YEAR))
+    c.add(
+      preloadSlot?.path ?? slot.path,
+      'preload needs include_subdomains: true and a max_age of at least 31536000',
+    )
+  return `max-age=${maxAge}${sub ? '; includeSubDomains' : ''}${preload ? '; preload' : ''}`
 }
 
 function readRedirect(c: Checker, slot: Slot | undefined): Redirect | null {

@@ -22,7 +22,7 @@ import type { Socket } from 'node:net'
 import { Deadline, type DeadlineOwner } from '../timers.js'
 import { hasBareLf, headEnd, parseRequestHead, RequestHead, skipEmptyLines } from './parse.js'
 import { ChunkedDecoder, type ChunkSink } from './chunked.js'
-import { parseProxyHeader } from '../../net/proxy-protocol.js'
+import { parseProxyHeader, type ProxyHeader } from '../../net/proxy-protocol.js'
 import { Exchange } from '../exchange.js'
 import type { ListenerInfo, ProxyContext } from '../context.js'
 import type { Tunnel } from '../tunnel.js'
@@ -103,6 +103,8 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   requestBytes: number
   /** The client sent FIN. */
   ended: boolean
+  /** A TCP socket: reads and writes may use its handle (not a TLSSocket). */
+  readonly plain: boolean
   /** Reads land in `readBuf` (fast reads); else 'data' events. */
   onread: boolean
   readBuf: Buffer
@@ -116,7 +118,11 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   readonly out: Out
   readonly deadline: Deadline
 
-  constructor(ctx: ProxyContext, listener: ListenerInfo, socket: Socket, acceptProxy: boolean) {
+  /**
+   * `plain`: `socket` is a TCP socket, whose reads and writes may go through its libuv handle; a TLSSocket
+   * (an HTTPS listener) reads 'data' events and writes with `socket.write`.
+   */
+  constructor(ctx: ProxyContext, listener: ListenerInfo, socket: Socket, acceptProxy: boolean, plain = true) {
     this.ctx = ctx
     this.listener = listener
     this.socket = socket
@@ -138,12 +144,13 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.looping = false
     this.requestBytes = 0
     this.ended = false
+    this.plain = plain
     this.onread = false
     this.readBuf = EMPTY
     this.lent = false
     this.nextBuffer = (): Buffer => this.readBuf
     this.tunnel = null
-    this.out = new Out(socket, () => this.onDrain())
+    this.out = new Out(socket, () => this.onDrain(), plain)
     this.deadline = new Deadline(this)
   }
 
@@ -151,7 +158,7 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   start(): void {
     const s = this.socket as ClientSocket
     s[kClient] = this
-    if (fastReads) {
+    if (fastReads && this.plain) {
       this.readBuf = Buffer.allocUnsafe(READ_SMALL)
       this.onread = readIntoBuffers(s, this.nextBuffer, onRead)
       if (!this.onread) this.readBuf = EMPTY
@@ -514,16 +521,20 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
       this.destroy()
       return false
     }
-    const h = r.header
+    this.useProxyHeader(r.header)
+    this.buf = r.length < buf.length ? buf.subarray(r.length) : null
+    this.state = S_HEAD
+    return true
+  }
+
+  /** The PROXY header an HTTPS listener read before the handshake (tls-accept.ts). */
+  useProxyHeader(h: ProxyHeader): void {
     if (h.command === 'proxy' && h.family !== 'unknown') {
       this.remote = h.srcAddress
       this.remotePort = h.srcPort
       this.localAddress = h.dstAddress
       this.localPort = h.dstPort
     }
-    this.buf = r.length < buf.length ? buf.subarray(r.length) : null
-    this.state = S_HEAD
-    return true
   }
 
   /** Idle between requests (for a graceful shutdown: such connections close at once). */

@@ -5,12 +5,13 @@
  * With Node's stream_wrap (src/net/node-internals.ts `writeDirect`) the parts go straight to the socket's libuv
  * handle with one reused write request; when the kernel takes them all, nothing is left behind. Otherwise, and
  * whenever net.Socket still has writes of its own queued, they go through `socket.write` (corked for a writev).
- * Either way the caller learns two things: whether to wait for `drained` before writing more (backpressure), and
+ * A TLSSocket always takes the second way (`directOk` false). Either way the caller learns two things: whether to wait for `drained` before writing more (backpressure), and
  * whether the bytes it passed are still referenced (`lent`: a read buffer holding them must not be reused).
  */
 import type { Socket } from 'node:net'
 import {
   DIRECT_DONE,
+  DIRECT_NO,
   DIRECT_QUEUED,
   directWrites,
   writeDirect,
@@ -23,9 +24,13 @@ export class Out {
   /** The last write still refers to the bytes it was given. */
   lent: boolean
 
+  /** Writes may go straight to the socket's handle (a TCP socket; not a TLSSocket, whose handle encrypts). */
+  readonly directOk: boolean
+
   /** `drained`: a queued direct write completed (the socket's 'drain' event covers `socket.write`). */
-  constructor(socket: Socket, drained: () => void) {
+  constructor(socket: Socket, drained: () => void, directOk = true) {
     this.socket = socket
+    this.directOk = directOk
     this.direct = directWrites((status) => {
       if (status >= 0) drained()
     })
@@ -34,7 +39,7 @@ export class Out {
 
   /** Write `text`, `data`, `tail` (latin1 text; empty parts skipped). false: wait for the drain before more. */
   send(text: string, data: Buffer | null, tail: string): boolean {
-    const r = writeDirect(this.socket, this.direct, text, data, tail)
+    const r = this.directOk ? writeDirect(this.socket, this.direct, text, data, tail) : DIRECT_NO
     if (r === DIRECT_DONE) {
       this.lent = false
       return true

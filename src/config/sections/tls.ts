@@ -1,0 +1,239 @@
+/**
+ * `listeners[].tls`: an HTTPS listener's certificates and protocol settings.
+ *
+ * The loader has read every `cert_file`/`key_file` and listed every `directory` (load.ts); here each pair is
+ * checked (a PEM certificate, a PEM key, the key matches the certificate) and described by the names it serves.
+ * The config keeps the file paths: each worker reads the files again when it opens or refreshes a listener
+ * (src/proxy/tls-contexts.ts). An expired certificate is not an error (`lb check` warns: `certificateWarnings`).
+ */
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import type { ListenerTlsConfig, TlsCertificateConfig, TlsVersion, Config } from '../types.js'
+import { cipherListProblem, intermediateCiphers } from '../../net/tls-options.js'
+import { type Checker, type Slot, section, readList, readString, expand, describe } from '../reader.js'
+
+export const tlsKeys = ['certificates', 'directory', 'min_version', 'max_version', 'ciphers'] as const
+export const tlsCertificateKeys = ['cert_file', 'key_file'] as const
+
+export const tlsDefaults = {
+  minVersion: 'TLSv1.2',
+  maxVersion: 'TLSv1.3',
+  ciphers: intermediateCiphers,
+} as const satisfies Omit<ListenerTlsConfig, 'certificates'>
+
+const versions: ReadonlyMap<string, TlsVersion | null> = new Map([
+  ['tls1.2', 'TLSv1.2'],
+  ['tlsv1.2', 'TLSv1.2'],
+  ['1.2', 'TLSv1.2'],
+  ['tls1.3', 'TLSv1.3'],
+  ['tlsv1.3', 'TLSv1.3'],
+  ['1.3', 'TLSv1.3'],
+  ['tls1.0', null],
+  ['tlsv1', null],
+  ['tlsv1.0', null],
+  ['1.0', null],
+  ['tls1.1', null],
+  ['tlsv1.1', null],
+  ['1.1', null],
+  ['ssl3', null],
+  ['sslv3', null],
+])
+
+/** The `tls` section of listener `listenerPath`, or undefined when absent or broken (problems reported). */
+export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTlsConfig | undefined {
+  const f = section(c, slot, tlsKeys)
+  if (f === undefined || slot === undefined) return undefined
+  const certificates: TlsCertificateConfig[] = []
+  const problems = c.problems.length
+  for (const item of readList(c, f.get('certificates')) ?? []) {
+    const cf = section(c, item, tlsCertificateKeys)
+    if (cf === undefined) continue
+    const certSlot = cf.get('cert_file')
+    const keySlot = cf.get('key_file')
+    if (certSlot === undefined || certSlot.value === null) c.add(`${item.path}.cert_file`, 'required')
+    if (keySlot === undefined || keySlot.value === null) c.add(`${item.path}.key_file`, 'required')
+    if (certSlot === undefined || keySlot === undefined) continue
+    const certRef = readRef(c, certSlot)
+    const keyRef = readRef(c, keySlot)
+    if (certRef === undefined || keyRef === undefined) continue
+    const cert = checkPair(c, certRef, certSlot.path, keyRef, keySlot.path, item.path)
+    if (cert !== undefined) certificates.push(cert)
+  }
+  const dirSlot = f.get('directory')
+  if (dirSlot !== undefined && dirSlot.value !== null) readDirectory(c, dirSlot, certificates)
+  if (certificates.length === 0 && c.problems.length === problems)
+    c.add(
+      slot.path,
+      'needs at least one certificate: `certificates` or a `directory` of name.crt/name.key pairs',
+    )
+  const minVersion = readVersion(c, f.get('min_version'), tlsDefaults.minVersion)
+  const maxVersion = readVersion(c, f.get('max_version'), tlsDefaults.maxVersion)
+  const maxSlot = f.get('max_version')
+  if (minVersion === 'TLSv1.3' && maxVersion === 'TLSv1.2')
+    c.add(maxSlot?.path ?? `${slot.path}.max_version`, 'max_version TLS1.2 is below min_version TLS1.3')
+  const ciphersSlot = f.get('ciphers')
+  const ciphers = readString(c, ciphersSlot, tlsDefaults.ciphers)
+  if (ciphersSlot !== undefined && ciphers !== tlsDefaults.ciphers) {
+    const why = cipherListProblem(ciphers)
+    if (why !== undefined) c.add(ciphersSlot.path, `OpenSSL refuses the cipher list: ${why}`)
+  }
+  return { certificates, minVersion, maxVersion, ciphers }
+}
+
+/** `cert_file`/`key_file` as configured (after `${VAR}`): the key of its contents in `c.files`. */
+function readRef(c: Checker, slot: Slot): string | undefined {
+  if (typeof slot.value !== 'string' || slot.value === '') {
+    c.add(slot.path, `expected a file path, got ${describe(slot)}`)
+    return undefined
+  }
+  return expand(c, slot, slot.value)?.value
+}
+
+/** Relative paths are relative to the config file's directory (as load.ts reads them). */
+function absolute(c: Checker, ref: string): string {
+  return isAbsolute(ref) ? ref : resolve(dirname(c.file), ref)
+}
+
+/** The contents of file `ref` (read by the loader), or a problem at `path`. */
+function contents(c: Checker, ref: string, path: string): string | undefined {
+  const text = c.files.get(ref)
+  if (text === undefined) c.add(path, `file "${ref}" was not read`)
+  else if (text instanceof Error) c.add(path, text.message)
+  else return text
+  return undefined
+}
+
+/** One certificate and its key: both parse, the key is the certificate's. */
+function checkPair(
+  c: Checker,
+  certRef: string,
+  certPath: string,
+  keyRef: string,
+  keyPath: string,
+  source: string,
+): TlsCertificateConfig | undefined {
+  const certPem = contents(c, certRef, certPath)
+  const keyPem = contents(c, keyRef, keyPath)
+  if (certPem === undefined || keyPem === undefined) return undefined
+  const certFile = absolute(c, certRef)
+  const keyFile = absolute(c, keyRef)
+  let x509: X509Certificate
+  try {
+    x509 = new X509Certificate(certPem)
+  } catch (err) {
+    c.add(certPath, `${certFile}: not a PEM certificate (${message(err)})`)
+    return undefined
+  }
+  let key: KeyObject
+  try {
+    key = createPrivateKey(keyPem)
+  } catch (err) {
+    const why = message(err)
+    const hint = /passphrase/i.test(why) ? 'an encrypted key (lb takes unencrypted keys)' : why
+    c.add(keyPath, `${keyFile}: not a PEM private key (${hint})`)
+    return undefined
+  }
+  if (!x509.checkPrivateKey(key)) {
+    c.add(keyPath, `${keyFile}: the key does not match the certificate in ${certFile}`)
+    return undefined
+  }
+  const names = certificateNames(x509)
+  if (names.length === 0) {
+    c.add(certPath, `${certFile}: the certificate names no host (no DNS subjectAltName, no CN)`)
+    return undefined
+  }
+  return {
+    certFile,
+    keyFile,
+    source,
+    names,
+    fingerprint: x509.fingerprint256,
+    notAfter: Math.floor(Date.parse(x509.validTo) / 1000),
+  }
+}
+
+/** `directory`: every `name.crt` with its `name.key`, in name order. */
+function readDirectory(c: Checker, slot: Slot, out: TlsCertificateConfig[]): void {
+  const ref = readRef(c, slot)
+  if (ref === undefined) return
+  const listing = c.dirs.get(ref)
+  if (listing === undefined) {
+    c.add(slot.path, `directory "${ref}" was not listed`)
+    return
+  }
+  if (listing instanceof Error) {
+    c.add(slot.path, listing.message)
+    return
+  }
+  const names = new Set(listing)
+  let pairs = 0
+  for (const name of [...listing].sort()) {
+    if (!name.endsWith('.crt')) continue
+    const base = name.slice(0, -'.crt'.length)
+    if (!names.has(base + '.key')) {
+      c.add(slot.path, `${join(absolute(c, ref), name)} has no ${base}.key next to it`)
+      continue
+    }
+    pairs++
+    const cert = checkPair(c, join(ref, name), slot.path, join(ref, base + '.key'), slot.path, slot.path)
+    if (cert !== undefined) out.push(cert)
+  }
+  if (pairs === 0) c.add(slot.path, `${absolute(c, ref)}: no name.crt/name.key pairs in the directory`)
+}
+
+/** The files `directory` names the loader must read: `name.crt` and `name.key` of each pair in `listing`. */
+export function directoryFiles(dir: string, listing: readonly string[]): string[] {
+  const names = new Set(listing)
+  const out: string[] = []
+  for (const name of listing) {
+    if (!name.endsWith('.crt')) continue
+    const key = name.slice(0, -'.crt'.length) + '.key'
+    if (names.has(key)) out.push(join(dir, name), join(dir, key))
+  }
+  return out
+}
+
+function readVersion(c: Checker, slot: Slot | undefined, fallback: TlsVersion): TlsVersion {
+  const s = readString(c, slot, fallback)
+  if (slot === undefined || s === fallback) return fallback
+  const v = versions.get(s.toLowerCase())
+  if (v === undefined) c.add(slot.path, `expected TLS1.2 or TLS1.3, got "${s}"`)
+  else if (v === null) c.add(slot.path, `"${s}" is not accepted: lb speaks TLS1.2 and TLS1.3 only`)
+  return v ?? fallback
+}
+
+/** DNS names from the subjectAltName, else the subject's CN; lower-cased, deduplicated. */
+export function certificateNames(x509: X509Certificate): string[] {
+  const out: string[] = []
+  const san = x509.subjectAltName
+  if (san !== undefined) {
+    for (const part of san.split(', ')) {
+      if (part.startsWith('DNS:')) out.push(part.slice(4).toLowerCase())
+    }
+  }
+  if (out.length === 0) {
+    for (const line of x509.subject.split('\n')) {
+      if (line.startsWith('CN=')) out.push(line.slice(3).toLowerCase())
+    }
+  }
+  return [...new Set(out)]
+}
+
+/** `lb check` warnings: certificates expired at `now` (ms) or within `soon` ms of it. */
+export function certificateWarnings(config: Config, now: number, soon = 14 * 86_400_000): string[] {
+  const out: string[] = []
+  for (const l of config.listeners) {
+    if (l.mode !== 'http' || l.tls === undefined) continue
+    for (const cert of l.tls.certificates) {
+      const left = cert.notAfter * 1000 - now
+      const when = new Date(cert.notAfter * 1000).toISOString()
+      if (left <= 0) out.push(`${cert.source}: ${cert.certFile}: the certificate expired at ${when}`)
+      else if (left < soon) out.push(`${cert.source}: ${cert.certFile}: the certificate expires at ${when}`)
+    }
+  }
+  return out
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

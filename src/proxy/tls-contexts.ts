@@ -1,0 +1,96 @@
+/**
+ * An HTTPS listener's certificates as OpenSSL contexts, chosen per handshake by the ClientHello's server name:
+ * the exact name, then `*.parent` for a name one label below it, then the listener's first certificate.
+ *
+ * Certificates that serve the same names share one context: an RSA and an ECDSA certificate for a name are both
+ * offered, and OpenSSL picks the one the client's signature algorithms allow (the context is chosen before the
+ * TLSSocket is made, tls-accept.ts).
+ *
+ * The worker reads the files itself (the loader checked them, src/config/sections/tls.ts); a file that changed
+ * in between and no longer parses fails `buildTlsContexts`, and the listener keeps its previous contexts.
+ */
+import { readFileSync } from 'node:fs'
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls'
+import type { DeepReadonly, ListenerTlsConfig } from '../config/types.js'
+
+export interface TlsContexts {
+  /** Server name (lower-case) → context. */
+  readonly exact: ReadonlyMap<string, SecureContext>
+  /** `example.com` for a `*.example.com` certificate → context. */
+  readonly wildcard: ReadonlyMap<string, SecureContext>
+  /** The first certificate's context: no server name, or no certificate for it. */
+  readonly fallback: SecureContext
+  /** The server's default context's options: the protocol settings and the first certificate group's files. */
+  readonly serverOptions: SecureContextOptions
+}
+
+/** Read the certificate files of `tls` and build its contexts; throws (naming the file) when one fails. */
+export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>): TlsContexts {
+  const options: SecureContextOptions = {
+    minVersion: tls.minVersion,
+    maxVersion: tls.maxVersion,
+    ciphers: tls.ciphers,
+    honorCipherOrder: true,
+  }
+  // Certificates with the same names go in one context, in configuration order.
+  const groups = new Map<string, { names: readonly string[]; cert: string[]; key: string[] }>()
+  for (const c of tls.certificates) {
+    const id = [...c.names].sort().join(' ')
+    let g = groups.get(id)
+    if (g === undefined) {
+      g = { names: c.names, cert: [], key: [] }
+      groups.set(id, g)
+    }
+    g.cert.push(readPem(c.certFile))
+    g.key.push(readPem(c.keyFile))
+  }
+  const exact = new Map<string, SecureContext>()
+  const wildcard = new Map<string, SecureContext>()
+  let fallback: SecureContext | undefined
+  let serverOptions: SecureContextOptions = options
+  for (const g of groups.values()) {
+    let ctx: SecureContext
+    try {
+      ctx = createSecureContext({ ...options, cert: g.cert, key: g.key })
+    } catch (err) {
+      throw new Error(`TLS certificate for ${g.names.join(', ')}: ${(err as Error).message}`, { cause: err })
+    }
+    if (fallback === undefined) {
+      fallback = ctx
+      serverOptions = { ...options, cert: g.cert, key: g.key }
+    }
+    for (const name of g.names) {
+      if (name.startsWith('*.')) {
+        if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), ctx)
+      } else if (!exact.has(name)) {
+        exact.set(name, ctx)
+      }
+    }
+  }
+  if (fallback === undefined) throw new Error('TLS listener without certificates')
+  return { exact, wildcard, fallback, serverOptions }
+}
+
+/** The context for a ClientHello's server name ('' when the client sent none). */
+export function contextFor(t: TlsContexts, serverName: string): SecureContext {
+  if (serverName === '') return t.fallback
+  const name = serverName.toLowerCase()
+  const hit = t.exact.get(name)
+  if (hit !== undefined) return hit
+  const dot = name.indexOf('.')
+  if (dot > 0) {
+    const w = t.wildcard.get(name.slice(dot + 1))
+    if (w !== undefined) return w
+  }
+  return t.fallback
+}
+
+function readPem(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      cause: err,
+    })
+  }
+}

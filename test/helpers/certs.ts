@@ -1,0 +1,161 @@
+/**
+ * Test-only certificates, made at test time with the `openssl` CLI into a temporary directory (self-signed,
+ * unencrypted keys), and the `listeners[].tls` config for them as the loader builds it.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https'
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls'
+import type { ListenerTlsConfig, MutableConfig } from '../../src/config/types.js'
+import { validate } from '../../src/config/validate.js'
+
+export interface CertFiles {
+  readonly cert: string
+  readonly key: string
+  /** The certificate's PEM text. */
+  readonly pem: string
+}
+
+export interface CertOptions {
+  /** DNS subjectAltNames; the first is also the CN. */
+  readonly names: readonly string[]
+  readonly type?: 'rsa' | 'ec'
+  /** Validity from now, in days; negative: expired that many days ago. */
+  readonly days?: number
+  /** The file name (without extension) in the directory; default the first name with `*` as `_`. */
+  readonly base?: string
+}
+
+/** A fresh temporary directory, and a function removing it. */
+export function certDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'lb-tls-'))
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Write `<base>.crt` and `<base>.key` into `dir`. */
+export function makeCert(dir: string, o: CertOptions): CertFiles {
+  const base = o.base ?? (o.names[0] ?? 'cert').replace('*', '_')
+  const cert = join(dir, `${base}.crt`)
+  const key = join(dir, `${base}.key`)
+  const csr = join(dir, `${base}.csr`)
+  const keyArgs =
+    o.type === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'] : ['-newkey', 'rsa:2048']
+  const san = o.names.map((n) => `DNS:${n}`).join(',')
+  const subj = `/CN=${o.names[0] ?? 'cert'}`
+  const run = (args: string[]): void => {
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  }
+  run(['req', '-new', ...keyArgs, '-nodes', '-keyout', key, '-out', csr, '-subj', subj])
+  const ext = join(dir, `${base}.ext`)
+  execFileSync('sh', ['-c', `printf 'subjectAltName=${san}\\n' > "${ext}"`])
+  run(['x509', '-req', '-in', csr, '-key', key, '-out', cert, '-days', String(o.days ?? 30), '-extfile', ext])
+  rmSync(csr)
+  rmSync(ext)
+  return { cert, key, pem: readFileSync(cert, 'utf8') }
+}
+
+/** `listeners[].tls` for these pairs, as the loader checks and builds it (throws on any problem). */
+export function tlsConfig(
+  pairs: readonly CertFiles[],
+  extra: Record<string, unknown> = {},
+): ListenerTlsConfig {
+  const files = new Map<string, string>()
+  for (const p of pairs) {
+    files.set(p.cert, readFileSync(p.cert, 'utf8'))
+    files.set(p.key, readFileSync(p.key, 'utf8'))
+  }
+  const raw = {
+    listeners: [
+      {
+        address: '127.0.0.1:0',
+        tls: { certificates: pairs.map((p) => ({ cert_file: p.cert, key_file: p.key })), ...extra },
+      },
+    ],
+  }
+  const r = validate(raw, '/test/lb.yaml', {}, files)
+  const l = r.config?.listeners[0]
+  if (l === undefined || l.mode !== 'http' || l.tls === undefined)
+    throw new Error(r.problems.map((p) => `${p.path}: ${p.message}`).join('\n'))
+  return structuredClone(l.tls) as ListenerTlsConfig
+}
+
+/** Make the test listener of a startLb config an HTTPS one. */
+export function useTls(c: MutableConfig, tls: ListenerTlsConfig): void {
+  const l = c.listeners[0]
+  if (l === undefined || l.mode !== 'http') throw new Error('no http listener')
+  l.tls = tls
+}
+
+/** Handshake with `servername` ('' = none) and return the certificate lb presented. */
+export function peerCertificate(
+  port: number,
+  servername: string,
+  extra: { ciphers?: string; maxVersion?: 'TLSv1.2' | 'TLSv1.3' } = {},
+): Promise<PeerCertificate> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      rejectUnauthorized: false,
+      ...(servername === '' ? {} : { servername }),
+      ...extra,
+    })
+    s.once('secureConnect', () => {
+      const cert = s.getPeerCertificate()
+      s.destroy()
+      resolve(cert)
+    })
+    s.once('error', reject)
+  })
+}
+
+export interface HttpsAnswer {
+  readonly status: number
+  readonly headers: Record<string, string | string[] | undefined>
+  readonly body: string
+}
+
+/** One HTTPS request to lb (certificate not verified), with an optional body and agent. */
+export function httpsGet(
+  port: number,
+  path: string,
+  o: {
+    host?: string
+    method?: string
+    body?: readonly string[]
+    agent?: HttpsAgent
+    headers?: Record<string, string>
+  } = {},
+): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: o.method ?? 'GET',
+        servername: o.host ?? 'localhost',
+        rejectUnauthorized: false,
+        headers: { host: o.host ?? 'localhost', ...o.headers },
+        ...(o.agent === undefined ? {} : { agent: o.agent }),
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (d: Buffer) => chunks.push(d))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        )
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    for (const chunk of o.body ?? []) req.write(chunk)
+    req.end()
+  })
+}
