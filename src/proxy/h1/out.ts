@@ -5,8 +5,9 @@
  * With Node's stream_wrap (src/net/node-internals.ts `writeDirect`) the parts go straight to the socket's libuv
  * handle with one reused write request; when the kernel takes them all, nothing is left behind. Otherwise, and
  * whenever net.Socket still has writes of its own queued, they go through `socket.write` (corked for a writev).
- * A TLSSocket always takes the second way (`directOk` false). Either way the caller learns two things: whether to wait for `drained` before writing more (backpressure), and
- * whether the bytes it passed are still referenced (`lent`: a read buffer holding them must not be reused).
+ * A TLSSocket always takes the second way (`directOk` false). Either way the caller learns two things: whether
+ * to wait for `drained` before writing more (backpressure), and whether the bytes it passed are still referenced
+ * (`lent`: a read buffer holding them must not be reused).
  */
 import type { Socket } from 'node:net'
 import {
