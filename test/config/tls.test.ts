@@ -47,7 +47,9 @@ test('a missing file, a key in place of a certificate', async () => {
   const missing = join(d.dir, 'missing.crt')
   const r = await check(`{ certificates: [${pair(missing, good.key)}, ${pair(good.key, good.key)}] }`)
   assert.equal(r.ok, false)
-  assert.equal(r.lines.length, 2)
+  // Two problems, then lb check's count of them.
+  assert.equal(r.lines.length, 3)
+  assert.equal(r.lines[2], 'invalid: 2 problems (listeners 2)')
   assert.equal(r.lines[0], `listeners[0].tls.certificates[0].cert_file: cannot read ${missing}: ENOENT`)
   assert.match(
     r.lines[1] ?? '',
