@@ -80,6 +80,8 @@ export class ConsulTestServer {
   /** Global raft index. */
   index = 10
   readonly instances = new Map<string, Stored>()
+  /** Service name → its instances' ids (so answering one service does not scan every instance). */
+  readonly #byService = new Map<string, Set<string>>()
   readonly kv = new Map<string, { value: string; modifyIndex: number }>()
   /** Endpoint key → index of its last change. */
   readonly indexes = new Map<string, number>()
@@ -133,6 +135,16 @@ export class ConsulTestServer {
         ServiceName: i.service,
       })
     }
+    const old = this.instances.get(i.id)
+    // Like the Map of instances, a re-registered id keeps its place in its service's answer.
+    if (old !== undefined && old.service.Service !== i.service)
+      this.#byService.get(old.service.Service)?.delete(i.id)
+    let ids = this.#byService.get(i.service)
+    if (ids === undefined) {
+      ids = new Set()
+      this.#byService.set(i.service, ids)
+    }
+    ids.add(i.id)
     this.instances.set(i.id, {
       node,
       nodeAddress: i.nodeAddress ?? '127.0.0.1',
@@ -153,6 +165,7 @@ export class ConsulTestServer {
     const s = this.instances.get(id)
     if (s === undefined) return
     this.instances.delete(id)
+    this.#byService.get(s.service.Service)?.delete(id)
     this.#changed(['catalog', `health:${s.service.Service}`])
   }
 
@@ -407,8 +420,9 @@ export class ConsulTestServer {
 
   #health(name: string, passing: boolean): unknown[] {
     const out: unknown[] = []
-    for (const s of this.instances.values()) {
-      if (s.service.Service !== name) continue
+    for (const id of this.#byService.get(name) ?? []) {
+      const s = this.instances.get(id)
+      if (s === undefined) continue
       if (passing && s.checks.some((c) => c.Status !== 'passing')) continue
       // The fields of a real answer (Consul 1.15+), most of which lb does not read: payload size and parse cost
       // in the benches are those of production.
