@@ -13,7 +13,9 @@ import { recordObservation, ServerHealthView, type ObservationSink } from '../he
 import { TcpListener, type TcpContext } from '../proxy/tcp.js'
 import { type Upstream, UpstreamSet, type AddressBook } from '../proxy/upstream.js'
 import { accessLines, type Logger } from '../log/log.js'
-import { buildTable } from '../route/table.js'
+import { buildTable, type RouteTable } from '../route/table.js'
+import { updateTable } from '../route/update.js'
+import { changedBy, diffSnapshot, type Changed } from '../provider/delta.js'
 import { describeTable } from '../route/describe.js'
 import { CidrSet } from '../net/cidr.js'
 import { Resolver, type ResolveResult } from '../net/resolver.js'
@@ -22,6 +24,7 @@ import { ConnectionBudget, keepAliveHint, TunnelSet, type ProxyContext } from '.
 import { HttpListener } from '../proxy/listeners.js'
 import { Deadlines } from '../proxy/timers.js'
 import { performance } from 'node:perf_hooks'
+import { isIP } from 'node:net'
 import { compileAuthScheme, type AuthScheme } from '../route/auth.js'
 import { noRouteAnswer } from '../route/noroute.js'
 
@@ -31,6 +34,12 @@ function authSchemes(config: Config): Map<string, AuthScheme> {
   for (const a of config.http.auth) out.set(a.name, compileAuthScheme(a))
   return out
 }
+
+/**
+ * The servers' statuses an apply binds: for the services named in `only` (what changed; their old bindings are
+ * dropped, the others kept), or every status when `only` is null (all bindings are replaced).
+ */
+export type ServersFor = (only: ReadonlySet<string> | null) => ServersState
 
 export interface WorkerOptions {
   readonly config: Config
@@ -100,6 +109,11 @@ export class Worker {
   #serversSeq: number
   /** Recomputes slowstart weights while a server ramps. */
   #rampTimer: ReturnType<typeof setTimeout> | null
+  /**
+   * The snapshot applied last; null before the first and after a config change (the next apply builds
+   * everything). Otherwise an apply rebuilds only what differs from it (`provider/delta.ts`).
+   */
+  #snapshot: Snapshot | null
 
   constructor(options: WorkerOptions) {
     const { config, log } = options
@@ -158,6 +172,7 @@ export class Worker {
     this.#byId = new Map()
     this.#serversSeq = 0
     this.#rampTimer = null
+    this.#snapshot = null
     this.tcpCtx = {
       state: () => this.ctx.state,
       tcpRoutes: () => this.tcpRoutes,
@@ -176,6 +191,7 @@ export class Worker {
   /** A new configuration (reload): the parts of the request path read per request follow it at once. */
   set config(config: Config) {
     this.#config = config
+    this.#snapshot = null
     this.ctx.auth = authSchemes(config)
     this.ctx.noRoute = noRouteAnswer(config.http.noRoute, this.#noRoutePage)
     this.ctx.gzip = gzipTypes(config)
@@ -301,11 +317,19 @@ export class Worker {
    * Give every server of an actively checked service (that did not opt out) a health view, kept across
    * snapshots with the server; the others have none (they are as healthy as the provider says).
    */
-  #bindHealth(): void {
+  #bindHealth(only: ReadonlySet<string> | null): void {
     // Checked services get their upstreams now (the others make them on first use).
-    for (const svc of this.upstreams.services.values()) if (svc.spec.check !== undefined) void svc.upstreams
+    const services = this.upstreams.services
+    if (only === null) {
+      for (const svc of services.values()) if (svc.spec.check !== undefined) void svc.upstreams
+    } else {
+      for (const name of only) {
+        const svc = services.get(name)
+        if (svc !== undefined && svc.spec.check !== undefined) void svc.upstreams
+      }
+    }
     const now = this.clock()
-    for (const u of this.upstreams.all()) {
+    for (const u of only === null ? this.upstreams.all() : this.#madeOf(only)) {
       const spec = u.serviceSpec.check
       if (spec === undefined || u.spec.check === false) {
         u.health = null
@@ -325,16 +349,51 @@ export class Worker {
     }
   }
 
+  /** The upstreams made so far of the services named in `names`. */
+  *#madeOf(names: ReadonlySet<string>): IterableIterator<Upstream> {
+    const services = this.upstreams.services
+    for (const name of names) {
+      const ups = services.get(name)?.madeUpstreams
+      if (ups !== undefined && ups !== null) yield* ups
+    }
+  }
+
   get state(): ProxyState {
     return this.ctx.state
+  }
+
+  /**
+   * The route table for `snapshot`: the current one updated for the routes that changed (route/update.ts), or
+   * built whole when there is no previous state or the change is large (a full state from another process has
+   * no object in common with this one's: every route would count as changed).
+   */
+  #table(snapshot: Snapshot, changed: Changed | null): RouteTable {
+    const options = { pathMatch: this.config.http.pathMatch }
+    const current = this.ctx.state.table
+    if (changed === null || current.pathMatch !== options.pathMatch)
+      return buildTable(snapshot.routes, options)
+    const n = changed.removedRoutes.length + changed.addedRoutes.length
+    if (n === 0) return current
+    if (n > snapshot.routes.length / 4) return buildTable(snapshot.routes, options)
+    return updateTable(current, snapshot.routes, changed.removedRoutes, changed.addedRoutes, options)
+  }
+
+  /** What `snapshot` changes against the last one applied, or null when everything is to be built. */
+  #changes(snapshot: Snapshot): Changed | null {
+    const prev = this.#snapshot
+    if (prev === null) return null
+    const delta = diffSnapshot(prev, snapshot)
+    return delta === null ? null : changedBy(prev, delta)
   }
 
   /**
    * Resolve hostnames, build the table and pools, take the servers' statuses (`servers`: the health service's
    * whole state for this snapshot), and swap them in: the table, the services and the TCP routes change together.
    */
-  async apply(snapshot: Snapshot, servers?: ServersState): Promise<void> {
-    const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
+  async apply(snapshot: Snapshot, servers?: ServersState | ServersFor): Promise<void> {
+    const changed = this.#changes(snapshot)
+    // Until this apply completes, the next one builds everything.
+    this.#snapshot = null
     const services = this.upstreams.apply(snapshot)
     if (this.#listening && this.config.tcpDynamic) {
       const keys = [...this.#dynamicListeners(this.config, snapshot.tcpRoutes).keys()].sort().join('\n')
@@ -342,13 +401,22 @@ export class Worker {
         await this.#syncListeners(this.config, this.config.shutdown.timeout, snapshot.tcpRoutes)
     }
     if ((snapshot.noRoutePage ?? '') !== this.#noRoutePage) this.setNoRoutePage(snapshot.noRoutePage ?? '')
-    this.#bindHealth()
+    this.#bindHealth(changed === null ? null : changed.services)
     if (servers !== undefined) {
-      this.#byId = new Map()
-      if (servers.seq > this.#serversSeq) this.#serversSeq = servers.seq
-      this.#applyStatuses(servers.servers)
+      const partial = typeof servers === 'function' && changed !== null
+      const state =
+        typeof servers === 'function' ? servers(changed === null ? null : changed.services) : servers
+      if (partial) {
+        // Only the changed services' statuses come: the other servers keep their ids.
+        for (const [id, u] of this.#byId) if (changed.services.has(u.serviceSpec.name)) this.#byId.delete(id)
+      } else this.#byId = new Map()
+      if (state.seq > this.#serversSeq) this.#serversSeq = state.seq
+      this.#applyStatuses(state.servers)
     }
-    await this.#resolveAll()
+    if (changed === null || hasHostnames(changed)) await this.#resolveAll()
+    // The table last, with no await before the swap: an update changes the current table in place.
+    const table = this.#table(snapshot, changed)
+    this.#snapshot = snapshot
     this.#version++
     this.ctx.state = { table, services, version: this.#version }
     this.tcpRoutes = snapshot.tcpRoutes
@@ -479,6 +547,13 @@ export class Worker {
     // Access lines wait in a batch (src/log.ts): write them out before the process goes.
     ;(this.ctx.accessLog as { flush?: () => void }).flush?.()
   }
+}
+
+/** Whether a change adds or removes a server named by a hostname (which the resolver then watches or drops). */
+function hasHostnames(changed: Changed): boolean {
+  for (const list of [changed.removedServices, changed.addedServices])
+    for (const svc of list) for (const s of svc.servers) if (isIP(s.host) === 0) return true
+  return false
 }
 
 /** `http.gzip_content_types` compiled (the loader checked it), or null when off. */
