@@ -147,8 +147,9 @@ export class Primary {
     this.#applied++
     await applyLocal(this.worker, this.health, snapshot)
     if (this.pool !== null) {
-      // The statuses go with the snapshot: changes not sent yet are in them.
-      this.#changed.clear()
+      // Status changes not sent yet go first: a delta carries only the changed services' statuses, and a
+      // worker ignores statuses older than the newest it has.
+      void this.#broadcastServers()
       this.#publishProblems = await this.pool.publish(this.config, snapshot)
     }
     if (this.registration !== null) void this.registration.sync(registerAliases(snapshot))
@@ -304,7 +305,7 @@ export class Primary {
         workers,
         config,
         snapshot,
-        () => primary.health.state(),
+        (only) => (only === null ? primary.health.state() : primary.health.stateOf(only)),
         (r) => primary.#observe(r),
       )
       try {
