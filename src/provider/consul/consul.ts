@@ -347,10 +347,11 @@ export class ConsulProvider implements Provider {
     return ''
   }
 
-  #watch(name: string, fetch: WatchFetch, onData: (r: ConsulReply) => void): Watch {
+  #watch(name: string, fetch: WatchFetch, onData: (r: ConsulReply) => unknown, compare = true): Watch {
     const c = this.#config
     return new Watch({
       name,
+      compare,
       fetch: async (index, signal) => {
         try {
           return await fetch(index, signal)
@@ -458,6 +459,7 @@ export class ConsulProvider implements Provider {
       'state',
       (i, sig) => this.#http.get('/v1/health/state/any', {}, i, sig),
       (r) => this.#onState(r),
+      false,
     )
     void this.#stateWatch.run(this.#stateSignal(signal))
     this.#armResync()
@@ -514,9 +516,10 @@ export class ConsulProvider implements Provider {
    * `/v1/health/state/any`: re-read the services whose checks changed (status, tags, a check added or removed),
    * and every service on a node whose node checks (serfHealth, maintenance) changed. Only the checks that differ
    * from the last answer are parsed (jsondiff.ts: the answer ships every check of the datacenter on every change);
-   * the whole answer is parsed when the changed region is large or cannot be bounded.
+   * the whole answer is parsed when the changed region is large or cannot be bounded. False when the answer is
+   * the last one again (the watch compares nothing itself: client.ts `compare`).
    */
-  #onState(r: ConsulReply): void {
+  #onState(r: ConsulReply): boolean {
     const prev = this.#stateText
     const old = this.#checks
     const diff = prev === null || old === null ? null : diffArray(prev, r.text, 512)
@@ -531,7 +534,7 @@ export class ConsulProvider implements Provider {
         // Cannot happen for text the scanner bounded; start over with a whole parse next time.
         this.#stateText = null
         this.#checks = null
-        return
+        return true
       }
       from = diff.from
       to = diff.to
@@ -554,7 +557,7 @@ export class ConsulProvider implements Provider {
         }
       } catch {
         this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
-        return
+        return true
       }
       to = old === null ? 0 : old.length
       this.#stateText = scanned
@@ -590,6 +593,7 @@ export class ConsulProvider implements Provider {
     // Names of services and nodes that are gone stay in the table until the next whole parse: bound them.
     if (checks.names.length > 2 * checks.length + 1024) this.#stateText = null
     if (nodes.size > 0) this.#nodeDirty(nodes)
+    return diff === null || diff.added.length > 0 || diff.to > diff.from
   }
 
   /** A check of `svc` ('' = a node check of `node`) changed. */
