@@ -267,6 +267,12 @@ workers: ${o.workers}
         `change → traffic, ${o.changes} changes (median / p99 / max ms)`,
         `${quantile(took, 0.5).toFixed(1)} / ${quantile(took, 0.99).toFixed(1)} / ${Math.max(...took).toFixed(1)}`,
       )
+      const adds = took.filter((_, i) => i % 2 === 0)
+      const checks = took.filter((_, i) => i % 2 === 1)
+      row(
+        'of which new service / check critical (median ms)',
+        `${quantile(adds, 0.5).toFixed(1)} / ${quantile(checks, 0.5).toFixed(1)}`,
+      )
       row('lb CPU per change, probes included (ms)', ((1000 * cpuChanges) / o.changes).toFixed(1))
       row('RSS after the changes (MB)', rss(pids))
     }
