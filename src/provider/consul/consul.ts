@@ -70,6 +70,9 @@ export interface ConsulProviderOptions {
  */
 const STATE_KEEP_TEXT = 16 * 1024 * 1024
 
+/** A progress line at `info` every this many service reads of the initial sync. */
+const SYNC_PROGRESS = 2_000
+
 /** Service reads in one go that count as a burst (`onBurst`). */
 export const BURST_READS = 500
 
@@ -154,6 +157,9 @@ export class ConsulProvider implements Provider {
   #signal: AbortSignal | null
   #immediate: NodeJS.Immediate | null
   #synced: boolean
+  /** Service reads finished before the first snapshot (for the sync's progress lines) and when it started. */
+  #syncReads: number
+  readonly #syncStart: number
   readonly #onBurst: (() => void) | undefined
   /** Service reads since the read queue was last empty (`state` mode). */
   #burstReads: number
@@ -206,6 +212,8 @@ export class ConsulProvider implements Provider {
     this.#signal = null
     this.#immediate = null
     this.#synced = false
+    this.#syncReads = 0
+    this.#syncStart = Date.now()
     this.#onBurst = o.onBurst
     this.#burstReads = 0
     this.#slots = o.config.fanout
@@ -676,6 +684,10 @@ export class ConsulProvider implements Provider {
       void this.#read(name, signal).finally(() => {
         this.#inflight--
         this.#burstReads++
+        if (!this.#synced && ++this.#syncReads % SYNC_PROGRESS === 0) {
+          const total = this.#services.size + this.#reads.size
+          this.#log.info({ read: this.#syncReads, total }, 'consul: initial sync: services read')
+        }
         this.#pump()
         if (this.#inflight === 0 && this.#dirty.size === 0) {
           if (this.#burstReads >= BURST_READS && this.#synced) this.#onBurst?.()
@@ -850,7 +862,17 @@ export class ConsulProvider implements Provider {
     if (!this.#synced) {
       this.#synced = true
       const services = this.#services.size + this.#reads.size
-      this.#log.info({ services, dc: this.#dc }, 'consul: initial sync complete')
+      const s = result.snapshot
+      this.#log.info(
+        {
+          services,
+          routes: s.routes.length,
+          tcpRoutes: s.tcpRoutes.length,
+          ms: Date.now() - this.#syncStart,
+          dc: this.#dc,
+        },
+        'consul: initial sync complete',
+      )
       this.#burstReads = 0 // reads of the sync still in flight (a first state answer re-reads some) belong to it
       this.#onBurst?.()
     }
