@@ -1,7 +1,8 @@
 /**
  * The daemon's control side: load config, run the providers, the admin server, reload on SIGHUP and drain on
  * SIGTERM. With `workers: 0|1` the serving Worker runs in this process; with N ≥ 2 this process forks N worker
- * processes (node:cluster), never handles traffic, and sends each one the whole state over IPC (src/ipc.ts).
+ * processes (node:cluster), never handles traffic, and sends each one the state over IPC (ipc.ts: whole when
+ * it starts or asks, else a delta against the version before).
  * In cluster mode the in-process Worker is only the admin server's view (/api/routes, /api/servers): it never
  * listens. Health checks run here in either mode, in the one health service (src/health/service.ts): its
  * statuses apply to the in-process Worker as they happen (local.ts) and go to the worker processes when a
@@ -240,7 +241,7 @@ export class Primary {
    * Runtime control `set server <service>/<server> state ready|drain|maint`: applied to the primary's view
    * (checks pause in maint) and sent to every worker. Rejects with RuntimeError (EDGE_RUNTIME_NOT_FOUND,
    * EDGE_RUNTIME_INVALID) before changing anything; resolves once every worker applied it (or after 5 s with
-   * a warning logged: a worker that missed it gets the whole state again with the next change or apply).
+   * a warning logged: a worker that is replaced gets every status with its first whole state).
    */
   async setServerState(service: string, server: string, state: AdminState): Promise<void> {
     this.health.setServerState(service, server, state)

@@ -1,5 +1,6 @@
 /**
- * The serving side: listeners, the route table and upstream pools, swapped whole on every snapshot.
+ * The serving side: listeners, the route table and upstream pools, swapped in as one state on every snapshot
+ * (rebuilding only what the snapshot changed against the last one: provider/delta.ts, route/update.ts).
  * One Worker runs in-process with `workers: 0|1`; in cluster mode every worker process runs one
  * (worker-process.ts), fed by the primary over IPC.
  */
@@ -387,8 +388,9 @@ export class Worker {
   }
 
   /**
-   * Resolve hostnames, build the table and pools, take the servers' statuses (`servers`: the health service's
-   * whole state for this snapshot), and swap them in: the table, the services and the TCP routes change together.
+   * Resolve hostnames, build the table and pools (or update them for what changed since the last snapshot), take
+   * the servers' statuses (`servers`: the health service's state for this snapshot, or for the changed services
+   * only), and swap them in: the table, the services and the TCP routes change together.
    */
   async apply(snapshot: Snapshot, servers?: ServersState | ServersFor): Promise<void> {
     const changed = this.#changes(snapshot)

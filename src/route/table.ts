@@ -1,6 +1,7 @@
 /**
- * The HTTP routing table: built once per snapshot by a pure function (`buildTable`), swapped whole by the worker,
- * read by `lookupHttp` (lookup.ts) on every request. Pure: no I/O, no logging, no metrics.
+ * The HTTP routing table: built by a pure function (`buildTable`), or updated for a change by `updateTable`
+ * (update.ts, which rebuilds only the host keys the change touches), swapped in by the worker, read by
+ * `lookupHttp` (lookup.ts) on every request. Pure: no I/O, no logging, no metrics.
  *
  *
  * Build never throws on user data (validation happens in config/ and provider/). Hosts are normalised, so
