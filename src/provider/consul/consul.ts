@@ -63,13 +63,6 @@ export interface ConsulProviderOptions {
   readonly onBurst?: () => void
 }
 
-/**
- * The state answer is kept whole up to this many chars (≈ 13,000 services × 3) to find what changed by comparing
- * texts: fingerprinting its blocks instead (jsondiff.ts, above `KEEP_TEXT`) cost a SHA-1 of the whole answer per
- * change, 12 ms at 10,000 services on the bench VM, to save the 12 MB the text takes.
- */
-const STATE_KEEP_TEXT = 16 * 1024 * 1024
-
 /** A progress line at `info` every this many service reads of the initial sync. */
 const SYNC_PROGRESS = 2_000
 
@@ -547,7 +540,7 @@ export class ConsulProvider implements Provider {
   #onState(r: ConsulReply): boolean {
     const prev = this.#stateText
     const old = this.#checks
-    const diff = prev === null || old === null ? null : diffArray(prev, r.text, 512, STATE_KEEP_TEXT)
+    const diff = prev === null || old === null ? null : diffArray(prev, r.text, 512)
     // The old checks `from`..`to - 1` are replaced by `added` (all of them when the whole answer is parsed).
     let from = 0
     let to = 0
@@ -567,7 +560,7 @@ export class ConsulProvider implements Provider {
     } else {
       // Element by element when the scanner bounds them: one check's objects alive at a time, not all 30,000
       // (parsing a 10,000-service answer whole held ≈ 50 MB at once, which set V8's heap growth at startup).
-      const scanned = scanArray(r.text, STATE_KEEP_TEXT)
+      const scanned = scanArray(r.text)
       try {
         if (scanned !== null) {
           const { starts, ends } = scanned
