@@ -12,11 +12,18 @@ import type { Snapshot, TcpRouteSpec } from '../model/snapshot.js'
 import type { ServerStatus, ServersState } from '../health/service.js'
 import { recordObservation, ServerHealthView, type ObservationSink } from '../health/view.js'
 import { TcpListener, type TcpContext } from '../proxy/tcp.js'
-import { type Upstream, UpstreamSet, type AddressBook } from '../proxy/upstream.js'
+import { type Upstream, UpstreamSet } from '../proxy/upstream.js'
 import { accessLines, type Logger } from '../log/log.js'
-import { buildTable, type RouteTable } from '../route/table.js'
-import { updateTable } from '../route/update.js'
-import { changedBy, diffSnapshot, type Changed } from '../provider/delta.js'
+import { buildTable } from '../route/table.js'
+import {
+  authSchemes,
+  changesOf,
+  gzipTypes,
+  hasHostnames,
+  listenerKey,
+  ResolvedAddresses,
+  tableFor,
+} from './worker-parts.js'
 import { describeTable } from '../route/describe.js'
 import { CidrSet } from '../net/cidr.js'
 import { Resolver, type ResolveResult } from '../net/resolver.js'
@@ -25,16 +32,7 @@ import { ConnectionBudget, keepAliveHint, TunnelSet, type ProxyContext } from '.
 import { HttpListener } from '../proxy/listeners.js'
 import { Deadlines } from '../proxy/timers.js'
 import { performance } from 'node:perf_hooks'
-import { isIP } from 'node:net'
-import { compileAuthScheme, type AuthScheme } from '../route/auth.js'
 import { noRouteAnswer } from '../route/noroute.js'
-
-/** The `http.auth` schemes by name, compiled (htpasswd parsed) once per config. */
-function authSchemes(config: Config): Map<string, AuthScheme> {
-  const out = new Map<string, AuthScheme>()
-  for (const a of config.http.auth) out.set(a.name, compileAuthScheme(a))
-  return out
-}
 
 /**
  * The servers' statuses an apply binds: for the services named in `only` (what changed; their old bindings are
@@ -53,27 +51,8 @@ export interface WorkerOptions {
   readonly metrics?: Metrics
 }
 
-/** Resolver results as the upstream set reads them, plus change notification. */
-class ResolvedAddresses implements AddressBook {
-  readonly resolver: Resolver
-  readonly reasons: Map<string, string> = new Map()
-  constructor(resolver: Resolver) {
-    this.resolver = resolver
-  }
-  peek(host: string): string | undefined {
-    return this.resolver.peek(host)
-  }
-  failure(host: string): string {
-    return this.reasons.get(host) ?? ''
-  }
-}
-
 /** ms between slowstart weight updates while a server ramps (check results published in-process update it too). */
 const rampTick = 1_000
-
-function listenerKey(l: DeepReadonly<ListenerConfig>): string {
-  return JSON.stringify(l)
-}
 
 export class Worker {
   readonly log: Logger
@@ -364,36 +343,12 @@ export class Worker {
   }
 
   /**
-   * The route table for `snapshot`: the current one updated for the routes that changed (route/update.ts), or
-   * built whole when there is no previous state or the change is large (a full state from another process has
-   * no object in common with this one's: every route would count as changed).
-   */
-  #table(snapshot: Snapshot, changed: Changed | null): RouteTable {
-    const options = { pathMatch: this.config.http.pathMatch }
-    const current = this.ctx.state.table
-    if (changed === null || current.pathMatch !== options.pathMatch)
-      return buildTable(snapshot.routes, options)
-    const n = changed.removedRoutes.length + changed.addedRoutes.length
-    if (n === 0) return current
-    if (n > snapshot.routes.length / 4) return buildTable(snapshot.routes, options)
-    return updateTable(current, snapshot.routes, changed.removedRoutes, changed.addedRoutes, options)
-  }
-
-  /** What `snapshot` changes against the last one applied, or null when everything is to be built. */
-  #changes(snapshot: Snapshot): Changed | null {
-    const prev = this.#snapshot
-    if (prev === null) return null
-    const delta = diffSnapshot(prev, snapshot)
-    return delta === null ? null : changedBy(prev, delta)
-  }
-
-  /**
    * Resolve hostnames, build the table and pools (or update them for what changed since the last snapshot), take
    * the servers' statuses (`servers`: the health service's state for this snapshot, or for the changed services
    * only), and swap them in: the table, the services and the TCP routes change together.
    */
   async apply(snapshot: Snapshot, servers?: ServersState | ServersFor): Promise<void> {
-    const changed = this.#changes(snapshot)
+    const changed = changesOf(this.#snapshot, snapshot)
     // Until this apply completes, the next one builds everything.
     this.#snapshot = null
     const services = this.upstreams.apply(snapshot)
@@ -417,7 +372,7 @@ export class Worker {
     }
     if (changed === null || hasHostnames(changed)) await this.#resolveAll()
     // The table last, with no await before the swap: an update changes the current table in place.
-    const table = this.#table(snapshot, changed)
+    const table = tableFor(this.ctx.state.table, snapshot, changed, this.config.http.pathMatch)
     this.#snapshot = snapshot
     this.#version++
     this.ctx.state = { table, services, version: this.#version }
@@ -549,17 +504,4 @@ export class Worker {
     // Access lines wait in a batch (src/log.ts): write them out before the process goes.
     ;(this.ctx.accessLog as { flush?: () => void }).flush?.()
   }
-}
-
-/** Whether a change adds or removes a server named by a hostname (which the resolver then watches or drops). */
-function hasHostnames(changed: Changed): boolean {
-  for (const list of [changed.removedServices, changed.addedServices])
-    for (const svc of list) for (const s of svc.servers) if (isIP(s.host) === 0) return true
-  return false
-}
-
-/** `http.gzip_content_types` compiled (the loader checked it), or null when off. */
-function gzipTypes(config: Config): RegExp | null {
-  const types = config.http.gzipContentTypes
-  return types === '' ? null : new RegExp(types, 'i')
 }
