@@ -89,7 +89,7 @@ export class StateReceiver {
       this.#snapshot = msg.snapshot
       this.version = msg.version
       if (isLargeApply(msg.snapshot)) {
-        this.#memory ??= loggedMemoryRelease(this.log, 'applying a large table')
+        this.#memory ??= loggedMemoryRelease(this.log, 'applying states')
         this.#memory.releaseSoon()
       }
     } catch (err) {
@@ -112,6 +112,9 @@ export class StateReceiver {
       await worker.apply(next, (only) => statusesFor(only, msg.servers))
       this.#snapshot = next
       this.version = msg.version
+      // Garbage of many deltas: released once they go quiet, if the heap grew (memory.ts).
+      this.#memory ??= loggedMemoryRelease(this.log as Logger, 'applying states')
+      this.#memory.releaseSoon()
     } catch (err) {
       this.log?.warn({ err, version: msg.version }, 'applying a delta failed: asking for the whole state')
       this.#resync()
