@@ -8,7 +8,7 @@
  * - initial sync: from starting lb until a request for the last service's host is routed (anything but
  *   404 "no route"; the instance refuses the connection, so lb answers at once);
  * - idle CPU: lb's processes (primary and workers) over `--idle` s, from `--settle` s after the sync;
- * - RSS of every process after the idle window, and again after `--churn` more changes;
+ * - RSS of every process after the idle window, and again `--after` s (default 15) after `--churn` more changes;
  * - change → traffic: `--changes` changes, alternating "register a new service `probe-k` with one instance at a
  *   local upstream" (done when the probe answers 200) and "that instance's check goes critical" (done when it no
  *   longer answers 200), each timed from the message to the Consul process until a probe sees it. A probe is one
@@ -47,7 +47,7 @@ import { printRuntime } from './runtime.js'
 
 const USAGE =
   'usage: node dist/bench/consul-scale.js [--services N] [--workers N] [--changes N] [--settle S] [--idle S] ' +
-  '[--churn N] [--gap MS] [--cpu-prof DIR]'
+  '[--churn N] [--after S] [--gap MS] [--cpu-prof DIR]'
 
 interface Options {
   services: number
@@ -57,6 +57,7 @@ interface Options {
   idle: number
   churn: number
   gap: number
+  after: number
   cpuProf: string
 }
 
@@ -69,6 +70,7 @@ function parseOptions(argv: readonly string[]): Options {
     idle: 60,
     churn: 0,
     gap: 200,
+    after: 15,
     cpuProf: '',
   }
   for (let i = 0; i < argv.length; i++) {
@@ -80,6 +82,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--idle') o.idle = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--churn') o.churn = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--gap') o.gap = wholeNumber(arg, argv[++i], 0, USAGE)
+    else if (arg === '--after') o.after = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--cpu-prof') o.cpuProf = argv[++i] ?? fail(USAGE)
     else fail(USAGE)
   }
@@ -281,8 +284,8 @@ workers: ${o.workers}
         await sleep(20)
         await change(i)
       }
-      await sleep(15_000)
-      row(`RSS after ${o.churn} more changes and 15 s (MB)`, rss(pids))
+      await sleep(o.after * 1000)
+      row(`RSS after ${o.churn} more changes and ${o.after} s (MB)`, rss(pids))
     }
     console.table(rows)
     console.log(
