@@ -233,6 +233,16 @@ export class HealthService {
     return { seq: this.#seq, servers }
   }
 
+  /** The status of every record of the services named in `only`, with names (what a delta brings along). */
+  stateOf(only: ReadonlySet<string>): ServersState {
+    const servers: ServerStatus[] = []
+    for (const name of only) {
+      const records = this.#records.get(name)
+      if (records !== undefined) for (const r of records.values()) servers.push(this.#status(r, true))
+    }
+    return { seq: this.#seq, servers }
+  }
+
   /** A passive observation of server `id` from live traffic (haproxy `observe`). */
   observe(id: number, ok: boolean): void {
     const h = this.#byId.get(id)?.health

@@ -249,7 +249,9 @@ export function accessRecord(line: AccessFields, now: number): AccessRecord {
  */
 export function createAccessLogger(config: Config['log'], stream?: DestinationStream): Logger {
   const a = config.access
-  const out = stream ?? batchedDestination(a.destination)
+  // Disabled: nothing is ever written, so no batch and no flush timer (a wake-up every ACCESS_FLUSH_MS in an
+  // idle process, and in each worker process).
+  const out = stream ?? (a.enabled ? batchedDestination(a.destination) : destination(a.destination))
   const filter = accessFilter(a)
   const text = a.format === 'httplog'
   const compiled = text || a.format === 'json' ? null : compileAccessFormat(a.format)

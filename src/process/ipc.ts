@@ -1,12 +1,18 @@
 /**
- * Messages between the cluster primary and its worker processes (node:cluster IPC). Plain data only. Every
- * `lb:apply` is a complete state (config, snapshot and every server's status); `lb:servers` carries only the
- * servers whose status changed since (the channel is ordered, and a worker that starts later gets the whole
- * state with its first `lb:apply`).
+ * Messages between the cluster primary and its worker processes (node:cluster IPC). Plain data only.
+ *
+ * States are versioned. `lb:apply` is a complete state (config, snapshot and every server's status): a worker
+ * gets one when it starts (after its `lb:hello`), when the config changes, and when it asks with `lb:resync`.
+ * Every other change of the snapshot is an `lb:delta` against the version before it (provider/delta.ts: the
+ * services and routes removed and added, and the statuses of the changed services' servers): a worker applies
+ * it in place when it holds exactly that `base` version, acks, and otherwise sends `lb:resync` and waits for
+ * the whole state (a worker that missed a version never serves a guess). `lb:servers` carries only the servers
+ * whose status changed since (the channel is ordered).
  */
 import type { Config } from '../config/types.js'
 import type { Snapshot } from '../model/snapshot.js'
 import type { ServersState } from '../health/service.js'
+import type { SnapshotDelta } from '../provider/delta.js'
 
 /**
  * Passive observations since the last report, per server id (the health service's, health/service.ts):
@@ -26,6 +32,17 @@ export type ToWorker =
       /** The servers' state for this snapshot, applied before the worker acks (and, the first time, listens). */
       readonly servers: ServersState
     }
+  /**
+   * The snapshot of `base` changed into `version` by `delta`, with the statuses of the changed services' servers.
+   * Applied only on top of `base`; else the worker asks for the whole state (`lb:resync`).
+   */
+  | {
+      readonly type: 'lb:delta'
+      readonly version: number
+      readonly base: number
+      readonly delta: SnapshotDelta
+      readonly servers: ServersState
+    }
   /** Some servers' status changed (health verdict, runtime control): apply them, then ack the `seq`. */
   | { readonly type: 'lb:servers'; readonly state: ServersState }
   /** Drain and exit 0: stop listening, let in-flight requests finish up to `timeout` ms, close tunnels. */
@@ -40,15 +57,24 @@ export type FromWorker =
   /** `version` is applied (routes swapped, listeners synced); `error` when applying failed. */
   | { readonly type: 'lb:ack'; readonly version: number; readonly error: string | null }
   | { readonly type: 'lb:metrics'; readonly id: number; readonly metrics: unknown }
+  /** A delta did not fit the state this worker holds (`version`, 0 = none): send the whole state. */
+  | { readonly type: 'lb:resync'; readonly version: number }
   /** `lb:servers` state `seq` is applied. */
   | { readonly type: 'lb:servers-ack'; readonly seq: number }
   /** Passive health seen by this worker since its last report (sent at most every `observeFlush` ms). */
   | { readonly type: 'lb:observe'; readonly reports: ObserveReport }
 
-const toWorkerTypes: ReadonlySet<string> = new Set(['lb:apply', 'lb:servers', 'lb:stop', 'lb:metrics'])
+const toWorkerTypes: ReadonlySet<string> = new Set([
+  'lb:apply',
+  'lb:delta',
+  'lb:servers',
+  'lb:stop',
+  'lb:metrics',
+])
 const fromWorkerTypes: ReadonlySet<string> = new Set([
   'lb:hello',
   'lb:ack',
+  'lb:resync',
   'lb:metrics',
   'lb:servers-ack',
   'lb:observe',

@@ -32,8 +32,11 @@ export function localHealth(
   return health
 }
 
-/** One snapshot for both: the service takes its servers first, then the Worker applies it with their statuses. */
+/**
+ * One snapshot for both: the service takes its servers first, then the Worker applies it with the statuses of
+ * the services that changed (all of them when it builds everything).
+ */
 export async function applyLocal(worker: Worker, health: HealthService, snapshot: Snapshot): Promise<void> {
   health.sync(snapshot)
-  await worker.apply(snapshot, health.state())
+  await worker.apply(snapshot, (only) => (only === null ? health.state() : health.stateOf(only)))
 }

@@ -1,5 +1,6 @@
 /**
- * The forked worker processes of cluster mode: start them, feed them versioned states over IPC (ipc.ts), replace
+ * The forked worker processes of cluster mode: start them, feed them versioned states over IPC (ipc.ts: a whole
+ * state when a worker starts, asks or the config changes, else a delta against the version before), replace
  * one that crashes (with backoff when it keeps crashing), restart them one at a time, drain them. Wiring lives in
  * primary.ts; this only speaks cluster IPC.
  */
@@ -10,12 +11,15 @@ import type { Snapshot } from '../model/snapshot.js'
 import { isMetricsReply, type MetricsReply } from '../metrics/cluster.js'
 import { isFromWorker, respawnDelay, type FromWorker, type ObserveReport, type ToWorker } from './ipc.js'
 import type { ServersState } from '../health/service.js'
+import { changedBy, deltaSize, diffSnapshot, type SnapshotDelta } from '../provider/delta.js'
 
 interface Slot {
   readonly w: ClusterWorker
   /** When it applied its first state (so listens); 0 before. */
   readyAt: number
   hello: boolean
+  /** The version last sent to it (whole or as a delta on top of the one before); 0 = none yet. */
+  sent: number
   acked: number
   /** The apply error of each version acked with one (cleared when a later version applies). */
   lastError: { version: number; error: string } | null
@@ -44,8 +48,13 @@ export class WorkerPool {
   readonly #slots: Map<number, Slot>
   readonly #waiters: Set<() => void>
   #state: { version: number; config: Config; snapshot: Snapshot }
-  /** Every server's status now (sent with each `lb:apply`). */
-  readonly #servers: () => ServersState
+  /** Deltas sent and whole states sent, since the start (for tests and the log). */
+  readonly sent: { deltas: number; full: number }
+  /**
+   * The servers' statuses: every one (`only` null, sent with each `lb:apply`), or those of the services named
+   * in `only` (sent with a delta).
+   */
+  readonly #servers: (only: ReadonlySet<string> | null) => ServersState
   /** Passive health reported by a worker (`lb:observe`). */
   readonly #onObserve: (reports: ObserveReport) => void
   #stopping: boolean
@@ -60,7 +69,7 @@ export class WorkerPool {
     size: number,
     config: Config,
     snapshot: Snapshot,
-    servers: () => ServersState,
+    servers: (only: ReadonlySet<string> | null) => ServersState,
     onObserve: (reports: ObserveReport) => void = () => {},
   ) {
     this.log = log
@@ -68,6 +77,7 @@ export class WorkerPool {
     this.#slots = new Map()
     this.#waiters = new Set()
     this.#state = { version: 1, config, snapshot }
+    this.sent = { deltas: 0, full: 0 }
     this.#servers = servers
     this.#onObserve = onObserve
     this.#stopping = false
@@ -111,6 +121,7 @@ export class WorkerPool {
       w,
       readyAt: 0,
       hello: false,
+      sent: 0,
       acked: 0,
       lastError: null,
       serversAcked: 0,
@@ -130,11 +141,25 @@ export class WorkerPool {
     if (slot.w.isConnected()) slot.w.send(msg)
   }
 
+  /** The whole current state to one worker. */
+  #sendFull(slot: Slot): void {
+    slot.sent = this.#state.version
+    this.sent.full++
+    this.#send(slot, { type: 'lb:apply', ...this.#state, servers: this.#servers(null) })
+  }
+
   #onMessage(slot: Slot, msg: FromWorker): void {
     switch (msg.type) {
       case 'lb:hello':
         slot.hello = true
-        this.#send(slot, { type: 'lb:apply', ...this.#state, servers: this.#servers() })
+        this.#sendFull(slot)
+        return
+      case 'lb:resync':
+        this.log.warn(
+          { worker: slot.w.id, had: msg.version, version: this.#state.version },
+          'worker asked for the whole state',
+        )
+        this.#sendFull(slot)
         return
       case 'lb:ack':
         if (msg.error !== null)
@@ -195,16 +220,29 @@ export class WorkerPool {
   }
 
   /**
-   * Send the whole state (with every server's status now) as a new version to every worker and wait until all
-   * live workers acked it. Resolves with the problems: a worker that did not ack within `timeout` ms, or that
-   * failed to apply it ([] = ok).
+   * Send `snapshot` as a new version to every worker and wait until all live workers acked it: as a delta
+   * against the version before (with the statuses of the changed services' servers) to each worker that was
+   * sent that version, else, or when the config changed or most of the snapshot did, as the whole state. Resolves
+   * with the problems: a worker that did not ack within `timeout` ms, or that failed to apply it ([] = ok).
    */
   async publish(config: Config, snapshot: Snapshot, timeout = 30_000): Promise<string[]> {
-    const version = this.#state.version + 1
+    const prev = this.#state
+    const version = prev.version + 1
     this.#state = { version, config, snapshot }
-    const servers = this.#servers()
+    let delta: SnapshotDelta | null = config === prev.config ? diffSnapshot(prev.snapshot, snapshot) : null
+    const size = snapshot.services.length + snapshot.routes.length + snapshot.tcpRoutes.length
+    if (delta !== null && deltaSize(delta) > size / 4) delta = null
+    let servers: ServersState | null = null
     for (const slot of this.#slots.values()) {
-      if (slot.hello) this.#send(slot, { type: 'lb:apply', ...this.#state, servers })
+      if (!slot.hello) continue
+      if (delta === null || slot.sent !== prev.version) {
+        this.#sendFull(slot)
+        continue
+      }
+      servers ??= this.#servers(changedBy(prev.snapshot, delta).services)
+      slot.sent = version
+      this.sent.deltas++
+      this.#send(slot, { type: 'lb:delta', version, base: prev.version, delta, servers })
     }
     const ok = await this.#until(() => {
       for (const s of this.#slots.values()) if (!s.leaving && s.acked < version) return false

@@ -1,14 +1,18 @@
 /**
- * A cluster worker process: one Worker, fed by the primary over IPC (ipc.ts). Applies every `lb:apply` and
- * `lb:servers` in order, reports passive observations in batches, answers metric scrapes, and drains and exits on
- * `lb:stop` or when the primary goes away.
+ * A cluster worker process: one Worker, fed by the primary over IPC (ipc.ts). Applies every `lb:apply` (a whole
+ * state), `lb:delta` (a change against the version it holds) and `lb:servers` in order, reports passive
+ * observations in batches, answers metric scrapes, and drains and exits on `lb:stop` or when the primary goes
+ * away.
  */
 import cluster from 'node:cluster'
 import { isToWorker, observeFlush, type FromWorker, type ToWorker } from './ipc.js'
 import { createAccessLogger, createLogger, type Logger } from '../log/log.js'
 import { Metrics } from '../metrics/metrics.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
+import type { Config } from '../config/types.js'
 import type { Snapshot } from '../model/snapshot.js'
+import type { ServersState } from '../health/service.js'
+import { applyDelta } from '../provider/delta.js'
 import { Worker } from './worker.js'
 
 function ignoreSignal(): void {
@@ -20,88 +24,182 @@ function ignoreSignal(): void {
 export const LARGE_APPLY = 500
 
 /**
- * Whether applying `snapshot` in a cluster worker is worth a memory release (src/process/memory.ts) once applies go
- * quiet: every apply carries the whole table, and at thousands of services decoding and building it grows the
- * worker's heap as the sync grows the primary's. Smaller tables never get near the release's growth threshold.
+ * Whether applying a whole `snapshot` in a cluster worker is worth a memory release (src/process/memory.ts) once applies
+ * go quiet: at thousands of services decoding and building it grows the worker's heap as the sync grows the
+ * primary's. Deltas and smaller tables never get near the release's growth threshold.
  */
 export function isLargeApply(snapshot: Snapshot): boolean {
   return snapshot.services.length >= LARGE_APPLY
 }
 
+/** Makes the Worker on the first whole state (a test passes its own loggers and metrics). */
+export type MakeWorker = (config: Config) => { worker: Worker; log: Logger }
+
 /**
- * A cluster worker process: say hello, then apply every `lb:apply` in order (each is the whole state), ack its
- * version, and drain + exit on `lb:stop`. Exits when the primary goes away.
+ * The state side of a worker process: holds the version and snapshot applied last, applies whole states and
+ * deltas to its Worker, acks each version, and asks for the whole state (`lb:resync`) when a delta does not
+ * fit the version it holds. The first whole state makes the Worker and opens its listeners: a worker started
+ * mid-stream (whose first message is a delta) serves nothing until it has the current state.
+ */
+export class StateReceiver {
+  worker: Worker | null
+  log: Logger | null
+  /** The version applied last; 0 before the first whole state and while waiting for one. */
+  version: number
+  #snapshot: Snapshot | null
+  /** A `lb:resync` is out: deltas are dropped until the whole state comes. */
+  #resyncing: boolean
+  readonly #send: (m: FromWorker) => void
+  readonly #make: MakeWorker
+  /** After the first whole state (starts passive-health reporting in a real worker process). */
+  readonly #onStarted: () => void
+  #memory: MemoryRelease | null
+
+  constructor(send: (m: FromWorker) => void, make: MakeWorker, onStarted: () => void = () => {}) {
+    this.worker = null
+    this.log = null
+    this.version = 0
+    this.#snapshot = null
+    this.#resyncing = false
+    this.#send = send
+    this.#make = make
+    this.#onStarted = onStarted
+    this.#memory = null
+  }
+
+  /** A whole state: apply it (the first one makes the Worker, then it listens), ack its version. */
+  async full(msg: Extract<ToWorker, { type: 'lb:apply' }>): Promise<void> {
+    let error: string | null = null
+    this.#resyncing = false
+    try {
+      if (this.worker === null || this.log === null) {
+        const made = this.#make(msg.config)
+        this.worker = made.worker
+        this.log = made.log
+        // Health and runtime state come with the snapshot, before the first listen: a new worker never serves
+        // a server the others know is down.
+        await this.worker.apply(msg.snapshot, msg.servers)
+        await this.worker.syncListeners(msg.config, 0)
+        this.#onStarted()
+      } else {
+        this.worker.config = msg.config
+        await this.worker.apply(msg.snapshot, msg.servers)
+        await this.worker.syncListeners(msg.config, msg.config.shutdown.timeout)
+      }
+      this.#snapshot = msg.snapshot
+      this.version = msg.version
+      if (isLargeApply(msg.snapshot)) {
+        this.#memory ??= loggedMemoryRelease(this.log, 'applying states')
+        this.#memory.releaseSoon()
+      }
+    } catch (err) {
+      error = err instanceof Error ? err.message : String(err)
+      this.log?.error({ err, version: msg.version }, 'applying the state failed')
+    }
+    this.#send({ type: 'lb:ack', version: msg.version, error })
+  }
+
+  /** A delta: applied in place on top of its base version and acked, else the whole state is asked for. */
+  async delta(msg: Extract<ToWorker, { type: 'lb:delta' }>): Promise<void> {
+    const worker = this.worker
+    const snapshot = this.#snapshot
+    if (worker === null || snapshot === null || msg.base !== this.version) {
+      this.#resync()
+      return
+    }
+    try {
+      const next = applyDelta(snapshot, msg.delta)
+      await worker.apply(next, (only) => statusesFor(only, msg.servers))
+      this.#snapshot = next
+      this.version = msg.version
+      // Garbage of many deltas: released once they go quiet, if the heap grew (memory.ts).
+      this.#memory ??= loggedMemoryRelease(this.log as Logger, 'applying states')
+      this.#memory.releaseSoon()
+    } catch (err) {
+      this.log?.warn({ err, version: msg.version }, 'applying a delta failed: asking for the whole state')
+      this.#resync()
+      return
+    }
+    this.#send({ type: 'lb:ack', version: msg.version, error: null })
+  }
+
+  #resync(): void {
+    if (this.#resyncing) return
+    this.#resyncing = true
+    const had = this.version
+    // Whatever this worker holds is no longer a version: only a whole state makes it one again.
+    this.version = 0
+    this.#snapshot = null
+    this.#send({ type: 'lb:resync', version: had })
+  }
+
+  close(): void {
+    this.#memory?.close()
+  }
+}
+
+/** A delta's statuses are those of its changed services: the Worker must have found the same change. */
+function statusesFor(only: ReadonlySet<string> | null, servers: ServersState): ServersState {
+  if (only === null) throw new Error('the delta changed this worker’s whole state')
+  return servers
+}
+
+/**
+ * A cluster worker process: say hello, then apply every message in order (a whole state or a delta, acked by
+ * version), and drain + exit on `lb:stop`. Exits when the primary goes away.
  */
 export function runWorkerProcess(): void {
   const id = cluster.worker?.id ?? 0
-  let worker: Worker | null = null
-  let log: Logger | null = null
   let chain: Promise<void> = Promise.resolve()
-  let memory: MemoryRelease | null = null
   const send = (m: FromWorker): void => {
     if (process.connected) process.send?.(m)
   }
   // Passive health goes to the primary in batches: one message per `observeFlush` ms at most.
   let reporter: ReturnType<typeof setInterval> | null = null
   const report = (): void => {
-    const reports = worker?.takeObservations() ?? null
+    const reports = state.worker?.takeObservations() ?? null
     if (reports !== null) send({ type: 'lb:observe', reports })
   }
-  const startReporting = (): void => {
-    reporter = setInterval(report, observeFlush)
-    reporter.unref()
-  }
+  const state = new StateReceiver(
+    send,
+    (config) => {
+      const log = createLogger(config.log).child({ worker: id })
+      const worker = new Worker({
+        config,
+        log,
+        accessLog: createAccessLogger(config.log),
+        metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
+      })
+      return { worker, log }
+    },
+    () => {
+      reporter = setInterval(report, observeFlush)
+      reporter.unref()
+    },
+  )
   const handle = async (msg: ToWorker): Promise<void> => {
     switch (msg.type) {
-      case 'lb:apply': {
-        let error: string | null = null
-        try {
-          if (worker === null || log === null) {
-            log = createLogger(msg.config.log).child({ worker: id })
-            worker = new Worker({
-              config: msg.config,
-              log,
-              accessLog: createAccessLogger(msg.config.log),
-              metrics: new Metrics({ processMetrics: true, enabled: msg.config.metrics.enabled }),
-            })
-            // Health and runtime state come with the snapshot, before the first listen: a new worker never serves
-            // a server the others know is down.
-            await worker.apply(msg.snapshot, msg.servers)
-            await worker.syncListeners(msg.config, 0)
-            startReporting()
-          } else {
-            worker.config = msg.config
-            await worker.apply(msg.snapshot, msg.servers)
-            await worker.syncListeners(msg.config, msg.config.shutdown.timeout)
-          }
-          if (isLargeApply(msg.snapshot)) {
-            memory ??= loggedMemoryRelease(log, 'applying a large table')
-            memory.releaseSoon()
-          }
-        } catch (err) {
-          error = err instanceof Error ? err.message : String(err)
-          log?.error({ err, version: msg.version }, 'applying the state failed')
-        }
-        send({ type: 'lb:ack', version: msg.version, error })
-        return
-      }
+      case 'lb:apply':
+        return state.full(msg)
+      case 'lb:delta':
+        return state.delta(msg)
       case 'lb:servers':
-        worker?.applyServers(msg.state)
+        state.worker?.applyServers(msg.state)
         send({ type: 'lb:servers-ack', seq: msg.state.seq })
         return
       case 'lb:stop':
         if (reporter !== null) clearInterval(reporter)
-        memory?.close()
+        state.close()
         report()
-        await worker?.stop(msg.timeout)
-        log?.flush()
+        await state.worker?.stop(msg.timeout)
+        state.log?.flush()
         process.exit(0)
         return
       case 'lb:metrics':
         send({
           type: 'lb:metrics',
           id: msg.id,
-          metrics: worker === null ? { process: [], families: [] } : await worker.metrics.reply(),
+          metrics: state.worker === null ? { process: [], families: [] } : await state.worker.metrics.reply(),
         })
         return
     }

@@ -1,5 +1,6 @@
 /**
- * The serving side: listeners, the route table and upstream pools, swapped whole on every snapshot.
+ * The serving side: listeners, the route table and upstream pools, swapped in as one state on every snapshot
+ * (rebuilding only what the snapshot changed against the last one: provider/delta.ts, route/update.ts).
  * One Worker runs in-process with `workers: 0|1`; in cluster mode every worker process runs one
  * (worker-process.ts), fed by the primary over IPC.
  */
@@ -11,9 +12,18 @@ import type { Snapshot, TcpRouteSpec } from '../model/snapshot.js'
 import type { ServerStatus, ServersState } from '../health/service.js'
 import { recordObservation, ServerHealthView, type ObservationSink } from '../health/view.js'
 import { TcpListener, type TcpContext } from '../proxy/tcp/listener.js'
-import { type Upstream, UpstreamSet, type AddressBook } from '../proxy/upstream.js'
+import { type Upstream, UpstreamSet } from '../proxy/upstream.js'
 import { accessLines, type Logger } from '../log/log.js'
 import { buildTable } from '../route/table.js'
+import {
+  authSchemes,
+  changesOf,
+  gzipTypes,
+  hasHostnames,
+  listenerKey,
+  ResolvedAddresses,
+  tableFor,
+} from './worker-parts.js'
 import { describeTable } from '../route/describe.js'
 import { CidrSet } from '../net/cidr.js'
 import { Resolver, type ResolveResult } from '../net/resolver.js'
@@ -23,15 +33,13 @@ import { HttpListener } from '../proxy/listeners.js'
 import { buildTlsContexts, type TlsContexts } from '../proxy/tls-contexts.js'
 import { Deadlines } from '../proxy/timers.js'
 import { performance } from 'node:perf_hooks'
-import { compileAuthScheme, type AuthScheme } from '../route/auth.js'
 import { noRouteAnswer } from '../route/noroute.js'
 
-/** The `http.auth` schemes by name, compiled (htpasswd parsed) once per config. */
-function authSchemes(config: Config): Map<string, AuthScheme> {
-  const out = new Map<string, AuthScheme>()
-  for (const a of config.http.auth) out.set(a.name, compileAuthScheme(a))
-  return out
-}
+/**
+ * The servers' statuses an apply binds: for the services named in `only` (what changed; their old bindings are
+ * dropped, the others kept), or every status when `only` is null (all bindings are replaced).
+ */
+export type ServersFor = (only: ReadonlySet<string> | null) => ServersState
 
 export interface WorkerOptions {
   readonly config: Config
@@ -44,32 +52,8 @@ export interface WorkerOptions {
   readonly metrics?: Metrics
 }
 
-/** Resolver results as the upstream set reads them, plus change notification. */
-class ResolvedAddresses implements AddressBook {
-  readonly resolver: Resolver
-  readonly reasons: Map<string, string> = new Map()
-  constructor(resolver: Resolver) {
-    this.resolver = resolver
-  }
-  peek(host: string): string | undefined {
-    return this.resolver.peek(host)
-  }
-  failure(host: string): string {
-    return this.reasons.get(host) ?? ''
-  }
-}
-
 /** ms between slowstart weight updates while a server ramps (check results published in-process update it too). */
 const rampTick = 1_000
-
-/**
- * What makes a listener a different one (closed and opened again). A TLS listener's certificates and protocol
- * settings are not part of it: a reload applies them to the open listener (`HttpListener.setTls`).
- */
-function listenerKey(l: DeepReadonly<ListenerConfig>): string {
-  if (l.mode === 'http' && l.tls !== undefined) return JSON.stringify({ ...l, tls: true })
-  return JSON.stringify(l)
-}
 
 export class Worker {
   readonly log: Logger
@@ -106,6 +90,11 @@ export class Worker {
   #serversSeq: number
   /** Recomputes slowstart weights while a server ramps. */
   #rampTimer: ReturnType<typeof setTimeout> | null
+  /**
+   * The snapshot applied last; null before the first and after a config change (the next apply builds
+   * everything). Otherwise an apply rebuilds only what differs from it (`provider/delta.ts`).
+   */
+  #snapshot: Snapshot | null
 
   constructor(options: WorkerOptions) {
     const { config, log } = options
@@ -164,6 +153,7 @@ export class Worker {
     this.#byId = new Map()
     this.#serversSeq = 0
     this.#rampTimer = null
+    this.#snapshot = null
     this.tcpCtx = {
       state: () => this.ctx.state,
       tcpRoutes: () => this.tcpRoutes,
@@ -182,6 +172,7 @@ export class Worker {
   /** A new configuration (reload): the parts of the request path read per request follow it at once. */
   set config(config: Config) {
     this.#config = config
+    this.#snapshot = null
     this.ctx.auth = authSchemes(config)
     this.ctx.noRoute = noRouteAnswer(config.http.noRoute, this.#noRoutePage)
     this.ctx.gzip = gzipTypes(config)
@@ -307,11 +298,19 @@ export class Worker {
    * Give every server of an actively checked service (that did not opt out) a health view, kept across
    * snapshots with the server; the others have none (they are as healthy as the provider says).
    */
-  #bindHealth(): void {
+  #bindHealth(only: ReadonlySet<string> | null): void {
     // Checked services get their upstreams now (the others make them on first use).
-    for (const svc of this.upstreams.services.values()) if (svc.spec.check !== undefined) void svc.upstreams
+    const services = this.upstreams.services
+    if (only === null) {
+      for (const svc of services.values()) if (svc.spec.check !== undefined) void svc.upstreams
+    } else {
+      for (const name of only) {
+        const svc = services.get(name)
+        if (svc !== undefined && svc.spec.check !== undefined) void svc.upstreams
+      }
+    }
     const now = this.clock()
-    for (const u of this.upstreams.all()) {
+    for (const u of only === null ? this.upstreams.all() : this.#madeOf(only)) {
       const spec = u.serviceSpec.check
       if (spec === undefined || u.spec.check === false) {
         u.health = null
@@ -331,16 +330,28 @@ export class Worker {
     }
   }
 
+  /** The upstreams made so far of the services named in `names`. */
+  *#madeOf(names: ReadonlySet<string>): IterableIterator<Upstream> {
+    const services = this.upstreams.services
+    for (const name of names) {
+      const ups = services.get(name)?.madeUpstreams
+      if (ups !== undefined && ups !== null) yield* ups
+    }
+  }
+
   get state(): ProxyState {
     return this.ctx.state
   }
 
   /**
-   * Resolve hostnames, build the table and pools, take the servers' statuses (`servers`: the health service's
-   * whole state for this snapshot), and swap them in: the table, the services and the TCP routes change together.
+   * Resolve hostnames, build the table and pools (or update them for what changed since the last snapshot), take
+   * the servers' statuses (`servers`: the health service's state for this snapshot, or for the changed services
+   * only), and swap them in: the table, the services and the TCP routes change together.
    */
-  async apply(snapshot: Snapshot, servers?: ServersState): Promise<void> {
-    const table = buildTable(snapshot.routes, { pathMatch: this.config.http.pathMatch })
+  async apply(snapshot: Snapshot, servers?: ServersState | ServersFor): Promise<void> {
+    const changed = changesOf(this.#snapshot, snapshot)
+    // Until this apply completes, the next one builds everything.
+    this.#snapshot = null
     const services = this.upstreams.apply(snapshot)
     if (this.#listening && this.config.tcpDynamic) {
       const keys = [...this.#dynamicListeners(this.config, snapshot.tcpRoutes).keys()].sort().join('\n')
@@ -348,13 +359,22 @@ export class Worker {
         await this.#syncListeners(this.config, this.config.shutdown.timeout, snapshot.tcpRoutes)
     }
     if ((snapshot.noRoutePage ?? '') !== this.#noRoutePage) this.setNoRoutePage(snapshot.noRoutePage ?? '')
-    this.#bindHealth()
+    this.#bindHealth(changed === null ? null : changed.services)
     if (servers !== undefined) {
-      this.#byId = new Map()
-      if (servers.seq > this.#serversSeq) this.#serversSeq = servers.seq
-      this.#applyStatuses(servers.servers)
+      const partial = typeof servers === 'function' && changed !== null
+      const state =
+        typeof servers === 'function' ? servers(changed === null ? null : changed.services) : servers
+      if (partial) {
+        // Only the changed services' statuses come: the other servers keep their ids.
+        for (const [id, u] of this.#byId) if (changed.services.has(u.serviceSpec.name)) this.#byId.delete(id)
+      } else this.#byId = new Map()
+      if (state.seq > this.#serversSeq) this.#serversSeq = state.seq
+      this.#applyStatuses(state.servers)
     }
-    await this.#resolveAll()
+    if (changed === null || hasHostnames(changed)) await this.#resolveAll()
+    // The table last, with no await before the swap: an update changes the current table in place.
+    const table = tableFor(this.ctx.state.table, snapshot, changed, this.config.http.pathMatch)
+    this.#snapshot = snapshot
     this.#version++
     this.ctx.state = { table, services, version: this.#version }
     this.tcpRoutes = snapshot.tcpRoutes
@@ -493,10 +513,4 @@ export class Worker {
     // Access lines wait in a batch (src/log/log.ts): write them out before the process goes.
     ;(this.ctx.accessLog as { flush?: () => void }).flush?.()
   }
-}
-
-/** `http.gzip_content_types` compiled (the loader checked it), or null when off. */
-function gzipTypes(config: Config): RegExp | null {
-  const types = config.http.gzipContentTypes
-  return types === '' ? null : new RegExp(types, 'i')
 }

@@ -448,7 +448,12 @@ export class UpstreamSet {
     for (const [name, prev] of previous)
       if (!services.has(name)) for (const up of prev.madeUpstreams ?? []) closePool(up)
     this.#services = services
-    for (const up of this.all()) this.refresh(up)
+    // Kept runtimes are as they were (address changes reach them through `refreshHost`): refresh the others only.
+    for (const svc of services.values()) {
+      if (previous.get(svc.spec.name) === svc) continue
+      const ups = svc.madeUpstreams
+      if (ups !== null) for (const up of ups) this.refresh(up)
+    }
     return services
   }
 

@@ -1,6 +1,7 @@
 /**
- * The HTTP routing table: built once per snapshot by a pure function (`buildTable`), swapped whole by the worker,
- * read by `lookupHttp` (lookup.ts) on every request. Pure: no I/O, no logging, no metrics.
+ * The HTTP routing table: built by a pure function (`buildTable`), or updated for a change by `updateTable`
+ * (update.ts, which rebuilds only the host keys the change touches), swapped in by the worker, read by
+ * `lookupHttp` (lookup.ts) on every request. Pure: no I/O, no logging, no metrics.
  *
  *
  * Build never throws on user data (validation happens in config/ and provider/). Hosts are normalised, so
@@ -133,21 +134,31 @@ export interface RouteTable {
   readonly hostless: boolean
   /** Every route matches by plain prefix (the default): tries are walked by trie.ts `longestPrefix`. */
   readonly prefixOnly: boolean
+  /** What each host key was built from, for `updateTable` (update.ts) to rebuild only the hosts a change touches. */
+  readonly hosts: ReadonlyMap<string, HostState>
+}
+
+/** One host key's part of a table: its specs in input order (ignored ones too), its routes and their tries. */
+export interface HostState {
+  readonly specs: readonly HttpRouteSpec[]
+  readonly routes: readonly Route[]
+  readonly built: HostRoutes
 }
 
 interface HostBuild {
   readonly key: string
+  readonly specs: HttpRouteSpec[]
   readonly routes: Route[]
   readonly paths: Set<string>
 }
 
 /** Whether a host name (no port) is a glob pattern; `[v6]` literals are not. */
-function isHostGlob(name: string): boolean {
+export function isHostGlob(name: string): boolean {
   return name.charCodeAt(0) !== 91 /* [ */ && isGlob(name)
 }
 
 /** Splits a route key into its name and its port ('' = none). */
-function splitKey(key: string): { name: string; port: string } {
+export function splitKey(key: string): { name: string; port: string } {
   const at = portStart(key)
   return { name: key.slice(0, at), port: at === key.length ? '' : key.slice(at + 1) }
 }
@@ -162,9 +173,10 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     const key = spec.host === '' ? '' : normalizeRouteKey(spec.host)
     let b = hosts.get(key)
     if (b === undefined) {
-      b = { key, routes: [], paths: new Set() }
+      b = { key, specs: [], routes: [], paths: new Set() }
       hosts.set(key, b)
     }
+    b.specs.push(spec)
     const pathMatch = spec.pathMatch ?? options.pathMatch
     let glob: RegExp | null = null
     if (pathMatch === 'glob' && isGlob(spec.path)) {
@@ -192,8 +204,10 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     { any: HostRoutes | null; plain: HostRoutes | null; tls: HostRoutes | null }
   >()
   let catchAll: HostRoutes | null = null
+  const states = new Map<string, HostState>()
   for (const b of hosts.values()) {
     const hr = hostRoutes(b.routes)
+    states.set(b.key, { specs: b.specs, routes: b.routes, built: hr })
     if (b.key === '') {
       catchAll = hr
       continue
@@ -278,18 +292,19 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     hostless:
       exact.size === 0 && frozenWildcards.size === 0 && frozenPortWildcards.size === 0 && globs.length === 0,
     prefixOnly: routes.every((r) => r.pathMatch === 'prefix'),
+    hosts: states,
   }
 }
 
 /** The entry's trie root when that is all it has (see `RouteTable.exact`), else the entry. */
-function bareOrEntry(e: HostEntry): PathNode<Route> | HostEntry {
+export function bareOrEntry(e: HostEntry): PathNode<Route> | HostEntry {
   return e.plain === null && e.tls === null && e.itrie === null && e.globs.length === 0 && e.trie !== null
     ? e.trie
     : e
 }
 
 /** The lookup structures of one host's routes; ranks follow fabio's order (paths in reverse string order). */
-function hostRoutes(list: Route[]): HostRoutes {
+export function hostRoutes(list: Route[]): HostRoutes {
   const order = list.slice().sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : a.id - b.id))
   for (let i = 0; i < order.length; i++) (order[i] as { rank: number }).rank = order.length - i
   const trie = new PathTrieBuilder<Route>()
@@ -312,7 +327,7 @@ function matchKindOf(pathMatch: PathMatch): number {
   return pathMatch === 'segment' ? KIND_SEGMENT : pathMatch === 'glob' ? KIND_EXACT : KIND_PREFIX
 }
 
-function makeRoute(
+export function makeRoute(
   id: number,
   host: string,
   spec: HttpRouteSpec,

@@ -1,7 +1,8 @@
 /**
- * Consul `watch: auto` above `state_threshold` routed services: one blocking query on `/v1/health/state/any`
- * instead of one per service; a check change re-reads only the services it concerns, and changes still
- * converge (register, critical, node check, tag change).
+ * Consul `watch: auto` above `state_threshold` routed services: blocking queries on the health state
+ * (`/v1/health/state/any`, and `critical` and `warning` for status changes) instead of one per service; a check
+ * change re-reads only the services it concerns, and changes still converge (register, critical, node check, tag
+ * change).
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,6 +12,9 @@ import type { Snapshot } from '../../src/model/snapshot.js'
 
 let consul: ConsulTestServer
 let t: ConsulLb
+
+/** Blocking queries on the checks table in state mode: state/any, state/critical, state/warning. */
+const STATE_WATCHES = 3
 
 const servers = (s: Snapshot, path: string): string[] => {
   const r = s.routes.find((x) => x.path === path)
@@ -52,8 +56,8 @@ after(async () => {
   await consul.close()
 })
 
-test('above the threshold: one blocking query on the health state, none per service', async () => {
-  await waitFor(() => consul.blocked('checks') === 1)
+test('above the threshold: blocking queries on the health state, none per service', async () => {
+  await waitFor(() => consul.blocked('checks') === STATE_WATCHES)
   for (let s = 0; s < 6; s++) assert.equal(consul.blocked(`health:s${s}`), 0, `s${s}`)
   assert.ok(t.provider.watches().some((w) => w.name === 'state'))
   assert.equal(t.provider.watches().filter((w) => w.name.startsWith('service:')).length, 6)
@@ -74,7 +78,7 @@ test('a new instance is routed, and only its service is read again', async () =>
 })
 
 test('a critical check removes the instance; only that service is read again', async () => {
-  await waitFor(() => consul.blocked('checks') === 1)
+  await waitFor(() => consul.blocked('checks') === STATE_WATCHES)
   const from = consul.requests.length
   consul.setCheck('s3-0', 'critical')
   await t.applied((s) => servers(s, '/s3').join(' ') === 'node-1/s3-1')
@@ -101,7 +105,7 @@ test('a service losing its routing tags is dropped', async () => {
 })
 
 test('a node check going critical and back re-reads the services on that node, routed there or not', async () => {
-  await waitFor(() => consul.blocked('checks') === 1)
+  await waitFor(() => consul.blocked('checks') === STATE_WATCHES)
   // The node's serfHealth (the test server keeps a copy per instance; the state answer lists it once per node).
   const setNode = (node: string, status: 'passing' | 'critical'): void => {
     let some = ''
@@ -118,7 +122,7 @@ test('a node check going critical and back re-reads the services on that node, r
   const down = await t.applied((s) => servers(s, '/s0').join(' ') === 'node-0/s0-0')
   assert.deepEqual(servers(down, '/s2'), ['node-0/s2-0', 'node-9/s2-9'])
   // Back to passing: s2 has no routed instance on node-1 any more, only a check there, and must be read again.
-  await waitFor(() => consul.blocked('checks') === 1)
+  await waitFor(() => consul.blocked('checks') === STATE_WATCHES)
   setNode('node-1', 'passing')
   await t.applied((s) => servers(s, '/s2').length === 3 && servers(s, '/s0').length === 2)
 })

@@ -49,7 +49,7 @@ import {
   type WatchState,
 } from './client.js'
 import { diffArray, scanArray, type ArrayText } from './jsondiff.js'
-import { type CheckInfo, checkInfo, fingerprint, CheckTable } from './checks.js'
+import { type CheckInfo, checkInfo, fingerprint, CheckTable, StatusSet } from './checks.js'
 
 export interface ConsulProviderOptions {
   readonly config: DeepReadonly<ConsulConfig>
@@ -62,6 +62,9 @@ export interface ConsulProviderOptions {
    */
   readonly onBurst?: () => void
 }
+
+/** A progress line at `info` every this many service reads of the initial sync. */
+const SYNC_PROGRESS = 2_000
 
 /** Service reads in one go that count as a burst (`onBurst`). */
 export const BURST_READS = 500
@@ -147,6 +150,9 @@ export class ConsulProvider implements Provider {
   #signal: AbortSignal | null
   #immediate: NodeJS.Immediate | null
   #synced: boolean
+  /** Service reads finished before the first snapshot (for the sync's progress lines) and when it started. */
+  #syncReads: number
+  readonly #syncStart: number
   readonly #onBurst: (() => void) | undefined
   /** Service reads since the read queue was last empty (`state` mode). */
   #burstReads: number
@@ -199,6 +205,8 @@ export class ConsulProvider implements Provider {
     this.#signal = null
     this.#immediate = null
     this.#synced = false
+    this.#syncReads = 0
+    this.#syncStart = Date.now()
     this.#onBurst = o.onBurst
     this.#burstReads = 0
     this.#slots = o.config.fanout
@@ -347,10 +355,11 @@ export class ConsulProvider implements Provider {
     return ''
   }
 
-  #watch(name: string, fetch: WatchFetch, onData: (r: ConsulReply) => void): Watch {
+  #watch(name: string, fetch: WatchFetch, onData: (r: ConsulReply) => unknown, compare = true): Watch {
     const c = this.#config
     return new Watch({
       name,
+      compare,
       fetch: async (index, signal) => {
         try {
           return await fetch(index, signal)
@@ -458,8 +467,19 @@ export class ConsulProvider implements Provider {
       'state',
       (i, sig) => this.#http.get('/v1/health/state/any', {}, i, sig),
       (r) => this.#onState(r),
+      false,
     )
-    void this.#stateWatch.run(this.#stateSignal(signal))
+    const stateSignal = this.#stateSignal(signal)
+    void this.#stateWatch.run(stateSignal)
+    // The fast path for status changes: the non-passing checks only (see checks.ts StatusSet).
+    for (const status of ['critical', 'warning'] as const) {
+      const set = new StatusSet()
+      void this.#watch(
+        `state:${status}`,
+        (i, sig) => this.#http.get(`/v1/health/state/${status}`, {}, i, sig),
+        (r) => this.#onStatus(set, r),
+      ).run(stateSignal)
+    }
     this.#armResync()
   }
 
@@ -514,9 +534,10 @@ export class ConsulProvider implements Provider {
    * `/v1/health/state/any`: re-read the services whose checks changed (status, tags, a check added or removed),
    * and every service on a node whose node checks (serfHealth, maintenance) changed. Only the checks that differ
    * from the last answer are parsed (jsondiff.ts: the answer ships every check of the datacenter on every change);
-   * the whole answer is parsed when the changed region is large or cannot be bounded.
+   * the whole answer is parsed when the changed region is large or cannot be bounded. False when the answer is
+   * the last one again (the watch compares nothing itself: client.ts `compare`).
    */
-  #onState(r: ConsulReply): void {
+  #onState(r: ConsulReply): boolean {
     const prev = this.#stateText
     const old = this.#checks
     const diff = prev === null || old === null ? null : diffArray(prev, r.text, 512)
@@ -531,7 +552,7 @@ export class ConsulProvider implements Provider {
         // Cannot happen for text the scanner bounded; start over with a whole parse next time.
         this.#stateText = null
         this.#checks = null
-        return
+        return true
       }
       from = diff.from
       to = diff.to
@@ -554,7 +575,7 @@ export class ConsulProvider implements Provider {
         }
       } catch {
         this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
-        return
+        return true
       }
       to = old === null ? 0 : old.length
       this.#stateText = scanned
@@ -590,6 +611,21 @@ export class ConsulProvider implements Provider {
     // Names of services and nodes that are gone stay in the table until the next whole parse: bound them.
     if (checks.names.length > 2 * checks.length + 1024) this.#stateText = null
     if (nodes.size > 0) this.#nodeDirty(nodes)
+    return diff === null || diff.added.length > 0 || diff.to > diff.from
+  }
+
+  /** `/v1/health/state/critical|warning`: re-read the services whose checks entered or left that state. */
+  #onStatus(set: StatusSet, r: ConsulReply): void {
+    let list: unknown
+    try {
+      list = JSON.parse(r.text)
+    } catch {
+      return
+    }
+    const changed = set.update(list)
+    if (changed === null) return
+    for (const name of changed.services) this.#markDirty(name)
+    if (changed.nodes.size > 0) this.#nodeDirty(changed.nodes)
   }
 
   /** A check of `svc` ('' = a node check of `node`) changed. */
@@ -641,6 +677,10 @@ export class ConsulProvider implements Provider {
       void this.#read(name, signal).finally(() => {
         this.#inflight--
         this.#burstReads++
+        if (!this.#synced && ++this.#syncReads % SYNC_PROGRESS === 0) {
+          const total = this.#services.size + this.#reads.size
+          this.#log.info({ read: this.#syncReads, total }, 'consul: initial sync: services read')
+        }
         this.#pump()
         if (this.#inflight === 0 && this.#dirty.size === 0) {
           if (this.#burstReads >= BURST_READS && this.#synced) this.#onBurst?.()
@@ -815,7 +855,17 @@ export class ConsulProvider implements Provider {
     if (!this.#synced) {
       this.#synced = true
       const services = this.#services.size + this.#reads.size
-      this.#log.info({ services, dc: this.#dc }, 'consul: initial sync complete')
+      const s = result.snapshot
+      this.#log.info(
+        {
+          services,
+          routes: s.routes.length,
+          tcpRoutes: s.tcpRoutes.length,
+          ms: Date.now() - this.#syncStart,
+          dc: this.#dc,
+        },
+        'consul: initial sync complete',
+      )
       this.#burstReads = 0 // reads of the sync still in flight (a first state answer re-reads some) belong to it
       this.#onBurst?.()
     }
