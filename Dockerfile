@@ -36,5 +36,5 @@ COPY config ./config
 ENV NODE_ENV=production
 USER 65532:65532
 EXPOSE 80 443 9998
-ENTRYPOINT ["node", "/opt/lb/dist/src/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/opt/lb/dist/src/main.js"]
 CMD ["--config", "/etc/lb/lb.yaml"]

@@ -40,6 +40,7 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runtimeLine } from './runtime.js'
+import { YOUNG_GENERATION_FLAG } from '../src/process/young-generation.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const LB_MAIN = join(REPO_ROOT, 'dist/src/main.js')
@@ -575,7 +576,8 @@ export async function startLbWith(makeConfig: (port: number) => string, o: LbSta
   // The access log goes to stdout; dropping it keeps the terminal out of the measurement.
   const proc = startProcess(
     'lb',
-    ...pinned(o.pin ?? null, 'proxy', node, [LB_MAIN, '--config', file]),
+    // As the systemd unit starts it: with V8's young-generation cap (src/process/young-generation.ts).
+    ...pinned(o.pin ?? null, 'proxy', node, [YOUNG_GENERATION_FLAG, LB_MAIN, '--config', file]),
     'ignore',
   )
   await waitForPort(proc, port)

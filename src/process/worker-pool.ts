@@ -11,6 +11,7 @@ import type { Snapshot } from '../model/snapshot.js'
 import { isMetricsReply, type MetricsReply } from '../metrics/cluster.js'
 import { isFromWorker, respawnDelay, type FromWorker, type ObserveReport, type ToWorker } from './ipc.js'
 import type { ServersState } from '../health/service.js'
+import { workerExecArgv } from './young-generation.js'
 import { changedBy, deltaSize, diffSnapshot, type SnapshotDelta } from '../provider/delta.js'
 
 interface Slot {
@@ -87,7 +88,8 @@ export class WorkerPool {
     this.#scrapeId = 0
     // V8 serialization: plain data either way, but faster for large snapshots (V8's structured clone: slower for tiny messages, several times
     // faster for large ones).
-    cluster.setupPrimary({ serialization: 'advanced' })
+    // Workers serve the traffic: they get the young-generation cap (young-generation.ts) like the unit's lb.
+    cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv) })
     cluster.on('exit', (w, code, signal) => this.#onExit(w, code, signal))
   }
 

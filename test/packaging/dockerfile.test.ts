@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parseAllDocuments } from 'yaml'
 import { repoRoot } from '../helpers/process.js'
+import { YOUNG_GENERATION_FLAG } from '../../src/process/young-generation.js'
 
 interface Instruction {
   readonly op: string
@@ -78,7 +79,7 @@ test('Dockerfile: node may bind ports below 1024 through CAP_NET_BIND_SERVICE on
 test("Dockerfile: the entrypoint is the package's lb bin, on the config path the DaemonSet mounts", () => {
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: { lb: string } }
   const entry = JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]') as string[]
-  assert.deepEqual(entry, ['node', `/opt/lb/${pkg.bin.lb}`])
+  assert.deepEqual(entry, ['node', YOUNG_GENERATION_FLAG, `/opt/lb/${pkg.bin.lb}`])
   const copied = final.filter((i) => i.op === 'COPY').map((i) => i.args)
   assert.ok(copied.includes('--from=build /src/dist/src ./dist/src'), copied.join('\n'))
   assert.deepEqual(JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? '[]'), [

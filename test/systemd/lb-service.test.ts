@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { repoRoot } from '../helpers/process.js'
+import { YOUNG_GENERATION_FLAG } from '../../src/process/young-generation.js'
 
 const unitPath = join(repoRoot, 'systemd', 'lb.service')
 /** Where docs/operations.md (Installing) puts Node 24 for production. */
@@ -38,7 +39,7 @@ async function localCopy(text: string): Promise<string> {
 test('systemd: lb.service has the lifecycle settings', async () => {
   const unit = await readFile(unitPath, 'utf8')
   for (const line of [
-    `ExecStart=${productionNode} /opt/lb/dist/src/main.js --config /etc/lb/lb.yaml`,
+    `ExecStart=${productionNode} ${YOUNG_GENERATION_FLAG} /opt/lb/dist/src/main.js --config /etc/lb/lb.yaml`,
     `ExecStartPre=${productionNode} /opt/lb/dist/src/main.js check --config /etc/lb/lb.yaml`,
     'ExecReload=/bin/kill -HUP $MAINPID',
     'KillMode=mixed',
