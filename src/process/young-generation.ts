@@ -4,11 +4,10 @@
  * workers get it here.
  *
  * Why: under load V8 grows the young generation to its default maximum (16 MB semi-spaces on Node 24, committed
- * three times over) and keeps it, and scavenging a large young generation shows in the tail latency. Measured
- * with `node dist/bench/load.js --duration 5 --warmup 2 --rounds 3` and one lb per Node binary in the same run
- * (bench/RESULTS.md, "HTTP end to end"), Node 24 with the cap against Node 24 without: requests per core 0.63×
- * vs 0.64× haproxy (/small -c50), 0.61× vs 0.63× (-c200), 0.81× vs 0.80× (/16k -c50), 1.09× vs 1.03× (/1m),
- * within the spread of the rounds; p99 at /small -c200 2.15× vs 13.4× haproxy's; peak RSS 116.6 vs 157.2 MB.
+ * three times over) and keeps it. Measured with `node dist/bench/load.js --duration 5 --warmup 2 --rounds 3` and
+ * Node 24 with and without the cap in the same run (bench/RESULTS.md, "V8's young-generation cap"): requests per
+ * core 0.63× vs 0.64× haproxy (/small -c50), 0.61× vs 0.63× (-c200), 0.81× vs 0.80× (/16k -c50), 1.09× vs 1.03×
+ * (/1m), within the spread of the rounds; peak RSS 116.6 vs 157.2 MB.
  */
 
 /** The flag, as Node takes it on its command line. */
