@@ -33,15 +33,9 @@ import { Watcher } from '../src/provider/watcher.js'
 import { buildTable } from '../src/route/table.js'
 import { Worker } from '../src/process/worker.js'
 import type { Snapshot } from '../src/model/snapshot.js'
-import { printRuntime } from './runtime.js'
+import { printRuntime, quantile } from './runtime.js'
 
 const silent = pino({ level: 'silent' })
-
-/** Nearest-rank quantile: the smallest sample with at least `q` of the samples at or below it (p99 of 100 = the 99th). */
-function quantile(xs: number[], q: number): number {
-  const s = xs.slice().sort((a, b) => a - b)
-  return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN
-}
 
 async function startServer(
   services: number,

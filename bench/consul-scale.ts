@@ -43,7 +43,7 @@ import {
   wholeNumber,
   type Proc,
 } from './load.js'
-import { printRuntime } from './runtime.js'
+import { printRuntime, quantile } from './runtime.js'
 
 const USAGE =
   'usage: node dist/bench/consul-scale.js [--services N] [--workers N] [--changes N] [--settle S] [--idle S] ' +
@@ -87,12 +87,6 @@ function parseOptions(argv: readonly string[]): Options {
     else fail(USAGE)
   }
   return o
-}
-
-/** Nearest-rank quantile: the smallest sample with at least `q` of the samples at or below it. */
-function quantile(xs: readonly number[], q: number): number {
-  const s = xs.slice().sort((a, b) => a - b)
-  return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN
 }
 
 class Consul {

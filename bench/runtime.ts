@@ -10,3 +10,9 @@ export function runtimeLine(): string {
 export function printRuntime(stream: 'stdout' | 'stderr' = 'stdout'): void {
   process[stream].write(runtimeLine() + '\n')
 }
+
+/** Nearest-rank quantile: the smallest sample with at least `q` of the samples at or below it (p99 of 100 = the 99th). */
+export function quantile(xs: readonly number[], q: number): number {
+  const s = xs.slice().sort((a, b) => a - b)
+  return s[Math.max(0, Math.ceil(q * s.length) - 1)] ?? NaN
+}

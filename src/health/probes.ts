@@ -28,6 +28,7 @@ import {
   type ConnectionOptions,
   type PeerCertificate,
 } from 'node:tls'
+import { errorText } from '../model/errors.js'
 import { encodeProxyV1, V2_SIGNATURE } from '../net/proxy-protocol.js'
 
 export type CheckType = 'tcp' | 'http' | 'https'
@@ -362,14 +363,6 @@ export const l4Codes: ReadonlySet<string> = new Set([
   'ETIMEDOUT',
   'EPIPE',
 ])
-
-export function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code
-    return code !== undefined && !err.message.includes(code) ? `${code} ${err.message}` : err.message
-  }
-  return String(err)
-}
 
 function isIpLiteral(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':')

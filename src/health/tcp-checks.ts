@@ -13,8 +13,8 @@ import {
   type ProbeDone,
   type ProbeHandle,
   l4Codes,
-  errorText,
 } from './probes.js'
+import { errorText } from '../model/errors.js'
 
 /** What both plain TCP checks share: the running check's fields, and reporting its result exactly once. */
 abstract class ConnectCheck implements ProbeHandle {

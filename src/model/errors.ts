@@ -227,3 +227,12 @@ function describeCause(cause: unknown): string {
   }
   return String(cause)
 }
+
+/** An error as one line for logs and check results: its code first when the message does not name it. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code
+    return code !== undefined && !err.message.includes(code) ? `${code} ${err.message}` : err.message
+  }
+  return String(err)
+}

@@ -28,6 +28,7 @@ import { observeConnect, releaseSlot } from '../upstream.js'
 import { encodeProxy, parseProxyHeader, type ProxyHeader } from '../../net/proxy-protocol.js'
 import { parseClientHelloSni } from '../../net/sni.js'
 import { lookupTcpRoute } from '../../route/tcp.js'
+import { errorText } from '../../model/errors.js'
 import type { TcpListener } from './listener.js'
 import {
   EMPTY,
@@ -604,9 +605,4 @@ function onQueueTimeout(s: TcpSession): void {
 
 function ctxMetrics(s: TcpSession): Metrics {
   return s.listener.ctx.metrics
-}
-
-function errorText(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code
-  return code !== undefined && !err.message.includes(code) ? `${code} ${err.message}` : err.message
 }
