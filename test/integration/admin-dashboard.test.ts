@@ -44,6 +44,8 @@ test(
             ...checkDefaults,
             type: 'http',
             inter: 200,
+            // The check's own timeout, not `inter`: a loaded machine must not turn the 503 into an L7TOUT.
+            timeout: 2_000,
             rise: 1,
             fall: 1,
             http: { ...checkDefaults.http, path: '/health' },
