@@ -161,6 +161,12 @@ export class UpstreamConn implements DeadlineOwner, ChunkSink {
     if (this.state !== S_BUSY) return
     this.served++
     if (reusable && this.reusable && this.rstate === R_DONE && this.requestSent && this.buf === null) {
+      // The response may have ended in a read the user paused after: an idle connection reads again (its next
+      // response, or the server's FIN).
+      if (this.paused) {
+        this.paused = false
+        this.socket.resume()
+      }
       this.state = S_IDLE
       this.pool.idleConn(this)
     } else {
