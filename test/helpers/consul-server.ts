@@ -66,6 +66,8 @@ interface Stored {
     Weights: { Passing: number; Warning: number }
   }
   checks: TestCheck[]
+  /** Bumped whenever a service check of this instance changes (status, added, removed). */
+  version: number
 }
 
 interface Waiter {
@@ -97,8 +99,12 @@ export class ConsulTestServer {
   readonly #delays = new Map<string, number>()
   #held: ServerResponse[] = []
   #waiters = new Set<Waiter>()
-  /** Each instance's service checks as JSON text, with the ids and statuses they were made from. */
-  readonly #checkText = new WeakMap<Stored, { sig: string; parts: (string | null)[] }>()
+  /** Each instance's service checks as JSON (joined by commas; empty without any), for the version made from. */
+  readonly #checkText = new WeakMap<Stored, { version: number; json: Buffer }>()
+  /** The `/v1/health/state/any` answer for the checks index it was made at. */
+  #stateAnyAnswer: { index: number; json: Buffer } | null = null
+  /** The `/v1/catalog/services` answer for the catalog index it was made at. */
+  #catalogMade: { index: number; json: Json } | null = null
   #timers = new Set<NodeJS.Timeout>()
 
   constructor() {
@@ -159,6 +165,7 @@ export class ConsulTestServer {
         Weights: i.weights ?? { Passing: 1, Warning: 1 },
       },
       checks,
+      version: 0,
     })
     this.#changed(['catalog', `health:${i.service}`])
   }
@@ -175,6 +182,7 @@ export class ConsulTestServer {
     const s = this.instances.get(id)
     if (s === undefined) throw new Error(`no instance ${id}`)
     for (const c of s.checks) if (c.ServiceID === id) c.Status = status
+    s.version++
     this.#changed([`health:${s.service.Service}`])
   }
 
@@ -192,6 +200,7 @@ export class ConsulTestServer {
         ServiceName: s.service.Service,
       })
     }
+    s.version++
     this.#changed([`health:${s.service.Service}`])
   }
 
@@ -240,6 +249,8 @@ export class ConsulTestServer {
   indexBackwards(to: number): void {
     this.index = to
     for (const [k, v] of this.indexes) if (v > to) this.indexes.set(k, to)
+    this.#stateAnyAnswer = null
+    this.#catalogMade = null
     for (const w of this.#waiters) w.wake()
   }
 
@@ -341,7 +352,7 @@ export class ConsulTestServer {
     let body: () => { status: number; data: unknown }
     if (path === '/v1/catalog/services') {
       key = 'catalog'
-      body = () => ({ status: 200, data: this.#catalog() })
+      body = () => ({ status: 200, data: this.#catalogAnswer() })
     } else if (path.startsWith('/v1/health/service/')) {
       const name = decodeURIComponent(path.slice('/v1/health/service/'.length))
       key = `health:${name}`
@@ -405,6 +416,16 @@ export class ConsulTestServer {
     res.end(status === 404 ? '' : data instanceof Json ? data.text : JSON.stringify(data))
   }
 
+  /** The catalog answer, made once per catalog index (0.8 MB at 10,000 services: tens of ms to make). */
+  #catalogAnswer(): Json {
+    const index = this.#indexOf('catalog')
+    const made = this.#catalogMade
+    if (made !== null && made.index === index) return made.json
+    const json = new Json(Buffer.from(JSON.stringify(this.#catalog())))
+    this.#catalogMade = { index, json }
+    return json
+  }
+
   #catalog(): Record<string, string[]> {
     const out = new Map<string, Set<string>>()
     for (const s of this.instances.values()) {
@@ -458,35 +479,41 @@ export class ConsulTestServer {
   }
 
   /**
-   * `#state('any')` as text, from each instance's checks serialized once and kept while they stay the same (their
-   * ids and statuses: tests change a status in place): at 10,000 services × 3 serializing the 12 MB answer whole
-   * on every change took 0.2–0.6 s of this single-threaded server, during which it answered nothing else, where
-   * Consul serves other requests on other goroutines meanwhile.
+   * `#state('any')` as JSON bytes, made once per checks index and from each instance's service checks serialized
+   * once per version: at 10,000 services × 3, serializing the 12 MB answer whole on every change took 0.2–0.6 s of
+   * this single-threaded server, during which it answered nothing else (the `critical` watch, a service read),
+   * where Consul serves other requests on other goroutines meanwhile. Node checks (serfHealth) are serialized on
+   * every answer: tests change them in place, then publish with `setCheck`.
    */
-  #stateAny(): string {
-    const parts: string[] = []
+  #stateAny(): Buffer {
+    const index = this.#indexOf('checks')
+    const made = this.#stateAnyAnswer
+    if (made !== null && made.index === index) return made.json
+    const parts: Buffer[] = [OPEN]
     const nodes = new Set<string>()
     for (const s of this.instances.values()) {
-      const nodeSeen = nodes.has(s.node)
-      nodes.add(s.node)
-      let sig = ''
-      for (const c of s.checks) sig += `${c.CheckID}\0${c.Status}\0`
-      let cached = this.#checkText.get(s)
-      if (cached === undefined || cached.sig !== sig) {
-        cached = {
-          sig,
-          parts: s.checks.map((c) => (c.ServiceID === '' ? null : JSON.stringify(checkJson(s, c)))),
+      if (!nodes.has(s.node)) {
+        nodes.add(s.node)
+        for (const c of s.checks) {
+          if (c.ServiceID !== '') continue
+          if (parts.length > 1) parts.push(COMMA)
+          parts.push(Buffer.from(JSON.stringify(checkJson(s, c))))
         }
+      }
+      let cached = this.#checkText.get(s)
+      if (cached === undefined || cached.version !== s.version) {
+        const texts = s.checks.filter((c) => c.ServiceID !== '').map((c) => JSON.stringify(checkJson(s, c)))
+        cached = { version: s.version, json: Buffer.from(texts.join(',')) }
         this.#checkText.set(s, cached)
       }
-      for (let i = 0; i < s.checks.length; i++) {
-        const c = s.checks[i] as TestCheck
-        if (c.ServiceID === '') {
-          if (!nodeSeen) parts.push(JSON.stringify(checkJson(s, c)))
-        } else parts.push(cached.parts[i] as string)
-      }
+      if (cached.json.length === 0) continue
+      if (parts.length > 1) parts.push(COMMA)
+      parts.push(cached.json)
     }
-    return `[${parts.join(',')}]`
+    parts.push(CLOSE)
+    const json = Buffer.concat(parts)
+    this.#stateAnyAnswer = { index, json }
+    return json
   }
 
   #state(state: string): unknown[] {
@@ -522,9 +549,13 @@ export class ConsulTestServer {
 }
 
 /** An answer already serialized. */
+const OPEN = Buffer.from('[')
+const COMMA = Buffer.from(',')
+const CLOSE = Buffer.from(']')
+
 class Json {
-  readonly text: string
-  constructor(text: string) {
+  readonly text: string | Buffer
+  constructor(text: string | Buffer) {
     this.text = text
   }
 }
