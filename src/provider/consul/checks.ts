@@ -123,7 +123,7 @@ export class CheckTable {
  * fails enters it, so every status change shows here as a key that came or went.
  */
 export class StatusSet {
-  #keys: Map<string, CheckInfo> | null
+  #keys: Map<string, CheckInfo & { item: StateCheck }> | null
 
   constructor() {
     this.#keys = null
@@ -133,26 +133,58 @@ export class StatusSet {
    * The next answer: the services and nodes (node checks) with a check that entered or left the state since the
    * last answer; null for the first answer (nothing to compare with) or one that is not a list.
    */
-  update(list: unknown): { services: Set<string>; nodes: Set<string> } | null {
+  update(list: unknown): StatusChange | null {
     if (!Array.isArray(list)) return null
-    const keys = new Map<string, CheckInfo>()
+    const keys = new Map<string, CheckInfo & { item: StateCheck }>()
     for (const item of list as unknown[]) {
       const c = checkInfo(item)
       if (c === null) continue
       const s = item as StateCheck
-      keys.set(`${c.node}\0${String(s.CheckID)}\0${String(s.ServiceID ?? '')}`, c)
+      keys.set(`${c.node}\0${String(s.CheckID)}\0${String(s.ServiceID ?? '')}`, { ...c, item: s })
     }
     const before = this.#keys
     this.#keys = keys
     if (before === null) return null
     const services = new Set<string>()
     const nodes = new Set<string>()
+    const entered: EnteredCheck[] = []
     const note = (c: CheckInfo): void => {
       if (c.svc !== '') services.add(c.svc)
       else nodes.add(c.node)
     }
-    for (const [k, c] of keys) if (before.get(k)?.hash !== c.hash) note(c)
+    for (const [k, c] of keys) {
+      const was = before.get(k)
+      if (was?.hash === c.hash) continue
+      note(c)
+      if (was === undefined) {
+        const s = c.item
+        entered.push({
+          svc: c.svc,
+          node: c.node,
+          checkId: String(s.CheckID),
+          serviceId: String(s.ServiceID ?? ''),
+        })
+      }
+    }
     for (const [k, c] of before) if (!keys.has(k)) note(c)
-    return { services, nodes }
+    return { services, nodes, entered }
   }
+}
+
+/** What changed in a status watch's answer (StatusSet.update). */
+export interface StatusChange {
+  /** Services with a check that entered or left the state, or changed within it. */
+  readonly services: Set<string>
+  /** Nodes whose node checks did. */
+  readonly nodes: Set<string>
+  /** The checks that entered the state. */
+  readonly entered: EnteredCheck[]
+}
+
+export interface EnteredCheck {
+  readonly svc: string
+  readonly node: string
+  readonly checkId: string
+  /** '' for a node check. */
+  readonly serviceId: string
 }

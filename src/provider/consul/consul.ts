@@ -36,7 +36,7 @@ import type { ServiceDefaults } from '../../model/snapshot.js'
 import type { Logger } from '../../log/log.js'
 import type { Emit, Provider } from '../provider.js'
 import { buildSnapshot, newBuildCache, type BuildCache, type KvPair } from './build.js'
-import { healthEntries, minimalEntries, type HealthEntry } from './entries.js'
+import { healthEntries, instanceStatus, minimalEntries, type HealthEntry } from './entries.js'
 import type { BuildProblem } from './targets.js'
 import {
   backoffDelay,
@@ -49,7 +49,7 @@ import {
   type WatchState,
 } from './client.js'
 import { diffArray, scanArray, type ArrayText } from './jsondiff.js'
-import { type CheckInfo, checkInfo, fingerprint, CheckTable, StatusSet } from './checks.js'
+import { type CheckInfo, checkInfo, fingerprint, CheckTable, StatusSet, type EnteredCheck } from './checks.js'
 
 export interface ConsulProviderOptions {
   readonly config: DeepReadonly<ConsulConfig>
@@ -477,7 +477,7 @@ export class ConsulProvider implements Provider {
       void this.#watch(
         `state:${status}`,
         (i, sig) => this.#http.get(`/v1/health/state/${status}`, {}, i, sig),
-        (r) => this.#onStatus(set, r),
+        (r) => this.#onStatus(set, r, status),
       ).run(stateSignal)
     }
     this.#armResync()
@@ -614,8 +614,13 @@ export class ConsulProvider implements Provider {
     return diff === null || diff.added.length > 0 || diff.to > diff.from
   }
 
-  /** `/v1/health/state/critical|warning`: re-read the services whose checks entered or left that state. */
-  #onStatus(set: StatusSet, r: ConsulReply): void {
+  /**
+   * `/v1/health/state/critical|warning`: re-read the services whose checks entered or left that state. A check
+   * that entered `critical` takes its instance (a node check: every instance on the node) out of routing at once,
+   * before the read confirms it: the answer says that check is critical, so the instance is at least that bad,
+   * whatever its other checks say, and stopping traffic to it should not wait for a round trip to the agent.
+   */
+  #onStatus(set: StatusSet, r: ConsulReply, status: 'critical' | 'warning'): void {
     let list: unknown
     try {
       list = JSON.parse(r.text)
@@ -624,8 +629,36 @@ export class ConsulProvider implements Provider {
     }
     const changed = set.update(list)
     if (changed === null) return
+    if (status === 'critical' && changed.entered.length > 0 && this.#markCritical(changed.entered))
+      this.#schedule()
     for (const name of changed.services) this.#markDirty(name)
     if (changed.nodes.size > 0) this.#nodeDirty(changed.nodes)
+  }
+
+  /** The instances of `entered` checks become critical (maintenance for a maintenance check); true if any did. */
+  #markCritical(entered: readonly EnteredCheck[]): boolean {
+    let any = false
+    // A node check concerns every service; service checks only their own.
+    const names = entered.some((c) => c.serviceId === '')
+      ? [...this.#health.keys()]
+      : [...new Set(entered.map((c) => c.svc))]
+    for (const name of names) {
+      const entries = this.#health.get(name)
+      if (entries === undefined) continue
+      let next: HealthEntry[] | null = null
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i] as HealthEntry
+        const status = enteredStatus(e, entered)
+        if (status === '' || instanceStatus(e) === status || instanceStatus(e) === 'maintenance') continue
+        next ??= entries.slice()
+        next[i] = { ...e, status }
+      }
+      if (next !== null) {
+        this.#health.set(name, next)
+        any = true
+      }
+    }
+    return any
   }
 
   /** A check of `svc` ('' = a node check of `node`) changed. */
@@ -904,4 +937,17 @@ export class ConsulProvider implements Provider {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+/** What an entered critical check makes of entry `e`: 'critical', 'maintenance', or '' when none is its own. */
+function enteredStatus(e: HealthEntry, entered: readonly EnteredCheck[]): '' | 'critical' | 'maintenance' {
+  let status: '' | 'critical' | 'maintenance' = ''
+  for (const c of entered) {
+    if (c.node !== e.Node.Node) continue
+    if (c.serviceId !== '' && c.serviceId !== e.Service.ID) continue
+    if (c.checkId === '_node_maintenance' || c.checkId.startsWith('_service_maintenance:'))
+      return 'maintenance'
+    status = 'critical'
+  }
+  return status
 }
