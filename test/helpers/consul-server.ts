@@ -101,8 +101,8 @@ export class ConsulTestServer {
   #waiters = new Set<Waiter>()
   /** Each instance's service checks as JSON (joined by commas; empty without any), for the version made from. */
   readonly #checkText = new WeakMap<Stored, { version: number; json: Buffer }>()
-  /** The `/v1/health/state/any` answer for the checks index it was made at. */
-  #stateAnyAnswer: { index: number; json: Buffer } | null = null
+  /** The `/v1/health/state/<state>` answers for the checks index they were made at. */
+  readonly #stateMade = new Map<string, { index: number; answer: JsonList | Json }>()
   /** The `/v1/catalog/services` answer for the catalog index it was made at. */
   #catalogMade: { index: number; json: Json } | null = null
   #timers = new Set<NodeJS.Timeout>()
@@ -249,7 +249,7 @@ export class ConsulTestServer {
   indexBackwards(to: number): void {
     this.index = to
     for (const [k, v] of this.indexes) if (v > to) this.indexes.set(k, to)
-    this.#stateAnyAnswer = null
+    this.#stateMade.clear()
     this.#catalogMade = null
     for (const w of this.#waiters) w.wake()
   }
@@ -365,7 +365,7 @@ export class ConsulTestServer {
         return
       }
       key = 'checks'
-      body = () => ({ status: 200, data: state === 'any' ? new Json(this.#stateAny()) : this.#state(state) })
+      body = () => ({ status: 200, data: this.#stateAnswer(state) })
     } else if (path.startsWith('/v1/kv/')) {
       const k = decodeURIComponent(path.slice('/v1/kv/'.length))
       key = 'kv'
@@ -409,10 +409,13 @@ export class ConsulTestServer {
   }
 
   #json(res: ServerResponse, key: string, data: unknown, status = 200): void {
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'x-consul-index': String(this.#indexOf(key)),
-    })
+    const headers = { 'content-type': 'application/json', 'x-consul-index': String(this.#indexOf(key)) }
+    if (data instanceof JsonList && status !== 404) {
+      res.writeHead(status, { ...headers, 'content-length': String(data.length) })
+      writeList(res, data, 0)
+      return
+    }
+    res.writeHead(status, headers)
     res.end(status === 404 ? '' : data instanceof Json ? data.text : JSON.stringify(data))
   }
 
@@ -479,26 +482,30 @@ export class ConsulTestServer {
   }
 
   /**
-   * `#state('any')` as JSON bytes, made once per checks index and from each instance's service checks serialized
-   * once per version: at 10,000 services × 3, serializing the 12 MB answer whole on every change took 0.2–0.6 s of
-   * this single-threaded server, during which it answered nothing else (the `critical` watch, a service read),
-   * where Consul serves other requests on other goroutines meanwhile. Node checks (serfHealth) are serialized on
-   * every answer: tests change them in place, then publish with `setCheck`.
+   * `/v1/health/state/<state>`, made once per checks index and state. `any` is a list of JSON elements written a
+   * slice at a time (writeList), each instance's service checks serialized once per version: at 10,000 services
+   * × 3 serializing the 12 MB answer whole on every change took 0.2–0.6 s of this single-threaded server, during
+   * which it answered nothing else (the `critical` watch, a service read), where Consul serves other requests on
+   * other goroutines meanwhile. Node checks (serfHealth) are serialized on every answer: tests change them in
+   * place, then publish with `setCheck`.
    */
-  #stateAny(): Buffer {
+  #stateAnswer(state: string): JsonList | Json {
     const index = this.#indexOf('checks')
-    const made = this.#stateAnyAnswer
-    if (made !== null && made.index === index) return made.json
-    const parts: Buffer[] = [OPEN]
+    const made = this.#stateMade.get(state)
+    if (made !== undefined && made.index === index) return made.answer
+    const answer = state === 'any' ? this.#stateAny() : new Json(JSON.stringify(this.#state(state)))
+    this.#stateMade.set(state, { index, answer })
+    return answer
+  }
+
+  #stateAny(): JsonList {
+    const parts: Buffer[] = []
     const nodes = new Set<string>()
     for (const s of this.instances.values()) {
       if (!nodes.has(s.node)) {
         nodes.add(s.node)
-        for (const c of s.checks) {
-          if (c.ServiceID !== '') continue
-          if (parts.length > 1) parts.push(COMMA)
-          parts.push(Buffer.from(JSON.stringify(checkJson(s, c))))
-        }
+        for (const c of s.checks)
+          if (c.ServiceID === '') parts.push(Buffer.from(JSON.stringify(checkJson(s, c))))
       }
       let cached = this.#checkText.get(s)
       if (cached === undefined || cached.version !== s.version) {
@@ -506,14 +513,9 @@ export class ConsulTestServer {
         cached = { version: s.version, json: Buffer.from(texts.join(',')) }
         this.#checkText.set(s, cached)
       }
-      if (cached.json.length === 0) continue
-      if (parts.length > 1) parts.push(COMMA)
-      parts.push(cached.json)
+      if (cached.json.length > 0) parts.push(cached.json)
     }
-    parts.push(CLOSE)
-    const json = Buffer.concat(parts)
-    this.#stateAnyAnswer = { index, json }
-    return json
+    return new JsonList(parts)
   }
 
   #state(state: string): unknown[] {
@@ -549,9 +551,45 @@ export class ConsulTestServer {
 }
 
 /** An answer already serialized. */
+/** A JSON list as its elements' bytes, written a slice at a time (`writeList`). */
+class JsonList {
+  readonly parts: readonly Buffer[]
+  /** Bytes of the whole list: brackets and commas included. */
+  readonly length: number
+  constructor(parts: readonly Buffer[]) {
+    this.parts = parts
+    let n = parts.length === 0 ? 2 : 1 + parts.length
+    for (const p of parts) n += p.length
+    this.length = n
+  }
+}
+
+/** Elements per write: ≈ 0.2 MB of state checks. */
+const LIST_SLICE = 512
+
+/** Write `list` from element `from` on, yielding to other requests between slices. */
+function writeList(res: ServerResponse, list: JsonList, from: number): void {
+  if (res.destroyed) return
+  const parts = list.parts
+  const to = Math.min(parts.length, from + LIST_SLICE)
+  const out: Buffer[] = []
+  for (let i = from; i < to; i++) {
+    out.push(i === 0 ? OPEN : COMMA)
+    out.push(parts[i] as Buffer)
+  }
+  if (to === parts.length) {
+    out.push(parts.length === 0 ? EMPTY_LIST : CLOSE)
+    res.end(Buffer.concat(out))
+    return
+  }
+  res.write(Buffer.concat(out))
+  setImmediate(writeList, res, list, to)
+}
+
 const OPEN = Buffer.from('[')
 const COMMA = Buffer.from(',')
 const CLOSE = Buffer.from(']')
+const EMPTY_LIST = Buffer.from('[]')
 
 class Json {
   readonly text: string | Buffer
