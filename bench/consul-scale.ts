@@ -44,6 +44,7 @@ import {
   type Proc,
 } from './load.js'
 import { printRuntime, quantile } from './runtime.js'
+import { YOUNG_GENERATION_FLAG } from '../src/process/young-generation.js'
 
 const USAGE =
   'usage: node dist/bench/consul-scale.js [--services N] [--workers N] [--changes N] [--settle S] [--idle S] ' +
@@ -198,7 +199,8 @@ log:
 workers: ${o.workers}
 `,
     )
-    const flags = o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf]
+    // As lb starts in production (the bin's first line, the systemd unit): src/process/young-generation.ts.
+    const flags = [YOUNG_GENERATION_FLAG, ...(o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf])]
     const load0 = loadavg()[0] ?? 0
     const t0 = performance.now()
     const lb = startProcess('lb', process.execPath, [...flags, LB_MAIN, '--config', file], 'ignore')
