@@ -56,6 +56,19 @@ test('canonical: sorts what is out of order; an already canonical snapshot is re
   )
 })
 
+test('canonical: a sorted copy keeps the no-route page; a canonical result is returned as it is', () => {
+  const unsorted: Snapshot = {
+    services: [service('b', ['z']), service('a', ['x'])],
+    routes: [],
+    tcpRoutes: [],
+    noRoutePage: '<p>none</p>',
+  }
+  const c = canonical(unsorted)
+  assert.notEqual(c, unsorted)
+  assert.equal(c.noRoutePage, '<p>none</p>')
+  assert.equal(canonical(c), c)
+})
+
 test('merge with a memo: an unchanged provider object merges to the same qualified object', () => {
   const memo: MergeMemo = new Map()
   const a = service('web', ['n1'])
