@@ -49,6 +49,18 @@ export interface ListenerTlsConfig {
   maxVersion: TlsVersion
   /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults). */
   ciphers: string
+  /** `client_auth`: ask clients for a certificate the CA verifies (mTLS); null = none asked. */
+  clientAuth: TlsClientAuthConfig | null
+  /** Header that carries the verified client certificate's subject upstream ('' = none); never taken from clients. */
+  clientHeader: string
+}
+
+/** `listeners[].tls.client_auth`. */
+export interface TlsClientAuthConfig {
+  /** PEM CA certificates (`ca_file`) that verify client certificates. */
+  ca: string
+  /** true: no handshake without a verified certificate; false: a certificate is optional, verified when sent. */
+  required: boolean
 }
 
 export interface TlsCertificateConfig {

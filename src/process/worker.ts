@@ -126,6 +126,7 @@ export class Worker {
       clientIpHeader: config.http.clientIpHeader,
       clientIpLower: config.http.clientIpHeader.toLowerCase(),
       forwardedBy: config.http.localIp,
+      certHeaders: certHeaderNames(config),
       auth: authSchemes(config),
       accessDetail: !['json', 'httplog'].includes(config.log.access.format),
       noRoute: noRouteAnswer(config.http.noRoute),
@@ -465,6 +466,7 @@ export class Worker {
         certs.push([open, buildTlsContexts(l.tls)])
     }
     for (const [listener, contexts] of certs) listener.setTls(contexts)
+    this.ctx.certHeaders = certHeaderNames(config)
     const closing: Promise<void>[] = []
     for (const [key, listener] of this.listeners) {
       if (!wanted.has(key)) {
@@ -513,4 +515,13 @@ export class Worker {
     // Access lines wait in a batch (src/log/log.ts): write them out before the process goes.
     ;(this.ctx.accessLog as { flush?: () => void }).flush?.()
   }
+}
+
+/** The lower-case `tls.client_header` names of the HTTPS listeners of `config`. */
+function certHeaderNames(config: Config): ReadonlySet<string> {
+  const out = new Set<string>()
+  for (const l of config.listeners)
+    if (l.mode === 'http' && l.tls !== undefined && l.tls.clientHeader !== '')
+      out.add(l.tls.clientHeader.toLowerCase())
+  return out
 }

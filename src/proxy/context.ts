@@ -52,6 +52,8 @@ export interface ProxyContext {
   readonly clientIpHeader: string
   readonly clientIpLower: string
   readonly forwardedBy: string
+  /** Lower-case `tls.client_header` names of every listener (removed from every request); replaced on reload. */
+  certHeaders: ReadonlySet<string>
   readonly accessLog: Logger
   /** The access log's taker of preformatted JSON lines (src/log/log.ts `accessLines`); null = use `accessLog.info`. */
   readonly accessLines: AccessLines | null

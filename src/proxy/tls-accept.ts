@@ -8,6 +8,9 @@
  * ECDSA certificate for one name both be offered: Node's SNICallback copies only one certificate of the context
  * it is given into the connection.
  *
+ * With `client_auth` the TLSSocket asks for a client certificate; one the CA does not verify (or none, when
+ * required) ends the connection once the handshake is done (client-cert.ts).
+ *
  * The whole start (PROXY header, ClientHello, handshake) must complete within `http_request`.
  */
 import type { Socket } from 'node:net'
@@ -17,6 +20,7 @@ import { parseProxyHeader, type ProxyHeader } from '../net/proxy-protocol.js'
 import { Deadline, type DeadlineOwner } from './timers.js'
 import type { ProxyContext } from './context.js'
 import { contextFor, type TlsContexts } from './tls-contexts.js'
+import { acceptClientCertificate } from './client-cert.js'
 
 /** A PROXY header and a ClientHello each fit in this many bytes; a client sending more without either is closed. */
 const START_LIMIT = 16 + 65_535 + 16_389
@@ -105,7 +109,13 @@ export class TlsStart implements DeadlineOwner {
     s.off('close', this.onClose)
     s.pause()
     s.unshift(read)
-    const tls = new TLSSocket(s, { isServer: true, secureContext: contextFor(this.contexts, serverName) })
+    const auth = this.contexts.clientAuth
+    const tls = new TLSSocket(s, {
+      isServer: true,
+      secureContext: contextFor(this.contexts, serverName),
+      requestCert: auth !== null,
+      rejectUnauthorized: auth !== null && auth.required,
+    })
     this.tls = tls
     tls.on('secure', this.onSecure)
     tls.on('error', this.onError)
@@ -118,6 +128,11 @@ export class TlsStart implements DeadlineOwner {
     tls.off('secure', this.onSecure)
     tls.off('error', this.onError)
     tls.off('close', this.onClose)
+    const auth = this.contexts.clientAuth
+    if (auth !== null && !acceptClientCertificate(tls, auth, Date.now())) {
+      tls.destroy()
+      return
+    }
     this.done(tls, this.proxy)
   }
 

@@ -9,9 +9,11 @@
  * The worker reads the files itself (the loader checked them, src/config/sections/tls.ts); a file that changed
  * in between and no longer parses fails `buildTlsContexts`, and the listener keeps its previous contexts.
  */
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls'
 import type { DeepReadonly, ListenerTlsConfig } from '../config/types.js'
+import { parseCaBundle, type ClientAuth } from './client-cert.js'
 
 export interface TlsContexts {
   /** Server name (lower-case) → context. */
@@ -22,6 +24,8 @@ export interface TlsContexts {
   readonly fallback: SecureContext
   /** The server's default context's options: the protocol settings and the first certificate group's files. */
   readonly serverOptions: SecureContextOptions
+  /** `client_auth` (mTLS): ask for a client certificate; null = none asked. */
+  readonly clientAuth: ClientAuth | null
 }
 
 /** Read the certificate files of `tls` and build its contexts; throws (naming the file) when one fails. */
@@ -32,6 +36,8 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>): TlsConte
     ciphers: tls.ciphers,
     honorCipherOrder: true,
   }
+  const auth = tls.clientAuth
+  if (auth !== null) options.ca = auth.ca
   // Certificates with the same names go in one context, in configuration order.
   const groups = new Map<string, { names: readonly string[]; cert: string[]; key: string[] }>()
   for (const c of tls.certificates) {
@@ -51,7 +57,13 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>): TlsConte
   for (const g of groups.values()) {
     let ctx: SecureContext
     try {
-      ctx = createSecureContext({ ...options, cert: g.cert, key: g.key })
+      // The session id context ties TLS 1.2 sessions to these certificates and CA (OpenSSL refuses to resume
+      // without one when it asks for client certificates); the same in every worker.
+      const sessionIdContext = createHash('sha256')
+        .update(g.names.join(' ') + '\n' + (auth?.ca ?? ''))
+        .digest('hex')
+        .slice(0, 32)
+      ctx = createSecureContext({ ...options, cert: g.cert, key: g.key, sessionIdContext })
     } catch (err) {
       throw new Error(`TLS certificate for ${g.names.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
@@ -68,7 +80,9 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>): TlsConte
     }
   }
   if (fallback === undefined) throw new Error('TLS listener without certificates')
-  return { exact, wildcard, fallback, serverOptions }
+  const clientAuth =
+    auth === null ? null : { required: auth.required, cas: parseCaBundle(auth.ca), header: tls.clientHeader }
+  return { exact, wildcard, fallback, serverOptions, clientAuth }
 }
 
 /** The context for a ClientHello's server name ('' when the client sent none). */

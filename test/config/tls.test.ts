@@ -122,3 +122,24 @@ test('tls on a tcp listener is refused', async () => {
   assert.equal(r.ok, false)
   assert.match(r.output, /listeners\[0\]\.tls: only applies to mode: http listeners/)
 })
+
+test('client_auth: a CA file without a certificate, client_header without client_auth', async () => {
+  const base = `certificates: [${pair(good.cert, good.key)}]`
+  const noCa = await check(`{ ${base}, client_auth: { ca_file: "${good.key}" } }`)
+  assert.equal(noCa.ok, false)
+  assert.equal(
+    noCa.lines[0],
+    'listeners[0].tls.client_auth.ca_file: no PEM certificate (-----BEGIN CERTIFICATE-----) in it',
+  )
+  const noAuth = await check(`{ ${base}, client_header: X-Client-DN }`)
+  assert.equal(
+    noAuth.lines[0],
+    'listeners[0].tls.client_header: needs client_auth: without it no client certificate is asked for',
+  )
+  const bad = await check(`{ ${base}, client_auth: { ca_file: "${good.cert}" }, client_header: "X Client" }`)
+  assert.equal(bad.lines[0], 'listeners[0].tls.client_header: "X Client" is not a valid header name')
+  const fine = await check(
+    `{ ${base}, client_auth: { ca_file: "${good.cert}", required: false }, client_header: X-Client-DN }`,
+  )
+  assert.equal(fine.ok, true)
+})

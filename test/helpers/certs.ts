@@ -56,6 +56,66 @@ export function makeCert(dir: string, o: CertOptions): CertFiles {
   return { cert, key, pem: readFileSync(cert, 'utf8') }
 }
 
+/** A CA: `<base>.crt`/`<base>.key` in `dir`, self-signed, with CA:true. */
+export function makeCa(dir: string, base: string): CertFiles {
+  const cert = join(dir, `${base}.crt`)
+  const key = join(dir, `${base}.key`)
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '30',
+      '-subj',
+      `/CN=${base}`,
+      '-addext',
+      'basicConstraints=critical,CA:true',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  return { cert, key, pem: readFileSync(cert, 'utf8') }
+}
+
+/** A certificate with subject `subj` (`/O=Example/CN=client`) signed by `ca`, as `<base>.crt`/`<base>.key`. */
+export function makeSigned(dir: string, ca: CertFiles, base: string, subj: string): CertFiles {
+  const cert = join(dir, `${base}.crt`)
+  const key = join(dir, `${base}.key`)
+  const csr = join(dir, `${base}.csr`)
+  const run = (args: string[]): void => {
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  }
+  run([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    subj,
+  ])
+  run(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-out', cert, '-days', '30'])
+  rmSync(csr)
+  return { cert, key, pem: readFileSync(cert, 'utf8') }
+}
+
 /** `listeners[].tls` for these pairs, as the loader checks and builds it (throws on any problem). */
 export function tlsConfig(
   pairs: readonly CertFiles[],
@@ -127,6 +187,8 @@ export function httpsGet(
     body?: readonly string[]
     agent?: HttpsAgent
     headers?: Record<string, string>
+    /** A client certificate (mTLS). */
+    client?: CertFiles
   } = {},
 ): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
@@ -140,6 +202,9 @@ export function httpsGet(
         rejectUnauthorized: false,
         headers: { host: o.host ?? 'localhost', ...o.headers },
         ...(o.agent === undefined ? {} : { agent: o.agent }),
+        ...(o.client === undefined
+          ? {}
+          : { cert: readFileSync(o.client.cert), key: readFileSync(o.client.key), agent: false }),
       },
       (res) => {
         const chunks: Buffer[] = []

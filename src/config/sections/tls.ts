@@ -8,17 +8,48 @@
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import type { ListenerTlsConfig, TlsCertificateConfig, TlsVersion, Config } from '../types.js'
+import type {
+  ListenerTlsConfig,
+  TlsCertificateConfig,
+  TlsClientAuthConfig,
+  TlsVersion,
+  Config,
+} from '../types.js'
 import { cipherListProblem, intermediateCiphers } from '../../net/tls-options.js'
-import { type Checker, type Slot, section, readList, readString, expand, describe } from '../reader.js'
+import {
+  type Checker,
+  type Slot,
+  section,
+  readList,
+  readString,
+  readBool,
+  readChecked,
+  required,
+  tokenRe,
+  ok,
+  fail,
+  expand,
+  describe,
+} from '../reader.js'
 
-export const tlsKeys = ['certificates', 'directory', 'min_version', 'max_version', 'ciphers'] as const
+export const tlsKeys = [
+  'certificates',
+  'directory',
+  'min_version',
+  'max_version',
+  'ciphers',
+  'client_auth',
+  'client_header',
+] as const
 export const tlsCertificateKeys = ['cert_file', 'key_file'] as const
+export const tlsClientAuthKeys = ['ca', 'required'] as const
 
 export const tlsDefaults = {
   minVersion: 'TLSv1.2',
   maxVersion: 'TLSv1.3',
   ciphers: intermediateCiphers,
+  clientAuth: null,
+  clientHeader: '',
 } as const satisfies Omit<ListenerTlsConfig, 'certificates'>
 
 const versions: ReadonlyMap<string, TlsVersion | null> = new Map([
@@ -77,7 +108,42 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     const why = cipherListProblem(ciphers)
     if (why !== undefined) c.add(ciphersSlot.path, `OpenSSL refuses the cipher list: ${why}`)
   }
-  return { certificates, minVersion, maxVersion, ciphers }
+  const clientAuth = readClientAuth(c, f.get('client_auth'))
+  const headerSlot = f.get('client_header')
+  const clientHeader =
+    readChecked(c, headerSlot, tlsDefaults.clientHeader, (s) =>
+      s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
+    ) ?? ''
+  if (clientHeader !== '' && clientAuth === null && headerSlot !== undefined)
+    c.add(headerSlot.path, 'needs client_auth: without it no client certificate is asked for')
+  return { certificates, minVersion, maxVersion, ciphers, clientAuth, clientHeader }
+}
+
+/** `client_auth`: the CA certificates (PEM, usually `ca_file`) and whether a certificate is required. */
+function readClientAuth(c: Checker, slot: Slot | undefined): TlsClientAuthConfig | null {
+  const f = section(c, slot, tlsClientAuthKeys)
+  if (f === undefined || slot === undefined) return null
+  const caSlot = required(c, f, slot, 'ca')
+  const ca = readString(c, caSlot, '')
+  const req = readBool(c, f.get('required'), true)
+  if (caSlot === undefined || ca === '') {
+    if (caSlot !== undefined) c.add(caSlot.path, 'expected PEM CA certificates (or ca_file)')
+    return null
+  }
+  const blocks = ca.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
+  if (blocks.length === 0) {
+    c.add(caSlot.path, 'no PEM certificate (-----BEGIN CERTIFICATE-----) in it')
+    return null
+  }
+  for (const pem of blocks) {
+    try {
+      new X509Certificate(pem)
+    } catch (err) {
+      c.add(caSlot.path, `not a PEM certificate (${message(err)})`)
+      return null
+    }
+  }
+  return { ca, required: req }
 }
 
 /** `cert_file`/`key_file` as configured (after `${VAR}`): the key of its contents in `c.files`. */
