@@ -92,9 +92,14 @@ export interface TcpListenerConfig {
   acceptProxy: boolean
   /** Default service ('' = only `sni_routes`, or TCP routes from providers on this port). */
   service: string
-  /** Route by the TLS ClientHello server name; TLS passes through untouched. */
+  /**
+   * Route by the TLS ClientHello server name: TLS passes through untouched, or with `tls` by the server name
+   * of the handshake lb terminates.
+   */
   sniRoutes: SniRouteConfig[]
   timeouts: TcpTimeouts
+  /** Terminate TLS and relay the plain bytes (no `client_header`). Present only when set. */
+  tls?: ListenerTlsConfig
 }
 
 export interface TcpTimeouts {

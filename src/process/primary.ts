@@ -524,7 +524,7 @@ function readText(path: string): Promise<string> {
 function certificateViews(config: Config): CertificateView[] {
   const out: CertificateView[] = []
   for (const l of config.listeners) {
-    if (l.mode !== 'http' || l.tls === undefined) continue
+    if (l.tls === undefined) continue
     for (const c of l.tls.certificates)
       out.push({ listener: l.name, name: c.names[0] ?? '', file: c.certFile, notAfter: c.notAfter })
   }

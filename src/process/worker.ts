@@ -163,6 +163,7 @@ export class Worker {
       rand: this.ctx.rand,
       now: this.ctx.now,
       metrics: this.metrics,
+      deadlines: this.deadlines,
     }
   }
 
@@ -459,11 +460,10 @@ export class Worker {
     this.#dynamicKeys = [...dynamic.keys()].sort().join('\n')
     for (const [key, l] of dynamic) if (!wanted.has(key)) wanted.set(key, l)
     // Certificates first, all read before any is used: a file that fails leaves every listener as it was.
-    const certs: [HttpListener, TlsContexts][] = []
+    const certs: [HttpListener | TcpListener, TlsContexts][] = []
     for (const [key, l] of wanted) {
       const open = this.listeners.get(key)
-      if (open instanceof HttpListener && l.mode === 'http' && l.tls !== undefined)
-        certs.push([open, buildTlsContexts(l.tls)])
+      if (open !== undefined && l.tls !== undefined) certs.push([open, buildTlsContexts(l.tls)])
     }
     for (const [listener, contexts] of certs) listener.setTls(contexts)
     this.ctx.certHeaders = certHeaderNames(config)

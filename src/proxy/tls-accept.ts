@@ -17,20 +17,25 @@ import type { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import { parseClientHelloSni } from '../net/sni.js'
 import { parseProxyHeader, type ProxyHeader } from '../net/proxy-protocol.js'
-import { Deadline, type DeadlineOwner } from './timers.js'
-import type { ProxyContext } from './context.js'
+import { Deadline, type DeadlineOwner, type Deadlines } from './timers.js'
 import { contextFor, type TlsContexts } from './tls-contexts.js'
 import { acceptClientCertificate } from './client-cert.js'
 
 /** A PROXY header and a ClientHello each fit in this many bytes; a client sending more without either is closed. */
 const START_LIMIT = 16 + 65_535 + 16_389
 
+/** What a handshake needs of its listener's context: the deadline heap and the bound on the whole start. */
+export interface TlsStartContext {
+  readonly deadlines: Deadlines
+  readonly timeouts: { readonly httpRequest: number }
+}
+
 /** What the handshake hands on: the TLS socket and the PROXY header's addresses (null without one). */
 export type TlsAccepted = (tls: TLSSocket, proxy: ProxyHeader | null) => void
 
 export class TlsStart implements DeadlineOwner {
   readonly socket: Socket
-  readonly ctx: ProxyContext
+  readonly ctx: TlsStartContext
   readonly contexts: TlsContexts
   readonly done: TlsAccepted
   readonly deadline: Deadline
@@ -42,7 +47,7 @@ export class TlsStart implements DeadlineOwner {
 
   constructor(
     socket: Socket,
-    ctx: ProxyContext,
+    ctx: TlsStartContext,
     contexts: TlsContexts,
     acceptProxy: boolean,
     done: TlsAccepted,

@@ -289,7 +289,7 @@ export function certificateNames(x509: X509Certificate): string[] {
 export function certificateWarnings(config: Config, now: number, soon = 14 * 86_400_000): string[] {
   const out: string[] = []
   for (const l of config.listeners) {
-    if (l.mode !== 'http' || l.tls === undefined) continue
+    if (l.tls === undefined) continue
     for (const cert of l.tls.certificates) {
       const left = cert.notAfter * 1000 - now
       const when = new Date(cert.notAfter * 1000).toISOString()
