@@ -53,6 +53,8 @@ export interface ListenerTlsConfig {
   clientAuth: TlsClientAuthConfig | null
   /** Header that carries the verified client certificate's subject upstream ('' = none); never taken from clients. */
   clientHeader: string
+  /** ms between session ticket key changes (0 = never; src/proxy/ticket-keys.ts). */
+  ticketRotation: number
 }
 
 /** `listeners[].tls.client_auth`. */

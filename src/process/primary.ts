@@ -8,6 +8,7 @@
  * statuses apply to the in-process Worker as they happen (local.ts) and go to the worker processes when a
  * server's verdict, state or weight changes.
  */
+import { newTicketSecret } from '../proxy/ticket-keys.js'
 import { availableParallelism, hostname, networkInterfaces } from 'node:os'
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { loadConfig } from '../config/load.js'
@@ -63,6 +64,8 @@ export class Primary {
   config: Config
   log: Logger
   /** The serving Worker with `workers: 0|1`; in cluster mode the admin's view only (it never listens). */
+  /** The session ticket secret of this lb, for its Worker and every worker process (src/proxy/ticket-keys.ts). */
+  readonly ticketSecret: Buffer
   worker: Worker
   /** Every server's health and runtime state (the only checks lb runs). */
   readonly health: HealthService
@@ -110,10 +113,12 @@ export class Primary {
     this.config = config
     this.log = log
     this.status = { serving: false }
+    this.ticketSecret = newTicketSecret()
     this.worker = new Worker({
       config,
       log,
       accessLog,
+      ticketSecret: this.ticketSecret,
       metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
     })
     this.health = localHealth(this.worker, log)
@@ -326,6 +331,7 @@ export class Primary {
         snapshot,
         (only) => (only === null ? primary.health.state() : primary.health.stateOf(only)),
         (r) => primary.#observe(r),
+        primary.ticketSecret,
       )
       try {
         await primary.pool.start()

@@ -31,6 +31,7 @@ import type { ProxyState } from '../proxy/request-path.js'
 import { ConnectionBudget, keepAliveHint, TunnelSet, type ProxyContext } from '../proxy/context.js'
 import { HttpListener } from '../proxy/listeners.js'
 import { buildTlsContexts, type TlsContexts } from '../proxy/tls-contexts.js'
+import { newTicketSecret, ticketKey, ticketPeriod, untilRotation } from '../proxy/ticket-keys.js'
 import { Deadlines } from '../proxy/timers.js'
 import { performance } from 'node:perf_hooks'
 import { noRouteAnswer } from '../route/noroute.js'
@@ -50,6 +51,8 @@ export interface WorkerOptions {
   readonly clock?: () => number
   /** Request metrics (default: a fresh registry for this Worker). */
   readonly metrics?: Metrics
+  /** The session ticket secret every process of this lb shares (src/proxy/ticket-keys.ts); default: a new one. */
+  readonly ticketSecret?: Buffer
 }
 
 /** ms between slowstart weight updates while a server ramps (check results published in-process update it too). */
@@ -95,6 +98,11 @@ export class Worker {
    * everything). Otherwise an apply rebuilds only what differs from it (`provider/delta.ts`).
    */
   #snapshot: Snapshot | null
+  readonly #ticketSecret: Buffer
+  /** The configured TLS listeners as last synced (their current certificates and rotation). */
+  #tlsListeners: readonly DeepReadonly<ListenerConfig>[]
+  /** Fires at the next session ticket key change of a TLS listener (null: none rotates). */
+  #ticketTimer: ReturnType<typeof setTimeout> | null
 
   constructor(options: WorkerOptions) {
     const { config, log } = options
@@ -103,6 +111,11 @@ export class Worker {
     this.#noRoutePage = ''
     this.#listening = false
     this.#dynamicKeys = ''
+    this.#ticketSecret = options.ticketSecret ?? newTicketSecret()
+    this.#ticketTimer = null
+    this.#tlsListeners = []
+    const ticketKeyNow = (name: string, rotation: number): Buffer =>
+      ticketKey(this.#ticketSecret, name, ticketPeriod(rotation, this.clock()))
     const resolver = new Resolver({
       maxTtl: config.resolver.maxTtl,
       minTtl: config.resolver.minTtl,
@@ -127,6 +140,7 @@ export class Worker {
       clientIpLower: config.http.clientIpHeader.toLowerCase(),
       forwardedBy: config.http.localIp,
       certHeaders: certHeaderNames(config),
+      ticketKey: ticketKeyNow,
       auth: authSchemes(config),
       accessDetail: !['json', 'httplog'].includes(config.log.access.format),
       noRoute: noRouteAnswer(config.http.noRoute),
@@ -164,6 +178,7 @@ export class Worker {
       now: this.ctx.now,
       metrics: this.metrics,
       deadlines: this.deadlines,
+      ticketKey: ticketKeyNow,
     }
   }
 
@@ -463,7 +478,8 @@ export class Worker {
     const certs: [HttpListener | TcpListener, TlsContexts][] = []
     for (const [key, l] of wanted) {
       const open = this.listeners.get(key)
-      if (open !== undefined && l.tls !== undefined) certs.push([open, buildTlsContexts(l.tls)])
+      if (open !== undefined && l.tls !== undefined)
+        certs.push([open, buildTlsContexts(l.tls, this.ctx.ticketKey(l.name, l.tls.ticketRotation))])
     }
     for (const [listener, contexts] of certs) listener.setTls(contexts)
     this.ctx.certHeaders = certHeaderNames(config)
@@ -493,6 +509,39 @@ export class Worker {
       this.listeners.set(key, listener)
       this.log.info({ listener: l.name, address: l.host === '' ? '*' : l.host, port }, 'listening')
     }
+    this.#tlsListeners = config.listeners.filter((l) => l.tls !== undefined)
+    this.#scheduleTicketRotation()
+  }
+
+  /** Arm the timer for the next ticket key change of any TLS listener. */
+  #scheduleTicketRotation(): void {
+    if (this.#ticketTimer !== null) clearTimeout(this.#ticketTimer)
+    this.#ticketTimer = null
+    const now = this.clock()
+    let next = Infinity
+    for (const l of this.#tlsListeners)
+      if (l.tls !== undefined) next = Math.min(next, untilRotation(l.tls.ticketRotation, now))
+    if (next === Infinity) return
+    this.#ticketTimer = setTimeout(() => this.rotateTickets(), next)
+    this.#ticketTimer.unref()
+  }
+
+  /**
+   * New contexts with the current period's ticket key for every open TLS listener (the files are read again;
+   * a listener whose files fail now keeps its contexts and key, logged), then the timer for the next change.
+   */
+  rotateTickets(): void {
+    this.#ticketTimer = null
+    for (const l of this.#tlsListeners) {
+      const open = this.listeners.get(listenerKey(l))
+      if (open === undefined || l.tls === undefined) continue
+      try {
+        open.setTls(buildTlsContexts(l.tls, this.ctx.ticketKey(l.name, l.tls.ticketRotation)))
+      } catch (err) {
+        this.log.warn({ listener: l.name, err: String(err) }, 'TLS ticket key rotation: certificates')
+      }
+    }
+    this.#scheduleTicketRotation()
   }
 
   /** Ports actually bound, by listener name (port 0 in config = ephemeral). */
@@ -509,6 +558,8 @@ export class Worker {
     this.tunnels.closeAll()
     if (this.#rampTimer !== null) clearTimeout(this.#rampTimer)
     this.#rampTimer = null
+    if (this.#ticketTimer !== null) clearTimeout(this.#ticketTimer)
+    this.#ticketTimer = null
     this.addresses.resolver.close()
     this.upstreams.destroy()
     this.deadlines.close()

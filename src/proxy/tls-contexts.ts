@@ -28,13 +28,17 @@ export interface TlsContexts {
   readonly clientAuth: ClientAuth | null
 }
 
-/** Read the certificate files of `tls` and build its contexts; throws (naming the file) when one fails. */
-export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>): TlsContexts {
+/**
+ * Read the certificate files of `tls` and build its contexts, all with the session ticket key `ticketKeys`
+ * (ticket-keys.ts: the same in every worker); throws (naming the file) when one fails.
+ */
+export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>, ticketKeys: Buffer): TlsContexts {
   const options: SecureContextOptions = {
     minVersion: tls.minVersion,
     maxVersion: tls.maxVersion,
     ciphers: tls.ciphers,
     honorCipherOrder: true,
+    ticketKeys,
   }
   const auth = tls.clientAuth
   if (auth !== null) options.ca = auth.ca

@@ -28,7 +28,11 @@ async function recording(name: string): Promise<{ port: number; got: string[]; c
 }
 
 /** Send `text` over TLS with `servername`, half-close, return the answer and the certificate's CN. */
-async function exchange(port: number, servername: string, text: string): Promise<{ answer: string; cn: string }> {
+async function exchange(
+  port: number,
+  servername: string,
+  text: string,
+): Promise<{ answer: string; cn: string }> {
   const s = connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false })
   await once(s, 'secureConnect')
   const cn = String(s.getPeerCertificate().subject.CN)

@@ -24,6 +24,7 @@ import {
   readString,
   readBool,
   readChecked,
+  readDuration,
   required,
   tokenRe,
   ok,
@@ -40,6 +41,7 @@ export const tlsKeys = [
   'ciphers',
   'client_auth',
   'client_header',
+  'ticket_rotation',
 ] as const
 export const tlsCertificateKeys = ['cert_file', 'key_file'] as const
 export const tlsClientAuthKeys = ['ca', 'required'] as const
@@ -50,6 +52,7 @@ export const tlsDefaults = {
   ciphers: intermediateCiphers,
   clientAuth: null,
   clientHeader: '',
+  ticketRotation: 12 * 3_600_000,
 } as const satisfies Omit<ListenerTlsConfig, 'certificates'>
 
 const versions: ReadonlyMap<string, TlsVersion | null> = new Map([
@@ -116,7 +119,10 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     ) ?? ''
   if (clientHeader !== '' && clientAuth === null && headerSlot !== undefined)
     c.add(headerSlot.path, 'needs client_auth: without it no client certificate is asked for')
-  return { certificates, minVersion, maxVersion, ciphers, clientAuth, clientHeader }
+  const ticketRotation = readDuration(c, f.get('ticket_rotation'), tlsDefaults.ticketRotation, 0)
+  if (ticketRotation > 0 && ticketRotation < 60_000)
+    c.add(`${slot.path}.ticket_rotation`, 'at least 1m (or 0: never rotate)')
+  return { certificates, minVersion, maxVersion, ciphers, clientAuth, clientHeader, ticketRotation }
 }
 
 /** `client_auth`: the CA certificates (PEM, usually `ca_file`) and whether a certificate is required. */

@@ -32,6 +32,8 @@ export interface TcpContext {
   readonly now: () => number
   readonly metrics: Metrics
   readonly deadlines: Deadlines
+  /** See ProxyContext.ticketKey (src/proxy/context.ts). */
+  readonly ticketKey: (name: string, rotation: number) => Buffer
 }
 
 export class TcpListener {
@@ -54,7 +56,10 @@ export class TcpListener {
     this.sessions = new Set()
     this.#routesFrom = null
     this.#routes = buildTcpRoutes([], config.port)
-    this.#tls = config.tls === undefined ? null : buildTlsContexts(config.tls)
+    this.#tls =
+      config.tls === undefined
+        ? null
+        : buildTlsContexts(config.tls, ctx.ticketKey(config.name, config.tls.ticketRotation))
     this.#tlsCtx = { deadlines: ctx.deadlines, timeouts: { httpRequest: config.timeouts.client } }
     // Paused on connect so that a session can switch the client to onread before its first read (and so that
     // the TLS start sees every byte).
