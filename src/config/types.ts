@@ -55,6 +55,8 @@ export interface ListenerTlsConfig {
   clientHeader: string
   /** ms between session ticket key changes (0 = never; src/proxy/ticket-keys.ts). */
   ticketRotation: number
+  /** A server name no certificate covers (or none) fails the handshake instead of getting the first certificate. */
+  strictSni: boolean
 }
 
 /** `listeners[].tls.client_auth`. */

@@ -24,6 +24,9 @@ import { acceptClientCertificate } from './client-cert.js'
 /** A PROXY header and a ClientHello each fit in this many bytes; a client sending more without either is closed. */
 const START_LIMIT = 16 + 65_535 + 16_389
 
+/** A TLS record: a fatal alert (2), unrecognized_name (112, RFC 6066 section 3). */
+const UNRECOGNIZED_NAME = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70])
+
 /** What a handshake needs of its listener's context: the deadline heap and the bound on the whole start. */
 export interface TlsStartContext {
   readonly deadlines: Deadlines
@@ -106,18 +109,26 @@ export class TlsStart implements DeadlineOwner {
     else this.buf = buf
   }
 
-  /** Hand the socket and the bytes read to a TLSSocket with the certificates for `serverName`. */
+  /**
+   * Hand the socket and the bytes read to a TLSSocket with the certificates for `serverName`; with `strict_sni`
+   * and no certificate for it, answer with a fatal unrecognized_name alert and close (haproxy `strict-sni`).
+   */
   wrap(read: Buffer, serverName: string): void {
     const s = this.socket
     s.off('data', this.onData)
+    s.pause()
+    const secureContext = contextFor(this.contexts, serverName)
+    if (secureContext === null) {
+      s.end(UNRECOGNIZED_NAME, this.onError)
+      return
+    }
     s.off('error', this.onError)
     s.off('close', this.onClose)
-    s.pause()
     s.unshift(read)
     const auth = this.contexts.clientAuth
     const tls = new TLSSocket(s, {
       isServer: true,
-      secureContext: contextFor(this.contexts, serverName),
+      secureContext,
       requestCert: auth !== null,
       rejectUnauthorized: auth !== null && auth.required,
     })

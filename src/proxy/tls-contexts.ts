@@ -26,6 +26,8 @@ export interface TlsContexts {
   readonly serverOptions: SecureContextOptions
   /** `client_auth` (mTLS): ask for a client certificate; null = none asked. */
   readonly clientAuth: ClientAuth | null
+  /** `strict_sni`: a name no certificate covers gets no certificate (`contextFor` returns null). */
+  readonly strict: boolean
 }
 
 /**
@@ -86,12 +88,16 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>, ticketKey
   if (fallback === undefined) throw new Error('TLS listener without certificates')
   const clientAuth =
     auth === null ? null : { required: auth.required, cas: parseCaBundle(auth.ca), header: tls.clientHeader }
-  return { exact, wildcard, fallback, serverOptions, clientAuth }
+  return { exact, wildcard, fallback, serverOptions, clientAuth, strict: tls.strictSni }
 }
 
-/** The context for a ClientHello's server name ('' when the client sent none). */
-export function contextFor(t: TlsContexts, serverName: string): SecureContext {
-  if (serverName === '') return t.fallback
+/**
+ * The context for a ClientHello's server name ('' when the client sent none); null with `strict_sni` when no
+ * certificate covers the name (or there is none).
+ */
+export function contextFor(t: TlsContexts, serverName: string): SecureContext | null {
+  const fallback = t.strict ? null : t.fallback
+  if (serverName === '') return fallback
   const name = serverName.toLowerCase()
   const hit = t.exact.get(name)
   if (hit !== undefined) return hit
@@ -100,7 +106,7 @@ export function contextFor(t: TlsContexts, serverName: string): SecureContext {
     const w = t.wildcard.get(name.slice(dot + 1))
     if (w !== undefined) return w
   }
-  return t.fallback
+  return fallback
 }
 
 function readPem(path: string): string {

@@ -42,6 +42,7 @@ export const tlsKeys = [
   'client_auth',
   'client_header',
   'ticket_rotation',
+  'strict_sni',
 ] as const
 export const tlsCertificateKeys = ['cert_file', 'key_file'] as const
 export const tlsClientAuthKeys = ['ca', 'required'] as const
@@ -53,6 +54,7 @@ export const tlsDefaults = {
   clientAuth: null,
   clientHeader: '',
   ticketRotation: 12 * 3_600_000,
+  strictSni: false,
 } as const satisfies Omit<ListenerTlsConfig, 'certificates'>
 
 const versions: ReadonlyMap<string, TlsVersion | null> = new Map([
@@ -122,7 +124,17 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
   const ticketRotation = readDuration(c, f.get('ticket_rotation'), tlsDefaults.ticketRotation, 0)
   if (ticketRotation > 0 && ticketRotation < 60_000)
     c.add(`${slot.path}.ticket_rotation`, 'at least 1m (or 0: never rotate)')
-  return { certificates, minVersion, maxVersion, ciphers, clientAuth, clientHeader, ticketRotation }
+  const strictSni = readBool(c, f.get('strict_sni'), tlsDefaults.strictSni)
+  return {
+    certificates,
+    minVersion,
+    maxVersion,
+    ciphers,
+    clientAuth,
+    clientHeader,
+    ticketRotation,
+    strictSni,
+  }
 }
 
 /** `client_auth`: the CA certificates (PEM, usually `ca_file`) and whether a certificate is required. */
