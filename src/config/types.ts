@@ -57,6 +57,10 @@ export interface ListenerTlsConfig {
   ticketRotation: number
   /** A server name no certificate covers (or none) fails the handshake instead of getting the first certificate. */
   strictSni: boolean
+  /** `directory` as an absolute path ('' = none), watched for pairs coming and going. */
+  directory: string
+  /** ms between looks at the certificate files and `directory` for changes (0 = only on reload). */
+  refresh: number
 }
 
 /** `listeners[].tls.client_auth`. */

@@ -8,7 +8,9 @@
  * statuses apply to the in-process Worker as they happen (local.ts) and go to the worker processes when a
  * server's verdict, state or weight changes.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { newTicketSecret } from '../proxy/ticket-keys.js'
+import { pathsSignature, watchedCertificates, withCertificates } from './cert-watch.js'
 import { availableParallelism, hostname, networkInterfaces } from 'node:os'
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { loadConfig } from '../config/load.js'
@@ -91,6 +93,9 @@ export class Primary {
   #snapshot: Snapshot
   #pidFile: string
   #reloading: Promise<void>
+  /** The certificate files as last looked at (cert-watch.ts), and the timer that looks again. */
+  #certSignature: string
+  #certTimer: ReturnType<typeof setInterval> | null
   /** Problems of the last publish to the workers ([] = every worker applied it). */
   #publishProblems: string[]
   /** Statuses to send to the worker processes (latest per server id) and the seq of the newest. */
@@ -146,6 +151,8 @@ export class Primary {
     this.#snapshot = configToSnapshot(config)
     this.#pidFile = ''
     this.#reloading = Promise.resolve()
+    this.#certSignature = ''
+    this.#certTimer = null
     this.#publishProblems = []
     this.#changed = new Map()
     this.#changedSeq = 0
@@ -368,8 +375,67 @@ export class Primary {
     }
     primary.status.serving = true
     for (const w of certificateWarnings(config, Date.now())) log.warn({ problem: w }, 'TLS certificate')
+    await primary.#watchCertificates()
     log.info({ workers, pid: process.pid }, 'started')
     return primary
+  }
+
+  /** Note how the certificate files are now and (re)arm the timer that looks at them (cert-watch.ts). */
+  async #watchCertificates(): Promise<void> {
+    const { paths, interval } = watchedCertificates(this.config)
+    this.#certSignature = await pathsSignature(paths)
+    if (this.#certTimer !== null) clearInterval(this.#certTimer)
+    this.#certTimer = null
+    if (interval <= 0) return
+    this.#certTimer = setInterval(() => {
+      this.refreshCertificates().catch((err: unknown) =>
+        this.log.error({ err }, 'TLS certificates: refresh failed'),
+      )
+    }, interval)
+    this.#certTimer.unref()
+  }
+
+  /**
+   * Look at the certificate files; when they changed, load the config file (every pair checked) and apply only
+   * its certificates: 'applied'; 'kept' when the new files do not load (logged, naming them) or a worker failed.
+   * Serialised with reloads.
+   */
+  refreshCertificates(): Promise<'unchanged' | 'applied' | 'kept'> {
+    const next = this.#reloading.then(() => this.#refreshCertificates())
+    this.#reloading = next.then(
+      () => {},
+      () => {},
+    )
+    return next
+  }
+
+  async #refreshCertificates(): Promise<'unchanged' | 'applied' | 'kept'> {
+    const signature = await pathsSignature(watchedCertificates(this.config).paths)
+    if (signature === this.#certSignature) return 'unchanged'
+    this.#certSignature = signature
+    let loaded: Config
+    try {
+      loaded = await loadConfig({
+        path: this.configPath,
+        env: this.env,
+        readFile: readText,
+        readDir: readdir,
+        refuseEmpty: true,
+      })
+    } catch (err) {
+      const problems =
+        err instanceof ConfigError
+          ? err.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`)
+          : [String(err)]
+      this.log.error({ problems }, 'TLS certificates changed but do not load: the ones serving stay')
+      return 'kept'
+    }
+    const config = withCertificates(this.config, loaded)
+    if (isDeepStrictEqual(config.listeners, this.config.listeners)) return 'unchanged'
+    this.config = config
+    this.worker.config = config
+    const r = await this.#switchTo(config, this.#applied, 'TLS certificates reloaded')
+    return r.ok ? 'applied' : 'kept'
   }
 
   /** Re-read the config; on any problem keep serving the old one and report every problem. Serialised. */
@@ -419,7 +485,9 @@ export class Primary {
     const applied = this.#applied
     this.#publishProblems = []
     try {
-      return await this.#switchTo(config, applied)
+      const r = await this.#switchTo(config, applied)
+      await this.#watchCertificates()
+      return r
     } finally {
       // The workers applied (or failed to apply) the config with any new port: the primary lets go of it.
       this.#ports.release()
@@ -427,7 +495,7 @@ export class Primary {
   }
 
   /** The second half of a reload: `config` is valid and set; bring the workers (or this process) onto it. */
-  async #switchTo(config: Config, applied: number): Promise<ReloadResult> {
+  async #switchTo(config: Config, applied: number, done = 'configuration reloaded'): Promise<ReloadResult> {
     await this.watcher.flush()
     if (this.pool !== null) {
       // Listener or http changes with the same routes: the watcher dropped the equal snapshot.
@@ -445,7 +513,7 @@ export class Primary {
       await this.worker.syncListeners(config, config.shutdown.timeout)
     }
     this.reloads.ok++
-    this.log.info({ version: this.pool?.version ?? this.#applied }, 'configuration reloaded')
+    this.log.info({ version: this.pool?.version ?? this.#applied }, done)
     return { ok: true, problems: [] }
   }
 
@@ -492,6 +560,8 @@ export class Primary {
       await new Promise((resolve) => setTimeout(resolve, grace))
     }
     this.#stop.abort()
+    if (this.#certTimer !== null) clearInterval(this.#certTimer)
+    this.#certTimer = null
     this.dashboard.stop()
     this.#memory.close()
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)

@@ -43,6 +43,7 @@ export const tlsKeys = [
   'client_header',
   'ticket_rotation',
   'strict_sni',
+  'refresh',
 ] as const
 export const tlsCertificateKeys = ['cert_file', 'key_file'] as const
 export const tlsClientAuthKeys = ['ca', 'required'] as const
@@ -55,6 +56,8 @@ export const tlsDefaults = {
   clientHeader: '',
   ticketRotation: 12 * 3_600_000,
   strictSni: false,
+  directory: '',
+  refresh: 30_000,
 } as const satisfies Omit<ListenerTlsConfig, 'certificates'>
 
 const versions: ReadonlyMap<string, TlsVersion | null> = new Map([
@@ -96,7 +99,8 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     if (cert !== undefined) certificates.push(cert)
   }
   const dirSlot = f.get('directory')
-  if (dirSlot !== undefined && dirSlot.value !== null) readDirectory(c, dirSlot, certificates)
+  let directory = ''
+  if (dirSlot !== undefined && dirSlot.value !== null) directory = readDirectory(c, dirSlot, certificates)
   if (certificates.length === 0 && c.problems.length === problems)
     c.add(
       slot.path,
@@ -134,6 +138,8 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     clientHeader,
     ticketRotation,
     strictSni,
+    directory,
+    refresh: readDuration(c, f.get('refresh'), tlsDefaults.refresh, 0),
   }
 }
 
@@ -236,18 +242,18 @@ function checkPair(
   }
 }
 
-/** `directory`: every `name.crt` with its `name.key`, in name order. */
-function readDirectory(c: Checker, slot: Slot, out: TlsCertificateConfig[]): void {
+/** `directory`: every `name.crt` with its `name.key`, in name order. Returns its absolute path ('' if broken). */
+function readDirectory(c: Checker, slot: Slot, out: TlsCertificateConfig[]): string {
   const ref = readRef(c, slot)
-  if (ref === undefined) return
+  if (ref === undefined) return ''
   const listing = c.dirs.get(ref)
   if (listing === undefined) {
     c.add(slot.path, `directory "${ref}" was not listed`)
-    return
+    return ''
   }
   if (listing instanceof Error) {
     c.add(slot.path, listing.message)
-    return
+    return ''
   }
   const names = new Set(listing)
   let pairs = 0
@@ -263,6 +269,7 @@ function readDirectory(c: Checker, slot: Slot, out: TlsCertificateConfig[]): voi
     if (cert !== undefined) out.push(cert)
   }
   if (pairs === 0) c.add(slot.path, `${absolute(c, ref)}: no name.crt/name.key pairs in the directory`)
+  return absolute(c, ref)
 }
 
 /** The files `directory` names the loader must read: `name.crt` and `name.key` of each pair in `listing`. */
