@@ -16,6 +16,7 @@ import type {
   Config,
 } from '../types.js'
 import { cipherListProblem, intermediateCiphers } from '../../net/tls-options.js'
+import { portStart } from '../../route/host.js'
 import {
   type Checker,
   type Slot,
@@ -310,7 +311,10 @@ export function certificateNames(x509: X509Certificate): string[] {
   return [...new Set(out)]
 }
 
-/** `lb check` warnings: certificates expired at `now` (ms) or within `soon` ms of it. */
+/**
+ * `lb check` warnings (also logged at start and reload): certificates expired at `now` (ms) or within `soon` ms
+ * of it, then static routes whose host no certificate of an HTTPS listener covers (`coverageWarnings`).
+ */
 export function certificateWarnings(config: Config, now: number, soon = 14 * 86_400_000): string[] {
   const out: string[] = []
   for (const l of config.listeners) {
@@ -322,7 +326,38 @@ export function certificateWarnings(config: Config, now: number, soon = 14 * 86_
       else if (left < soon) out.push(`${cert.source}: ${cert.certFile}: the certificate expires at ${when}`)
     }
   }
+  out.push(...coverageWarnings(config))
   return out
+}
+
+/**
+ * Static routes (`routes[]`) whose host no certificate of any HTTPS listener covers, when there is one: such a
+ * client gets the listener's first certificate (a name mismatch), or with `strict_sni` no handshake. Routes for
+ * `host:80` match plain listeners only and are skipped, as is the catch-all host.
+ */
+export function coverageWarnings(config: Config): string[] {
+  const names: string[] = []
+  for (const l of config.listeners)
+    if (l.mode === 'http' && l.tls !== undefined) for (const c of l.tls.certificates) names.push(...c.names)
+  if (names.length === 0) return []
+  const out: string[] = []
+  for (let i = 0; i < config.routes.length; i++) {
+    const host = (config.routes[i] as Config['routes'][number]).host.toLowerCase()
+    const at = portStart(host)
+    if (host === '' || host.slice(at) === ':80') continue
+    const name = host.slice(0, at)
+    if (!names.some((n) => certificateCovers(n, name)))
+      out.push(`routes[${i}].host: ${host}: no certificate of an HTTPS listener covers this name`)
+  }
+  return out
+}
+
+/** Certificate name `cert` (`a.example`, `*.example`) covers host `host` (itself maybe `*.example`). */
+function certificateCovers(cert: string, host: string): boolean {
+  if (cert === host) return true
+  if (!cert.startsWith('*.') || host.startsWith('*.')) return false
+  const dot = host.indexOf('.')
+  return dot > 0 && host.slice(dot + 1) === cert.slice(2)
 }
 
 function message(err: unknown): string {
