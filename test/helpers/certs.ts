@@ -56,35 +56,20 @@ export function makeCert(dir: string, o: CertOptions): CertFiles {
   return { cert, key, pem: readFileSync(cert, 'utf8') }
 }
 
+/** A new unencrypted ECDSA P-256 key, as `openssl req` arguments. */
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'] as const
+
+function openssl(args: readonly string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+}
+
 /** A CA: `<base>.crt`/`<base>.key` in `dir`, self-signed, with CA:true. */
 export function makeCa(dir: string, base: string): CertFiles {
   const cert = join(dir, `${base}.crt`)
   const key = join(dir, `${base}.key`)
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '30',
-      '-subj',
-      `/CN=${base}`,
-      '-addext',
-      'basicConstraints=critical,CA:true',
-      '-addext',
-      'keyUsage=critical,keyCertSign',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
+  const ext = ['-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign']
+  const files = ['-keyout', key, '-out', cert]
+  openssl(['req', '-x509', ...EC_KEY, ...files, '-days', '30', '-subj', `/CN=${base}`, ...ext])
   return { cert, key, pem: readFileSync(cert, 'utf8') }
 }
 
@@ -93,25 +78,8 @@ export function makeSigned(dir: string, ca: CertFiles, base: string, subj: strin
   const cert = join(dir, `${base}.crt`)
   const key = join(dir, `${base}.key`)
   const csr = join(dir, `${base}.csr`)
-  const run = (args: string[]): void => {
-    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  }
-  run([
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    csr,
-    '-subj',
-    subj,
-  ])
-  run(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-out', cert, '-days', '30'])
+  openssl(['req', '-new', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', subj])
+  openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-out', cert, '-days', '30'])
   rmSync(csr)
   return { cert, key, pem: readFileSync(cert, 'utf8') }
 }
