@@ -55,6 +55,9 @@ export interface WorkerOptions {
   readonly ticketSecret?: Buffer
 }
 
+/** The longest delay setTimeout takes (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER = 2_147_483_647
+
 /** ms between slowstart weight updates while a server ramps (check results published in-process update it too). */
 const rampTick = 1_000
 
@@ -522,7 +525,8 @@ export class Worker {
     for (const l of this.#tlsListeners)
       if (l.tls !== undefined) next = Math.min(next, untilRotation(l.tls.ticketRotation, now))
     if (next === Infinity) return
-    this.#ticketTimer = setTimeout(() => this.rotateTickets(), next)
+    // A longer delay than a timer takes (about 24.8 days) fires early: the rotation then finds the same period.
+    this.#ticketTimer = setTimeout(() => this.rotateTickets(), Math.min(next, MAX_TIMER))
     this.#ticketTimer.unref()
   }
 

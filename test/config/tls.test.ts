@@ -149,3 +149,14 @@ test('tls on a tcp listener: accepted; client_header is named as http-only', asy
     /listeners\[0\]\.tls\.client_header: only applies to mode: http listeners \(a TCP relay sends no headers\)/,
   )
 })
+
+test('ticket_rotation and refresh bounds', async () => {
+  const base = `certificates: [${pair(good.cert, good.key)}]`
+  const r = await check(`{ ${base}, ticket_rotation: 10s, refresh: 25h }`)
+  assert.equal(r.ok, false)
+  assert.deepEqual(r.lines.slice(0, 2), [
+    'listeners[0].tls.refresh: at most 24h (or 0: only on reload)',
+    'listeners[0].tls.ticket_rotation: at least 1m (or 0: never rotate)',
+  ])
+  assert.equal((await check(`{ ${base}, ticket_rotation: 0s, refresh: 0s, strict_sni: true }`)).ok, true)
+})

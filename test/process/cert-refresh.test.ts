@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { rename } from 'node:fs/promises'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
@@ -109,5 +110,28 @@ test('a replaced certificate serves new handshakes with no failed request; a bro
     await up.close()
     live.remove()
     staged.remove()
+  }
+})
+
+test('a pair added to tls.directory is served after the next look', async () => {
+  const d = certDir()
+  const store = join(d.dir, 'store')
+  mkdirSync(store)
+  makeCert(store, { names: ['a.test'], base: 'a' })
+  const up = await startUpstream('a')
+  const yaml = config(up.port, '', '').replace(/certificates: .*\n/, `directory: "${store}"\n`)
+  const file = await writeConfig(yaml)
+  const silent = pino({ level: 'silent' })
+  const primary = await Primary.start({ configPath: file, env: {}, log: silent, accessLog: silent })
+  const port = primary.worker.ports().get('web') ?? 0
+  try {
+    assert.equal((await peerCertificate(port, 'b.test')).subject.CN, 'a.test', 'no b.test yet: the first')
+    makeCert(store, { names: ['b.test'], base: 'b' })
+    assert.equal(await primary.refreshCertificates(), 'applied')
+    assert.equal((await peerCertificate(port, 'b.test')).subject.CN, 'b.test')
+  } finally {
+    await primary.stop(1_000)
+    await up.close()
+    d.remove()
   }
 })

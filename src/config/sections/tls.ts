@@ -126,9 +126,13 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     ) ?? ''
   if (clientHeader !== '' && clientAuth === null && headerSlot !== undefined)
     c.add(headerSlot.path, 'needs client_auth: without it no client certificate is asked for')
+  const refresh = readDuration(c, f.get('refresh'), tlsDefaults.refresh, 0)
+  if (refresh > 86_400_000) c.add(`${slot.path}.refresh`, 'at most 24h (or 0: only on reload)')
   const ticketRotation = readDuration(c, f.get('ticket_rotation'), tlsDefaults.ticketRotation, 0)
   if (ticketRotation > 0 && ticketRotation < 60_000)
     c.add(`${slot.path}.ticket_rotation`, 'at least 1m (or 0: never rotate)')
+  else if (ticketRotation > 7 * 86_400_000)
+    c.add(`${slot.path}.ticket_rotation`, 'at most 168h (or 0: never rotate)')
   const strictSni = readBool(c, f.get('strict_sni'), tlsDefaults.strictSni)
   return {
     certificates,
@@ -140,7 +144,7 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     ticketRotation,
     strictSni,
     directory,
-    refresh: readDuration(c, f.get('refresh'), tlsDefaults.refresh, 0),
+    refresh,
   }
 }
 
