@@ -490,11 +490,15 @@ export interface Target {
   node: string
 }
 
-function haproxyConfig(port: number, backendPort: number): string {
+/**
+ * haproxy in front of nginx as the HTTP comparisons run it; `global` adds lines to its global section and `bind`
+ * to its bind line (bench/tls.ts: the cipher list, `ssl crt <pem>`).
+ */
+export function haproxyConfig(port: number, backendPort: number, global = '', bind = ''): string {
   return `global
   nbthread 1
   maxconn 4096
-
+${global}
 defaults
   mode http
   option http-keep-alive
@@ -503,7 +507,7 @@ defaults
   timeout server 30s
 
 frontend bench
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${port}${bind}
   default_backend nginx
 
 backend nginx

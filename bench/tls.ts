@@ -23,6 +23,7 @@ import { intermediateCiphers } from '../src/net/tls-options.js'
 import {
   fail,
   findBinary,
+  haproxyConfig,
   formatColumns,
   isEntryPoint,
   isRunning,
@@ -96,28 +97,10 @@ function makeCertificate(): { cert: string; key: string; pem: string } {
   return { cert, key, pem }
 }
 
-function haproxyConfig(port: number, backend: number, pem: string): string {
-  return `global
-  nbthread 1
-  maxconn 4096
-  ssl-default-bind-ciphers ${intermediateCiphers}
-  ssl-default-bind-options ssl-min-ver TLSv1.2
-
-defaults
-  mode http
-  option http-keep-alive
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-
-frontend bench
-  bind 127.0.0.1:${port} ssl crt ${pem}
-  default_backend nginx
-
-backend nginx
-  http-reuse always
-  server nginx1 127.0.0.1:${backend} maxconn 256
-`
+/** load.ts's haproxy, terminating TLS with `pem` and lb's TLS 1.2 cipher list. */
+function haproxyTlsConfig(port: number, backend: number, pem: string): string {
+  const global = `  ssl-default-bind-ciphers ${intermediateCiphers}\n  ssl-default-bind-options ssl-min-ver TLSv1.2\n`
+  return haproxyConfig(port, backend, global, ` ssl crt ${pem}`)
 }
 
 function lbConfig(port: number, backend: number, cert: string, key: string): string {
@@ -249,7 +232,7 @@ async function run(o: TlsOptions): Promise<void> {
   const nginx = await startNginx(bins.nginx, pin)
   const haproxy = await startHaproxyWith(
     bins.haproxy,
-    (port) => haproxyConfig(port, nginx.port, cert.pem),
+    (port) => haproxyTlsConfig(port, nginx.port, cert.pem),
     pin,
   )
   const lb = await startLbWith((port) => lbConfig(port, nginx.port, cert.cert, cert.key), { pin })

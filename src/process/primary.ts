@@ -415,19 +415,12 @@ export class Primary {
     this.#certSignature = signature
     let loaded: Config
     try {
-      loaded = await loadConfig({
-        path: this.configPath,
-        env: this.env,
-        readFile: readText,
-        readDir: readdir,
-        refuseEmpty: true,
-      })
+      loaded = await this.#loadFile()
     } catch (err) {
-      const problems =
-        err instanceof ConfigError
-          ? err.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`)
-          : [String(err)]
-      this.log.error({ problems }, 'TLS certificates changed but do not load: the ones serving stay')
+      this.log.error(
+        { problems: loadProblems(err) },
+        'TLS certificates changed but do not load: the ones serving stay',
+      )
       return 'kept'
     }
     const config = withCertificates(this.config, loaded)
@@ -436,6 +429,17 @@ export class Primary {
     this.worker.config = config
     const r = await this.#switchTo(config, this.#applied, 'TLS certificates reloaded')
     return r.ok ? 'applied' : 'kept'
+  }
+
+  /** The config file, read and checked again (reload, certificate refresh); throws as loadConfig does. */
+  #loadFile(): Promise<Config> {
+    return loadConfig({
+      path: this.configPath,
+      env: this.env,
+      readFile: readText,
+      readDir: readdir,
+      refuseEmpty: true,
+    })
   }
 
   /** Re-read the config; on any problem keep serving the old one and report every problem. Serialised. */
@@ -451,21 +455,10 @@ export class Primary {
   async #reload(): Promise<ReloadResult> {
     let config: Config
     try {
-      config = await this.#ports.assign(
-        await loadConfig({
-          path: this.configPath,
-          env: this.env,
-          readFile: readText,
-          readDir: readdir,
-          refuseEmpty: true,
-        }),
-      )
+      config = await this.#ports.assign(await this.#loadFile())
     } catch (err) {
       this.reloads.failed++
-      const problems =
-        err instanceof ConfigError
-          ? err.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`)
-          : [String(err)]
+      const problems = loadProblems(err)
       this.log.error(
         { problems, failedReloads: this.reloads.failed },
         'reload failed: keeping the running configuration',
@@ -574,6 +567,13 @@ export class Primary {
     this.log.info('stopped')
     this.log.flush()
   }
+}
+
+/** Why a config file did not load, one line per problem (`file: path: message`). */
+function loadProblems(err: unknown): string[] {
+  return err instanceof ConfigError
+    ? err.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`)
+    : [String(err)]
 }
 
 /** The `register=` aliases of a snapshot's routes, in order of first use. */

@@ -192,3 +192,66 @@ export function httpsGet(
     req.end()
   })
 }
+
+export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3'
+
+/**
+ * One handshake with server name site.test (and `session` to resume); resolves with whether it resumed and the
+ * session to reuse (TLS 1.3: the ticket that follows the handshake).
+ */
+export function tlsHandshake(
+  port: number,
+  version: TlsVersionName,
+  session?: Buffer,
+): Promise<{ reused: boolean; session: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      servername: 'site.test',
+      rejectUnauthorized: false,
+      maxVersion: version,
+      minVersion: version,
+      ...(session === undefined ? {} : { session }),
+    })
+    let reused = false
+    s.once('secureConnect', () => {
+      reused = s.isSessionReused()
+      // TLS 1.2 sessions come with the handshake; TLS 1.3 tickets right after it ('session').
+      if (version === 'TLSv1.2' || reused) finish(s.getSession())
+    })
+    const finish = (got: Buffer | undefined): void => {
+      s.destroy()
+      if (got === undefined) reject(new Error('no session'))
+      else resolve({ reused, session: got })
+    }
+    s.once('session', (got: Buffer) => {
+      if (version === 'TLSv1.3' && !reused) finish(got)
+    })
+    s.once('error', reject)
+  })
+}
+
+/**
+ * A config file for a daemon test: `workers`, admin off, no access log, listener `web` on 127.0.0.1:0 with the
+ * `tls` keys `tls` (YAML lines at that depth), then `rest` (top-level YAML).
+ */
+export function tlsDaemonYaml(workers: number, tls: readonly string[], rest = ''): string {
+  const lines = tls.map((l) => `      ${l}\n`).join('')
+  return `workers: ${workers}
+admin:
+  address: 'off'
+log:
+  access:
+    enabled: false
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    tls:
+${lines}${rest}`
+}
+
+/** The `tls` line listing one certificate pair. */
+export function certificatesLine(cert: string, key: string): string {
+  return `certificates: [{ cert_file: "${cert}", key_file: "${key}" }]`
+}

@@ -5,66 +5,24 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { connect } from 'node:tls'
 import { Daemon } from '../helpers/daemon.js'
-import { certDir, makeCert } from '../helpers/certs.js'
-
-type Version = 'TLSv1.2' | 'TLSv1.3'
+import {
+  certDir,
+  certificatesLine,
+  makeCert,
+  tlsDaemonYaml,
+  tlsHandshake,
+  type TlsVersionName,
+} from '../helpers/certs.js'
 
 function config(cert: string, key: string, comment: string): string {
-  return `# ${comment}
-workers: 2
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-    tls:
-      certificates: [{ cert_file: "${cert}", key_file: "${key}" }]
-`
-}
-
-/** One handshake (with `session` to resume); resolves with whether it resumed and the session to reuse. */
-function handshake(
-  port: number,
-  version: Version,
-  session?: Buffer,
-): Promise<{ reused: boolean; session: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const s = connect({
-      host: '127.0.0.1',
-      port,
-      servername: 'site.test',
-      rejectUnauthorized: false,
-      maxVersion: version,
-      minVersion: version,
-      ...(session === undefined ? {} : { session }),
-    })
-    let reused = false
-    s.once('secureConnect', () => {
-      reused = s.isSessionReused()
-      // TLS 1.2 sessions come with the handshake; TLS 1.3 tickets right after it ('session').
-      if (version === 'TLSv1.2' || reused) finish(s.getSession())
-    })
-    const finish = (got: Buffer | undefined): void => {
-      s.destroy()
-      if (got === undefined) reject(new Error('no session'))
-      else resolve({ reused, session: got })
-    }
-    s.once('session', (got: Buffer) => {
-      if (version === 'TLSv1.3' && !reused) finish(got)
-    })
-    s.once('error', reject)
-  })
+  return `# ${comment}\n` + tlsDaemonYaml(2, [certificatesLine(cert, key)])
 }
 
 /** How many of `n` new connections presenting `session` resumed it. */
-async function resumed(port: number, version: Version, session: Buffer, n: number): Promise<number> {
+async function resumed(port: number, version: TlsVersionName, session: Buffer, n: number): Promise<number> {
   let count = 0
-  for (let i = 0; i < n; i++) if ((await handshake(port, version, session)).reused) count++
+  for (let i = 0; i < n; i++) if ((await tlsHandshake(port, version, session)).reused) count++
   return count
 }
 
@@ -74,9 +32,9 @@ test('cluster: new connections resume one session on every worker, across a relo
   const lb = await Daemon.start(config(cert.cert, cert.key, 'first'))
   try {
     const port = await lb.port('web')
-    const sessions = new Map<Version, Buffer>()
+    const sessions = new Map<TlsVersionName, Buffer>()
     for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
-      const first = await handshake(port, version)
+      const first = await tlsHandshake(port, version)
       assert.equal(first.reused, false)
       sessions.set(version, first.session)
       assert.equal(await resumed(port, version, first.session, 10), 10, `${version}: all 10 resumed`)

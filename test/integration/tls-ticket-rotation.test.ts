@@ -4,30 +4,8 @@
  */
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
-import { connect } from 'node:tls'
 import { startLb } from '../helpers/lb.js'
-import { certDir, makeCert, tlsConfig, useTls } from '../helpers/certs.js'
-
-function handshake(port: number, session?: Buffer): Promise<{ reused: boolean; session: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const s = connect({
-      host: '127.0.0.1',
-      port,
-      servername: 'site.test',
-      rejectUnauthorized: false,
-      maxVersion: 'TLSv1.2',
-      ...(session === undefined ? {} : { session }),
-    })
-    s.once('secureConnect', () => {
-      const got = s.getSession()
-      const reused = s.isSessionReused()
-      s.destroy()
-      if (got === undefined) reject(new Error('no session'))
-      else resolve({ reused, session: got })
-    })
-    s.once('error', reject)
-  })
-}
+import { certDir, makeCert, tlsConfig, tlsHandshake, useTls } from '../helpers/certs.js'
 
 test('a rotation ends resumption of older sessions; new ones resume', async () => {
   mock.timers.enable({ apis: ['Date'], now: 10 * 60_000 + 1 })
@@ -35,15 +13,19 @@ test('a rotation ends resumption of older sessions; new ones resume', async () =
   const cert = makeCert(d.dir, { names: ['site.test'] })
   const lb = await startLb((c) => useTls(c, tlsConfig([cert], { ticket_rotation: '10m' })))
   try {
-    const before = await handshake(lb.port)
-    assert.equal((await handshake(lb.port, before.session)).reused, true)
+    const before = await tlsHandshake(lb.port, 'TLSv1.2')
+    assert.equal((await tlsHandshake(lb.port, 'TLSv1.2', before.session)).reused, true)
     lb.worker.rotateTickets()
-    assert.equal((await handshake(lb.port, before.session)).reused, true, 'same period: same key')
+    assert.equal(
+      (await tlsHandshake(lb.port, 'TLSv1.2', before.session)).reused,
+      true,
+      'same period: same key',
+    )
     mock.timers.setTime(20 * 60_000)
     lb.worker.rotateTickets()
-    const after = await handshake(lb.port, before.session)
+    const after = await tlsHandshake(lb.port, 'TLSv1.2', before.session)
     assert.equal(after.reused, false, 'the old ticket no longer decrypts')
-    assert.equal((await handshake(lb.port, after.session)).reused, true)
+    assert.equal((await tlsHandshake(lb.port, 'TLSv1.2', after.session)).reused, true)
   } finally {
     await lb.close()
     mock.timers.reset()

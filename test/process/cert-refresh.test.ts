@@ -15,29 +15,19 @@ import { pino } from 'pino'
 import { Primary } from '../../src/process/primary.js'
 import { writeConfig } from '../helpers/process.js'
 import { startUpstream } from '../helpers/upstream.js'
-import { certDir, httpsGet, makeCert, peerCertificate } from '../helpers/certs.js'
+import {
+  certDir,
+  certificatesLine,
+  httpsGet,
+  makeCert,
+  peerCertificate,
+  tlsDaemonYaml,
+} from '../helpers/certs.js'
 
-function config(upstream: number, cert: string, key: string): string {
-  return `workers: 0
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-    tls:
-      certificates: [{ cert_file: "${cert}", key_file: "${key}" }]
-      refresh: 1h
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${upstream}
-routes:
-  - path: /
-    service: a
-`
+/** `workers: 0`, listener `web` with `tls` (refresh 1h: the test looks itself) routing / to the upstream. */
+function config(upstream: number, certificates: string): string {
+  const rest = `services:\n  - name: a\n    servers: [{ address: "127.0.0.1:${upstream}" }]\nroutes:\n  - path: /\n    service: a\n`
+  return tlsDaemonYaml(0, [certificates, 'refresh: 1h'], rest)
 }
 
 test('a replaced certificate serves new handshakes with no failed request; a broken one is refused', async () => {
@@ -54,7 +44,7 @@ test('a replaced certificate serves new handshakes with no failed request; a bro
     },
   })
   const log = pino({ level: 'info' }, sink)
-  const file = await writeConfig(config(up.port, first.cert, first.key))
+  const file = await writeConfig(config(up.port, certificatesLine(first.cert, first.key)))
   const primary = await Primary.start({
     configPath: file,
     env: {},
@@ -119,7 +109,7 @@ test('a pair added to tls.directory is served after the next look', async () => 
   mkdirSync(store)
   makeCert(store, { names: ['a.test'], base: 'a' })
   const up = await startUpstream('a')
-  const yaml = config(up.port, '', '').replace(/certificates: .*\n/, `directory: "${store}"\n`)
+  const yaml = config(up.port, `directory: "${store}"`)
   const file = await writeConfig(yaml)
   const silent = pino({ level: 'silent' })
   const primary = await Primary.start({ configPath: file, env: {}, log: silent, accessLog: silent })
