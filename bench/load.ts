@@ -537,12 +537,19 @@ export async function startHaproxyWith(
   return { name: 'haproxy', label: 'haproxy', proc, port, node: '' }
 }
 
-function lbConfig(port: number, backendPort: number, accessLog: boolean, metrics: boolean): string {
+/** lb in front of nginx as the HTTP comparisons run it; `listener` adds lines to its listener (bench/tls.ts: `tls`). */
+export function lbConfig(
+  port: number,
+  backendPort: number,
+  accessLog: boolean,
+  metrics: boolean,
+  listener = '',
+): string {
   return `listeners:
   - name: bench
     address: 127.0.0.1:${port}
     mode: http
-services:
+${listener}services:
   - name: nginx
     max_connections: 256
     servers:

@@ -24,6 +24,7 @@ import {
   fail,
   findBinary,
   haproxyConfig,
+  lbConfig,
   formatColumns,
   isEntryPoint,
   isRunning,
@@ -103,27 +104,10 @@ function haproxyTlsConfig(port: number, backend: number, pem: string): string {
   return haproxyConfig(port, backend, global, ` ssl crt ${pem}`)
 }
 
-function lbConfig(port: number, backend: number, cert: string, key: string): string {
-  return `listeners:
-  - name: bench
-    address: 127.0.0.1:${port}
-    tls:
-      certificates: [{ cert_file: "${cert}", key_file: "${key}" }]
-services:
-  - name: nginx
-    max_connections: 256
-    servers:
-      - address: 127.0.0.1:${backend}
-routes:
-  - path: /
-    service: nginx
-log:
-  level: warn
-  access:
-    enabled: false
-admin:
-  address: off
-`
+/** load.ts's lb (metrics on, no access log), terminating TLS with `cert` and `key`. */
+function lbTlsConfig(port: number, backend: number, cert: string, key: string): string {
+  const tls = `    tls:\n      certificates: [{ cert_file: "${cert}", key_file: "${key}" }]\n`
+  return lbConfig(port, backend, false, true, tls)
 }
 
 interface Run {
@@ -235,7 +219,7 @@ async function run(o: TlsOptions): Promise<void> {
     (port) => haproxyTlsConfig(port, nginx.port, cert.pem),
     pin,
   )
-  const lb = await startLbWith((port) => lbConfig(port, nginx.port, cert.cert, cert.key), { pin })
+  const lb = await startLbWith((port) => lbTlsConfig(port, nginx.port, cert.cert, cert.key), { pin })
   const targets = [haproxy, lb]
   const runs: Run[] = []
   for (let round = 1; round <= o.rounds; round++) {
