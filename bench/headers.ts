@@ -121,6 +121,9 @@ const untrustedCtx: ForwardContext = {
   prefix: '',
   requestIdHeader: 'x-request-id',
   requestId: '5f2a9c0d13e4a1b200000001',
+  certHeaders: new Set(),
+  certHeader: '',
+  certValue: '',
 }
 
 const trustedCtx: ForwardContext = {

@@ -490,11 +490,15 @@ export interface Target {
   node: string
 }
 
-function haproxyConfig(port: number, backendPort: number): string {
+/**
+ * haproxy in front of nginx as the HTTP comparisons run it; `global` adds lines to its global section and `bind`
+ * to its bind line (bench/tls.ts: the cipher list, `ssl crt <pem>`).
+ */
+export function haproxyConfig(port: number, backendPort: number, global = '', bind = ''): string {
   return `global
   nbthread 1
   maxconn 4096
-
+${global}
 defaults
   mode http
   option http-keep-alive
@@ -503,7 +507,7 @@ defaults
   timeout server 30s
 
 frontend bench
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${port}${bind}
   default_backend nginx
 
 backend nginx
@@ -533,12 +537,19 @@ export async function startHaproxyWith(
   return { name: 'haproxy', label: 'haproxy', proc, port, node: '' }
 }
 
-function lbConfig(port: number, backendPort: number, accessLog: boolean, metrics: boolean): string {
+/** lb in front of nginx as the HTTP comparisons run it; `listener` adds lines to its listener (bench/tls.ts: `tls`). */
+export function lbConfig(
+  port: number,
+  backendPort: number,
+  accessLog: boolean,
+  metrics: boolean,
+  listener = '',
+): string {
   return `listeners:
   - name: bench
     address: 127.0.0.1:${port}
     mode: http
-services:
+${listener}services:
   - name: nginx
     max_connections: 256
     servers:

@@ -49,6 +49,26 @@ export interface ListenerTlsConfig {
   maxVersion: TlsVersion
   /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's defaults). */
   ciphers: string
+  /** `client_auth`: ask clients for a certificate the CA verifies (mTLS); null = none asked. */
+  clientAuth: TlsClientAuthConfig | null
+  /** Header that carries the verified client certificate's subject upstream ('' = none); never taken from clients. */
+  clientHeader: string
+  /** ms between session ticket key changes (0 = never; src/proxy/ticket-keys.ts). */
+  ticketRotation: number
+  /** A server name no certificate covers (or none) fails the handshake instead of getting the first certificate. */
+  strictSni: boolean
+  /** `directory` as an absolute path ('' = none), watched for pairs coming and going. */
+  directory: string
+  /** ms between looks at the certificate files and `directory` for changes (0 = only on reload). */
+  refresh: number
+}
+
+/** `listeners[].tls.client_auth`. */
+export interface TlsClientAuthConfig {
+  /** PEM CA certificates (`ca_file`) that verify client certificates. */
+  ca: string
+  /** true: no handshake without a verified certificate; false: a certificate is optional, verified when sent. */
+  required: boolean
 }
 
 export interface TlsCertificateConfig {
@@ -80,9 +100,14 @@ export interface TcpListenerConfig {
   acceptProxy: boolean
   /** Default service ('' = only `sni_routes`, or TCP routes from providers on this port). */
   service: string
-  /** Route by the TLS ClientHello server name; TLS passes through untouched. */
+  /**
+   * Route by the TLS ClientHello server name: TLS passes through untouched, or with `tls` by the server name
+   * of the handshake lb terminates.
+   */
   sniRoutes: SniRouteConfig[]
   timeouts: TcpTimeouts
+  /** Terminate TLS and relay the plain bytes (no `client_header`). Present only when set. */
+  tls?: ListenerTlsConfig
 }
 
 export interface TcpTimeouts {

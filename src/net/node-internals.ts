@@ -17,6 +17,9 @@
  *   (src/process/memory.ts); `compactingGc` toggles `--compact-on-every-full-gc` around one full GC. Fallback: no
  *   memory release after bursts (V8 collects on its own schedule).
  * - `socketHandle`: a socket's `_handle`, for the fast paths above.
+ * - `tlsVerifyError`: OpenSSL's verdict on a client certificate (`TLSSocket.ssl.verifyError()`), which Node reads
+ *   only for sockets a tls.Server made; lb makes its server TLSSockets itself (src/proxy/tls-accept.ts). Fallback:
+ *   src/proxy/client-cert.ts checks the chain with X509Certificate (issuer, signature, dates).
  *
  * `LB_NODE_INTERNALS=off` turns all of them off (every capability null, `socketHandle` null), so lb runs on
  * public APIs only; .ci/run runs the TCP, health and streaming suites that way on every change. Detection logs
@@ -234,6 +237,18 @@ export function logNodeInternals(
 export function socketHandle<H>(socket: Socket, i: NodeInternals = nodeInternals): H | null {
   if (!i.enabled) return null
   return ((socket as unknown as { _handle?: H | null })._handle ?? null) as H | null
+}
+
+/**
+ * OpenSSL's verification result for the peer certificate of a server TLSSocket: null when it verified, the
+ * error's code otherwise; undefined when internals are off or this Node has no `ssl.verifyError`.
+ */
+export function tlsVerifyError(socket: Socket, i: NodeInternals = nodeInternals): string | null | undefined {
+  if (!i.enabled) return undefined
+  const ssl = (socket as unknown as { ssl?: { verifyError?: () => { code?: string } | null } | null }).ssl
+  if (ssl === null || ssl === undefined || typeof ssl.verifyError !== 'function') return undefined
+  const err = ssl.verifyError()
+  return err === null ? null : (err.code ?? 'UNABLE_TO_VERIFY')
 }
 
 /** A direct write is activity on `socket` for its inactivity timeout, as Node's own writes count. */

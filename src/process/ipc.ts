@@ -31,6 +31,11 @@ export type ToWorker =
       readonly snapshot: Snapshot
       /** The servers' state for this snapshot, applied before the worker acks (and, the first time, listens). */
       readonly servers: ServersState
+      /**
+       * The session ticket secret (hex) all workers share (src/proxy/ticket-keys.ts); a worker takes it when the
+       * first state makes its Worker. Absent: that worker makes its own (tests of the state protocol).
+       */
+      readonly tickets?: string
     }
   /**
    * The snapshot of `base` changed into `version` by `delta`, with the statuses of the changed services' servers.

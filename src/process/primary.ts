@@ -8,6 +8,9 @@
  * statuses apply to the in-process Worker as they happen (local.ts) and go to the worker processes when a
  * server's verdict, state or weight changes.
  */
+import { isDeepStrictEqual } from 'node:util'
+import { newTicketSecret } from '../proxy/ticket-keys.js'
+import { pathsSignature, watchedCertificates, withCertificates } from './cert-watch.js'
 import { availableParallelism, hostname, networkInterfaces } from 'node:os'
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { loadConfig } from '../config/load.js'
@@ -63,6 +66,8 @@ export class Primary {
   config: Config
   log: Logger
   /** The serving Worker with `workers: 0|1`; in cluster mode the admin's view only (it never listens). */
+  /** The session ticket secret of this lb, for its Worker and every worker process (src/proxy/ticket-keys.ts). */
+  readonly ticketSecret: Buffer
   worker: Worker
   /** Every server's health and runtime state (the only checks lb runs). */
   readonly health: HealthService
@@ -88,6 +93,9 @@ export class Primary {
   #snapshot: Snapshot
   #pidFile: string
   #reloading: Promise<void>
+  /** The certificate files as last looked at (cert-watch.ts), and the timer that looks again. */
+  #certSignature: string
+  #certTimer: ReturnType<typeof setInterval> | null
   /** Problems of the last publish to the workers ([] = every worker applied it). */
   #publishProblems: string[]
   /** Statuses to send to the worker processes (latest per server id) and the seq of the newest. */
@@ -110,10 +118,12 @@ export class Primary {
     this.config = config
     this.log = log
     this.status = { serving: false }
+    this.ticketSecret = newTicketSecret()
     this.worker = new Worker({
       config,
       log,
       accessLog,
+      ticketSecret: this.ticketSecret,
       metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
     })
     this.health = localHealth(this.worker, log)
@@ -141,6 +151,8 @@ export class Primary {
     this.#snapshot = configToSnapshot(config)
     this.#pidFile = ''
     this.#reloading = Promise.resolve()
+    this.#certSignature = ''
+    this.#certTimer = null
     this.#publishProblems = []
     this.#changed = new Map()
     this.#changedSeq = 0
@@ -326,6 +338,7 @@ export class Primary {
         snapshot,
         (only) => (only === null ? primary.health.state() : primary.health.stateOf(only)),
         (r) => primary.#observe(r),
+        primary.ticketSecret,
       )
       try {
         await primary.pool.start()
@@ -362,8 +375,71 @@ export class Primary {
     }
     primary.status.serving = true
     for (const w of certificateWarnings(config, Date.now())) log.warn({ problem: w }, 'TLS certificate')
+    await primary.#watchCertificates()
     log.info({ workers, pid: process.pid }, 'started')
     return primary
+  }
+
+  /** Note how the certificate files are now and (re)arm the timer that looks at them (cert-watch.ts). */
+  async #watchCertificates(): Promise<void> {
+    const { paths, interval } = watchedCertificates(this.config)
+    this.#certSignature = await pathsSignature(paths)
+    if (this.#certTimer !== null) clearInterval(this.#certTimer)
+    this.#certTimer = null
+    if (interval <= 0) return
+    this.#certTimer = setInterval(() => {
+      this.refreshCertificates().catch((err: unknown) =>
+        this.log.error({ err }, 'TLS certificates: refresh failed'),
+      )
+    }, interval)
+    this.#certTimer.unref()
+  }
+
+  /**
+   * Look at the certificate files; when they changed, load the config file (every pair checked) and apply only
+   * its certificates: 'applied'; 'kept' when the new files do not load (logged, naming them) or a worker failed.
+   * Serialised with reloads.
+   */
+  refreshCertificates(): Promise<'unchanged' | 'applied' | 'kept'> {
+    const next = this.#reloading.then(() => this.#refreshCertificates())
+    this.#reloading = next.then(
+      () => {},
+      () => {},
+    )
+    return next
+  }
+
+  async #refreshCertificates(): Promise<'unchanged' | 'applied' | 'kept'> {
+    const signature = await pathsSignature(watchedCertificates(this.config).paths)
+    if (signature === this.#certSignature) return 'unchanged'
+    this.#certSignature = signature
+    let loaded: Config
+    try {
+      loaded = await this.#loadFile()
+    } catch (err) {
+      this.log.error(
+        { problems: loadProblems(err) },
+        'TLS certificates changed but do not load: the ones serving stay',
+      )
+      return 'kept'
+    }
+    const config = withCertificates(this.config, loaded)
+    if (isDeepStrictEqual(config.listeners, this.config.listeners)) return 'unchanged'
+    this.config = config
+    this.worker.config = config
+    const r = await this.#switchTo(config, this.#applied, 'TLS certificates reloaded')
+    return r.ok ? 'applied' : 'kept'
+  }
+
+  /** The config file, read and checked again (reload, certificate refresh); throws as loadConfig does. */
+  #loadFile(): Promise<Config> {
+    return loadConfig({
+      path: this.configPath,
+      env: this.env,
+      readFile: readText,
+      readDir: readdir,
+      refuseEmpty: true,
+    })
   }
 
   /** Re-read the config; on any problem keep serving the old one and report every problem. Serialised. */
@@ -379,21 +455,10 @@ export class Primary {
   async #reload(): Promise<ReloadResult> {
     let config: Config
     try {
-      config = await this.#ports.assign(
-        await loadConfig({
-          path: this.configPath,
-          env: this.env,
-          readFile: readText,
-          readDir: readdir,
-          refuseEmpty: true,
-        }),
-      )
+      config = await this.#ports.assign(await this.#loadFile())
     } catch (err) {
       this.reloads.failed++
-      const problems =
-        err instanceof ConfigError
-          ? err.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`)
-          : [String(err)]
+      const problems = loadProblems(err)
       this.log.error(
         { problems, failedReloads: this.reloads.failed },
         'reload failed: keeping the running configuration',
@@ -413,7 +478,9 @@ export class Primary {
     const applied = this.#applied
     this.#publishProblems = []
     try {
-      return await this.#switchTo(config, applied)
+      const r = await this.#switchTo(config, applied)
+      await this.#watchCertificates()
+      return r
     } finally {
       // The workers applied (or failed to apply) the config with any new port: the primary lets go of it.
       this.#ports.release()
@@ -421,7 +488,7 @@ export class Primary {
   }
 
   /** The second half of a reload: `config` is valid and set; bring the workers (or this process) onto it. */
-  async #switchTo(config: Config, applied: number): Promise<ReloadResult> {
+  async #switchTo(config: Config, applied: number, done = 'configuration reloaded'): Promise<ReloadResult> {
     await this.watcher.flush()
     if (this.pool !== null) {
       // Listener or http changes with the same routes: the watcher dropped the equal snapshot.
@@ -439,7 +506,7 @@ export class Primary {
       await this.worker.syncListeners(config, config.shutdown.timeout)
     }
     this.reloads.ok++
-    this.log.info({ version: this.pool?.version ?? this.#applied }, 'configuration reloaded')
+    this.log.info({ version: this.pool?.version ?? this.#applied }, done)
     return { ok: true, problems: [] }
   }
 
@@ -486,6 +553,8 @@ export class Primary {
       await new Promise((resolve) => setTimeout(resolve, grace))
     }
     this.#stop.abort()
+    if (this.#certTimer !== null) clearInterval(this.#certTimer)
+    this.#certTimer = null
     this.dashboard.stop()
     this.#memory.close()
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)
@@ -498,6 +567,13 @@ export class Primary {
     this.log.info('stopped')
     this.log.flush()
   }
+}
+
+/** Why a config file did not load, one line per problem (`file: path: message`). */
+function loadProblems(err: unknown): string[] {
+  return err instanceof ConfigError
+    ? err.problems.map((p) => `${p.file}: ${p.path}: ${p.message}`)
+    : [String(err)]
 }
 
 /** The `register=` aliases of a snapshot's routes, in order of first use. */
@@ -524,7 +600,7 @@ function readText(path: string): Promise<string> {
 function certificateViews(config: Config): CertificateView[] {
   const out: CertificateView[] = []
   for (const l of config.listeners) {
-    if (l.mode !== 'http' || l.tls === undefined) continue
+    if (l.tls === undefined) continue
     for (const c of l.tls.certificates)
       out.push({ listener: l.name, name: c.names[0] ?? '', file: c.certFile, notAfter: c.notAfter })
   }

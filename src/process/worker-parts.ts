@@ -28,10 +28,10 @@ export function gzipTypes(config: Config): RegExp | null {
 
 /**
  * What makes a listener a different one (closed and opened again). A TLS listener's certificates and protocol
- * settings are not part of it: a reload applies them to the open listener (`HttpListener.setTls`).
+ * settings are not part of it: a reload applies them to the open listener (`setTls`, HTTP and TCP).
  */
 export function listenerKey(l: DeepReadonly<ListenerConfig>): string {
-  if (l.mode === 'http' && l.tls !== undefined) return JSON.stringify({ ...l, tls: true })
+  if (l.tls !== undefined) return JSON.stringify({ ...l, tls: true })
   return JSON.stringify(l)
 }
 

@@ -4,6 +4,7 @@
  * one that crashes (with backoff when it keeps crashing), restart them one at a time, drain them. Wiring lives in
  * primary.ts; this only speaks cluster IPC.
  */
+import { newTicketSecret } from '../proxy/ticket-keys.js'
 import cluster, { type Worker as ClusterWorker } from 'node:cluster'
 import type { Config } from '../config/types.js'
 import type { Logger } from '../log/log.js'
@@ -49,6 +50,8 @@ export class WorkerPool {
   readonly #slots: Map<number, Slot>
   readonly #waiters: Set<() => void>
   #state: { version: number; config: Config; snapshot: Snapshot }
+  /** The session ticket secret (hex) every worker gets with its whole states (src/proxy/ticket-keys.ts). */
+  readonly #tickets: string
   /** Deltas sent and whole states sent, since the start (for tests and the log). */
   readonly sent: { deltas: number; full: number }
   /**
@@ -72,7 +75,9 @@ export class WorkerPool {
     snapshot: Snapshot,
     servers: (only: ReadonlySet<string> | null) => ServersState,
     onObserve: (reports: ObserveReport) => void = () => {},
+    tickets: Buffer = newTicketSecret(),
   ) {
+    this.#tickets = tickets.toString('hex')
     this.log = log
     this.size = size
     this.#slots = new Map()
@@ -147,7 +152,12 @@ export class WorkerPool {
   #sendFull(slot: Slot): void {
     slot.sent = this.#state.version
     this.sent.full++
-    this.#send(slot, { type: 'lb:apply', ...this.#state, servers: this.#servers(null) })
+    this.#send(slot, {
+      type: 'lb:apply',
+      ...this.#state,
+      servers: this.#servers(null),
+      tickets: this.#tickets,
+    })
   }
 
   #onMessage(slot: Slot, msg: FromWorker): void {

@@ -33,7 +33,7 @@ export function isLargeApply(snapshot: Snapshot): boolean {
 }
 
 /** Makes the Worker on the first whole state (a test passes its own loggers and metrics). */
-export type MakeWorker = (config: Config) => { worker: Worker; log: Logger }
+export type MakeWorker = (config: Config, ticketSecret?: Buffer) => { worker: Worker; log: Logger }
 
 /**
  * The state side of a worker process: holds the version and snapshot applied last, applies whole states and
@@ -73,7 +73,10 @@ export class StateReceiver {
     this.#resyncing = false
     try {
       if (this.worker === null || this.log === null) {
-        const made = this.#make(msg.config)
+        const made =
+          msg.tickets === undefined
+            ? this.#make(msg.config)
+            : this.#make(msg.config, Buffer.from(msg.tickets, 'hex'))
         this.worker = made.worker
         this.log = made.log
         // Health and runtime state come with the snapshot, before the first listen: a new worker never serves
@@ -162,11 +165,12 @@ export function runWorkerProcess(): void {
   }
   const state = new StateReceiver(
     send,
-    (config) => {
+    (config, ticketSecret) => {
       const log = createLogger(config.log).child({ worker: id })
       const worker = new Worker({
         config,
         log,
+        ...(ticketSecret === undefined ? {} : { ticketSecret }),
         accessLog: createAccessLogger(config.log),
         metrics: new Metrics({ processMetrics: true, enabled: config.metrics.enabled }),
       })

@@ -31,6 +31,7 @@ import type { ProxyState } from '../proxy/request-path.js'
 import { ConnectionBudget, keepAliveHint, TunnelSet, type ProxyContext } from '../proxy/context.js'
 import { HttpListener } from '../proxy/listeners.js'
 import { buildTlsContexts, type TlsContexts } from '../proxy/tls-contexts.js'
+import { newTicketSecret, ticketKey, ticketPeriod, untilRotation } from '../proxy/ticket-keys.js'
 import { Deadlines } from '../proxy/timers.js'
 import { performance } from 'node:perf_hooks'
 import { noRouteAnswer } from '../route/noroute.js'
@@ -50,7 +51,12 @@ export interface WorkerOptions {
   readonly clock?: () => number
   /** Request metrics (default: a fresh registry for this Worker). */
   readonly metrics?: Metrics
+  /** The session ticket secret every process of this lb shares (src/proxy/ticket-keys.ts); default: a new one. */
+  readonly ticketSecret?: Buffer
 }
+
+/** The longest delay setTimeout takes (2^31 - 1 ms); longer ones fire at once. */
+const MAX_TIMER = 2_147_483_647
 
 /** ms between slowstart weight updates while a server ramps (check results published in-process update it too). */
 const rampTick = 1_000
@@ -95,6 +101,11 @@ export class Worker {
    * everything). Otherwise an apply rebuilds only what differs from it (`provider/delta.ts`).
    */
   #snapshot: Snapshot | null
+  readonly #ticketSecret: Buffer
+  /** The configured TLS listeners as last synced (their current certificates and rotation). */
+  #tlsListeners: readonly DeepReadonly<ListenerConfig>[]
+  /** Fires at the next session ticket key change of a TLS listener (null: none rotates). */
+  #ticketTimer: ReturnType<typeof setTimeout> | null
 
   constructor(options: WorkerOptions) {
     const { config, log } = options
@@ -103,6 +114,11 @@ export class Worker {
     this.#noRoutePage = ''
     this.#listening = false
     this.#dynamicKeys = ''
+    this.#ticketSecret = options.ticketSecret ?? newTicketSecret()
+    this.#ticketTimer = null
+    this.#tlsListeners = []
+    const ticketKeyNow = (name: string, rotation: number): Buffer =>
+      ticketKey(this.#ticketSecret, name, ticketPeriod(rotation, this.clock()))
     const resolver = new Resolver({
       maxTtl: config.resolver.maxTtl,
       minTtl: config.resolver.minTtl,
@@ -126,6 +142,8 @@ export class Worker {
       clientIpHeader: config.http.clientIpHeader,
       clientIpLower: config.http.clientIpHeader.toLowerCase(),
       forwardedBy: config.http.localIp,
+      certHeaders: certHeaderNames(config),
+      ticketKey: ticketKeyNow,
       auth: authSchemes(config),
       accessDetail: !['json', 'httplog'].includes(config.log.access.format),
       noRoute: noRouteAnswer(config.http.noRoute),
@@ -162,6 +180,8 @@ export class Worker {
       rand: this.ctx.rand,
       now: this.ctx.now,
       metrics: this.metrics,
+      deadlines: this.deadlines,
+      ticketKey: ticketKeyNow,
     }
   }
 
@@ -458,13 +478,14 @@ export class Worker {
     this.#dynamicKeys = [...dynamic.keys()].sort().join('\n')
     for (const [key, l] of dynamic) if (!wanted.has(key)) wanted.set(key, l)
     // Certificates first, all read before any is used: a file that fails leaves every listener as it was.
-    const certs: [HttpListener, TlsContexts][] = []
+    const certs: [HttpListener | TcpListener, TlsContexts][] = []
     for (const [key, l] of wanted) {
       const open = this.listeners.get(key)
-      if (open instanceof HttpListener && l.mode === 'http' && l.tls !== undefined)
-        certs.push([open, buildTlsContexts(l.tls)])
+      if (open !== undefined && l.tls !== undefined)
+        certs.push([open, buildTlsContexts(l.tls, this.ctx.ticketKey(l.name, l.tls.ticketRotation))])
     }
     for (const [listener, contexts] of certs) listener.setTls(contexts)
+    this.ctx.certHeaders = certHeaderNames(config)
     const closing: Promise<void>[] = []
     for (const [key, listener] of this.listeners) {
       if (!wanted.has(key)) {
@@ -491,6 +512,40 @@ export class Worker {
       this.listeners.set(key, listener)
       this.log.info({ listener: l.name, address: l.host === '' ? '*' : l.host, port }, 'listening')
     }
+    this.#tlsListeners = config.listeners.filter((l) => l.tls !== undefined)
+    this.#scheduleTicketRotation()
+  }
+
+  /** Arm the timer for the next ticket key change of any TLS listener. */
+  #scheduleTicketRotation(): void {
+    if (this.#ticketTimer !== null) clearTimeout(this.#ticketTimer)
+    this.#ticketTimer = null
+    const now = this.clock()
+    let next = Infinity
+    for (const l of this.#tlsListeners)
+      if (l.tls !== undefined) next = Math.min(next, untilRotation(l.tls.ticketRotation, now))
+    if (next === Infinity) return
+    // A longer delay than a timer takes (about 24.8 days) fires early: the rotation then finds the same period.
+    this.#ticketTimer = setTimeout(() => this.rotateTickets(), Math.min(next, MAX_TIMER))
+    this.#ticketTimer.unref()
+  }
+
+  /**
+   * New contexts with the current period's ticket key for every open TLS listener (the files are read again;
+   * a listener whose files fail now keeps its contexts and key, logged), then the timer for the next change.
+   */
+  rotateTickets(): void {
+    this.#ticketTimer = null
+    for (const l of this.#tlsListeners) {
+      const open = this.listeners.get(listenerKey(l))
+      if (open === undefined || l.tls === undefined) continue
+      try {
+        open.setTls(buildTlsContexts(l.tls, this.ctx.ticketKey(l.name, l.tls.ticketRotation)))
+      } catch (err) {
+        this.log.warn({ listener: l.name, err: String(err) }, 'TLS ticket key rotation: certificates')
+      }
+    }
+    this.#scheduleTicketRotation()
   }
 
   /** Ports actually bound, by listener name (port 0 in config = ephemeral). */
@@ -507,10 +562,21 @@ export class Worker {
     this.tunnels.closeAll()
     if (this.#rampTimer !== null) clearTimeout(this.#rampTimer)
     this.#rampTimer = null
+    if (this.#ticketTimer !== null) clearTimeout(this.#ticketTimer)
+    this.#ticketTimer = null
     this.addresses.resolver.close()
     this.upstreams.destroy()
     this.deadlines.close()
     // Access lines wait in a batch (src/log/log.ts): write them out before the process goes.
     ;(this.ctx.accessLog as { flush?: () => void }).flush?.()
   }
+}
+
+/** The lower-case `tls.client_header` names of the HTTPS listeners of `config`. */
+function certHeaderNames(config: Config): ReadonlySet<string> {
+  const out = new Set<string>()
+  for (const l of config.listeners)
+    if (l.mode === 'http' && l.tls !== undefined && l.tls.clientHeader !== '')
+      out.add(l.tls.clientHeader.toLowerCase())
+  return out
 }

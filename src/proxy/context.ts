@@ -52,6 +52,10 @@ export interface ProxyContext {
   readonly clientIpHeader: string
   readonly clientIpLower: string
   readonly forwardedBy: string
+  /** The session ticket key of listener `name` now (src/proxy/ticket-keys.ts), for its TLS contexts. */
+  readonly ticketKey: (name: string, rotation: number) => Buffer
+  /** Lower-case `tls.client_header` names of every listener (removed from every request); replaced on reload. */
+  certHeaders: ReadonlySet<string>
   readonly accessLog: Logger
   /** The access log's taker of preformatted JSON lines (src/log/log.ts `accessLines`); null = use `accessLog.info`. */
   readonly accessLines: AccessLines | null

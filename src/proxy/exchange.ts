@@ -34,6 +34,7 @@ import type { Route } from '../route/table.js'
 import type { ServiceRuntime, Upstream } from './upstream.js'
 import { observeConnect, observeStatus, releaseSlot } from './upstream.js'
 import { buildUpstreamHeaders, filterResponseHeaders, type ForwardContext } from './headers.js'
+import { clientCertInto } from './client-cert.js'
 import { targetHostHeader, targetPath } from '../route/target.js'
 import { Deadline, type DeadlineOwner } from './timers.js'
 import { canTake } from '../balance/pool.js'
@@ -185,7 +186,11 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
       prefix: '',
       requestIdHeader: ctx.requestIdHeader,
       requestId: '',
+      certHeaders: ctx.certHeaders,
+      certHeader: '',
+      certValue: '',
     }
+    clientCertInto(this.fwd, conn.socket)
     this.sentPath = ''
     this.upstream = null
     this.avoid = null

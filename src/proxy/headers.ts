@@ -54,6 +54,11 @@ export interface ForwardContext {
   requestIdHeader: string
   /** Value to send ('' when off). */
   requestId: string
+  /** Lower-case names of every listener's `tls.client_header`: never taken from a client, trusted or not. */
+  certHeaders: ReadonlySet<string>
+  /** This connection's client-certificate header (client-cert.ts `clientCertInto`) and value; '' = none. */
+  certHeader: string
+  certValue: string
 }
 
 /** A `{ has }` view shared by the request-kind `Map` and the response hop-by-hop `Set`. */
@@ -226,6 +231,8 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
   const trusted = ctx.trusted
   const rid = ctx.requestIdHeader
   const cip = ctx.clientIpLower
+  const certHeaders = ctx.certHeaders
+  const anyCert = certHeaders.size > 0
   const hostOverride = ctx.hostHeader
   const stripPrefix = ctx.prefix !== ''
   let clientHost = ''
@@ -243,7 +250,7 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
     const name = raw[i] ?? ''
     const value = raw[i + 1] ?? ''
     const lower = name.toLowerCase()
-    if (lower === rid || (cip !== '' && lower === cip)) continue
+    if (lower === rid || (cip !== '' && lower === cip) || (anyCert && certHeaders.has(lower))) continue
     const kind = REQUEST_KINDS.get(lower)
     if (kind === undefined) {
       out.push(name, value)
@@ -326,6 +333,7 @@ export function buildUpstreamHeaders(raw: readonly string[], ctx: ForwardContext
   const element = forwardedElement(peer, scheme, ctx.forwardedBy, ctx.httpVersion)
   out.push('Forwarded', forwarded === '' ? element : `${forwarded}, ${element}`)
   if (rid !== '') out.push(rid, ctx.requestId)
+  if (ctx.certValue !== '') out.push(ctx.certHeader, ctx.certValue)
   return out
 }
 

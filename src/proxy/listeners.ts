@@ -42,7 +42,10 @@ export class HttpListener {
     this.#acceptProxy = config.acceptProxy === true
     this.#closing = false
     this.conns = new Set()
-    this.#tls = config.tls === undefined ? null : buildTlsContexts(config.tls)
+    this.#tls =
+      config.tls === undefined
+        ? null
+        : buildTlsContexts(config.tls, ctx.ticketKey(config.name, config.tls.ticketRotation))
     // allowHalfOpen: a client may send FIN once its request is out and still read the response.
     // pauseOnConnect: a connection starts reading only once it chose where its reads go (h1/client-conn.ts).
     this.server = createServer(

@@ -8,25 +8,37 @@
  * ECDSA certificate for one name both be offered: Node's SNICallback copies only one certificate of the context
  * it is given into the connection.
  *
+ * With `client_auth` the TLSSocket asks for a client certificate; one the CA does not verify (or none, when
+ * required) ends the connection once the handshake is done (client-cert.ts).
+ *
  * The whole start (PROXY header, ClientHello, handshake) must complete within `http_request`.
  */
 import type { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import { parseClientHelloSni } from '../net/sni.js'
 import { parseProxyHeader, type ProxyHeader } from '../net/proxy-protocol.js'
-import { Deadline, type DeadlineOwner } from './timers.js'
-import type { ProxyContext } from './context.js'
+import { Deadline, type DeadlineOwner, type Deadlines } from './timers.js'
 import { contextFor, type TlsContexts } from './tls-contexts.js'
+import { acceptClientCertificate } from './client-cert.js'
 
 /** A PROXY header and a ClientHello each fit in this many bytes; a client sending more without either is closed. */
 const START_LIMIT = 16 + 65_535 + 16_389
+
+/** A TLS record: a fatal alert (2), unrecognized_name (112, RFC 6066 section 3). */
+const UNRECOGNIZED_NAME = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70])
+
+/** What a handshake needs of its listener's context: the deadline heap and the bound on the whole start. */
+export interface TlsStartContext {
+  readonly deadlines: Deadlines
+  readonly timeouts: { readonly httpRequest: number }
+}
 
 /** What the handshake hands on: the TLS socket and the PROXY header's addresses (null without one). */
 export type TlsAccepted = (tls: TLSSocket, proxy: ProxyHeader | null) => void
 
 export class TlsStart implements DeadlineOwner {
   readonly socket: Socket
-  readonly ctx: ProxyContext
+  readonly ctx: TlsStartContext
   readonly contexts: TlsContexts
   readonly done: TlsAccepted
   readonly deadline: Deadline
@@ -38,7 +50,7 @@ export class TlsStart implements DeadlineOwner {
 
   constructor(
     socket: Socket,
-    ctx: ProxyContext,
+    ctx: TlsStartContext,
     contexts: TlsContexts,
     acceptProxy: boolean,
     done: TlsAccepted,
@@ -97,15 +109,29 @@ export class TlsStart implements DeadlineOwner {
     else this.buf = buf
   }
 
-  /** Hand the socket and the bytes read to a TLSSocket with the certificates for `serverName`. */
+  /**
+   * Hand the socket and the bytes read to a TLSSocket with the certificates for `serverName`; with `strict_sni`
+   * and no certificate for it, answer with a fatal unrecognized_name alert and close (haproxy `strict-sni`).
+   */
   wrap(read: Buffer, serverName: string): void {
     const s = this.socket
     s.off('data', this.onData)
+    s.pause()
+    const secureContext = contextFor(this.contexts, serverName)
+    if (secureContext === null) {
+      s.end(UNRECOGNIZED_NAME, this.onError)
+      return
+    }
     s.off('error', this.onError)
     s.off('close', this.onClose)
-    s.pause()
     s.unshift(read)
-    const tls = new TLSSocket(s, { isServer: true, secureContext: contextFor(this.contexts, serverName) })
+    const auth = this.contexts.clientAuth
+    const tls = new TLSSocket(s, {
+      isServer: true,
+      secureContext,
+      requestCert: auth !== null,
+      rejectUnauthorized: auth !== null && auth.required,
+    })
     this.tls = tls
     tls.on('secure', this.onSecure)
     tls.on('error', this.onError)
@@ -118,6 +144,11 @@ export class TlsStart implements DeadlineOwner {
     tls.off('secure', this.onSecure)
     tls.off('error', this.onError)
     tls.off('close', this.onClose)
+    const auth = this.contexts.clientAuth
+    if (auth !== null && !acceptClientCertificate(tls, auth, Date.now())) {
+      tls.destroy()
+      return
+    }
     this.done(tls, this.proxy)
   }
 

@@ -9,9 +9,11 @@
  * The worker reads the files itself (the loader checked them, src/config/sections/tls.ts); a file that changed
  * in between and no longer parses fails `buildTlsContexts`, and the listener keeps its previous contexts.
  */
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls'
 import type { DeepReadonly, ListenerTlsConfig } from '../config/types.js'
+import { parseCaBundle, type ClientAuth } from './client-cert.js'
 
 export interface TlsContexts {
   /** Server name (lower-case) → context. */
@@ -22,16 +24,26 @@ export interface TlsContexts {
   readonly fallback: SecureContext
   /** The server's default context's options: the protocol settings and the first certificate group's files. */
   readonly serverOptions: SecureContextOptions
+  /** `client_auth` (mTLS): ask for a client certificate; null = none asked. */
+  readonly clientAuth: ClientAuth | null
+  /** `strict_sni`: a name no certificate covers gets no certificate (`contextFor` returns null). */
+  readonly strict: boolean
 }
 
-/** Read the certificate files of `tls` and build its contexts; throws (naming the file) when one fails. */
-export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>): TlsContexts {
+/**
+ * Read the certificate files of `tls` and build its contexts, all with the session ticket key `ticketKeys`
+ * (ticket-keys.ts: the same in every worker); throws (naming the file) when one fails.
+ */
+export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>, ticketKeys: Buffer): TlsContexts {
   const options: SecureContextOptions = {
     minVersion: tls.minVersion,
     maxVersion: tls.maxVersion,
     ciphers: tls.ciphers,
     honorCipherOrder: true,
+    ticketKeys,
   }
+  const auth = tls.clientAuth
+  if (auth !== null) options.ca = auth.ca
   // Certificates with the same names go in one context, in configuration order.
   const groups = new Map<string, { names: readonly string[]; cert: string[]; key: string[] }>()
   for (const c of tls.certificates) {
@@ -51,7 +63,13 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>): TlsConte
   for (const g of groups.values()) {
     let ctx: SecureContext
     try {
-      ctx = createSecureContext({ ...options, cert: g.cert, key: g.key })
+      // The session id context ties TLS 1.2 sessions to these certificates and CA (OpenSSL refuses to resume
+      // without one when it asks for client certificates); the same in every worker.
+      const sessionIdContext = createHash('sha256')
+        .update(g.names.join(' ') + '\n' + (auth?.ca ?? ''))
+        .digest('hex')
+        .slice(0, 32)
+      ctx = createSecureContext({ ...options, cert: g.cert, key: g.key, sessionIdContext })
     } catch (err) {
       throw new Error(`TLS certificate for ${g.names.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
@@ -68,12 +86,18 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>): TlsConte
     }
   }
   if (fallback === undefined) throw new Error('TLS listener without certificates')
-  return { exact, wildcard, fallback, serverOptions }
+  const clientAuth =
+    auth === null ? null : { required: auth.required, cas: parseCaBundle(auth.ca), header: tls.clientHeader }
+  return { exact, wildcard, fallback, serverOptions, clientAuth, strict: tls.strictSni }
 }
 
-/** The context for a ClientHello's server name ('' when the client sent none). */
-export function contextFor(t: TlsContexts, serverName: string): SecureContext {
-  if (serverName === '') return t.fallback
+/**
+ * The context for a ClientHello's server name ('' when the client sent none); null with `strict_sni` when no
+ * certificate covers the name (or there is none).
+ */
+export function contextFor(t: TlsContexts, serverName: string): SecureContext | null {
+  const fallback = t.strict ? null : t.fallback
+  if (serverName === '') return fallback
   const name = serverName.toLowerCase()
   const hit = t.exact.get(name)
   if (hit !== undefined) return hit
@@ -82,7 +106,7 @@ export function contextFor(t: TlsContexts, serverName: string): SecureContext {
     const w = t.wildcard.get(name.slice(dot + 1))
     if (w !== undefined) return w
   }
-  return t.fallback
+  return fallback
 }
 
 function readPem(path: string): string {

@@ -17,7 +17,7 @@ import {
 } from '../../src/config/sections/consul.js'
 import { authKeys, httpKeys, httpTimeoutKeys, noRouteKeys } from '../../src/config/sections/http.js'
 import { listenerKeys, sniRouteKeys, tcpTimeoutKeys } from '../../src/config/sections/listeners.js'
-import { tlsCertificateKeys, tlsKeys } from '../../src/config/sections/tls.js'
+import { tlsCertificateKeys, tlsClientAuthKeys, tlsKeys } from '../../src/config/sections/tls.js'
 import { accessKeys, logKeys } from '../../src/config/sections/log.js'
 import { shutdownKeys } from '../../src/config/sections/process.js'
 import { resolverKeys } from '../../src/config/sections/resolver.js'
@@ -45,6 +45,7 @@ const paths = [
   ...under('listeners[].timeouts.', tcpTimeoutKeys),
   ...under('listeners[].tls.', tlsKeys),
   ...under('listeners[].tls.certificates[].', tlsCertificateKeys),
+  ...under('listeners[].tls.client_auth.', tlsClientAuthKeys),
   ...under(
     'defaults.',
     defaultsKeys.filter((k) => !shared.has(k)),

@@ -112,13 +112,51 @@ test('a directory of name.crt/name.key pairs; a .crt without its key', async () 
   assert.deepEqual(none.lines, [`listeners[0].tls.directory: cannot list ${join(d.dir, 'nowhere')}: ENOENT`])
 })
 
-test('tls on a tcp listener is refused', async () => {
-  const path = join(d.dir, 'tcp.yaml')
-  await writeFile(
-    path,
-    `listeners:\n  - address: "127.0.0.1:0"\n    mode: tcp\n    service: x\n    tls: { directory: store }\nservices:\n  - name: x\n    servers: ["127.0.0.1:1"]\n`,
+test('client_auth: a CA file without a certificate, client_header without client_auth', async () => {
+  const base = `certificates: [${pair(good.cert, good.key)}]`
+  const noCa = await check(`{ ${base}, client_auth: { ca_file: "${good.key}" } }`)
+  assert.equal(noCa.ok, false)
+  assert.equal(
+    noCa.lines[0],
+    'listeners[0].tls.client_auth.ca_file: no PEM certificate (-----BEGIN CERTIFICATE-----) in it',
   )
-  const r = await runCheck(path, {}, readText, readdir)
+  const noAuth = await check(`{ ${base}, client_header: X-Client-DN }`)
+  assert.equal(
+    noAuth.lines[0],
+    'listeners[0].tls.client_header: needs client_auth: without it no client certificate is asked for',
+  )
+  const bad = await check(`{ ${base}, client_auth: { ca_file: "${good.cert}" }, client_header: "X Client" }`)
+  assert.equal(bad.lines[0], 'listeners[0].tls.client_header: "X Client" is not a valid header name')
+  const fine = await check(
+    `{ ${base}, client_auth: { ca_file: "${good.cert}", required: false }, client_header: X-Client-DN }`,
+  )
+  assert.equal(fine.ok, true)
+})
+
+test('tls on a tcp listener: accepted; client_header is named as http-only', async () => {
+  const path = join(d.dir, 'lb-tcp.yaml')
+  const listener = (extra: string): string =>
+    `listeners:\n  - address: "127.0.0.1:0"\n    mode: tcp\n    service: s\n    tls: { certificates: [${pair(good.cert, good.key)}]${extra} }\n` +
+    `services:\n  - name: s\n    servers: [{ address: "127.0.0.1:1" }]\n`
+  await writeFile(path, listener(''))
+  const ok = await runCheck(path, {}, readText, readdir, Date.now())
+  assert.equal(ok.ok, true, ok.output)
+  await writeFile(path, listener(`, client_auth: { ca_file: "${good.cert}" }, client_header: X-Client-DN`))
+  const bad = await runCheck(path, {}, readText, readdir, Date.now())
+  assert.equal(bad.ok, false)
+  assert.match(
+    bad.output,
+    /listeners\[0\]\.tls\.client_header: only applies to mode: http listeners \(a TCP relay sends no headers\)/,
+  )
+})
+
+test('ticket_rotation and refresh bounds', async () => {
+  const base = `certificates: [${pair(good.cert, good.key)}]`
+  const r = await check(`{ ${base}, ticket_rotation: 10s, refresh: 25h }`)
   assert.equal(r.ok, false)
-  assert.match(r.output, /listeners\[0\]\.tls: only applies to mode: http listeners/)
+  assert.deepEqual(r.lines.slice(0, 2), [
+    'listeners[0].tls.refresh: at most 24h (or 0: only on reload)',
+    'listeners[0].tls.ticket_rotation: at least 1m (or 0: never rotate)',
+  ])
+  assert.equal((await check(`{ ${base}, ticket_rotation: 0s, refresh: 0s, strict_sni: true }`)).ok, true)
 })

@@ -56,6 +56,34 @@ export function makeCert(dir: string, o: CertOptions): CertFiles {
   return { cert, key, pem: readFileSync(cert, 'utf8') }
 }
 
+/** A new unencrypted ECDSA P-256 key, as `openssl req` arguments. */
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'] as const
+
+function openssl(args: readonly string[]): void {
+  execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+}
+
+/** A CA: `<base>.crt`/`<base>.key` in `dir`, self-signed, with CA:true. */
+export function makeCa(dir: string, base: string): CertFiles {
+  const cert = join(dir, `${base}.crt`)
+  const key = join(dir, `${base}.key`)
+  const ext = ['-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign']
+  const files = ['-keyout', key, '-out', cert]
+  openssl(['req', '-x509', ...EC_KEY, ...files, '-days', '30', '-subj', `/CN=${base}`, ...ext])
+  return { cert, key, pem: readFileSync(cert, 'utf8') }
+}
+
+/** A certificate with subject `subj` (`/O=Example/CN=client`) signed by `ca`, as `<base>.crt`/`<base>.key`. */
+export function makeSigned(dir: string, ca: CertFiles, base: string, subj: string): CertFiles {
+  const cert = join(dir, `${base}.crt`)
+  const key = join(dir, `${base}.key`)
+  const csr = join(dir, `${base}.csr`)
+  openssl(['req', '-new', ...EC_KEY, '-keyout', key, '-out', csr, '-subj', subj])
+  openssl(['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-out', cert, '-days', '30'])
+  rmSync(csr)
+  return { cert, key, pem: readFileSync(cert, 'utf8') }
+}
+
 /** `listeners[].tls` for these pairs, as the loader checks and builds it (throws on any problem). */
 export function tlsConfig(
   pairs: readonly CertFiles[],
@@ -127,6 +155,8 @@ export function httpsGet(
     body?: readonly string[]
     agent?: HttpsAgent
     headers?: Record<string, string>
+    /** A client certificate (mTLS). */
+    client?: CertFiles
   } = {},
 ): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
@@ -140,6 +170,9 @@ export function httpsGet(
         rejectUnauthorized: false,
         headers: { host: o.host ?? 'localhost', ...o.headers },
         ...(o.agent === undefined ? {} : { agent: o.agent }),
+        ...(o.client === undefined
+          ? {}
+          : { cert: readFileSync(o.client.cert), key: readFileSync(o.client.key), agent: false }),
       },
       (res) => {
         const chunks: Buffer[] = []
@@ -158,4 +191,67 @@ export function httpsGet(
     for (const chunk of o.body ?? []) req.write(chunk)
     req.end()
   })
+}
+
+export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3'
+
+/**
+ * One handshake with server name site.test (and `session` to resume); resolves with whether it resumed and the
+ * session to reuse (TLS 1.3: the ticket that follows the handshake).
+ */
+export function tlsHandshake(
+  port: number,
+  version: TlsVersionName,
+  session?: Buffer,
+): Promise<{ reused: boolean; session: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      servername: 'site.test',
+      rejectUnauthorized: false,
+      maxVersion: version,
+      minVersion: version,
+      ...(session === undefined ? {} : { session }),
+    })
+    let reused = false
+    s.once('secureConnect', () => {
+      reused = s.isSessionReused()
+      // TLS 1.2 sessions come with the handshake; TLS 1.3 tickets right after it ('session').
+      if (version === 'TLSv1.2' || reused) finish(s.getSession())
+    })
+    const finish = (got: Buffer | undefined): void => {
+      s.destroy()
+      if (got === undefined) reject(new Error('no session'))
+      else resolve({ reused, session: got })
+    }
+    s.once('session', (got: Buffer) => {
+      if (version === 'TLSv1.3' && !reused) finish(got)
+    })
+    s.once('error', reject)
+  })
+}
+
+/**
+ * A config file for a daemon test: `workers`, admin off, no access log, listener `web` on 127.0.0.1:0 with the
+ * `tls` keys `tls` (YAML lines at that depth), then `rest` (top-level YAML).
+ */
+export function tlsDaemonYaml(workers: number, tls: readonly string[], rest = ''): string {
+  const lines = tls.map((l) => `      ${l}\n`).join('')
+  return `workers: ${workers}
+admin:
+  address: 'off'
+log:
+  access:
+    enabled: false
+listeners:
+  - name: web
+    address: 127.0.0.1:0
+    tls:
+${lines}${rest}`
+}
+
+/** The `tls` line listing one certificate pair. */
+export function certificatesLine(cert: string, key: string): string {
+  return `certificates: [{ cert_file: "${cert}", key_file: "${key}" }]`
 }

@@ -27,6 +27,9 @@ const untrusted: ForwardContext = {
   prefix: '',
   requestIdHeader: '',
   requestId: '',
+  certHeaders: new Set(),
+  certHeader: '',
+  certValue: '',
 }
 
 const trusted: ForwardContext = {
@@ -50,6 +53,17 @@ const lbUntrusted = [
   '443',
   'Forwarded',
   'for=203.0.113.7; proto=https; httpproto=http/1.1',
+]
+
+/** The headers lb appends for trusted peer 10.0.0.2 (client 198.51.100.9, no X-Forwarded-For) on https:443. */
+const lbTrusted = [
+  'X-Forwarded-For',
+  '10.0.0.2',
+  'X-Real-IP',
+  '198.51.100.9',
+  ...lbUntrusted.slice(4, 10),
+  'Forwarded',
+  'for=10.0.0.2; proto=https; httpproto=http/1.1',
 ]
 
 /** Pairs of a flat list, for readable diffs. */
@@ -231,16 +245,7 @@ test('buildUpstreamHeaders', async (t) => {
         '*/*',
         'X-Forwarded-For',
         '1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.2',
-        'X-Real-IP',
-        '198.51.100.9',
-        'X-Forwarded-Proto',
-        'https',
-        'X-Forwarded-Host',
-        'a.example',
-        'X-Forwarded-Port',
-        '443',
-        'Forwarded',
-        'for=10.0.0.2; proto=https; httpproto=http/1.1',
+        ...lbTrusted.slice(2),
       ],
     },
     {
@@ -409,6 +414,22 @@ test('buildUpstreamHeaders', async (t) => {
         '2',
         ...lbUntrusted,
       ],
+    },
+    {
+      desc: 'a client certificate header from the client is dropped, even from a trusted proxy',
+      ctx: { ...trusted, certHeaders: new Set(['x-client-dn']) },
+      raw: ['Host', 'a.example', 'X-Client-DN', 'CN=forged', 'x-client-dn', 'CN=forged2'],
+      want: ['Host', 'a.example', ...lbTrusted],
+    },
+    {
+      desc: "the verified certificate's subject is added, after the Connection header's removals",
+      ctx: {
+        certHeaders: new Set(['x-client-dn']),
+        certHeader: 'X-Client-DN',
+        certValue: 'CN=client,O=Acme',
+      },
+      raw: ['Host', 'a.example', 'Connection', 'X-Client-DN', 'X-Client-DN', 'CN=forged'],
+      want: ['Host', 'a.example', ...lbUntrusted, 'X-Client-DN', 'CN=client,O=Acme'],
     },
     {
       desc: 'odd input: empty values, weird case, trailing name without value',

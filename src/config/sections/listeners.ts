@@ -107,10 +107,16 @@ function readTcpListener(
     }
     return undefined
   }
-  for (const k of ['maxconn', 'tls'] as const) {
-    const s = f.get(k)
-    if (s !== undefined && s.value !== null) c.add(s.path, 'only applies to mode: http listeners')
-  }
+  const maxconnSlot = f.get('maxconn')
+  if (maxconnSlot !== undefined && maxconnSlot.value !== null)
+    c.add(maxconnSlot.path, 'only applies to mode: http listeners')
+  const tlsSlot = f.get('tls')
+  const tls = readListenerTls(c, tlsSlot)
+  if (tls !== undefined && tls.clientHeader !== '' && tlsSlot !== undefined)
+    c.add(
+      `${tlsSlot.path}.client_header`,
+      'only applies to mode: http listeners (a TCP relay sends no headers)',
+    )
   const d = tcpListenerDefaults
   const serviceSlot = f.get('service')
   const service = readString(c, serviceSlot, d.service)
@@ -132,7 +138,7 @@ function readTcpListener(
     }
   }
   const t = section(c, f.get('timeouts'), tcpTimeoutKeys)
-  return {
+  const out: Omit<TcpListenerConfig, 'name' | 'host' | 'port'> = {
     mode: 'tcp',
     acceptProxy: readBool(c, f.get('accept_proxy'), d.acceptProxy),
     service,
@@ -143,6 +149,8 @@ function readTcpListener(
       tunnel: readDuration(c, t?.get('tunnel'), d.timeouts.tunnel, 0),
     },
   }
+  if (tls !== undefined) out.tls = tls
+  return out
 }
 
 /** SNI names are hostnames (lower-cased), optionally `*.suffix`. */

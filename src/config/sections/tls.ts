@@ -8,17 +8,57 @@
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
-import type { ListenerTlsConfig, TlsCertificateConfig, TlsVersion, Config } from '../types.js'
+import type {
+  ListenerTlsConfig,
+  TlsCertificateConfig,
+  TlsClientAuthConfig,
+  TlsVersion,
+  Config,
+} from '../types.js'
 import { cipherListProblem, intermediateCiphers } from '../../net/tls-options.js'
-import { type Checker, type Slot, section, readList, readString, expand, describe } from '../reader.js'
+import { portStart } from '../../route/host.js'
+import {
+  type Checker,
+  type Slot,
+  section,
+  readList,
+  readString,
+  readBool,
+  readChecked,
+  readDuration,
+  required,
+  tokenRe,
+  ok,
+  fail,
+  expand,
+  describe,
+} from '../reader.js'
 
-export const tlsKeys = ['certificates', 'directory', 'min_version', 'max_version', 'ciphers'] as const
+export const tlsKeys = [
+  'certificates',
+  'directory',
+  'min_version',
+  'max_version',
+  'ciphers',
+  'client_auth',
+  'client_header',
+  'ticket_rotation',
+  'strict_sni',
+  'refresh',
+] as const
 export const tlsCertificateKeys = ['cert_file', 'key_file'] as const
+export const tlsClientAuthKeys = ['ca', 'required'] as const
 
 export const tlsDefaults = {
   minVersion: 'TLSv1.2',
   maxVersion: 'TLSv1.3',
   ciphers: intermediateCiphers,
+  clientAuth: null,
+  clientHeader: '',
+  ticketRotation: 12 * 3_600_000,
+  strictSni: false,
+  directory: '',
+  refresh: 30_000,
 } as const satisfies Omit<ListenerTlsConfig, 'certificates'>
 
 const versions: ReadonlyMap<string, TlsVersion | null> = new Map([
@@ -60,7 +100,8 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     if (cert !== undefined) certificates.push(cert)
   }
   const dirSlot = f.get('directory')
-  if (dirSlot !== undefined && dirSlot.value !== null) readDirectory(c, dirSlot, certificates)
+  let directory = ''
+  if (dirSlot !== undefined && dirSlot.value !== null) directory = readDirectory(c, dirSlot, certificates)
   if (certificates.length === 0 && c.problems.length === problems)
     c.add(
       slot.path,
@@ -77,7 +118,61 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     const why = cipherListProblem(ciphers)
     if (why !== undefined) c.add(ciphersSlot.path, `OpenSSL refuses the cipher list: ${why}`)
   }
-  return { certificates, minVersion, maxVersion, ciphers }
+  const clientAuth = readClientAuth(c, f.get('client_auth'))
+  const headerSlot = f.get('client_header')
+  const clientHeader =
+    readChecked(c, headerSlot, tlsDefaults.clientHeader, (s) =>
+      s === '' || tokenRe.test(s) ? ok(s) : fail(`"${s}" is not a valid header name`),
+    ) ?? ''
+  if (clientHeader !== '' && clientAuth === null && headerSlot !== undefined)
+    c.add(headerSlot.path, 'needs client_auth: without it no client certificate is asked for')
+  const refresh = readDuration(c, f.get('refresh'), tlsDefaults.refresh, 0)
+  if (refresh > 86_400_000) c.add(`${slot.path}.refresh`, 'at most 24h (or 0: only on reload)')
+  const ticketRotation = readDuration(c, f.get('ticket_rotation'), tlsDefaults.ticketRotation, 0)
+  if (ticketRotation > 0 && ticketRotation < 60_000)
+    c.add(`${slot.path}.ticket_rotation`, 'at least 1m (or 0: never rotate)')
+  else if (ticketRotation > 7 * 86_400_000)
+    c.add(`${slot.path}.ticket_rotation`, 'at most 168h (or 0: never rotate)')
+  const strictSni = readBool(c, f.get('strict_sni'), tlsDefaults.strictSni)
+  return {
+    certificates,
+    minVersion,
+    maxVersion,
+    ciphers,
+    clientAuth,
+    clientHeader,
+    ticketRotation,
+    strictSni,
+    directory,
+    refresh,
+  }
+}
+
+/** `client_auth`: the CA certificates (PEM, usually `ca_file`) and whether a certificate is required. */
+function readClientAuth(c: Checker, slot: Slot | undefined): TlsClientAuthConfig | null {
+  const f = section(c, slot, tlsClientAuthKeys)
+  if (f === undefined || slot === undefined) return null
+  const caSlot = required(c, f, slot, 'ca')
+  const ca = readString(c, caSlot, '')
+  const req = readBool(c, f.get('required'), true)
+  if (caSlot === undefined || ca === '') {
+    if (caSlot !== undefined) c.add(caSlot.path, 'expected PEM CA certificates (or ca_file)')
+    return null
+  }
+  const blocks = ca.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
+  if (blocks.length === 0) {
+    c.add(caSlot.path, 'no PEM certificate (-----BEGIN CERTIFICATE-----) in it')
+    return null
+  }
+  for (const pem of blocks) {
+    try {
+      new X509Certificate(pem)
+    } catch (err) {
+      c.add(caSlot.path, `not a PEM certificate (${message(err)})`)
+      return null
+    }
+  }
+  return { ca, required: req }
 }
 
 /** `cert_file`/`key_file` as configured (after `${VAR}`): the key of its contents in `c.files`. */
@@ -152,18 +247,18 @@ function checkPair(
   }
 }
 
-/** `directory`: every `name.crt` with its `name.key`, in name order. */
-function readDirectory(c: Checker, slot: Slot, out: TlsCertificateConfig[]): void {
+/** `directory`: every `name.crt` with its `name.key`, in name order. Returns its absolute path ('' if broken). */
+function readDirectory(c: Checker, slot: Slot, out: TlsCertificateConfig[]): string {
   const ref = readRef(c, slot)
-  if (ref === undefined) return
+  if (ref === undefined) return ''
   const listing = c.dirs.get(ref)
   if (listing === undefined) {
     c.add(slot.path, `directory "${ref}" was not listed`)
-    return
+    return ''
   }
   if (listing instanceof Error) {
     c.add(slot.path, listing.message)
-    return
+    return ''
   }
   const names = new Set(listing)
   let pairs = 0
@@ -179,6 +274,7 @@ function readDirectory(c: Checker, slot: Slot, out: TlsCertificateConfig[]): voi
     if (cert !== undefined) out.push(cert)
   }
   if (pairs === 0) c.add(slot.path, `${absolute(c, ref)}: no name.crt/name.key pairs in the directory`)
+  return absolute(c, ref)
 }
 
 /** The files `directory` names the loader must read: `name.crt` and `name.key` of each pair in `listing`. */
@@ -219,11 +315,14 @@ export function certificateNames(x509: X509Certificate): string[] {
   return [...new Set(out)]
 }
 
-/** `lb check` warnings: certificates expired at `now` (ms) or within `soon` ms of it. */
+/**
+ * `lb check` warnings (also logged at start and reload): certificates expired at `now` (ms) or within `soon` ms
+ * of it, then static routes whose host no certificate of an HTTPS listener covers (`coverageWarnings`).
+ */
 export function certificateWarnings(config: Config, now: number, soon = 14 * 86_400_000): string[] {
   const out: string[] = []
   for (const l of config.listeners) {
-    if (l.mode !== 'http' || l.tls === undefined) continue
+    if (l.tls === undefined) continue
     for (const cert of l.tls.certificates) {
       const left = cert.notAfter * 1000 - now
       const when = new Date(cert.notAfter * 1000).toISOString()
@@ -231,7 +330,38 @@ export function certificateWarnings(config: Config, now: number, soon = 14 * 86_
       else if (left < soon) out.push(`${cert.source}: ${cert.certFile}: the certificate expires at ${when}`)
     }
   }
+  out.push(...coverageWarnings(config))
   return out
+}
+
+/**
+ * Static routes (`routes[]`) whose host no certificate of any HTTPS listener covers, when there is one: such a
+ * client gets the listener's first certificate (a name mismatch), or with `strict_sni` no handshake. Routes for
+ * `host:80` match plain listeners only and are skipped, as is the catch-all host.
+ */
+export function coverageWarnings(config: Config): string[] {
+  const names: string[] = []
+  for (const l of config.listeners)
+    if (l.mode === 'http' && l.tls !== undefined) for (const c of l.tls.certificates) names.push(...c.names)
+  if (names.length === 0) return []
+  const out: string[] = []
+  for (let i = 0; i < config.routes.length; i++) {
+    const host = (config.routes[i] as Config['routes'][number]).host.toLowerCase()
+    const at = portStart(host)
+    if (host === '' || host.slice(at) === ':80') continue
+    const name = host.slice(0, at)
+    if (!names.some((n) => certificateCovers(n, name)))
+      out.push(`routes[${i}].host: ${host}: no certificate of an HTTPS listener covers this name`)
+  }
+  return out
+}
+
+/** Certificate name `cert` (`a.example`, `*.example`) covers host `host` (itself maybe `*.example`). */
+function certificateCovers(cert: string, host: string): boolean {
+  if (cert === host) return true
+  if (!cert.startsWith('*.') || host.startsWith('*.')) return false
+  const dot = host.indexOf('.')
+  return dot > 0 && host.slice(dot + 1) === cert.slice(2)
 }
 
 function message(err: unknown): string {

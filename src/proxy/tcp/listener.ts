@@ -1,6 +1,10 @@
 /**
  * A TCP listener (haproxy `mode tcp` frontend): accepts, starts a session per connection (src/proxy/tcp/session.ts),
  * and finds routes by port and server name (src/route/tcp.ts).
+ *
+ * With `tls` the listener terminates TLS first, as an HTTPS listener does (src/proxy/tls-accept.ts: PROXY header,
+ * ClientHello, certificates by server name, `client_auth`), bounded by `timeouts.client`; the session then
+ * relays the plain bytes and routes by the handshake's server name.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { listenExtras } from '../../net/listen.js'
@@ -12,6 +16,11 @@ import type { Metrics } from '../../metrics/metrics.js'
 import { buildTcpRoutes, type TcpRouteIndex } from '../../route/tcp.js'
 import type { ProxyState } from '../request-path.js'
 import { TcpSession } from './session.js'
+import type { TLSSocket } from 'node:tls'
+import type { ProxyHeader } from '../../net/proxy-protocol.js'
+import { TlsStart, type TlsStartContext } from '../tls-accept.js'
+import { buildTlsContexts, type TlsContexts } from '../tls-contexts.js'
+import type { Deadlines } from '../timers.js'
 
 /** What TCP listeners read from the worker: the current services and TCP routes (swapped whole). */
 export interface TcpContext {
@@ -22,6 +31,9 @@ export interface TcpContext {
   readonly rand: () => number
   readonly now: () => number
   readonly metrics: Metrics
+  readonly deadlines: Deadlines
+  /** See ProxyContext.ticketKey (src/proxy/context.ts). */
+  readonly ticketKey: (name: string, rotation: number) => Buffer
 }
 
 export class TcpListener {
@@ -32,7 +44,11 @@ export class TcpListener {
   readonly sessions: Set<TcpSession>
   #routesFrom: readonly TcpRouteSpec[] | null
   #routes: TcpRouteIndex
+  /** The certificates of a TLS-terminating listener (null: bytes pass as they come). */
+  #tls: TlsContexts | null
+  readonly #tlsCtx: TlsStartContext
 
+  /** Throws when a TLS listener's certificate files cannot be read or used. */
   constructor(config: DeepReadonly<TcpListenerConfig>, ctx: TcpContext) {
     this.config = config
     this.info = { name: config.name, port: config.port }
@@ -40,15 +56,35 @@ export class TcpListener {
     this.sessions = new Set()
     this.#routesFrom = null
     this.#routes = buildTcpRoutes([], config.port)
-    // Paused on connect so that a session can switch the client to onread before its first read.
+    this.#tls =
+      config.tls === undefined
+        ? null
+        : buildTlsContexts(config.tls, ctx.ticketKey(config.name, config.tls.ticketRotation))
+    this.#tlsCtx = { deadlines: ctx.deadlines, timeouts: { httpRequest: config.timeouts.client } }
+    // Paused on connect so that a session can switch the client to onread before its first read (and so that
+    // the TLS start sees every byte).
     this.server = createServer({
       allowHalfOpen: true,
-      pauseOnConnect: nodeInternals.onreadSlots !== null,
+      pauseOnConnect: nodeInternals.onreadSlots !== null || this.#tls !== null,
       noDelay: true,
     })
     this.server.on('connection', (socket: Socket) => {
-      new TcpSession(this, socket).start()
+      const tls = this.#tls
+      if (tls === null) new TcpSession(this, socket).start()
+      else new TlsStart(socket, this.#tlsCtx, tls, this.config.acceptProxy, this.#onHandshake).start()
     })
+  }
+
+  readonly #onHandshake = (socket: TLSSocket, proxy: ProxyHeader | null): void => {
+    new TcpSession(this, socket).startTls(
+      proxy,
+      typeof socket.servername === 'string' ? socket.servername : '',
+    )
+  }
+
+  /** A reload: new handshakes use these certificates and protocol settings; open sessions keep theirs. */
+  setTls(next: TlsContexts): void {
+    this.#tls = next
   }
 
   /** The route index for the current snapshot (rebuilt when the worker swapped the TCP routes). */

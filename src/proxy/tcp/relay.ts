@@ -95,6 +95,11 @@ export function relay(w: SessionSocket, n: number, buf: Buffer): Buffer | null {
   return null
 }
 
+/** `relay` without direct writes: for a TLSSocket, whose handle encrypts what TLSSocket.write hands it. */
+export function relayWrite(w: Socket, n: number, buf: Buffer): Buffer | null {
+  return afterRelay(w, w.write(n === buf.length ? buf : buf.subarray(0, n)), n, buf)
+}
+
 /** A TCP handle as the established relay drives it (see `Relay`). */
 interface RelayHandle extends StreamHandle {
   onread: (this: RelayHandle, arrayBuffer: unknown) => unknown

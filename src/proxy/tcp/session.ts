@@ -3,7 +3,9 @@
  * server name) → pick with the service's picker → connect (timeout, retries with redispatch) → optional PROXY
  * header to the server → relay both ways (src/proxy/tcp/relay.ts).
  *
- * - Bytes are never altered: the ClientHello is only peeked, so TLS passes through end to end.
+ * - Bytes are never altered: the ClientHello is only peeked, so TLS passes through end to end. On a listener
+ *   with `tls` the client is the TLSSocket of lb's own handshake (listener.ts, `startTls`): the plain bytes are
+ *   relayed, the client side through 'data' events and TLSSocket.write (no onread, no direct handle writes).
  * - Half-close: sockets are `allowHalfOpen`; a FIN from one side is forwarded as a FIN to the other (`end()`
  *   on the other socket once its writes are flushed) and the session lasts until both directions are closed.
  * - Timeouts: `client` bounds the preface (PROXY header / ClientHello) and client inactivity, `server` server
@@ -35,6 +37,7 @@ import {
   kSession,
   READ_BUFFER_SMALL,
   relay,
+  relayWrite,
   startRelay,
   type Relay,
   type SessionSocket,
@@ -73,6 +76,8 @@ export class TcpSession {
   readonly nextClientBuffer: () => Buffer
   /** The client reads through onread (clientBuffer), not 'data' events. */
   clientOnread: boolean
+  /** The client is a TLSSocket lb terminated (`startTls`). */
+  clientTls: boolean
   /** The established relay, once both sockets are connected (see `Relay`); null on the fallback paths. */
   toServer: Relay | null
   toClient: Relay | null
@@ -119,6 +124,7 @@ export class TcpSession {
     this.clientBuffer = EMPTY
     this.nextClientBuffer = (): Buffer => this.clientBuffer
     this.clientOnread = false
+    this.clientTls = false
     this.toServer = null
     this.toClient = null
     this.ioSeen = false
@@ -165,6 +171,28 @@ export class TcpSession {
       if (!this.clientOnread) c.on('data', onPrefaceData)
       c.resume()
     } else this.route()
+  }
+
+  /**
+   * A client whose TLS handshake lb did (listener.ts): the PROXY header and the server name came with it, so
+   * the session routes at once.
+   */
+  startTls(proxy: ProxyHeader | null, serverName: string): void {
+    const c = this.client
+    c[kSession] = this
+    this.clientTls = true
+    this.listener.sessions.add(this)
+    c.on('error', onClientError)
+    c.on('close', onClientClose)
+    c.on('end', onClientEnd)
+    c.setTimeout(this.listener.config.timeouts.client, onClientTimeout)
+    this.proxy = proxy
+    if (proxy !== null && proxy.command === 'proxy' && proxy.family !== 'unknown') {
+      this.clientAddress = proxy.srcAddress
+      this.clientPort = proxy.srcPort
+    }
+    this.serverName = serverName.toLowerCase()
+    this.route()
   }
 
   /** Preface bytes: PROXY header first (if expected), then enough of the ClientHello (if SNI routes). */
@@ -319,7 +347,7 @@ export class TcpSession {
     c.on('drain', onClientDrain)
     if (!this.clientOnread) c.on('data', onClientData)
     if (this.clientEnded) server.end()
-    this.toClient = startRelay(this, server, c, this.readBuffer)
+    this.toClient = this.clientTls ? null : startRelay(this, server, c, this.readBuffer)
     if (this.clientOnread) this.toServer = startRelay(this, c, server, this.clientBuffer)
     if (this.toClient !== null && this.toServer !== null) {
       c.setTimeout(0)
@@ -539,7 +567,7 @@ function onServerRead(this: SessionSocket, n: number, buf: Buffer): boolean {
   const s = this[kSession]
   if (s === undefined || s.server !== this) return false
   const c = s.client
-  const next = relay(c, n, buf)
+  const next = s.clientTls ? relayWrite(c, n, buf) : relay(c, n, buf)
   if (next === null) return false
   s.readBuffer = next
   return true

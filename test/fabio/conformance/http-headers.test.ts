@@ -54,6 +54,9 @@ function run(r: Row): Record<string, string> {
     prefix: r.strip ?? '',
     requestIdHeader: '',
     requestId: '',
+    certHeaders: new Set(),
+    certHeader: '',
+    certValue: '',
   }
   const out = buildUpstreamHeaders(raw, ctx)
   const got: Record<string, string> = {}
