@@ -97,7 +97,7 @@ export function logExchange(x: Exchange): void {
   if (ctx.accessDetail) {
     // The fields a `$field` template reads beyond the JSON line (src/log/log.ts `accessRecord`).
     line.ra = x.conn.socket.remoteAddress ?? ''
-    line.hv = head.minor === 0 ? '1.0' : '1.1'
+    line.hv = head.h2 ? '2.0' : head.minor === 0 ? '1.0' : '1.1'
     line.rh = head.headers
     line.sc = x.listener.proto
     line.ua = up === null ? '' : up.hostPort

@@ -516,3 +516,24 @@ export function hostProblem(raw: readonly string[]): string {
   }
   return ''
 }
+
+/** Trailer lines without the fields that only make sense hop by hop or as framing. */
+export function filterTrailers(trailers: string): string {
+  const lines = trailers.split('\r\n')
+  let out = ''
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    if (line === '') continue
+    const colon = line.indexOf(':')
+    const name = line.slice(0, colon).toLowerCase()
+    if (
+      name === 'content-length' ||
+      name === 'transfer-encoding' ||
+      name === 'connection' ||
+      name === 'trailer'
+    )
+      continue
+    out += line + '\r\n'
+  }
+  return out
+}

@@ -25,7 +25,9 @@ import { ChunkedDecoder, type ChunkSink } from './chunked.js'
 import { parseProxyHeader, type ProxyHeader } from '../../net/proxy-protocol.js'
 import { Exchange } from '../exchange.js'
 import type { ListenerInfo, ProxyContext } from '../context.js'
-import type { Tunnel } from '../tunnel.js'
+import { startTunnel, type Tunnel, type TunnelOrigin } from '../tunnel.js'
+import type { ClientSide } from '../client-side.js'
+import { filterTrailers } from '../headers.js'
 import { Out } from './out.js'
 import { statusText } from './status.js'
 import { nodeInternals, readIntoBuffers } from '../../net/node-internals.js'
@@ -69,7 +71,10 @@ const PIPELINE_BUFFER = 64 * 1024
 /** A request body still to come after a local answer is read and dropped up to this size; a bigger one closes. */
 const DISCARD_LIMIT = 1024 * 1024
 
-export class ClientConn implements DeadlineOwner, ChunkSink {
+const CRLF = '\r\n'
+const LAST_CHUNK = '0\r\n'
+
+export class ClientConn implements DeadlineOwner, ChunkSink, ClientSide {
   readonly ctx: ProxyContext
   readonly listener: ListenerInfo
   readonly socket: Socket
@@ -116,6 +121,10 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   tunnel: Tunnel | null
   /** Writes to the client. */
   readonly out: Out
+  /** The response body is re-chunked for the client. */
+  chunkOut: boolean
+  /** A response head not written yet: it goes out with the body bytes of the same read (one system call). */
+  headOut: string
   readonly deadline: Deadline
 
   /**
@@ -151,6 +160,8 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.nextBuffer = (): Buffer => this.readBuf
     this.tunnel = null
     this.out = new Out(socket, () => this.onDrain(), plain)
+    this.chunkOut = false
+    this.headOut = ''
     this.deadline = new Deadline(this)
   }
 
@@ -319,6 +330,133 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.state = S_WAIT
     this.ctx.deadlines.disarm(this.deadline)
     this.ex.requestBodyEnd(trailers)
+  }
+
+  // -- ClientSide: the exchange's response, written as HTTP/1.1 --------------------------------------------
+
+  get dataLent(): boolean {
+    return this.out.lent
+  }
+
+  sendContinue(): void {
+    this.out.send('HTTP/1.1 100 Continue\r\n\r\n', null, '')
+  }
+
+  /**
+   * Status line, headers, then lb's framing: a body of unknown length is chunked for HTTP/1.1 clients and ends
+   * with the connection for HTTP/1.0 ones; `Connection`/`Keep-Alive` and the request id last.
+   */
+  sendHead(
+    status: number,
+    reason: string,
+    headers: readonly string[],
+    hsts: string,
+    te: string,
+    toClose: boolean,
+    more: boolean,
+  ): boolean {
+    const head = this.head
+    let framing = ''
+    this.chunkOut = false
+    if (te !== '') {
+      if (head.minor === 1) {
+        this.chunkOut = true
+        framing = 'Transfer-Encoding: ' + te + CRLF
+      } else {
+        this.closeAfter = true
+      }
+    } else if (toClose) {
+      // The body ends when the server closes: so does this connection's, for the client.
+      this.closeAfter = true
+    }
+    let h = 'HTTP/1.1 ' + status + ' ' + reason + CRLF
+    if (hsts === '') {
+      for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    } else {
+      // The route's HSTS replaces the server's own.
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const name = headers[i] as string
+        if (name.length === 25 && name.toLowerCase() === 'strict-transport-security') continue
+        h += name + ': ' + headers[i + 1] + CRLF
+      }
+      h += 'Strict-Transport-Security: ' + hsts + CRLF
+    }
+    h += framing
+    const ctx = this.ctx
+    if (this.closeAfter || head.close || this.ended) h += 'Connection: close\r\n'
+    else h += head.minor === 0 ? 'Connection: keep-alive\r\n' + ctx.keepAliveHint : ctx.keepAliveHint
+    const rid = this.ex.requestId
+    if (rid !== '') h += ctx.requestIdHeader + ': ' + rid + CRLF
+    if (more) {
+      // Body bytes follow in this read: the head goes out with them, in one write.
+      this.headOut = h + CRLF
+      return true
+    }
+    this.headOut = ''
+    return this.out.send(h + CRLF, null, '')
+  }
+
+  sendData(data: Buffer): boolean {
+    const head = this.headOut
+    this.headOut = ''
+    return this.chunkOut
+      ? this.out.send(head + data.length.toString(16) + CRLF, data, CRLF)
+      : this.out.send(head, data, '')
+  }
+
+  sendEnd(trailers: string): boolean {
+    let text = this.headOut
+    this.headOut = ''
+    if (this.chunkOut) text += trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF
+    return text === '' || this.out.send(text, null, '')
+  }
+
+  sendLocal(
+    status: number,
+    body: string,
+    contentType: string,
+    location: string | null,
+    challenge: string,
+  ): boolean {
+    const head = this.head
+    const ctx = this.ctx
+    this.headOut = ''
+    let h =
+      'HTTP/1.1 ' +
+      status +
+      ' ' +
+      statusText(status) +
+      '\r\ncontent-type: ' +
+      contentType +
+      '\r\ncontent-length: ' +
+      Buffer.byteLength(body) +
+      '\r\nx-content-type-options: nosniff\r\n'
+    if (location !== null) h += 'location: ' + location + CRLF
+    if (challenge !== '') h += 'www-authenticate: ' + challenge + CRLF
+    // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
+    if (status === 400) this.closeAfter = true
+    if (this.closeAfter || head.close || this.ended) h += 'connection: close\r\n'
+    else h += head.minor === 0 ? 'connection: keep-alive\r\n' + ctx.keepAliveHint : ctx.keepAliveHint
+    const rid = this.ex.requestId
+    if (rid !== '') h += ctx.requestIdHeader + ': ' + rid + CRLF
+    return this.out.send(h + CRLF + body, null, '')
+  }
+
+  switchProtocols(
+    origin: TunnelOrigin,
+    reason: string,
+    headers: readonly string[],
+    upgrade: string,
+    server: Socket,
+    rest: Buffer | null,
+  ): void {
+    let h = 'HTTP/1.1 101 ' + (reason === '' ? 'Switching Protocols' : reason) + CRLF
+    for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    h += 'Connection: Upgrade\r\nUpgrade: ' + upgrade + CRLF
+    const rid = this.ex.requestId
+    if (rid !== '') h += this.ctx.requestIdHeader + ': ' + rid + CRLF
+    this.out.send(h + CRLF, null, '')
+    startTunnel(origin, this, server, rest)
   }
 
   /** The exchange wants no more body bytes for now. */
