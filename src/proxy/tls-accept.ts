@@ -35,6 +35,8 @@ export class TlsStart implements DeadlineOwner {
   proxy: ProxyHeader | null
   buf: Buffer | null
   tls: TLSSocket | null
+  /** ALPN protocols offered, in the server's order of preference (null: no ALPN, HTTP/1.1). */
+  readonly alpn: string[] | null
 
   constructor(
     socket: Socket,
@@ -42,6 +44,7 @@ export class TlsStart implements DeadlineOwner {
     contexts: TlsContexts,
     acceptProxy: boolean,
     done: TlsAccepted,
+    alpn: string[] | null = null,
   ) {
     this.socket = socket
     this.ctx = ctx
@@ -52,6 +55,7 @@ export class TlsStart implements DeadlineOwner {
     this.proxy = null
     this.buf = null
     this.tls = null
+    this.alpn = alpn
   }
 
   start(): void {
@@ -105,7 +109,11 @@ export class TlsStart implements DeadlineOwner {
     s.off('close', this.onClose)
     s.pause()
     s.unshift(read)
-    const tls = new TLSSocket(s, { isServer: true, secureContext: contextFor(this.contexts, serverName) })
+    const secureContext = contextFor(this.contexts, serverName)
+    const tls =
+      this.alpn === null
+        ? new TLSSocket(s, { isServer: true, secureContext })
+        : new TLSSocket(s, { isServer: true, secureContext, ALPNProtocols: this.alpn })
     this.tls = tls
     tls.on('secure', this.onSecure)
     tls.on('error', this.onError)

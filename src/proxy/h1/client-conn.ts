@@ -13,6 +13,8 @@
  *   sends a byte lasts no longer) or from the first byte after keep-alive; `keep_alive` between requests;
  *   `client` while a body is read or while the client does not read a response.
  * - After a 101 the socket leaves for a Tunnel; the connection's listeners are removed.
+ * - On a listener with `h2c`, a connection whose first bytes are the HTTP/2 preface leaves for node:http2
+ *   (h2/session.ts) before any request is parsed.
  *
  * Hot path: socket listeners are module-level functions reaching the ClientConn through a symbol; the RequestHead
  * and the Exchange are one object each per connection, reset per request.
@@ -31,6 +33,7 @@ import { filterTrailers } from '../headers.js'
 import { Out } from './out.js'
 import { statusText } from './status.js'
 import { nodeInternals, readIntoBuffers } from '../../net/node-internals.js'
+import type { Http2Front } from '../h2/session.js'
 
 /**
  * Reads land in one reusable buffer per connection (Node's onread slots, src/net/node-internals.ts), 16 KiB and
@@ -60,6 +63,11 @@ const S_WAIT = 3
 /** Handed to a tunnel. */
 const S_TUNNEL = 4
 const S_CLOSED = 5
+/** Handed to node:http2 (h2c with prior knowledge). */
+const S_H2 = 6
+
+/** The HTTP/2 client connection preface (RFC 9113 §3.4). */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
 
 // Deadline kinds.
 const K_REQUEST = 1
@@ -121,6 +129,12 @@ export class ClientConn implements DeadlineOwner, ChunkSink, ClientSide {
   tunnel: Tunnel | null
   /** Writes to the client. */
   readonly out: Out
+  /** `h2c`: where a connection starting with the HTTP/2 preface goes (null: HTTP/1.1 only). */
+  readonly h2: Http2Front | null
+  /** The first bytes are still to be checked for the HTTP/2 preface. */
+  preface: boolean
+  /** The PROXY header read for this connection (handed on with it to HTTP/2). */
+  proxy: ProxyHeader | null
   /** The response body is re-chunked for the client. */
   chunkOut: boolean
   /** A response head not written yet: it goes out with the body bytes of the same read (one system call). */
@@ -131,7 +145,14 @@ export class ClientConn implements DeadlineOwner, ChunkSink, ClientSide {
    * `plain`: `socket` is a TCP socket, whose reads and writes may go through its libuv handle; a TLSSocket
    * (an HTTPS listener) reads 'data' events and writes with `socket.write`.
    */
-  constructor(ctx: ProxyContext, listener: ListenerInfo, socket: Socket, acceptProxy: boolean, plain = true) {
+  constructor(
+    ctx: ProxyContext,
+    listener: ListenerInfo,
+    socket: Socket,
+    acceptProxy: boolean,
+    plain = true,
+    h2: Http2Front | null = null,
+  ) {
     this.ctx = ctx
     this.listener = listener
     this.socket = socket
@@ -160,6 +181,9 @@ export class ClientConn implements DeadlineOwner, ChunkSink, ClientSide {
     this.nextBuffer = (): Buffer => this.readBuf
     this.tunnel = null
     this.out = new Out(socket, () => this.onDrain(), plain)
+    this.h2 = h2
+    this.preface = h2 !== null
+    this.proxy = null
     this.chunkOut = false
     this.headOut = ''
     this.deadline = new Deadline(this)
@@ -241,6 +265,18 @@ export class ClientConn implements DeadlineOwner, ChunkSink, ClientSide {
 
   /** Parse one request head from `buf` and start its exchange. false = wait for more bytes (or closed). */
   readHead(buf: Buffer): boolean {
+    if (this.preface) {
+      const n = Math.min(buf.length, PREFACE.length)
+      if (buf.compare(PREFACE, 0, n, 0, n) === 0) {
+        if (n < PREFACE.length) {
+          this.buf = buf
+          return false
+        }
+        this.toH2(buf)
+        return false
+      }
+      this.preface = false
+    }
     const max = this.ctx.maxHeaderSize
     const start = skipEmptyLines(buf, 0, buf.length)
     if (start === buf.length) {
@@ -648,6 +684,23 @@ export class ClientConn implements DeadlineOwner, ChunkSink, ClientSide {
     return rest
   }
 
+  /** h2c with prior knowledge: the socket, and the bytes read so far, go to node:http2. */
+  toH2(buf: Buffer): void {
+    this.state = S_H2
+    this.buf = null
+    this.preface = false
+    this.ctx.deadlines.remove(this.deadline)
+    const s = this.socket
+    s.removeListener('data', onData)
+    s.removeListener('drain', onDrain)
+    s.removeListener('end', onEnd)
+    s.removeListener('error', onError)
+    s.removeListener('close', onClose)
+    s.pause()
+    s.unshift(this.onread ? Buffer.from(buf) : buf)
+    ;(this.h2 as Http2Front).accept(s, this.proxy)
+  }
+
   /** `accept_proxy`: the PROXY header first; its addresses are the client's from then on. */
   readProxyHeader(buf: Buffer): boolean {
     const r = parseProxyHeader(buf)
@@ -667,6 +720,7 @@ export class ClientConn implements DeadlineOwner, ChunkSink, ClientSide {
 
   /** The PROXY header an HTTPS listener read before the handshake (tls-accept.ts). */
   useProxyHeader(h: ProxyHeader): void {
+    this.proxy = h
     if (h.command === 'proxy' && h.family !== 'unknown') {
       this.remote = h.srcAddress
       this.remotePort = h.srcPort

@@ -1,0 +1,67 @@
+/** node:http2 clients for lb's HTTP/2 listeners (TLS with ALPN h2, or h2c with prior knowledge). */
+import {
+  connect,
+  type ClientHttp2Session,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2'
+
+export interface H2Answer {
+  readonly status: number
+  readonly headers: IncomingHttpHeaders
+  readonly body: string
+  readonly trailers: IncomingHttpHeaders | null
+}
+
+/** A session to lb on `port`: `https` (certificate not verified) or h2c. */
+export function h2Connect(port: number, tls = true, servername = 'site.test'): Promise<ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const s = tls
+      ? connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, servername })
+      : connect(`http://127.0.0.1:${port}`)
+    s.once('connect', () => {
+      s.off('error', reject)
+      s.on('error', () => {})
+      resolve(s)
+    })
+    s.once('error', reject)
+  })
+}
+
+/** One request on `session`; `body` is written and the stream ended. */
+export function h2Request(
+  session: ClientHttp2Session,
+  headers: OutgoingHttpHeaders,
+  body?: string | Buffer,
+): Promise<H2Answer> {
+  return new Promise((resolve, reject) => {
+    const req = session.request(headers, { endStream: body === undefined })
+    let status = 0
+    let head: IncomingHttpHeaders = {}
+    let trailers: IncomingHttpHeaders | null = null
+    const chunks: Buffer[] = []
+    req.on('response', (h) => {
+      head = h
+      status = Number(h[':status'])
+    })
+    req.on('trailers', (t) => {
+      trailers = t
+    })
+    req.on('data', (d: Buffer) => chunks.push(d))
+    req.on('end', () =>
+      resolve({ status, headers: head, body: Buffer.concat(chunks).toString('utf8'), trailers }),
+    )
+    req.on('error', reject)
+    req.on('close', () => {
+      if (status === 0) reject(new Error(`stream closed without a response (code ${req.rstCode})`))
+    })
+    if (body !== undefined) req.end(body)
+  })
+}
+
+export function closeSession(s: ClientHttp2Session): Promise<void> {
+  return new Promise((resolve) => {
+    if (s.closed || s.destroyed) resolve()
+    else s.close(() => resolve())
+  })
+}
