@@ -26,7 +26,7 @@ import type { ListenerInfo, ProxyContext } from '../context.js'
 import { Deadline, type DeadlineOwner } from '../timers.js'
 import { H2Stream } from './stream.js'
 
-const { NGHTTP2_ENHANCE_YOUR_CALM } = constants
+const { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_CANCEL } = constants
 
 /** Streams kept for reuse per session (beyond it, finished ones are left to the GC). */
 const FREE_STREAMS = 16
@@ -34,6 +34,8 @@ const FREE_STREAMS = 16
 // Session deadline kinds.
 const K_REQUEST = 1
 const K_IDLE = 2
+/** Closing for too many resets: destroyed if not closed by then. */
+const K_CALM = 3
 
 const kSession = Symbol('lb.h2session')
 interface LbSession extends ServerHttp2Session {
@@ -112,10 +114,12 @@ export class H2Session implements DeadlineOwner {
   readonly localAddress: string
   readonly localPort: number
   /** Streams of this session whose exchange or node:http2 stream is not done. */
-  open: number
+  readonly streams: Set<H2Stream>
   /** Client resets counted since `resetsSince`. */
   resets: number
   resetsSince: number
+  /** The connection was closed for too many resets. */
+  calmed: boolean
   readonly spare: H2Stream[]
   readonly deadline: Deadline
 
@@ -130,9 +134,10 @@ export class H2Session implements DeadlineOwner {
     this.remotePort = known ? proxy.srcPort : (socket.remotePort ?? 0)
     this.localAddress = known ? proxy.dstAddress : (socket.localAddress ?? '')
     this.localPort = known ? proxy.dstPort : (socket.localPort ?? 0)
-    this.open = 0
+    this.streams = new Set()
     this.resets = 0
     this.resetsSince = 0
+    this.calmed = false
     this.spare = []
     this.deadline = new Deadline(this)
   }
@@ -147,22 +152,23 @@ export class H2Session implements DeadlineOwner {
   }
 
   onStream(stream: ServerHttp2Stream, raw: string[]): void {
-    if (this.open === 0) this.ctx.deadlines.disarm(this.deadline)
-    this.open++
+    if (this.streams.size === 0) this.ctx.deadlines.disarm(this.deadline)
     const h = this.spare.pop() ?? new H2Stream(this)
+    this.streams.add(h)
     h.start(stream, raw)
   }
 
   /** A stream and its exchange are both done: keep the object for the next stream. */
   free(h: H2Stream): void {
-    this.open--
+    this.streams.delete(h)
     if (this.spare.length < FREE_STREAMS) this.spare.push(h)
-    if (this.open === 0 && !this.session.closed && !this.session.destroyed)
+    if (this.streams.size === 0 && !this.calmed && !this.session.closed && !this.session.destroyed)
       this.ctx.deadlines.arm(this.deadline, this.ctx.timeouts.keepAlive, K_IDLE)
   }
 
   /** The client reset a stream: past `max_resets` within `reset_interval`, the connection goes. */
   clientReset(): void {
+    if (this.calmed) return
     const limits = this.ctx.http2
     const now = this.ctx.now()
     if (now - this.resetsSince > limits.resetInterval) {
@@ -170,14 +176,26 @@ export class H2Session implements DeadlineOwner {
       this.resets = 0
     }
     if (++this.resets <= limits.maxResets) return
+    this.calmed = true
     this.ctx.log.warn(
       { listener: this.listener.name, client: this.remote, resets: this.resets },
       'HTTP/2 client reset too many streams: GOAWAY ENHANCE_YOUR_CALM',
     )
-    if (!this.session.destroyed) this.session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM)
+    const s = this.session
+    if (s.closed || s.destroyed) return
+    // GOAWAY first and a graceful close, so the frame is flushed (through TLS too) before the socket ends; what
+    // the client still has open is cancelled, and a client that holds on is cut at `http_request`.
+    s.goaway(NGHTTP2_ENHANCE_YOUR_CALM)
+    for (const h of this.streams) h.reset(NGHTTP2_CANCEL)
+    s.close()
+    this.ctx.deadlines.arm(this.deadline, this.ctx.timeouts.httpRequest, K_CALM)
   }
 
-  onDeadline(): void {
+  onDeadline(kind: number): void {
+    if (kind === K_CALM) {
+      this.session.destroy()
+      return
+    }
     // No stream within http_request (a new session) or keep_alive (an idle one): GOAWAY, then close.
     this.drain()
   }
