@@ -36,6 +36,9 @@ import type { H2Session } from './session.js'
 
 const { NGHTTP2_PROTOCOL_ERROR, NGHTTP2_INTERNAL_ERROR, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = constants
 
+/** `mapRequest`: the header list is over `http.max_header_size` (431). */
+const TOO_LARGE = 'header list too large'
+
 const kStream = Symbol('lb.h2stream')
 interface LbStream extends ServerHttp2Stream {
   [kStream]: H2Stream
@@ -133,9 +136,23 @@ export class H2Stream implements ClientSide, DeadlineOwner {
     const head = this.head
     head.reset()
     head.h2 = true
-    const problem = mapRequest(raw, head, stream.endAfterHeaders)
+    const problem = mapRequest(raw, head, stream.endAfterHeaders, this.session.ctx.maxHeaderSize)
     if (problem !== '') {
-      this.reset(NGHTTP2_PROTOCOL_ERROR)
+      // Refused as HTTP/1.1 refuses (h1/client-conn.ts `refuse`): nothing upstream, no access line. The
+      // stream is done once node:http2 closes it.
+      this.exDone = true
+      this.bodyDone = true
+      if (problem !== TOO_LARGE) {
+        this.reset(NGHTTP2_PROTOCOL_ERROR)
+        return
+      }
+      try {
+        stream.respond({ ':status': 431, 'content-length': 0 }, { endStream: true })
+        // A body that still comes is read and dropped.
+        stream.resume()
+      } catch {
+        this.reset(NGHTTP2_INTERNAL_ERROR)
+      }
       return
     }
     this.bodyDone = !(head.chunked || head.contentLength > 0)
@@ -382,7 +399,12 @@ function trailerFields(trailers: string): OutgoingHttpHeaders {
  * Fill `head` from the stream's raw header list (lower-case names, pseudo-fields first, as node:http2 gives
  * them). Returns '' or why the request is malformed.
  */
-export function mapRequest(raw: readonly string[], head: RequestHead, endStream: boolean): string {
+export function mapRequest(
+  raw: readonly string[],
+  head: RequestHead,
+  endStream: boolean,
+  maxSize: number,
+): string {
   let method = ''
   let path = ''
   let authority: string | undefined
@@ -390,9 +412,12 @@ export function mapRequest(raw: readonly string[], head: RequestHead, endStream:
   let cookie: string | undefined
   let contentLength = -1
   const headers: string[] = []
+  // The header list size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2).
+  let size = 0
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string
     const value = raw[i + 1] as string
+    size += name.length + value.length + 32
     if (name.charCodeAt(0) === 58 /* : */) {
       if (name === ':method') method = value
       else if (name === ':path') path = value
@@ -423,6 +448,7 @@ export function mapRequest(raw: readonly string[], head: RequestHead, endStream:
     }
     headers.push(name, value)
   }
+  if (size > maxSize) return TOO_LARGE
   if (authority !== undefined && host !== undefined && authority !== host) return ':authority and host differ'
   const routed = authority ?? host
   if (routed !== undefined) {
