@@ -24,9 +24,10 @@ export function jsonLine(x: Exchange, head: RequestHead, Tc: number, Tr: number,
     x.jsonFe +
     jsonString(x.method)
   if (head.host !== undefined) s += ',"host":' + jsonString(head.host)
+  s += ',"uri":' + jsonString(head.target)
+  // HTTP/2 requests say so (`hv`); HTTP/1.x lines stay as they were.
+  if (head.h2) s += ',"hv":"2.0"'
   s +=
-    ',"uri":' +
-    jsonString(head.target) +
     ',"status":' +
     x.status +
     ',"bytes":' +
@@ -79,6 +80,7 @@ export function logExchange(x: Exchange): void {
     method: x.method,
     host: head.host,
     uri: head.target,
+    hv: head.h2 ? '2.0' : undefined,
     status: x.status,
     bytes: x.bytesOut,
     route: route === null ? null : route.host + route.path,

@@ -38,7 +38,7 @@ test('200 streams on one h2 connection reach two services by route, with the acc
     assert.equal(seen?.headers['x-forwarded-proto'], 'https')
     assert.match(String(seen?.headers.forwarded), /httpproto=http\/2\.0/)
     assert.equal(lb.access.length, 200)
-    assert.ok(lb.access.every((l) => l.status === 200 && l.ts === '--'))
+    assert.ok(lb.access.every((l) => l.status === 200 && l.ts === '--' && l.hv === '2.0'))
   } finally {
     await closeSession(session)
     await lb.close()
