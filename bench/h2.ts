@@ -22,6 +22,7 @@ import {
   fail,
   findBinary,
   formatColumns,
+  haproxyConfig,
   isEntryPoint,
   log,
   makeTempDir,
@@ -102,29 +103,6 @@ function makeCertificate(): { cert: string; key: string; pem: string } {
   const pem = join(dir, 'bench.pem')
   writeFileSync(pem, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'))
   return { cert, key, pem }
-}
-
-function haproxyConfig(port: number, backendPort: number, pem: string): string {
-  return `global
-  nbthread 1
-  maxconn 4096
-
-defaults
-  mode http
-  option http-keep-alive
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-
-frontend bench
-  bind 127.0.0.1:${port} ssl crt ${pem} alpn h2,http/1.1
-  default_backend nginx
-
-backend nginx
-  balance roundrobin
-  http-reuse always
-  server nginx1 127.0.0.1:${backendPort} maxconn 256
-`
 }
 
 function lbConfig(port: number, backendPort: number, cert: string, key: string): string {
@@ -233,7 +211,11 @@ async function run(o: H2Options): Promise<void> {
   const pin = pinning()
   const { cert, key, pem } = makeCertificate()
   const nginx = await startNginx(nginxBin, pin)
-  const haproxy = await startHaproxyWith(haproxyBin, (port) => haproxyConfig(port, nginx.port, pem), pin)
+  const haproxy = await startHaproxyWith(
+    haproxyBin,
+    (port) => haproxyConfig(port, nginx.port, ` ssl crt ${pem} alpn h2,http/1.1`),
+    pin,
+  )
   const lb = await startLbWith((port) => lbConfig(port, nginx.port, cert, key), { pin })
   const targets = [haproxy, lb]
   log(runtimeLine())

@@ -490,7 +490,8 @@ export interface Target {
   node: string
 }
 
-function haproxyConfig(port: number, backendPort: number): string {
+/** haproxy in front of nginx; `bindOptions` follow the bind address (bench/h2.ts: `ssl crt … alpn …`). */
+export function haproxyConfig(port: number, backendPort: number, bindOptions = ''): string {
   return `global
   nbthread 1
   maxconn 4096
@@ -503,7 +504,7 @@ defaults
   timeout server 30s
 
 frontend bench
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${port}${bindOptions}
   default_backend nginx
 
 backend nginx

@@ -101,7 +101,7 @@ const REQUEST_KINDS: ReadonlyMap<string, number> = new Map([
 ])
 
 /** Lower-case hop-by-hop response header names (`connection` included: it is parsed, then dropped). */
-const RESPONSE_HOP: ReadonlySet<string> = new Set([
+export const RESPONSE_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

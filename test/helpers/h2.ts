@@ -5,6 +5,9 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from 'node:http2'
+import type { MutableConfig } from '../../src/config/types.js'
+import { startLb, service, route, type TestLb } from './lb.js'
+import { certDir, makeCert, tlsConfig, useTls } from './certs.js'
 
 export interface H2Answer {
   readonly status: number
@@ -64,4 +67,45 @@ export function closeSession(s: ClientHttp2Session): Promise<void> {
     if (s.closed || s.destroyed) resolve()
     else s.close(() => resolve())
   })
+}
+
+export interface H2Lb {
+  readonly lb: TestLb
+  readonly session: ClientHttp2Session
+  /** Close lb (which drains the session), then the session and the certificate directory; once. */
+  close(): Promise<void>
+}
+
+/**
+ * lb with one HTTPS listener (a fresh certificate for site.test) routing every path to service `svc` on
+ * `upstreamPort`, `edit` applied last, and an HTTP/2 session to it.
+ */
+export async function startH2Lb(
+  upstreamPort: number,
+  edit: (c: MutableConfig) => void = () => {},
+): Promise<H2Lb> {
+  const d = certDir()
+  const cert = makeCert(d.dir, { names: ['site.test'] })
+  const lb = await startLb((c) => {
+    useTls(c, tlsConfig([cert]))
+    c.services = [service('svc', [upstreamPort])]
+    c.routes = [route('', '/', 'svc')]
+    edit(c)
+  })
+  const session = await h2Connect(lb.port)
+  let closing: Promise<void> | null = null
+  const closeAll = async (): Promise<void> => {
+    await lb.close()
+    session.destroy()
+    d.remove()
+  }
+  return { lb, session, close: () => (closing ??= closeAll()) }
+}
+
+/** The session's first GOAWAY code, and its close. */
+export function sessionEnd(session: ClientHttp2Session): { goaway: Promise<number>; closed: Promise<void> } {
+  return {
+    goaway: new Promise((resolve) => session.once('goaway', (code: number) => resolve(code))),
+    closed: new Promise((resolve) => session.once('close', () => resolve())),
+  }
 }

@@ -5,9 +5,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startUpstream } from '../helpers/upstream.js'
-import { startLb, service, route, until } from '../helpers/lb.js'
-import { certDir, makeCert, tlsConfig, useTls } from '../helpers/certs.js'
-import { closeSession, h2Connect } from '../helpers/h2.js'
+import { until } from '../helpers/lb.js'
+import { startH2Lb } from '../helpers/h2.js'
 import type { HttpListener } from '../../src/proxy/listeners.js'
 import type { H2Stream } from '../../src/proxy/h2/stream.js'
 
@@ -15,8 +14,6 @@ const SIZE = 50 * 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024, 120)
 
 test('a 50 MB response to a client that does not read: lb buffers a bounded amount, then streams it all', async () => {
-  const d = certDir()
-  const cert = makeCert(d.dir, { names: ['site.test'] })
   let written = 0
   const up = await startUpstream('u', (req, res) => {
     req.resume()
@@ -33,12 +30,7 @@ test('a 50 MB response to a client that does not read: lb buffers a bounded amou
     }
     more()
   })
-  const lb = await startLb((c) => {
-    useTls(c, tlsConfig([cert]))
-    c.services = [service('svc', [up.port])]
-    c.routes = [route('', '/', 'svc')]
-  })
-  const session = await h2Connect(lb.port)
+  const { lb, session, close } = await startH2Lb(up.port)
   try {
     const req = session.request({ ':path': '/big' })
     req.pause()
@@ -60,9 +52,7 @@ test('a 50 MB response to a client that does not read: lb buffers a bounded amou
     await ended
     assert.equal(got, SIZE)
   } finally {
-    await closeSession(session)
-    await lb.close()
+    await close()
     await up.close()
-    d.remove()
   }
 })

@@ -6,27 +6,18 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { constants } from 'node:http2'
 import { startUpstream } from '../helpers/upstream.js'
-import { startLb, service, route } from '../helpers/lb.js'
-import { certDir, makeCert, tlsConfig, useTls } from '../helpers/certs.js'
-import { h2Connect } from '../helpers/h2.js'
+import { sessionEnd, startH2Lb } from '../helpers/h2.js'
 
 const STREAMS = 5_000
 const MAX_RESETS = 100
 
 test('opening and resetting 5,000 streams: GOAWAY ENHANCE_YOUR_CALM, few requests upstream', async (t) => {
-  const d = certDir()
-  const cert = makeCert(d.dir, { names: ['site.test'] })
   const up = await startUpstream('u')
-  const lb = await startLb((c) => {
-    useTls(c, tlsConfig([cert]))
+  const { session, close } = await startH2Lb(up.port, (c) => {
     c.http.http2.maxResets = MAX_RESETS
-    c.services = [service('svc', [up.port])]
-    c.routes = [route('', '/', 'svc')]
   })
-  const session = await h2Connect(lb.port)
   try {
-    const goaway = new Promise<number>((resolve) => session.once('goaway', (code: number) => resolve(code)))
-    const closed = new Promise<void>((resolve) => session.once('close', () => resolve()))
+    const { goaway, closed } = sessionEnd(session)
     const cpu = process.cpuUsage()
     for (let i = 0; i < STREAMS && !session.closed && !session.destroyed; i++) {
       const req = session.request({ ':path': `/r${i}` })
@@ -43,9 +34,7 @@ test('opening and resetting 5,000 streams: GOAWAY ENHANCE_YOUR_CALM, few request
     // Each stream may have reached the upstream before its reset; past the limit the connection is gone.
     assert.ok(up.requests.length <= MAX_RESETS + 100, `${up.requests.length} requests upstream`)
   } finally {
-    session.destroy()
-    await lb.close()
+    await close()
     await up.close()
-    d.remove()
   }
 })

@@ -7,9 +7,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { startUpstream } from '../helpers/upstream.js'
-import { startLb, service, route, until } from '../helpers/lb.js'
-import { certDir, makeCert, tlsConfig, useTls } from '../helpers/certs.js'
-import { closeSession, h2Connect } from '../helpers/h2.js'
+import { until } from '../helpers/lb.js'
+import { startH2Lb } from '../helpers/h2.js'
 import type { HttpListener } from '../../src/proxy/listeners.js'
 import type { H2Stream } from '../../src/proxy/h2/stream.js'
 
@@ -17,19 +16,12 @@ const SIZE = 50 * 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024, 121)
 
 test('a 50 MB upload to a server that does not read: the client stream is held, then all of it arrives', async () => {
-  const d = certDir()
-  const cert = makeCert(d.dir, { names: ['site.test'] })
   let upload: { req: IncomingMessage; res: ServerResponse } | null = null
   const up = await startUpstream('u', (req, res) => {
     req.pause()
     upload = { req, res }
   })
-  const lb = await startLb((c) => {
-    useTls(c, tlsConfig([cert]))
-    c.services = [service('svc', [up.port])]
-    c.routes = [route('', '/', 'svc')]
-  })
-  const session = await h2Connect(lb.port)
+  const { lb, session, close } = await startH2Lb(up.port)
   try {
     const req = session.request({ ':method': 'POST', ':path': '/up', 'content-length': String(SIZE) })
     let sent = 0
@@ -73,9 +65,7 @@ test('a 50 MB upload to a server that does not read: the client stream is held, 
     })
     assert.equal(answer, String(SIZE))
   } finally {
-    await closeSession(session)
-    await lb.close()
+    await close()
     await up.close()
-    d.remove()
   }
 })

@@ -29,6 +29,7 @@ import {
 import type { Socket } from 'node:net'
 import { Exchange } from '../exchange.js'
 import { RequestHead } from '../h1/parse.js'
+import { RESPONSE_HOP } from '../headers.js'
 import { Deadline, type DeadlineOwner } from '../timers.js'
 import type { ClientSide } from '../client-side.js'
 import type { TunnelOrigin } from '../tunnel.js'
@@ -53,17 +54,10 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   'upgrade',
 ])
 
-/** Response and trailer fields that do not exist in HTTP/2 (filterResponseHeaders drops most already). */
-const NOT_IN_H2: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'trailer',
-  'te',
-  'content-length',
-])
+/** Trailer fields that do not exist in HTTP/2: the response's hop-by-hop ones (headers.ts) and framing. */
+function notATrailer(name: string): boolean {
+  return RESPONSE_HOP.has(name) || name === 'content-length'
+}
 
 export class H2Stream implements ClientSide, DeadlineOwner {
   readonly session: H2Session
@@ -175,7 +169,7 @@ export class H2Stream implements ClientSide, DeadlineOwner {
   onTrailers(headers: IncomingHttpHeaders): void {
     let t = ''
     for (const name of Object.keys(headers)) {
-      if (name.charCodeAt(0) === 58 /* : */ || NOT_IN_H2.has(name)) continue
+      if (name.charCodeAt(0) === 58 /* : */ || notATrailer(name)) continue
       const v = headers[name]
       if (Array.isArray(v)) for (const one of v) t += name + ': ' + one + '\r\n'
       else if (v !== undefined) t += name + ': ' + v + '\r\n'
@@ -227,7 +221,7 @@ export class H2Stream implements ClientSide, DeadlineOwner {
   reset(code: number): void {
     const stream = this.stream
     this.resetByUs = true
-    if (stream !== null && !stream.closed) stream.close(code)
+    if (stream !== null && !stream.closed && !stream.destroyed) stream.close(code)
   }
 
   recycle(): void {
@@ -248,7 +242,8 @@ export class H2Stream implements ClientSide, DeadlineOwner {
 
   sendContinue(): void {
     const stream = this.stream
-    if (stream !== null && !stream.closed && !stream.headersSent) stream.additionalHeaders({ ':status': 100 })
+    if (stream !== null && !stream.closed && !stream.destroyed && !stream.headersSent)
+      stream.additionalHeaders({ ':status': 100 })
   }
 
   sendHead(
@@ -261,11 +256,11 @@ export class H2Stream implements ClientSide, DeadlineOwner {
     _more: boolean,
   ): boolean {
     const stream = this.stream
-    if (stream === null || stream.closed) return true
+    if (stream === null || stream.closed || stream.destroyed) return true
     const out: OutgoingHttpHeaders = { ':status': status }
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = (headers[i] as string).toLowerCase()
-      if (NOT_IN_H2.has(name) && name !== 'content-length') continue
+      if (RESPONSE_HOP.has(name)) continue
       if (hsts !== '' && name === 'strict-transport-security') continue
       addField(out, name, headers[i + 1] as string)
     }
@@ -284,13 +279,13 @@ export class H2Stream implements ClientSide, DeadlineOwner {
 
   sendData(data: Buffer): boolean {
     const stream = this.stream
-    if (stream === null || stream.closed || stream.writableEnded) return true
+    if (stream === null || stream.closed || stream.destroyed || stream.writableEnded) return true
     return stream.write(data)
   }
 
   sendEnd(trailers: string): boolean {
     const stream = this.stream
-    if (stream === null || stream.closed || stream.writableEnded) return true
+    if (stream === null || stream.closed || stream.destroyed || stream.writableEnded) return true
     if (trailers !== '') this.outTrailers = trailerFields(trailers)
     stream.end()
     return true
@@ -304,7 +299,7 @@ export class H2Stream implements ClientSide, DeadlineOwner {
     challenge: string,
   ): boolean {
     const stream = this.stream
-    if (stream === null || stream.closed || stream.headersSent) return true
+    if (stream === null || stream.closed || stream.destroyed || stream.headersSent) return true
     const out: OutgoingHttpHeaders = {
       ':status': status,
       'content-type': contentType,
@@ -389,7 +384,7 @@ function trailerFields(trailers: string): OutgoingHttpHeaders {
     const colon = line.indexOf(':')
     if (colon <= 0) continue
     const name = line.slice(0, colon).trim().toLowerCase()
-    if (NOT_IN_H2.has(name)) continue
+    if (notATrailer(name)) continue
     addField(out, name, line.slice(colon + 1).trim())
   }
   return out
