@@ -23,6 +23,7 @@ import {
   findBinary,
   formatColumns,
   haproxyConfig,
+  lbConfig,
   isEntryPoint,
   log,
   makeTempDir,
@@ -105,28 +106,12 @@ function makeCertificate(): { cert: string; key: string; pem: string } {
   return { cert, key, pem }
 }
 
-function lbConfig(port: number, backendPort: number, cert: string, key: string): string {
-  return `listeners:
-  - name: bench
-    address: 127.0.0.1:${port}
-    tls:
+/** The listener's `tls` block for lb's config (load.ts `lbConfig`). */
+function tlsLines(cert: string, key: string): string {
+  return `    tls:
       certificates:
         - cert_file: ${cert}
           key_file: ${key}
-services:
-  - name: nginx
-    max_connections: 256
-    servers:
-      - address: 127.0.0.1:${backendPort}
-routes:
-  - path: /
-    service: nginx
-log:
-  level: warn
-  access:
-    enabled: false
-admin:
-  address: off
 `
 }
 
@@ -216,7 +201,9 @@ async function run(o: H2Options): Promise<void> {
     (port) => haproxyConfig(port, nginx.port, ` ssl crt ${pem} alpn h2,http/1.1`),
     pin,
   )
-  const lb = await startLbWith((port) => lbConfig(port, nginx.port, cert, key), { pin })
+  const lb = await startLbWith((port) => lbConfig(port, nginx.port, false, true, tlsLines(cert, key)), {
+    pin,
+  })
   const targets = [haproxy, lb]
   log(runtimeLine())
   log(

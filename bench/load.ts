@@ -534,12 +534,19 @@ export async function startHaproxyWith(
   return { name: 'haproxy', label: 'haproxy', proc, port, node: '' }
 }
 
-function lbConfig(port: number, backendPort: number, accessLog: boolean, metrics: boolean): string {
+/** lb in front of nginx; `listenerLines` are more keys of the listener (bench/h2.ts: its `tls` block). */
+export function lbConfig(
+  port: number,
+  backendPort: number,
+  accessLog: boolean,
+  metrics: boolean,
+  listenerLines = '',
+): string {
   return `listeners:
   - name: bench
     address: 127.0.0.1:${port}
     mode: http
-services:
+${listenerLines}services:
   - name: nginx
     max_connections: 256
     servers:
