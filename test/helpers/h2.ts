@@ -22,12 +22,15 @@ export function h2Connect(port: number, tls = true, servername = 'site.test'): P
     const s = tls
       ? connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, servername })
       : connect(`http://127.0.0.1:${port}`)
+    const closed = (): void => reject(new Error('the session closed before it connected'))
     s.once('connect', () => {
       s.off('error', reject)
+      s.off('close', closed)
       s.on('error', () => {})
       resolve(s)
     })
     s.once('error', reject)
+    s.once('close', closed)
   })
 }
 
@@ -72,6 +75,8 @@ export function closeSession(s: ClientHttp2Session): Promise<void> {
 export interface H2Lb {
   readonly lb: TestLb
   readonly session: ClientHttp2Session
+  /** The session's first GOAWAY code and its close, listened for from the moment it connected. */
+  readonly end: { goaway: Promise<number>; closed: Promise<void> }
   /** Close lb (which drains the session), then the session and the certificate directory; once. */
   close(): Promise<void>
 }
@@ -93,13 +98,14 @@ export async function startH2Lb(
     edit(c)
   })
   const session = await h2Connect(lb.port)
+  const end = sessionEnd(session)
   let closing: Promise<void> | null = null
   const closeAll = async (): Promise<void> => {
     await lb.close()
     session.destroy()
     d.remove()
   }
-  return { lb, session, close: () => (closing ??= closeAll()) }
+  return { lb, session, end, close: () => (closing ??= closeAll()) }
 }
 
 /** The session's first GOAWAY code, and its close. */

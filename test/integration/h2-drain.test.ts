@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import type { ServerResponse } from 'node:http'
 import { startUpstream } from '../helpers/upstream.js'
 import { until } from '../helpers/lb.js'
-import { h2Request, sessionEnd, startH2Lb } from '../helpers/h2.js'
+import { h2Request, startH2Lb } from '../helpers/h2.js'
 
 test('shutdown: GOAWAY to the h2 client, the request in flight completes', async () => {
   let held: ServerResponse | null = null
@@ -12,9 +12,9 @@ test('shutdown: GOAWAY to the h2 client, the request in flight completes', async
     req.resume()
     held = res
   })
-  const { session, close } = await startH2Lb(up.port)
+  const { session, end, close } = await startH2Lb(up.port)
   try {
-    const { goaway, closed } = sessionEnd(session)
+    const { goaway, closed } = end
     const answer = h2Request(session, { ':path': '/slow' })
     await until(() => held !== null, 'the request upstream')
     const stopping = close()

@@ -6,18 +6,18 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { constants } from 'node:http2'
 import { startUpstream } from '../helpers/upstream.js'
-import { sessionEnd, startH2Lb } from '../helpers/h2.js'
+import { startH2Lb } from '../helpers/h2.js'
 
 const STREAMS = 5_000
 const MAX_RESETS = 100
 
 test('opening and resetting 5,000 streams: GOAWAY ENHANCE_YOUR_CALM, few requests upstream', async (t) => {
   const up = await startUpstream('u')
-  const { session, close } = await startH2Lb(up.port, (c) => {
+  const { session, end, close } = await startH2Lb(up.port, (c) => {
     c.http.http2.maxResets = MAX_RESETS
   })
   try {
-    const { goaway, closed } = sessionEnd(session)
+    const { goaway, closed } = end
     const cpu = process.cpuUsage()
     for (let i = 0; i < STREAMS && !session.closed && !session.destroyed; i++) {
       const req = session.request({ ':path': `/r${i}` })
