@@ -82,6 +82,7 @@ export const defaultConfig: Config = {
     pathMatch: 'prefix',
     maxHeaderSize: 16_384,
     maxconn: 0,
+    http2: { maxConcurrentStreams: 100, maxResets: 200, resetInterval: 10_000 },
     timeouts: { httpRequest: 10_000, client: 60_000, keepAlive: 5_000, tunnel: 3_600_000 },
   },
   log: {

@@ -37,6 +37,10 @@ export interface HttpListenerConfig {
   maxconn?: number
   /** Terminate TLS (an HTTPS listener). Present only when set. */
   tls?: ListenerTlsConfig
+  /** With `tls`: offer HTTP/2 by ALPN (`h2` before `http/1.1`); absent = on. Present only when set. */
+  http2?: boolean
+  /** Without `tls`: HTTP/2 with prior knowledge (h2c) next to HTTP/1.1; absent = off. Present only when set. */
+  h2c?: boolean
 }
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3'
@@ -167,6 +171,8 @@ export interface HttpConfig {
   maxHeaderSize: number
   /** Open client connections over all HTTP listeners of a worker; new ones above it are closed; 0 = no limit. */
   maxconn: number
+  /** HTTP/2 client connections (HTTPS listeners with `http2`, plain ones with `h2c`). */
+  http2: Http2Config
   timeouts: {
     /** Complete request headers must arrive within this (408). */
     httpRequest: number
@@ -177,6 +183,15 @@ export interface HttpConfig {
     /** Inactivity on an upgraded (WebSocket) tunnel. */
     tunnel: number
   }
+}
+
+/** `http.http2`: limits of one HTTP/2 client connection. */
+export interface Http2Config {
+  /** Streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS; haproxy's default 100). */
+  maxConcurrentStreams: number
+  /** Streams the client may reset within `resetInterval` before the connection gets GOAWAY (rapid reset). */
+  maxResets: number
+  resetInterval: number
 }
 
 /** fabio `proxy.auth = name=<n>;type=basic;file=<htpasswd>;realm=<r>`: the htpasswd file's content is read. */

@@ -156,6 +156,7 @@ export class Worker {
       deadlines: this.deadlines,
       timeouts: config.http.timeouts,
       maxHeaderSize: config.http.maxHeaderSize,
+      http2: config.http.http2,
       tunnels: this.tunnels,
       keepAliveHint: keepAliveHint(config.http.timeouts.keepAlive),
       accessLines: accessLines(options.accessLog),

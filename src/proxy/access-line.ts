@@ -24,9 +24,10 @@ export function jsonLine(x: Exchange, head: RequestHead, Tc: number, Tr: number,
     x.jsonFe +
     jsonString(x.method)
   if (head.host !== undefined) s += ',"host":' + jsonString(head.host)
+  s += ',"uri":' + jsonString(head.target)
+  // HTTP/2 requests say so (`hv`); HTTP/1.x lines stay as they were.
+  if (head.h2) s += ',"hv":"2.0"'
   s +=
-    ',"uri":' +
-    jsonString(head.target) +
     ',"status":' +
     x.status +
     ',"bytes":' +
@@ -79,6 +80,7 @@ export function logExchange(x: Exchange): void {
     method: x.method,
     host: head.host,
     uri: head.target,
+    hv: head.h2 ? '2.0' : undefined,
     status: x.status,
     bytes: x.bytesOut,
     route: route === null ? null : route.host + route.path,
@@ -97,7 +99,7 @@ export function logExchange(x: Exchange): void {
   if (ctx.accessDetail) {
     // The fields a `$field` template reads beyond the JSON line (src/log/log.ts `accessRecord`).
     line.ra = x.conn.socket.remoteAddress ?? ''
-    line.hv = head.minor === 0 ? '1.0' : '1.1'
+    line.hv = head.h2 ? '2.0' : head.minor === 0 ? '1.0' : '1.1'
     line.rh = head.headers
     line.sc = x.listener.proto
     line.ua = up === null ? '' : up.hostPort

@@ -9,6 +9,7 @@ import type { Deadlines } from './timers.js'
 import type { ProxyState } from './request-path.js'
 import type { AuthScheme } from '../route/auth.js'
 import type { NoRouteAnswer } from '../route/noroute.js'
+import type { DeepReadonly, Http2Config } from '../config/types.js'
 
 /**
  * The worker-wide budget of open client connections over all HTTP listeners (`http.maxconn`, 0 = none).
@@ -68,8 +69,10 @@ export interface ProxyContext {
   readonly metrics: Metrics
   readonly deadlines: Deadlines
   readonly timeouts: ClientTimeouts
-  /** Request and response head bytes accepted (`http.max_header_size`). */
+  /** Request and response head bytes accepted (`http.max_header_size`; an HTTP/2 header list too). */
   readonly maxHeaderSize: number
+  /** Limits of HTTP/2 client connections (`http.http2`). */
+  readonly http2: DeepReadonly<Http2Config>
   /** Every open tunnel, for shutdown. */
   readonly tunnels: TunnelSet
   /** Content-Types whose responses lb gzips (`http.gzip_content_types`); null = off. */

@@ -1,6 +1,7 @@
 /**
  * One HTTP request through lb: the request path decides (request-path.ts), a pooled connection carries it
- * (h1/upstream-conn.ts), and the response streams back to the client connection (h1/client-conn.ts).
+ * (h1/upstream-conn.ts), and the response streams back to the client side (client-side.ts), which writes it in
+ * the client's protocol (h1/client-conn.ts for HTTP/1.1): the exchange never writes client-side text itself.
  *
  * Each client connection owns one Exchange and reuses it for every request, one request at a time, so a request
  * allocates no exchange, timer or closure. The exchange:
@@ -10,8 +11,8 @@
  * - writes the request head it builds itself (method, upstream path, rewritten headers, its own framing) and
  *   streams the body (Content-Length as is, chunked re-framed), holding the client socket while the server side
  *   cannot take more;
- * - streams the response (Content-Length as is, chunked re-framed for HTTP/1.1 clients, otherwise up to a close),
- *   pausing the server side while the client does not read;
+ * - streams the response (its framing decided here: a known length, an unknown one, up to the server's close;
+ *   the client side frames it), pausing the server side while the client does not read;
  * - on failure asks the request path whether to retry (redispatching to another server when there is one) and
  *   what to answer (503/502/504 with haproxy's termination states), or cuts the client connection once the
  *   response has started;
@@ -28,7 +29,7 @@
 import type { ResponseHead, RequestHead } from './h1/parse.js'
 import type { ConnPool, PoolUser } from './h1/pool.js'
 import type { UpstreamConn } from './h1/upstream-conn.js'
-import type { ClientConn } from './h1/client-conn.js'
+import type { ClientSide } from './client-side.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
 import type { Route } from '../route/table.js'
 import type { ServiceRuntime, Upstream } from './upstream.js'
@@ -48,10 +49,8 @@ import {
   routeRequest,
   type FailureKind,
 } from './request-path.js'
-import { startTunnel } from './tunnel.js'
 import { gzipHeaders, shouldGzip, startGzip, type GzipUser } from './gzip.js'
 import { jsonPrefix, logExchange } from './access-line.js'
-import { statusText } from './h1/status.js'
 import type { Gzip } from 'node:zlib'
 import type { Waiter } from './queue.js'
 
@@ -70,7 +69,8 @@ const LAST_CHUNK = '0\r\n'
 export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
   readonly ctx: ProxyContext
   readonly listener: ListenerInfo
-  readonly conn: ClientConn
+  /** Where the response goes: an HTTP/1.1 connection (h1/client-conn.ts) or an HTTP/2 stream (h2/stream.ts). */
+  readonly conn: ClientSide
   /** A request is in progress (from `begin` to its log line). */
   active: boolean
   head: RequestHead | null
@@ -132,10 +132,6 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
   status: number
   /** The response head went to the client: a failure now can only cut the connection. */
   responded: boolean
-  /** Re-chunk the response body for the client. */
-  chunkOut: boolean
-  /** A response head not written yet: it goes out with the body bytes of the same read (one system call). */
-  headOut: string
   /** The response body is being compressed (gzip.ts); null when it passes as it is. */
   gz: Gzip | null
   bytesIn: number
@@ -149,7 +145,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
   /** `,"fe":"<listener>","method":` for the JSON access line. */
   readonly jsonFe: string
 
-  constructor(ctx: ProxyContext, listener: ListenerInfo, conn: ClientConn) {
+  constructor(ctx: ProxyContext, listener: ListenerInfo, conn: ClientSide) {
     this.ctx = ctx
     this.listener = listener
     this.conn = conn
@@ -213,9 +209,6 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
     this.trailers = ''
     this.status = 0
     this.responded = false
-    this.chunkOut = false
-    this.headOut = ''
-    this.gz = null
     this.gz = null
     this.bytesIn = 0
     this.bytesOut = 0
@@ -244,8 +237,6 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
     this.queued = false
     this.status = 0
     this.responded = false
-    this.chunkOut = false
-    this.headOut = ''
     this.bytesIn = 0
     this.bytesOut = 0
     this.tStart = ctx.now()
@@ -278,7 +269,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
     fwd.clientAddress = this.clientIp
     fwd.trusted = this.trusted
     fwd.localPort = this.listener.port
-    fwd.httpVersion = head.minor === 0 ? '1.0' : '1.1'
+    fwd.httpVersion = head.h2 ? '2.0' : head.minor === 0 ? '1.0' : '1.1'
     fwd.websocket = this.upgrade && head.upgrade.toLowerCase() === 'websocket'
     fwd.hostHeader =
       route.hostHeader === 'dst' ? '' : route.hostHeader === '' ? this.authority : route.hostHeader
@@ -287,7 +278,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
     this.headers = buildUpstreamHeaders(head.headers, fwd)
     this.needsHost = route.hostHeader === 'dst' || (head.hostCount === 0 && fwd.hostHeader === '')
     this.replayable = !this.hasBody && idempotentMethod(head.method)
-    if (head.expectContinue && this.hasBody) this.conn.out.send('HTTP/1.1 100 Continue\r\n\r\n', null, '')
+    if (head.expectContinue && this.hasBody) this.conn.sendContinue()
     this.attempt()
   }
 
@@ -499,66 +490,27 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
     this.tHeaders = this.ctx.now()
     this.status = resp.status
     observeStatus(up, resp.status)
-    const client = this.conn
     const head = this.head as RequestHead
     const noBody = this.method === 'HEAD' || resp.status === 204 || resp.status === 304
     const gzip = this.ctx.gzip
     const compress = gzip !== null && !noBody && shouldGzip(gzip, resp.headers, head.headers)
-    let framing = ''
-    let closeAfter = false
+    // The body's framing for the client side: of unknown length (`te`), up to the server's close, or as sent.
+    let te = ''
+    let toClose = false
     if (compress) {
-      // The compressed length is not known: chunked to HTTP/1.1 clients, up to a close for HTTP/1.0 ones.
-      if (head.minor === 1) {
-        this.chunkOut = true
-        framing = 'Transfer-Encoding: chunked\r\n'
-      } else {
-        closeAfter = true
-      }
+      te = 'chunked'
       this.gz = startGzip(this)
     } else if (!noBody) {
-      if (resp.chunked) {
-        if (head.minor === 1) {
-          this.chunkOut = true
-          framing = 'Transfer-Encoding: ' + resp.transferEncoding + CRLF
-        } else {
-          closeAfter = true
-        }
-      } else if (resp.contentLength < 0) {
-        // The body ends when the server closes: so does this connection's, for the client.
-        closeAfter = true
-      }
+      if (resp.chunked) te = resp.transferEncoding
+      else if (resp.contentLength < 0) toClose = true
     }
-    if (closeAfter) client.closeAfter = true
-    let h = 'HTTP/1.1 ' + resp.status + ' ' + resp.reason + CRLF
     const filtered = filterResponseHeaders(resp.headers)
     const headers = compress ? gzipHeaders(filtered) : filtered
     const hsts = this.tls ? (this.route as Route).hsts : ''
-    if (hsts === '') {
-      for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
-    } else {
-      // The route's HSTS replaces the server's own.
-      for (let i = 0; i + 1 < headers.length; i += 2) {
-        const name = headers[i] as string
-        if (name.length === 25 && name.toLowerCase() === 'strict-transport-security') continue
-        h += name + ': ' + headers[i + 1] + CRLF
-      }
-      h += 'Strict-Transport-Security: ' + hsts + CRLF
-    }
-
-    h += framing
-    if (client.closeAfter || head.close || client.ended) h += 'Connection: close\r\n'
-    else
-      h += head.minor === 0 ? 'Connection: keep-alive\r\n' + this.ctx.keepAliveHint : this.ctx.keepAliveHint
-    if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.responded = true
-    if (more && !compress) {
-      // Body bytes follow in this read: the head goes out with them, in one write.
-      this.headOut = h + CRLF
-      return
-    }
-    if (!client.out.send(h + CRLF, null, '')) {
+    if (!this.conn.sendHead(resp.status, resp.reason, headers, hsts, te, toClose, more && !compress)) {
       conn.pause()
-      client.awaitDrain()
+      this.conn.awaitDrain()
     }
   }
 
@@ -572,17 +524,14 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
       if (!gz.write(data)) conn?.pause()
       return
     }
-    const out = this.conn.out
-    const n = end - start
-    this.bytesOut += n
-    const head = this.headOut
-    this.headOut = ''
-    const ok = this.chunkOut ? out.send(head + n.toString(16) + CRLF, data, CRLF) : out.send(head, data, '')
+    const client = this.conn
+    this.bytesOut += end - start
+    const ok = client.sendData(data)
     // A write the kernel did not take at once keeps referring to the server connection's read buffer.
-    if (out.lent && this.upConn !== null) this.upConn.lent = true
+    if (client.dataLent && this.upConn !== null) this.upConn.lent = true
     if (!ok) {
       this.upConn?.pause()
-      this.conn.awaitDrain()
+      client.awaitDrain()
     }
   }
 
@@ -595,11 +544,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
 
   onGzipData(chunk: Buffer): void {
     this.bytesOut += chunk.length
-    const out = this.conn.out
-    const ok = this.chunkOut
-      ? out.send(chunk.length.toString(16) + CRLF, chunk, CRLF)
-      : out.send('', chunk, '')
-    if (!ok) {
+    if (!this.conn.sendData(chunk)) {
       this.gz?.pause()
       this.conn.awaitDrain()
     }
@@ -612,7 +557,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
   /** The compressed body is complete (the server's response ended before): the last chunk, then done. */
   onGzipEnd(): void {
     this.gz = null
-    if (this.chunkOut && !this.conn.out.send('0\r\n\r\n', null, '')) this.conn.awaitDrain()
+    if (!this.conn.sendEnd('')) this.conn.awaitDrain()
     this.finish()
   }
 
@@ -636,10 +581,7 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
       gz.end()
       return
     }
-    let text = this.headOut
-    this.headOut = ''
-    if (this.chunkOut) text += trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF
-    if (text !== '' && !this.conn.out.send(text, null, '')) this.conn.awaitDrain()
+    if (!this.conn.sendEnd(trailers)) this.conn.awaitDrain()
     const conn = this.upConn
     this.upConn = null
     this.release()
@@ -663,8 +605,6 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
   }
 
   onUpstreamFailure(kind: FailureKind, err: Error | null): void {
-    // A head held back for body bytes that never came: it was never sent.
-    this.headOut = ''
     const conn = this.upConn
     this.upConn = null
     const up = this.upstream
@@ -703,17 +643,17 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
       this.fail('protocol', `invalid response from ${up.label}: 101 with another protocol than requested`)
       return
     }
-    let h = 'HTTP/1.1 101 ' + (resp.reason === '' ? 'Switching Protocols' : resp.reason) + CRLF
-    const headers = filterResponseHeaders(resp.headers)
-    for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
-    h += 'Connection: Upgrade\r\nUpgrade: ' + resp.upgrade + CRLF
-    if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
-    const client = this.conn
-    client.out.send(h + CRLF, null, '')
     // The tunnel keeps the server slot (`counted`) until it closes.
     this.counted = false
     this.active = false
-    startTunnel(this, client, conn.socket, rest)
+    this.conn.switchProtocols(
+      this,
+      resp.reason,
+      filterResponseHeaders(resp.headers),
+      resp.upgrade,
+      conn.socket,
+      rest,
+    )
   }
 
   // -- Endings ---------------------------------------------------------------------------------------------
@@ -757,28 +697,9 @@ export class Exchange implements PoolUser, Waiter, DeadlineOwner, GzipUser {
       return
     }
     if (this.reason === '') this.reason = body.trimEnd()
-    const head = this.head as RequestHead
-    let h =
-      'HTTP/1.1 ' +
-      status +
-      ' ' +
-      statusText(status) +
-      '\r\ncontent-type: ' +
-      contentType +
-      '\r\ncontent-length: ' +
-      Buffer.byteLength(body) +
-      '\r\nx-content-type-options: nosniff\r\n'
-    if (location !== null) h += 'location: ' + location + CRLF
-    if (this.challenge !== '') h += 'www-authenticate: ' + this.challenge + CRLF
-    // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
-    if (status === 400) client.closeAfter = true
-    if (client.closeAfter || head.close || client.ended) h += 'connection: close\r\n'
-    else
-      h += head.minor === 0 ? 'connection: keep-alive\r\n' + this.ctx.keepAliveHint : this.ctx.keepAliveHint
-    if (this.requestId !== '') h += this.ctx.requestIdHeader + ': ' + this.requestId + CRLF
     this.bytesOut = Buffer.byteLength(body)
     this.responded = true
-    if (!client.out.send(h + CRLF + body, null, '')) client.awaitDrain()
+    if (!client.sendLocal(status, body, contentType, location, this.challenge)) client.awaitDrain()
     this.finish()
   }
 
@@ -883,25 +804,4 @@ function setHost(headers: string[], value: string): void {
     }
   }
   headers.push('Host', value)
-}
-
-/** Trailer lines without the fields that only make sense hop by hop or as framing. */
-function filterTrailers(trailers: string): string {
-  const lines = trailers.split(CRLF)
-  let out = ''
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string
-    if (line === '') continue
-    const colon = line.indexOf(':')
-    const name = line.slice(0, colon).toLowerCase()
-    if (
-      name === 'content-length' ||
-      name === 'transfer-encoding' ||
-      name === 'connection' ||
-      name === 'trailer'
-    )
-      continue
-    out += line + CRLF
-  }
-  return out
 }

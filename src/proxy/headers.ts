@@ -106,7 +106,7 @@ const REQUEST_KINDS: ReadonlyMap<string, number> = new Map([
 ])
 
 /** Lower-case hop-by-hop response header names (`connection` included: it is parsed, then dropped). */
-const RESPONSE_HOP: ReadonlySet<string> = new Set([
+export const RESPONSE_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -523,4 +523,25 @@ export function hostProblem(raw: readonly string[]): string {
     if (!validHost(raw[i + 1] ?? '')) return 'malformed Host header'
   }
   return ''
+}
+
+/** Trailer lines without the fields that only make sense hop by hop or as framing. */
+export function filterTrailers(trailers: string): string {
+  const lines = trailers.split('\r\n')
+  let out = ''
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    if (line === '') continue
+    const colon = line.indexOf(':')
+    const name = line.slice(0, colon).toLowerCase()
+    if (
+      name === 'content-length' ||
+      name === 'transfer-encoding' ||
+      name === 'connection' ||
+      name === 'trailer'
+    )
+      continue
+    out += line + '\r\n'
+  }
+  return out
 }

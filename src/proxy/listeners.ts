@@ -11,6 +11,10 @@
  * read through 'data' events and written with `socket.write` (h1/client-conn.ts `plain`). The certificates are
  * chosen per handshake from `#tls` (tls-contexts.ts), which `setTls` replaces on a reload. The connection
  * budgets count connections from the end of their handshake (one arriving over budget is closed at once).
+ *
+ * HTTP/2 (h2/session.ts): an HTTPS listener offers `h2` before `http/1.1` by ALPN unless `http2: false`, and a
+ * handshake that chose `h2` goes to the listener's Http2Front; a plain listener with `h2c: true` hands a
+ * connection that starts with the HTTP/2 preface to it (h1/client-conn.ts `preface`). Draining sends GOAWAY.
  */
 import { listenExtras } from '../net/listen.js'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
@@ -21,6 +25,10 @@ import type { DeepReadonly, HttpListenerConfig } from '../config/types.js'
 import { ClientConn, fastReads } from './h1/client-conn.js'
 import type { ListenerInfo, ProxyContext } from './context.js'
 import { buildTlsContexts, type TlsContexts } from './tls-contexts.js'
+import { Http2Front } from './h2/session.js'
+
+/** ALPN offer of an HTTPS listener with HTTP/2: h2 first, as Go's TLS server (fabio) and haproxy order it. */
+const ALPN_H2: string[] = ['h2', 'http/1.1']
 
 export class HttpListener {
   readonly config: DeepReadonly<HttpListenerConfig>
@@ -33,6 +41,8 @@ export class HttpListener {
   #closing: boolean
   /** The certificates of a TLS listener (null: plain HTTP). */
   #tls: TlsContexts | null
+  /** HTTP/2 connections (null: HTTP/1.1 only). */
+  readonly h2: Http2Front | null
 
   /** Throws when a TLS listener's certificate files cannot be read or used. */
   constructor(config: DeepReadonly<HttpListenerConfig>, ctx: ProxyContext) {
@@ -46,6 +56,8 @@ export class HttpListener {
       config.tls === undefined
         ? null
         : buildTlsContexts(config.tls, ctx.ticketKey(config.name, config.tls.ticketRotation))
+    const http2 = config.tls === undefined ? config.h2c === true : config.http2 !== false
+    this.h2 = http2 ? new Http2Front(ctx, this.info) : null
     // allowHalfOpen: a client may send FIN once its request is out and still read the response.
     // pauseOnConnect: a connection starts reading only once it chose where its reads go (h1/client-conn.ts).
     this.server = createServer(
@@ -70,11 +82,27 @@ export class HttpListener {
       socket.destroy()
       return
     }
-    new TlsStart(socket, this.#ctx, this.#tls, this.#acceptProxy, this.#onHandshake).start()
+    const alpn = this.h2 === null ? null : ALPN_H2
+    new TlsStart(socket, this.#ctx, this.#tls, this.#acceptProxy, this.#onHandshake, alpn).start()
   }
 
   readonly #onHandshake = (socket: TLSSocket, proxy: ProxyHeader | null): void => {
-    this.#accept(socket, false, proxy)
+    if (socket.alpnProtocol === 'h2' && this.h2 !== null) this.#acceptH2(socket, proxy)
+    else this.#accept(socket, false, proxy)
+  }
+
+  /** An HTTP/2 connection after its handshake: counted in the budgets like an HTTP/1.1 one. */
+  #acceptH2(socket: TLSSocket, proxy: ProxyHeader | null): void {
+    const budget = this.#ctx.connections
+    if ((budget.max > 0 && budget.open >= budget.max) || this.#closing) {
+      socket.destroy()
+      return
+    }
+    budget.open++
+    socket.once('close', () => {
+      budget.open--
+    })
+    ;(this.h2 as Http2Front).accept(socket, proxy)
   }
 
   /** A connection for the HTTP engine; `proxy`: a PROXY header read before the TLS handshake. */
@@ -86,7 +114,7 @@ export class HttpListener {
       return
     }
     budget.open++
-    const conn = new ClientConn(ctx, this.info, socket, plain && this.#acceptProxy, plain)
+    const conn = new ClientConn(ctx, this.info, socket, plain && this.#acceptProxy, plain, this.h2)
     if (proxy !== null) conn.useProxyHeader(proxy)
     this.conns.add(conn)
     socket.once('close', () => {
@@ -126,10 +154,13 @@ export class HttpListener {
       if (conn.idle) conn.destroy()
       else conn.closeAfter = true
     }
+    const h2 = this.h2
+    if (h2 !== null) h2.drain()
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         for (const conn of this.conns) conn.destroy()
+        if (h2 !== null) h2.destroyAll()
         resolve()
       }, timeout)
     })

@@ -47,6 +47,8 @@ export class TlsStart implements DeadlineOwner {
   proxy: ProxyHeader | null
   buf: Buffer | null
   tls: TLSSocket | null
+  /** ALPN protocols offered, in the server's order of preference (null: no ALPN, HTTP/1.1). */
+  readonly alpn: string[] | null
 
   constructor(
     socket: Socket,
@@ -54,6 +56,7 @@ export class TlsStart implements DeadlineOwner {
     contexts: TlsContexts,
     acceptProxy: boolean,
     done: TlsAccepted,
+    alpn: string[] | null = null,
   ) {
     this.socket = socket
     this.ctx = ctx
@@ -64,6 +67,7 @@ export class TlsStart implements DeadlineOwner {
     this.proxy = null
     this.buf = null
     this.tls = null
+    this.alpn = alpn
   }
 
   start(): void {
@@ -131,6 +135,7 @@ export class TlsStart implements DeadlineOwner {
       secureContext,
       requestCert: auth !== null,
       rejectUnauthorized: auth !== null && auth.required,
+      ...(this.alpn === null ? {} : { ALPNProtocols: this.alpn }),
     })
     this.tls = tls
     tls.on('secure', this.onSecure)

@@ -15,7 +15,13 @@ import {
   consulTlsKeys,
   rateLimitKeys,
 } from '../../src/config/sections/consul.js'
-import { authKeys, httpKeys, httpTimeoutKeys, noRouteKeys } from '../../src/config/sections/http.js'
+import {
+  authKeys,
+  http2Keys,
+  httpKeys,
+  httpTimeoutKeys,
+  noRouteKeys,
+} from '../../src/config/sections/http.js'
 import { listenerKeys, sniRouteKeys, tcpTimeoutKeys } from '../../src/config/sections/listeners.js'
 import { tlsCertificateKeys, tlsClientAuthKeys, tlsKeys } from '../../src/config/sections/tls.js'
 import { accessKeys, logKeys } from '../../src/config/sections/log.js'
@@ -65,6 +71,7 @@ const paths = [
   ...under('routes[].hsts.', hstsKeys),
   ...under('http.', httpKeys),
   ...under('http.timeouts.', httpTimeoutKeys),
+  ...under('http.http2.', http2Keys),
   ...under('http.auth[].', authKeys),
   ...under('http.no_route.', noRouteKeys),
   ...under('log.', logKeys),

@@ -207,6 +207,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
         path_match: segment
         max_header_size: 1024
         gzip_content_types: '^text/'
+        http2: { max_concurrent_streams: 10, max_resets: 5, reset_interval: 2s }
         timeouts: { http_request: 1s, client: 2s, keep_alive: 3s, tunnel: 1m30s }
     `,
     want: edit((c) => {
@@ -221,6 +222,7 @@ const cases: { desc: string; input: string; want: ReturnType<typeof edit> }[] = 
         pathMatch: 'segment',
         maxHeaderSize: 1024,
         maxconn: 0,
+        http2: { maxConcurrentStreams: 10, maxResets: 5, resetInterval: 2_000 },
         timeouts: { httpRequest: 1_000, client: 2_000, keepAlive: 3_000, tunnel: 90_000 },
       }
     }),

@@ -75,8 +75,11 @@ function frameLength(s: string): number {
     return s.length >= total ? total : -1
   }
   if (/\r\ntransfer-encoding:[^\r]*chunked/.test(head)) {
-    const term = s.indexOf('0\r\n\r\n', bodyStart)
-    return term < 0 ? -1 : term + 5
+    // The last chunk, then trailer lines (if any) up to the empty line.
+    const zero = s.indexOf('\r\n0\r\n', bodyStart - 2)
+    if (zero < 0) return -1
+    const term = s.indexOf('\r\n\r\n', zero + 3)
+    return term < 0 ? -1 : term + 4
   }
   return bodyStart
 }

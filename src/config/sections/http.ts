@@ -33,8 +33,11 @@ export const httpKeys = [
   'path_match',
   'max_header_size',
   'maxconn',
+  'http2',
   'timeouts',
 ] as const
+
+export const http2Keys = ['max_concurrent_streams', 'max_resets', 'reset_interval'] as const
 
 export const httpTimeoutKeys = ['http_request', 'client', 'keep_alive', 'tunnel'] as const
 
@@ -47,6 +50,7 @@ export function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
   const f = section(c, slot, httpKeys)
   const trustedProxies = readCidrList(c, f?.get('trusted_proxies'))
   const t = section(c, f?.get('timeouts'), httpTimeoutKeys)
+  const h2 = section(c, f?.get('http2'), http2Keys)
   return {
     trustedProxies: trustedProxies ?? [...d.trustedProxies],
     requestIdHeader:
@@ -75,6 +79,17 @@ export function readHttp(c: Checker, slot: Slot | undefined): HttpConfig {
     pathMatch: readEnum(c, f?.get('path_match'), d.pathMatch, pathMatches),
     maxHeaderSize: readInt(c, f?.get('max_header_size'), d.maxHeaderSize, 1_024, 1_048_576),
     maxconn: readInt(c, f?.get('maxconn'), d.maxconn, 0, 1_000_000),
+    http2: {
+      maxConcurrentStreams: readInt(
+        c,
+        h2?.get('max_concurrent_streams'),
+        d.http2.maxConcurrentStreams,
+        1,
+        10_000,
+      ),
+      maxResets: readInt(c, h2?.get('max_resets'), d.http2.maxResets, 1, 1_000_000),
+      resetInterval: readDuration(c, h2?.get('reset_interval'), d.http2.resetInterval, 1),
+    },
     timeouts: {
       httpRequest: readDuration(c, t?.get('http_request'), d.timeouts.httpRequest, 1),
       client: readDuration(c, t?.get('client'), d.timeouts.client, 1),

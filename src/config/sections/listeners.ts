@@ -37,6 +37,8 @@ export const listenerKeys = [
   'accept_proxy',
   'maxconn',
   'tls',
+  'http2',
+  'h2c',
   'service',
   'sni_routes',
   'timeouts',
@@ -88,6 +90,18 @@ export function readListeners(c: Checker, slot: Slot | undefined): ListenerConfi
         l.maxconn = readInt(c, maxconnSlot, 0, 0, 1_000_000)
       const tls = readListenerTls(c, f.get('tls'))
       if (tls !== undefined) l.tls = tls
+      const http2Slot = f.get('http2')
+      if (http2Slot !== undefined && http2Slot.value !== null) {
+        if (tls === undefined)
+          c.add(http2Slot.path, 'only applies to listeners with tls (h2c: HTTP/2 without TLS)')
+        else l.http2 = readBool(c, http2Slot, true)
+      }
+      const h2cSlot = f.get('h2c')
+      if (h2cSlot !== undefined && h2cSlot.value !== null) {
+        if (tls !== undefined)
+          c.add(h2cSlot.path, 'only applies to listeners without tls (http2: HTTP/2 over TLS)')
+        else l.h2c = readBool(c, h2cSlot, false)
+      }
       out.push(l)
     }
   }
@@ -107,9 +121,10 @@ function readTcpListener(
     }
     return undefined
   }
-  const maxconnSlot = f.get('maxconn')
-  if (maxconnSlot !== undefined && maxconnSlot.value !== null)
-    c.add(maxconnSlot.path, 'only applies to mode: http listeners')
+  for (const k of ['maxconn', 'http2', 'h2c'] as const) {
+    const s = f.get(k)
+    if (s !== undefined && s.value !== null) c.add(s.path, 'only applies to mode: http listeners')
+  }
   const tlsSlot = f.get('tls')
   const tls = readListenerTls(c, tlsSlot)
   if (tls !== undefined && tls.clientHeader !== '' && tlsSlot !== undefined)

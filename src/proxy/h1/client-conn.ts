@@ -13,6 +13,8 @@
  *   sends a byte lasts no longer) or from the first byte after keep-alive; `keep_alive` between requests;
  *   `client` while a body is read or while the client does not read a response.
  * - After a 101 the socket leaves for a Tunnel; the connection's listeners are removed.
+ * - On a listener with `h2c`, a connection whose first bytes are the HTTP/2 preface leaves for node:http2
+ *   (h2/session.ts) before any request is parsed.
  *
  * Hot path: socket listeners are module-level functions reaching the ClientConn through a symbol; the RequestHead
  * and the Exchange are one object each per connection, reset per request.
@@ -25,10 +27,13 @@ import { ChunkedDecoder, type ChunkSink } from './chunked.js'
 import { parseProxyHeader, type ProxyHeader } from '../../net/proxy-protocol.js'
 import { Exchange } from '../exchange.js'
 import type { ListenerInfo, ProxyContext } from '../context.js'
-import type { Tunnel } from '../tunnel.js'
+import { startTunnel, type Tunnel, type TunnelOrigin } from '../tunnel.js'
+import type { ClientSide } from '../client-side.js'
+import { filterTrailers } from '../headers.js'
 import { Out } from './out.js'
 import { statusText } from './status.js'
 import { nodeInternals, readIntoBuffers } from '../../net/node-internals.js'
+import type { Http2Front } from '../h2/session.js'
 
 /**
  * Reads land in one reusable buffer per connection (Node's onread slots, src/net/node-internals.ts), 16 KiB and
@@ -58,6 +63,11 @@ const S_WAIT = 3
 /** Handed to a tunnel. */
 const S_TUNNEL = 4
 const S_CLOSED = 5
+/** Handed to node:http2 (h2c with prior knowledge). */
+const S_H2 = 6
+
+/** The HTTP/2 client connection preface (RFC 9113 §3.4). */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1')
 
 // Deadline kinds.
 const K_REQUEST = 1
@@ -69,7 +79,10 @@ const PIPELINE_BUFFER = 64 * 1024
 /** A request body still to come after a local answer is read and dropped up to this size; a bigger one closes. */
 const DISCARD_LIMIT = 1024 * 1024
 
-export class ClientConn implements DeadlineOwner, ChunkSink {
+const CRLF = '\r\n'
+const LAST_CHUNK = '0\r\n'
+
+export class ClientConn implements DeadlineOwner, ChunkSink, ClientSide {
   readonly ctx: ProxyContext
   readonly listener: ListenerInfo
   readonly socket: Socket
@@ -116,13 +129,30 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
   tunnel: Tunnel | null
   /** Writes to the client. */
   readonly out: Out
+  /** `h2c`: where a connection starting with the HTTP/2 preface goes (null: HTTP/1.1 only). */
+  readonly h2: Http2Front | null
+  /** The first bytes are still to be checked for the HTTP/2 preface. */
+  preface: boolean
+  /** The PROXY header read for this connection (handed on with it to HTTP/2). */
+  proxy: ProxyHeader | null
+  /** The response body is re-chunked for the client. */
+  chunkOut: boolean
+  /** A response head not written yet: it goes out with the body bytes of the same read (one system call). */
+  headOut: string
   readonly deadline: Deadline
 
   /**
    * `plain`: `socket` is a TCP socket, whose reads and writes may go through its libuv handle; a TLSSocket
    * (an HTTPS listener) reads 'data' events and writes with `socket.write`.
    */
-  constructor(ctx: ProxyContext, listener: ListenerInfo, socket: Socket, acceptProxy: boolean, plain = true) {
+  constructor(
+    ctx: ProxyContext,
+    listener: ListenerInfo,
+    socket: Socket,
+    acceptProxy: boolean,
+    plain = true,
+    h2: Http2Front | null = null,
+  ) {
     this.ctx = ctx
     this.listener = listener
     this.socket = socket
@@ -151,6 +181,11 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.nextBuffer = (): Buffer => this.readBuf
     this.tunnel = null
     this.out = new Out(socket, () => this.onDrain(), plain)
+    this.h2 = h2
+    this.preface = h2 !== null
+    this.proxy = null
+    this.chunkOut = false
+    this.headOut = ''
     this.deadline = new Deadline(this)
   }
 
@@ -230,6 +265,18 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
 
   /** Parse one request head from `buf` and start its exchange. false = wait for more bytes (or closed). */
   readHead(buf: Buffer): boolean {
+    if (this.preface) {
+      const n = Math.min(buf.length, PREFACE.length)
+      if (buf.compare(PREFACE, 0, n, 0, n) === 0) {
+        if (n < PREFACE.length) {
+          this.buf = buf
+          return false
+        }
+        this.toH2(buf)
+        return false
+      }
+      this.preface = false
+    }
     const max = this.ctx.maxHeaderSize
     const start = skipEmptyLines(buf, 0, buf.length)
     if (start === buf.length) {
@@ -319,6 +366,133 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     this.state = S_WAIT
     this.ctx.deadlines.disarm(this.deadline)
     this.ex.requestBodyEnd(trailers)
+  }
+
+  // -- ClientSide: the exchange's response, written as HTTP/1.1 --------------------------------------------
+
+  get dataLent(): boolean {
+    return this.out.lent
+  }
+
+  sendContinue(): void {
+    this.out.send('HTTP/1.1 100 Continue\r\n\r\n', null, '')
+  }
+
+  /**
+   * Status line, headers, then lb's framing: a body of unknown length is chunked for HTTP/1.1 clients and ends
+   * with the connection for HTTP/1.0 ones; `Connection`/`Keep-Alive` and the request id last.
+   */
+  sendHead(
+    status: number,
+    reason: string,
+    headers: readonly string[],
+    hsts: string,
+    te: string,
+    toClose: boolean,
+    more: boolean,
+  ): boolean {
+    const head = this.head
+    let framing = ''
+    this.chunkOut = false
+    if (te !== '') {
+      if (head.minor === 1) {
+        this.chunkOut = true
+        framing = 'Transfer-Encoding: ' + te + CRLF
+      } else {
+        this.closeAfter = true
+      }
+    } else if (toClose) {
+      // The body ends when the server closes: so does this connection's, for the client.
+      this.closeAfter = true
+    }
+    let h = 'HTTP/1.1 ' + status + ' ' + reason + CRLF
+    if (hsts === '') {
+      for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    } else {
+      // The route's HSTS replaces the server's own.
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const name = headers[i] as string
+        if (name.length === 25 && name.toLowerCase() === 'strict-transport-security') continue
+        h += name + ': ' + headers[i + 1] + CRLF
+      }
+      h += 'Strict-Transport-Security: ' + hsts + CRLF
+    }
+    h += framing
+    const ctx = this.ctx
+    if (this.closeAfter || head.close || this.ended) h += 'Connection: close\r\n'
+    else h += head.minor === 0 ? 'Connection: keep-alive\r\n' + ctx.keepAliveHint : ctx.keepAliveHint
+    const rid = this.ex.requestId
+    if (rid !== '') h += ctx.requestIdHeader + ': ' + rid + CRLF
+    if (more) {
+      // Body bytes follow in this read: the head goes out with them, in one write.
+      this.headOut = h + CRLF
+      return true
+    }
+    this.headOut = ''
+    return this.out.send(h + CRLF, null, '')
+  }
+
+  sendData(data: Buffer): boolean {
+    const head = this.headOut
+    this.headOut = ''
+    return this.chunkOut
+      ? this.out.send(head + data.length.toString(16) + CRLF, data, CRLF)
+      : this.out.send(head, data, '')
+  }
+
+  sendEnd(trailers: string): boolean {
+    let text = this.headOut
+    this.headOut = ''
+    if (this.chunkOut) text += trailers === '' ? '0\r\n\r\n' : LAST_CHUNK + filterTrailers(trailers) + CRLF
+    return text === '' || this.out.send(text, null, '')
+  }
+
+  sendLocal(
+    status: number,
+    body: string,
+    contentType: string,
+    location: string | null,
+    challenge: string,
+  ): boolean {
+    const head = this.head
+    const ctx = this.ctx
+    this.headOut = ''
+    let h =
+      'HTTP/1.1 ' +
+      status +
+      ' ' +
+      statusText(status) +
+      '\r\ncontent-type: ' +
+      contentType +
+      '\r\ncontent-length: ' +
+      Buffer.byteLength(body) +
+      '\r\nx-content-type-options: nosniff\r\n'
+    if (location !== null) h += 'location: ' + location + CRLF
+    if (challenge !== '') h += 'www-authenticate: ' + challenge + CRLF
+    // After a request lb could not make sense of, bytes that follow on the connection are not trusted either.
+    if (status === 400) this.closeAfter = true
+    if (this.closeAfter || head.close || this.ended) h += 'connection: close\r\n'
+    else h += head.minor === 0 ? 'connection: keep-alive\r\n' + ctx.keepAliveHint : ctx.keepAliveHint
+    const rid = this.ex.requestId
+    if (rid !== '') h += ctx.requestIdHeader + ': ' + rid + CRLF
+    return this.out.send(h + CRLF + body, null, '')
+  }
+
+  switchProtocols(
+    origin: TunnelOrigin,
+    reason: string,
+    headers: readonly string[],
+    upgrade: string,
+    server: Socket,
+    rest: Buffer | null,
+  ): void {
+    let h = 'HTTP/1.1 101 ' + (reason === '' ? 'Switching Protocols' : reason) + CRLF
+    for (let i = 0; i + 1 < headers.length; i += 2) h += headers[i] + ': ' + headers[i + 1] + CRLF
+    h += 'Connection: Upgrade\r\nUpgrade: ' + upgrade + CRLF
+    const rid = this.ex.requestId
+    if (rid !== '') h += this.ctx.requestIdHeader + ': ' + rid + CRLF
+    this.out.send(h + CRLF, null, '')
+    startTunnel(origin, this, server, rest)
   }
 
   /** The exchange wants no more body bytes for now. */
@@ -510,6 +684,23 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
     return rest
   }
 
+  /** h2c with prior knowledge: the socket, and the bytes read so far, go to node:http2. */
+  toH2(buf: Buffer): void {
+    this.state = S_H2
+    this.buf = null
+    this.preface = false
+    this.ctx.deadlines.remove(this.deadline)
+    const s = this.socket
+    s.removeListener('data', onData)
+    s.removeListener('drain', onDrain)
+    s.removeListener('end', onEnd)
+    s.removeListener('error', onError)
+    s.removeListener('close', onClose)
+    s.pause()
+    s.unshift(this.onread ? Buffer.from(buf) : buf)
+    ;(this.h2 as Http2Front).accept(s, this.proxy)
+  }
+
   /** `accept_proxy`: the PROXY header first; its addresses are the client's from then on. */
   readProxyHeader(buf: Buffer): boolean {
     const r = parseProxyHeader(buf)
@@ -529,6 +720,7 @@ export class ClientConn implements DeadlineOwner, ChunkSink {
 
   /** The PROXY header an HTTPS listener read before the handshake (tls-accept.ts). */
   useProxyHeader(h: ProxyHeader): void {
+    this.proxy = h
     if (h.command === 'proxy' && h.family !== 'unknown') {
       this.remote = h.srcAddress
       this.remotePort = h.srcPort

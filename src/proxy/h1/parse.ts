@@ -192,6 +192,8 @@ export class RequestHead extends Framing {
   expectContinue: boolean
   /** Length of the head in bytes (request line + headers + final CRLF). */
   length: number
+  /** The request came as an HTTP/2 stream (h2/stream.ts fills the head from its fields; `minor` is then 1). */
+  h2: boolean
 
   constructor() {
     super()
@@ -201,6 +203,7 @@ export class RequestHead extends Framing {
     this.hostCount = 0
     this.expectContinue = false
     this.length = 0
+    this.h2 = false
   }
 
   override reset(): void {
@@ -211,6 +214,7 @@ export class RequestHead extends Framing {
     this.hostCount = 0
     this.expectContinue = false
     this.length = 0
+    this.h2 = false
   }
 }
 
