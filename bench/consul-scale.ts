@@ -200,7 +200,10 @@ workers: ${o.workers}
 `,
     )
     // As lb starts in production (the bin's first line, the systemd unit): src/process/young-generation.ts.
-    const flags = [YOUNG_GENERATION_FLAG, ...(o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf])]
+    const flags = [
+      YOUNG_GENERATION_FLAG,
+      ...(o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf]),
+    ]
     const load0 = loadavg()[0] ?? 0
     const t0 = performance.now()
     const lb = startProcess('lb', process.execPath, [...flags, LB_MAIN, '--config', file], 'ignore')
