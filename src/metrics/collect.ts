@@ -53,20 +53,23 @@ export interface ScrapeSource {
 }
 
 /**
- * Every family of `scope` read from the live stats and state, into one sink each (made by `make`, returned in
- * `families` order; a family with no samples still has its sink, so its HELP and TYPE are written).
+ * Every family of `scope` (of those in `only`, when given) read from the live stats and state, into one sink each
+ * (made by `make`, returned in `families` order; a family with no samples still has its sink, so its HELP and
+ * TYPE are written).
  * Label values are escaped once per service, server, route or listener and shared by all of its lines.
  */
 export function collectFamilies<S extends Samples>(
   src: ScrapeSource,
   scope: Scope,
   make: (def: FamilyDef) => S,
+  only: ReadonlySet<FamilyDef> | null = null,
 ): S[] {
   const sinks: S[] = []
   const of = new Map<FamilyDef, S>()
   for (const def of familyList) {
     const control = controlFamilies.has(def.name)
     if (scope !== 'all' && control !== (scope === 'control')) continue
+    if (only !== null && !only.has(def)) continue
     const sink = make(def)
     sinks.push(sink)
     of.set(def, sink)

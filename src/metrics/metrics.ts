@@ -45,7 +45,13 @@ import {
   type FamilyDef,
   type Samples,
 } from './exposition.js'
-import { statusClasses, connectErrorReasons, type ConnectErrorReason, type Scope } from './families.js'
+import {
+  statusClasses,
+  connectErrorReasons,
+  sampledFamilies,
+  type ConnectErrorReason,
+  type Scope,
+} from './families.js'
 import {
   classIndex,
   ServiceStats,
@@ -331,12 +337,17 @@ export class Metrics {
     }
   }
 
+  /** A worker's part of a dashboard sample (`lb:metrics` with `sample`): `trafficData`, no process metrics. */
+  sampleReply(): MetricsReply {
+    return { process: [], families: this.trafficData() }
+  }
+
   /**
-   * This process's traffic families as data, as `reply` carries them (the dashboard samples them in a single
-   * process: src/metrics/dashboard.ts).
+   * This process's traffic families the dashboard samples (`sampledFamilies`), as data as `reply` carries them
+   * (src/metrics/dashboard.ts).
    */
   trafficData(): FamilyData[] {
-    return this.#collect('worker', (def) => new DataFamily(def)).map((f) => f.data())
+    return this.#collect('worker', (def) => new DataFamily(def), sampledFamilies).map((f) => f.data())
   }
 
   /**
@@ -352,7 +363,11 @@ export class Metrics {
     )
   }
 
-  #collect<S extends Samples>(scope: Scope, make: (def: FamilyDef) => S): S[] {
+  #collect<S extends Samples>(
+    scope: Scope,
+    make: (def: FamilyDef) => S,
+    only: ReadonlySet<FamilyDef> | null = null,
+  ): S[] {
     const src: ScrapeSource = {
       enabled: this.enabled,
       services: this.#services,
@@ -364,7 +379,7 @@ export class Metrics {
       control: this.control,
       tcpListeners: this.tcpListeners,
     }
-    return collectFamilies(src, scope, make)
+    return collectFamilies(src, scope, make, only)
   }
 }
 

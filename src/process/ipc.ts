@@ -52,8 +52,11 @@ export type ToWorker =
   | { readonly type: 'lb:servers'; readonly state: ServersState }
   /** Drain and exit 0: stop listening, let in-flight requests finish up to `timeout` ms, close tunnels. */
   | { readonly type: 'lb:stop'; readonly timeout: number }
-  /** Answer with this worker's metrics (`Metrics.reply()`: its traffic families as sample arrays). */
-  | { readonly type: 'lb:metrics'; readonly id: number }
+  /**
+   * Answer with this worker's metrics (`Metrics.reply()`: its traffic families as sample arrays); with `sample`,
+   * only what the dashboard samples (`Metrics.sampleReply()`).
+   */
+  | { readonly type: 'lb:metrics'; readonly id: number; readonly sample?: boolean }
 
 /** Worker → primary. */
 export type FromWorker =

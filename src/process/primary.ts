@@ -526,7 +526,7 @@ export class Primary {
   /** The per-service counters the dashboard samples: this process's Worker's, or each worker process's. */
   async trafficCopies(): Promise<FamilyData[][]> {
     if (this.pool === null) return [this.worker.metrics.trafficData()]
-    return (await this.pool.collectMetrics(2_000)).replies.map((r) => [...r.families])
+    return (await this.pool.collectMetrics(2_000, true)).replies.map((r) => [...r.families])
   }
 
   /** Rolling restart of the worker processes (cluster mode); false in single-process mode. */

@@ -310,10 +310,14 @@ export class WorkerPool {
   }
 
   /**
-   * Every worker's metrics (`Metrics.reply()`), waiting at most `timeout` ms: workers that have not
-   * answered by then are left out and counted in `missing`, so one slow worker never fails the scrape.
+   * Every worker's metrics (`Metrics.reply()`, or with `sample` `Metrics.sampleReply()`), waiting at most
+   * `timeout` ms: workers that have not answered by then are left out and counted in `missing`, so one slow
+   * worker never fails the scrape.
    */
-  async collectMetrics(timeout: number): Promise<{ replies: MetricsReply[]; missing: number }> {
+  async collectMetrics(
+    timeout: number,
+    sample = false,
+  ): Promise<{ replies: MetricsReply[]; missing: number }> {
     const id = ++this.#scrapeId
     const replies: MetricsReply[] = []
     this.#scrapes.set(id, replies)
@@ -321,7 +325,7 @@ export class WorkerPool {
     for (const slot of this.#slots.values()) {
       if (!slot.hello || slot.leaving) continue
       asked++
-      this.#send(slot, { type: 'lb:metrics', id })
+      this.#send(slot, sample ? { type: 'lb:metrics', id, sample } : { type: 'lb:metrics', id })
     }
     await this.#until(() => replies.length >= asked, timeout)
     this.#scrapes.delete(id)

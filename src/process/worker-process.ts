@@ -203,7 +203,12 @@ export function runWorkerProcess(): void {
         send({
           type: 'lb:metrics',
           id: msg.id,
-          metrics: state.worker === null ? { process: [], families: [] } : await state.worker.metrics.reply(),
+          metrics:
+            state.worker === null
+              ? { process: [], families: [] }
+              : msg.sample === true
+                ? state.worker.metrics.sampleReply()
+                : await state.worker.metrics.reply(),
         })
         return
     }
