@@ -12,10 +12,8 @@
  * Needs the Debian packages nginx, haproxy and nghttp2-client (h2load), and openssl for the certificate.
  * Processes, cleanup and sampling are load.ts's.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import { join } from 'node:path'
 import {
   LB_MAIN,
   alternate,
@@ -26,7 +24,6 @@ import {
   lbConfig,
   isEntryPoint,
   log,
-  makeTempDir,
   median,
   pinned,
   pinning,
@@ -42,6 +39,7 @@ import {
   type Pinning,
   type Target,
 } from './load.js'
+import { makeCertificate } from './tls.js'
 import { runtimeLine } from './runtime.js'
 
 interface H2Options {
@@ -71,39 +69,6 @@ function parseOptions(argv: string[]): H2Options {
     else fail(`unknown argument: ${arg}\n${USAGE}`)
   }
   return o
-}
-
-/** A self-signed certificate: its files, and cert + key in one PEM for haproxy's `crt`. */
-function makeCertificate(): { cert: string; key: string; pem: string } {
-  const dir = makeTempDir('h2-cert')
-  const cert = join(dir, 'bench.crt')
-  const key = join(dir, 'bench.key')
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=bench.test',
-      '-addext',
-      'subjectAltName=DNS:bench.test',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  )
-  const pem = join(dir, 'bench.pem')
-  writeFileSync(pem, readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'))
-  return { cert, key, pem }
 }
 
 /** The listener's `tls` block for lb's config (load.ts `lbConfig`). */

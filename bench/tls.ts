@@ -85,8 +85,8 @@ function parseOptions(argv: string[]): TlsOptions {
   return o
 }
 
-/** The ECDSA P-256 certificate both proxies serve: files for lb, one PEM (cert + key) for haproxy. */
-function makeCertificate(): { cert: string; key: string; pem: string } {
+/** The ECDSA P-256 certificate both proxies serve: files for lb, one PEM (cert + key) for haproxy (also bench/h2.ts). */
+export function makeCertificate(): { cert: string; key: string; pem: string } {
   const dir = makeTempDir('tls-cert')
   const cert = join(dir, 'bench.crt')
   const key = join(dir, 'bench.key')

@@ -116,6 +116,31 @@ export async function startConsulLb(
   }
 }
 
+/** The server names (sorted) of the service `s` routes `path` to; [] when none. */
+export function serversAt(s: Snapshot, path: string): string[] {
+  const r = s.routes.find((x) => x.path === path)
+  const svc = s.services.find((x) => x.name === r?.service)
+  return (svc?.servers ?? []).map((v) => v.name).sort()
+}
+
+/**
+ * Services `s0`…`s<services - 1>`, each with an instance `s<s>-<i>` on node `node-<i>` for i < `instances`,
+ * at 10.0.<s>.<i + 1>:8000, tagged `urlprefix-/s<s>`.
+ */
+export function registerGrid(consul: ConsulTestServer, services: number, instances: number): void {
+  for (let s = 0; s < services; s++) {
+    for (let i = 0; i < instances; i++)
+      consul.register({
+        id: `s${s}-${i}`,
+        service: `s${s}`,
+        node: `node-${i}`,
+        address: `10.0.${s}.${i + 1}`,
+        port: 8000,
+        tags: [`urlprefix-/s${s}`],
+      })
+  }
+}
+
 /** True when `s` routes `host+path` to a service with exactly `servers` (names, any order). */
 export function hasServers(s: Snapshot, path: string, count: number): boolean {
   const r = s.routes.find((x) => x.path === path)

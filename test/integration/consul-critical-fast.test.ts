@@ -7,31 +7,16 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { ConsulTestServer } from '../helpers/consul-server.js'
-import { startConsulLb, waitFor, type ConsulLb } from '../helpers/consul-lb.js'
-import type { Snapshot } from '../../src/model/snapshot.js'
+import { registerGrid, serversAt, startConsulLb, waitFor, type ConsulLb } from '../helpers/consul-lb.js'
 
 let consul: ConsulTestServer
 let t: ConsulLb
 
-const servers = (s: Snapshot, path: string): string[] => {
-  const r = s.routes.find((x) => x.path === path)
-  const svc = s.services.find((x) => x.name === r?.service)
-  return (svc?.servers ?? []).map((v) => v.name).sort()
-}
+const servers = serversAt
 
 before(async () => {
   consul = await ConsulTestServer.start()
-  for (let s = 0; s < 6; s++) {
-    for (let i = 0; i < 2; i++)
-      consul.register({
-        id: `s${s}-${i}`,
-        service: `s${s}`,
-        node: `node-${i}`,
-        address: `10.0.${s}.${i + 1}`,
-        port: 8000,
-        tags: [`urlprefix-/s${s}`],
-      })
-  }
+  registerGrid(consul, 6, 2)
   t = await startConsulLb(consul.address, {
     consul: (c) => {
       c.watch = 'state'
