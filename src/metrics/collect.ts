@@ -75,8 +75,11 @@ export function collectFamilies<S extends Samples>(
     of.set(def, sink)
   }
   const get = (def: FamilyDef): S | null => of.get(def) ?? null
-  collectServices(src, get)
-  collectServers(src, get)
+  // A dashboard sample (`only`) leaves out zero in-flight and queue gauges: the sampler makes nothing of a zero
+  // for a series it does not know (src/metrics/dashboard.ts), and at 10,000 services those lines were most of it.
+  const sparse = only !== null
+  collectServices(src, get, sparse)
+  collectServers(src, get, sparse)
   collectCounted(src, get)
   collectTable(src, get)
   collectControl(src, get)
@@ -84,7 +87,7 @@ export function collectFamilies<S extends Samples>(
 }
 
 /** Per service: request counters, latency histograms, queue length; per route: request counters. */
-function collectServices(src: ScrapeSource, get: (def: FamilyDef) => Samples | null): void {
+function collectServices(src: ScrapeSource, get: (def: FamilyDef) => Samples | null, sparse: boolean): void {
   const requests = get(families.httpRequests)
   const duration = get(families.httpDuration)
   const upstream = get(families.upstreamDuration)
@@ -111,28 +114,35 @@ function collectServices(src: ScrapeSource, get: (def: FamilyDef) => Samples | n
     }
   }
   const queue = get(families.queueLength)
-  if (queue !== null)
-    for (const svc of src.current.services.values())
-      queue.add(`{service="${escapeLabel(svc.spec.name)}"}`, svc.madeQueue?.length ?? 0)
+  if (queue !== null) {
+    for (const svc of src.current.services.values()) {
+      const n = svc.madeQueue?.length ?? 0
+      if (n > 0 || !sparse) queue.add(`{service="${escapeLabel(svc.spec.name)}"}`, n)
+    }
+  }
 }
 
 /**
  * Every server of the table (made, or as it would be: `peekUpstreams`), in one pass for all the families that
  * list them: in-flight, state, weight, health checks.
  */
-function collectServers(src: ScrapeSource, get: (def: FamilyDef) => Samples | null): void {
+function collectServers(src: ScrapeSource, get: (def: FamilyDef) => Samples | null, sparse: boolean): void {
   const inflight = get(families.serverInflight)
   const state = get(families.serverState)
   const weight = get(families.serverWeight)
   const checks = get(families.healthChecks)
   const durations = src.enabled ? get(families.healthDuration) : null
   if (inflight === null && state === null && weight === null && checks === null && durations === null) return
+  // Sparse with in-flight only (a dashboard sample): just the servers with requests in flight.
+  const busyOnly = sparse && state === null && weight === null && checks === null && durations === null
   for (const svc of src.current.services.values()) {
-    const ups = svc.peekUpstreams()
-    if (ups.length === 0) continue
+    // Servers not made yet have served nothing: a sparse walk does not make views of them.
+    const ups = busyOnly ? (svc.madeUpstreams ?? none) : svc.peekUpstreams()
+    if (ups.length === 0 || (busyOnly && !anyInflight(ups))) continue
     const l = `{service="${escapeLabel(svc.spec.name)}",server="`
     for (let i = 0; i < ups.length; i++) {
       const u = ups[i] as MetricsServer
+      if (busyOnly && u.inflight === 0) continue
       const key = l + escapeLabel(u.name) + '"'
       inflight?.add(key + '}', u.inflight)
       if (state !== null) {
@@ -306,4 +316,11 @@ function leLabels(bounds: readonly number[]): readonly string[] {
     leCache.set(bounds, le)
   }
   return le
+}
+
+const none: readonly MetricsServer[] = []
+
+function anyInflight(ups: readonly MetricsServer[]): boolean {
+  for (let i = 0; i < ups.length; i++) if ((ups[i] as MetricsServer).inflight > 0) return true
+  return false
 }
