@@ -190,13 +190,24 @@ export interface ClusterConfig extends ConfigHead {
   readonly path?: string
   /** Extra top-level YAML (e.g. a `shutdown:` block), placed first. */
   readonly extra?: string
+  /** More keys of listener `web`, indented as its keys (e.g. `tlsLines`). */
+  readonly listener?: string
+}
+
+/** Listener lines (`ClusterConfig.listener`) that make `web` an HTTPS listener with one certificate. */
+export function tlsLines(cert: string, key: string): string {
+  return `    tls:
+      certificates:
+        - cert_file: ${cert}
+          key_file: ${key}
+`
 }
 
 /** The config most cluster tests use: listener `web` on port 0, service `a` with one server, one route. */
 export function clusterConfig(c: ClusterConfig): string {
   return `
 ${c.extra ?? ''}
-${configHead(c)}services:
+${configHead(c)}${c.listener ?? ''}services:
   - name: a
     servers:
       - address: 127.0.0.1:${c.upstream}

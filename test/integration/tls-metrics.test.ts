@@ -7,7 +7,7 @@ import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { X509Certificate } from 'node:crypto'
-import { Daemon, configHead, fetchOnce } from '../helpers/daemon.js'
+import { Daemon, clusterConfig, fetchOnce, tlsLines } from '../helpers/daemon.js'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
 import { certDir, makeCert } from '../helpers/certs.js'
 
@@ -25,18 +25,11 @@ test('certificate expiry gauge per listener certificate, updated by a reload', a
   copyFileSync(short.key, key)
   const up = await startUpstream('a')
   const admin = await deadPort()
-  const yaml = `${configHead({ admin: `127.0.0.1:${admin}` })}    tls:
-      certificates:
-        - cert_file: ${cert}
-          key_file: ${key}
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${up.port}
-routes:
-  - path: /
-    service: a
-`
+  const yaml = clusterConfig({
+    admin: `127.0.0.1:${admin}`,
+    upstream: up.port,
+    listener: tlsLines(cert, key),
+  })
   const lb = await Daemon.start(yaml)
   const series = `lb_tls_certificate_expiry_timestamp_seconds{listener="web",name="site.test",file="${cert}"}`
   const value = async (): Promise<number | undefined> => {

@@ -7,7 +7,7 @@ import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { X509Certificate } from 'node:crypto'
-import { Daemon, configHead } from '../helpers/daemon.js'
+import { Daemon, clusterConfig, tlsLines } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 import { certDir, httpsGet, makeCert, peerCertificate } from '../helpers/certs.js'
 
@@ -20,18 +20,7 @@ test('a mismatched new certificate: reload refused, the old certificate still se
   copyFileSync(first.cert, cert)
   copyFileSync(first.key, key)
   const up = await startUpstream('a')
-  const yaml = `${configHead({ workers: 1 })}    tls:
-      certificates:
-        - cert_file: ${cert}
-          key_file: ${key}
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${up.port}
-routes:
-  - path: /
-    service: a
-`
+  const yaml = clusterConfig({ workers: 1, upstream: up.port, listener: tlsLines(cert, key) })
   const lb = await Daemon.start(yaml)
   try {
     const port = await lb.port('web')

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { Daemon, configHead } from '../helpers/daemon.js'
+import { Daemon, clusterConfig, tlsLines } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 import { certDir, httpsGet, makeCert, peerCertificate } from '../helpers/certs.js'
 import { X509Certificate } from 'node:crypto'
@@ -20,18 +20,7 @@ test('cluster: a changed certificate applies to new handshakes on SIGHUP, no req
   copyFileSync(first.cert, cert)
   copyFileSync(first.key, key)
   const up = await startUpstream('a')
-  const yaml = `${configHead()}    tls:
-      certificates:
-        - cert_file: ${cert}
-          key_file: ${key}
-services:
-  - name: a
-    servers:
-      - address: 127.0.0.1:${up.port}
-routes:
-  - path: /
-    service: a
-`
+  const yaml = clusterConfig({ upstream: up.port, listener: tlsLines(cert, key) })
   const lb = await Daemon.start(yaml)
   let running = true
   const failed: string[] = []
