@@ -3,13 +3,14 @@
  * unencrypted keys), and the `listeners[].tls` config for them as the loader builds it.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https'
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls'
 import type { ListenerTlsConfig, MutableConfig } from '../../src/config/types.js'
 import { validate } from '../../src/config/validate.js'
+import { configHead } from './daemon.js'
 
 export interface CertFiles {
   readonly cert: string
@@ -54,6 +55,15 @@ export function makeCert(dir: string, o: CertOptions): CertFiles {
   rmSync(csr)
   rmSync(ext)
   return { cert, key, pem: readFileSync(cert, 'utf8') }
+}
+
+/** `from` copied to `site.crt`/`site.key` in `dir`: the files a config names, replaced later by a test. */
+export function servedCopy(dir: string, from: CertFiles): { cert: string; key: string } {
+  const cert = join(dir, 'site.crt')
+  const key = join(dir, 'site.key')
+  copyFileSync(from.cert, cert)
+  copyFileSync(from.key, key)
+  return { cert, key }
 }
 
 /** A new unencrypted ECDSA P-256 key, as `openssl req` arguments. */
@@ -232,23 +242,17 @@ export function tlsHandshake(
   })
 }
 
+/** Listener `web`'s `tls` block (`configHead`'s last listener; `ClusterConfig.listener`) from its lines. */
+export function tlsListenerLines(tls: readonly string[]): string {
+  return `    tls:\n${tls.map((l) => `      ${l}\n`).join('')}`
+}
+
 /**
- * A config file for a daemon test: `workers`, admin off, no access log, listener `web` on 127.0.0.1:0 with the
- * `tls` keys `tls` (YAML lines at that depth), then `rest` (top-level YAML).
+ * A config file for a daemon test: daemon.ts `configHead` with `workers` (admin off, no access log, listener
+ * `web` on 127.0.0.1:0) and the `tls` keys `tls` (YAML lines at that depth), then `rest` (top-level YAML).
  */
 export function tlsDaemonYaml(workers: number, tls: readonly string[], rest = ''): string {
-  const lines = tls.map((l) => `      ${l}\n`).join('')
-  return `workers: ${workers}
-admin:
-  address: 'off'
-log:
-  access:
-    enabled: false
-listeners:
-  - name: web
-    address: 127.0.0.1:0
-    tls:
-${lines}${rest}`
+  return configHead({ workers }) + tlsListenerLines(tls) + rest
 }
 
 /** The `tls` line listing one certificate pair. */

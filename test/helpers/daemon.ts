@@ -190,17 +190,8 @@ export interface ClusterConfig extends ConfigHead {
   readonly path?: string
   /** Extra top-level YAML (e.g. a `shutdown:` block), placed first. */
   readonly extra?: string
-  /** More keys of listener `web`, indented as its keys (e.g. `tlsLines`). */
+  /** More keys of listener `web`, indented as its keys (e.g. certs.ts `tlsListenerLines`). */
   readonly listener?: string
-}
-
-/** Listener lines (`ClusterConfig.listener`) that make `web` an HTTPS listener with one certificate. */
-export function tlsLines(cert: string, key: string): string {
-  return `    tls:
-      certificates:
-        - cert_file: ${cert}
-          key_file: ${key}
-`
 }
 
 /** The config most cluster tests use: listener `web` on port 0, service `a` with one server, one route. */

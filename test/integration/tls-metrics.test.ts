@@ -4,12 +4,11 @@
  */
 import assert from 'node:assert/strict'
 import { copyFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { X509Certificate } from 'node:crypto'
-import { Daemon, clusterConfig, fetchOnce, tlsLines } from '../helpers/daemon.js'
+import { Daemon, clusterConfig, fetchOnce } from '../helpers/daemon.js'
 import { deadPort, startUpstream } from '../helpers/upstream.js'
-import { certDir, makeCert } from '../helpers/certs.js'
+import { certDir, makeCert, certificatesLine, servedCopy, tlsListenerLines } from '../helpers/certs.js'
 
 function notAfter(pem: string): number {
   return Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000)
@@ -19,16 +18,13 @@ test('certificate expiry gauge per listener certificate, updated by a reload', a
   const d = certDir()
   const short = makeCert(d.dir, { names: ['site.test'], days: 20, base: 'short' })
   const long = makeCert(d.dir, { names: ['site.test'], days: 90, base: 'long' })
-  const cert = join(d.dir, 'site.crt')
-  const key = join(d.dir, 'site.key')
-  copyFileSync(short.cert, cert)
-  copyFileSync(short.key, key)
+  const { cert, key } = servedCopy(d.dir, short)
   const up = await startUpstream('a')
   const admin = await deadPort()
   const yaml = clusterConfig({
     admin: `127.0.0.1:${admin}`,
     upstream: up.port,
-    listener: tlsLines(cert, key),
+    listener: tlsListenerLines([certificatesLine(cert, key)]),
   })
   const lb = await Daemon.start(yaml)
   const series = `lb_tls_certificate_expiry_timestamp_seconds{listener="web",name="site.test",file="${cert}"}`

@@ -4,23 +4,31 @@
  */
 import assert from 'node:assert/strict'
 import { copyFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { X509Certificate } from 'node:crypto'
-import { Daemon, clusterConfig, tlsLines } from '../helpers/daemon.js'
+import { Daemon, clusterConfig } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
-import { certDir, httpsGet, makeCert, peerCertificate } from '../helpers/certs.js'
+import {
+  certDir,
+  httpsGet,
+  makeCert,
+  peerCertificate,
+  certificatesLine,
+  servedCopy,
+  tlsListenerLines,
+} from '../helpers/certs.js'
 
 test('a mismatched new certificate: reload refused, the old certificate still served', async () => {
   const d = certDir()
   const first = makeCert(d.dir, { names: ['site.test'], base: 'first' })
   const second = makeCert(d.dir, { names: ['site.test'], base: 'second' })
-  const cert = join(d.dir, 'site.crt')
-  const key = join(d.dir, 'site.key')
-  copyFileSync(first.cert, cert)
-  copyFileSync(first.key, key)
+  const { cert, key } = servedCopy(d.dir, first)
   const up = await startUpstream('a')
-  const yaml = clusterConfig({ workers: 1, upstream: up.port, listener: tlsLines(cert, key) })
+  const yaml = clusterConfig({
+    workers: 1,
+    upstream: up.port,
+    listener: tlsListenerLines([certificatesLine(cert, key)]),
+  })
   const lb = await Daemon.start(yaml)
   try {
     const port = await lb.port('web')
