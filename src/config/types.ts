@@ -65,6 +65,11 @@ export interface ListenerTlsConfig {
   directory: string
   /** ms between looks at the certificate files and `directory` for changes (0 = only on reload). */
   refresh: number
+  /**
+   * `consul_kv`: a Consul KV prefix whose `<name>-cert.pem`/`<name>-key.pem` (or `<name>.pem`) pairs are served
+   * after the file certificates, watched by blocking queries (src/process/cert-kv.ts); '' = none.
+   */
+  consulKv: string
 }
 
 /** `listeners[].tls.client_auth`. */
@@ -87,6 +92,11 @@ export interface TlsCertificateConfig {
   fingerprint: string
   /** The leaf's notAfter, Unix seconds. */
   notAfter: number
+  /**
+   * The PEM text itself, for certificates that come from no file (`consul_kv`: `certFile`/`keyFile` then name
+   * the KV keys as `consul:<key>`). Absent for files, which each worker reads.
+   */
+  pem?: { cert: string; privateKey: string }
 }
 
 /** A TCP SNI route on a tcp listener: ClientHello server name (exact, or `*.suffix`) → service. */

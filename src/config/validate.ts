@@ -67,6 +67,13 @@ export function validate(
       'consul.register.address',
       'required when the admin server is off (it is what lb registers and Consul checks)',
     )
+  listeners.forEach((l, i) => {
+    if (l.tls !== undefined && l.tls.consulKv !== '' && !consul.enabled)
+      c.add(
+        `listeners[${i}].tls.consul_kv`,
+        'needs the consul section: the certificates are read from that Consul',
+      )
+  })
   const routeCommands = readRouteCommands(c, top?.get('route_commands'), services, defaults)
   const workers = readWorkers(c, top?.get('workers'))
   const shutdown = readShutdown(c, top?.get('shutdown'))

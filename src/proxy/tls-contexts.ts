@@ -8,6 +8,7 @@
  *
  * The worker reads the files itself (the loader checked them, src/config/sections/tls.ts); a file that changed
  * in between and no longer parses fails `buildTlsContexts`, and the listener keeps its previous contexts.
+ * Certificates from Consul KV (`consul_kv`) come with their PEM text in the config (src/process/cert-kv.ts).
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -20,10 +21,11 @@ export interface TlsContexts {
   readonly exact: ReadonlyMap<string, SecureContext>
   /** `example.com` for a `*.example.com` certificate → context. */
   readonly wildcard: ReadonlyMap<string, SecureContext>
-  /** The first certificate's context: no server name, or no certificate for it. */
-  readonly fallback: SecureContext
-  /** The server's default context's options: the protocol settings and the first certificate group's files. */
-  readonly serverOptions: SecureContextOptions
+  /**
+   * The first certificate's context: no server name, or no certificate for it. null while the listener has no
+   * certificate (only `consul_kv`, not read yet): every handshake is refused.
+   */
+  readonly fallback: SecureContext | null
   /** `client_auth` (mTLS): ask for a client certificate; null = none asked. */
   readonly clientAuth: ClientAuth | null
   /** `strict_sni`: a name no certificate covers gets no certificate (`contextFor` returns null). */
@@ -53,13 +55,12 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>, ticketKey
       g = { names: c.names, cert: [], key: [] }
       groups.set(id, g)
     }
-    g.cert.push(readPem(c.certFile))
-    g.key.push(readPem(c.keyFile))
+    g.cert.push(c.pem?.cert ?? readPem(c.certFile))
+    g.key.push(c.pem?.privateKey ?? readPem(c.keyFile))
   }
   const exact = new Map<string, SecureContext>()
   const wildcard = new Map<string, SecureContext>()
-  let fallback: SecureContext | undefined
-  let serverOptions: SecureContextOptions = options
+  let fallback: SecureContext | null = null
   for (const g of groups.values()) {
     let ctx: SecureContext
     try {
@@ -73,10 +74,7 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>, ticketKey
     } catch (err) {
       throw new Error(`TLS certificate for ${g.names.join(', ')}: ${(err as Error).message}`, { cause: err })
     }
-    if (fallback === undefined) {
-      fallback = ctx
-      serverOptions = { ...options, cert: g.cert, key: g.key }
-    }
+    fallback ??= ctx
     for (const name of g.names) {
       if (name.startsWith('*.')) {
         if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), ctx)
@@ -85,10 +83,9 @@ export function buildTlsContexts(tls: DeepReadonly<ListenerTlsConfig>, ticketKey
       }
     }
   }
-  if (fallback === undefined) throw new Error('TLS listener without certificates')
   const clientAuth =
     auth === null ? null : { required: auth.required, cas: parseCaBundle(auth.ca), header: tls.clientHeader }
-  return { exact, wildcard, fallback, serverOptions, clientAuth, strict: tls.strictSni }
+  return { exact, wildcard, fallback, clientAuth, strict: tls.strictSni }
 }
 
 /**

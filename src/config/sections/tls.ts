@@ -45,6 +45,7 @@ export const tlsKeys = [
   'ticket_rotation',
   'strict_sni',
   'refresh',
+  'consul_kv',
 ] as const
 export const tlsCertificateKeys = ['cert_file', 'key_file'] as const
 export const tlsClientAuthKeys = ['ca', 'required'] as const
@@ -59,6 +60,7 @@ export const tlsDefaults = {
   strictSni: false,
   directory: '',
   refresh: 30_000,
+  consulKv: '',
 } as const satisfies Omit<ListenerTlsConfig, 'certificates'>
 
 const versions: ReadonlyMap<string, TlsVersion | null> = new Map([
@@ -102,10 +104,16 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
   const dirSlot = f.get('directory')
   let directory = ''
   if (dirSlot !== undefined && dirSlot.value !== null) directory = readDirectory(c, dirSlot, certificates)
-  if (certificates.length === 0 && c.problems.length === problems)
+  const kvSlot = f.get('consul_kv')
+  const consulKv = readChecked(c, kvSlot, tlsDefaults.consulKv, (s) =>
+    /^[^/\s][^\s]*$/.test(s) && !s.includes('//')
+      ? ok(s.replace(/\/+$/, ''))
+      : fail(`expected a Consul KV prefix like lb/certs, got "${s}"`),
+  )
+  if (certificates.length === 0 && consulKv === '' && c.problems.length === problems)
     c.add(
       slot.path,
-      'needs at least one certificate: `certificates` or a `directory` of name.crt/name.key pairs',
+      'needs at least one certificate: `certificates`, a `directory` of name.crt/name.key pairs or `consul_kv`',
     )
   const minVersion = readVersion(c, f.get('min_version'), tlsDefaults.minVersion)
   const maxVersion = readVersion(c, f.get('max_version'), tlsDefaults.maxVersion)
@@ -145,6 +153,7 @@ export function readListenerTls(c: Checker, slot: Slot | undefined): ListenerTls
     strictSni,
     directory,
     refresh,
+    consulKv: consulKv ?? '',
   }
 }
 
@@ -212,12 +221,36 @@ function checkPair(
   if (certPem === undefined || keyPem === undefined) return undefined
   const certFile = absolute(c, certRef)
   const keyFile = absolute(c, keyRef)
+  const r = checkPem(certPem, keyPem, certFile, keyFile)
+  if ('problem' in r) {
+    c.add(r.inKey ? keyPath : certPath, r.problem)
+    return undefined
+  }
+  return { certFile, keyFile, source, ...r }
+}
+
+/** What `checkPem` finds out about a good pair. */
+export interface PemFacts {
+  names: string[]
+  fingerprint: string
+  notAfter: number
+}
+
+/**
+ * A PEM certificate (chain after the leaf) and its unencrypted PEM key, named `certName`/`keyName` in
+ * problems: the names it serves, or what is wrong (`inKey`: the problem is the key's).
+ */
+export function checkPem(
+  certPem: string,
+  keyPem: string,
+  certName: string,
+  keyName: string,
+): PemFacts | { problem: string; inKey: boolean } {
   let x509: X509Certificate
   try {
     x509 = new X509Certificate(certPem)
   } catch (err) {
-    c.add(certPath, `${certFile}: not a PEM certificate (${message(err)})`)
-    return undefined
+    return { problem: `${certName}: not a PEM certificate (${message(err)})`, inKey: false }
   }
   let key: KeyObject
   try {
@@ -225,26 +258,17 @@ function checkPair(
   } catch (err) {
     const why = message(err)
     const hint = /passphrase/i.test(why) ? 'an encrypted key (lb takes unencrypted keys)' : why
-    c.add(keyPath, `${keyFile}: not a PEM private key (${hint})`)
-    return undefined
+    return { problem: `${keyName}: not a PEM private key (${hint})`, inKey: true }
   }
-  if (!x509.checkPrivateKey(key)) {
-    c.add(keyPath, `${keyFile}: the key does not match the certificate in ${certFile}`)
-    return undefined
-  }
+  if (!x509.checkPrivateKey(key))
+    return { problem: `${keyName}: the key does not match the certificate in ${certName}`, inKey: true }
   const names = certificateNames(x509)
-  if (names.length === 0) {
-    c.add(certPath, `${certFile}: the certificate names no host (no DNS subjectAltName, no CN)`)
-    return undefined
-  }
-  return {
-    certFile,
-    keyFile,
-    source,
-    names,
-    fingerprint: x509.fingerprint256,
-    notAfter: Math.floor(Date.parse(x509.validTo) / 1000),
-  }
+  if (names.length === 0)
+    return {
+      problem: `${certName}: the certificate names no host (no DNS subjectAltName, no CN)`,
+      inKey: false,
+    }
+  return { names, fingerprint: x509.fingerprint256, notAfter: Math.floor(Date.parse(x509.validTo) / 1000) }
 }
 
 /** `directory`: every `name.crt` with its `name.key`, in name order. Returns its absolute path ('' if broken). */
