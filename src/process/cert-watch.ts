@@ -18,7 +18,7 @@ export function watchedCertificates(config: Config): { paths: string[]; interval
     if (tls === undefined || tls.refresh <= 0) continue
     interval = interval === 0 ? tls.refresh : Math.min(interval, tls.refresh)
     if (tls.directory !== '') paths.push(tls.directory)
-    for (const c of tls.certificates) paths.push(c.certFile, c.keyFile)
+    for (const c of tls.certificates) if (c.pem === undefined) paths.push(c.certFile, c.keyFile)
   }
   return { paths: [...new Set(paths)].sort(), interval }
 }

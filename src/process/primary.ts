@@ -24,6 +24,7 @@ import { StaticProvider } from '../provider/provider.js'
 import { Watcher } from '../provider/watcher.js'
 import { ConsulProvider } from '../provider/consul/consul.js'
 import { ConsulHttp } from '../provider/consul/client.js'
+import { KvCertificates, firstWait as kvFirstWait, withKvCertificates } from './cert-kv.js'
 import { SelfRegistration, type RegisterOptions } from '../provider/consul/register.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Snapshot } from '../model/snapshot.js'
@@ -93,6 +94,8 @@ export class Primary {
   #snapshot: Snapshot
   #pidFile: string
   #reloading: Promise<void>
+  /** The certificates of `consul_kv` prefixes (cert-kv.ts). */
+  readonly #kvCertificates: KvCertificates
   /** The certificate files as last looked at (cert-watch.ts), and the timer that looks again. */
   #certSignature: string
   #certTimer: ReturnType<typeof setInterval> | null
@@ -153,6 +156,11 @@ export class Primary {
     this.#reloading = Promise.resolve()
     this.#certSignature = ''
     this.#certTimer = null
+    this.#kvCertificates = new KvCertificates({
+      log: this.log,
+      changed: () => this.#kvChanged(),
+      signal: this.#stop.signal,
+    })
     this.#publishProblems = []
     this.#changed = new Map()
     this.#changedSeq = 0
@@ -321,11 +329,14 @@ export class Primary {
     })
     const workers = workerCount(loaded.workers)
     const ports = new SharedPorts(workers > 0)
-    const config = await ports.assign(loaded)
+    let config = await ports.assign(loaded)
     const log = options.log ?? createLogger(config.log)
     logNodeInternals(log)
     const accessLog = options.accessLog ?? createAccessLogger(config.log)
     const primary = new Primary(options, config, log, accessLog, ports)
+    config = await primary.#withKvCertificates(config)
+    primary.config = config
+    primary.worker.config = config
     const snapshot = configToSnapshot(config)
     await applyLocal(primary.worker, primary.health, snapshot)
     if (workers === 0) {
@@ -374,6 +385,7 @@ export class Primary {
       primary.#pidFile = config.pidFile
     }
     primary.status.serving = true
+    primary.#kvChanged() // a Consul KV answer between the first one and now
     for (const w of certificateWarnings(config, Date.now())) log.warn({ problem: w }, 'TLS certificate')
     await primary.#watchCertificates()
     log.info({ workers, pid: process.pid }, 'started')
@@ -395,18 +407,41 @@ export class Primary {
     this.#certTimer.unref()
   }
 
+  /** `config` with the certificates of its `consul_kv` prefixes, new prefixes read first (cert-kv.ts). */
+  async #withKvCertificates(config: Config): Promise<Config> {
+    await this.#kvCertificates.sync(config, kvFirstWait)
+    return withKvCertificates(config, this.#kvCertificates.sets)
+  }
+
+  /** A `consul_kv` prefix's certificates changed: apply them like a certificate refresh. Serialised. */
+  #kvChanged(): void {
+    if (!this.status.serving) return
+    this.#serialised(async () => {
+      const config = withKvCertificates(this.config, this.#kvCertificates.sets)
+      if (isDeepStrictEqual(config.listeners, this.config.listeners)) return
+      this.config = config
+      this.worker.config = config
+      await this.#switchTo(config, this.#applied, 'TLS certificates reloaded from Consul KV')
+    }).catch((err: unknown) => this.log.error({ err }, 'TLS certificates from Consul KV: apply failed'))
+  }
+
+  /** Run `fn` after the reloads and refreshes before it (one at a time). */
+  #serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#reloading.then(fn)
+    this.#reloading = next.then(
+      () => {},
+      () => {},
+    )
+    return next
+  }
+
   /**
    * Look at the certificate files; when they changed, load the config file (every pair checked) and apply only
    * its certificates: 'applied'; 'kept' when the new files do not load (logged, naming them) or a worker failed.
    * Serialised with reloads.
    */
   refreshCertificates(): Promise<'unchanged' | 'applied' | 'kept'> {
-    const next = this.#reloading.then(() => this.#refreshCertificates())
-    this.#reloading = next.then(
-      () => {},
-      () => {},
-    )
-    return next
+    return this.#serialised(() => this.#refreshCertificates())
   }
 
   async #refreshCertificates(): Promise<'unchanged' | 'applied' | 'kept'> {
@@ -423,7 +458,7 @@ export class Primary {
       )
       return 'kept'
     }
-    const config = withCertificates(this.config, loaded)
+    const config = withKvCertificates(withCertificates(this.config, loaded), this.#kvCertificates.sets)
     if (isDeepStrictEqual(config.listeners, this.config.listeners)) return 'unchanged'
     this.config = config
     this.worker.config = config
@@ -444,18 +479,13 @@ export class Primary {
 
   /** Re-read the config; on any problem keep serving the old one and report every problem. Serialised. */
   reload(): Promise<ReloadResult> {
-    const next = this.#reloading.then(() => this.#reload())
-    this.#reloading = next.then(
-      () => {},
-      () => {},
-    )
-    return next
+    return this.#serialised(() => this.#reload())
   }
 
   async #reload(): Promise<ReloadResult> {
     let config: Config
     try {
-      config = await this.#ports.assign(await this.#loadFile())
+      config = await this.#withKvCertificates(await this.#ports.assign(await this.#loadFile()))
     } catch (err) {
       this.reloads.failed++
       const problems = loadProblems(err)
@@ -553,6 +583,7 @@ export class Primary {
       await new Promise((resolve) => setTimeout(resolve, grace))
     }
     this.#stop.abort()
+    this.#kvCertificates.close()
     if (this.#certTimer !== null) clearInterval(this.#certTimer)
     this.#certTimer = null
     this.dashboard.stop()

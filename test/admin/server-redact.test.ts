@@ -78,12 +78,15 @@ test('redactSecrets: secret-named fields anywhere, empty ones stay empty, the in
     ],
     consul: { token: '', aclToken: 'c', tls: { key: 'd', ca: 'pem' } },
     keepAlive: 1,
+    // A certificate from Consul KV carries its PEM text (src/process/cert-kv.ts).
+    certificates: [{ certFile: 'consul:lb/certs/a.pem', pem: { cert: 'public', privateKey: 'e' } }],
   }
   assert.deepEqual(redactSecrets(input), {
     token: REDACTED,
     nested: [{ headers: { Authorization: REDACTED, accept: '*/*' } }],
     consul: { token: '', aclToken: REDACTED, tls: { key: REDACTED, ca: 'pem' } },
     keepAlive: 1,
+    certificates: [{ certFile: 'consul:lb/certs/a.pem', pem: { cert: 'public', privateKey: REDACTED } }],
   })
   assert.equal(input.token, 'a')
 })

@@ -11,6 +11,9 @@ import { connect as tlsConnect, type PeerCertificate } from 'node:tls'
 import type { ListenerTlsConfig, MutableConfig } from '../../src/config/types.js'
 import { validate } from '../../src/config/validate.js'
 import { configHead } from './daemon.js'
+import { pino, type Logger } from 'pino'
+import { Primary } from '../../src/process/primary.js'
+import { writeConfig } from './process.js'
 
 export interface CertFiles {
   readonly cert: string
@@ -203,6 +206,26 @@ export function httpsGet(
   })
 }
 
+/** `n` HTTPS GETs of `/` for `host`, one after another, each on a new connection: 200s and the rest. */
+export async function httpsLoop(
+  port: number,
+  host: string,
+  n: number,
+): Promise<{ ok: number; failed: number }> {
+  let ok = 0
+  let failed = 0
+  for (let i = 0; i < n; i++) {
+    try {
+      const r = await httpsGet(port, '/', { host, headers: { connection: 'close' } })
+      if (r.status === 200) ok++
+      else failed++
+    } catch {
+      failed++
+    }
+  }
+  return { ok, failed }
+}
+
 export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3'
 
 /**
@@ -258,4 +281,24 @@ export function tlsDaemonYaml(workers: number, tls: readonly string[], rest = ''
 /** The `tls` line listing one certificate pair. */
 export function certificatesLine(cert: string, key: string): string {
   return `certificates: [{ cert_file: "${cert}", key_file: "${key}" }]`
+}
+
+/** An in-process Primary on config `yaml` (with `workers: 0`), listener `web`'s port, and what it presents. */
+export interface TlsPrimary {
+  readonly primary: Primary
+  readonly port: number
+  /** The fingerprint of the certificate a new handshake for site.test gets (rejects when there is none). */
+  readonly fingerprint: () => Promise<string>
+}
+
+export async function startTlsPrimary(yaml: string, log: Logger): Promise<TlsPrimary> {
+  const primary = await Primary.start({
+    configPath: await writeConfig(yaml),
+    env: {},
+    log,
+    accessLog: pino({ level: 'silent' }),
+  })
+  const port = primary.worker.ports().get('web') ?? 0
+  const fingerprint = async (): Promise<string> => (await peerCertificate(port, 'site.test')).fingerprint256
+  return { primary, port, fingerprint }
 }

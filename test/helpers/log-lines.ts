@@ -2,7 +2,8 @@
  * The JSON log lines of an lb under test (a child process, or an in-process Primary and its workers), with
  * waits on them: tests wait for a line, never sleep. Daemon and ClusterLb extend it.
  */
-import type { Readable } from 'node:stream'
+import { Writable, type Readable } from 'node:stream'
+import { pino, type Logger } from 'pino'
 
 export type LogLine = Record<string, unknown>
 
@@ -97,5 +98,21 @@ export class LogLines {
       .slice(-n)
       .map((l) => JSON.stringify(l))
       .join('\n')
+  }
+}
+
+/** A pino logger (for an in-process Primary) whose lines are kept, with the waits of LogLines. */
+export class CapturedLog extends LogLines {
+  readonly log: Logger
+
+  constructor(level = 'info') {
+    super()
+    const sink = new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        this.push(chunk.toString())
+        cb()
+      },
+    })
+    this.log = pino({ level }, sink)
   }
 }

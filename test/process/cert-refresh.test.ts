@@ -10,18 +10,17 @@ import { test } from 'node:test'
 import { rename } from 'node:fs/promises'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import { Primary } from '../../src/process/primary.js'
-import { writeConfig } from '../helpers/process.js'
+import { CapturedLog } from '../helpers/log-lines.js'
 import { startUpstream } from '../helpers/upstream.js'
 import {
   certDir,
   certificatesLine,
-  httpsGet,
+  httpsLoop,
   makeCert,
   peerCertificate,
   tlsDaemonYaml,
+  startTlsPrimary,
 } from '../helpers/certs.js'
 
 /** `workers: 0`, listener `web` with `tls` (refresh 1h: the test looks itself) routing / to the upstream. */
@@ -35,47 +34,21 @@ test('a replaced certificate serves new handshakes with no failed request; a bro
   const staged = certDir()
   const first = makeCert(live.dir, { names: ['site.test'], base: 'site' })
   const up = await startUpstream('a')
-  const lines: Record<string, unknown>[] = []
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n'))
-        if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>)
-      cb()
-    },
-  })
-  const log = pino({ level: 'info' }, sink)
-  const file = await writeConfig(config(up.port, certificatesLine(first.cert, first.key)))
-  const primary = await Primary.start({
-    configPath: file,
-    env: {},
-    log,
-    accessLog: pino({ level: 'silent' }),
-  })
-  const port = primary.worker.ports().get('web') ?? 0
-  const fingerprint = async (): Promise<string> => (await peerCertificate(port, 'site.test')).fingerprint256
+  const captured = new CapturedLog()
+  const lines = captured.lines
+  const yaml = config(up.port, certificatesLine(first.cert, first.key))
+  const { primary, port, fingerprint } = await startTlsPrimary(yaml, captured.log)
   try {
     assert.equal(await primary.refreshCertificates(), 'unchanged')
     const before = await fingerprint()
     // A bounded loop of requests, each on a new connection, while the certificate changes.
-    let failed = 0
-    let ok = 0
-    const load = (async () => {
-      for (let i = 0; i < 150; i++) {
-        try {
-          const r = await httpsGet(port, '/', { host: 'site.test', headers: { connection: 'close' } })
-          if (r.status === 200) ok++
-          else failed++
-        } catch {
-          failed++
-        }
-      }
-    })()
+    const load = httpsLoop(port, 'site.test', 150)
     const second = makeCert(staged.dir, { names: ['site.test'], base: 'site', type: 'ec' })
     await rename(second.key, first.key)
     await rename(second.cert, first.cert)
     assert.equal(await primary.refreshCertificates(), 'applied')
     const after = await fingerprint()
-    await load
+    const { ok, failed } = await load
     assert.equal(failed, 0, `${failed} failed, ${ok} ok`)
     assert.equal(ok, 150)
     assert.notEqual(after, before)
@@ -110,10 +83,7 @@ test('a pair added to tls.directory is served after the next look', async () => 
   makeCert(store, { names: ['a.test'], base: 'a' })
   const up = await startUpstream('a')
   const yaml = config(up.port, `directory: "${store}"`)
-  const file = await writeConfig(yaml)
-  const silent = pino({ level: 'silent' })
-  const primary = await Primary.start({ configPath: file, env: {}, log: silent, accessLog: silent })
-  const port = primary.worker.ports().get('web') ?? 0
+  const { primary, port } = await startTlsPrimary(yaml, pino({ level: 'silent' }))
   try {
     assert.equal((await peerCertificate(port, 'b.test')).subject.CN, 'a.test', 'no b.test yet: the first')
     makeCert(store, { names: ['b.test'], base: 'b' })
