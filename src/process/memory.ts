@@ -3,16 +3,19 @@
  *
  * Why: such a burst grows V8's young generation to its maximum (2 × 16 MB committed, nearly empty once the
  * burst is over) and leaves half-empty old-space pages behind; V8 shrinks those only in a memory-reducing GC,
- * which it starts on its own under memory pressure, not when the process just goes quiet. Measured with 10,000
- * services × 3 (`node dist/bench/consul-rss.js`, lb's own process): 210–245 MB RSS after the sync; 25 s later
- * with one plain full GC 192 MB, with one compacting full GC 165 MB.
+ * which it starts on its own under memory pressure, not when the process just goes quiet. And the pages a GC
+ * frees stay in V8's page pool, resident, unless the GC is V8's last-resort one (node-internals.ts
+ * `releasingGc`). Measured with 10,000 services × 3 (lb's own process, heap pages read from /proc/<pid>/smaps):
+ * after a compacting full GC, 114 MB of heap pages resident for a 67 MB heap (RSS 217 MB); after the
+ * last-resort GC, 60 MB (RSS 150 MB).
  *
  * How: `releaseSoon()` (re)arms an unref'd timer; when it fires, `settleDelay` after the last call (V8 averages
  * its allocation rate over 5 s; a GC while it is high does not shrink the young generation), and V8's heap has
- * grown by GROWTH_THRESHOLD since the last release, one compacting full GC runs. It is a pause (measured 0.2–1.1 s
- * for a 66 MB heap on the loaded 2-core bench VM), once per burst, never per request. The GC function is V8's
- * `gc` extension, which Node does not offer without `--expose-gc`: src/net/node-internals.ts gets it (and runs
- * the compacting GC). Where that yields no function (or LB_NODE_INTERNALS=off), releasing is a no-op.
+ * grown by GROWTH_THRESHOLD since the last release, the last-resort GC runs. It is a pause (measured 125 ms for
+ * a 63 MB heap on the 2-core bench VM; compacting GCs took 0.2–1.1 s there when it was loaded), once per burst,
+ * never per request. The GC function is V8's `gc` extension, which Node does not offer without `--expose-gc`:
+ * src/net/node-internals.ts gets it. Where that yields no function (or LB_NODE_INTERNALS=off), releasing is a
+ * no-op.
  *
  * The young generation: V8 shrinks it after a GC only when the allocation rate it measured over about the last
  * 5 s is low but not zero, and the full GC's reading can still cover the burst. In the daemon at 10,000 services
@@ -23,7 +26,7 @@
  */
 import { getHeapSpaceStatistics } from 'node:v8'
 import type { Logger } from '../log/log.js'
-import { compactingGc, nodeInternals, type GcFunction } from '../net/node-internals.js'
+import { nodeInternals, releasingGc, type GcFunction } from '../net/node-internals.js'
 
 /** Quiet time after the last burst before the GC (V8 averages its allocation rate over 5 s). */
 export const SETTLE_DELAY = 10_000
@@ -117,9 +120,9 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
     if (gc === null || (o.committed ?? heapCommitted)() - live < GROWTH_THRESHOLD) return
     const before = process.memoryUsage().heapUsed
     const t0 = performance.now()
-    // Compacting moves objects off half-empty pages so that those can be given back (measured at 10,000
-    // services: 192 → 165 MB RSS), at the price of a longer pause.
-    compactingGc(gc)
+    // Compacting moves objects off half-empty pages, and the last-resort GC gives the freed pages back instead
+    // of pooling them (node-internals.ts `releasingGc`), at the price of a longer pause.
+    releasingGc(gc)
     runs++
     live = process.memoryUsage().heapUsed
     o.onRelease?.(performance.now() - t0, before, live)
