@@ -8,7 +8,8 @@
  * - initial sync: from starting lb until a request for the last service's host is routed (anything but
  *   404 "no route"; the instance refuses the connection, so lb answers at once);
  * - idle CPU: lb's processes (primary and workers) over `--idle` s, from `--settle` s after the sync;
- * - RSS of every process after the idle window, and again `--after` s (default 15) after `--churn` more changes;
+ * - RSS of every process after the idle window, right after the changes and `--after` s (default 15) later,
+ *   and again `--after` s after `--churn` more changes;
  * - change → traffic: `--changes` changes, alternating "register a new service `probe-k` with one instance at a
  *   local upstream" (done when the probe answers 200) and "that instance's check goes critical" (done when it no
  *   longer answers 200), each timed from the message to the Consul process until a probe sees it. A probe is one
@@ -276,7 +277,10 @@ workers: ${o.workers}
         `${quantile(adds, 0.5).toFixed(1)} / ${quantile(checks, 0.5).toFixed(1)}`,
       )
       row('lb CPU per change, probes included (ms)', ((1000 * cpuChanges) / o.changes).toFixed(1))
-      row('RSS after the changes (MB)', rss(pids))
+      row('RSS right after the changes (MB)', rss(pids))
+      // The primary and workers release memory once changes have been quiet for 10 s (src/process/memory.ts).
+      await sleep(o.after * 1000)
+      row(`RSS ${o.after} s after the changes (MB)`, rss(pids))
     }
     if (o.churn > 0) {
       for (let i = 0; i < o.churn; i++) {
