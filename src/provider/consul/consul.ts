@@ -44,6 +44,7 @@ import {
   payloadDigest,
   sleep,
   Watch,
+  ByteSink,
   type ConsulReply,
   type WatchFetch,
   type WatchState,
@@ -463,10 +464,11 @@ export class ConsulProvider implements Provider {
     this.#checks = null
     this.#stateText = null
     this.#pending.add('state')
+    const sink = new ByteSink()
     this.#stateWatch = this.#watch(
       'state',
-      (i, sig) => this.#http.get('/v1/health/state/any', {}, i, sig),
-      (r) => this.#onState(r),
+      (i, sig) => this.#http.getBytes('/v1/health/state/any', {}, i, sig, sink),
+      (r) => this.#onState(r.bytes ?? Buffer.from(r.text)),
       false,
     )
     const stateSignal = this.#stateSignal(signal)
@@ -537,10 +539,10 @@ export class ConsulProvider implements Provider {
    * the whole answer is parsed when the changed region is large or cannot be bounded. False when the answer is
    * the last one again (the watch compares nothing itself: client.ts `compare`).
    */
-  #onState(r: ConsulReply): boolean {
+  #onState(bytes: Buffer): boolean {
     const prev = this.#stateText
     const old = this.#checks
-    const diff = prev === null || old === null ? null : diffArray(prev, r.text, 512)
+    const diff = prev === null || old === null ? null : diffArray(prev, bytes, 512)
     // The old checks `from`..`to - 1` are replaced by `added` (all of them when the whole answer is parsed).
     let from = 0
     let to = 0
@@ -560,16 +562,15 @@ export class ConsulProvider implements Provider {
     } else {
       // Element by element when the scanner bounds them: one check's objects alive at a time, not all 30,000
       // (parsing a 10,000-service answer whole held ≈ 50 MB at once, which set V8's heap growth at startup).
-      const scanned = scanArray(r.text)
+      const scanned = scanArray(bytes)
       try {
         if (scanned !== null) {
           const { starts, ends } = scanned
-          const text = r.text
           added = new Array<CheckInfo | null>(starts.length)
           for (let i = 0; i < starts.length; i++)
-            added[i] = checkInfo(JSON.parse(text.slice(starts[i], ends[i])))
+            added[i] = checkInfo(JSON.parse(bytes.toString('utf8', starts[i], ends[i])))
         } else {
-          const list: unknown = JSON.parse(r.text)
+          const list: unknown = JSON.parse(bytes.toString('utf8'))
           if (!Array.isArray(list)) throw new Error('not a list')
           added = (list as unknown[]).map(checkInfo)
         }

@@ -1,5 +1,9 @@
 /**
- * The elements of a JSON array that changed between two answers, without parsing the whole answer (pure).
+ * The elements of a JSON array that changed between two answers, without parsing the whole answer (pure). The
+ * answers are UTF-8 bytes, never decoded whole: JSON's structure is ASCII, which no byte of a multi-byte UTF-8
+ * character equals, so offsets are byte offsets and only the changed elements are decoded. (Decoding the 12 MB
+ * answer of 10,000 services × 3 to a string cost 20–45 ms per change, and a string decoded chunk by chunk is a
+ * rope that made every later slice of it slow.)
  *
  * Why: in `state` mode every change anywhere in the datacenter returns `/v1/health/state/any` whole — 6,000
  * checks (≈ 1–2.5 MB) at 1,000 services × 3 — and `JSON.parse` of it took 17–90 ms per change on the bench
@@ -7,13 +11,16 @@
  * prefix and suffix, and only the elements in between need parsing (a few, usually).
  *
  * `ArrayText` keeps the [start, end) offsets of an answer's top-level elements and, to find the common prefix
- * and suffix with the next answer, either the answer itself (up to KEEP_TEXT chars: native string comparisons
- * of large blocks, 0.4 ms per change at 1,000 services × 3) or, above that, a SHA-1 of every BLOCK-char block
- * (the 12 MB answer of 10,000 services × 3 is not kept: its blocks are compared with the new answer's, found to
- * block precision; 26–36 ms per change there on the loaded bench VM, against 4.5 ms comparing texts).
+ * and suffix with the next answer, either a copy of the answer (up to KEEP_TEXT bytes: native comparisons of
+ * large blocks, 0.4 ms per change at 1,000 services × 3) or, above that, a SHA-1 of each of its segments
+ * (the 12 MB answer of 10,000 services × 3 is not kept). Segments are BLOCK chars when first cut; the new
+ * answer is hashed at the old segments' offsets from the front until one differs, and from the back (shifted by
+ * the change in length) until one differs; only the region in between is cut into new segments. So the common
+ * prefix and suffix are found to segment precision hashing the new answer about once: hashing it on a fixed grid
+ * from the front, then again at shifted offsets for the suffix, cost 26–36 ms per change on the loaded bench VM.
  * `diffArray(prev, text)` returns the range of old elements replaced and the new element texts plus the new
  * `ArrayText`, or null when the changed region cannot be bounded cleanly (the caller parses the whole answer
- * then). Sound for any valid JSON (up to a SHA-1 collision for large answers): the scan of the new text starts at
+ * then). Sound for any valid JSON (up to a SHA-1 collision for large answers): the scan of the new answer starts at
  * an element boundary inside the common prefix and must land exactly on the old boundary that starts the common
  * suffix; at a top-level boundary the scanner's state is always the same (depth 1, outside a string), so the
  * identical rest parses identically.
@@ -21,28 +28,34 @@
 import { hash } from 'node:crypto'
 
 export interface ArrayText {
-  /** The text's length. */
+  /** The answer's length in bytes. */
   readonly length: number
   /** Offset just after `[` (the position before the first element). */
   readonly open: number
   readonly starts: Int32Array
   readonly ends: Int32Array
-  /** The text itself when at most KEEP_TEXT chars long, else null. */
-  readonly text: string | null
-  /** Else fingerprints of its blocks: block i is [i × BLOCK, min((i + 1) × BLOCK, length)). */
-  readonly blocks: readonly string[] | null
+  /** A copy of the answer when at most KEEP_TEXT bytes long, else null. */
+  readonly text: Buffer | null
+  /** Else fingerprints of its segments. */
+  readonly segments: Segments | null
 }
 
-/** Answers up to this many chars (≈ 3,000 services × 3) are kept whole; longer ones as block fingerprints. */
+/** Segment i is [at[i], at[i + 1]) (the last one to the text's end); `at[0]` is 0. */
+export interface Segments {
+  readonly at: readonly number[]
+  readonly fp: readonly string[]
+}
+
+/** Answers up to this many bytes (≈ 3,000 services × 3) are kept whole; longer ones as segment fingerprints. */
 export const KEEP_TEXT = 4 * 1024 * 1024
 
 /**
  * Element offsets of a whole JSON array text, with the text or its block fingerprints (texts longer than
  * `keepText` chars), or null when `text` is not an array.
  */
-export function scanArray(text: string, keepText = KEEP_TEXT): ArrayText | null {
+export function scanArray(text: Buffer, keepText = KEEP_TEXT): ArrayText | null {
   let i = skipWs(text, 0)
-  if (text.charCodeAt(i) !== 0x5b /* [ */) return null
+  if (text[i] !== 0x5b /* [ */) return null
   const open = i + 1
   const starts: number[] = []
   const ends: number[] = []
@@ -55,8 +68,8 @@ export function scanArray(text: string, keepText = KEEP_TEXT): ArrayText | null 
     open,
     starts: Int32Array.from(starts),
     ends: Int32Array.from(ends),
-    text: text.length <= keepText ? text : null,
-    blocks: text.length <= keepText ? null : fingerprints(text),
+    text: text.length <= keepText ? Buffer.from(text) : null,
+    segments: text.length <= keepText ? null : cut(text, 0, text.length, [], []),
   }
 }
 
@@ -68,7 +81,7 @@ export interface ArrayDiff {
   readonly next: ArrayText
 }
 
-/** Chars per fingerprinted block: 8 KiB ≈ 40 checks, so a change costs parsing ≈ 80 unchanged neighbours. */
+/** Bytes per segment when cut: 8 KiB ≈ 40 checks, so a change costs parsing ≈ 80 unchanged neighbours. */
 export const BLOCK = 8192
 
 /**
@@ -78,33 +91,59 @@ export const BLOCK = 8192
  */
 export function diffArray(
   prev: ArrayText,
-  text: string,
+  text: Buffer,
   maxElements: number,
   keepText = KEEP_TEXT,
 ): ArrayDiff | null {
   const keep = text.length <= keepText
-  let blocks: string[] | null = keep ? null : fingerprints(text)
   const delta = text.length - prev.length
   const open = prev.open
   let p: number // the texts agree before p
   let tail: number // and from tail (an old offset) on
+  let segments: Segments | null = null
   if (prev.text !== null) {
     const old = prev.text
-    if (old === text) return { from: 0, to: 0, added: [], next: prev }
+    if (old.equals(text)) return { from: 0, to: 0, added: [], next: prev }
     const min = Math.min(old.length, text.length)
     p = commonPrefix(old, text, min)
     tail = old.length - commonSuffix(old, text, min - p)
   } else {
-    const old = prev.blocks as readonly string[]
-    blocks ??= fingerprints(text)
-    if (delta === 0 && sameList(blocks, old)) return { from: 0, to: 0, added: [], next: prev }
+    const { at, fp } = prev.segments as Segments
+    const n = at.length
+    const end = (i: number): number => (i + 1 < n ? (at[i + 1] as number) : prev.length)
+    // Old segments found at the same offset in the new text, from the front.
     let k = 0
-    while (k < blocks.length && k < old.length && blocks[k] === old[k]) k++
+    while (k < n && end(k) <= text.length && fingerprint(text, at[k] as number, end(k)) === fp[k]) k++
+    if (k === n && delta === 0) return { from: 0, to: 0, added: [], next: prev }
+    const q = k < n ? (at[k] as number) : prev.length
     // Both arrays opening at the same offset is as good as a common prefix up to there (the first element, or
     // the end, starts at a top-level boundary either way).
-    p = k * BLOCK >= open ? k * BLOCK : openOf(text) === open ? open : 0
-    tail = commonTail(prev, text, blocks, p, delta)
+    p = q >= open ? q : openOf(text) === open ? open : 0
+    // Then from the back, shifted by `delta`, never reaching into the common prefix on either side.
+    let m = n
+    while (m > k) {
+      const a = at[m - 1] as number
+      if (a < q || a + delta < q) break
+      if (fingerprint(text, a + delta, end(m - 1) + delta) !== fp[m - 1]) break
+      m--
+    }
+    tail = m < n ? (at[m] as number) : prev.length
+    if (!keep) {
+      // The next answer's segments: the common ones kept, the region between them cut afresh.
+      const nextAt = at.slice(0, k)
+      const nextFp = fp.slice(0, k)
+      cut(text, q, m < n ? tail + delta : text.length, nextAt, nextFp)
+      for (let i = m; i < n; i++) {
+        nextAt.push((at[i] as number) + delta)
+        nextFp.push(fp[i] as string)
+      }
+      segments =
+        nextAt.length > 2 * Math.ceil(text.length / BLOCK) + 16
+          ? cut(text, 0, text.length, [], []) // fragmented by many changes: cut it all again
+          : { at: nextAt, fp: nextFp }
+    }
   }
+  if (!keep && segments === null) segments = cut(text, 0, text.length, [], [])
   const { starts, ends } = prev
   const n = starts.length
   // First old element that ends after the prefix: the region starts at the boundary before it.
@@ -129,7 +168,7 @@ export function diffArray(
     if (target >= 0 ? end !== target : end < 0 || skipWs(text, end + 1) !== text.length) return null
   }
   const added: string[] = []
-  for (let i = 0; i < newStarts.length; i++) added.push(text.slice(newStarts[i], newEnds[i]))
+  for (let i = 0; i < newStarts.length; i++) added.push(text.toString('utf8', newStarts[i], newEnds[i]))
   const st = new Int32Array(n - (b - a) + newStarts.length)
   const en = new Int32Array(st.length)
   st.set(starts.subarray(0, a))
@@ -141,87 +180,53 @@ export function diffArray(
     st[j] = (starts[i] as number) + delta
     en[j] = (ends[i] as number) + delta
   }
-  const next = { length: text.length, open, starts: st, ends: en, text: keep ? text : null, blocks }
+  const next = {
+    length: text.length,
+    open,
+    starts: st,
+    ends: en,
+    text: keep ? Buffer.from(text) : null,
+    segments,
+  }
   return { from: a, to: b, added, next }
 }
 
-/**
- * Where the common suffix starts in the old text, to block precision: old blocks from the end whose text
- * equals the new text's at the same distance from the end (shifted by `delta`), never reaching into the
- * common prefix `p` on either side. `prev.length` when even the last block differs.
- */
-function commonTail(
-  prev: ArrayText,
-  text: string,
-  blocks: readonly string[],
-  p: number,
-  delta: number,
-): number {
-  const old = prev.blocks as readonly string[]
-  let tail = prev.length
-  for (let j = old.length - 1; j >= 0; j--) {
-    const start = j * BLOCK
-    if (start < p || start + delta < p) break
-    const end = Math.min(start + BLOCK, prev.length)
-    // Same grid when the length did not change: the new text's own fingerprint is that block.
-    const f = delta === 0 ? blocks[j] : fingerprint(text, start + delta, end + delta)
-    if (f !== old[j]) break
-    tail = start
-  }
-  return tail
-}
-
 /** Length of the common prefix of a and b (both at least `max` long), compared in native blocks. */
-function commonPrefix(a: string, b: string, max: number): number {
+function commonPrefix(a: Buffer, b: Buffer, max: number): number {
   let i = 0
-  while (i + BLOCK <= max && a.slice(i, i + BLOCK) === b.slice(i, i + BLOCK)) i += BLOCK
-  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++
+  while (i + BLOCK <= max && a.compare(b, i, i + BLOCK, i, i + BLOCK) === 0) i += BLOCK
+  while (i < max && a[i] === b[i]) i++
   return i
 }
 
 /** Length of the common suffix of a and b, at most `max`. */
-function commonSuffix(a: string, b: string, max: number): number {
+function commonSuffix(a: Buffer, b: Buffer, max: number): number {
   const la = a.length
   const lb = b.length
   let i = 0
-  while (i + BLOCK <= max && a.slice(la - i - BLOCK, la - i) === b.slice(lb - i - BLOCK, lb - i)) i += BLOCK
-  while (i < max && a.charCodeAt(la - i - 1) === b.charCodeAt(lb - i - 1)) i++
+  while (i + BLOCK <= max && a.compare(b, lb - i - BLOCK, lb - i, la - i - BLOCK, la - i) === 0) i += BLOCK
+  while (i < max && a[la - i - 1] === b[lb - i - 1]) i++
   return i
 }
 
 /** Offset just after the array's opening `[`, or -1. */
-function openOf(text: string): number {
+function openOf(text: Buffer): number {
   const i = skipWs(text, 0)
-  return text.charCodeAt(i) === 0x5b /* [ */ ? i + 1 : -1
+  return text[i] === 0x5b /* [ */ ? i + 1 : -1
 }
 
-/** Fingerprints of `text`'s BLOCK-char blocks. */
-function fingerprints(text: string): string[] {
-  const out = new Array<string>(Math.ceil(text.length / BLOCK))
-  for (let i = 0; i < out.length; i++)
-    out[i] = fingerprint(text, i * BLOCK, Math.min((i + 1) * BLOCK, text.length))
-  return out
+/** `text` [from, to) cut into BLOCK-char segments, appended to `at` and `fp`; returns them. */
+function cut(text: Buffer, from: number, to: number, at: number[], fp: string[]): Segments {
+  for (let a = from; a < to; a += BLOCK) {
+    at.push(a)
+    fp.push(fingerprint(text, a, Math.min(a + BLOCK, to)))
+  }
+  return { at, fp }
 }
 
-let unmatched = 0
-
-/**
- * SHA-1 of text[a, b) (a 20-char one-byte string). A block that starts or ends inside a surrogate pair would hash
- * its half as U+FFFD, the same for any half, so such a block gets a value that matches nothing (a two-byte char
- * no digest contains): the prefix or suffix stops there, which is always safe.
- */
-function fingerprint(text: string, a: number, b: number): string {
-  const first = text.charCodeAt(a)
-  const last = text.charCodeAt(b - 1)
-  if ((first >= 0xdc00 && first <= 0xdfff) || (last >= 0xd800 && last <= 0xdbff))
-    return `\u0100${++unmatched}`
-  return hash('sha1', text.slice(a, b), 'binary')
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
+/** SHA-1 of text[a, b) (a 20-char one-byte string). */
+function fingerprint(text: Buffer, a: number, b: number): string {
+  return hash('sha1', text.subarray(a, b), 'binary')
 }
 
 /** First index whose value is ≥ x in the ascending list `xs` (xs.length when none). */
@@ -236,9 +241,9 @@ function lowerBound(xs: Int32Array, x: number): number {
   return lo
 }
 
-function skipWs(t: string, i: number): number {
+function skipWs(t: Buffer, i: number): number {
   for (;;) {
-    const c = t.charCodeAt(i)
+    const c = t[i]
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i
     i++
   }
@@ -250,7 +255,7 @@ function skipWs(t: string, i: number): number {
  * beyond `max` elements. -1 on malformed text or overshooting `stop`.
  */
 function scanElements(
-  t: string,
+  t: Buffer,
   i: number,
   stop: number,
   starts: number[],
@@ -262,7 +267,7 @@ function scanElements(
     if (i === stop) return stop
     if (stop >= 0 && i > stop) return -1
     i = skipWs(t, i)
-    const c = t.charCodeAt(i)
+    const c = t[i]
     if (c === 0x5d /* ] */) return stop >= 0 ? -1 : i
     if (!first) {
       if (c !== 0x2c /* , */) return -1
@@ -279,10 +284,10 @@ function scanElements(
 }
 
 /** Whether `i` is right after the array's `[` (only whitespace between). */
-function isOpen(t: string, i: number): boolean {
+function isOpen(t: Buffer, i: number): boolean {
   let j = i - 1
-  while (j >= 0 && t.charCodeAt(j) !== 0x5b) {
-    const c = t.charCodeAt(j)
+  while (j >= 0 && t[j] !== 0x5b) {
+    const c = t[j]
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false
     j--
   }
@@ -290,11 +295,11 @@ function isOpen(t: string, i: number): boolean {
 }
 
 /** End offset (exclusive) of the JSON value starting at `i`, or -1. Strings are skipped with indexOf. */
-function scanValue(t: string, i: number): number {
+function scanValue(t: Buffer, i: number): number {
   let depth = 0
   const n = t.length
   while (i < n) {
-    const c = t.charCodeAt(i)
+    const c = t[i] as number
     if (c === 0x22 /* " */) {
       i = stringEnd(t, i)
       if (i < 0) return -1
@@ -313,13 +318,13 @@ function scanValue(t: string, i: number): number {
 }
 
 /** Offset after the closing quote of the string starting at `i`, or -1. */
-function stringEnd(t: string, i: number): number {
+function stringEnd(t: Buffer, i: number): number {
   let j = i + 1
   for (;;) {
-    const q = t.indexOf('"', j)
+    const q = t.indexOf(0x22 /* " */, j)
     if (q < 0) return -1
     let k = q - 1
-    while (t.charCodeAt(k) === 0x5c /* \ */) k--
+    while (t[k] === 0x5c /* \ */) k--
     if ((q - 1 - k) % 2 === 0) return q + 1
     j = q + 1
   }

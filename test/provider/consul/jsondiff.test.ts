@@ -11,7 +11,7 @@ const check = (node: string, id: string, status: string, output = ''): object =>
   Definition: {},
 })
 
-const text = (xs: object[]): string => JSON.stringify(xs)
+const text = (xs: object[]): Buffer => Buffer.from(JSON.stringify(xs))
 
 /** The elements removed and added (sorted), by multiset difference. */
 function naive(a: object[], b: object[]): { removed: string[]; added: string[] } {
@@ -29,15 +29,16 @@ function naive(a: object[], b: object[]): { removed: string[]; added: string[] }
 
 test('scanArray finds every top-level element, strings with quotes, brackets and escapes included', () => {
   const xs = [check('n1', 'a', 'passing', 'say "}]," \\'), { a: [1, { b: '[' }] }, 'x', 1, null]
-  const t = `  [ ${xs.map((x) => JSON.stringify(x)).join(' ,\n')} ]\n`
+  const t = Buffer.from(`  [ ${xs.map((x) => JSON.stringify(x)).join(' ,\n')} ]\n`)
   const s = scanArray(t)
   assert.ok(s !== null)
   assert.deepEqual(
-    Array.from(s.starts, (st, i) => JSON.parse(t.slice(st, s.ends[i]))),
+    Array.from(s.starts, (st, i) => JSON.parse(t.toString('utf8', st, s.ends[i]))),
     xs,
   )
-  assert.equal(scanArray('[]')?.starts.length, 0)
-  for (const bad of ['{}', '[1,,2]', '[1', '["a]', '[1] x', '[{]']) assert.equal(scanArray(bad), null, bad)
+  assert.equal(scanArray(Buffer.from('[]'))?.starts.length, 0)
+  for (const bad of ['{}', '[1,,2]', '[1', '["a]', '[1] x', '[{]'])
+    assert.equal(scanArray(Buffer.from(bad)), null, bad)
 })
 
 // The previous answer kept whole (`text`), as block fingerprints (`blocks`: keepText 0), and switching between them.
@@ -109,26 +110,28 @@ for (const [mode, keep] of modes) {
     const b = a.map((x, i) => (i % 10 === 0 ? check('n', `c${i}`, 'critical') : x))
     assert.equal(diffArray(prev, text(b), 5), null)
     assert.notEqual(diffArray(prev, text(b), 100), null)
-    assert.equal(diffArray(prev, text(a).slice(0, -1), 100), null)
-    assert.equal(diffArray(prev, '{"a":1}', 100), null)
+    assert.equal(diffArray(prev, text(a).subarray(0, -1), 100), null)
+    assert.equal(diffArray(prev, Buffer.from('{"a":1}'), 100), null)
   })
 }
 
-test('diffArray sees a change in a surrogate pair split by a block boundary (a lone half hashes as U+FFFD)', () => {
+test('diffArray sees a change inside a multi-byte UTF-8 character split by a segment boundary', () => {
   const filler = Array.from({ length: 3 }, () => check('n', 'f', 'passing', 'y'.repeat(2000)))
-  const text = (pad: number, pair: string): string =>
-    JSON.stringify([...filler, check('n', 'c', 'passing', `${'z'.repeat(pad)}${pair}tail`), ...filler])
-  // Pad the output so that the high surrogate is the last char of the first block.
-  const pad = 100 + BLOCK - 1 - text(100, '\ud83d\ude00').indexOf('\ud83d')
-  const a = text(pad, '\ud83d\ude00')
-  const b = text(pad, '\ud83c\ude00') // only the high surrogate differs
-  assert.equal(a.charCodeAt(BLOCK - 1), 0xd83d, 'the pair straddles the block boundary')
+  const text = (pad: number, char: string): Buffer =>
+    Buffer.from(
+      JSON.stringify([...filler, check('n', 'c', 'passing', `${'z'.repeat(pad)}${char}tail`), ...filler]),
+    )
+  // Pad the output so that the 4-byte character starts 2 bytes before the end of the first segment.
+  const pad = 100 + BLOCK - 2 - text(100, '\u{1F600}').indexOf(Buffer.from('\u{1F600}'))
+  const a = text(pad, '\u{1F600}')
+  const b = text(pad, '\u{1F601}') // only the last byte differs, in the second segment
+  assert.equal(a.indexOf(Buffer.from('\u{1F600}')), BLOCK - 2, 'the character straddles the segment boundary')
   const prev = scanArray(a, 0)
   assert.ok(prev !== null)
   const d = diffArray(prev, b, 100, 0)
   assert.ok(d !== null)
   assert.ok(
-    d.added.some((x) => x.includes('\ud83c\ude00')),
-    'the changed element is among the parsed ones',
+    d.added.some((x) => x.includes('\u{1F601}')),
+    'the changed element is among the parsed ones, decoded whole',
   )
 })
