@@ -49,8 +49,11 @@ export interface ConsulReply {
   /** `X-Consul-Index` as a number; NaN when missing or not a number. */
   readonly index: number
   readonly text: string
-  /** `getBytes`: the body as bytes (then `text` is ''). */
-  readonly bytes?: Buffer
+}
+
+/** A `getBytes` answer: the body as bytes, `text` ''. */
+export interface BytesReply extends ConsulReply {
+  readonly bytes: Buffer
 }
 
 export interface HttpOptions {
@@ -118,7 +121,8 @@ export class ConsulHttp {
   ): Promise<ConsulReply> {
     const res = await this.#send(path, query, index, signal)
     const text = await bodyText(res.body)
-    return reply(path, res.statusCode, res.headers['x-consul-index'], text)
+    refuseStatus(path, res.statusCode, text)
+    return { status: res.statusCode, index: consulIndex(res.headers['x-consul-index']), text }
   }
 
   /**
@@ -131,11 +135,11 @@ export class ConsulHttp {
     index: number,
     signal: AbortSignal,
     sink: ByteSink,
-  ): Promise<ConsulReply & { readonly bytes: Buffer }> {
+  ): Promise<BytesReply> {
     const res = await this.#send(path, query, index, signal)
     const bytes = await sink.read(res.body)
-    const r = reply(path, res.statusCode, res.headers['x-consul-index'], bytes.toString('utf8', 0, 200))
-    return { status: r.status, index: r.index, text: '', bytes }
+    refuseStatus(path, res.statusCode, bytes.toString('utf8', 0, 200))
+    return { status: res.statusCode, index: consulIndex(res.headers['x-consul-index']), text: '', bytes }
   }
 
   async #send(
@@ -202,8 +206,7 @@ export class ConsulHttp {
       throw new ConsulError(path, 0, `${address}: ${describe(err)}`, { cause: err })
     }
     const text = await res.body.text()
-    if (res.statusCode >= 300 && res.statusCode !== 404)
-      throw new ConsulError(path, res.statusCode, `HTTP ${res.statusCode}: ${text.slice(0, 200).trim()}`)
+    refuseStatus(path, res.statusCode, text)
     return { status: res.statusCode, index: NaN, text }
   }
 
@@ -214,12 +217,15 @@ export class ConsulHttp {
   }
 }
 
-/** A GET's answer: `raw` is its X-Consul-Index; a status of 300 or more other than 404 is thrown (`start`: the body's). */
-function reply(path: string, status: number, raw: unknown, start: string): ConsulReply {
-  const index = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN
+/** An answer of 300 or more other than 404 is an error, with the start of its body. */
+function refuseStatus(path: string, status: number, body: string): void {
   if (status >= 300 && status !== 404)
-    throw new ConsulError(path, status, `HTTP ${status}: ${start.slice(0, 200).trim()}`)
-  return { status, index, text: start }
+    throw new ConsulError(path, status, `HTTP ${status}: ${body.slice(0, 200).trim()}`)
+}
+
+/** `X-Consul-Index` as a number; NaN when missing or not a number. */
+function consulIndex(raw: unknown): number {
+  return typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN
 }
 
 /** A ByteSink gives its memory back this long after its last answer. */
@@ -300,13 +306,16 @@ export interface WatchState {
 }
 
 /** One request of a watch: `index` 0 = plain read. */
-export type WatchFetch = (index: number, signal: AbortSignal) => Promise<ConsulReply>
+export type WatchFetch<R extends ConsulReply = ConsulReply> = (
+  index: number,
+  signal: AbortSignal,
+) => Promise<R>
 
-export interface WatchOptions {
+export interface WatchOptions<R extends ConsulReply = ConsulReply> {
   readonly name: string
-  readonly fetch: WatchFetch
+  readonly fetch: WatchFetch<R>
   /** Called with each new payload (body text differs from the previous one). */
-  readonly onData: (reply: ConsulReply) => unknown
+  onData(reply: R): unknown
   /**
    * false: call `onData` with every answer, which compares it itself and returns false when nothing changed
    * (the `state` watch: its 12 MB answer at 10,000 services is diffed against the last one anyway,
@@ -384,9 +393,9 @@ export class TokenBucket {
   }
 }
 
-export class Watch {
+export class Watch<R extends ConsulReply = ConsulReply> {
   readonly name: string
-  readonly #o: WatchOptions
+  readonly #o: WatchOptions<R>
   readonly #rand: () => number
   readonly #now: () => number
   readonly #bucket: TokenBucket
@@ -400,7 +409,7 @@ export class Watch {
   #resets: number
   #changes: number
 
-  constructor(o: WatchOptions) {
+  constructor(o: WatchOptions<R>) {
     this.name = o.name
     this.#o = o
     this.#rand = o.rand ?? Math.random
@@ -442,7 +451,7 @@ export class Watch {
         await sleep(wait, signal)
         continue
       }
-      let reply: ConsulReply
+      let reply: R
       try {
         reply = await this.#o.fetch(this.#index, signal)
         if (!Number.isFinite(reply.index)) {

@@ -356,9 +356,14 @@ export class ConsulProvider implements Provider {
     return ''
   }
 
-  #watch(name: string, fetch: WatchFetch, onData: (r: ConsulReply) => unknown, compare = true): Watch {
+  #watch<R extends ConsulReply>(
+    name: string,
+    fetch: WatchFetch<R>,
+    onData: (r: R) => unknown,
+    compare = true,
+  ): Watch<R> {
     const c = this.#config
-    return new Watch({
+    return new Watch<R>({
       name,
       compare,
       fetch: async (index, signal) => {
@@ -468,7 +473,7 @@ export class ConsulProvider implements Provider {
     this.#stateWatch = this.#watch(
       'state',
       (i, sig) => this.#http.getBytes('/v1/health/state/any', {}, i, sig, sink),
-      (r) => this.#onState(r.bytes ?? Buffer.from(r.text)),
+      (r) => this.#onState(r.bytes),
       false,
     )
     const stateSignal = this.#stateSignal(signal)
