@@ -105,6 +105,19 @@ export class ConsulTestServer {
   readonly #stateMade = new Map<string, { index: number; answer: JsonList | Json }>()
   /** The `/v1/catalog/services` answer for the catalog index it was made at. */
   #catalogMade: { index: number; json: Json } | null = null
+  /**
+   * The catalog answer's parts, kept as instances come and go (Consul answers from indexed tables): each
+   * service's member (`"name":[tags]`, made again when one of its instances changes) and the names in order.
+   */
+  readonly #catalogMember = new Map<string, Buffer>()
+  #catalogNames: string[] = []
+  /**
+   * Consul answers `/v1/health/state/<status>` from an index on the checks' status; so does this server: the
+   * instances with a service check that is not passing (kept by register, setCheck and maintenance), and each
+   * node's first instance in instance order, whose node checks stand for the node's (null = find them again).
+   */
+  readonly #unhealthy = new Set<Stored>()
+  #nodeFirst: Map<string, Stored> | null = new Map()
   #timers = new Set<NodeJS.Timeout>()
 
   constructor() {
@@ -152,8 +165,12 @@ export class ConsulTestServer {
       ids = new Set()
       this.#byService.set(i.service, ids)
     }
+    if (ids.size === 0) this.#catalogName(i.service, true)
     ids.add(i.id)
-    this.instances.set(i.id, {
+    this.#catalogMember.delete(i.service)
+    if (old !== undefined && old.service.Service !== i.service) this.#serviceLeft(old.service.Service)
+    if (old !== undefined) this.#forget(old)
+    const stored: Stored = {
       node,
       nodeAddress: i.nodeAddress ?? '127.0.0.1',
       service: {
@@ -166,7 +183,11 @@ export class ConsulTestServer {
       },
       checks,
       version: 0,
-    })
+    }
+    this.instances.set(i.id, stored)
+    if (old === undefined && this.#nodeFirst !== null && !this.#nodeFirst.has(node))
+      this.#nodeFirst.set(node, stored)
+    this.#checked(stored)
     this.#changed(['catalog', `health:${i.service}`])
   }
 
@@ -174,7 +195,9 @@ export class ConsulTestServer {
     const s = this.instances.get(id)
     if (s === undefined) return
     this.instances.delete(id)
+    this.#forget(s)
     this.#byService.get(s.service.Service)?.delete(id)
+    this.#serviceLeft(s.service.Service)
     this.#changed(['catalog', `health:${s.service.Service}`])
   }
 
@@ -182,6 +205,7 @@ export class ConsulTestServer {
     const s = this.instances.get(id)
     if (s === undefined) throw new Error(`no instance ${id}`)
     for (const c of s.checks) if (c.ServiceID === id) c.Status = status
+    this.#checked(s)
     s.version++
     this.#changed([`health:${s.service.Service}`])
   }
@@ -200,8 +224,31 @@ export class ConsulTestServer {
         ServiceName: s.service.Service,
       })
     }
+    this.#checked(s)
     s.version++
     this.#changed([`health:${s.service.Service}`])
+  }
+
+  /** `s`'s service checks changed: keep the index of instances with one not passing. */
+  #checked(s: Stored): void {
+    if (s.checks.some((c) => c.ServiceID !== '' && c.Status !== 'passing')) this.#unhealthy.add(s)
+    else this.#unhealthy.delete(s)
+  }
+
+  /** `s` is no longer stored (deregistered or registered again). */
+  #forget(s: Stored): void {
+    this.#unhealthy.delete(s)
+    if (this.#nodeFirst?.get(s.node) === s) this.#nodeFirst = null
+  }
+
+  /** Each node's first instance in instance order. */
+  #firstOnNodes(): Map<string, Stored> {
+    if (this.#nodeFirst === null) {
+      this.#nodeFirst = new Map()
+      for (const s of this.instances.values())
+        if (!this.#nodeFirst.has(s.node)) this.#nodeFirst.set(s.node, s)
+    }
+    return this.#nodeFirst
   }
 
   putKv(key: string, value: string): void {
@@ -419,29 +466,51 @@ export class ConsulTestServer {
     res.end(status === 404 ? '' : data instanceof Json ? data.text : JSON.stringify(data))
   }
 
-  /** The catalog answer, made once per catalog index (0.8 MB at 10,000 services: tens of ms to make). */
+  /** An instance of `service` left it (deregistered, or registered again under another service). */
+  #serviceLeft(service: string): void {
+    this.#catalogMember.delete(service)
+    if (this.#byService.get(service)?.size === 0) this.#catalogName(service, false)
+  }
+
+  /** Add `name` to the catalog's sorted names, or take it out. */
+  #catalogName(name: string, add: boolean): void {
+    const names = this.#catalogNames
+    let lo = 0
+    let hi = names.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((names[mid] as string) < name) lo = mid + 1
+      else hi = mid
+    }
+    if (add && names[lo] !== name) names.splice(lo, 0, name)
+    else if (!add && names[lo] === name) names.splice(lo, 1)
+  }
+
+  /**
+   * The catalog answer, made once per catalog index from the services' members (each made again only when one
+   * of its instances changed): 0.8 MB at 10,000 services, a few ms.
+   */
   #catalogAnswer(): Json {
     const index = this.#indexOf('catalog')
     const made = this.#catalogMade
     if (made !== null && made.index === index) return made.json
-    const json = new Json(Buffer.from(JSON.stringify(this.#catalog())))
+    const parts: Buffer[] = [OPEN_OBJECT]
+    for (const name of this.#catalogNames) {
+      let member = this.#catalogMember.get(name)
+      if (member === undefined) {
+        const tags = new Set<string>()
+        for (const id of this.#byService.get(name) ?? [])
+          for (const t of this.instances.get(id)?.service.Tags ?? []) tags.add(t)
+        member = Buffer.from(`${JSON.stringify(name)}:${JSON.stringify([...tags])}`)
+        this.#catalogMember.set(name, member)
+      }
+      if (parts.length > 1) parts.push(COMMA)
+      parts.push(member)
+    }
+    parts.push(CLOSE_OBJECT)
+    const json = new Json(Buffer.concat(parts))
     this.#catalogMade = { index, json }
     return json
-  }
-
-  #catalog(): Record<string, string[]> {
-    const out = new Map<string, Set<string>>()
-    for (const s of this.instances.values()) {
-      let tags = out.get(s.service.Service)
-      if (tags === undefined) {
-        tags = new Set()
-        out.set(s.service.Service, tags)
-      }
-      for (const t of s.service.Tags) tags.add(t)
-    }
-    const obj: Record<string, string[]> = {}
-    for (const [k, v] of [...out].sort((a, b) => (a[0] < b[0] ? -1 : 1))) obj[k] = [...v]
-    return obj
   }
 
   #health(name: string, passing: boolean): unknown[] {
@@ -500,10 +569,9 @@ export class ConsulTestServer {
 
   #stateAny(): JsonList {
     const parts: Buffer[] = []
-    const nodes = new Set<string>()
+    const first = this.#firstOnNodes()
     for (const s of this.instances.values()) {
-      if (!nodes.has(s.node)) {
-        nodes.add(s.node)
+      if (first.get(s.node) === s) {
         for (const c of s.checks)
           if (c.ServiceID === '') parts.push(Buffer.from(JSON.stringify(checkJson(s, c))))
       }
@@ -518,19 +586,16 @@ export class ConsulTestServer {
     return new JsonList(parts)
   }
 
+  /**
+   * The checks in `state`: a node's checks (serfHealth) exist once per node in Consul, not once per instance on
+   * it; the service checks are looked up in the index of instances with one not passing (but for `passing`).
+   */
   #state(state: string): unknown[] {
     const out: unknown[] = []
-    // A node's checks (serfHealth) exist once per node in Consul, not once per instance on it.
-    const nodes = new Set<string>()
-    for (const s of this.instances.values()) {
-      const nodeSeen = nodes.has(s.node)
-      nodes.add(s.node)
-      for (const c of s.checks) {
-        if (c.ServiceID === '' && nodeSeen) continue
-        if (state !== 'any' && c.Status !== state) continue
-        out.push(checkJson(s, c))
-      }
-    }
+    for (const s of this.#firstOnNodes().values())
+      for (const c of s.checks) if (c.ServiceID === '' && c.Status === state) out.push(checkJson(s, c))
+    for (const s of state === 'passing' ? this.instances.values() : this.#unhealthy)
+      for (const c of s.checks) if (c.ServiceID !== '' && c.Status === state) out.push(checkJson(s, c))
     return out
   }
 
@@ -589,6 +654,8 @@ function writeList(res: ServerResponse, list: JsonList, from: number): void {
 const OPEN = Buffer.from('[')
 const COMMA = Buffer.from(',')
 const CLOSE = Buffer.from(']')
+const OPEN_OBJECT = Buffer.from('{')
+const CLOSE_OBJECT = Buffer.from('}')
 const EMPTY_LIST = Buffer.from('[]')
 
 class Json {
