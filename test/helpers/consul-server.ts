@@ -1,7 +1,8 @@
 /**
  * A Consul HTTP API stand-in for tests and benches, on 127.0.0.1 port 0.
  *
- * Endpoints: `GET /v1/agent/self`, `GET /v1/catalog/services`, `GET /v1/health/service/:name` (`?passing`),
+ * Endpoints: `GET /v1/agent/self`, `GET /v1/catalog/services`, `GET /v1/catalog/nodes`,
+ * `GET /v1/catalog/node-services/:node`, `GET /v1/health/node/:node`, `GET /v1/health/service/:name` (`?passing`),
  * `GET /v1/health/state/:state` (`any|passing|warning|critical`), `GET /v1/kv/:key` (`?recurse`),
  * `PUT /v1/kv/:key`, `DELETE /v1/kv/:key`, `PUT /v1/agent/service/register`, `PUT /v1/agent/service/deregister/:id`,
  * `GET /v1/agent/service/:id`.
@@ -94,6 +95,7 @@ export class ConsulTestServer {
   onAgent: ((op: 'register' | 'deregister', id: string) => void | Promise<void>) | null = null
   datacenter = 'dc1'
   #fail = 0
+  readonly #failPaths = new Set<string>()
   #hang = false
   /** Path → ms to wait before handling a request for it (`delay`). */
   readonly #delays = new Map<string, number>()
@@ -114,10 +116,11 @@ export class ConsulTestServer {
   /**
    * Consul answers `/v1/health/state/<status>` from an index on the checks' status; so does this server: the
    * instances with a service check that is not passing (kept by register, setCheck and maintenance), and each
-   * node's first instance in instance order, whose node checks stand for the node's (null = find them again).
+   * node's instances in instance order, the first one's node checks standing for the node's (null = find
+   * them again).
    */
   readonly #unhealthy = new Set<Stored>()
-  #nodeFirst: Map<string, Stored> | null = new Map()
+  #byNode: Map<string, Stored[]> | null = new Map()
   #timers = new Set<NodeJS.Timeout>()
 
   constructor() {
@@ -185,8 +188,11 @@ export class ConsulTestServer {
       version: 0,
     }
     this.instances.set(i.id, stored)
-    if (old === undefined && this.#nodeFirst !== null && !this.#nodeFirst.has(node))
-      this.#nodeFirst.set(node, stored)
+    if (old === undefined && this.#byNode !== null) {
+      const list = this.#byNode.get(node)
+      if (list === undefined) this.#byNode.set(node, [stored])
+      else list.push(stored)
+    }
     this.#checked(stored)
     this.#changed(['catalog', `health:${i.service}`])
   }
@@ -238,17 +244,21 @@ export class ConsulTestServer {
   /** `s` is no longer stored (deregistered or registered again). */
   #forget(s: Stored): void {
     this.#unhealthy.delete(s)
-    if (this.#nodeFirst?.get(s.node) === s) this.#nodeFirst = null
+    this.#byNode = null
   }
 
-  /** Each node's first instance in instance order. */
-  #firstOnNodes(): Map<string, Stored> {
-    if (this.#nodeFirst === null) {
-      this.#nodeFirst = new Map()
-      for (const s of this.instances.values())
-        if (!this.#nodeFirst.has(s.node)) this.#nodeFirst.set(s.node, s)
+  /** Each node's instances in instance order. */
+  #nodes(): Map<string, Stored[]> {
+    if (this.#byNode === null) {
+      const byNode = new Map<string, Stored[]>()
+      for (const s of this.instances.values()) {
+        const list = byNode.get(s.node)
+        if (list === undefined) byNode.set(s.node, [s])
+        else list.push(s)
+      }
+      this.#byNode = byNode
     }
-    return this.#nodeFirst
+    return this.#byNode
   }
 
   putKv(key: string, value: string): void {
@@ -276,6 +286,12 @@ export class ConsulTestServer {
 
   failNext(n: number): void {
     this.#fail = n
+  }
+
+  /** Answer every request for `path` (exact, without the query) with 500 while `on`. */
+  failPath(path: string, on: boolean): void {
+    if (on) this.#failPaths.add(path)
+    else this.#failPaths.delete(path)
   }
 
   /** Handle requests for `path` (exact, without the query) `ms` later; 0 = no delay. */
@@ -345,8 +361,8 @@ export class ConsulTestServer {
       this.#held.push(res)
       return
     }
-    if (this.#fail > 0) {
-      this.#fail--
+    if (this.#fail > 0 || this.#failPaths.has(url.pathname)) {
+      if (this.#fail > 0) this.#fail--
       res.writeHead(500, { 'content-type': 'text/plain' })
       res.end('rpc error: No cluster leader')
       return
@@ -400,6 +416,17 @@ export class ConsulTestServer {
     if (path === '/v1/catalog/services') {
       key = 'catalog'
       body = () => ({ status: 200, data: this.#catalogAnswer() })
+    } else if (path === '/v1/catalog/nodes') {
+      key = 'catalog'
+      body = () => ({ status: 200, data: this.#catalogNodes() })
+    } else if (path.startsWith('/v1/catalog/node-services/')) {
+      const node = decodeURIComponent(path.slice('/v1/catalog/node-services/'.length))
+      key = 'catalog'
+      body = () => ({ status: 200, data: this.#nodeServices(node) })
+    } else if (path.startsWith('/v1/health/node/')) {
+      const node = decodeURIComponent(path.slice('/v1/health/node/'.length))
+      key = 'checks'
+      body = () => ({ status: 200, data: this.#nodeChecks(node) })
     } else if (path.startsWith('/v1/health/service/')) {
       const name = decodeURIComponent(path.slice('/v1/health/service/'.length))
       key = `health:${name}`
@@ -513,6 +540,30 @@ export class ConsulTestServer {
     return json
   }
 
+  /** `/v1/catalog/nodes`: every node with an instance, in instance order. */
+  #catalogNodes(): unknown[] {
+    return [...this.#nodes().values()].map(([s]) => nodeJson(s as Stored, this.datacenter))
+  }
+
+  /** `/v1/catalog/node-services/<node>` (Consul 1.7+): the node and its service instances. */
+  #nodeServices(node: string): unknown {
+    const list = this.#nodes().get(node)
+    if (list === undefined) return { Node: null, Services: [] }
+    return {
+      Node: nodeJson(list[0] as Stored, this.datacenter),
+      Services: list.map((s) => serviceJson(s)),
+    }
+  }
+
+  /** `/v1/health/node/<node>`: the node's checks and its instances' service checks. */
+  #nodeChecks(node: string): unknown[] {
+    const out: unknown[] = []
+    const list = this.#nodes().get(node) ?? []
+    for (const c of list[0]?.checks ?? []) if (c.ServiceID === '') out.push(checkJson(list[0] as Stored, c))
+    for (const s of list) for (const c of s.checks) if (c.ServiceID !== '') out.push(checkJson(s, c))
+    return out
+  }
+
   #health(name: string, passing: boolean): unknown[] {
     const out: unknown[] = []
     for (const id of this.#byService.get(name) ?? []) {
@@ -522,28 +573,8 @@ export class ConsulTestServer {
       // The fields of a real answer (Consul 1.15+), most of which lb does not read: payload size and parse cost
       // in the benches are those of production.
       out.push({
-        Node: {
-          ID: '40e4a748-2192-161a-0510-9bf59fe950b5',
-          Node: s.node,
-          Address: s.nodeAddress,
-          Datacenter: this.datacenter,
-          TaggedAddresses: { lan: s.nodeAddress, wan: s.nodeAddress },
-          Meta: { 'consul-network-segment': '' },
-          CreateIndex: 5,
-          ModifyIndex: 9,
-        },
-        Service: {
-          ...s.service,
-          Tags: [...s.service.Tags],
-          TaggedAddresses: {},
-          Meta: {},
-          EnableTagOverride: false,
-          Proxy: { Mode: '', MeshGateway: {}, Expose: {} },
-          Connect: {},
-          PeerName: '',
-          CreateIndex: 12,
-          ModifyIndex: 12,
-        },
+        Node: nodeJson(s, this.datacenter),
+        Service: serviceJson(s),
         Checks: s.checks.map((c) => checkJson(s, c)),
       })
     }
@@ -569,9 +600,9 @@ export class ConsulTestServer {
 
   #stateAny(): JsonList {
     const parts: Buffer[] = []
-    const first = this.#firstOnNodes()
+    const nodes = this.#nodes()
     for (const s of this.instances.values()) {
-      if (first.get(s.node) === s) {
+      if (nodes.get(s.node)?.[0] === s) {
         for (const c of s.checks)
           if (c.ServiceID === '') parts.push(Buffer.from(JSON.stringify(checkJson(s, c))))
       }
@@ -592,8 +623,9 @@ export class ConsulTestServer {
    */
   #state(state: string): unknown[] {
     const out: unknown[] = []
-    for (const s of this.#firstOnNodes().values())
-      for (const c of s.checks) if (c.ServiceID === '' && c.Status === state) out.push(checkJson(s, c))
+    for (const [s] of this.#nodes().values())
+      for (const c of s?.checks ?? [])
+        if (c.ServiceID === '' && c.Status === state) out.push(checkJson(s as Stored, c))
     for (const s of state === 'passing' ? this.instances.values() : this.#unhealthy)
       for (const c of s.checks) if (c.ServiceID !== '' && c.Status === state) out.push(checkJson(s, c))
     return out
@@ -674,6 +706,34 @@ function parseWait(s: string | null): number {
 }
 
 /** A check as Consul's HTTP API shows it (the fields of a real HealthCheck, Consul 1.15+). */
+function nodeJson(s: Stored, datacenter: string): object {
+  return {
+    ID: '40e4a748-2192-161a-0510-9bf59fe950b5',
+    Node: s.node,
+    Address: s.nodeAddress,
+    Datacenter: datacenter,
+    TaggedAddresses: { lan: s.nodeAddress, wan: s.nodeAddress },
+    Meta: { 'consul-network-segment': '' },
+    CreateIndex: 5,
+    ModifyIndex: 9,
+  }
+}
+
+function serviceJson(s: Stored): object {
+  return {
+    ...s.service,
+    Tags: [...s.service.Tags],
+    TaggedAddresses: {},
+    Meta: {},
+    EnableTagOverride: false,
+    Proxy: { Mode: '', MeshGateway: {}, Expose: {} },
+    Connect: {},
+    PeerName: '',
+    CreateIndex: 12,
+    ModifyIndex: 12,
+  }
+}
+
 function checkJson(s: Stored, c: TestCheck): object {
   return {
     Node: s.node,
