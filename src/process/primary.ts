@@ -87,6 +87,8 @@ export class Primary {
   /** A full GC once a burst of discovery work has settled (memory.ts). */
   readonly #memory: MemoryRelease
   readonly #stop: AbortController
+  /** The workers' start while it runs (start): publishing to them waits for it. */
+  #poolReady: Promise<void> | null = null
   /** Ports of port-0 listeners shared by the workers (cluster mode). */
   readonly #ports: SharedPorts
   /** Snapshots applied so far (reload publishes to workers itself when the snapshot did not change). */
@@ -181,6 +183,7 @@ export class Primary {
     // keeps committed: 1,000 changes grew RSS by 100 MB. Once changes go quiet, the release runs if the heap grew.
     this.#memory.releaseSoon()
     if (this.pool !== null) {
+      if (this.#poolReady !== null) await this.#poolReady
       // Status changes not sent yet go first: a delta carries only the changed services' statuses, and a
       // worker ignores statuses older than the newest it has.
       void this.#broadcastServers()
@@ -255,7 +258,7 @@ export class Primary {
   async #broadcastServers(): Promise<boolean> {
     if (this.#serversPending !== null) clearImmediate(this.#serversPending)
     this.#serversPending = null
-    if (this.pool === null || this.#changed.size === 0) return true
+    if (this.pool === null || this.#poolReady !== null || this.#changed.size === 0) return true
     const state: ServersState = { seq: this.#changedSeq, servers: [...this.#changed.values()] }
     this.#changed.clear()
     return this.pool.setServers(state)
@@ -351,14 +354,22 @@ export class Primary {
         (r) => primary.#observe(r),
         primary.ticketSecret,
       )
-      try {
-        await primary.pool.start()
-      } finally {
-        ports.release()
-      }
+      // The workers start while discovery begins: Consul's initial sync (a second or two at 10,000 services)
+      // need not wait for the forks; what it publishes waits for the pool (#apply).
+      primary.#poolReady = primary.pool.start().finally(() => ports.release())
     }
     primary.watcher.start(primary.#stop.signal)
     primary.#syncConsul(null)
+    if (primary.#poolReady !== null) {
+      try {
+        await primary.#poolReady
+      } catch (err) {
+        primary.#stop.abort()
+        throw err
+      }
+      primary.#poolReady = null
+      void primary.#broadcastServers()
+    }
     await primary.#syncRegistration(null)
     if (config.admin.port > 0) {
       primary.dashboard.start(config.admin.sampleInterval, () => primary.trafficCopies(), log)
