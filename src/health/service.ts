@@ -123,6 +123,12 @@ interface Wanted {
   sendProxy: ProxyVersion
 }
 
+/** The services one snapshot removes and adds against the last one synced (provider/delta.ts `Changed`). */
+export interface ServiceChange {
+  readonly removedServices: readonly ServiceSpec[]
+  readonly addedServices: readonly ServiceSpec[]
+}
+
 export class HealthService {
   readonly #checker: HealthChecker
   readonly #addresses: AddressBook
@@ -182,7 +188,8 @@ export class HealthService {
    * counter and overrides), records of servers that are gone or moved to another address are dropped, and the
    * checker follows. Then publish the whole state with the snapshot (`state()`).
    */
-  sync(snapshot: Snapshot): void {
+  sync(snapshot: Snapshot, changed: ServiceChange | null = null): void {
+    if (changed !== null && this.#patch(changed)) return
     const services = new Map<string, ServiceSpec>()
     for (const svc of snapshot.services) if (!services.has(svc.name)) services.set(svc.name, svc)
     this.#services = services
@@ -224,6 +231,22 @@ export class HealthService {
         if (r.health !== null) this.#checker.pause(r.health, r.adminState === 'maint')
       }
     }
+  }
+
+  /**
+   * `sync` for a snapshot that differs from the last one by `changed` only, when none of the services it
+   * removes or adds has a check or a record (the usual Consul change): their specs are swapped in the services
+   * map and nothing else moves. False when the whole sync is needed.
+   */
+  #patch(changed: ServiceChange): boolean {
+    const { removedServices: removed, addedServices: added } = changed
+    for (const list of [removed, added])
+      for (const svc of list) if (svc.check !== undefined || this.#records.has(svc.name)) return false
+    // In place: nothing reads the map while this runs (copying 10,000 entries took 2–3 ms).
+    const services = this.#services
+    for (const svc of removed) if (services.get(svc.name) === svc) services.delete(svc.name)
+    for (const svc of added) if (!services.has(svc.name)) services.set(svc.name, svc)
+    return true
   }
 
   /** Every record's status, with names (what a worker binds its servers by when it applies a snapshot). */

@@ -87,7 +87,7 @@ export class Metrics {
   #services: Map<string, ServiceStats>
   /** Server stats by service name, then server name (no `service/server` strings kept or made per swap). */
   #servers: Map<string, Map<string, ServerStats>>
-  #routes: RouteStats[]
+  #routes: (RouteStats | undefined)[]
   #listeners: Map<string, ListenerStats>
   /** Requests answered without a service (no route, denied, redirect), by status class. */
   readonly #unrouted: Float64Array
@@ -121,41 +121,77 @@ export class Metrics {
   /**
    * Table swap: hand the stats objects that exist (by name, so counters survive swaps) to the new table's
    * services, servers and routes, and forget the ones whose name is gone. Names that have not counted anything
-   * get none (created on first use: `#serviceStats`, `#serverStats`, `#routeStats`).
+   * get none (created on first use: `#serviceStats`, `#serverStats`, `#routeStats`). `changed`: the names of the
+   * services whose runtime is new since the last sync (the others are the same objects, holding their stats
+   * already), null = look at every service.
    */
-  sync(table: MetricsTable, services: ReadonlyMap<string, MetricsService>, version: number): void {
+  sync(
+    table: MetricsTable,
+    services: ReadonlyMap<string, MetricsService>,
+    version: number,
+    changed: ReadonlySet<string> | null = null,
+  ): void {
     this.#current = { table, services, version }
     if (!this.enabled) return
-    const nextServices = new Map<string, ServiceStats>()
-    const nextServers = new Map<string, Map<string, ServerStats>>()
-    for (const svc of services.values()) {
-      const name = svc.spec.name
-      const s = this.#services.size === 0 ? undefined : this.#services.get(name)
-      svc.metrics = s ?? null
-      if (s !== undefined) nextServices.set(s.name, s)
-      const counted = this.#servers.size === 0 ? undefined : this.#servers.get(name)
-      let next: Map<string, ServerStats> | undefined
-      // Upstreams not made yet have counted nothing (and get their stats on their first count).
-      for (const u of svc.madeUpstreams ?? []) {
-        const st = counted?.get(u.name)
-        u.metrics = st ?? null
-        if (st === undefined) continue
-        if (next === undefined) nextServers.set(name, (next = new Map()))
-        next.set(u.name, st)
+    if (changed !== null) {
+      for (const name of changed) {
+        const svc = services.get(name)
+        if (svc === undefined) {
+          this.#services.delete(name)
+          this.#servers.delete(name)
+        } else this.#keepStats(svc, this.#services, this.#servers)
       }
+    } else {
+      const nextServices = new Map<string, ServiceStats>()
+      const nextServers = new Map<string, Map<string, ServerStats>>()
+      for (const svc of services.values()) this.#keepStats(svc, nextServices, nextServers)
+      this.#services = nextServices
+      this.#servers = nextServers
     }
-    this.#services = nextServices
-    this.#servers = nextServers
-    const routes: RouteStats[] = []
-    if (this.#routes.length > 0) {
-      const byLabel = new Map<string, RouteStats>()
-      for (const r of this.#routes) if (r !== undefined) byLabel.set(r.label, r)
+    // Route stats whose route is still at its id in the new table stay (an updated table keeps its unchanged
+    // routes); the others go to the route with their label (host + path), if there is one.
+    const routes = this.#routes
+    let lost: Map<string, RouteStats> | null = null
+    for (let id = 0; id < routes.length; id++) {
+      const r = routes[id]
+      if (r === undefined || table.routes[id] === r.route) continue
+      ;(lost ??= new Map()).set(r.label, r)
+      routes[id] = undefined
+    }
+    if (lost !== null) {
+      const hosts = new Set<string>()
+      for (const r of lost.values()) hosts.add(r.route.host)
       for (const route of table.routes) {
-        const previous = byLabel.get(route.host + route.path)
+        if (!hosts.has(route.host)) continue
+        const previous = lost.get(route.host + route.path)
         if (previous !== undefined) routes[route.id] = new RouteStats(route, previous)
       }
     }
-    this.#routes = routes
+    if (routes.length > table.routes.length) routes.length = table.routes.length
+  }
+
+  /** Hand `svc` and its made upstreams the stats their names have, and note them in the maps given. */
+  #keepStats(
+    svc: MetricsService,
+    services: Map<string, ServiceStats>,
+    servers: Map<string, Map<string, ServerStats>>,
+  ): void {
+    const name = svc.spec.name
+    const s = this.#services.size === 0 ? undefined : this.#services.get(name)
+    svc.metrics = s ?? null
+    if (s !== undefined) services.set(s.name, s)
+    const counted = this.#servers.size === 0 ? undefined : this.#servers.get(name)
+    let next: Map<string, ServerStats> | undefined
+    // Upstreams not made yet have counted nothing (and get their stats on their first count).
+    for (const u of svc.madeUpstreams ?? []) {
+      const st = counted?.get(u.name)
+      u.metrics = st ?? null
+      if (st === undefined) continue
+      if (next === undefined) next = new Map()
+      next.set(u.name, st)
+    }
+    if (next !== undefined) servers.set(name, next)
+    else if (servers === this.#servers) servers.delete(name)
   }
 
   /** The stats of `svc`, created on its first count; null when its service is no longer in the table. */

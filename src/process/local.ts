@@ -34,9 +34,10 @@ export function localHealth(
 
 /**
  * One snapshot for both: the service takes its servers first, then the Worker applies it with the statuses of
- * the services that changed (all of them when it builds everything).
+ * the services that changed (all of them when it builds everything); both look only at what changed since the
+ * Worker's last snapshot when it can tell.
  */
 export async function applyLocal(worker: Worker, health: HealthService, snapshot: Snapshot): Promise<void> {
-  health.sync(snapshot)
+  health.sync(snapshot, worker.changesFor(snapshot))
   await worker.apply(snapshot, (only) => (only === null ? health.state() : health.stateOf(only)))
 }

@@ -9,6 +9,7 @@ import { Metrics } from '../metrics/metrics.js'
 import type { Config, DeepReadonly, ListenerConfig } from '../config/types.js'
 import { tcpListenerDefaults } from '../config/defaults.js'
 import type { Snapshot, TcpRouteSpec } from '../model/snapshot.js'
+import type { Changed } from '../provider/delta.js'
 import type { ServerStatus, ServersState } from '../health/service.js'
 import { recordObservation, ServerHealthView, type ObservationSink } from '../health/view.js'
 import { TcpListener, type TcpContext } from '../proxy/tcp/listener.js'
@@ -101,6 +102,12 @@ export class Worker {
    * everything). Otherwise an apply rebuilds only what differs from it (`provider/delta.ts`).
    */
   #snapshot: Snapshot | null
+  /** The last `changesFor` answer, for the apply that follows it. */
+  #change: {
+    readonly base: Snapshot | null
+    readonly next: Snapshot
+    readonly changed: Changed | null
+  } | null
   readonly #ticketSecret: Buffer
   /** The configured TLS listeners as last synced (their current certificates and rotation). */
   #tlsListeners: readonly DeepReadonly<ListenerConfig>[]
@@ -173,6 +180,7 @@ export class Worker {
     this.#serversSeq = 0
     this.#rampTimer = null
     this.#snapshot = null
+    this.#change = null
     this.tcpCtx = {
       state: () => this.ctx.state,
       tcpRoutes: () => this.tcpRoutes,
@@ -369,11 +377,24 @@ export class Worker {
    * the servers' statuses (`servers`: the health service's state for this snapshot, or for the changed services
    * only), and swap them in: the table, the services and the TCP routes change together.
    */
-  async apply(snapshot: Snapshot, servers?: ServersState | ServersFor): Promise<void> {
+  /** How `snapshot` differs from the last one applied (null: every part is rebuilt), as `apply` will take it. */
+  changesFor(snapshot: Snapshot): Changed | null {
+    const memo = this.#change
+    if (memo !== null && memo.base === this.#snapshot && memo.next === snapshot) return memo.changed
     const changed = changesOf(this.#snapshot, snapshot)
+    this.#change = { base: this.#snapshot, next: snapshot, changed }
+    return changed
+  }
+
+  async apply(snapshot: Snapshot, servers?: ServersState | ServersFor): Promise<void> {
+    const changed = this.changesFor(snapshot)
+    this.#change = null
     // Until this apply completes, the next one builds everything.
     this.#snapshot = null
-    const services = this.upstreams.apply(snapshot)
+    // In place when nothing is awaited before the swap below (no hostname to resolve, no tcp-dynamic listener to
+    // open): no request can see the services of one snapshot with the table of the other.
+    const inPlace = changed !== null && !hasHostnames(changed) && !this.config.tcpDynamic
+    const services = this.upstreams.apply(snapshot, changed, inPlace)
     if (this.#listening && this.config.tcpDynamic) {
       const keys = [...this.#dynamicListeners(this.config, snapshot.tcpRoutes).keys()].sort().join('\n')
       if (keys !== this.#dynamicKeys)
@@ -399,7 +420,7 @@ export class Worker {
     this.#version++
     this.ctx.state = { table, services, version: this.#version }
     this.tcpRoutes = snapshot.tcpRoutes
-    this.metrics.sync(table, services, this.#version)
+    this.metrics.sync(table, services, this.#version, changed === null ? null : changed.services)
     if (this.log.isLevelEnabled('debug')) this.log.debug({ table: describeTable(table) }, 'route table')
     this.log.info(
       { version: this.#version, routes: table.size, services: services.size },

@@ -403,7 +403,12 @@ export class UpstreamSet {
    * A server is the same server when its service and server names are (found through the service's previous
    * runtime: no map of every server is kept between snapshots).
    */
-  apply(snapshot: Snapshot): Map<string, ServiceRuntime> {
+  apply(
+    snapshot: Snapshot,
+    changed: SnapshotChange | null = null,
+    inPlace = false,
+  ): Map<string, ServiceRuntime> {
+    if (changed !== null) return this.#applyChange(changed, inPlace)
     const previous = this.#services
     const services = new Map<string, ServiceRuntime>()
     for (const service of snapshot.services) {
@@ -413,37 +418,10 @@ export class UpstreamSet {
       // keep its runtime whole, so a change elsewhere costs no pass over its servers and keeps its balancer's
       // position (a Consul change in one service no longer resets round-robin in all the others).
       const prev = previous.get(service.name)
-      if (prev !== undefined && prev.spec === service) {
-        services.set(service.name, prev)
-        continue
-      }
-      // The service's queue outlives its runtime (waiters stay queued across a change of the service).
-      const made = prev?.madeUpstreams ?? null
-      // Nothing made for the previous runtime: nothing to keep, and this one makes its own on first use.
-      if (made === null) {
-        services.set(service.name, new ServiceRuntime(service, null, prev?.madeQueue ?? null, this.#make))
-        continue
-      }
-      const queue = (prev as ServiceRuntime).queue
-      const old = byName(made)
-      const servers = service.servers
-      const ups: Upstream[] = []
-      for (let i = 0; i < servers.length; i++) {
-        const server = servers[i] as ServerSpec
-        // Same pool identity: keep the object, so in-flight requests and counters stay on it.
-        let up = take(old, server.name)
-        if (up === undefined || !samePool(up, service, server)) {
-          if (up !== undefined) closePool(up)
-          up = new Upstream(service, server, queue)
-        } else {
-          up.update(service, server)
-          up.queue = queue
-        }
-        ups.push(up)
-      }
-      for (const rest of old.values()) for (const up of rest) closePool(up)
-      // slice: an array grown by push keeps room for 17 servers (≈ 150 bytes) where most services have 1–3.
-      services.set(service.name, new ServiceRuntime(service, ups.slice(), queue))
+      services.set(
+        service.name,
+        prev !== undefined && prev.spec === service ? prev : this.#runtime(service, prev),
+      )
     }
     for (const [name, prev] of previous)
       if (!services.has(name)) for (const up of prev.madeUpstreams ?? []) closePool(up)
@@ -455,6 +433,62 @@ export class UpstreamSet {
       if (ups !== null) for (const up of ups) this.refresh(up)
     }
     return services
+  }
+
+  /**
+   * `apply` for a snapshot that differs from the last applied one by `changed` only: the other services'
+   * runtimes are the same objects, so only the changed names are looked at (a change of one service out of
+   * 10,000 no longer walks the 10,000). `inPlace`: change the current map rather than a copy (copying 10,000
+   * entries took 2 ms): for a caller that swaps in the new state before anything else runs.
+   */
+  #applyChange(changed: SnapshotChange, inPlace: boolean): Map<string, ServiceRuntime> {
+    const previous = inPlace ? null : this.#services
+    const services = previous === null ? this.#services : new Map(previous)
+    const specs = new Map<string, ServiceSpec>()
+    for (const s of changed.addedServices) if (!specs.has(s.name)) specs.set(s.name, s)
+    for (const name of changed.services) {
+      const prev = (previous ?? services).get(name)
+      const spec = specs.get(name)
+      if (spec === undefined) {
+        services.delete(name)
+        for (const up of prev?.madeUpstreams ?? []) closePool(up)
+        continue
+      }
+      if (prev !== undefined && prev.spec === spec) continue
+      const svc = this.#runtime(spec, prev)
+      services.set(name, svc)
+      for (const up of svc.madeUpstreams ?? []) this.refresh(up)
+    }
+    this.#services = services
+    return services
+  }
+
+  /** The runtime of `service`, keeping what it can of `prev` (same name, another spec). */
+  #runtime(service: ServiceSpec, prev: ServiceRuntime | undefined): ServiceRuntime {
+    // The service's queue outlives its runtime (waiters stay queued across a change of the service).
+    const made = prev?.madeUpstreams ?? null
+    // Nothing made for the previous runtime: nothing to keep, and this one makes its own on first use.
+    if (made === null) return new ServiceRuntime(service, null, prev?.madeQueue ?? null, this.#make)
+    const queue = (prev as ServiceRuntime).queue
+    const old = byName(made)
+    const servers = service.servers
+    const ups: Upstream[] = []
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[i] as ServerSpec
+      // Same pool identity: keep the object, so in-flight requests and counters stay on it.
+      let up = take(old, server.name)
+      if (up === undefined || !samePool(up, service, server)) {
+        if (up !== undefined) closePool(up)
+        up = new Upstream(service, server, queue)
+      } else {
+        up.update(service, server)
+        up.queue = queue
+      }
+      ups.push(up)
+    }
+    for (const rest of old.values()) for (const up of rest) closePool(up)
+    // slice: an array grown by push keeps room for 17 servers (≈ 150 bytes) where most services have 1–3.
+    return new ServiceRuntime(service, ups.slice(), queue)
   }
 
   /** Re-read the address of `up` and (re)create its pool when the address changed. */
@@ -505,6 +539,15 @@ export class UpstreamSet {
       pool?.destroyAll()
     }
   }
+}
+
+/**
+ * How a snapshot differs from the last one applied (provider/delta.ts `Changed`): the names of the services
+ * removed, added or replaced, and the specs added or replacing.
+ */
+export interface SnapshotChange {
+  readonly services: ReadonlySet<string>
+  readonly addedServices: readonly ServiceSpec[]
 }
 
 /** A service's previous upstreams by server name (a list: a name may repeat in a bad snapshot). */
