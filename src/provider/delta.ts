@@ -48,7 +48,7 @@ export interface Changed {
  * as changed. Whatever it pairs is in order on both sides, so the delta always rebuilds `next` exactly; an
  * object moved far away only shows up as removed and added again.
  */
-function diffList<T>(prev: readonly T[], next: readonly T[]): ListDelta<T> {
+export function diffList<T>(prev: readonly T[], next: readonly T[]): ListDelta<T> {
   const removed: number[] = []
   const added: [number, T][] = []
   if (prev === next) return { removed, added }

@@ -118,8 +118,8 @@ export class Watcher {
   #receive(name: string, snapshot: Snapshot): void {
     if (this.#signal?.aborted === true) return
     this.stats.received++
-    const c = canonical(snapshot)
     const previous = this.#latest.get(name)
+    const c = canonical(snapshot, previous)
     if (previous !== undefined && isDeepStrictEqual(previous, c)) {
       this.stats.dropped++
       return
