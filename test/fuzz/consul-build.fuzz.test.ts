@@ -3,7 +3,8 @@
  * `ownedBuild` (every service owns its routes: parts per service, concatenated) and `irBuild` (one IR for all,
  * KV commands applied). Whatever the catalog:
  * - without KV commands, the build equals the IR build (forced here by an empty KV key, which adds no command);
- * - with a BuildCache carried across random changes, every build equals a cold build of the same input.
+ * - with a BuildCache carried across random changes, every build equals a cold build of the same input, also
+ *   when told which service changed (the patch of the last result, `patchOwned`).
  * Services whose instances share one tag list take `plainService` (a part built without the IR), so the first
  * property also holds that shortcut to the general path.
  */
@@ -95,31 +96,34 @@ test('consul build: without KV commands the result equals the IR build', () => {
   )
 })
 
-test('consul build: with a cache across changes, every build equals a cold build', () => {
-  const change = fc.record({
-    service: fc.constantFrom('web', 'api', 'db', 'web~x', 'z'),
-    instances: fc.option(instances, { nil: null }),
-    kv: fc.boolean(),
+// hinted: the build is told which service changed (what the provider tells it), so it patches its last result.
+for (const hinted of [false, true]) {
+  test(`consul build: with a cache across changes${hinted ? ', told what changed' : ''}, every build equals a cold build`, () => {
+    const change = fc.record({
+      service: fc.constantFrom('web', 'api', 'db', 'web~x', 'z'),
+      instances: fc.option(instances, { nil: null }),
+      kv: fc.boolean(),
+    })
+    fc.assert(
+      fc.property(catalog, fc.array(change, { maxLength: 6 }), (c, changes) => {
+        const cache = newBuildCache()
+        const h = health(c)
+        buildSnapshot({ health: h, kv: [] }, options, cache)
+        for (const ch of changes) {
+          if (ch.instances === null) h.delete(ch.service)
+          else h.set(ch.service, entries(ch.service, ch.instances))
+          const kv = ch.kv
+            ? [{ key: 'fabio/config/w', value: 'route weight web /a weight 0.1 tags "version-2"' }]
+            : []
+          const warm = buildSnapshot({ health: h, kv }, options, cache, hinted ? new Set([ch.service]) : null)
+          const cold = buildSnapshot({ health: new Map(h), kv }, options)
+          assert.deepEqual(warm, cold)
+        }
+      }),
+      fuzzParams(),
+    )
   })
-  fc.assert(
-    fc.property(catalog, fc.array(change, { maxLength: 6 }), (c, changes) => {
-      const cache = newBuildCache()
-      const h = health(c)
-      buildSnapshot({ health: h, kv: [] }, options, cache)
-      for (const ch of changes) {
-        if (ch.instances === null) h.delete(ch.service)
-        else h.set(ch.service, entries(ch.service, ch.instances))
-        const kv = ch.kv
-          ? [{ key: 'fabio/config/w', value: 'route weight web /a weight 0.1 tags "version-2"' }]
-          : []
-        const warm = buildSnapshot({ health: h, kv }, options, cache)
-        const cold = buildSnapshot({ health: new Map(h), kv }, options)
-        assert.deepEqual(warm, cold)
-      }
-    }),
-    fuzzParams(),
-  )
-})
+}
 
 test('consul tags: simpleSrc agrees with the full tag grammar on every tag it accepts', () => {
   const ch = fc.constantFrom(...'aZz09-._~/%$ *:?#\u00e9'.split(''))

@@ -181,6 +181,8 @@ export class ConsulProvider implements Provider {
   #lastProblems: Set<string>
   /** Parsed targets per service, reused while a service's payload is unchanged (build.ts BuildCache). */
   readonly #cache: BuildCache
+  /** Services whose entries were set or dropped since the last build (null before the first: all of them). */
+  #touched: Set<string> | null = null
   /** Service → how many of its tags (per instance) the last build dropped. */
   #droppedTags: Map<string, number>
   /** Route command lines (KV) the last build dropped. */
@@ -502,6 +504,7 @@ export class ConsulProvider implements Provider {
         changed = true
       }
       this.#health.delete(name)
+      this.#touched?.add(name)
       this.#pending.delete(`service:${name}`)
     }
     // After a switch every routed service is started in the new mode; else the new ones, and in `state` mode
@@ -728,6 +731,7 @@ export class ConsulProvider implements Provider {
       }
       if (next !== null) {
         this.#health.set(name, next)
+        this.#touched?.add(name)
         any = true
       }
     }
@@ -889,6 +893,7 @@ export class ConsulProvider implements Provider {
         read.digest = digest
         read.changes++
         this.#health.set(name, entries)
+        this.#touched?.add(name)
         this.#schedule()
       }
       this.#settle(read.name)
@@ -997,6 +1002,7 @@ export class ConsulProvider implements Provider {
     const entries = this.#entries(name, data)
     if (entries === null) return
     this.#health.set(name, entries)
+    this.#touched?.add(name)
     this.#schedule()
   }
 
@@ -1061,7 +1067,9 @@ export class ConsulProvider implements Provider {
         defaults: this.#defaults,
       },
       this.#cache,
+      this.#touched,
     )
+    this.#touched = new Set()
     this.#report(result.problems)
     if (!this.#synced) {
       this.#synced = true
