@@ -191,13 +191,7 @@ function patchOwned(
     }
     const hit = targetsOf(name, entries, o, services)
     for (const p of hit.problems) problems.push(p)
-    let piece = hit.piece
-    if (piece === null || piece.defaults !== o.defaults) {
-      const ir: Ir = new Map()
-      addTargets(ir, itemsOf(name, hit, o))
-      piece = pieceOf(toSnapshot(ir, options), o.defaults)
-      hit.piece = piece
-    }
+    const piece = partOf(name, hit, o, options)
     hit.items = null
     if (!putIn(routes, piece.routes, sourceOf) || !putIn(tcpRoutes, piece.tcpRoutes, sourceOf)) return null
     if (!putIn(specs, piece.services, nameOf)) return null
@@ -262,15 +256,8 @@ function ownedBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | unde
   for (const name of sortedNames(input.health, cache)) {
     const hit = targetsOf(name, input.health.get(name) ?? [], o, services)
     for (const p of hit.problems) problems.push(p)
-    let piece = hit.piece
-    if (piece === null || piece.defaults !== o.defaults) {
-      const ir: Ir = new Map()
-      addTargets(ir, itemsOf(name, hit, o))
-      piece = pieceOf(toSnapshot(ir, options), o.defaults)
-      hit.piece = piece
-    }
+    const part = partOf(name, hit, o, options)
     if (services !== undefined) hit.items = null
-    const part = piece
     for (let i = 0; i < part.routes.length; i++) {
       const r = part.routes[i] as HttpRouteSpec
       const c = r.source.charCodeAt(KEY_AT)
@@ -299,6 +286,23 @@ function ownedBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | unde
     if (cache.snapshot.routes.size > 0) resetMemo(cache.snapshot)
   }
   return { snapshot, problems }
+}
+
+/** Service `name`'s part of the snapshot (`hit.piece`), built from its targets and kept when missing or stale. */
+function partOf(
+  name: string,
+  hit: ServiceTargets,
+  o: BuildOptions,
+  options: ToSnapshotOptions,
+): ReturnType<typeof pieceOf> {
+  let piece = hit.piece
+  if (piece === null || piece.defaults !== o.defaults) {
+    const ir: Ir = new Map()
+    addTargets(ir, itemsOf(name, hit, o))
+    piece = pieceOf(toSnapshot(ir, options), o.defaults)
+    hit.piece = piece
+  }
+  return piece
 }
 
 function bySource(a: { readonly source: string }, b: { readonly source: string }): number {
