@@ -10,7 +10,6 @@ import { closeSession, h2Connect, h2Request } from '../helpers/h2.js'
 test('503 refused, 502 reset, 504 server timeout over h2, each with its termination state', async () => {
   const d = certDir()
   const cert = makeCert(d.dir, { names: ['site.test'] })
-  const dead = await deadPort()
   // Closes every connection on its first byte (502), or reads and never answers (504).
   const sockets = new Set<Socket>()
   const raw = createServer((s) => {
@@ -29,6 +28,9 @@ test('503 refused, 502 reset, 504 server timeout over h2, each with its terminat
   })
   await new Promise<void>((r) => hang.listen({ host: '127.0.0.1', port: 0 }, r))
   const hangPort = (hang.address() as AddressInfo).port
+  // Taken while the two servers hold their ports: a port freed first could be handed to one of them (the test
+  // then saw 502 for /dead, once in CI).
+  const dead = await deadPort()
   const lb = await startLb((c) => {
     useTls(c, tlsConfig([cert]))
     c.services = [
