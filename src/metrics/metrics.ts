@@ -191,7 +191,7 @@ export class Metrics {
       next.set(u.name, st)
     }
     if (next !== undefined) servers.set(name, next)
-    else if (servers === this.#servers) servers.delete(name)
+    else servers.delete(name)
   }
 
   /** The stats of `svc`, created on its first count; null when its service is no longer in the table. */

@@ -15,6 +15,7 @@
  */
 import type { HttpRouteSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../model/snapshot.js'
 import { diffList } from './delta.js'
+import { lowerBound } from './sorted.js'
 
 export interface ProviderSnapshot {
   readonly provider: string
@@ -137,17 +138,12 @@ export function merge(inputs: readonly ProviderSnapshot[], memo?: MergeMemo): Sn
 
 /** The qualified name of the copy of service `name` among `services` (sorted by name), if there is one. */
 function copyName(services: Copies<ServiceSpec>, name: string): string | undefined {
-  const from = services.from
-  let lo = 0
-  let hi = from.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((from[mid] as ServiceSpec).name < name) lo = mid + 1
-    else hi = mid
-  }
-  return lo < from.length && (from[lo] as ServiceSpec).name === name
-    ? (services.to[lo] as ServiceSpec).name
-    : undefined
+  const i = lowerBound(services.from, name, nameOf)
+  return services.from[i]?.name === name ? services.to[i]?.name : undefined
+}
+
+function nameOf(s: { readonly name: string }): string {
+  return s.name
 }
 
 /**

@@ -33,6 +33,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { lowerBound } from '../../src/provider/sorted.js'
 
 export interface TestCheck {
   CheckID: string
@@ -502,13 +503,7 @@ export class ConsulTestServer {
   /** Add `name` to the catalog's sorted names, or take it out. */
   #catalogName(name: string, add: boolean): void {
     const names = this.#catalogNames
-    let lo = 0
-    let hi = names.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if ((names[mid] as string) < name) lo = mid + 1
-      else hi = mid
-    }
+    const lo = lowerBound(names, name, (n) => n)
     if (add && names[lo] !== name) names.splice(lo, 0, name)
     else if (!add && names[lo] === name) names.splice(lo, 1)
   }

@@ -22,6 +22,7 @@ import {
   type SnapshotMemo,
 } from '../../fabio/snapshot.js'
 import type { HealthEntry } from './entries.js'
+import { lowerBound } from '../sorted.js'
 import {
   type BuildOptions,
   type BuildProblem,
@@ -221,18 +222,6 @@ function putIn<T>(list: T[], items: readonly T[], key: (x: T) => string): boolea
     list.splice(i, 0, item)
   }
   return true
-}
-
-/** First index of `list` (sorted by `key`) whose key is ≥ `k`. */
-function lowerBound<T>(list: readonly T[], k: string, key: (x: T) => string): number {
-  let lo = 0
-  let hi = list.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (key(list[mid] as T) < k) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 /**

@@ -459,7 +459,8 @@ export class ConsulProvider implements Provider {
       touched.set(name, routedTags(tags, this.#config.tagPrefix))
       return name
     })
-    this.#catalogNames = diff === null ? added : spliced(names, from, to, added)
+    if (diff === null) this.#catalogNames = added
+    else names.splice(from, to - from, ...added)
     const routed = this.#catalogTags
     const gone: string[] = []
     const changedTags: string[] = []
@@ -503,8 +504,7 @@ export class ConsulProvider implements Provider {
         this.#dirty.delete(name)
         changed = true
       }
-      this.#health.delete(name)
-      this.#touched?.add(name)
+      this.#setHealth(name, null)
       this.#pending.delete(`service:${name}`)
     }
     // After a switch every routed service is started in the new mode; else the new ones, and in `state` mode
@@ -730,8 +730,7 @@ export class ConsulProvider implements Provider {
         next[i] = { ...e, status }
       }
       if (next !== null) {
-        this.#health.set(name, next)
-        this.#touched?.add(name)
+        this.#setHealth(name, next)
         any = true
       }
     }
@@ -888,13 +887,14 @@ export class ConsulProvider implements Provider {
       const entries = this.#entries(name, found.get(name) ?? [])
       // Compared with the next read by node (a service read's digest is of its answer text, so the service's
       // next read applies whatever it reads).
-      const digest = entries === null ? '' : `node:${payloadDigest(JSON.stringify(entries))}`
-      if (entries !== null && digest !== read.digest) {
-        read.digest = digest
-        read.changes++
-        this.#health.set(name, entries)
-        this.#touched?.add(name)
-        this.#schedule()
+      if (entries !== null) {
+        const digest = `node:${payloadDigest(JSON.stringify(entries))}`
+        if (digest !== read.digest) {
+          read.digest = digest
+          read.changes++
+          this.#setHealth(name, entries)
+          this.#schedule()
+        }
       }
       this.#settle(read.name)
     }
@@ -1001,9 +1001,15 @@ export class ConsulProvider implements Provider {
     }
     const entries = this.#entries(name, data)
     if (entries === null) return
-    this.#health.set(name, entries)
-    this.#touched?.add(name)
+    this.#setHealth(name, entries)
     this.#schedule()
+  }
+
+  /** Service `name`'s instances are `entries` now (null: none, it is gone), noted for the next build. */
+  #setHealth(name: string, entries: readonly HealthEntry[] | null): void {
+    if (entries === null) this.#health.delete(name)
+    else this.#health.set(name, entries)
+    this.#touched?.add(name)
   }
 
   /** A health answer's entries (minimalEntries), or null when it is not one (logged; the last good ones stay). */
@@ -1126,16 +1132,6 @@ function routedTags(tags: unknown, prefix: string): number {
   if (!Array.isArray(tags) || !tags.some((t) => typeof t === 'string' && t.trim().startsWith(prefix)))
     return -1
   return fingerprint(tags.join('\n'))
-}
-
-/** `list` with `list[from..to-1]` replaced by `items`. */
-function spliced<T>(list: T[], from: number, to: number, items: readonly T[]): T[] {
-  if (items.length === to - from) {
-    for (let i = 0; i < items.length; i++) list[from + i] = items[i] as T
-    return list
-  }
-  list.splice(from, to - from, ...items)
-  return list
 }
 
 /**
