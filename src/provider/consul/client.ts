@@ -33,6 +33,7 @@ import { StringDecoder } from 'node:string_decoder'
 import type * as Undici from 'undici'
 import type { Agent } from 'undici'
 import { ConsulError } from '../../model/errors.js'
+import type { ByteSink } from './sink.js'
 
 /**
  * undici, loaded on the first Consul request: importing it costs a process about 30 MB of RSS (measured on Node
@@ -127,7 +128,9 @@ export class ConsulHttp {
 
   /**
    * `get` for a large answer, read as bytes into `sink` (the `state` watch's 12 MB at 10,000 services, diffed as
-   * bytes: jsondiff.ts): `bytes` is a view of the sink's buffer, valid until the sink's next read; `text` is ''.
+   * bytes: jsondiff.ts): `bytes` is a view of the sink's memory, valid until the sink's next answer; `text` is ''.
+   * Over plain HTTP the sink reads the answer from its own connection (sink.ts: no allocation per socket read);
+   * over HTTPS through undici.
    */
   async getBytes(
     path: string,
@@ -136,18 +139,39 @@ export class ConsulHttp {
     signal: AbortSignal,
     sink: ByteSink,
   ): Promise<BytesReply> {
-    const res = await this.#send(path, query, index, signal)
-    const bytes = await sink.read(res.body)
-    refuseStatus(path, res.statusCode, bytes.toString('utf8', 0, 200))
-    return { status: res.statusCode, index: consulIndex(res.headers['x-consul-index']), text: '', bytes }
+    if (this.#options.scheme === 'https') {
+      const res = await this.#send(path, query, index, signal)
+      const bytes = await sink.read(res.body)
+      refuseStatus(path, res.statusCode, bytes.toString('utf8', 0, 200))
+      return { status: res.statusCode, index: consulIndex(res.headers['x-consul-index']), text: '', bytes }
+    }
+    const { target, timeout } = this.#target(path, query, index)
+    const token = this.#options.token
+    const address = this.address
+    let answer
+    try {
+      // A token is one header value: a line break in it would end the header (undici refuses such values too).
+      if (/[\r\n\0]/.test(token)) throw new Error('the token holds a line break or NUL')
+      answer = await sink.get(
+        address,
+        target,
+        token === '' ? '' : `X-Consul-Token: ${token}\r\n`,
+        timeout,
+        signal,
+      )
+    } catch (err) {
+      throw this.#failed(path, address, err, signal)
+    }
+    refuseStatus(path, answer.status, answer.bytes.toString('utf8', 0, 200))
+    return { status: answer.status, index: consulIndex(answer.index), text: '', bytes: answer.bytes }
   }
 
-  async #send(
+  /** The path and query of a GET (common query, blocking `index` and `wait`), and how long its answer may take. */
+  #target(
     path: string,
     query: Readonly<Record<string, string>>,
     index: number,
-    signal: AbortSignal,
-  ): Promise<Undici.Dispatcher.ResponseData> {
+  ): { target: string; timeout: number } {
     const o = this.#options
     const params = new URLSearchParams(query)
     if (o.datacenter !== '') params.set('dc', o.datacenter)
@@ -160,13 +184,30 @@ export class ConsulHttp {
       timeout = o.wait + Math.ceil(o.wait / 16) + 10_000
     }
     const qs = params.toString().replace(/=(?=&|$)/g, '')
+    return { target: qs === '' ? path : `${path}?${qs}`, timeout }
+  }
+
+  /** A request to `address` failed: the error to throw, and the next address to try (a network error). */
+  #failed(path: string, address: string, err: unknown, signal: AbortSignal): ConsulError {
+    const o = this.#options
+    if (!signal.aborted && o.addresses.length > 1) this.#current = (this.#current + 1) % o.addresses.length
+    return new ConsulError(path, 0, `${address}: ${describe(err)}`, { cause: err })
+  }
+
+  async #send(
+    path: string,
+    query: Readonly<Record<string, string>>,
+    index: number,
+    signal: AbortSignal,
+  ): Promise<Undici.Dispatcher.ResponseData> {
+    const o = this.#options
+    const { target, timeout } = this.#target(path, query, index)
     const address = this.address
-    const url = `${o.scheme}://${address}${path}${qs === '' ? '' : '?' + qs}`
     const headers: Record<string, string> = {}
     if (o.token !== '') headers['x-consul-token'] = o.token
     const { request, agent } = await this.#http()
     try {
-      return await request(url, {
+      return await request(`${o.scheme}://${address}${target}`, {
         method: 'GET',
         headers,
         signal,
@@ -175,8 +216,7 @@ export class ConsulHttp {
         bodyTimeout: timeout,
       })
     } catch (err) {
-      if (!signal.aborted && o.addresses.length > 1) this.#current = (this.#current + 1) % o.addresses.length
-      throw new ConsulError(path, 0, `${address}: ${describe(err)}`, { cause: err })
+      throw this.#failed(path, address, err, signal)
     }
   }
 
@@ -202,8 +242,7 @@ export class ConsulHttp {
         bodyTimeout: 30_000,
       })
     } catch (err) {
-      if (!signal.aborted && o.addresses.length > 1) this.#current = (this.#current + 1) % o.addresses.length
-      throw new ConsulError(path, 0, `${address}: ${describe(err)}`, { cause: err })
+      throw this.#failed(path, address, err, signal)
     }
     const text = await res.body.text()
     refuseStatus(path, res.statusCode, text)
@@ -226,46 +265,6 @@ function refuseStatus(path: string, status: number, body: string): void {
 /** `X-Consul-Index` as a number; NaN when missing or not a number. */
 function consulIndex(raw: unknown): number {
   return typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN
-}
-
-/** A ByteSink gives its memory back this long after its last answer. */
-export const SINK_IDLE = 5_000
-
-/** The largest answer a ByteSink takes (address space reserved, not memory). */
-export const SINK_MAX = 1024 * 1024 * 1024
-
-/**
- * The memory one watch's answers are read into (client.ts `getBytes`): a resizable ArrayBuffer that grows in place
- * to the largest answer and is reused, so a 12 MB answer per change allocates nothing; `SINK_IDLE` after the last
- * answer it shrinks to nothing. V8 reserves its address space and commits pages as it grows, and a shrink gives
- * them back to the system: a Buffer per answer is malloc'd memory glibc kept (RSS +110 MB over 100 changes), and
- * a Buffer kept while idle is 12–16 MB of RSS.
- */
-export class ByteSink {
-  readonly #memory = new ArrayBuffer(0, { maxByteLength: SINK_MAX })
-  /** Tracks the memory's length. */
-  readonly #all = new Uint8Array(this.#memory)
-  #timer: ReturnType<typeof setTimeout> | null = null
-
-  /** The whole body, as a view of this sink's memory (valid until the next `read`, or SINK_IDLE). */
-  async read(body: AsyncIterable<Buffer>): Promise<Buffer> {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-    let n = 0
-    for await (const chunk of body) {
-      const end = n + chunk.length
-      if (end > SINK_MAX) throw new Error(`answer larger than ${SINK_MAX} bytes`)
-      if (end > this.#memory.byteLength) this.#memory.resize(Math.min(SINK_MAX, Math.max(end, 2 * n)))
-      chunk.copy(this.#all, n)
-      n = end
-    }
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      this.#memory.resize(0)
-    }, SINK_IDLE)
-    this.#timer.unref()
-    return Buffer.from(this.#memory, 0, n)
-  }
 }
 
 /**

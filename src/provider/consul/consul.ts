@@ -44,11 +44,11 @@ import {
   payloadDigest,
   sleep,
   Watch,
-  ByteSink,
   type ConsulReply,
   type WatchFetch,
   type WatchState,
 } from './client.js'
+import { ByteSink } from './sink.js'
 import { diffArray, memberEntry, scanArray, scanMembers, type ArrayText } from './jsondiff.js'
 import { type CheckInfo, checkInfo, fingerprint, CheckTable, StatusSet, type EnteredCheck } from './checks.js'
 
@@ -315,7 +315,7 @@ export class ConsulProvider implements Provider {
     if (signal.aborted) return
     const c = this.#config
     this.#pending.add('catalog')
-    const sink = new ByteSink()
+    const sink = new ByteSink(signal)
     this.#catalog = this.#watch(
       'catalog',
       (i, s) => this.#http.getBytes('/v1/catalog/services', {}, i, s, sink),
@@ -539,14 +539,14 @@ export class ConsulProvider implements Provider {
     this.#checks = null
     this.#stateText = null
     this.#pending.add('state')
-    const sink = new ByteSink()
+    const stateSignal = this.#stateSignal(signal)
+    const sink = new ByteSink(stateSignal)
     this.#stateWatch = this.#watch(
       'state',
       (i, sig) => this.#http.getBytes('/v1/health/state/any', {}, i, sig, sink),
       (r) => this.#held(() => this.#onState(r.bytes)),
       false,
     )
-    const stateSignal = this.#stateSignal(signal)
     void this.#stateWatch.run(stateSignal)
     // The fast path for status changes: the non-passing checks only (see checks.ts StatusSet).
     for (const status of ['critical', 'warning'] as const) {

@@ -1,10 +1,10 @@
 /**
- * ByteSink (client.ts): the state watch's answers read into one resizable memory reused from answer to answer (no
+ * ByteSink (sink.ts): the state watch's answers read into one resizable memory reused from answer to answer (no
  * allocation per 12 MB answer), which shrinks to nothing SINK_IDLE after the last answer.
  */
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
-import { ByteSink, SINK_IDLE } from '../../../src/provider/consul/client.js'
+import { ByteSink, SINK_IDLE } from '../../../src/provider/consul/sink.js'
 
 async function* chunks(total: number, size: number, fill: number): AsyncGenerator<Buffer> {
   for (let at = 0; at < total; at += size) yield Buffer.alloc(Math.min(size, total - at), fill)
