@@ -34,6 +34,8 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY config ./config
 ENV NODE_ENV=production
+# glibc's mmap threshold fixed at 128 KiB (src/process/malloc-tunable.ts).
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072
 USER 65532:65532
 EXPOSE 80 443 9998
 ENTRYPOINT ["node", "--max-semi-space-size=8", "/opt/lb/dist/src/main.js"]

@@ -21,6 +21,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadavg } from 'node:os'
 import {
+  LB_ENV,
   LB_MAIN,
   childPids,
   fail,
@@ -120,7 +121,13 @@ workers: ${o.workers}
     )
     const load0 = loadavg()[0] ?? 0
     const t0 = performance.now()
-    const lb = startProcess('lb', process.execPath, [...v8Flags(), LB_MAIN, '--config', file], 'ignore')
+    const lb = startProcess(
+      'lb',
+      process.execPath,
+      [...v8Flags(), LB_MAIN, '--config', file],
+      'ignore',
+      LB_ENV,
+    )
     await waitForPort(lb, admin)
     const last = `svc-${o.services - 1}.example.com`
     const deadline = Date.now() + 600_000

@@ -30,6 +30,7 @@ import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import {
+  LB_ENV,
   LB_MAIN,
   childPids,
   cpuSeconds,
@@ -200,14 +201,15 @@ log:
 workers: ${o.workers}
 `,
     )
-    // As lb starts in production (the bin's first line, the systemd unit): src/process/young-generation.ts.
+    // As lb starts in production (the bin's first line, the systemd unit): src/process/young-generation.ts,
+    // src/process/malloc-tunable.ts (LB_ENV).
     const flags = [
       YOUNG_GENERATION_FLAG,
       ...(o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf]),
     ]
     const load0 = loadavg()[0] ?? 0
     const t0 = performance.now()
-    const lb = startProcess('lb', process.execPath, [...flags, LB_MAIN, '--config', file], 'ignore')
+    const lb = startProcess('lb', process.execPath, [...flags, LB_MAIN, '--config', file], 'ignore', LB_ENV)
     const times = Math.max(1, o.workers)
     const sync = await until(
       listen,

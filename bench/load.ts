@@ -40,6 +40,7 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runtimeLine } from './runtime.js'
+import { workerTunables } from '../src/process/malloc-tunable.js'
 import { YOUNG_GENERATION_FLAG } from '../src/process/young-generation.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -261,8 +262,14 @@ export function makeTempDir(label: string): string {
   return dir
 }
 
-export function startProcess(name: string, command: string, args: string[], stdout: 'ignore' | 'pipe'): Proc {
-  const child = spawn(command, args, { stdio: ['ignore', stdout, 'pipe'] })
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  stdout: 'ignore' | 'pipe',
+  env: NodeJS.ProcessEnv = process.env,
+): Proc {
+  const child = spawn(command, args, { stdio: ['ignore', stdout, 'pipe'], env })
   if (child.pid === undefined) fail(`could not start ${name} (${command})`)
   const proc: Proc = { name, pid: child.pid, output: '', exit: undefined, exited: Promise.resolve() }
   const keep = (chunk: Buffer): void => {
@@ -577,6 +584,12 @@ export interface LbStart {
   readonly pin?: Pinning | null
 }
 
+/** The environment lb runs in, as the systemd unit starts it (src/process/malloc-tunable.ts). */
+export const LB_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  GLIBC_TUNABLES: workerTunables(process.env.GLIBC_TUNABLES),
+}
+
 /** lb (one process) on a free port with the config `makeConfig(port)` returns. */
 export async function startLbWith(makeConfig: (port: number) => string, o: LbStart = {}): Promise<Target> {
   const dir = makeTempDir('lb')
@@ -587,9 +600,11 @@ export async function startLbWith(makeConfig: (port: number) => string, o: LbSta
   // The access log goes to stdout; dropping it keeps the terminal out of the measurement.
   const proc = startProcess(
     'lb',
-    // As the systemd unit starts it: with V8's young-generation cap (src/process/young-generation.ts).
+    // As the systemd unit starts it: with V8's young-generation cap (src/process/young-generation.ts) and glibc's
+    // fixed mmap threshold (src/process/malloc-tunable.ts).
     ...pinned(o.pin ?? null, 'proxy', node, [YOUNG_GENERATION_FLAG, LB_MAIN, '--config', file]),
     'ignore',
+    LB_ENV,
   )
   await waitForPort(proc, port)
   return { name: 'lb', label: o.label ?? 'lb', proc, port, node: nodeVersion(node) }

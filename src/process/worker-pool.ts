@@ -12,6 +12,7 @@ import type { Snapshot } from '../model/snapshot.js'
 import { isMetricsReply, type MetricsReply } from '../metrics/cluster.js'
 import { isFromWorker, respawnDelay, type FromWorker, type ObserveReport, type ToWorker } from './ipc.js'
 import type { ServersState } from '../health/service.js'
+import { workerTunables } from './malloc-tunable.js'
 import { workerExecArgv } from './young-generation.js'
 import { changedBy, deltaSize, diffSnapshot, type SnapshotDelta } from '../provider/delta.js'
 
@@ -123,7 +124,7 @@ export class WorkerPool {
   }
 
   #fork(): Slot {
-    const w = cluster.fork()
+    const w = cluster.fork({ GLIBC_TUNABLES: workerTunables(process.env.GLIBC_TUNABLES) })
     const slot: Slot = {
       w,
       readyAt: 0,

@@ -2,7 +2,7 @@
  * The Dockerfile (hadolint is not packaged in Debian, and CI has no Docker daemon, so its rules are checked
  * here): every stage on the official Node.js 24 LTS image; the final stage runs as a numeric non-root user and
  * never switches back to root; the node binary gets CAP_NET_BIND_SERVICE as a file capability; the entrypoint
- * is the package's `lb` bin; every COPY from the build context exists and is not excluded by .dockerignore;
+ * is the package's `lb` bin, with glibc's mmap threshold fixed; every COPY from the build context exists and is not excluded by .dockerignore;
  * and the Kubernetes DaemonSet runs the image the way the Dockerfile's header says it must.
  */
 import assert from 'node:assert/strict'
@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parseAllDocuments } from 'yaml'
 import { repoRoot } from '../helpers/process.js'
+import { MALLOC_TUNABLE } from '../../src/process/malloc-tunable.js'
 import { YOUNG_GENERATION_FLAG } from '../../src/process/young-generation.js'
 
 interface Instruction {
@@ -80,6 +81,9 @@ test("Dockerfile: the entrypoint is the package's lb bin, on the config path the
   const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: { lb: string } }
   const entry = JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]') as string[]
   assert.deepEqual(entry, ['node', YOUNG_GENERATION_FLAG, `/opt/lb/${pkg.bin.lb}`])
+  // As the systemd unit and the bin start it: glibc's fixed mmap threshold (src/process/malloc-tunable.ts).
+  const env = final.filter((i) => i.op === 'ENV').map((i) => i.args)
+  assert.ok(env.includes(`GLIBC_TUNABLES=${MALLOC_TUNABLE}`), env.join('\n'))
   const copied = final.filter((i) => i.op === 'COPY').map((i) => i.args)
   assert.ok(copied.includes('--from=build /src/dist/src ./dist/src'), copied.join('\n'))
   assert.deepEqual(JSON.parse(final.find((i) => i.op === 'CMD')?.args ?? '[]'), [

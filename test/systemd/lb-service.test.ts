@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { repoRoot } from '../helpers/process.js'
+import { MALLOC_TUNABLE } from '../../src/process/malloc-tunable.js'
 import { YOUNG_GENERATION_FLAG } from '../../src/process/young-generation.js'
 
 const unitPath = join(repoRoot, 'systemd', 'lb.service')
@@ -40,6 +41,7 @@ test('systemd: lb.service has the lifecycle settings', async () => {
   const unit = await readFile(unitPath, 'utf8')
   for (const line of [
     `ExecStart=${productionNode} ${YOUNG_GENERATION_FLAG} /opt/lb/dist/src/main.js --config /etc/lb/lb.yaml`,
+    `Environment=GLIBC_TUNABLES=${MALLOC_TUNABLE}`,
     `ExecStartPre=${productionNode} /opt/lb/dist/src/main.js check --config /etc/lb/lb.yaml`,
     'ExecReload=/bin/kill -HUP $MAINPID',
     'KillMode=mixed',
