@@ -18,7 +18,7 @@
  * Errors are JSON `{ error, code? }` with 400 (bad input, with the reason), 404 (unknown path or server),
  * 405 (wrong method, with `Allow`), 413 (body over 4 KiB). Secrets never appear in a response.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AdminState } from '../balance/backend.js'
 import type { Config } from '../config/types.js'
@@ -28,6 +28,7 @@ import { RuntimeError } from '../model/errors.js'
 import { showServers, type ServerRow, type ServingView } from './servers.js'
 import type { Upstream } from '../proxy/upstream.js'
 import { redactSecrets } from './redact.js'
+import { nodeHttp } from '../net/node-http.js'
 import { adminPage } from './page.js'
 import { consulAge, dashboard, DEFAULT_LIMIT, type DashboardSources } from './dashboard.js'
 import {
@@ -123,7 +124,7 @@ export class AdminServer {
     this.#status = status
     this.#actions = actions
     this.#sources = sources
-    this.server = createServer((req, res) => this.#handle(req, res))
+    this.server = nodeHttp.createServer((req, res) => this.#handle(req, res))
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {

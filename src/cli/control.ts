@@ -9,7 +9,6 @@
  * reports the outcome; without a token, `lb reload` falls back to SIGHUP to the pid in `pid_file` (the outcome
  * is then only in the daemon's log). The exit code says whether it worked.
  */
-import { request } from 'node:http'
 import { Pool } from '../balance/pool.js'
 import { Backend, backendInit } from '../balance/backend.js'
 import { defaultConfigPath, loadConfig, UsageError } from '../config/load.js'
@@ -18,6 +17,7 @@ import { ConfigError } from '../model/errors.js'
 import { explainPick, explainRoute, formatExplain, type PickExplain } from '../admin/explain.js'
 import { configToSnapshot } from '../provider/file.js'
 import { buildTable } from '../route/table.js'
+import { nodeHttp } from '../net/node-http.js'
 
 export interface ControlResult {
   readonly code: number
@@ -43,7 +43,7 @@ function call(
 ): Promise<{ status: number; body: string }> {
   const host = config.admin.host === '' || config.admin.host === '0.0.0.0' ? '127.0.0.1' : config.admin.host
   return new Promise((resolve, reject) => {
-    const req = request(
+    const req = nodeHttp.request(
       {
         host: host === '::' ? '::1' : host,
         port: config.admin.port,
