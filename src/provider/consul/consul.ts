@@ -174,6 +174,12 @@ export class ConsulProvider implements Provider {
   #holding: number
   /** A read by node is in flight. */
   #nodeReads: boolean
+  /**
+   * Each node's checks as the last `state/any` answer parsed whole has them (the first one, at the initial sync),
+   * until a changed answer makes them stale or a read by node takes them: that read then needs no
+   * `/v1/health/node/<node>` answers, which hold every check again (12 MB at 10,000 services × 3).
+   */
+  #stateChecks: Map<string, NodeCheck[]> | null
   /** No read by node before this time (ms; one failed). */
   #nodeReadsAfter: number
   #slots: number
@@ -222,6 +228,7 @@ export class ConsulProvider implements Provider {
     this.#catalogNames = []
     this.#checks = null
     this.#stateText = null
+    this.#stateChecks = null
     this.#kv = []
     this.#noRoutePage = ''
     this.#dc = o.config.datacenter
@@ -538,6 +545,7 @@ export class ConsulProvider implements Provider {
     this.#services.clear()
     this.#checks = null
     this.#stateText = null
+    this.#stateChecks = null
     this.#pending.add('state')
     const stateSignal = this.#stateSignal(signal)
     const sink = new ByteSink(stateSignal)
@@ -591,6 +599,7 @@ export class ConsulProvider implements Provider {
     this.#dirty.clear()
     this.#checks = null
     this.#stateText = null
+    this.#stateChecks = null
   }
 
   /**
@@ -628,27 +637,35 @@ export class ConsulProvider implements Provider {
       } catch {
         // Cannot happen for text the scanner bounded; start over with a whole parse next time.
         this.#stateText = null
+        this.#stateChecks = null
         this.#checks = null
         return true
       }
       from = diff.from
       to = diff.to
       this.#stateText = diff.next
+      if (diff.added.length > 0 || diff.to > diff.from) this.#stateChecks = null
     } else {
       // Element by element when the scanner bounds them: one check's objects alive at a time, not all 30,000
       // (parsing a 10,000-service answer whole held ≈ 50 MB at once, which set V8's heap growth at startup).
       const scanned = scanArray(bytes)
+      const byNode = new Map<string, NodeCheck[]>()
       try {
         if (scanned !== null) {
           const { starts, ends } = scanned
           added = new Array<CheckInfo | null>(starts.length)
-          for (let i = 0; i < starts.length; i++)
-            added[i] = checkInfo(JSON.parse(bytes.toString('utf8', starts[i], ends[i])))
+          for (let i = 0; i < starts.length; i++) {
+            const item: unknown = JSON.parse(bytes.toString('utf8', starts[i], ends[i]))
+            added[i] = checkInfo(item)
+            addNodeCheck(byNode, item)
+          }
         } else {
           const list: unknown = JSON.parse(bytes.toString('utf8'))
           if (!Array.isArray(list)) throw new Error('not a list')
           added = (list as unknown[]).map(checkInfo)
+          for (const item of list as unknown[]) addNodeCheck(byNode, item)
         }
+        this.#stateChecks = byNode
       } catch {
         this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
         return true
@@ -854,14 +871,23 @@ export class ConsulProvider implements Provider {
       for (const n of list as { Node?: unknown }[]) if (typeof n?.Node === 'string') nodes.push(n.Node)
       found = new Map()
       let next = 0
+      // The checks of the state answer parsed whole, if no change came since (the initial sync's reads wait for
+      // that answer): taken once, so a later read by node reads each node's checks.
+      const stateChecks = this.#stateChecks
+      this.#stateChecks = null
       const readNode = async (): Promise<void> => {
         while (next < nodes.length) {
-          const node = encodeURIComponent(nodes[next++] as string)
+          const name = nodes[next++] as string
+          const node = encodeURIComponent(name)
           const [services, checks] = await Promise.all([
             this.#http.get(`/v1/catalog/node-services/${node}`, {}, 0, signal),
-            this.#http.get(`/v1/health/node/${node}`, {}, 0, signal),
+            stateChecks === null ? this.#http.get(`/v1/health/node/${node}`, {}, 0, signal) : null,
           ])
-          nodeEntries(JSON.parse(services.text), JSON.parse(checks.text), found)
+          nodeEntries(
+            JSON.parse(services.text),
+            checks === null ? (stateChecks?.get(name) ?? []) : JSON.parse(checks.text),
+            found,
+          )
         }
       }
       const n = Math.min(nodes.length, Math.max(1, this.#config.fanout >> 1))
@@ -1134,8 +1160,27 @@ function routedTags(tags: unknown, prefix: string): number {
   return fingerprint(tags.join('\n'))
 }
 
+/** What nodeEntries reads of a check: as `/v1/health/node/<node>` and `/v1/health/state/any` list them. */
+interface NodeCheck {
+  readonly CheckID: unknown
+  readonly Status: unknown
+  readonly ServiceID: unknown
+}
+
+/** Note a parsed `state/any` element under its node (what nodeEntries reads of it). */
+function addNodeCheck(byNode: Map<string, NodeCheck[]>, item: unknown): void {
+  if (typeof item !== 'object' || item === null) return
+  const c = item as Record<string, unknown>
+  if (typeof c.Node !== 'string') return
+  const check: NodeCheck = { CheckID: c.CheckID, Status: c.Status, ServiceID: c.ServiceID }
+  const l = byNode.get(c.Node)
+  if (l === undefined) byNode.set(c.Node, [check])
+  else l.push(check)
+}
+
 /**
- * One node's `/v1/catalog/node-services/<node>` and `/v1/health/node/<node>` answers as health entries
+ * One node's `/v1/catalog/node-services/<node>` answer and its checks (`/v1/health/node/<node>`, or the state
+ * answer's) as health entries
  * (`{ Node, Service, Checks }`: the node's checks and the instance's own), added to `into` by service name.
  * Only the fields build reads are kept (entries.ts minimalEntries): the parsed answers are garbage at once,
  * not held until every node has answered.

@@ -1,9 +1,10 @@
 /**
  * `state` mode reads many services at once by node (`/v1/catalog/nodes`, then each node's
- * `/v1/catalog/node-services/<node>` and `/v1/health/node/<node>`): the snapshot is the one the per-service
- * reads give (instances across nodes, a critical instance, a warning, a node check critical, maintenance, an
- * instance without checks), no service is read alone during the sync, and a failing read by node falls back to
- * reading each service.
+ * `/v1/catalog/node-services/<node>`, with the node's checks from the `state/any` answer parsed whole, else from
+ * `/v1/health/node/<node>`): the snapshot is the one the per-service reads give (instances across nodes, a
+ * critical instance, a warning, a node check critical, maintenance, an instance without checks), no service is
+ * read alone during the sync, a later read by node reads the checks the state answer no longer has whole, and a
+ * failing read by node falls back to reading each service.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -73,13 +74,46 @@ test('a read by node gives the snapshot of per-service reads, without a service 
     const byNode = await firstSnapshot(consul, 1)
     assert.equal(reads(consul, '/v1/health/service/'), 0, 'no service read alone')
     assert.equal(reads(consul, '/v1/catalog/node-services/'), 5)
-    assert.equal(reads(consul, '/v1/health/node/'), 5)
+    assert.equal(reads(consul, '/v1/health/node/'), 0, "the checks come from the state answer's whole parse")
     assert.deepEqual(byNode, alone)
     // What the catalog makes of it: s3 without its critical instance, s6 without the one in maintenance, no
     // instance on node-4 anywhere.
     const s3 = byNode.services.find((s) => s.name === 's3')
     assert.ok(s3 !== undefined && !s3.servers.some((x) => x.host === '10.1.3.0'))
   } finally {
+    await consul.close()
+  }
+})
+
+test('a read by node after a change reads the checks of each node', async () => {
+  const consul = await catalog()
+  const provider = new ConsulProvider({
+    config: consulConfig(consul.address, (c) => {
+      c.watch = 'state'
+      c.status = ['passing', 'warning']
+      c.routeWithoutChecks = true
+    }),
+    defaults: defaultConfig.defaults,
+    log: pino({ level: 'silent' }),
+    nodeReadsFrom: 1,
+  })
+  const snapshots: Snapshot[] = []
+  const controller = new AbortController()
+  provider.start((s) => snapshots.push(s), controller.signal)
+  try {
+    await waitFor(() => snapshots.length > 0)
+    const servers = (s: Snapshot | undefined): number =>
+      s?.services.find((x) => x.name === 's1')?.servers.length ?? -1
+    assert.equal(servers(snapshots[0]), 3)
+    consul.requests.length = 0
+    consul.setCheck('s1-0', 'critical')
+    // Out of routing at once (the critical answer), then confirmed by a read by node (nodeReadsFrom 1), which
+    // reads each node's checks: the state answer was not parsed whole this time.
+    await waitFor(() => servers(snapshots.at(-1)) === 2)
+    await waitFor(() => reads(consul, '/v1/health/node/') === 5)
+    assert.equal(servers(snapshots.at(-1)), 2)
+  } finally {
+    controller.abort()
     await consul.close()
   }
 })
