@@ -38,6 +38,16 @@ export function localHealth(
  * Worker's last snapshot when it can tell.
  */
 export async function applyLocal(worker: Worker, health: HealthService, snapshot: Snapshot): Promise<void> {
+  syncHealth(worker, health, snapshot)
+  await applyWorker(worker, health, snapshot)
+}
+
+/** applyLocal's first step: the service takes the snapshot's servers. */
+export function syncHealth(worker: Worker, health: HealthService, snapshot: Snapshot): void {
   health.sync(snapshot, worker.changesFor(snapshot))
+}
+
+/** applyLocal's second step, after syncHealth: the Worker applies the snapshot with the service's statuses. */
+export async function applyWorker(worker: Worker, health: HealthService, snapshot: Snapshot): Promise<void> {
   await worker.apply(snapshot, (only) => (only === null ? health.state() : health.stateOf(only)))
 }

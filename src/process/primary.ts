@@ -35,7 +35,7 @@ import { certificateWarnings } from '../config/sections/tls.js'
 import type { ObserveReport } from './ipc.js'
 import type { AdminState } from '../balance/backend.js'
 import type { HealthService, ServersState, ServerStatus } from '../health/service.js'
-import { applyLocal, localHealth } from './local.js'
+import { applyLocal, applyWorker, localHealth, syncHealth } from './local.js'
 import { SharedPorts } from '../net/listen.js'
 import { logNodeInternals } from '../net/node-internals.js'
 import { WorkerPool } from './worker-pool.js'
@@ -178,18 +178,36 @@ export class Primary {
   async #apply(snapshot: Snapshot): Promise<void> {
     this.#snapshot = snapshot
     this.#applied++
-    await applyLocal(this.worker, this.health, snapshot)
+    if (this.pool !== null && this.#poolReady === null) {
+      await this.#publishFirst(this.pool, snapshot)
+    } else {
+      await applyLocal(this.worker, this.health, snapshot)
+      if (this.pool !== null) {
+        await this.#poolReady
+        void this.#broadcastServers()
+        this.#publishProblems = await this.pool.publish(this.config, snapshot)
+      }
+    }
     // Each change leaves garbage (the Consul state answer alone is 12 MB of text at 10,000 services), which V8
     // keeps committed: 1,000 changes grew RSS by 100 MB. Once changes go quiet, the release runs if the heap grew.
     this.#memory.releaseSoon()
-    if (this.pool !== null) {
-      if (this.#poolReady !== null) await this.#poolReady
-      // Status changes not sent yet go first: a delta carries only the changed services' statuses, and a
-      // worker ignores statuses older than the newest it has.
-      void this.#broadcastServers()
-      this.#publishProblems = await this.pool.publish(this.config, snapshot)
-    }
     if (this.registration !== null) void this.registration.sync(registerAliases(snapshot))
+  }
+
+  /**
+   * Cluster mode, workers up: they serve the traffic, so they get the snapshot first, and this process applies
+   * its own copy (the admin API's view) while they apply theirs. The health service takes the servers before
+   * anything is sent (a delta carries the changed services' statuses), and status changes not sent yet go
+   * before the snapshot (a worker ignores statuses older than the newest it has). The local apply waits until
+   * the messages are written: a long apply would otherwise hold the rest of a whole state in this process.
+   */
+  async #publishFirst(pool: WorkerPool, snapshot: Snapshot): Promise<void> {
+    syncHealth(this.worker, this.health, snapshot)
+    void this.#broadcastServers()
+    const published = pool.publish(this.config, snapshot)
+    await pool.flushed()
+    await applyWorker(this.worker, this.health, snapshot)
+    this.#publishProblems = await published
   }
 
   /**

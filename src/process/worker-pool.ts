@@ -32,6 +32,8 @@ interface Slot {
   leaving: boolean
   /** The error of the first apply (e.g. a port in use), '' when it worked. */
   firstError: string
+  /** Messages sent to it not yet written to its channel. */
+  writing: number
 }
 
 /**
@@ -135,6 +137,7 @@ export class WorkerPool {
       serversAcked: 0,
       leaving: false,
       firstError: '',
+      writing: 0,
     }
     this.#slots.set(w.id, slot)
     w.on('message', (msg: unknown) => {
@@ -146,7 +149,23 @@ export class WorkerPool {
   }
 
   #send(slot: Slot, msg: ToWorker): void {
-    if (slot.w.isConnected()) slot.w.send(msg)
+    if (!slot.w.isConnected()) return
+    slot.writing++
+    slot.w.send(msg, () => {
+      slot.writing--
+      this.#notify()
+    })
+  }
+
+  /**
+   * Resolves once every message sent so far is written to its worker's channel (a whole state at 10,000 services
+   * is megabytes, written as the worker reads it), or the worker is gone; false after `timeout` ms.
+   */
+  flushed(timeout = 5_000): Promise<boolean> {
+    return this.#until(() => {
+      for (const s of this.#slots.values()) if (s.writing > 0 && s.w.isConnected()) return false
+      return true
+    }, timeout)
   }
 
   /** The whole current state to one worker. */
