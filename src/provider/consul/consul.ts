@@ -332,13 +332,6 @@ export class ConsulProvider implements Provider {
     if (this.#dc === '') this.#dc = await this.#agentDatacenter(signal)
     if (signal.aborted) return
     const c = this.#config
-    if (c.watch !== 'service') {
-      const sink = new ByteSink(signal)
-      const answer = this.#http.getBytes('/v1/health/state/any', {}, 0, signal, sink)
-      // Taken by the state watch, which handles its failure; left alone when dropped.
-      answer.catch(() => {})
-      this.#firstState = { sink, answer }
-    }
     this.#pending.add('catalog')
     const sink = new ByteSink(signal)
     this.#catalog = this.#watch(
@@ -348,6 +341,15 @@ export class ConsulProvider implements Provider {
       false,
     )
     void this.#catalog.run(signal)
+    // After the catalog read: a server that answers one request at a time (lb's test server) answers the small
+    // catalog first.
+    if (c.watch !== 'service') {
+      const stateSink = new ByteSink(signal)
+      const answer = this.#http.getBytes('/v1/health/state/any', {}, 0, signal, stateSink)
+      // Taken by the state watch, which handles its failure; left alone when dropped.
+      answer.catch(() => {})
+      this.#firstState = { sink: stateSink, answer }
+    }
     if (c.kvPath !== '') {
       this.#pending.add('kv')
       const path = `/v1/kv/${c.kvPath.split('/').map(encodeURIComponent).join('/')}`
