@@ -6,4 +6,6 @@
  * of `node dist/bench/consul-scale.js --workers 2 --cpu-prof`). lb's HTTP engine does not use node:http; the
  * admin server and the `lb` control commands do. Types still come from `import type`.
  */
-export const nodeHttp: typeof import('node:http') = process.getBuiltinModule('node:http')
+import type * as NodeHttp from 'node:http'
+
+export const nodeHttp: typeof NodeHttp = process.getBuiltinModule('node:http')
