@@ -40,6 +40,42 @@ export function consulConfig(address: string, edit: (c: ConsulConfig) => void = 
   return c
 }
 
+/**
+ * A ConsulProvider alone against `address` (test timing, `edit` applied to its config), collecting what it
+ * emits; `stop` aborts it.
+ */
+export function watchConsul(
+  address: string,
+  edit: (c: ConsulConfig) => void = () => {},
+  nodeReadsFrom?: number,
+): { snapshots: Snapshot[]; stop: () => void } {
+  const provider = new ConsulProvider({
+    config: consulConfig(address, edit),
+    defaults: defaultConfig.defaults,
+    log: pino({ level: 'silent' }),
+    ...(nodeReadsFrom === undefined ? {} : { nodeReadsFrom }),
+  })
+  const snapshots: Snapshot[] = []
+  const controller = new AbortController()
+  provider.start((s) => snapshots.push(s), controller.signal)
+  return { snapshots, stop: () => controller.abort() }
+}
+
+/** The first snapshot a ConsulProvider alone emits (see watchConsul), which is then stopped. */
+export async function firstConsulSnapshot(
+  address: string,
+  edit: (c: ConsulConfig) => void = () => {},
+  nodeReadsFrom?: number,
+): Promise<Snapshot> {
+  const { snapshots, stop } = watchConsul(address, edit, nodeReadsFrom)
+  try {
+    await waitFor(() => snapshots.length > 0)
+    return snapshots[0] as Snapshot
+  } finally {
+    stop()
+  }
+}
+
 export async function startConsulLb(
   address: string,
   options: {

@@ -89,3 +89,18 @@ export async function startLbProcess(yaml: string): Promise<LbProcess> {
     },
   }
 }
+
+/** PIDs of an lb's cluster workers that logged "listening" (every process but the primary). */
+export function workerPids(lb: LbProcess): number[] {
+  const pids = lb.lines.filter((l) => l.msg === 'listening').map((l) => l.pid)
+  return [...new Set(pids.filter((p): p is number => typeof p === 'number' && p !== lb.child.pid))]
+}
+
+/** An lb with two cluster workers, one listener on a free port, no admin. */
+export const TWO_WORKERS = `
+listeners:
+  - address: 127.0.0.1:0
+workers: 2
+admin:
+  address: "off"
+`

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
-import { startLbProcess, type LbProcess } from '../helpers/process.js'
+import { startLbProcess, TWO_WORKERS, workerPids } from '../helpers/process.js'
 import { until } from '../helpers/lb.js'
 import { MALLOC_TUNABLE, workerTunables } from '../../src/process/malloc-tunable.js'
 
@@ -18,13 +18,7 @@ test('workerTunables adds the threshold to what the primary has, unless it sets 
 })
 
 test('a cluster worker is started with the malloc threshold', async () => {
-  const lb = await startLbProcess(`
-listeners:
-  - address: 127.0.0.1:0
-workers: 2
-admin:
-  address: "off"
-`)
+  const lb = await startLbProcess(TWO_WORKERS)
   try {
     // Started as the tests start it: with this environment's GLIBC_TUNABLES (none, unless someone set them).
     const primary = (await environ(lb.child.pid as number)).get('GLIBC_TUNABLES')
@@ -42,10 +36,4 @@ admin:
 async function environ(pid: number): Promise<Map<string, string>> {
   const vars = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0').filter((v) => v !== '')
   return new Map(vars.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]))
-}
-
-/** PIDs of the processes that logged "listening", other than the primary. */
-function workerPids(lb: LbProcess): number[] {
-  const pids = lb.lines.filter((l) => l.msg === 'listening').map((l) => l.pid)
-  return [...new Set(pids.filter((p): p is number => typeof p === 'number' && p !== lb.child.pid))]
 }

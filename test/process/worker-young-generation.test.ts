@@ -5,18 +5,12 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
-import { startLbProcess, type LbProcess } from '../helpers/process.js'
+import { startLbProcess, TWO_WORKERS, workerPids } from '../helpers/process.js'
 import { until } from '../helpers/lb.js'
 import { YOUNG_GENERATION_FLAG } from '../../src/process/young-generation.js'
 
 test('a cluster worker is started with the young-generation cap', async () => {
-  const lb = await startLbProcess(`
-listeners:
-  - address: 127.0.0.1:0
-workers: 2
-admin:
-  address: "off"
-`)
+  const lb = await startLbProcess(TWO_WORKERS)
   try {
     const primary = (await readFile(`/proc/${lb.child.pid}/cmdline`, 'utf8')).split('\0')
     assert.ok(!primary.includes(YOUNG_GENERATION_FLAG), 'the primary was started without it')
@@ -30,9 +24,3 @@ admin:
     await lb.stop()
   }
 })
-
-/** PIDs of the processes that logged "listening", other than the primary. */
-function workerPids(lb: LbProcess): number[] {
-  const pids = lb.lines.filter((l) => l.msg === 'listening').map((l) => l.pid)
-  return [...new Set(pids.filter((p): p is number => typeof p === 'number' && p !== lb.child.pid))]
-}

@@ -6,32 +6,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { pino } from 'pino'
-import { ConsulProvider } from '../../../src/provider/consul/consul.js'
 import { ConsulTestServer } from '../../helpers/consul-server.js'
-import { consulConfig, waitFor } from '../../helpers/consul-lb.js'
-import { defaultConfig } from '../../../src/config/defaults.js'
-import type { Snapshot } from '../../../src/model/snapshot.js'
-import type { ConsulConfig } from '../../../src/config/types.js'
-
-async function firstSnapshot(consul: ConsulTestServer, watch: ConsulConfig['watch']): Promise<Snapshot> {
-  const provider = new ConsulProvider({
-    config: consulConfig(consul.address, (c) => {
-      c.watch = watch
-    }),
-    defaults: defaultConfig.defaults,
-    log: pino({ level: 'silent' }),
-  })
-  const snapshots: Snapshot[] = []
-  const controller = new AbortController()
-  provider.start((s) => snapshots.push(s), controller.signal)
-  try {
-    await waitFor(() => snapshots.length > 0)
-    return snapshots[0] as Snapshot
-  } finally {
-    controller.abort()
-  }
-}
+import { firstConsulSnapshot } from '../../helpers/consul-lb.js'
 
 async function catalog(): Promise<ConsulTestServer> {
   const consul = await ConsulTestServer.start()
@@ -53,7 +29,7 @@ const plainState = (url: string): boolean => url.startsWith('/v1/health/state/an
 test('state mode reads the state with the catalog, once', async () => {
   const consul = await catalog()
   try {
-    const s = await firstSnapshot(consul, 'state')
+    const s = await firstConsulSnapshot(consul.address, (c) => (c.watch = 'state'))
     assert.deepEqual(
       s.services.map((x) => x.name),
       ['s0', 's1', 's2'],
@@ -71,7 +47,7 @@ test('state mode reads the state with the catalog, once', async () => {
 test('auto mode with few routed services drops the first state read and watches each service', async () => {
   const consul = await catalog()
   try {
-    const s = await firstSnapshot(consul, 'auto')
+    const s = await firstConsulSnapshot(consul.address, (c) => (c.watch = 'auto'))
     assert.equal(s.services.length, 3)
     const urls = consul.requests.map((r) => r.url)
     assert.equal(urls.filter(plainState).length, 1)

@@ -8,11 +8,9 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { pino } from 'pino'
-import { ConsulProvider } from '../../../src/provider/consul/consul.js'
 import { ConsulTestServer } from '../../helpers/consul-server.js'
-import { consulConfig, waitFor } from '../../helpers/consul-lb.js'
-import { defaultConfig } from '../../../src/config/defaults.js'
+import { firstConsulSnapshot, waitFor, watchConsul } from '../../helpers/consul-lb.js'
+import type { ConsulConfig } from '../../../src/config/types.js'
 import type { Snapshot } from '../../../src/model/snapshot.js'
 
 async function catalog(): Promise<ConsulTestServer> {
@@ -40,26 +38,10 @@ async function catalog(): Promise<ConsulTestServer> {
   return consul
 }
 
-async function firstSnapshot(consul: ConsulTestServer, nodeReadsFrom: number): Promise<Snapshot> {
-  const provider = new ConsulProvider({
-    config: consulConfig(consul.address, (c) => {
-      c.watch = 'state'
-      c.status = ['passing', 'warning']
-      c.routeWithoutChecks = true
-    }),
-    defaults: defaultConfig.defaults,
-    log: pino({ level: 'silent' }),
-    nodeReadsFrom,
-  })
-  const snapshots: Snapshot[] = []
-  const controller = new AbortController()
-  provider.start((s) => snapshots.push(s), controller.signal)
-  try {
-    await waitFor(() => snapshots.length > 0)
-    return snapshots[0] as Snapshot
-  } finally {
-    controller.abort()
-  }
+const stateMode = (c: ConsulConfig): void => {
+  c.watch = 'state'
+  c.status = ['passing', 'warning']
+  c.routeWithoutChecks = true
 }
 
 const reads = (consul: ConsulTestServer, path: string): number =>
@@ -68,10 +50,10 @@ const reads = (consul: ConsulTestServer, path: string): number =>
 test('a read by node gives the snapshot of per-service reads, without a service read', async () => {
   const consul = await catalog()
   try {
-    const alone = await firstSnapshot(consul, Infinity)
+    const alone = await firstConsulSnapshot(consul.address, stateMode, Infinity)
     assert.equal(reads(consul, '/v1/catalog/node-services/'), 0)
     consul.requests.length = 0
-    const byNode = await firstSnapshot(consul, 1)
+    const byNode = await firstConsulSnapshot(consul.address, stateMode, 1)
     assert.equal(reads(consul, '/v1/health/service/'), 0, 'no service read alone')
     assert.equal(reads(consul, '/v1/catalog/node-services/'), 5)
     assert.equal(reads(consul, '/v1/health/node/'), 0, "the checks come from the state answer's whole parse")
@@ -87,19 +69,7 @@ test('a read by node gives the snapshot of per-service reads, without a service 
 
 test('a read by node after a change reads the checks of each node', async () => {
   const consul = await catalog()
-  const provider = new ConsulProvider({
-    config: consulConfig(consul.address, (c) => {
-      c.watch = 'state'
-      c.status = ['passing', 'warning']
-      c.routeWithoutChecks = true
-    }),
-    defaults: defaultConfig.defaults,
-    log: pino({ level: 'silent' }),
-    nodeReadsFrom: 1,
-  })
-  const snapshots: Snapshot[] = []
-  const controller = new AbortController()
-  provider.start((s) => snapshots.push(s), controller.signal)
+  const { snapshots, stop } = watchConsul(consul.address, stateMode, 1)
   try {
     await waitFor(() => snapshots.length > 0)
     const servers = (s: Snapshot | undefined): number =>
@@ -113,7 +83,7 @@ test('a read by node after a change reads the checks of each node', async () => 
     await waitFor(() => reads(consul, '/v1/health/node/') === 5)
     assert.equal(servers(snapshots.at(-1)), 2)
   } finally {
-    controller.abort()
+    stop()
     await consul.close()
   }
 })
@@ -121,10 +91,10 @@ test('a read by node after a change reads the checks of each node', async () => 
 test('a failing read by node reads each service instead', async () => {
   const consul = await catalog()
   try {
-    const alone = await firstSnapshot(consul, Infinity)
+    const alone = await firstConsulSnapshot(consul.address, stateMode, Infinity)
     consul.requests.length = 0
     consul.failPath('/v1/catalog/nodes', true)
-    const byNode = await firstSnapshot(consul, 1)
+    const byNode = await firstConsulSnapshot(consul.address, stateMode, 1)
     assert.equal(reads(consul, '/v1/catalog/node-services/'), 0)
     assert.equal(reads(consul, '/v1/health/service/'), 12)
     assert.deepEqual(byNode, alone)
