@@ -145,7 +145,7 @@ export class ConsulProvider implements Provider {
    * starts from it if the catalog's answer means `state` mode, instead of asking only then (the answer takes the
    * longest to make and to send: 12 MB at 10,000 services × 3); dropped otherwise.
    */
-  #firstState: { readonly sink: ByteSink; answer: Promise<BytesReply> | null } | null
+  #firstState: { readonly sink: ByteSink; readonly answer: Promise<BytesReply> } | null
   /** The state watch's sink (its connection is closed when the watch stops). */
   #stateSink: ByteSink | null
   /** `state` mode: per routed service, its read state and the fingerprint of its checks. */
@@ -576,15 +576,15 @@ export class ConsulProvider implements Provider {
     const first = this.#firstState
     this.#firstState = null
     const sink = first?.sink ?? new ByteSink(signal)
+    let prefetched = first?.answer ?? null
     this.#stateSink = sink
     this.#stateWatch = this.#watch(
       'state',
       (i, sig) => {
         // The first read's answer, once; then blocking reads (and plain ones after an index reset).
-        const prefetched = i === 0 && first !== null ? first.answer : null
-        if (prefetched === null) return this.#http.getBytes('/v1/health/state/any', {}, i, sig, sink)
-        if (first !== null) first.answer = null
-        return prefetched
+        const answer = i === 0 ? prefetched : null
+        prefetched = null
+        return answer ?? this.#http.getBytes('/v1/health/state/any', {}, i, sig, sink)
       },
       (r) => this.#held(() => this.#onState(r.bytes)),
       false,
