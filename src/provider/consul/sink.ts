@@ -12,9 +12,10 @@
  * `state` answer is 190 such reads per change at 10,000 services, and a change makes little other garbage, so V8
  * collects them late (when their total reaches its external-memory limit, with a full GC: 77 of them over 100
  * changes, 5 with this reader), and glibc's heap grows to hold them and keeps the holes (RSS 15 s after 100
- * changes: 198 MB, 159 MB with this reader; docs/consul.md). Here each connection reads into one 64 KB buffer (the socket's
- * `onread` option), and every read is copied into the sink's memory as it arrives: nothing allocated per read.
- * Over TLS (`scheme: https`) the answers still come through undici (`read`).
+ * changes: 198 MB, 159 MB with this reader; docs/consul.md). Here every connection's socket reads into one 64 KB
+ * buffer (the `onread` option), and every read is copied into the sink's memory as it arrives: nothing allocated
+ * per read. ConsulHttp (client.ts) sends all its plain-HTTP requests this way, the small ones through sinks of a
+ * pool; over TLS (`scheme: https`) the answers still come through undici (`read`).
  */
 import { connect, type Socket } from 'node:net'
 
@@ -30,6 +31,13 @@ export const HEAD_MAX = 64 * 1024
 /** What one socket read may fill (Node's own read size). */
 const READ_SIZE = 64 * 1024
 
+/**
+ * The buffer every sink connection's socket reads into. One per process is enough: Node calls the `onread`
+ * callback with the bytes of one read before it reads again, and the callback copies them out (into the sink's
+ * memory, or the head's text) before it returns.
+ */
+let readBuffer: Buffer | null = null
+
 /** A `get` answer: `bytes` is a view of the sink's memory, valid until its next answer (or SINK_IDLE). */
 export interface SinkAnswer {
   readonly status: number
@@ -39,15 +47,20 @@ export interface SinkAnswer {
 }
 
 export class ByteSink {
-  readonly #memory = new ArrayBuffer(0, { maxByteLength: SINK_MAX })
+  readonly #memory: ArrayBuffer
   /** Tracks the memory's length. */
-  readonly #all = new Uint8Array(this.#memory)
+  readonly #all: Uint8Array
   #n = 0
   #timer: ReturnType<typeof setTimeout> | null = null
   #conn: SinkConnection | null = null
 
-  /** `signal`: closes the kept connection when it aborts (the watch's). */
-  constructor(signal?: AbortSignal) {
+  /**
+   * `signal`: closes the kept connection when it aborts (the watch's). `max`: the largest answer it takes (the
+   * address space it reserves).
+   */
+  constructor(signal?: AbortSignal, max = SINK_MAX) {
+    this.#memory = new ArrayBuffer(0, { maxByteLength: max })
+    this.#all = new Uint8Array(this.#memory)
     signal?.addEventListener('abort', () => this.close(), { once: true })
   }
 
@@ -64,15 +77,34 @@ export class ByteSink {
    * after `timeout` ms without a byte, and when `signal` aborts. A kept connection the server closed before
    * answering is replaced once.
    */
-  async get(
+  get(
     address: string,
     target: string,
     headers: string,
     timeout: number,
     signal: AbortSignal,
   ): Promise<SinkAnswer> {
+    return this.request('GET', address, target, headers, null, timeout, signal)
+  }
+
+  /**
+   * `get` with another `method` and a `body` (sent with its Content-Length; null = none). Only for idempotent
+   * requests: a kept connection the server closed before answering sends it again on a new one.
+   */
+  async request(
+    method: 'GET' | 'PUT',
+    address: string,
+    target: string,
+    headers: string,
+    body: string | null,
+    timeout: number,
+    signal: AbortSignal,
+  ): Promise<SinkAnswer> {
     signal.throwIfAborted()
-    const head = `GET ${target} HTTP/1.1\r\nHost: ${address}\r\n${headers}\r\n`
+    const head =
+      body === null
+        ? `${method} ${target} HTTP/1.1\r\nHost: ${address}\r\n${headers}\r\n`
+        : `${method} ${target} HTTP/1.1\r\nHost: ${address}\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
     for (let attempt = 0; ; attempt++) {
       let conn = this.#conn
       if (conn === null || conn.address !== address || !conn.usable) {
@@ -167,7 +199,7 @@ class SinkConnection {
       port,
       noDelay: true,
       onread: {
-        buffer: Buffer.allocUnsafeSlow(READ_SIZE),
+        buffer: (readBuffer ??= Buffer.allocUnsafeSlow(READ_SIZE)),
         callback: (n, buf) => this.#onRead(n, buf as Buffer),
       },
     })
