@@ -2,7 +2,6 @@
  * The CLI, loaded by src/main.ts once the Node version is known to be supported: `lb --config FILE` runs the
  * daemon, `lb check --config FILE` validates, and the control verbs talk to a running lb.
  */
-import cluster from 'node:cluster'
 import { readdir, readFile } from 'node:fs/promises'
 import {
   explainUsage,
@@ -12,7 +11,6 @@ import {
   runExplain,
   runRuntimeControl,
 } from './control.js'
-import { runWorkerProcess } from '../process/worker-process.js'
 import { parseArgs, usage, UsageError } from '../config/load.js'
 import { runCheck } from './check.js'
 import { ConfigError } from '../model/errors.js'
@@ -147,14 +145,12 @@ async function explain(argv: string[]): Promise<number> {
   return r.code
 }
 
-if (cluster.isWorker) runWorkerProcess()
-else
-  main(process.argv.slice(2)).then(
-    (code) => {
-      if (code >= 0) process.exitCode = code
-    },
-    (err: unknown) => {
-      process.stderr.write(`lb: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
-      process.exit(1)
-    },
-  )
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code
+  },
+  (err: unknown) => {
+    process.stderr.write(`lb: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    process.exit(1)
+  },
+)
