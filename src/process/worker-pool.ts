@@ -10,7 +10,15 @@ import type { Config } from '../config/types.js'
 import type { Logger } from '../log/log.js'
 import type { Snapshot } from '../model/snapshot.js'
 import { isMetricsReply, type MetricsReply } from '../metrics/cluster.js'
-import { isFromWorker, respawnDelay, type FromWorker, type ObserveReport, type ToWorker } from './ipc.js'
+import {
+  isFromWorker,
+  packWhole,
+  respawnDelay,
+  type FromWorker,
+  type ObserveReport,
+  type ToWorker,
+  type WholeState,
+} from './ipc.js'
 import type { ServersState } from '../health/service.js'
 import { workerTunables } from './malloc-tunable.js'
 import { workerExecArgv } from './young-generation.js'
@@ -168,30 +176,35 @@ export class WorkerPool {
     }, timeout)
   }
 
-  /** The whole current state to one worker. */
-  #sendFull(slot: Slot): void {
-    slot.sent = this.#state.version
-    this.sent.full++
-    this.#send(slot, {
-      type: 'lb:apply',
-      ...this.#state,
-      servers: this.#servers(null),
-      tickets: this.#tickets,
-    })
+  /** The whole current state as the message to a worker. */
+  #whole(): WholeState {
+    return { type: 'lb:apply', ...this.#state, servers: this.#servers(null), tickets: this.#tickets }
+  }
+
+  /** The whole current state to one worker, or to several (then serialized once for all of them). */
+  #sendFull(slots: readonly Slot[]): void {
+    if (slots.length === 0) return
+    const msg: ToWorker =
+      slots.length === 1 ? this.#whole() : { type: 'lb:apply-packed', bytes: packWhole(this.#whole()) }
+    for (const slot of slots) {
+      slot.sent = this.#state.version
+      this.sent.full++
+      this.#send(slot, msg)
+    }
   }
 
   #onMessage(slot: Slot, msg: FromWorker): void {
     switch (msg.type) {
       case 'lb:hello':
         slot.hello = true
-        this.#sendFull(slot)
+        this.#sendFull([slot])
         return
       case 'lb:resync':
         this.log.warn(
           { worker: slot.w.id, had: msg.version, version: this.#state.version },
           'worker asked for the whole state',
         )
-        this.#sendFull(slot)
+        this.#sendFull([slot])
         return
       case 'lb:ack':
         if (msg.error !== null)
@@ -265,10 +278,11 @@ export class WorkerPool {
     const size = snapshot.services.length + snapshot.routes.length + snapshot.tcpRoutes.length
     if (delta !== null && deltaSize(delta) > size / 4) delta = null
     let servers: ServersState | null = null
+    const whole: Slot[] = []
     for (const slot of this.#slots.values()) {
       if (!slot.hello) continue
       if (delta === null || slot.sent !== prev.version) {
-        this.#sendFull(slot)
+        whole.push(slot)
         continue
       }
       servers ??= this.#servers(changedBy(prev.snapshot, delta).services)
@@ -276,6 +290,7 @@ export class WorkerPool {
       this.sent.deltas++
       this.#send(slot, { type: 'lb:delta', version, base: prev.version, delta, servers })
     }
+    this.#sendFull(whole)
     const ok = await this.#until(() => {
       for (const s of this.#slots.values()) if (!s.leaving && s.acked < version) return false
       return true

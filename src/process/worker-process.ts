@@ -5,7 +5,7 @@
  * away.
  */
 import cluster from 'node:cluster'
-import { isToWorker, observeFlush, type FromWorker, type ToWorker } from './ipc.js'
+import { isToWorker, observeFlush, unpackWhole, type FromWorker, type ToWorker } from './ipc.js'
 import { createAccessLogger, createLogger, type Logger } from '../log/log.js'
 import { Metrics } from '../metrics/metrics.js'
 import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
@@ -185,6 +185,17 @@ export function runWorkerProcess(): void {
     switch (msg.type) {
       case 'lb:apply':
         return state.full(msg)
+      case 'lb:apply-packed': {
+        let whole
+        try {
+          whole = unpackWhole(msg.bytes)
+        } catch (err) {
+          // Not acked: the primary reports the version as not acknowledged.
+          state.log?.error({ err }, 'a packed whole state did not unpack')
+          return
+        }
+        return state.full(whole)
+      }
       case 'lb:delta':
         return state.delta(msg)
       case 'lb:servers':
