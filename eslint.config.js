@@ -59,6 +59,7 @@ const pure = [
   'src/config/**/*.ts',
   'src/health/state.ts',
   'src/health/view.ts',
+  'src/net/h1/**/*.ts',
   'src/provider/file.ts',
   'src/provider/merge.ts',
   'src/provider/consul/build.ts',

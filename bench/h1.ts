@@ -1,5 +1,5 @@
 /**
- * The HTTP/1.1 engine's per-request parsing (src/proxy/h1/parse.ts): ns per request head (wrk's one-header
+ * The HTTP/1.1 engine's per-request parsing (src/net/h1/parse.ts): ns per request head (wrk's one-header
  * request and a 12-header browser request), per response head (nginx's), and per chunked body.
  *
  * One timed call runs BATCH operations; `ns/op` is the batch mean divided by BATCH.
@@ -14,8 +14,8 @@ import {
   parseResponseHead,
   RequestHead,
   ResponseHead,
-} from '../src/proxy/h1/parse.js'
-import { ChunkedDecoder, type ChunkSink } from '../src/proxy/h1/chunked.js'
+} from '../src/net/h1/parse.js'
+import { ChunkedDecoder, type ChunkSink } from '../src/net/h1/chunked.js'
 import { printRuntime } from './runtime.js'
 
 const BATCH = 1_000

@@ -4,7 +4,7 @@
  * line as an object for pino and the log formatters (src/log/log.ts).
  */
 import { isoNow, jsonString } from '../log/log.js'
-import type { RequestHead } from './h1/parse.js'
+import type { RequestHead } from '../net/h1/parse.js'
 import type { Exchange } from './exchange.js'
 
 /**

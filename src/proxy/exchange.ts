@@ -26,7 +26,7 @@
  * What does not read or change its state lives elsewhere: the decisions in request-path.ts, header rewriting in
  * headers.ts, the access line in access-line.ts, compression in gzip.ts.
  */
-import type { ResponseHead, RequestHead } from './h1/parse.js'
+import type { ResponseHead, RequestHead } from '../net/h1/parse.js'
 import type { ConnPool, PoolUser } from './h1/pool.js'
 import type { UpstreamConn } from './h1/upstream-conn.js'
 import type { ClientSide } from './client-side.js'

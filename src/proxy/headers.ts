@@ -1,8 +1,8 @@
 /**
  * Header rewriting between the client and the upstream (pure; runs once per request and once per response).
  *
- * Input is the flat header list of a parsed head (h1/parse.ts: [name, value, name, value, …], original case);
- * output is a new flat array the exchange writes after its request or status line. Each name is
+ * Input is the flat header list of a parsed head (src/net/h1/parse.ts: [name, value, name, value, …], original
+ * case); output is a new flat array the exchange writes after its request or status line. Each name is
  * lower-cased once and classified with one `Map.get`; everything lb does not care about is copied through
  * in order with its original case. Headers named in `Connection` are removed by a second pass over the
  * output, which only runs when such a header actually lists a custom name (rare).

@@ -1,4 +1,4 @@
-/** The strict HTTP/1.1 head and chunked-body parsers (src/proxy/h1/parse.ts), table-driven. */
+/** The strict HTTP/1.1 head and chunked-body parsers (src/net/h1/parse.ts), table-driven. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
@@ -9,8 +9,8 @@ import {
   RequestHead,
   ResponseHead,
   transferCodings,
-} from '../../src/proxy/h1/parse.js'
-import { ChunkedDecoder, type ChunkSink } from '../../src/proxy/h1/chunked.js'
+} from '../../src/net/h1/parse.js'
+import { ChunkedDecoder, type ChunkSink } from '../../src/net/h1/chunked.js'
 
 function request(text: string): { status: number; head: RequestHead } {
   const buf = Buffer.from(text, 'latin1')

@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { once } from 'node:events'
 import { ConnPool, type PoolUser } from '../../src/proxy/h1/pool.js'
 import type { UpstreamConn } from '../../src/proxy/h1/upstream-conn.js'
-import type { ResponseHead } from '../../src/proxy/h1/parse.js'
+import type { ResponseHead } from '../../src/net/h1/parse.js'
 import { Deadlines } from '../../src/proxy/timers.js'
 
 const RESPONSE = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'

@@ -2,8 +2,8 @@
  * lb's HTTP/1.1 server side: one ClientConn per accepted connection reads requests straight from the socket and
  * hands each to its Exchange (exchange.ts), one at a time.
  *
- * - Requests are parsed strictly (parse.ts) and answered with 400/414/417/431/501 and a close when they cannot be
- *   framed without doubt; nothing of such a request reaches a server.
+ * - Requests are parsed strictly (src/net/h1/parse.ts) and answered with 400/414/417/431/501 and a close when
+ *   they cannot be framed without doubt; nothing of such a request reaches a server.
  * - Pipelining: bytes after a request wait (read, bounded, then the socket pauses) until that request's response
  *   has been written in full; only then is the next request parsed. So a connection has at most one request
  *   upstream, responses leave in request order, and a client that does not read its responses stops being read.
@@ -22,8 +22,8 @@
  */
 import type { Socket } from 'node:net'
 import { Deadline, type DeadlineOwner } from '../timers.js'
-import { hasBareLf, headEnd, parseRequestHead, RequestHead, skipEmptyLines } from './parse.js'
-import { ChunkedDecoder, type ChunkSink } from './chunked.js'
+import { hasBareLf, headEnd, parseRequestHead, RequestHead, skipEmptyLines } from '../../net/h1/parse.js'
+import { ChunkedDecoder, type ChunkSink } from '../../net/h1/chunked.js'
 import { parseProxyHeader, type ProxyHeader } from '../../net/proxy-protocol.js'
 import { Exchange } from '../exchange.js'
 import type { ListenerInfo, ProxyContext } from '../context.js'

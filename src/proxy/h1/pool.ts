@@ -8,7 +8,7 @@
 import type { Deadlines } from '../timers.js'
 import type { FailureKind } from '../request-path.js'
 import type { ProxyAddresses } from '../../net/proxy-protocol.js'
-import type { ResponseHead } from './parse.js'
+import type { ResponseHead } from '../../net/h1/parse.js'
 import { openConn, S_BUSY, T_IDLE, type UpstreamConn } from './upstream-conn.js'
 
 /** What a pooled connection reports to the exchange using it. */

@@ -6,8 +6,9 @@
  * - A connection carries one request at a time. After a complete response that allows keep-alive, and once the
  *   request was fully sent, it returns to the pool and is closed after `keepAlive` ms idle. Anything the server
  *   sends on an idle connection, or after a response's declared end, closes it.
- * - Responses are parsed strictly (parse.ts); an invalid head is a 'protocol' failure, a close before any byte a
- *   'reset' — with `reused` saying whether the connection had carried a request before (a keep-alive race).
+ * - Responses are parsed strictly (src/net/h1/parse.ts); an invalid head is a 'protocol' failure, a close before
+ *   any byte a 'reset' — with `reused` saying whether the connection had carried a request before (a keep-alive
+ *   race).
  * - Timeouts (one Deadline per connection, timers.ts): connect, `server` from the request fully sent to the
  *   response head, `body` while the response body is inactive (not while lb holds it back), `keepAlive` idle.
  *
@@ -16,8 +17,8 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { Deadline, type DeadlineOwner } from '../timers.js'
-import { headEnd, hasBareLf, parseResponseHead, ResponseHead } from './parse.js'
-import { ChunkedDecoder, type ChunkSink } from './chunked.js'
+import { headEnd, hasBareLf, parseResponseHead, ResponseHead } from '../../net/h1/parse.js'
+import { ChunkedDecoder, type ChunkSink } from '../../net/h1/chunked.js'
 import type { FailureKind } from '../request-path.js'
 import { failureKind } from '../request-path.js'
 import { encodeProxy, type ProxyAddresses } from '../../net/proxy-protocol.js'

@@ -28,7 +28,7 @@ import {
 } from 'node:http2'
 import type { Socket } from 'node:net'
 import { Exchange } from '../exchange.js'
-import { RequestHead } from '../h1/parse.js'
+import { RequestHead } from '../../net/h1/parse.js'
 import { RESPONSE_HOP } from '../headers.js'
 import { Deadline, type DeadlineOwner } from '../timers.js'
 import type { ClientSide } from '../client-side.js'
