@@ -1,6 +1,6 @@
 /**
- * Chunked bodies (RFC 9112 §7.1), decoded strictly and incrementally for both sides of the proxy. Pure: no
- * sockets, no timers.
+ * Chunked bodies (RFC 9112 §7.1), decoded strictly and incrementally for both sides of the proxy and for lb's
+ * Consul client (src/provider/consul/sink.ts). Pure: no sockets, no timers.
  */
 import { VALUE, validTrailers } from './parse.js'
 

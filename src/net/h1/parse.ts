@@ -1,6 +1,6 @@
 /**
- * HTTP/1.1 message heads, parsed strictly (RFC 9112), for both sides of the proxy (chunked bodies: chunked.ts).
- * Pure: no sockets, no timers.
+ * HTTP/1.1 message heads, parsed strictly (RFC 9112), for both sides of the proxy and for the answers of lb's
+ * Consul client (src/provider/consul/sink.ts; chunked bodies: chunked.ts). Pure: no sockets, no timers.
  *
  * A head is parsed once it is complete (the caller finds its end with `headEnd`), from one latin1 string of its
  * bytes: the request or status line, then one header line at a time. Everything the proxy's framing depends on

@@ -15,9 +15,12 @@
  * changes: 198 MB, 159 MB with this reader; docs/consul.md). Here every connection's socket reads into one 64 KB
  * buffer (the `onread` option), and every read is copied into the sink's memory as it arrives: nothing allocated
  * per read. ConsulHttp (client.ts) sends all its plain-HTTP requests this way, the small ones through sinks of a
- * pool; over TLS (`scheme: https`) the answers still come through undici (`read`).
+ * pool; over TLS (`scheme: https`) the answers still come through undici (`read`). The answers are parsed as
+ * strictly as the proxy parses its servers' responses, with the same parsers (src/net/h1/).
  */
 import { connect, type Socket } from 'node:net'
+import { headEnd, parseResponseHead, ResponseHead, transferCodings } from '../../net/h1/parse.js'
+import { ChunkedDecoder, type ChunkSink } from '../../net/h1/chunked.js'
 
 /** A ByteSink gives its memory back this long after its last answer. */
 export const SINK_IDLE = 5_000
@@ -34,7 +37,7 @@ const READ_SIZE = 64 * 1024
 /**
  * The buffer every sink connection's socket reads into. One per process is enough: Node calls the `onread`
  * callback with the bytes of one read before it reads again, and the callback copies them out (into the sink's
- * memory, or the head's text) before it returns.
+ * memory, or the head's copy and strings) before it returns.
  */
 let readBuffer: Buffer | null = null
 
@@ -159,7 +162,7 @@ export class ByteSink {
 class StaleConnection extends Error {}
 
 /** Where an answer's parse is. */
-type Phase = 'head' | 'length' | 'size' | 'data' | 'data-end' | 'trailer' | 'until-close' | 'done'
+type Phase = 'head' | 'length' | 'chunked' | 'until-close' | 'done'
 
 interface Pending {
   readonly resolve: (a: SinkAnswer) => void
@@ -168,8 +171,11 @@ interface Pending {
   readonly onAbort: () => void
 }
 
-/** One keep-alive connection of a sink, and the parse of the answer in progress on it. */
-class SinkConnection {
+/**
+ * One keep-alive connection of a sink, and the parse of the answer in progress on it, with the proxy's strict
+ * HTTP/1.1 parsers (src/net/h1/parse.ts, src/net/h1/chunked.ts).
+ */
+class SinkConnection implements ChunkSink {
   readonly address: string
   readonly #sink: ByteSink
   readonly #socket: Socket
@@ -182,9 +188,15 @@ class SinkConnection {
   /** Bytes of the current answer received so far. */
   #received = 0
   #phase: Phase = 'done'
-  /** The head, or the current chunk-size or trailer line, as far as it has come. */
-  #text = ''
-  /** Bytes left of the body (Content-Length) or of the current chunk. */
+  /**
+   * A head that spans socket reads, copied as it comes (the read buffer is reused); `#headLength` bytes of it are
+   * the head so far. null between such heads, so an idle connection holds none.
+   */
+  #head: Buffer | null = null
+  #headLength = 0
+  readonly #resp = new ResponseHead()
+  readonly #decoder = new ChunkedDecoder(this)
+  /** Bytes left of a Content-Length body. */
   #left = 0
   #status = 0
   #index = ''
@@ -223,7 +235,9 @@ class SinkConnection {
       this.#exchanges++
       this.#received = 0
       this.#phase = 'head'
-      this.#text = ''
+      this.#head = null
+      this.#headLength = 0
+      this.#decoder.reset()
       this.#status = 0
       this.#index = ''
       this.#socket.ref()
@@ -237,6 +251,16 @@ class SinkConnection {
     this.#ours = true
     this.#closed = true
     this.#socket.destroy()
+  }
+
+  /** ChunkSink: decoded chunk data goes to the sink. */
+  chunkData(buf: Buffer, start: number, end: number): void {
+    this.#sink.append(buf, start, end)
+  }
+
+  /** ChunkSink: the last chunk and the trailers (checked by the decoder, not kept) were read. */
+  chunkedEnd(): void {
+    this.#phase = 'done'
   }
 
   #settle(err: Error | null): void {
@@ -287,145 +311,124 @@ class SinkConnection {
     return true
   }
 
-  /** Parse `n` bytes of `buf`: head, then the body into the sink. */
+  /**
+   * Parse `n` bytes of `buf`: head, then the body into the sink. An answer's head starts at a read's first byte:
+   * bytes after the previous answer are refused, and so is a 1xx head.
+   */
   #feed(buf: Buffer, n: number): void {
     let i = 0
-    while (i < n) {
-      switch (this.#phase) {
-        case 'head': {
-          const end = indexOfHeadEnd(buf, i, n, this.#text)
-          const to = end < 0 ? n : end
-          this.#text += buf.toString('latin1', i, to)
-          if (this.#text.length > HEAD_MAX) throw new Error(`answer head larger than ${HEAD_MAX} bytes`)
-          i = to
-          if (end >= 0) this.#parseHead()
-          break
-        }
-        case 'length':
-        case 'data': {
-          const k = Math.min(this.#left, n - i)
-          this.#sink.append(buf, i, i + k)
-          i += k
-          this.#left -= k
-          if (this.#left === 0) this.#phase = this.#phase === 'length' ? 'done' : 'data-end'
-          break
-        }
-        case 'until-close':
-          this.#sink.append(buf, i, n)
-          i = n
-          break
-        case 'size':
-        case 'data-end':
-        case 'trailer': {
-          const lf = buf.indexOf(10, i)
-          const to = lf < 0 || lf >= n ? n : lf
-          this.#text += buf.toString('latin1', i, to)
-          if (this.#text.length > 1024) throw new Error('chunked answer: line too long')
-          i = to
-          if (to < n) {
-            i++
-            this.#line()
-          }
-          break
-        }
-        case 'done':
-          throw new Error('bytes after the answer')
+    if (this.#phase === 'head') {
+      i = this.#readHead(buf, n)
+      if (i < 0) return
+    }
+    switch (this.#phase) {
+      case 'length': {
+        const k = Math.min(this.#left, n - i)
+        this.#sink.append(buf, i, i + k)
+        i += k
+        this.#left -= k
+        if (this.#left === 0) this.#phase = 'done'
+        break
       }
-      if (this.#phase === 'done') {
-        if (i < n) throw new Error('bytes after the answer')
-        if (!this.#keepAlive) this.destroy(null)
-        this.#settle(null)
-        return
+      case 'chunked': {
+        // Sets 'done' (chunkedEnd) at the body's end, and reads no further.
+        const k = this.#decoder.feed(buf, i, n)
+        if (k < 0) throw new Error(`chunked answer: ${this.#decoder.error}`)
+        i += k
+        break
       }
+      case 'until-close':
+        this.#sink.append(buf, i, n)
+        i = n
+        break
+    }
+    if (this.#phase === 'done') {
+      if (i < n) throw new Error('bytes after the answer')
+      if (!this.#keepAlive) this.destroy(null)
+      this.#settle(null)
     }
   }
 
-  /** A whole chunk-size, chunk-end or trailer line is in `#text` (without its LF). */
-  #line(): void {
-    const line = this.#text.endsWith('\r') ? this.#text.slice(0, -1) : this.#text
-    this.#text = ''
-    if (this.#phase === 'data-end') {
-      if (line !== '') throw new Error('chunked answer: chunk not followed by CRLF')
-      this.#phase = 'size'
-      return
+  /**
+   * The head's bytes from `buf[0, n)`: where the body starts in `buf` once the head is complete and parsed, -1
+   * while it is not. A head within one read is parsed in place; one that spans reads is copied until its end
+   * (at most HEAD_MAX + 1 bytes: past that it is refused anyway), so each read's search starts where the last
+   * one left off.
+   */
+  #readHead(buf: Buffer, n: number): number {
+    // `headEnd` searches to the end of the buffer it is given: only `n` bytes of the shared one are this read's.
+    const bytes = n === buf.length ? buf : buf.subarray(0, n)
+    const had = this.#headLength
+    if (had === 0) {
+      const end = headEnd(bytes, 0)
+      if (end >= 0) {
+        this.#parseHead(bytes, end)
+        return end
+      }
     }
-    if (this.#phase === 'trailer') {
-      if (line === '') this.#phase = 'done'
-      return
+    const head = this.#keepHead(bytes, Math.min(n, HEAD_MAX + 1 - had))
+    // The CRLFCRLF may straddle two reads: look back 3 bytes into the head so far.
+    const end = had === 0 ? -1 : headEnd(head, Math.max(0, had - 3))
+    if (end < 0) {
+      if (head.length > HEAD_MAX) throw new Error(`answer head larger than ${HEAD_MAX} bytes`)
+      return -1
     }
-    const semi = line.indexOf(';')
-    const hex = (semi < 0 ? line : line.slice(0, semi)).trim()
-    if (!/^[0-9a-fA-F]{1,12}$/.test(hex))
-      throw new Error(`chunked answer: bad chunk size ${JSON.stringify(hex)}`)
-    this.#left = parseInt(hex, 16)
-    this.#phase = this.#left === 0 ? 'trailer' : 'data'
+    this.#parseHead(head, end)
+    this.#head = null
+    this.#headLength = 0
+    return end - had
   }
 
-  #parseHead(): void {
-    const lines = this.#text.split('\r\n')
-    this.#text = ''
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0] ?? '')
-    if (m === null)
-      throw new Error(`not an HTTP/1.x status line: ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`)
-    const status = Number(m[2])
+  /** Appends `bytes[0, take)` to the head so far: the head so far, as a view of `#head`. */
+  #keepHead(bytes: Buffer, take: number): Buffer {
+    const had = this.#headLength
+    const length = had + take
+    let head = this.#head
+    if (head === null || head.length < length) {
+      const grown = Buffer.allocUnsafe(Math.min(HEAD_MAX + 1, Math.max(length, 2 * had, 1024)))
+      head?.copy(grown, 0, 0, had)
+      head = this.#head = grown
+    }
+    bytes.copy(head, had, 0, take)
+    this.#headLength = length
+    return head.subarray(0, length)
+  }
+
+  /** The complete head `bytes[0, end)`: the status, the index, keep-alive and the body's framing. */
+  #parseHead(bytes: Buffer, end: number): void {
+    if (end > HEAD_MAX) throw new Error(`answer head larger than ${HEAD_MAX} bytes`)
+    const resp = this.#resp
+    if (!parseResponseHead(bytes, 0, end, resp)) {
+      if (resp.status !== 0) throw new Error(`bad answer head: ${resp.error}`)
+      const line = bytes.toString('latin1', 0, Math.min(end, 40)).split('\r\n', 1)[0] as string
+      throw new Error(`bad answer head: ${resp.error} ${JSON.stringify(line)}`)
+    }
+    const status = resp.status
     if (status < 200) throw new Error(`unexpected status ${status}`)
-    let length = -1
-    let chunked = false
-    let connection = ''
-    for (let k = 1; k < lines.length; k++) {
-      const line = lines[k] as string
-      if (line === '') continue
-      const colon = line.indexOf(':')
-      if (colon <= 0) throw new Error(`malformed header line ${JSON.stringify(line.slice(0, 40))}`)
-      const name = line.slice(0, colon).trim().toLowerCase()
-      const value = line.slice(colon + 1).trim()
-      if (name === 'content-length') {
-        if (!/^\d{1,15}$/.test(value) || (length >= 0 && Number(value) !== length))
-          throw new Error(`bad Content-Length ${JSON.stringify(value)}`)
-        length = Number(value)
-      } else if (name === 'transfer-encoding') {
-        if (value.toLowerCase() !== 'chunked')
-          throw new Error(`unsupported Transfer-Encoding ${JSON.stringify(value)}`)
-        chunked = true
-      } else if (name === 'connection') {
-        connection = value.toLowerCase()
-      } else if (name === 'x-consul-index') {
-        this.#index = value
-      }
+    if (resp.transferEncoding !== '' && transferCodings(resp.transferEncoding) !== 0)
+      throw new Error(`unsupported Transfer-Encoding ${JSON.stringify(resp.transferEncoding)}`)
+    const headers = resp.headers
+    for (let k = 0; k < headers.length; k += 2) {
+      const name = headers[k] as string
+      if (name.length === 14 && name.toLowerCase() === 'x-consul-index')
+        this.#index = headers[k + 1] as string
     }
     this.#status = status
     // The body starts (not the request: a blocking one waits minutes, and the idle sink gives its memory back).
     this.#sink.begin()
-    this.#keepAlive = m[1] === '1' ? connection !== 'close' : connection === 'keep-alive'
+    this.#keepAlive = resp.keepAlive
     if (status === 204 || status === 304) {
       this.#phase = 'done'
-    } else if (chunked) {
-      this.#phase = 'size'
-    } else if (length >= 0) {
-      this.#left = length
-      this.#phase = length === 0 ? 'done' : 'length'
+    } else if (resp.chunked) {
+      this.#phase = 'chunked'
+    } else if (resp.contentLength >= 0) {
+      this.#left = resp.contentLength
+      this.#phase = resp.contentLength === 0 ? 'done' : 'length'
     } else {
       this.#keepAlive = false
       this.#phase = 'until-close'
     }
   }
-}
-
-/** Where the blank line ending a head is in `buf[from..to)`: the index just past it, or -1. `seen`: the head so far. */
-function indexOfHeadEnd(buf: Buffer, from: number, to: number, seen: string): number {
-  // The CRLFCRLF may straddle two reads: look back into the head so far.
-  for (let back = Math.min(3, seen.length); back > 0; back--) {
-    const tail = seen.slice(-back)
-    const need = '\r\n\r\n'.slice(back)
-    if (
-      '\r\n\r\n'.startsWith(tail) &&
-      to - from >= need.length &&
-      buf.toString('latin1', from, from + need.length) === need
-    )
-      return from + need.length
-  }
-  const at = buf.indexOf('\r\n\r\n', from, 'latin1')
-  return at < 0 || at + 4 > to ? -1 : at + 4
 }
 
 /** `host:port` or `[v6]:port` (port 80 when absent). */

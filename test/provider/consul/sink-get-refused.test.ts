@@ -29,6 +29,11 @@ const bad: [string, string, RegExp][] = [
     /Content-Length/,
   ],
   ['gzip', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', /Transfer-Encoding/],
+  [
+    'both framings',
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    /both Content-Length and Transfer-Encoding/,
+  ],
   ['bytes after the answer', `${GOOD}HTTP/1.1 200 OK\r\n`, /after the answer/],
   ['a head too large', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(HEAD_MAX)}\r\n\r\n`, /head larger/],
   ['a body cut short', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n[]', /closed before/],
