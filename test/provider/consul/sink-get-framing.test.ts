@@ -126,3 +126,25 @@ test('a sink reads chunked, Content-Length and until-close bodies, however the r
     await server.close()
   }
 })
+
+test('a sink finds the end of a head wherever the reads cut it', async () => {
+  const server = await rawServer()
+  const sink = new ByteSink()
+  const answer = Buffer.from('HTTP/1.1 200 OK\r\nX-Consul-Index: 12\r\nContent-Length: 2\r\n\r\n[]')
+  const cuts = [
+    ...Array.from({ length: answer.length - 1 }, (_, k) => [k + 1]),
+    Array.from(answer, (_, k) => k),
+  ]
+  try {
+    for (const at of cuts) {
+      server.next(answer, at, false)
+      const got = await sink.get(server.address, '/', '', 5_000, AbortSignal.timeout(5_000))
+      const what = at.length === 1 ? `cut at ${at[0]}` : 'a byte per write'
+      assert.equal(got.index, '12', what)
+      assert.equal(got.bytes.toString(), '[]', what)
+    }
+  } finally {
+    sink.close()
+    await server.close()
+  }
+})
