@@ -274,8 +274,16 @@ export class WorkerPool {
     const prev = this.#state
     const version = prev.version + 1
     this.#state = { version, config, snapshot }
-    let delta: SnapshotDelta | null = config === prev.config ? diffSnapshot(prev.snapshot, snapshot) : null
     const size = snapshot.services.length + snapshot.routes.length + snapshot.tcpRoutes.length
+    // A delta holds at least the difference in length of each list: not worth diffing when that alone is too much
+    // (the initial sync, from no service to all of them).
+    const p = prev.snapshot
+    const least =
+      Math.abs(snapshot.services.length - p.services.length) +
+      Math.abs(snapshot.routes.length - p.routes.length) +
+      Math.abs(snapshot.tcpRoutes.length - p.tcpRoutes.length)
+    let delta: SnapshotDelta | null =
+      config === prev.config && least <= size / 4 ? diffSnapshot(p, snapshot) : null
     if (delta !== null && deltaSize(delta) > size / 4) delta = null
     let servers: ServersState | null = null
     const whole: Slot[] = []
