@@ -207,7 +207,7 @@ export class Primary {
     void this.#broadcastServers()
     const whole = pool.sent.full
     const published = pool.publish(this.config, snapshot)
-    if (pool.sent.full > whole) this.#publishProblems = await published
+    if (pool.sent.full > whole) await published
     else await pool.flushed()
     await applyWorker(this.worker, this.health, snapshot)
     this.#publishProblems = await published
