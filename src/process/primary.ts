@@ -185,7 +185,7 @@ export class Primary {
       if (this.pool !== null) {
         await this.#poolReady
         void this.#broadcastServers()
-        this.#publishProblems = await this.pool.publish(this.config, snapshot)
+        this.#publishProblems = await this.pool.publish(this.config, snapshot).problems
       }
     }
     // Each change leaves garbage (the Consul state answer alone is 12 MB of text at 10,000 services), which V8
@@ -205,12 +205,11 @@ export class Primary {
   async #publishFirst(pool: WorkerPool, snapshot: Snapshot): Promise<void> {
     syncHealth(this.worker, this.health, snapshot)
     void this.#broadcastServers()
-    const whole = pool.sent.full
     const published = pool.publish(this.config, snapshot)
-    if (pool.sent.full > whole) await published
+    if (published.whole) await published.problems
     else await pool.flushed()
     await applyWorker(this.worker, this.health, snapshot)
-    this.#publishProblems = await published
+    this.#publishProblems = await published.problems
   }
 
   /**
@@ -554,7 +553,8 @@ export class Primary {
     await this.watcher.flush()
     if (this.pool !== null) {
       // Listener or http changes with the same routes: the watcher dropped the equal snapshot.
-      if (this.#applied === applied) this.#publishProblems = await this.pool.publish(config, this.#snapshot)
+      if (this.#applied === applied)
+        this.#publishProblems = await this.pool.publish(config, this.#snapshot).problems
       if (this.#publishProblems.length > 0) {
         this.reloads.failed++
         const problems = this.#publishProblems

@@ -24,6 +24,13 @@ import { workerTunables } from './malloc-tunable.js'
 import { workerExecArgv } from './young-generation.js'
 import { changedBy, deltaSize, diffSnapshot, type SnapshotDelta } from '../provider/delta.js'
 
+/** What `publish` sent, and its outcome. */
+export interface Publication {
+  /** Some worker was sent the whole state (not a delta). */
+  readonly whole: boolean
+  readonly problems: Promise<string[]>
+}
+
 interface Slot {
   readonly w: ClusterWorker
   /** When it applied its first state (so listens); 0 before. */
@@ -265,12 +272,13 @@ export class WorkerPool {
   }
 
   /**
-   * Send `snapshot` as a new version to every worker and wait until all live workers acked it: as a delta
-   * against the version before (with the statuses of the changed services' servers) to each worker that was
-   * sent that version, else, or when the config changed or most of the snapshot did, as the whole state. Resolves
-   * with the problems: a worker that did not ack within `timeout` ms, or that failed to apply it ([] = ok).
+   * Send `snapshot` as a new version to every worker (at once, before this returns): as a delta against the
+   * version before (with the statuses of the changed services' servers) to each worker that was sent that
+   * version, else, or when the config changed or most of the snapshot did, as the whole state. `whole`: some
+   * worker was sent the whole state. `problems` resolves once all live workers acked it: a worker that did not
+   * ack within `timeout` ms, or that failed to apply it ([] = ok).
    */
-  async publish(config: Config, snapshot: Snapshot, timeout = 30_000): Promise<string[]> {
+  publish(config: Config, snapshot: Snapshot, timeout = 30_000): Publication {
     const prev = this.#state
     const version = prev.version + 1
     this.#state = { version, config, snapshot }
@@ -299,6 +307,11 @@ export class WorkerPool {
       this.#send(slot, { type: 'lb:delta', version, base: prev.version, delta, servers })
     }
     this.#sendFull(whole)
+    return { whole: whole.length > 0, problems: this.#acked(version, timeout) }
+  }
+
+  /** The problems with `version` once every live worker acked it, or after `timeout` ms. */
+  async #acked(version: number, timeout: number): Promise<string[]> {
     const ok = await this.#until(() => {
       for (const s of this.#slots.values()) if (!s.leaving && s.acked < version) return false
       return true
