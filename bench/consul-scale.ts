@@ -8,8 +8,8 @@
  * - initial sync: from starting lb until a request for the last service's host is routed (anything but
  *   404 "no route"; the instance refuses the connection, so lb answers at once);
  * - idle CPU: lb's processes (primary and workers) over `--idle` s, from `--settle` s after the sync;
- * - RSS of every process after the idle window, right after the changes and `--after` s (default 15) later,
- *   and again `--after` s after `--churn` more changes;
+ * - RSS of every process after the idle window, right after the changes and `--after` s (default 15) later
+ *   (and the largest process's every 5 s in between), and again `--after` s after `--churn` more changes;
  * - change → traffic: `--changes` changes, alternating "register a new service `probe-k` with one instance at a
  *   local upstream" (done when the probe answers 200) and "that instance's check goes critical" (done when it no
  *   longer answers 200), each timed from the message to the Consul process until a probe sees it. A probe is one
@@ -172,6 +172,13 @@ function rss(pids: readonly number[]): string {
   return pids.map((p) => (statusKb(p, 'VmRSS') / 1024).toFixed(1)).join(' / ')
 }
 
+/** The largest RSS among `pids`, MB. */
+function largest(pids: readonly number[]): string {
+  let kb = 0
+  for (const p of pids) kb = Math.max(kb, statusKb(p, 'VmRSS'))
+  return (kb / 1024).toFixed(1)
+}
+
 async function upstream(): Promise<{ server: Server; port: number }> {
   const server = createServer((_req, res) => res.end('ok\n'))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -280,8 +287,15 @@ workers: ${o.workers}
       )
       row('lb CPU per change, probes included (ms)', ((1000 * cpuChanges) / o.changes).toFixed(1))
       row('RSS right after the changes (MB)', rss(pids))
-      // The primary and workers release memory once changes have been quiet for 10 s (src/process/memory.ts).
-      await sleep(o.after * 1000)
+      // The primary and workers release memory once changes have been quiet for 10 s (src/process/memory.ts):
+      // the largest process's RSS every 5 s shows when.
+      const series: string[] = [largest(pids)]
+      for (let s = 5; s <= o.after; s += 5) {
+        await sleep(5_000)
+        series.push(largest(pids))
+      }
+      await sleep((o.after % 5) * 1000)
+      row('largest RSS every 5 s after the changes (MB)', series.join(' → '))
       row(`RSS ${o.after} s after the changes (MB)`, rss(pids))
     }
     if (o.churn > 0) {

@@ -189,7 +189,7 @@ export class Primary {
       }
     }
     // Each change leaves garbage (the Consul state answer alone is 12 MB of text at 10,000 services), which V8
-    // keeps committed: 1,000 changes grew RSS by 100 MB. Once changes go quiet, the release runs if the heap grew.
+    // keeps committed: 1,000 changes grew RSS by 100 MB. Once changes go quiet, the release runs if RSS grew.
     this.#memory.releaseSoon()
     if (this.registration !== null) void this.registration.sync(registerAliases(snapshot))
   }

@@ -115,7 +115,7 @@ export class StateReceiver {
       await worker.apply(next, (only) => statusesFor(only, msg.servers))
       this.#snapshot = next
       this.version = msg.version
-      // Garbage of many deltas: released once they go quiet, if the heap grew (memory.ts).
+      // Garbage of many deltas: released once they go quiet, if RSS grew (memory.ts).
       this.#memory ??= loggedMemoryRelease(this.log as Logger, 'applying states')
       this.#memory.releaseSoon()
     } catch (err) {

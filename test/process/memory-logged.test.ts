@@ -21,7 +21,7 @@ test('both steps of a release are logged, naming the burst', () => {
         gc: (options) => {
           if (options?.type === 'minor') young = YOUNG_SMALL
         },
-        committed: () => Number.MAX_SAFE_INTEGER,
+        resident: () => Number.MAX_SAFE_INTEGER,
         young: () => young,
       },
     )

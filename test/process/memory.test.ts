@@ -1,5 +1,5 @@
 /**
- * memory.ts: one GC `settleDelay` after the last burst (re-armed by each call), none when the heap has not
+ * memory.ts: one GC `settleDelay` after the last burst (re-armed by each call), none when RSS has not
  * grown, none after close(); then scavenges until the young generation has shrunk; and this Node does yield
  * V8's gc function (else releasing is a no-op), whose `{ type: 'minor' }` is a scavenge.
  */
@@ -17,7 +17,7 @@ test('a GC runs once, settleDelay after the last of several bursts', () => {
     const m = memoryRelease({
       settleDelay: 10_000,
       gc: () => gcs++,
-      committed: () => Number.MAX_SAFE_INTEGER,
+      resident: () => Number.MAX_SAFE_INTEGER,
       onRelease: (ms) => released.push(ms),
     })
     m.releaseSoon()
@@ -40,13 +40,13 @@ test('no GC when the heap has not grown, or after close()', () => {
   mock.timers.enable({ apis: ['setTimeout'] })
   try {
     let gcs = 0
-    const idle = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, committed: () => 0 })
+    const idle = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, resident: () => 0 })
     idle.releaseSoon()
     mock.timers.tick(1_000)
     const closed = memoryRelease({
       settleDelay: 1_000,
       gc: () => gcs++,
-      committed: () => Number.MAX_SAFE_INTEGER,
+      resident: () => Number.MAX_SAFE_INTEGER,
     })
     closed.releaseSoon()
     closed.close()
@@ -57,27 +57,27 @@ test('no GC when the heap has not grown, or after close()', () => {
   }
 })
 
-test('a GC runs only when the heap grew by GROWTH_THRESHOLD over what was live after the last one', () => {
+test('a GC runs only when RSS grew by GROWTH_THRESHOLD over what it was after the last one', () => {
   mock.timers.enable({ apis: ['setTimeout'] })
   try {
     let gcs = 0
-    let committed = GROWTH_THRESHOLD - 1 // before the first release, live counts as 0
-    const m = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, committed: () => committed })
+    // RSS, not V8's committed heap: pages a GC of V8's own freed stay resident in its page pool (memory.ts).
+    let resident = GROWTH_THRESHOLD - 1 // before the first release, it counts from 0
+    const m = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, resident: () => resident })
     const burst = (): void => {
       m.releaseSoon()
       mock.timers.tick(1_000)
     }
     burst()
     assert.equal(gcs, 0)
-    committed = GROWTH_THRESHOLD
+    resident = 100 * 1024 * 1024
     burst()
     assert.equal(gcs, 1)
-    // Now relative to the heap used right after that GC.
-    const live = process.memoryUsage().heapUsed
-    committed = live + GROWTH_THRESHOLD / 2
+    // Now relative to RSS right after that GC.
+    resident += GROWTH_THRESHOLD - 1
     burst()
     assert.equal(gcs, 1)
-    committed = live + 2 * GROWTH_THRESHOLD
+    resident += 1
     burst()
     assert.equal(gcs, 2)
   } finally {
@@ -91,6 +91,7 @@ test('after a release, one scavenge a second until the young generation has shru
     const calls: string[] = []
     let young = 32 * 1024 * 1024
     let minorToShrink = 3 // V8 shrinks it at the third scavenge
+    let rss = 0
     const shrunk: number[] = []
     const m = memoryRelease({
       settleDelay: 1_000,
@@ -98,7 +99,7 @@ test('after a release, one scavenge a second until the young generation has shru
         calls.push(options?.type === 'minor' ? 'minor' : 'full')
         if (options?.type === 'minor' && --minorToShrink === 0) young = YOUNG_SMALL
       },
-      committed: () => Number.MAX_SAFE_INTEGER,
+      resident: () => (rss += GROWTH_THRESHOLD), // grown again at every look,
       young: () => young,
       onYoungShrunk: (n) => shrunk.push(n),
     })
