@@ -279,6 +279,13 @@ workers: ${o.workers}
         `change → traffic, ${o.changes} changes (median / p99 / max ms)`,
         `${quantile(took, 0.5).toFixed(1)} / ${quantile(took, 0.99).toFixed(1)} / ${Math.max(...took).toFixed(1)}`,
       )
+      // The first changes after start run lb's change path for the first time (V8 compiles it then).
+      const slowest = took
+        .map((ms, i) => ({ ms, i }))
+        .sort((x, y) => y.ms - x.ms)
+        .slice(0, 3)
+        .map((c) => `#${c.i}: ${c.ms.toFixed(1)}`)
+      row('slowest changes (change #: ms)', slowest.join(', '))
       const adds = took.filter((_, i) => i % 2 === 0)
       const checks = took.filter((_, i) => i % 2 === 1)
       row(

@@ -10,7 +10,7 @@
  *   `sortHostsReverseHostPort` idea), and `WildcardIndex` finds the matching wildcards in that order without
  *   scanning every wildcard host.
  */
-import { denseChildren, RadixNode, radixInsert } from './trie.js'
+import { childrenOf, denseChildren, RadixNode, radixInsert } from './trie.js'
 import { globProblem, isGlob } from './glob.js'
 import { isHostname, isIPv4, isIPv6, type Parsed } from '../net/address.js'
 
@@ -216,12 +216,13 @@ function freezeSuffix<V>(
 ): SuffixNode<V> {
   // Build keys are reversed; labels are stored forward so lookup compares them against the host as it is.
   // A child keyed by the first reversed char is indexed by the last char of its forward label.
-  let base = node.children.size === 0 ? 0 : Infinity
-  for (const code of node.children.keys()) if (code < base) base = code
+  const children = childrenOf(node)
+  let base = children.size === 0 ? 0 : Infinity
+  for (const code of children.keys()) if (code < base) base = code
   const depth = parentDepth + node.prefix.length
   const frozen = new SuffixNode(reverse(node.prefix), node.value, parentNext, depth, base)
   const next = node.value === null ? parentNext : frozen
-  const dense = denseChildren(node.children, (child: RadixNode<V>) => freezeSuffix(child, next, depth))
+  const dense = denseChildren(children, (child: RadixNode<V>) => freezeSuffix(child, next, depth))
   for (let i = 0; i < dense.children.length; i++) frozen.children.push(dense.children[i] ?? null)
   return frozen
 }

@@ -149,7 +149,34 @@ interface HostBuild {
   readonly key: string
   readonly specs: HttpRouteSpec[]
   readonly routes: Route[]
-  readonly paths: Set<string>
+  /** The routes' paths once there are PATH_SET of them (before that, `routes` is searched). */
+  paths: Set<string> | null
+}
+
+/** Routes of one host from which duplicate paths are found with a Set (most hosts have 1–3). */
+const PATH_SET = 8
+
+/** Whether host `b` has a route for `path` already. */
+function hasPath(b: HostBuild, path: string): boolean {
+  if (b.paths !== null) return b.paths.has(path)
+  const routes = b.routes
+  for (let i = 0; i < routes.length; i++) if ((routes[i] as Route).path === path) return true
+  return false
+}
+
+function addPath(b: HostBuild, route: Route): void {
+  b.routes.push(route)
+  if (b.paths !== null) b.paths.add(route.path)
+  else if (b.routes.length >= PATH_SET) b.paths = new Set(b.routes.map((r) => r.path))
+}
+
+/** One host name's routes, by port kind, with its name and port parts. */
+interface EntryBuild {
+  any: HostRoutes | null
+  plain: HostRoutes | null
+  tls: HostRoutes | null
+  readonly name: string
+  readonly port: string
 }
 
 /** Whether a host name (no port) is a glob pattern; `[v6]` literals are not. */
@@ -173,7 +200,7 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     const key = spec.host === '' ? '' : normalizeRouteKey(spec.host)
     let b = hosts.get(key)
     if (b === undefined) {
-      b = { key, specs: [], routes: [], paths: new Set() }
+      b = { key, specs: [], routes: [], paths: null }
       hosts.set(key, b)
     }
     b.specs.push(spec)
@@ -188,21 +215,17 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
         continue
       }
     }
-    if (b.paths.has(spec.path)) {
+    if (hasPath(b, spec.path)) {
       ignored.push(spec)
       continue
     }
-    b.paths.add(spec.path)
     const route = makeRoute(routes.length, key, spec, pathMatch, glob)
     routes.push(route)
-    b.routes.push(route)
+    addPath(b, route)
   }
 
   // Entries per host name; the variants `:80` and `:443` share the entry of their name.
-  const entries = new Map<
-    string,
-    { any: HostRoutes | null; plain: HostRoutes | null; tls: HostRoutes | null }
-  >()
+  const entries = new Map<string, EntryBuild>()
   let catchAll: HostRoutes | null = null
   const states = new Map<string, HostState>()
   for (const b of hosts.values()) {
@@ -213,10 +236,11 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
       continue
     }
     const { name, port } = splitKey(b.key)
-    const entryKey = port === '' || port === '80' || port === '443' ? name : b.key
+    const dflt = port === '' || port === '80' || port === '443'
+    const entryKey = dflt ? name : b.key
     let e = entries.get(entryKey)
     if (e === undefined) {
-      e = { any: null, plain: null, tls: null }
+      e = { any: null, plain: null, tls: null, name, port: dflt ? '' : port }
       entries.set(entryKey, e)
     }
     if (port === '80') e.plain = hr
@@ -226,8 +250,7 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
 
   // Wildcard and glob names, in fabio's specificity order (reversed name, descending): a rank each.
   const patterns: string[] = []
-  for (const key of entries.keys())
-    if (isWildcardHost(key) || isHostGlob(splitKey(key).name)) patterns.push(key)
+  for (const [key, e] of entries) if (isWildcardHost(key) || isHostGlob(e.name)) patterns.push(key)
   patterns.sort(compareWildcardHosts)
   const rankOf = new Map<string, number>()
   for (let i = 0; i < patterns.length; i++) rankOf.set(patterns[i] as string, patterns.length - i)
@@ -237,8 +260,8 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
   const portWildcards = new Map<string, WildcardIndexBuilder<PathNode<Route> | HostEntry>>()
   const globs: GlobHost[] = []
   let globHosts = false
-  for (const key of entries.keys()) {
-    const name = splitKey(key).name
+  for (const e of entries.values()) {
+    const name = e.name
     if (isHostGlob(name) && !(name.charCodeAt(0) === 42 && !isHostGlob(name.slice(1)))) globHosts = true
   }
   for (const [key, e] of entries) {
@@ -248,9 +271,9 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
       globs: e.any === null ? NO_ROUTES : e.any.globs,
       plain: e.plain,
       tls: e.tls,
-      rank: rankOf.get(key) ?? 0,
+      rank: rankOf.size === 0 ? 0 : (rankOf.get(key) ?? 0),
     }
-    const { name, port } = splitKey(key)
+    const { name, port } = e
     const suffix = name.slice(1)
     if (name.charCodeAt(0) === 42 /* * */ && !isHostGlob(suffix)) {
       let index = port === '' ? wildcards : portWildcards.get(port)
@@ -305,20 +328,26 @@ export function bareOrEntry(e: HostEntry): PathNode<Route> | HostEntry {
 
 /** The lookup structures of one host's routes; ranks follow fabio's order (paths in reverse string order). */
 export function hostRoutes(list: Route[]): HostRoutes {
-  const order = list.slice().sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : a.id - b.id))
-  for (let i = 0; i < order.length; i++) (order[i] as { rank: number }).rank = order.length - i
+  if (list.length === 1) (list[0] as { rank: number }).rank = 1
+  else {
+    const order = list.slice().sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : a.id - b.id))
+    for (let i = 0; i < order.length; i++) (order[i] as { rank: number }).rank = order.length - i
+  }
   const trie = new PathTrieBuilder<Route>()
-  const itrie = new PathTrieBuilder<Route>()
-  const globs: Route[] = []
+  let itrie: PathTrieBuilder<Route> | null = null // made for the first `iprefix` route (rare)
+  let globs: Route[] = NO_ROUTES as Route[] // copied on the first glob route (rare)
   for (const r of list) {
-    if (r.glob !== null) globs.push(r)
-    else if (r.pathMatch === 'iprefix') itrie.insert(r.path.toLowerCase(), r)
+    if (r.glob !== null) {
+      if (globs === NO_ROUTES) globs = []
+      globs.push(r)
+    } else if (r.pathMatch === 'iprefix')
+      (itrie ??= new PathTrieBuilder<Route>()).insert(r.path.toLowerCase(), r)
     else trie.insert(r.path, r)
   }
-  globs.sort((a, b) => b.rank - a.rank)
+  if (globs.length > 1) globs.sort((a, b) => b.rank - a.rank)
   return {
     trie: trie.size === 0 ? null : trie.finish(),
-    itrie: itrie.size === 0 ? null : itrie.finish(),
+    itrie: itrie === null || itrie.size === 0 ? null : itrie.finish(),
     globs,
   }
 }
