@@ -4,7 +4,7 @@
  * in `lb_metrics_workers_missing` instead of failing the scrape).
  */
 import type { Registry } from 'prom-client'
-import { AggregatorRegistry } from 'prom-client'
+import { promClient } from './prom-client.js'
 import type { ChunkPool } from './exposition.js'
 import { TextFamily, isFamilyData, joinFamilies, mergeFamilies, type FamilyData } from './exposition.js'
 import { controlFamilies, familyNames, isProcessFamily, workersMissing } from './families.js'
@@ -29,14 +29,14 @@ function familyName(m: object): string {
 }
 
 /**
- * The primary's /metrics in cluster mode (`Metrics.aggregate`, `own` is the primary's registry): the workers'
+ * The primary's /metrics in cluster mode (`Metrics.aggregate`, `own` is the primary's process-metrics registry, null when they are off): the workers'
  * traffic families (`replies`, one per worker that answered in time) combined per series by each family's
  * aggregator; then the primary's control families (`control()`, written straight to text: only the primary has
  * them); prom-client's process metrics of every process aggregated by prom-client's rules (first); and how many
  * workers did not answer.
  */
 export async function aggregateReplies(
-  own: Registry,
+  own: Registry | null,
   pool: ChunkPool,
   replies: readonly MetricsReply[],
   missing: number,
@@ -48,9 +48,12 @@ export async function aggregateReplies(
     processJson.push(r.process.filter((m) => isProcessFamily(familyName(m))))
     traffic.push(r.families.filter((f) => !controlFamilies.has(f.name)))
   }
-  processJson.push(await own.getMetricsAsJSON())
-  const registry = AggregatorRegistry.aggregate(processJson)
-  const process = registry.getMetricsAsArray().length === 0 ? '' : await registry.metrics()
+  if (own !== null) processJson.push(await own.getMetricsAsJSON())
+  let process = ''
+  if (processJson.some((list) => list.length !== 0)) {
+    const registry = (await promClient()).AggregatorRegistry.aggregate(processJson)
+    if (registry.getMetricsAsArray().length !== 0) process = await registry.metrics()
+  }
   const missingFamily = new TextFamily(workersMissing, pool)
   missingFamily.add('', missing)
   return joinFamilies(process, [...mergeFamilies(familyNames, traffic, pool), ...control(), missingFamily])

@@ -1,6 +1,6 @@
 /**
- * lb's metrics: each process owns a `Metrics` (no globals); its prom-client `registry` holds only prom-client's
- * default process metrics. The families are defined once in families.ts, the counters are stats.ts, a scrape is
+ * lb's metrics: each process owns a `Metrics` (no globals); a prom-client registry holds only prom-client's
+ * default process metrics (made after the process's start: prom-client.ts). The families are defined once in families.ts, the counters are stats.ts, a scrape is
  * collect.ts written by exposition.ts, and the cluster aggregate is cluster.ts.
  *
  * How numbers get in:
@@ -34,7 +34,8 @@
  * and is counted in `lb_metrics_workers_missing` instead of failing the scrape (prom-client's `clusterMetrics()`
  * fails it).
  */
-import { Registry, collectDefaultMetrics } from 'prom-client'
+import type { Registry } from 'prom-client'
+import { promClient } from './prom-client.js'
 import {
   ChunkPool,
   DataFamily,
@@ -70,16 +71,25 @@ import {
 import { type MetricsReply, aggregateReplies } from './cluster.js'
 import { type ScrapeSource, collectFamilies } from './collect.js'
 
+/** The process metrics start this long after the Metrics is made, or at the first scrape if that comes first. */
+export const PROCESS_METRICS_DELAY = 5_000
+
 export interface MetricsOptions {
-  /** prom-client default process metrics (the daemon's processes; tests leave them off). */
+  /**
+   * prom-client default process metrics (the daemon's processes; tests leave them off). They start
+   * PROCESS_METRICS_DELAY after the Metrics is made or at the first scrape (prom-client.ts), so the GC and
+   * event-loop histograms count from then.
+   */
   readonly processMetrics?: boolean
   /** false: nothing is counted per request (`metrics.enabled: false`); scrape-time families still work. */
   readonly enabled?: boolean
 }
 
 export class Metrics {
-  readonly registry: Registry
   readonly enabled: boolean
+  readonly #processMetrics: boolean
+  /** prom-client's registry of the process metrics, once asked for (`#registry()`). */
+  #process: Promise<Registry> | null
   /** Set by the primary: reloads and Consul (null in a worker process). */
   control: ControlSources | null
   /** TCP listeners with their open sessions (set by the Worker). */
@@ -100,8 +110,9 @@ export class Metrics {
   }
 
   constructor(options: MetricsOptions = {}) {
-    this.registry = new Registry()
     this.enabled = options.enabled ?? true
+    this.#processMetrics = options.processMetrics === true
+    this.#process = null
     this.control = null
     this.tcpListeners = noListeners
     this.#services = new Map()
@@ -114,8 +125,17 @@ export class Metrics {
     // The event-loop delay histogram samples the loop every `eventLoopMonitoringPrecision` ms: prom-client's
     // 10 ms default cost 0.6 % of a core in each idle process on the bench VM (three processes with two
     // workers), 100 ms costs 0.2 %; lags worth alerting on are far longer than that.
-    if (options.processMetrics === true)
-      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 })
+    if (this.#processMetrics) setTimeout(() => void this.#registry(), PROCESS_METRICS_DELAY).unref()
+  }
+
+  /** The process metrics' registry (null when they are off), made on the first call. */
+  #registry(): Promise<Registry> | null {
+    if (!this.#processMetrics) return null
+    return (this.#process ??= promClient().then(({ Registry, collectDefaultMetrics }) => {
+      const registry = new Registry()
+      collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 })
+      return registry
+    }))
   }
 
   /**
@@ -342,7 +362,8 @@ export class Metrics {
    * written straight to text (src/metrics/exposition.ts). Give it back with `release` once it has been written.
    */
   async exposition(): Promise<Buffer[]> {
-    const process = this.registry.getMetricsAsArray().length === 0 ? '' : await this.registry.metrics()
+    const registry = await this.#registry()
+    const process = registry === null ? '' : await registry.metrics()
     return joinFamilies(
       process,
       this.#collect('all', (def) => new TextFamily(def, this.#pool)),
@@ -368,7 +389,7 @@ export class Metrics {
    */
   async reply(): Promise<MetricsReply> {
     return {
-      process: await this.registry.getMetricsAsJSON(),
+      process: (await (await this.#registry())?.getMetricsAsJSON()) ?? [],
       families: this.#collect('worker', (def) => new DataFamily(def)).map((f) => f.data()),
     }
   }
@@ -394,7 +415,7 @@ export class Metrics {
    * Give it back with `release` once it has been written.
    */
   async aggregate(replies: readonly MetricsReply[], missing: number): Promise<Buffer[]> {
-    return aggregateReplies(this.registry, this.#pool, replies, missing, () =>
+    return aggregateReplies(await this.#registry(), this.#pool, replies, missing, () =>
       this.#collect('control', (def) => new TextFamily(def, this.#pool)),
     )
   }

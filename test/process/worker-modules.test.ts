@@ -2,7 +2,8 @@
  * A cluster worker loads only the worker's modules (src/main.ts): not the CLI and the primary's graph
  * (discovery, checks, the admin API), which cost each worker 90 ms of CPU and 6.5 MB of RSS at its start. The
  * worker runs lb's real entry point under a resolve hook that lists every module it loads, and prints the list
- * when it exits (a worker exits when its channel to the primary closes).
+ * when it exits (a worker exits when its channel to the primary closes). Nor does it load prom-client at its
+ * start (src/metrics/prom-client.ts).
  */
 import assert from 'node:assert/strict'
 import cluster from 'node:cluster'
@@ -53,4 +54,6 @@ test('a cluster worker loads the worker modules, not the CLI or the primary', as
   assert.ok(loaded.includes('src/process/worker-process.js'), loaded.join(' '))
   for (const primaryOnly of ['src/cli/cli.js', 'src/process/primary.js', 'src/provider/consul/consul.js'])
     assert.ok(!loaded.includes(primaryOnly), `${primaryOnly} loaded: ${loaded.join(' ')}`)
+  // prom-client comes later, for the process metrics (src/metrics/prom-client.ts).
+  assert.ok(!loaded.some((u) => u.includes('/node_modules/prom-client/')), loaded.join(' '))
 })
