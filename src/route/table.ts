@@ -271,7 +271,7 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
       globs: e.any === null ? NO_ROUTES : e.any.globs,
       plain: e.plain,
       tls: e.tls,
-      rank: rankOf.size === 0 ? 0 : (rankOf.get(key) ?? 0),
+      rank: rankOf.get(key) ?? 0,
     }
     const { name, port } = e
     const suffix = name.slice(1)
@@ -335,20 +335,18 @@ export function hostRoutes(list: Route[]): HostRoutes {
   }
   const trie = new PathTrieBuilder<Route>()
   let itrie: PathTrieBuilder<Route> | null = null // made for the first `iprefix` route (rare)
-  let globs: Route[] = NO_ROUTES as Route[] // copied on the first glob route (rare)
+  let globs: Route[] | null = null // made for the first glob route (rare)
   for (const r of list) {
-    if (r.glob !== null) {
-      if (globs === NO_ROUTES) globs = []
-      globs.push(r)
-    } else if (r.pathMatch === 'iprefix')
+    if (r.glob !== null) (globs ??= []).push(r)
+    else if (r.pathMatch === 'iprefix')
       (itrie ??= new PathTrieBuilder<Route>()).insert(r.path.toLowerCase(), r)
     else trie.insert(r.path, r)
   }
-  if (globs.length > 1) globs.sort((a, b) => b.rank - a.rank)
+  if (globs !== null) globs.sort((a, b) => b.rank - a.rank)
   return {
     trie: trie.size === 0 ? null : trie.finish(),
     itrie: itrie === null || itrie.size === 0 ? null : itrie.finish(),
-    globs,
+    globs: globs ?? NO_ROUTES,
   }
 }
 

@@ -20,7 +20,8 @@ const CH_QUERY = 63
 
 /**
  * Build-time node: mutable, children keyed by the first char code of their prefix; null until the first child
- * (most nodes are leaves: a Map per node was a third of a cold 10,000-host `buildTable`).
+ * (most nodes are leaves: with a Map each, this constructor was 11 % of `buildTable` in a CPU profile of the
+ * 20,000-route table of 10,000 Consul services).
  */
 export class RadixNode<V> {
   prefix: string

@@ -261,6 +261,21 @@ test(
   ),
 )
 
+test('buildTable: duplicate paths of a host with many routes (before and after it keeps a Set of them)', () => {
+  const specs = []
+  for (let i = 0; i < 12; i++) specs.push(spec(`s${i}`, 'many.example', `/p${i}`))
+  const early = spec('early-again', 'many.example', '/p1') // the host has 2 routes: found in its list
+  // The host has 12 routes: found in its Set, a path added before it had one and one added after.
+  const late = [spec('late-again', 'many.example', '/p3'), spec('later-again', 'many.example', '/p10')]
+  const table = buildTable([...specs.slice(0, 2), early, ...specs.slice(2), ...late], { pathMatch: 'prefix' })
+  assert.equal(table.size, 12)
+  assert.deepEqual(table.ignored, [early, ...late])
+  assert.deepEqual(
+    table.routes.map((r) => r.service),
+    specs.map((s) => s.service),
+  )
+})
+
 test('buildTable: duplicate host and path, the first spec wins', () => {
   const first = spec('first', 'Example.com', '/a')
   const second = spec('second', 'EXAMPLE.com.', '/a')
