@@ -125,7 +125,9 @@ export class Metrics {
     // The event-loop delay histogram samples the loop every `eventLoopMonitoringPrecision` ms: prom-client's
     // 10 ms default cost 0.6 % of a core in each idle process on the bench VM (three processes with two
     // workers), 100 ms costs 0.2 %; lags worth alerting on are far longer than that.
-    if (this.#processMetrics) setTimeout(() => void this.#registry(), PROCESS_METRICS_DELAY).unref()
+    // A failed import shows at the next scrape, which awaits the same promise; here it must not go unhandled.
+    if (this.#processMetrics)
+      setTimeout(() => void this.#registry()?.catch(() => undefined), PROCESS_METRICS_DELAY).unref()
   }
 
   /** The process metrics' registry (null when they are off), made on the first call. */
