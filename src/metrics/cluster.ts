@@ -29,11 +29,11 @@ function familyName(m: object): string {
 }
 
 /**
- * The primary's /metrics in cluster mode (`Metrics.aggregate`, `own` is the primary's process-metrics registry, null when they are off): the workers'
- * traffic families (`replies`, one per worker that answered in time) combined per series by each family's
- * aggregator; then the primary's control families (`control()`, written straight to text: only the primary has
- * them); prom-client's process metrics of every process aggregated by prom-client's rules (first); and how many
- * workers did not answer.
+ * The primary's /metrics in cluster mode (`Metrics.aggregate`, `own` is the primary's process-metrics registry, null
+ * when they are off): the workers' traffic families (`replies`, one per worker that answered in time) combined per
+ * series by each family's aggregator; then the primary's control families (`control()`, written straight to text:
+ * only the primary has them); prom-client's process metrics of every process aggregated by prom-client's rules
+ * (first); and how many workers did not answer.
  */
 export async function aggregateReplies(
   own: Registry | null,

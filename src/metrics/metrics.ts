@@ -1,7 +1,7 @@
 /**
- * lb's metrics: each process owns a `Metrics` (no globals); a prom-client registry holds only prom-client's
- * default process metrics (made after the process's start: prom-client.ts). The families are defined once in families.ts, the counters are stats.ts, a scrape is
- * collect.ts written by exposition.ts, and the cluster aggregate is cluster.ts.
+ * lb's metrics: each process owns a `Metrics` (no globals); a prom-client registry holds only prom-client's default
+ * process metrics (made after the process's start: prom-client.ts). The families are defined once in families.ts, the
+ * counters are stats.ts, a scrape is collect.ts written by exposition.ts, and the cluster aggregate is cluster.ts.
  *
  * How numbers get in:
  * - Per request / per TCP session: one call at the single end point where the access log is written
@@ -122,9 +122,6 @@ export class Metrics {
     this.#unrouted = new Float64Array(statusClasses.length)
     this.#pool = new ChunkPool()
     this.#current = { table: null, services: new Map(), version: 0 }
-    // The event-loop delay histogram samples the loop every `eventLoopMonitoringPrecision` ms: prom-client's
-    // 10 ms default cost 0.6 % of a core in each idle process on the bench VM (three processes with two
-    // workers), 100 ms costs 0.2 %; lags worth alerting on are far longer than that.
     // A failed import shows at the next scrape, which awaits the same promise; here it must not go unhandled.
     if (this.#processMetrics)
       setTimeout(() => void this.#registry()?.catch(() => undefined), PROCESS_METRICS_DELAY).unref()
@@ -135,6 +132,9 @@ export class Metrics {
     if (!this.#processMetrics) return null
     return (this.#process ??= promClient().then(({ Registry, collectDefaultMetrics }) => {
       const registry = new Registry()
+      // The event-loop delay histogram samples the loop every `eventLoopMonitoringPrecision` ms: prom-client's
+      // 10 ms default cost 0.6 % of a core in each idle process on the bench VM (three processes with two
+      // workers), 100 ms costs 0.2 %; lags worth alerting on are far longer than that.
       collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 })
       return registry
     }))

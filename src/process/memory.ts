@@ -59,12 +59,12 @@ export interface MemoryReleaseOptions {
 }
 
 /**
- * Growth (bytes) worth a full GC: the process's RSS exceeds what it was after the last release (0 before the
- * first) by this much. RSS, not V8's committed heap, which V8's own GCs shrink while the pages stay resident in
- * its page pool (node-internals.ts `releasingGc`). Measured with the committed heap: in 3 of 11 runs of bench/consul-scale.ts at 10,000 services no release ran after the 100
- * changes, and RSS stayed at 152–159 MB 30 s later (131–135 MB in the others; V8's heap pages 74 MB against 53 MB
- * in one of each). How much is garbage cannot be known
- * without a GC (the young generation's used part, mostly garbage after a burst, varied 3–13 MB at the same point).
+ * Growth (bytes) worth a full GC: the process's RSS exceeds what it was after the last release (0 before the first)
+ * by this much. RSS, not V8's committed heap, which V8's own GCs shrink while the pages stay resident in its page
+ * pool (node-internals.ts `releasingGc`). Measured with the committed heap: in 3 of 11 runs of bench/consul-scale.ts
+ * at 10,000 services no release ran after the 100 changes, and RSS stayed at 152–159 MB 30 s later (131–135 MB in the
+ * others; V8's heap pages 74 MB against 53 MB in one of each). How much is garbage cannot be known without a GC (the
+ * young generation's used part, mostly garbage after a burst, varied 3–13 MB at the same point).
  */
 export const GROWTH_THRESHOLD = 16 * 1024 * 1024
 

@@ -109,8 +109,8 @@ export class WorkerPool {
     this.crashes = 0
     this.#scrapes = new Map()
     this.#scrapeId = 0
-    // V8 serialization: plain data either way, but faster for large snapshots (V8's structured clone: slower for tiny messages, several times
-    // faster for large ones).
+    // V8 serialization: plain data either way, but faster for large snapshots (V8's structured clone: slower for tiny
+    // messages, several times faster for large ones).
     // Workers serve the traffic: they get the young-generation cap (young-generation.ts) like the unit's lb.
     cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv) })
     cluster.on('exit', (w, code, signal) => this.#onExit(w, code, signal))

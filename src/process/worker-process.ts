@@ -24,8 +24,8 @@ function ignoreSignal(): void {
 export const LARGE_APPLY = 500
 
 /**
- * Whether applying a whole `snapshot` in a cluster worker is worth a memory release (src/process/memory.ts) once applies
- * go quiet: at thousands of services decoding and building it grows the worker's heap as the sync grows the
+ * Whether applying a whole `snapshot` in a cluster worker is worth a memory release (src/process/memory.ts) once
+ * applies go quiet: at thousands of services decoding and building it grows the worker's heap as the sync grows the
  * primary's. Deltas and smaller tables never get near the release's growth threshold.
  */
 export function isLargeApply(snapshot: Snapshot): boolean {

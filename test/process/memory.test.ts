@@ -85,6 +85,40 @@ test('a GC runs only when RSS grew by GROWTH_THRESHOLD over what it was after th
   }
 })
 
+test('the RSS after the scavenges that shrank the young generation is what the next growth counts from', () => {
+  mock.timers.enable({ apis: ['setTimeout'] })
+  try {
+    const MB = 1024 * 1024
+    let resident = 200 * MB
+    let young = 32 * MB
+    let fulls = 0
+    const m = memoryRelease({
+      settleDelay: 1_000,
+      gc: (options) => {
+        if (options?.type !== 'minor') fulls++
+        else {
+          young = YOUNG_SMALL // the scavenge shrinks it, and RSS with it
+          resident = 180 * MB
+        }
+      },
+      resident: () => resident,
+      young: () => young,
+    })
+    m.releaseSoon()
+    mock.timers.tick(1_000)
+    assert.equal(fulls, 1)
+    assert.equal(young, YOUNG_SMALL)
+    // Grown by GROWTH_THRESHOLD over the 180 MB after the scavenge (not over the 200 MB after the full GC).
+    resident = 180 * MB + GROWTH_THRESHOLD
+    young = 32 * MB
+    m.releaseSoon()
+    mock.timers.tick(1_000)
+    assert.equal(fulls, 2)
+  } finally {
+    mock.timers.reset()
+  }
+})
+
 test('after a release, one scavenge a second until the young generation has shrunk, at most YOUNG_ATTEMPTS', () => {
   mock.timers.enable({ apis: ['setTimeout'] })
   try {

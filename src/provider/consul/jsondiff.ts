@@ -19,11 +19,11 @@
  * prefix and suffix are found to segment precision hashing the new answer about once: hashing it on a fixed grid
  * from the front, then again at shifted offsets for the suffix, cost 26–36 ms per change on the loaded bench VM.
  * `diffArray(prev, text)` returns the range of old elements replaced and the new element texts plus the new
- * `ArrayText` (whose copy of the answer reuses the memory of the one `prev` replaced: that one is dead), or null when the changed region cannot be bounded cleanly (the caller parses the whole answer
- * then). Sound for any valid JSON (up to a SHA-1 collision for large answers): the scan of the new answer starts at
- * an element boundary inside the common prefix and must land exactly on the old boundary that starts the common
- * suffix; at a top-level boundary the scanner's state is always the same (depth 1, outside a string), so the
- * identical rest parses identically.
+ * `ArrayText` (whose copy of the answer reuses the memory of the one `prev` replaced: that one is dead), or null when
+ * the changed region cannot be bounded cleanly (the caller parses the whole answer then). Sound for any valid JSON
+ * (up to a SHA-1 collision for large answers): the scan of the new answer starts at an element boundary inside the
+ * common prefix and must land exactly on the old boundary that starts the common suffix; at a top-level boundary the
+ * scanner's state is always the same (depth 1, outside a string), so the identical rest parses identically.
  *
  * An object answer (`/v1/catalog/services`: 0.8 MB at 10,000 services, a change to one service per change) is
  * diffed the same way with its members as the elements (`scanMembers`).
