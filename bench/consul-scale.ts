@@ -9,7 +9,10 @@
  *   404 "no route"; the instance refuses the connection, so lb answers at once);
  * - idle CPU: lb's processes (primary and workers) over `--idle` s, from `--settle` s after the sync;
  * - RSS of every process after the idle window, right after the changes and `--after` s (default 15) later
- *   (and the largest process's every 5 s in between), and again `--after` s after `--churn` more changes;
+ *   (and the largest process's every 5 s in between);
+ * - memory under churn: `--churn` more changes that leave the catalog as it was (register a service `churn-k`,
+ *   then deregister it, each awaited through the proxy), with the RSS of every process read `--after` s after
+ *   each quarter of them (lb gives memory back once changes have been quiet for 10 s);
  * - change → traffic: `--changes` changes, alternating "register a new service `probe-k` with one instance at a
  *   local upstream" (done when the probe answers 200) and "that instance's check goes critical" (done when it no
  *   longer answers 200), each timed from the message to the Consul process until a probe sees it. A probe is one
@@ -267,6 +270,26 @@ workers: ${o.workers}
       k++
       return until(listen, host, (s) => s !== 200 && s !== 0, times, start, lb)
     }
+    const churn = async (i: number): Promise<number> => {
+      const k = i >> 1
+      const host = `churn-${k}.example.com`
+      const start = performance.now()
+      if (i % 2 === 0) {
+        await consul.change({
+          register: {
+            id: `churn-${k}-0`,
+            service: `churn-${k}`,
+            node: `node-${k % 100}`,
+            address: '127.0.0.1',
+            port: up.port,
+            tags: [`urlprefix-${host}/`],
+          },
+        })
+        return until(listen, host, (s) => s === 200, times, start, lb)
+      }
+      await consul.change({ deregister: `churn-${k}-0` })
+      return until(listen, host, (s) => s === 404, times, start, lb)
+    }
     const took: number[] = []
     const cpuBefore = cpu(pids)
     for (let i = 0; i < o.changes; i++) {
@@ -306,12 +329,19 @@ workers: ${o.workers}
       row(`RSS ${o.after} s after the changes (MB)`, rss(pids))
     }
     if (o.churn > 0) {
+      const readings: string[] = []
       for (let i = 0; i < o.churn; i++) {
         await sleep(20)
-        await change(i)
+        await churn(i)
+        if (Math.floor((4 * (i + 1)) / o.churn) > Math.floor((4 * i) / o.churn)) {
+          await sleep(o.after * 1000)
+          readings.push(`${i + 1}: ${rss(pids)}`)
+        }
       }
-      await sleep(o.after * 1000)
-      row(`RSS after ${o.churn} more changes and ${o.after} s (MB)`, rss(pids))
+      row(
+        `RSS ${o.after} s after n of ${o.churn} changes that leave the catalog as it was (n: MB)`,
+        readings.join(', '),
+      )
     }
     console.table(rows)
     console.log(
