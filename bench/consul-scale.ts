@@ -11,8 +11,8 @@
  * - RSS of every process after the idle window, right after the changes and `--after` s (default 15) later
  *   (and the largest process's every 5 s in between);
  * - memory under churn: `--churn` more changes that leave the catalog as it was (register a service `churn-k`,
- *   then deregister it, each awaited through the proxy), with the RSS of every process read `--after` s after
- *   each quarter of them (lb gives memory back once changes have been quiet for 10 s);
+ *   then deregister it, each awaited through the proxy), with the RSS of every process read right after each
+ *   quarter of them and `--after` s later (lb gives memory back once changes have been quiet for 10 s);
  * - change → traffic: `--changes` changes, alternating "register a new service `probe-k` with one instance at a
  *   local upstream" (done when the probe answers 200) and "that instance's check goes critical" (done when it no
  *   longer answers 200), each timed from the message to the Consul process until a probe sees it. A probe is one
@@ -334,12 +334,13 @@ workers: ${o.workers}
         await sleep(20)
         await churn(i)
         if (Math.floor((4 * (i + 1)) / o.churn) > Math.floor((4 * i) / o.churn)) {
+          const during = rss(pids)
           await sleep(o.after * 1000)
-          readings.push(`${i + 1}: ${rss(pids)}`)
+          readings.push(`${i + 1}: ${during} → ${rss(pids)}`)
         }
       }
       row(
-        `RSS ${o.after} s after n of ${o.churn} changes that leave the catalog as it was (n: MB)`,
+        `RSS right after and ${o.after} s after n of ${o.churn} changes that leave the catalog as it was (n: MB)`,
         readings.join(', '),
       )
     }
