@@ -20,7 +20,7 @@
  *   connections to the workers in turn) so every worker has it; `--gap` ms between changes.
  *
  *   npm run build && node dist/bench/consul-scale.js [--services 10000] [--workers 0] [--changes 100]
- *     [--settle 15] [--idle 60] [--churn 0] [--gap 200] [--cpu-prof DIR]
+ *     [--settle 15] [--idle 60] [--churn 0] [--gap 200] [--watch auto|service|state] [--cpu-prof DIR]
  *
  * `--cpu-prof DIR` runs lb with `--cpu-prof --cpu-prof-dir DIR` (a profile per process, written when lb exits).
  */
@@ -53,7 +53,7 @@ import { YOUNG_GENERATION_FLAG } from '../src/process/young-generation.js'
 
 const USAGE =
   'usage: node dist/bench/consul-scale.js [--services N] [--workers N] [--changes N] [--settle S] [--idle S] ' +
-  '[--churn N] [--after S] [--gap MS] [--cpu-prof DIR]'
+  '[--churn N] [--after S] [--gap MS] [--watch auto|service|state] [--cpu-prof DIR]'
 
 interface Options {
   services: number
@@ -65,6 +65,7 @@ interface Options {
   gap: number
   after: number
   cpuProf: string
+  watch: 'auto' | 'service' | 'state'
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -78,6 +79,7 @@ function parseOptions(argv: readonly string[]): Options {
     gap: 200,
     after: 15,
     cpuProf: '',
+    watch: 'auto',
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
@@ -90,7 +92,11 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--gap') o.gap = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--after') o.after = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--cpu-prof') o.cpuProf = argv[++i] ?? fail(USAGE)
-    else fail(USAGE)
+    else if (arg === '--watch') {
+      const w = argv[++i]
+      if (w !== 'auto' && w !== 'service' && w !== 'state') fail(USAGE)
+      o.watch = w
+    } else fail(USAGE)
   }
   return o
 }
@@ -204,6 +210,7 @@ async function run(o: Options): Promise<void> {
     address: 127.0.0.1:${listen}
 consul:
   addresses: [127.0.0.1:${consul.port}]
+  watch: ${o.watch}
 log:
   level: info
   access:
@@ -346,7 +353,7 @@ workers: ${o.workers}
     }
     console.table(rows)
     console.log(
-      `${o.services} services × 3 instances on 100 nodes, ${2 * o.services} routes, workers ${o.workers}; ` +
+      `${o.services} services × 3 instances on 100 nodes, ${2 * o.services} routes, workers ${o.workers}, watch: ${o.watch}; ` +
         `load average (1 min) before/after: ${load0.toFixed(2)} / ${(loadavg()[0] ?? 0).toFixed(2)}`,
     )
   } finally {
