@@ -255,25 +255,27 @@ workers: ${o.workers}
       row(`idle CPU over ${o.idle} s after that`, `${((100 * (c2 - c1)) / o.idle).toFixed(2)} % of a core`)
     }
     row('RSS before the changes (MB)', rss(pids))
+    /** Register service `name` with one instance (`<name>-0`) at the local upstream, routed at `<name>.example.com/`. */
+    const register = (name: string, k: number): Promise<void> =>
+      consul.change({
+        register: {
+          id: `${name}-0`,
+          service: name,
+          node: `node-${k % 100}`,
+          address: '127.0.0.1',
+          port: up.port,
+          tags: [`urlprefix-${name}.example.com/`],
+        },
+      })
     let k = 0
     const change = async (i: number): Promise<number> => {
       const host = `probe-${k}.example.com`
-      const id = `probe-${k}-0`
       const start = performance.now()
       if (i % 2 === 0) {
-        await consul.change({
-          register: {
-            id,
-            service: `probe-${k}`,
-            node: `node-${k % 100}`,
-            address: '127.0.0.1',
-            port: up.port,
-            tags: [`urlprefix-${host}/`],
-          },
-        })
+        await register(`probe-${k}`, k)
         return until(listen, host, (s) => s === 200, times, start, lb)
       }
-      await consul.change({ check: { id, status: 'critical' } })
+      await consul.change({ check: { id: `probe-${k}-0`, status: 'critical' } })
       k++
       return until(listen, host, (s) => s !== 200 && s !== 0, times, start, lb)
     }
@@ -282,16 +284,7 @@ workers: ${o.workers}
       const host = `churn-${k}.example.com`
       const start = performance.now()
       if (i % 2 === 0) {
-        await consul.change({
-          register: {
-            id: `churn-${k}-0`,
-            service: `churn-${k}`,
-            node: `node-${k % 100}`,
-            address: '127.0.0.1',
-            port: up.port,
-            tags: [`urlprefix-${host}/`],
-          },
-        })
+        await register(`churn-${k}`, k)
         return until(listen, host, (s) => s === 200, times, start, lb)
       }
       await consul.change({ deregister: `churn-${k}-0` })
