@@ -330,10 +330,12 @@ workers: ${o.workers}
     }
     if (o.churn > 0) {
       const readings: string[] = []
+      // After a quarter, half, three quarters and all of the changes.
+      const marks = new Set([1, 2, 3, 4].map((q) => Math.round((q * o.churn) / 4)))
       for (let i = 0; i < o.churn; i++) {
         await sleep(20)
         await churn(i)
-        if (Math.floor((4 * (i + 1)) / o.churn) > Math.floor((4 * i) / o.churn)) {
+        if (marks.has(i + 1)) {
           const during = rss(pids)
           await sleep(o.after * 1000)
           readings.push(`${i + 1}: ${during} → ${rss(pids)}`)
