@@ -22,8 +22,13 @@ import { connect, type Socket } from 'node:net'
 import { headEnd, parseResponseHead, ResponseHead, transferCodings } from '../../net/h1/parse.js'
 import { ChunkedDecoder, type ChunkSink } from '../../net/h1/chunked.js'
 
-/** A ByteSink gives its memory back this long after its last answer. */
-export const SINK_IDLE = 5_000
+/**
+ * A ByteSink gives its memory back this long after its last answer. Changes in a large datacenter come seconds
+ * apart; given back after 5 s, the 12 MB `state` answer at 10,000 services was new external memory on every change
+ * 10 s apart, for which V8 started a full GC each time, plus fresh pages to fill: such a change took twice as long
+ * to reach traffic and over twice the CPU (bench/RESULTS.md, "isolated changes").
+ */
+export const SINK_IDLE = 60_000
 
 /** The largest answer a ByteSink takes (address space reserved, not memory). */
 export const SINK_MAX = 1024 * 1024 * 1024
