@@ -23,8 +23,8 @@ import { headEnd, parseResponseHead, ResponseHead, transferCodings } from '../..
 import { ChunkedDecoder, type ChunkSink } from '../../net/h1/chunked.js'
 
 /**
- * A ByteSink gives its memory back this long after its last answer. Changes in a large datacenter come seconds
- * apart; given back after 5 s, the 12 MB `state` answer at 10,000 services was new external memory on every change
+ * A ByteSink gives its memory back this long after its last answer, so changes less than a minute apart reuse it.
+ * Given back after 5 s, the 12 MB `state` answer at 10,000 services was new external memory on every change
  * 10 s apart, for which V8 started a full GC each time, plus fresh pages to fill: such a change took twice as long
  * to reach traffic and over twice the CPU (bench/RESULTS.md, "isolated changes").
  */

@@ -1,7 +1,7 @@
 /**
- * ByteSink (sink.ts): Consul changes seconds apart, the usual pace of a large datacenter, reuse the memory of the
- * answer before. Given back 5 s after an answer, the 12 MB `state` answer at 10,000 services came back as new
- * external memory on every change 10 s apart, and V8 started a full GC for it each time (bench/RESULTS.md).
+ * ByteSink (sink.ts): Consul answers seconds apart reuse the memory of the answer before. Given back 5 s after an
+ * answer, the 12 MB `state` answer at 10,000 services came back as new external memory on every change 10 s apart,
+ * and V8 started a full GC for it each time (bench/RESULTS.md, "isolated changes").
  */
 import assert from 'node:assert/strict'
 import { mock, test } from 'node:test'
