@@ -50,10 +50,8 @@ export async function aggregateReplies(
   }
   if (own !== null) processJson.push(await own.getMetricsAsJSON())
   let process = ''
-  if (processJson.some((list) => list.length !== 0)) {
-    const registry = (await promClient()).AggregatorRegistry.aggregate(processJson)
-    if (registry.getMetricsAsArray().length !== 0) process = await registry.metrics()
-  }
+  if (processJson.some((list) => list.length !== 0))
+    process = await (await promClient()).AggregatorRegistry.aggregate(processJson).metrics()
   const missingFamily = new TextFamily(workersMissing, pool)
   missingFamily.add('', missing)
   return joinFamilies(process, [...mergeFamilies(familyNames, traffic, pool), ...control(), missingFamily])

@@ -61,7 +61,7 @@ export function radixInsert<V>(root: RadixNode<V>, key: string, value: V): boole
       return true
     }
     const code = key.charCodeAt(i)
-    const child = node.children === null ? undefined : node.children.get(code)
+    const child = childrenOf(node).get(code)
     if (child === undefined) {
       addChild(node, code, new RadixNode(key.slice(i), value))
       return true
