@@ -9,7 +9,8 @@
  *   404 "no route"; the instance refuses the connection, so lb answers at once);
  * - idle CPU: lb's processes (primary and workers) over `--idle` s, from `--settle` s after the sync;
  * - RSS of every process after the idle window, right after the changes and `--after` s (default 15) later
- *   (and the largest process's every 5 s in between);
+ *   (and the largest process's every 5 s in between); each process's peak RSS (VmHWM) by the end of the sync
+ *   and over the whole run;
  * - memory under churn: `--churn` more changes that leave the catalog as it was (register a service `churn-k`,
  *   then deregister it, each awaited through the proxy), with the RSS of every process read right after each
  *   quarter of them and `--after` s later (lb gives memory back once changes have been quiet for 10 s);
@@ -177,8 +178,9 @@ function cpu(pids: readonly number[]): number {
   return s
 }
 
-function rss(pids: readonly number[]): string {
-  return pids.map((p) => (statusKb(p, 'VmRSS') / 1024).toFixed(1)).join(' / ')
+/** Each process's RSS now (`VmRSS`), or its peak so far (`VmHWM`), MB. */
+function rss(pids: readonly number[], field: 'VmRSS' | 'VmHWM' = 'VmRSS'): string {
+  return pids.map((p) => (statusKb(p, field) / 1024).toFixed(1)).join(' / ')
 }
 
 /** The largest RSS among `pids`, MB. */
@@ -245,6 +247,7 @@ workers: ${o.workers}
     }
     row('initial sync', `${(sync / 1000).toFixed(2)} s`)
     row('RSS right after the sync (MB, primary / workers)', rss(pids))
+    row('peak RSS by then (MB)', rss(pids, 'VmHWM'))
     const c0 = cpu(pids)
     await sleep(o.settle * 1000)
     const c1 = cpu(pids)
@@ -346,6 +349,7 @@ workers: ${o.workers}
         readings.join(', '),
       )
     }
+    row('peak RSS over the run (MB)', rss(pids, 'VmHWM'))
     console.table(rows)
     console.log(
       `${o.services} services × 3 instances on 100 nodes, ${2 * o.services} routes, workers ${o.workers}, watch: ${o.watch}; ` +
