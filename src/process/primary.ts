@@ -335,6 +335,7 @@ export class Primary {
       defaults: this.config.defaults,
       log: this.log.child({ provider: 'consul' }),
       onBurst: () => this.#memory.releaseSoon(),
+      onSyncRead: () => this.#memory.collect(),
     })
     this.watcher.add(this.consul, stop.signal)
     this.log.info(

@@ -63,6 +63,12 @@ export interface ConsulProviderOptions {
    * resync, a catalog change adding many services). The primary releases memory then (memory.ts).
    */
   readonly onBurst?: () => void
+  /**
+   * The initial sync's answers are all read and folded into the services' entries, and its first build comes
+   * next: what was parsed to get there (the `state` answer's checks, the reads by node) is garbage from now on.
+   * The primary collects it then (memory.ts `collect`), before the build allocates the routes.
+   */
+  readonly onSyncRead?: () => void
   /** Read by node when at least this many services wait for a read (NODE_READS; tests lower it). */
   readonly nodeReadsFrom?: number
 }
@@ -176,6 +182,7 @@ export class ConsulProvider implements Provider {
   #syncReads: number
   readonly #syncStart: number
   readonly #onBurst: (() => void) | undefined
+  readonly #onSyncRead: (() => void) | undefined
   /** Service reads since the read queue was last empty (`state` mode). */
   #burstReads: number
   readonly #nodeReadsFrom: number
@@ -250,6 +257,7 @@ export class ConsulProvider implements Provider {
     this.#syncReads = 0
     this.#syncStart = Date.now()
     this.#onBurst = o.onBurst
+    this.#onSyncRead = o.onSyncRead
     this.#burstReads = 0
     this.#nodeReadsFrom = o.nodeReadsFrom ?? NODE_READS
     this.#nodeReads = false
@@ -1125,6 +1133,7 @@ export class ConsulProvider implements Provider {
     if (emit === null) return
     const c = this.#config
     this.stats.builds++
+    if (!this.#synced) this.#onSyncRead?.()
     const result = buildSnapshot(
       { health: this.#health, kv: this.#kv },
       {

@@ -1,0 +1,52 @@
+/**
+ * memory.ts `collect()`: one full GC at once (V8's gc called with no argument), not a release (no timer armed, no
+ * page release, `runs` unchanged); nothing without a GC function; logged at info, naming the burst.
+ */
+import { test, mock } from 'node:test'
+import assert from 'node:assert/strict'
+import { loggedMemoryRelease, memoryRelease } from '../../src/process/memory.js'
+import type { GcFunction } from '../../src/net/node-internals.js'
+
+test('collect() runs one full GC at once and arms nothing', () => {
+  mock.timers.enable({ apis: ['setTimeout'] })
+  try {
+    const calls: unknown[][] = []
+    const collected: number[] = []
+    const m = memoryRelease({
+      settleDelay: 1_000,
+      gc: ((...args: unknown[]) => calls.push(args)) as GcFunction,
+      resident: () => Number.MAX_SAFE_INTEGER,
+      onCollect: (ms) => collected.push(ms),
+    })
+    m.collect()
+    assert.deepEqual(calls, [[]])
+    assert.equal(collected.length, 1)
+    mock.timers.tick(60_000)
+    assert.deepEqual(calls, [[]])
+    assert.equal(m.runs, 0)
+  } finally {
+    mock.timers.reset()
+  }
+})
+
+test('collect() does nothing without a GC function', () => {
+  let collected = 0
+  const m = memoryRelease({ gc: null, onCollect: () => collected++ })
+  m.collect()
+  assert.equal(collected, 0)
+})
+
+test('a logged collect names the burst, with the heap and RSS figures', () => {
+  const lines: [Record<string, unknown>, string][] = []
+  const m = loggedMemoryRelease(
+    { info: (fields: Record<string, unknown>, msg: string) => lines.push([fields, msg]) } as never,
+    'a discovery burst',
+    { gc: () => {} },
+  )
+  m.collect()
+  assert.deepEqual(
+    lines.map(([, msg]) => msg),
+    ['garbage collected in a discovery burst'],
+  )
+  assert.deepEqual(Object.keys(lines[0]?.[0] ?? {}).sort(), ['heapUsedMB', 'ms', 'rssMB'])
+})
