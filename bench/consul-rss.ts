@@ -1,11 +1,13 @@
 /**
  * Memory of the lb daemon watching a large Consul catalog, measured the way an operator sees it: `lb --config`
  * in its own process (single process, `workers: 0`, the default), its RSS read from /proc, against the Consul
- * test server (test/helpers/consul-server.ts) in another process with N services × 3 instances, each with two
- * `urlprefix-` tags (2N routes). The run waits until the last service is routed (admin `/api/explain`), lets lb
- * settle, and reports VmRSS (now) and VmHWM (peak, the initial sync included) at two points: right after the
- * sync and after `--settle` seconds (default 25: lb releases memory 10 s after a discovery burst, src/process/memory.ts). bench/consul-propagation.ts `rss` measures lb inside the bench process
- * instead (its heap in detail, plus whatever the bench itself holds).
+ * test server (test/helpers/consul-server.ts) in another process with N services × 3 instances on 3 nodes
+ * (instance i on `node-i`; bench/consul-scale.ts spreads them over 100), each with two `urlprefix-` tags (2N
+ * routes). The run waits until the last service is routed (admin `/api/explain`), lets lb settle, and reports
+ * VmRSS (now) and VmHWM (peak, the initial sync included) at two points: right after the sync and after `--settle`
+ * seconds (default 25: lb releases memory 10 s after a discovery burst, src/process/memory.ts).
+ * bench/consul-propagation.ts `rss` measures lb inside the bench process instead (its heap in detail, plus
+ * whatever the bench itself holds).
  *
  *   npm run build && node dist/bench/consul-rss.js [--services 10000] [--settle 25] [--watch auto|service|state]
  *                                                  [--workers N]
@@ -13,7 +15,9 @@
  * `--workers N` runs lb in cluster mode (`workers: N`) and reports each process: the primary and every worker
  * (each worker gets the whole table on every apply and releases memory after large ones, src/process/worker-process.ts).
  *
- * `LB_V8_FLAGS='--max-semi-space-size=2'` passes V8 flags to the lb process (how much of the RSS is heap sizing).
+ * lb runs with the flags it is started with in production (`--max-semi-space-size=8` and the malloc tunable);
+ * `LB_V8_FLAGS='--max-semi-space-size=2'` passes more V8 flags to it, after those (how much of the RSS is heap
+ * sizing).
  */
 import { fork } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -36,6 +40,7 @@ import {
   wholeNumber,
 } from './load.js'
 import { printRuntime } from './runtime.js'
+import { YOUNG_GENERATION_FLAG } from '../src/process/young-generation.js'
 
 const USAGE =
   'usage: node dist/bench/consul-rss.js [--services N] [--settle SECONDS] [--watch auto|service|state] [--workers N]'
@@ -124,7 +129,9 @@ workers: ${o.workers}
     const lb = startProcess(
       'lb',
       process.execPath,
-      [...v8Flags(), LB_MAIN, '--config', file],
+      // As lb starts in production (the bin's first line, the systemd unit): src/process/young-generation.ts,
+      // src/process/malloc-tunable.ts (LB_ENV). Without the cap the peak was 311.6 MB instead of 211.9.
+      [YOUNG_GENERATION_FLAG, ...v8Flags(), LB_MAIN, '--config', file],
       'ignore',
       LB_ENV,
     )
