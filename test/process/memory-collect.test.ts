@@ -1,10 +1,11 @@
 /**
  * memory.ts `collect()`: one full GC at once (V8's gc called with no argument), not a release (no timer armed, no
- * page release, `runs` unchanged); nothing without a GC function; logged at info, naming the burst.
+ * page release, `runs` unchanged); nothing without a GC function or below COLLECT_FROM bytes of heap in use;
+ * logged at info, naming the burst.
  */
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
-import { loggedMemoryRelease, memoryRelease } from '../../src/process/memory.js'
+import { COLLECT_FROM, loggedMemoryRelease, memoryRelease } from '../../src/process/memory.js'
 import type { GcFunction } from '../../src/net/node-internals.js'
 
 test('collect() runs one full GC at once and arms nothing', () => {
@@ -16,6 +17,7 @@ test('collect() runs one full GC at once and arms nothing', () => {
       settleDelay: 1_000,
       gc: ((...args: unknown[]) => calls.push(args)) as GcFunction,
       resident: () => Number.MAX_SAFE_INTEGER,
+      heapUsed: () => COLLECT_FROM,
       onCollect: (ms) => collected.push(ms),
     })
     m.collect()
@@ -31,9 +33,16 @@ test('collect() runs one full GC at once and arms nothing', () => {
 
 test('collect() does nothing without a GC function', () => {
   let collected = 0
-  const m = memoryRelease({ gc: null, onCollect: () => collected++ })
+  const m = memoryRelease({ gc: null, heapUsed: () => COLLECT_FROM, onCollect: () => collected++ })
   m.collect()
   assert.equal(collected, 0)
+})
+
+test('collect() does nothing below COLLECT_FROM bytes of heap in use', () => {
+  let gcs = 0
+  const m = memoryRelease({ gc: () => gcs++, heapUsed: () => COLLECT_FROM - 1 })
+  m.collect()
+  assert.equal(gcs, 0)
 })
 
 test('a logged collect names the burst, with the heap and RSS figures', () => {
@@ -41,7 +50,7 @@ test('a logged collect names the burst, with the heap and RSS figures', () => {
   const m = loggedMemoryRelease(
     { info: (fields: Record<string, unknown>, msg: string) => lines.push([fields, msg]) } as never,
     'a discovery burst',
-    { gc: () => {} },
+    { gc: () => {}, heapUsed: () => COLLECT_FROM },
   )
   m.collect()
   assert.deepEqual(
