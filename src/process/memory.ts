@@ -146,13 +146,13 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
     timer = null
     const gc = gcOf()
     if (gc === null || resident() - live < GROWTH_THRESHOLD) return
-    const before = process.memoryUsage().heapUsed
+    const before = heapUsed()
     const t0 = performance.now()
     // Compacting moves objects off half-empty pages, and the last-resort GC gives the freed pages back instead
     // of pooling them (node-internals.ts `releasingGc`), at the price of a longer pause.
     releasingGc(gc)
     runs++
-    const after = process.memoryUsage().heapUsed
+    const after = heapUsed()
     live = resident()
     o.onRelease?.(performance.now() - t0, before, after)
     minorGcs = 0

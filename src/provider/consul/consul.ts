@@ -1132,8 +1132,8 @@ export class ConsulProvider implements Provider {
     const emit = this.#emit
     if (emit === null) return
     const c = this.#config
-    this.stats.builds++
     if (!this.#synced) this.#onSyncRead?.()
+    this.stats.builds++
     const result = buildSnapshot(
       { health: this.#health, kv: this.#kv },
       {

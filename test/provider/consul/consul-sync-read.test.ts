@@ -1,7 +1,7 @@
 /**
  * The Consul provider says when the initial sync's answers are all read (`onSyncRead`, when the primary collects
- * the garbage they leave, src/process/memory.ts `collect`): once, before it emits its first snapshot, which then
- * has every service; not again for later changes.
+ * the garbage they leave, src/process/memory.ts `collect`): once, before its first build, whose snapshot then has
+ * every service; not again for later changes.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,7 +14,7 @@ import type { Snapshot } from '../../../src/model/snapshot.js'
 
 const SERVICES = 8
 
-test('onSyncRead is called once, before the first snapshot', async () => {
+test('onSyncRead is called once, before the first build', async () => {
   const consul = await ConsulTestServer.start()
   for (let s = 0; s < SERVICES; s++)
     consul.register({
@@ -26,16 +26,16 @@ test('onSyncRead is called once, before the first snapshot', async () => {
       tags: [`urlprefix-/s${s}`],
     })
   const snapshots: Snapshot[] = []
-  /** How many snapshots had been emitted at each call. */
+  /** How many builds had run at each call. */
   const calls: number[] = []
-  const provider = new ConsulProvider({
+  const provider: ConsulProvider = new ConsulProvider({
     config: consulConfig(consul.address, (c) => {
       c.watch = 'state'
     }),
     defaults: defaultConfig.defaults,
     log: pino({ level: 'silent' }),
     nodeReadsFrom: 1, // the sync reads by node, as at 10,000 services
-    onSyncRead: () => calls.push(snapshots.length),
+    onSyncRead: () => calls.push(provider.stats.builds), // called once start() has run
   })
   const controller = new AbortController()
   try {
