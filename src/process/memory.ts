@@ -38,10 +38,10 @@ export interface MemoryRelease {
    * A full GC now, at a point where a burst's input has just become garbage and a large build follows (the Consul
    * sync's parsed answers, before its first build): the build then reuses the pages this frees instead of V8
    * growing the heap past them, since V8 does not start a full GC for garbage that was young a moment ago. The
-   * pages stay in V8's pool (no release), for that build. Measured at 10,000 Consul services × 3: peak RSS
-   * 175–178 MB against 210 MB without it (single process; the primary with two workers 180–185 against 214),
-   * for a pause of 29–35 ms once per sync (bench/RESULTS.md, consul-scale). Only from COLLECT_FROM bytes of heap in
-   * use: below, the garbage is not worth it.
+   * pages stay in V8's pool (no release), for that build. Measured at 10,000 Consul services × 3, peak RSS over a
+   * run: 177–179 MB against 203–209 MB without it (single process; the primary with two workers 180–185 against
+   * 214), for a pause of 29–35 ms once per sync (bench/RESULTS.md, consul-scale). Only from COLLECT_FROM bytes of
+   * heap in use: below, the garbage is not worth it.
    */
   collect(): void
   /** Cancel a pending release. */
