@@ -26,21 +26,21 @@ import { fileURLToPath } from 'node:url'
 import { loadavg } from 'node:os'
 import {
   LB_ENV,
-  LB_MAIN,
   childPids,
   fail,
   freePort,
   isEntryPoint,
+  lbArgs,
   makeTempDir,
   runBench,
   sleep,
   startProcess,
   statusKb,
   waitForPort,
+  watchMode,
   wholeNumber,
 } from './load.js'
 import { printRuntime } from './runtime.js'
-import { YOUNG_GENERATION_FLAG } from '../src/process/young-generation.js'
 
 const USAGE =
   'usage: node dist/bench/consul-rss.js [--services N] [--settle SECONDS] [--watch auto|service|state] [--workers N]'
@@ -59,11 +59,8 @@ function parseOptions(argv: readonly string[]): Options {
     if (arg === '--services') o.services = wholeNumber(arg, argv[++i], 1, USAGE)
     else if (arg === '--settle') o.settle = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--workers') o.workers = wholeNumber(arg, argv[++i], 0, USAGE)
-    else if (arg === '--watch') {
-      const w = argv[++i]
-      if (w !== 'auto' && w !== 'service' && w !== 'state') fail(USAGE)
-      o.watch = w
-    } else fail(USAGE)
+    else if (arg === '--watch') o.watch = watchMode(argv[++i], USAGE)
+    else fail(USAGE)
   }
   return o
 }
@@ -129,9 +126,8 @@ workers: ${o.workers}
     const lb = startProcess(
       'lb',
       process.execPath,
-      // As lb starts in production (the bin's first line, the systemd unit): src/process/young-generation.ts,
-      // src/process/malloc-tunable.ts (LB_ENV). Without the cap the peak was 311.6 MB instead of 211.9.
-      [YOUNG_GENERATION_FLAG, ...v8Flags(), LB_MAIN, '--config', file],
+      // As lb starts in production. Without the young-generation cap the peak was 311.6 MB instead of 211.9.
+      lbArgs(file, v8Flags()),
       'ignore',
       LB_ENV,
     )

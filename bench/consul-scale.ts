@@ -35,22 +35,22 @@ import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import {
   LB_ENV,
-  LB_MAIN,
   childPids,
   cpuSeconds,
   fail,
   freePort,
   isEntryPoint,
+  lbArgs,
   makeTempDir,
   runBench,
   sleep,
   startProcess,
   statusKb,
+  watchMode,
   wholeNumber,
   type Proc,
 } from './load.js'
 import { printRuntime, quantile } from './runtime.js'
-import { YOUNG_GENERATION_FLAG } from '../src/process/young-generation.js'
 
 const USAGE =
   'usage: node dist/bench/consul-scale.js [--services N] [--workers N] [--changes N] [--settle S] [--idle S] ' +
@@ -93,11 +93,8 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--gap') o.gap = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--after') o.after = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--cpu-prof') o.cpuProf = argv[++i] ?? fail(USAGE)
-    else if (arg === '--watch') {
-      const w = argv[++i]
-      if (w !== 'auto' && w !== 'service' && w !== 'state') fail(USAGE)
-      o.watch = w
-    } else fail(USAGE)
+    else if (arg === '--watch') o.watch = watchMode(argv[++i], USAGE)
+    else fail(USAGE)
   }
   return o
 }
@@ -220,15 +217,10 @@ log:
 workers: ${o.workers}
 `,
     )
-    // As lb starts in production (the bin's first line, the systemd unit): src/process/young-generation.ts,
-    // src/process/malloc-tunable.ts (LB_ENV).
-    const flags = [
-      YOUNG_GENERATION_FLAG,
-      ...(o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf]),
-    ]
+    const flags = o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf]
     const load0 = loadavg()[0] ?? 0
     const t0 = performance.now()
-    const lb = startProcess('lb', process.execPath, [...flags, LB_MAIN, '--config', file], 'ignore', LB_ENV)
+    const lb = startProcess('lb', process.execPath, lbArgs(file, flags), 'ignore', LB_ENV)
     const times = Math.max(1, o.workers)
     const sync = await until(
       listen,

@@ -129,6 +129,13 @@ export function wholeNumber(flag: string, value: string | undefined, min: number
   return n
 }
 
+/** lb's Consul watch mode from a `--watch` value. */
+export function watchMode(value: string | undefined, usage = USAGE): 'auto' | 'service' | 'state' {
+  if (value !== 'auto' && value !== 'service' && value !== 'state')
+    usageExit(2, '--watch takes auto, service or state', usage)
+  return value
+}
+
 export function targetList(value: string | undefined, usage = USAGE): TargetName[] {
   const names = (value ?? '').split(',').filter((s) => s !== '')
   const bad = names.filter((n) => !ALL_TARGETS.includes(n as TargetName))
@@ -590,6 +597,14 @@ export const LB_ENV: NodeJS.ProcessEnv = {
   GLIBC_TUNABLES: workerTunables(process.env.GLIBC_TUNABLES),
 }
 
+/**
+ * Node's arguments for lb on `file` as the systemd unit and the bin start it: with V8's young-generation cap
+ * (src/process/young-generation.ts), then `flags`. The environment is LB_ENV (glibc's fixed mmap threshold).
+ */
+export function lbArgs(file: string, flags: readonly string[] = []): string[] {
+  return [YOUNG_GENERATION_FLAG, ...flags, LB_MAIN, '--config', file]
+}
+
 /** lb (one process) on a free port with the config `makeConfig(port)` returns. */
 export async function startLbWith(makeConfig: (port: number) => string, o: LbStart = {}): Promise<Target> {
   const dir = makeTempDir('lb')
@@ -598,14 +613,7 @@ export async function startLbWith(makeConfig: (port: number) => string, o: LbSta
   writeFileSync(file, makeConfig(port))
   const node = o.node ?? process.execPath
   // The access log goes to stdout; dropping it keeps the terminal out of the measurement.
-  const proc = startProcess(
-    'lb',
-    // As the systemd unit starts it: with V8's young-generation cap (src/process/young-generation.ts) and glibc's
-    // fixed mmap threshold (src/process/malloc-tunable.ts).
-    ...pinned(o.pin ?? null, 'proxy', node, [YOUNG_GENERATION_FLAG, LB_MAIN, '--config', file]),
-    'ignore',
-    LB_ENV,
-  )
+  const proc = startProcess('lb', ...pinned(o.pin ?? null, 'proxy', node, lbArgs(file)), 'ignore', LB_ENV)
   await waitForPort(proc, port)
   return { name: 'lb', label: o.label ?? 'lb', proc, port, node: nodeVersion(node) }
 }
