@@ -135,6 +135,19 @@ export class ByteSink {
     this.#conn = null
   }
 
+  /** Bytes of memory this sink holds now (its largest answer's, until given back). */
+  get held(): number {
+    return this.#memory.byteLength
+  }
+
+  /**
+   * Give the memory back now if it holds more than `keep` bytes: a pooled sink (client.ts) whose answer has been
+   * decoded, so one large answer is not kept for SINK_IDLE by a sink that mostly reads small ones.
+   */
+  trim(keep: number): void {
+    if (this.#memory.byteLength > keep) this.#memory.resize(0)
+  }
+
   /** An answer starts: its bytes go to the start of the memory. */
   begin(): void {
     if (this.#timer !== null) clearTimeout(this.#timer)
