@@ -80,9 +80,9 @@ const IDLE_SINKS = 16
 const TEXT_MAX = 256 * 1024 * 1024
 
 /**
- * Memory a pooled sink keeps for the next request. A larger answer's is given back as soon as it is decoded: the
- * node reads of a sync are 4 MB each when 10,000 services sit on 3 nodes, which 16 idle sinks kept for SINK_IDLE
- * (sink.ts), about 11 MB for a minute; a read of one service or of a node of 100 is 2–200 KB.
+ * Memory a pooled sink keeps for the next request. A larger answer's is given back as soon as it is decoded: a read
+ * by node is that node's share of the catalog, 4 MB when 10,000 services sit on 3 nodes, and the idle sinks kept
+ * about 11 MB of the sync's reads for SINK_IDLE (sink.ts), a minute.
  */
 export const POOL_KEEP = 256 * 1024
 
