@@ -5,10 +5,17 @@
  * away.
  */
 import cluster from 'node:cluster'
-import { isToWorker, observeFlush, unpackWhole, type FromWorker, type ToWorker } from './ipc.js'
+import {
+  isToWorker,
+  observeFlush,
+  unpackWhole,
+  type FromWorker,
+  type ToWorker,
+  type WholeState,
+} from './ipc.js'
 import { createAccessLogger, createLogger, type Logger } from '../log/log.js'
 import { Metrics } from '../metrics/metrics.js'
-import { loggedMemoryRelease, type MemoryRelease } from './memory.js'
+import { collectNativeHeld, loggedMemoryRelease, type MemoryRelease } from './memory.js'
 import type { Config } from '../config/types.js'
 import type { Snapshot } from '../model/snapshot.js'
 import type { ServersState } from '../health/service.js'
@@ -31,6 +38,14 @@ export const LARGE_APPLY = 500
 export function isLargeApply(snapshot: Snapshot): boolean {
   return snapshot.services.length >= LARGE_APPLY
 }
+
+/**
+ * Bytes of a packed whole state (ipc.ts `packWhole`) from which a worker frees them before applying it (`packed`):
+ * 7 MB at 10,000 Consul services × 3, about 6,000 services at this size. Held through the apply, they were part of
+ * the worker's peak: 129.0–131.9 MB at its first state, 122.5–126.3 MB with them freed, for two full GCs of 25–35 ms
+ * (bench/RESULTS.md, consul-rss).
+ */
+export const FREE_PACKED_FROM = 4 * 1024 * 1024
 
 /** Makes the Worker on the first whole state (a test passes its own loggers and metrics). */
 export type MakeWorker = (config: Config, ticketSecret?: Buffer) => { worker: Worker; log: Logger }
@@ -100,6 +115,29 @@ export class StateReceiver {
       this.log?.error({ err, version: msg.version }, 'applying the state failed')
     }
     this.#send({ type: 'lb:ack', version: msg.version, error })
+  }
+
+  /**
+   * A whole state packed once for every worker (`lb:apply-packed`): unpacked, its bytes freed from
+   * FREE_PACKED_FROM, then applied as `full`. Bytes that do not unpack are logged and not acked (the primary
+   * reports the version as not acknowledged). Not an async function: a suspended one would keep `bytes` alive in
+   * its frame while the GCs run, so the caller must not hold them either.
+   */
+  packed(bytes: Uint8Array): Promise<void> {
+    let whole
+    try {
+      whole = unpackWhole(bytes)
+    } catch (err) {
+      this.log?.error({ err }, 'a packed whole state did not unpack')
+      return Promise.resolve()
+    }
+    return bytes.byteLength >= FREE_PACKED_FROM ? this.#fullAfterCollect(whole) : this.full(whole)
+  }
+
+  /** `full` once the deserializers' input is freed (memory.ts `collectNativeHeld`). */
+  async #fullAfterCollect(whole: WholeState): Promise<void> {
+    await collectNativeHeld()
+    return this.full(whole)
   }
 
   /** A delta: applied in place on top of its base version and acked, else the whole state is asked for. */
@@ -185,17 +223,8 @@ export function runWorkerProcess(): void {
     switch (msg.type) {
       case 'lb:apply':
         return state.full(msg)
-      case 'lb:apply-packed': {
-        let whole
-        try {
-          whole = unpackWhole(msg.bytes)
-        } catch (err) {
-          // Not acked: the primary reports the version as not acknowledged.
-          state.log?.error({ err }, 'a packed whole state did not unpack')
-          return
-        }
-        return state.full(whole)
-      }
+      case 'lb:apply-packed':
+        return state.packed(msg.bytes)
       case 'lb:delta':
         return state.delta(msg)
       case 'lb:servers':

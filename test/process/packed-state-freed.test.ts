@@ -1,0 +1,80 @@
+/**
+ * A worker frees a large packed whole state's bytes as it applies the state (src/process/worker-process.ts
+ * `StateReceiver.packed`): they were 7 MB at 10,000 Consul services, held through the apply, at the worker's peak.
+ * Read as V8's count of ArrayBuffer memory.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { pino } from 'pino'
+import { FREE_PACKED_FROM, StateReceiver } from '../../src/process/worker-process.js'
+import { packWhole, type FromWorker, type WholeState } from '../../src/process/ipc.js'
+import type { Worker } from '../../src/process/worker.js'
+import type { ServiceSpec } from '../../src/model/snapshot.js'
+import { nodeInternals } from '../../src/net/node-internals.js'
+import { baseConfig } from '../helpers/lb.js'
+
+/** A whole state whose packed bytes are over FREE_PACKED_FROM (the stub Worker below never reads it). */
+function largeState(): WholeState {
+  const pad = 'x'.repeat(200)
+  const services = Array.from({ length: Math.ceil((1.5 * FREE_PACKED_FROM) / pad.length) }, (_, i) => ({
+    name: `s${i}-${pad}`,
+  })) as unknown as ServiceSpec[]
+  return {
+    type: 'lb:apply',
+    version: 2,
+    config: baseConfig(),
+    snapshot: { services, routes: [], tcpRoutes: [] },
+    servers: { seq: 0, servers: [] },
+  }
+}
+
+/**
+ * `state` packed and handed to `rx`, whose bytes they then are alone, as a message's are: from a function that has
+ * returned (a test suspended at an `await` may still hold its call's argument). The bytes are a copy, in memory V8
+ * counts as it counts the IPC channel's (the serializer's own buffer is not counted).
+ */
+function handOver(rx: StateReceiver, state: WholeState): Promise<void> {
+  return rx.packed(Buffer.from(packWhole(state)))
+}
+
+/** Whether `done()` holds within `ms` of wall time, asked once per turn of the event loop. */
+async function within(ms: number, done: () => boolean): Promise<boolean> {
+  const until = performance.now() + ms
+  while (!done()) {
+    if (performance.now() > until) return false
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return true
+}
+
+function arrayBuffers(): number {
+  return process.memoryUsage().arrayBuffers
+}
+
+test('a large packed whole state’s bytes are freed before the state is applied', async () => {
+  assert.ok(nodeInternals.gc() !== null, 'this Node offers V8’s gc (src/net/node-internals.ts)')
+  const state = largeState()
+  const size = packWhole(state).byteLength
+  assert.ok(size >= FREE_PACKED_FROM, `the packed state is ${size} bytes`)
+  const sent: FromWorker[] = []
+  const silent = pino({ level: 'silent' })
+  const stub = {
+    apply: (): Promise<void> => Promise.resolve(),
+    syncListeners: (): Promise<void> => Promise.resolve(),
+  } as unknown as Worker
+  const rx = new StateReceiver(
+    (m) => sent.push(m),
+    () => ({ worker: stub, log: silent }),
+  )
+  try {
+    const before = arrayBuffers()
+    await handOver(rx, state)
+    assert.deepEqual(sent, [{ type: 'lb:ack', version: 2, error: null }])
+    // The receiver's GCs find the bytes dead; V8 frees such memory on a thread of its own, just after. Nothing
+    // here allocates enough for V8 to start a full GC of its own, which freeing them would take otherwise.
+    const freed = await within(2_000, () => arrayBuffers() < before + size / 2)
+    assert.ok(freed, `ArrayBuffer memory ${arrayBuffers() - before} bytes over the start, ${size} packed`)
+  } finally {
+    rx.close()
+  }
+})
