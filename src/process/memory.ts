@@ -99,15 +99,18 @@ const YOUNG_INTERVAL = 1_000
 /**
  * Free memory that native objects kept alive after they died: a deserializer (node:v8's, the IPC channel's) holds
  * its input until its native half is deleted, which happens on a turn of the event loop after a GC has found it
- * dead. So: a full GC, a turn, a full GC. Measured in a cluster worker at 10,000 Consul services, the 7 MB of a
- * packed whole state stayed allocated through two GCs in a row and 300 ms without one, and were freed by this
- * (25–35 ms per GC there). Resolves at once without a GC function.
+ * dead. So: a full GC, a turn, then V8's last-resort GC (`releasingGc`), which also gives back the pages freed and
+ * the young generation the deserializing grew, so that what is built next starts from a small heap. Measured in a
+ * cluster worker at 10,000 Consul services, the 7 MB of a packed whole state stayed allocated through two GCs in a
+ * row and 300 ms without one. With two full GCs the worker's peak around its first state was 125.0–127.4 MB, with
+ * this 119.9–122.6 MB; the two GCs took 75–85 ms there (bench/RESULTS.md, consul-rss). Resolves at once without a
+ * GC function.
  */
 export async function collectNativeHeld(gc: GcFunction | null = nodeInternals.gc()): Promise<void> {
   if (gc === null) return
   gc()
   await new Promise<void>((resolve) => setImmediate(resolve))
-  gc()
+  releasingGc(gc)
 }
 
 /** Bytes of heap V8 has committed (resident), all spaces. */

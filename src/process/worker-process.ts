@@ -42,8 +42,8 @@ export function isLargeApply(snapshot: Snapshot): boolean {
 /**
  * Bytes of a packed whole state (ipc.ts `packWhole`) from which a worker frees them before applying it (`packed`):
  * 7 MB at 10,000 Consul services × 3, about 6,000 services at this size. Held through the apply, they were part of
- * the worker's peak: 129.0–131.9 MB at its first state, 122.5–126.3 MB with them freed, for two full GCs of 25–35 ms
- * (bench/RESULTS.md, consul-rss).
+ * the worker's peak: 129.0–131.9 MB at its first state; 119.4–122.4 MB with them and the young generation freed
+ * first (memory.ts `collectNativeHeld`, 75–85 ms of GC there; bench/RESULTS.md, consul-rss).
  */
 export const FREE_PACKED_FROM = 4 * 1024 * 1024
 
@@ -118,8 +118,8 @@ export class StateReceiver {
   }
 
   /**
-   * A whole state packed once for every worker (`lb:apply-packed`): unpacked, its bytes freed from
-   * FREE_PACKED_FROM, then applied as `full`. Bytes that do not unpack are logged and not acked (the primary
+   * A whole state packed once for every worker (`lb:apply-packed`): unpacked, its bytes (and the young generation
+   * the unpacking grew) freed from FREE_PACKED_FROM, then applied as `full`. Bytes that do not unpack are logged and not acked (the primary
    * reports the version as not acknowledged). Not an async function: a suspended one would keep `bytes` alive in
    * its frame while the GCs run, so the caller must not hold them either.
    */
