@@ -35,13 +35,14 @@ export interface MemoryRelease {
   /** A burst just ended: run a full GC once nothing has called this for `settleDelay` ms. */
   releaseSoon(): void
   /**
-   * A full GC now, at a point where a burst's input has just become garbage and a large build follows (the Consul
-   * sync's parsed answers, before its first build): the build then reuses the pages this frees instead of V8
-   * growing the heap past them, since V8 does not start a full GC for garbage that was young a moment ago. The
-   * pages stay in V8's pool (no release), for that build. Measured at 10,000 Consul services × 3, peak RSS over a
-   * run: 177–179 MB against 203–209 MB without it (single process; the primary with two workers 180–185 against
-   * 214), for a pause of 29–35 ms once per sync (bench/RESULTS.md, consul-scale). Only from COLLECT_FROM bytes of
-   * heap in use: below, the garbage is not worth it.
+   * V8's last-resort GC now (`releasingGc`), at a point where a burst's input has just become garbage and a large
+   * build follows (the Consul sync's parsed answers, before its first build): the build then starts from a small
+   * heap instead of V8 growing it past that garbage, since V8 does not start a full GC for garbage that was young a
+   * moment ago; and the pages and the young generation the burst grew are given back, not kept for the build.
+   * Measured at 10,000 Consul services × 3, peak RSS over a run: 177–179 MB against 203–209 MB without a GC there
+   * (single process; the primary with two workers 180–185 against 214), then 168.8–172.5 MB against 174.9–182.0 MB
+   * with the last-resort GC instead of a plain full one (bench/RESULTS.md, consul-scale). Once per sync. Only from
+   * COLLECT_FROM bytes of heap in use: below, the garbage is not worth it. Not a release: `runs` does not count it.
    */
   collect(): void
   /** Cancel a pending release. */
@@ -185,7 +186,7 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
       const before = heapUsed()
       if (before < COLLECT_FROM) return
       const t0 = performance.now()
-      gc()
+      releasingGc(gc)
       o.onCollect?.(performance.now() - t0, before, heapUsed())
     },
     close(): void {

@@ -1,14 +1,16 @@
 /**
- * memory.ts `collect()`: one full GC at once (V8's gc called with no argument), not a release (no timer armed, no
- * page release, `runs` unchanged); nothing without a GC function or below COLLECT_FROM bytes of heap in use;
- * logged at info, naming the burst.
+ * memory.ts `collect()`: V8's last-resort GC at once (it gives back the pages and young generation a burst grew),
+ * not a release (no timer armed, `runs` unchanged); nothing without a GC function or below COLLECT_FROM bytes of
+ * heap in use; logged at info, naming the burst.
  */
 import { test, mock } from 'node:test'
 import assert from 'node:assert/strict'
 import { COLLECT_FROM, loggedMemoryRelease, memoryRelease } from '../../src/process/memory.js'
 import type { GcFunction } from '../../src/net/node-internals.js'
 
-test('collect() runs one full GC at once and arms nothing', () => {
+const LAST_RESORT = { type: 'major', execution: 'sync', flavor: 'last-resort' }
+
+test('collect() runs one last-resort GC at once and arms nothing', () => {
   mock.timers.enable({ apis: ['setTimeout'] })
   try {
     const calls: unknown[][] = []
@@ -21,10 +23,10 @@ test('collect() runs one full GC at once and arms nothing', () => {
       onCollect: (ms) => collected.push(ms),
     })
     m.collect()
-    assert.deepEqual(calls, [[]])
+    assert.deepEqual(calls, [[LAST_RESORT]])
     assert.equal(collected.length, 1)
     mock.timers.tick(60_000)
-    assert.deepEqual(calls, [[]])
+    assert.deepEqual(calls, [[LAST_RESORT]])
     assert.equal(m.runs, 0)
   } finally {
     mock.timers.reset()
