@@ -104,8 +104,8 @@ const YOUNG_INTERVAL = 1_000
  * the young generation the deserializing grew, so that what is built next starts from a small heap. Measured in a
  * cluster worker at 10,000 Consul services, the 7 MB of a packed whole state stayed allocated through two GCs in a
  * row and 300 ms without one. With two full GCs the worker's peak around its first state was 125.0–127.4 MB, with
- * this 119.9–122.6 MB; the two GCs took 75–85 ms there (bench/RESULTS.md, consul-rss). Resolves at once without a
- * GC function.
+ * this 119.9–122.6 MB; the GCs took about 70–85 ms there, 20–34 and 48–51 ms (bench/RESULTS.md, consul-rss).
+ * Resolves at once without a GC function.
  */
 export async function collectNativeHeld(gc: GcFunction | null = nodeInternals.gc()): Promise<void> {
   if (gc === null) return

@@ -43,7 +43,7 @@ export function isLargeApply(snapshot: Snapshot): boolean {
  * Bytes of a packed whole state (ipc.ts `packWhole`) from which a worker frees them before applying it (`packed`):
  * 7 MB at 10,000 Consul services × 3, about 6,000 services at this size. Held through the apply, they were part of
  * the worker's peak: 129.0–131.9 MB at its first state; 119.4–122.4 MB with them and the young generation freed
- * first (memory.ts `collectNativeHeld`, 75–85 ms of GC there; bench/RESULTS.md, consul-rss).
+ * first (memory.ts `collectNativeHeld`, about 70–85 ms of GC there; bench/RESULTS.md, consul-rss).
  */
 export const FREE_PACKED_FROM = 4 * 1024 * 1024
 
