@@ -119,9 +119,9 @@ export class StateReceiver {
 
   /**
    * A whole state packed once for every worker (`lb:apply-packed`): unpacked, its bytes (and the young generation
-   * the unpacking grew) freed from FREE_PACKED_FROM, then applied as `full`. Bytes that do not unpack are logged and not acked (the primary
-   * reports the version as not acknowledged). Not an async function: a suspended one would keep `bytes` alive in
-   * its frame while the GCs run, so the caller must not hold them either.
+   * the unpacking grew) freed from FREE_PACKED_FROM, then applied as `full`. Bytes that do not unpack are logged
+   * and not acked (the primary reports the version as not acknowledged). Not an async function: a suspended one
+   * would keep `bytes` alive in its frame while the GCs run, so the caller must not hold them either.
    */
   packed(bytes: Uint8Array): Promise<void> {
     let whole

@@ -5,27 +5,16 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { pino } from 'pino'
-import { FREE_PACKED_FROM, StateReceiver } from '../../src/process/worker-process.js'
-import { packWhole, type FromWorker, type WholeState } from '../../src/process/ipc.js'
-import type { Worker } from '../../src/process/worker.js'
-import type { ServiceSpec } from '../../src/model/snapshot.js'
+import { FREE_PACKED_FROM, type StateReceiver } from '../../src/process/worker-process.js'
+import { packWhole, type WholeState } from '../../src/process/ipc.js'
 import { nodeInternals } from '../../src/net/node-internals.js'
-import { baseConfig } from '../helpers/lb.js'
+import { stubReceiver, stubState } from '../helpers/packed-state.js'
 
-/** A whole state whose packed bytes are over FREE_PACKED_FROM (the stub Worker below never reads it). */
+/** A whole state whose packed bytes are 1.5 × FREE_PACKED_FROM. */
 function largeState(): WholeState {
   const pad = 'x'.repeat(200)
-  const services = Array.from({ length: Math.ceil((1.5 * FREE_PACKED_FROM) / pad.length) }, (_, i) => ({
-    name: `s${i}-${pad}`,
-  })) as unknown as ServiceSpec[]
-  return {
-    type: 'lb:apply',
-    version: 2,
-    config: baseConfig(),
-    snapshot: { services, routes: [], tcpRoutes: [] },
-    servers: { seq: 0, servers: [] },
-  }
+  const n = Math.ceil((1.5 * FREE_PACKED_FROM) / pad.length)
+  return stubState(Array.from({ length: n }, (_, i) => ({ name: `s${i}-${pad}` })))
 }
 
 /**
@@ -56,16 +45,7 @@ test('a large packed whole state’s bytes are freed before the state is applied
   const state = largeState()
   const size = packWhole(state).byteLength
   assert.ok(size >= FREE_PACKED_FROM, `the packed state is ${size} bytes`)
-  const sent: FromWorker[] = []
-  const silent = pino({ level: 'silent' })
-  const stub = {
-    apply: (): Promise<void> => Promise.resolve(),
-    syncListeners: (): Promise<void> => Promise.resolve(),
-  } as unknown as Worker
-  const rx = new StateReceiver(
-    (m) => sent.push(m),
-    () => ({ worker: stub, log: silent }),
-  )
+  const { rx, sent } = stubReceiver()
   try {
     const before = arrayBuffers()
     await handOver(rx, state)

@@ -1,0 +1,41 @@
+/**
+ * For the tests of a worker's packed whole states (src/process/worker-process.ts `StateReceiver.packed`): a whole
+ * state of stub services, and a receiver whose Worker is a stub that only reports being handed a state.
+ */
+import { pino } from 'pino'
+import { StateReceiver } from '../../src/process/worker-process.js'
+import type { FromWorker, WholeState } from '../../src/process/ipc.js'
+import type { Worker } from '../../src/process/worker.js'
+import type { ServiceSpec } from '../../src/model/snapshot.js'
+import { baseConfig } from './lb.js'
+
+/** A whole state (version 2) whose services are `services`, which the stub Worker never reads. */
+export function stubState(services: readonly object[]): WholeState {
+  return {
+    type: 'lb:apply',
+    version: 2,
+    config: baseConfig(),
+    snapshot: { services: services as unknown as ServiceSpec[], routes: [], tcpRoutes: [] },
+    servers: { seq: 0, servers: [] },
+  }
+}
+
+/** A StateReceiver whose Worker calls `onApply` when it is handed a state; `sent` collects what the receiver sent. */
+export function stubReceiver(onApply: () => void = () => {}): { rx: StateReceiver; sent: FromWorker[] } {
+  const sent: FromWorker[] = []
+  const silent = pino({ level: 'silent' })
+  const worker = {
+    apply: (): Promise<void> => {
+      onApply()
+      return Promise.resolve()
+    },
+    syncListeners: (): Promise<void> => Promise.resolve(),
+  } as unknown as Worker
+  return {
+    rx: new StateReceiver(
+      (m) => sent.push(m),
+      () => ({ worker, log: silent }),
+    ),
+    sent,
+  }
+}
