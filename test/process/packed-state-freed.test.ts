@@ -9,6 +9,7 @@ import { FREE_PACKED_FROM, type StateReceiver } from '../../src/process/worker-p
 import { packWhole, type WholeState } from '../../src/process/ipc.js'
 import { nodeInternals } from '../../src/net/node-internals.js'
 import { stubReceiver, stubState } from '../helpers/packed-state.js'
+import { until } from '../helpers/lb.js'
 
 /** A whole state whose packed bytes are 1.5 × FREE_PACKED_FROM. */
 function largeState(): WholeState {
@@ -24,16 +25,6 @@ function largeState(): WholeState {
  */
 function handOver(rx: StateReceiver, state: WholeState): Promise<void> {
   return rx.packed(Buffer.from(packWhole(state)))
-}
-
-/** Whether `done()` holds within `ms` of wall time, asked once per turn of the event loop. */
-async function within(ms: number, done: () => boolean): Promise<boolean> {
-  const until = performance.now() + ms
-  while (!done()) {
-    if (performance.now() > until) return false
-    await new Promise((resolve) => setImmediate(resolve))
-  }
-  return true
 }
 
 function arrayBuffers(): number {
@@ -52,8 +43,9 @@ test('a large packed whole state’s bytes are freed before the state is applied
     assert.deepEqual(sent, [{ type: 'lb:ack', version: 2, error: null }])
     // The receiver's GCs find the bytes dead; V8 frees such memory on a thread of its own, just after. Nothing
     // here allocates enough for V8 to start a full GC of its own, which freeing them would take otherwise.
-    const freed = await within(2_000, () => arrayBuffers() < before + size / 2)
-    assert.ok(freed, `ArrayBuffer memory ${arrayBuffers() - before} bytes over the start, ${size} packed`)
+    await until(() => arrayBuffers() < before + size / 2, 'the packed bytes freed', 2_000).catch(() =>
+      assert.fail(`ArrayBuffer memory ${arrayBuffers() - before} bytes over the start, ${size} packed`),
+    )
   } finally {
     rx.close()
   }
