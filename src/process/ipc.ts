@@ -1,8 +1,9 @@
 /**
  * Messages between the cluster primary and its worker processes (node:cluster IPC). Plain data only.
  *
- * States are versioned. `lb:apply` is a complete state (config, snapshot and every server's status): a worker
- * gets one when it starts (after its `lb:hello`), when the config changes, and when it asks with `lb:resync`.
+ * States are versioned. A whole state (`WholeState`: config, snapshot and every server's status) goes packed, as
+ * `lb:apply-packed`: a worker gets one when it starts (after its `lb:hello`), when the config changes, and when it
+ * asks with `lb:resync`.
  * Every other change of the snapshot is an `lb:delta` against the version before it (provider/delta.ts: the
  * services and routes removed and added, and the statuses of the changed services' servers): a worker applies
  * it in place when it holds exactly that `base` version, acks, and otherwise sends `lb:resync` and waits for
@@ -22,22 +23,23 @@ import type { SnapshotDelta } from '../provider/delta.js'
  */
 export type ObserveReport = readonly (readonly [id: number, runs: readonly number[]])[]
 
+/** The whole serving state: config (listeners, http options) and the merged snapshot, with its version. */
+export interface WholeState {
+  readonly type: 'lb:apply'
+  readonly version: number
+  readonly config: Config
+  readonly snapshot: Snapshot
+  /** The servers' state for this snapshot, applied before the worker acks (and, the first time, listens). */
+  readonly servers: ServersState
+  /**
+   * The session ticket secret (hex) all workers share (src/proxy/ticket-keys.ts); a worker takes it when the
+   * first state makes its Worker. Absent: that worker makes its own (tests of the state protocol).
+   */
+  readonly tickets?: string
+}
+
 /** Primary → worker. */
 export type ToWorker =
-  /** The whole serving state: config (listeners, http options) and the merged snapshot, with its version. */
-  | {
-      readonly type: 'lb:apply'
-      readonly version: number
-      readonly config: Config
-      readonly snapshot: Snapshot
-      /** The servers' state for this snapshot, applied before the worker acks (and, the first time, listens). */
-      readonly servers: ServersState
-      /**
-       * The session ticket secret (hex) all workers share (src/proxy/ticket-keys.ts); a worker takes it when the
-       * first state makes its Worker. Absent: that worker makes its own (tests of the state protocol).
-       */
-      readonly tickets?: string
-    }
   /**
    * The snapshot of `base` changed into `version` by `delta`, with the statuses of the changed services' servers.
    * Applied only on top of `base`; else the worker asks for the whole state (`lb:resync`).
@@ -50,8 +52,10 @@ export type ToWorker =
       readonly servers: ServersState
     }
   /**
-   * An `lb:apply` serialized once for every worker it goes to (`packWhole`): the primary's structured clone of a
-   * 10,000-service state took 75 ms per worker, and the next worker's copy waited for it.
+   * A whole state, serialized once for every worker it goes to (`packWhole`): the primary's structured clone of a
+   * 10,000-service state took 75 ms per worker, and the next worker's copy waited for it. Sent packed to one
+   * worker too, so that the worker can free the bytes before it applies them (worker-process.ts
+   * `StateReceiver.packed`).
    */
   | { readonly type: 'lb:apply-packed'; readonly bytes: Uint8Array }
   /** Some servers' status changed (health verdict, runtime control): apply them, then ack the `seq`. */
@@ -79,7 +83,6 @@ export type FromWorker =
   | { readonly type: 'lb:observe'; readonly reports: ObserveReport }
 
 const toWorkerTypes: ReadonlySet<string> = new Set([
-  'lb:apply',
   'lb:apply-packed',
   'lb:delta',
   'lb:servers',
@@ -115,20 +118,16 @@ export function isFromWorker(msg: unknown): msg is FromWorker {
   return t !== null && fromWorkerTypes.has(t)
 }
 
-/** A whole state, as the IPC message sent to each worker. */
-export type WholeState = Extract<ToWorker, { type: 'lb:apply' }>
-
 /** `msg` serialized once (V8's format, as the channel's own), for an `lb:apply-packed` to each worker. */
 export function packWhole(msg: WholeState): Uint8Array {
   return serialize(msg)
 }
 
-/** The `lb:apply` inside an `lb:apply-packed`; throws when the bytes hold anything else. */
+/** The whole state inside an `lb:apply-packed`; throws when the bytes hold anything else. */
 export function unpackWhole(bytes: Uint8Array): WholeState {
   const msg: unknown = deserialize(bytes)
-  if (!isToWorker(msg) || msg.type !== 'lb:apply')
-    throw new Error('lb:apply-packed does not hold a whole state')
-  return msg
+  if (typeOf(msg) !== 'lb:apply') throw new Error('lb:apply-packed does not hold a whole state')
+  return msg as WholeState
 }
 
 /** Delay before replacing a worker that died, given how many died recently: 0, then 100 ms doubling to `max`. */

@@ -73,7 +73,7 @@ export class WorkerPool {
   /** Deltas sent and whole states sent, since the start (for tests and the log). */
   readonly sent: { deltas: number; full: number }
   /**
-   * The servers' statuses: every one (`only` null, sent with each `lb:apply`), or those of the services named
+   * The servers' statuses: every one (`only` null, sent with each whole state), or those of the services named
    * in `only` (sent with a delta).
    */
   readonly #servers: (only: ReadonlySet<string> | null) => ServersState
@@ -188,11 +188,10 @@ export class WorkerPool {
     return { type: 'lb:apply', ...this.#state, servers: this.#servers(null), tickets: this.#tickets }
   }
 
-  /** The whole current state to one worker, or to several (then serialized once for all of them). */
+  /** The whole current state to one worker or to several, packed (serialized once for all of them). */
   #sendFull(slots: readonly Slot[]): void {
     if (slots.length === 0) return
-    const msg: ToWorker =
-      slots.length === 1 ? this.#whole() : { type: 'lb:apply-packed', bytes: packWhole(this.#whole()) }
+    const msg: ToWorker = { type: 'lb:apply-packed', bytes: packWhole(this.#whole()) }
     for (const slot of slots) {
       slot.sent = this.#state.version
       this.sent.full++
@@ -330,7 +329,7 @@ export class WorkerPool {
 
   /**
    * Some servers' status changed: send the changes to every live worker (a worker that starts later gets every
-   * status with its first `lb:apply`); resolve true once all that serve acked them, false after `timeout` ms.
+   * status with its first whole state); resolve true once all that serve acked them, false after `timeout` ms.
    */
   async setServers(servers: ServersState, timeout = 5_000): Promise<boolean> {
     for (const slot of this.#slots.values()) {

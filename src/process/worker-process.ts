@@ -1,6 +1,6 @@
 /**
- * A cluster worker process: one Worker, fed by the primary over IPC (ipc.ts). Applies every `lb:apply` (a whole
- * state), `lb:delta` (a change against the version it holds) and `lb:servers` in order, reports passive
+ * A cluster worker process: one Worker, fed by the primary over IPC (ipc.ts). Applies every `lb:apply-packed` (a
+ * whole state), `lb:delta` (a change against the version it holds) and `lb:servers` in order, reports passive
  * observations in batches, answers metric scrapes, and drains and exits on `lb:stop` or when the primary goes
  * away.
  */
@@ -83,7 +83,7 @@ export class StateReceiver {
   }
 
   /** A whole state: apply it (the first one makes the Worker, then it listens), ack its version. */
-  async full(msg: Extract<ToWorker, { type: 'lb:apply' }>): Promise<void> {
+  async full(msg: WholeState): Promise<void> {
     let error: string | null = null
     this.#resyncing = false
     try {
@@ -118,7 +118,7 @@ export class StateReceiver {
   }
 
   /**
-   * A whole state packed once for every worker (`lb:apply-packed`): unpacked, its bytes (and the young generation
+   * A whole state as the primary sends it, packed (`lb:apply-packed`): unpacked, its bytes (and the young generation
    * the unpacking grew) freed from FREE_PACKED_FROM, then applied as `full`. Bytes that do not unpack are logged
    * and not acked (the primary reports the version as not acknowledged). Not an async function: a suspended one
    * would keep `bytes` alive in its frame while the GCs run, so the caller must not hold them either.
@@ -221,8 +221,6 @@ export function runWorkerProcess(): void {
   )
   const handle = async (msg: ToWorker): Promise<void> => {
     switch (msg.type) {
-      case 'lb:apply':
-        return state.full(msg)
       case 'lb:apply-packed':
         return state.packed(msg.bytes)
       case 'lb:delta':

@@ -2,7 +2,7 @@
  * TLS session ticket keys that every worker shares, so a client resumes on whichever worker accepts its next
  * connection, and that survive reloads (the key depends on the secret, the listener and the time, not on the
  * SecureContext). The primary makes one random secret at start and hands it to every Worker (its own, and over
- * IPC in `lb:apply`: src/process/ipc.ts); each Worker derives a listener's 48-byte key (Node's `ticketKeys`:
+ * IPC in the whole state: src/process/ipc.ts); each Worker derives a listener's 48-byte key (Node's `ticketKeys`:
  * name, HMAC and AES parts) for the current rotation period with HKDF, so workers agree without a message per
  * rotation and a respawned worker computes the same key.
  *

@@ -37,10 +37,10 @@ test('cluster: a whole state reaches the workers, serialized once, before the pr
       if (w === undefined) continue
       const send = w.send.bind(w) as (...args: unknown[]) => boolean
       ;(w as { send: (...args: unknown[]) => boolean }).send = (...args: unknown[]) => {
-        const msg = args[0] as { type?: string; bytes?: Uint8Array; version?: number }
+        const msg = args[0] as { type?: string; bytes?: Uint8Array }
         const type = msg.type ?? ''
         if (type.startsWith('lb:apply')) {
-          version = msg.bytes === undefined ? (msg.version ?? -1) : unpackWhole(msg.bytes).version
+          version = msg.bytes === undefined ? -1 : unpackWhole(msg.bytes).version
           events.push(`${type} to ${w.id}`)
         }
         return send(...args)

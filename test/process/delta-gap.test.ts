@@ -2,13 +2,14 @@
  * A worker process that misses a delta converges through a whole state: a delta whose base is not the version
  * it holds is not applied (it keeps serving the last state it had, acks nothing and asks once with
  * `lb:resync`), later deltas are dropped while it waits, and the whole state it then gets serves every route.
- * (src/process/worker-process.ts `StateReceiver`, fed the messages as IPC's structured clone delivers them.)
+ * (src/process/worker-process.ts `StateReceiver`, fed the messages as the primary packs them or as IPC's
+ * structured clone delivers them.)
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
 import { StateReceiver } from '../../src/process/worker-process.js'
-import type { FromWorker, ToWorker } from '../../src/process/ipc.js'
+import { packWhole, type FromWorker, type ToWorker } from '../../src/process/ipc.js'
 import { Worker } from '../../src/process/worker.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { diffSnapshot, type SnapshotDelta } from '../../src/provider/delta.js'
@@ -48,7 +49,7 @@ test('a worker that misses a delta asks for the whole state and converges throug
   )
   const ipc = <T extends ToWorker>(m: T): T => structuredClone(m)
   try {
-    await rx.full(ipc({ type: 'lb:apply', version: 1, config, snapshot: s1, servers: noServers }))
+    await rx.packed(packWhole({ type: 'lb:apply', version: 1, config, snapshot: s1, servers: noServers }))
     const port = [...(rx.worker as Worker).ports().values()][0] as number
     assert.equal((await fetchOnce(port, '/a')).body, 'a')
 
@@ -61,7 +62,7 @@ test('a worker that misses a delta asks for the whole state and converges throug
     await rx.delta(ipc({ type: 'lb:delta', version: 4, base: 3, delta: deltaOf(s3, s3), servers: noServers }))
     assert.equal(sent.length, 2)
 
-    await rx.full(ipc({ type: 'lb:apply', version: 4, config, snapshot: s3, servers: noServers }))
+    await rx.packed(packWhole({ type: 'lb:apply', version: 4, config, snapshot: s3, servers: noServers }))
     assert.deepEqual(sent.at(-1), { type: 'lb:ack', version: 4, error: null })
     assert.equal(rx.version, 4)
     for (const [path, body] of [

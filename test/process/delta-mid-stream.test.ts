@@ -2,13 +2,14 @@
  * A worker process started mid-stream (its first message is a delta, made against a version it never had)
  * gets the current state before it listens: it asks for the whole state and opens no listener until that comes;
  * then it serves the current routes, and the next delta applies in place and is acked.
- * (src/process/worker-process.ts `StateReceiver`, fed the messages as IPC's structured clone delivers them.)
+ * (src/process/worker-process.ts `StateReceiver`, fed the messages as the primary packs them or as IPC's
+ * structured clone delivers them.)
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
 import { StateReceiver } from '../../src/process/worker-process.js'
-import type { FromWorker, ToWorker } from '../../src/process/ipc.js'
+import { packWhole, type FromWorker, type ToWorker } from '../../src/process/ipc.js'
 import { Worker } from '../../src/process/worker.js'
 import { configToSnapshot } from '../../src/provider/file.js'
 import { diffSnapshot } from '../../src/provider/delta.js'
@@ -48,7 +49,7 @@ test('a worker started mid-stream gets the current state before it listens', asy
     assert.deepEqual(sent, [{ type: 'lb:resync', version: 0 }])
     assert.equal(made, 0, 'no Worker, so no listener, before a whole state')
 
-    await rx.full(ipc({ type: 'lb:apply', version: 6, config, snapshot: s6, servers: noServers }))
+    await rx.packed(packWhole({ type: 'lb:apply', version: 6, config, snapshot: s6, servers: noServers }))
     assert.deepEqual(sent.at(-1), { type: 'lb:ack', version: 6, error: null })
     const port = [...(rx.worker as Worker).ports().values()][0] as number
     assert.equal((await fetchOnce(port, '/b')).body, 'b')

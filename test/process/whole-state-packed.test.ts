@@ -1,7 +1,7 @@
 /**
- * A whole state sent to several workers is serialized once (src/process/ipc.ts `packWhole`, an `lb:apply-packed`
- * message): what a worker unpacks is the `lb:apply` itself, and it applies and serves like one; bytes holding
- * any other message are refused.
+ * A whole state is sent serialized once for the workers it goes to (src/process/ipc.ts `packWhole`, an
+ * `lb:apply-packed` message): what a worker unpacks is the whole state itself, and it applies and serves it;
+ * bytes holding any other message are refused.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
