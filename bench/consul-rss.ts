@@ -10,10 +10,12 @@
  * whatever the bench itself holds).
  *
  *   npm run build && node dist/bench/consul-rss.js [--services 10000] [--settle 25] [--watch auto|service|state]
- *                                                  [--workers N]
+ *                                                  [--workers N [--respawn]]
  *
  * `--workers N` runs lb in cluster mode (`workers: N`) and reports each process: the primary and every worker
  * (each worker gets the whole table on every apply and releases memory after large ones, src/process/worker-process.ts).
+ * `--respawn` then kills worker 1 (SIGKILL, as a crash), and reports every process again `--settle` seconds after
+ * its replacement started: the replacement gets the whole state alone.
  *
  * lb runs with the flags it is started with in production (`--max-semi-space-size=8` and the malloc tunable);
  * `LB_V8_FLAGS='--max-semi-space-size=2'` passes more V8 flags to it, after those (how much of the RSS is heap
@@ -43,25 +45,29 @@ import {
 import { printRuntime } from './runtime.js'
 
 const USAGE =
-  'usage: node dist/bench/consul-rss.js [--services N] [--settle SECONDS] [--watch auto|service|state] [--workers N]'
+  'usage: node dist/bench/consul-rss.js [--services N] [--settle SECONDS] [--watch auto|service|state] ' +
+  '[--workers N [--respawn]]'
 
 interface Options {
   services: number
   settle: number
   watch: 'auto' | 'service' | 'state'
   workers: number
+  respawn: boolean
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const o: Options = { services: 10_000, settle: 25, watch: 'auto', workers: 0 }
+  const o: Options = { services: 10_000, settle: 25, watch: 'auto', workers: 0, respawn: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--services') o.services = wholeNumber(arg, argv[++i], 1, USAGE)
     else if (arg === '--settle') o.settle = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--workers') o.workers = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--watch') o.watch = watchMode(argv[++i], USAGE)
+    else if (arg === '--respawn') o.respawn = true
     else fail(USAGE)
   }
+  if (o.respawn && o.workers === 0) fail(`--respawn needs --workers\n${USAGE}`)
   return o
 }
 
@@ -148,6 +154,11 @@ workers: ${o.workers}
       await sleep(o.settle * 1000)
       for (const p of processes(lb.pid)) rows.push({ when: `+${o.settle} s`, 'sync s': '', ...p })
     }
+    if (o.respawn) {
+      await respawn(lb.pid)
+      await sleep(o.settle * 1000)
+      for (const p of processes(lb.pid)) rows.push({ when: `respawned +${o.settle} s`, 'sync s': '', ...p })
+    }
     console.table(rows)
     console.log(
       `${o.services} services × 3 instances, ${2 * o.services} routes, watch ${o.watch}; ` +
@@ -155,6 +166,21 @@ workers: ${o.workers}
     )
   } finally {
     consul.stop()
+  }
+}
+
+/** Kill the first worker as a crash would, and wait until the primary has forked its replacement. */
+async function respawn(primary: number): Promise<void> {
+  const before = childPids(primary)
+  const victim = before[0]
+  if (victim === undefined) fail('--respawn: lb has no worker')
+  process.kill(victim, 'SIGKILL')
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const now = childPids(primary)
+    if (now.length === before.length && !now.includes(victim)) return
+    if (Date.now() > deadline) fail(`--respawn: worker ${victim} was not replaced within 30 s`)
+    await sleep(100)
   }
 }
 
