@@ -4,8 +4,9 @@
  * test server (test/helpers/consul-server.ts) in another process with N services × 3 instances on 3 nodes
  * (instance i on `node-i`; bench/consul-scale.ts spreads them over 100), each with two `urlprefix-` tags (2N
  * routes). The run waits until the last service is routed (admin `/api/explain`), lets lb settle, and reports
- * VmRSS (now) and VmHWM (peak, the initial sync included) at two points: right after the sync and after `--settle`
- * seconds (default 25: lb releases memory 10 s after a discovery burst, src/process/memory.ts).
+ * VmRSS (now, and how much of it is RssFile: the pages of the node binary, shared with every Node process) and
+ * VmHWM (peak, the initial sync included) at two points: right after the sync and after `--settle` seconds (default
+ * 25: lb releases memory 10 s after a discovery burst, src/process/memory.ts).
  * bench/consul-propagation.ts `rss` measures lb inside the bench process instead (its heap in detail, plus
  * whatever the bench itself holds).
  *
@@ -184,12 +185,23 @@ async function respawn(primary: number): Promise<void> {
   }
 }
 
-function mem(pid: number): { 'rss MB': string; 'peak rss MB': string } {
-  return { 'rss MB': mb(statusKb(pid, 'VmRSS')), 'peak rss MB': mb(statusKb(pid, 'VmHWM')) }
+interface Mem {
+  'rss MB': string
+  /** Of the RSS, the pages of files (the node binary's code and data): shared, and the kernel can reclaim them. */
+  'of it files MB': string
+  'peak rss MB': string
+}
+
+function mem(pid: number): Mem {
+  return {
+    'rss MB': mb(statusKb(pid, 'VmRSS')),
+    'of it files MB': mb(statusKb(pid, 'RssFile')),
+    'peak rss MB': mb(statusKb(pid, 'VmHWM')),
+  }
 }
 
 /** The lb process and its cluster workers (none in single-process mode), each with its memory. */
-function processes(pid: number): { process: string; 'rss MB': string; 'peak rss MB': string }[] {
+function processes(pid: number): ({ process: string } & Mem)[] {
   const workers = childPids(pid)
   return [
     { process: workers.length === 0 ? 'lb' : 'primary', ...mem(pid) },

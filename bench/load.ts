@@ -632,7 +632,7 @@ export function lbStarts(nodes: readonly string[], pin: Pinning | null): LbStart
 // ---------------------------------------------------------------------------------------------------------
 // /proc sampling: RSS and CPU time of a target while wrk runs
 
-export function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+export function statusKb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssFile'): number {
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return match?.[1] === undefined ? 0 : Number(match[1])
