@@ -11,9 +11,9 @@
  *
  * How: `releaseSoon()` (re)arms an unref'd timer; when it fires, `settleDelay` after the last call (V8 averages
  * its allocation rate over 5 s; a GC while it is high does not shrink the young generation), and the process's
- * RSS has grown by GROWTH_THRESHOLD since the last release, the last-resort GC runs. It is a pause (measured 125 ms for
- * a 63 MB heap on the 2-core bench VM; compacting GCs took 0.2–1.1 s there when it was loaded), once per burst,
- * never per request. The GC function is V8's `gc` extension, which Node does not offer without `--expose-gc`:
+ * RSS has grown by GROWTH_THRESHOLD (WORKER_GROWTH_THRESHOLD in a cluster worker) since the last release, the
+ * last-resort GC runs. It is a pause (measured 125 ms for a 63 MB heap on the 2-core bench VM; compacting GCs took
+ * 0.2–1.1 s there when it was loaded), once per burst, never per request. The GC function is V8's `gc` extension, which Node does not offer without `--expose-gc`:
  * src/net/node-internals.ts gets it. Where that yields no function (or LB_NODE_INTERNALS=off), releasing is a
  * no-op.
  *
@@ -53,6 +53,8 @@ export interface MemoryRelease {
 
 export interface MemoryReleaseOptions {
   readonly settleDelay?: number
+  /** RSS growth (bytes) over the last release from which a release runs; default GROWTH_THRESHOLD. */
+  readonly threshold?: number
   /** Called after each full GC with its duration (ms) and the heap used before/after (bytes). */
   readonly onRelease?: (ms: number, before: number, after: number) => void
   /** Called after each `collect()` that ran a GC, with the same figures. */
@@ -90,6 +92,15 @@ export const COLLECT_FROM = 32 * 1024 * 1024
  * young generation's used part, mostly garbage after a burst, varied 3–13 MB at the same point).
  */
 export const GROWTH_THRESHOLD = 16 * 1024 * 1024
+
+/**
+ * A cluster worker's growth threshold. Between bursts of deltas a worker's RSS stayed up to GROWTH_THRESHOLD over
+ * where its last release left it (about 100 MB at 10,000 Consul services): 107.0–116.9 MB 15 s after each quarter
+ * of 500 changes, and 123.5 MB once in a run of 1,000. With 8 MB: 104.0–105.8 MB, with the same change latency
+ * and CPU per change (bench/RESULTS.md, consul-scale `--churn`). Its heap is half the primary's, so the
+ * last-resort GC is a shorter pause there (48–51 ms at 10,000 services).
+ */
+export const WORKER_GROWTH_THRESHOLD = 8 * 1024 * 1024
 
 /** The young generation counts as shrunk at or below this many committed bytes (V8's minimum is 2 × 0.5–1 MB). */
 export const YOUNG_SMALL = 4 * 1024 * 1024
@@ -129,6 +140,7 @@ export function newSpaceCommitted(): number {
 
 export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
   const delay = o.settleDelay ?? SETTLE_DELAY
+  const threshold = o.threshold ?? GROWTH_THRESHOLD
   const young = o.young ?? newSpaceCommitted
   const resident = o.resident ?? process.memoryUsage.rss
   const heapUsed = o.heapUsed ?? ((): number => process.memoryUsage().heapUsed)
@@ -163,7 +175,7 @@ export function memoryRelease(o: MemoryReleaseOptions = {}): MemoryRelease {
   const run = (): void => {
     timer = null
     const gc = gcOf()
-    if (gc === null || resident() - live < GROWTH_THRESHOLD) return
+    if (gc === null || resident() - live < threshold) return
     const before = heapUsed()
     const t0 = performance.now()
     // Compacting moves objects off half-empty pages, and the last-resort GC gives the freed pages back instead

@@ -15,7 +15,12 @@ import {
 } from './ipc.js'
 import { createAccessLogger, createLogger, type Logger } from '../log/log.js'
 import { Metrics } from '../metrics/metrics.js'
-import { collectNativeHeld, loggedMemoryRelease, type MemoryRelease } from './memory.js'
+import {
+  collectNativeHeld,
+  loggedMemoryRelease,
+  WORKER_GROWTH_THRESHOLD,
+  type MemoryRelease,
+} from './memory.js'
 import type { Config } from '../config/types.js'
 import type { Snapshot } from '../model/snapshot.js'
 import type { ServersState } from '../health/service.js'
@@ -106,10 +111,7 @@ export class StateReceiver {
       }
       this.#snapshot = msg.snapshot
       this.version = msg.version
-      if (isLargeApply(msg.snapshot)) {
-        this.#memory ??= loggedMemoryRelease(this.log, 'applying states')
-        this.#memory.releaseSoon()
-      }
+      if (isLargeApply(msg.snapshot)) this.#releaseSoon(this.log)
     } catch (err) {
       error = err instanceof Error ? err.message : String(err)
       this.log?.error({ err, version: msg.version }, 'applying the state failed')
@@ -140,6 +142,12 @@ export class StateReceiver {
     return this.full(whole)
   }
 
+  /** Memory given back once the applies go quiet, if RSS grew by WORKER_GROWTH_THRESHOLD (memory.ts). */
+  #releaseSoon(log: Logger): void {
+    this.#memory ??= loggedMemoryRelease(log, 'applying states', { threshold: WORKER_GROWTH_THRESHOLD })
+    this.#memory.releaseSoon()
+  }
+
   /** A delta: applied in place on top of its base version and acked, else the whole state is asked for. */
   async delta(msg: Extract<ToWorker, { type: 'lb:delta' }>): Promise<void> {
     const worker = this.worker
@@ -154,8 +162,7 @@ export class StateReceiver {
       this.#snapshot = next
       this.version = msg.version
       // Garbage of many deltas: released once they go quiet, if RSS grew (memory.ts).
-      this.#memory ??= loggedMemoryRelease(this.log as Logger, 'applying states')
-      this.#memory.releaseSoon()
+      this.#releaseSoon(this.log as Logger)
     } catch (err) {
       this.log?.warn({ err, version: msg.version }, 'applying a delta failed: asking for the whole state')
       this.#resync()
