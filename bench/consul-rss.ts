@@ -30,6 +30,7 @@ import { loadavg } from 'node:os'
 import {
   LB_ENV,
   childPids,
+  envV8Flags,
   fail,
   freePort,
   isEntryPoint,
@@ -134,7 +135,7 @@ workers: ${o.workers}
       'lb',
       process.execPath,
       // As lb starts in production. Without the young-generation cap the peak was 311.6 MB instead of 211.9.
-      lbArgs(file, v8Flags()),
+      lbArgs(file, envV8Flags()),
       'ignore',
       LB_ENV,
     )
@@ -212,9 +213,4 @@ function processes(pid: number): ({ process: string } & Mem)[] {
 if (isEntryPoint(import.meta.url)) {
   const options = parseOptions(process.argv.slice(2))
   process.exitCode = await runBench(() => run(options))
-}
-
-/** V8 flags for the lb process from LB_V8_FLAGS (e.g. `--max-semi-space-size=2`), to see what heap sizing does. */
-function v8Flags(): string[] {
-  return (process.env.LB_V8_FLAGS ?? '').split(' ').filter((f) => f !== '')
 }

@@ -24,6 +24,7 @@
  *     [--settle 15] [--idle 60] [--churn 0] [--gap 200] [--watch auto|service|state] [--cpu-prof DIR]
  *
  * `--cpu-prof DIR` runs lb with `--cpu-prof --cpu-prof-dir DIR` (a profile per process, written when lb exits).
+ * `LB_V8_FLAGS='--max-semi-space-size=4'` passes more V8 flags to lb, after its own (what heap sizing does).
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { createServer, request, type Server } from 'node:http'
@@ -40,6 +41,7 @@ import {
   fail,
   freePort,
   isEntryPoint,
+  envV8Flags,
   lbArgs,
   makeTempDir,
   runBench,
@@ -217,7 +219,7 @@ log:
 workers: ${o.workers}
 `,
     )
-    const flags = o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf]
+    const flags = [...(o.cpuProf === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', o.cpuProf]), ...envV8Flags()]
     const load0 = loadavg()[0] ?? 0
     const t0 = performance.now()
     const lb = startProcess('lb', process.execPath, lbArgs(file, flags), 'ignore', LB_ENV)

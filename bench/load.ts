@@ -601,6 +601,11 @@ export const LB_ENV: NodeJS.ProcessEnv = {
  * Node's arguments for lb on `file` as the systemd unit and the bin start it: with V8's young-generation cap
  * (src/process/young-generation.ts), then `flags`. The environment is LB_ENV (glibc's fixed mmap threshold).
  */
+/** V8 flags for the lb process from LB_V8_FLAGS (e.g. `--max-semi-space-size=2`), to see what heap sizing does. */
+export function envV8Flags(): string[] {
+  return (process.env.LB_V8_FLAGS ?? '').split(' ').filter((f) => f !== '')
+}
+
 export function lbArgs(file: string, flags: readonly string[] = []): string[] {
   return [YOUNG_GENERATION_FLAG, ...flags, LB_MAIN, '--config', file]
 }
