@@ -12,7 +12,7 @@
  */
 import { deserialize, serialize } from 'node:v8'
 import type { Config } from '../config/types.js'
-import type { Snapshot } from '../model/snapshot.js'
+import type { HttpRouteSpec, ServerSpec, ServiceSpec, Snapshot, TcpRouteSpec } from '../model/snapshot.js'
 import type { ServersState } from '../health/service.js'
 import type { SnapshotDelta } from '../provider/delta.js'
 
@@ -131,26 +131,40 @@ export function unpackWhole(bytes: Uint8Array): WholeState {
   const msg: unknown = deserialize(bytes)
   if (typeOf(msg) !== 'lb:apply') throw new Error('lb:apply-packed does not hold a whole state')
   const whole = msg as WholeState
-  shareStrings(whole.snapshot, new Map())
+  shareStrings(whole.snapshot)
   return whole
 }
 
+/** Mutable views of the snapshot's objects, for `shareStrings` alone (the deserializer's are fresh and unshared). */
+type Writable<T> = { -readonly [K in keyof T]: T[K] }
+
 /**
- * Every string in `value` (plain data, fresh from the deserializer, changed in place) replaced by the first equal
- * one `seen`. V8's deserializer keeps objects shared but makes a new string for each occurrence of one: a server's
- * state, a service's balance and protocol, the service each route names. At 10,000 Consul services those copies
- * were 2.8 MB of a worker's heap (bench/RESULTS.md).
+ * The snapshot's repeated strings pointed at one copy (in place). V8's deserializer keeps objects shared but makes
+ * a new string for every occurrence of one: at 10,000 Consul services a worker's heap held 30,000 copies of a
+ * server's state `up`, 10,000 each of a service's `http` and `roundrobin`, and a second copy of every service's
+ * name per route, 1.8 MB in all, and nothing else of the data repeated (a heap snapshot; bench/RESULTS.md). So
+ * only those fields: walking every string of the state took 90 ms at 10,000 services, these take a few.
  */
-function shareStrings(value: object, seen: Map<string, string>): void {
-  const o = value as Record<string, unknown>
-  for (const key in o) {
-    const v = o[key]
-    if (typeof v === 'string') {
-      const first = seen.get(v)
-      if (first === undefined) seen.set(v, v)
-      else o[key] = first
-    } else if (typeof v === 'object' && v !== null) shareStrings(v, seen)
+function shareStrings(snapshot: Snapshot): void {
+  const names = new Map<string, string>()
+  const words = new Map<string, string>()
+  for (const svc of snapshot.services as Writable<ServiceSpec>[]) {
+    names.set(svc.name, svc.name)
+    svc.balance = one(words, svc.balance)
+    svc.proto = one(words, svc.proto)
+    for (const server of svc.servers as Writable<ServerSpec>[]) server.state = one(words, server.state)
   }
+  for (const r of snapshot.routes as Writable<HttpRouteSpec>[]) r.service = names.get(r.service) ?? r.service
+  for (const r of snapshot.tcpRoutes as Writable<TcpRouteSpec>[])
+    r.service = names.get(r.service) ?? r.service
+}
+
+/** The first string equal to `s` that `seen` was given. */
+function one<T extends string>(seen: Map<string, string>, s: T): T {
+  const first = seen.get(s)
+  if (first !== undefined) return first as T
+  seen.set(s, s)
+  return s
 }
 
 /** Delay before replacing a worker that died, given how many died recently: 0, then 100 ms doubling to `max`. */

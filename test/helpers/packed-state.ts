@@ -9,13 +9,17 @@ import type { Worker } from '../../src/process/worker.js'
 import type { ServiceSpec } from '../../src/model/snapshot.js'
 import { baseConfig } from './lb.js'
 
-/** A whole state (version 2) whose services are `services`, which the stub Worker never reads. */
+/**
+ * A whole state (version 2) whose services are `services`, each with no servers, which the stub Worker never reads
+ * (unpacking reads the servers' list: src/process/ipc.ts `shareStrings`).
+ */
 export function stubState(services: readonly object[]): WholeState {
+  const specs = services.map((s) => ({ servers: [], ...s })) as unknown as ServiceSpec[]
   return {
     type: 'lb:apply',
     version: 2,
     config: baseConfig(),
-    snapshot: { services: services as unknown as ServiceSpec[], routes: [], tcpRoutes: [] },
+    snapshot: { services: specs, routes: [], tcpRoutes: [] },
     servers: { seq: 0, servers: [] },
   }
 }
