@@ -20,6 +20,7 @@ import {
   loggedMemoryRelease,
   WORKER_GROWTH_THRESHOLD,
   type MemoryRelease,
+  type MemoryReleaseOptions,
 } from './memory.js'
 import type { Config } from '../config/types.js'
 import type { Snapshot } from '../model/snapshot.js'
@@ -74,8 +75,15 @@ export class StateReceiver {
   /** After the first whole state (starts passive-health reporting in a real worker process). */
   readonly #onStarted: () => void
   #memory: MemoryRelease | null
+  /** What the memory release reads, when a test gives its own GC, RSS and young generation. */
+  readonly #memoryReads: Pick<MemoryReleaseOptions, 'gc' | 'resident' | 'young'>
 
-  constructor(send: (m: FromWorker) => void, make: MakeWorker, onStarted: () => void = () => {}) {
+  constructor(
+    send: (m: FromWorker) => void,
+    make: MakeWorker,
+    onStarted: () => void = () => {},
+    memoryReads: Pick<MemoryReleaseOptions, 'gc' | 'resident' | 'young'> = {},
+  ) {
     this.worker = null
     this.log = null
     this.version = 0
@@ -85,6 +93,7 @@ export class StateReceiver {
     this.#make = make
     this.#onStarted = onStarted
     this.#memory = null
+    this.#memoryReads = memoryReads
   }
 
   /** A whole state: apply it (the first one makes the Worker, then it listens), ack its version. */
@@ -144,7 +153,10 @@ export class StateReceiver {
 
   /** Memory given back once the applies go quiet, if RSS grew by WORKER_GROWTH_THRESHOLD (memory.ts). */
   #releaseSoon(log: Logger): void {
-    this.#memory ??= loggedMemoryRelease(log, 'applying states', { threshold: WORKER_GROWTH_THRESHOLD })
+    this.#memory ??= loggedMemoryRelease(log, 'applying states', {
+      ...this.#memoryReads,
+      threshold: WORKER_GROWTH_THRESHOLD,
+    })
     this.#memory.releaseSoon()
   }
 

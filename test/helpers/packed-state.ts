@@ -24,8 +24,14 @@ export function stubState(services: readonly object[]): WholeState {
   }
 }
 
-/** A StateReceiver whose Worker calls `onApply` when it is handed a state; `sent` collects what the receiver sent. */
-export function stubReceiver(onApply: () => void = () => {}): { rx: StateReceiver; sent: FromWorker[] } {
+/**
+ * A StateReceiver whose Worker calls `onApply` when it is handed a state, its memory release reading `memoryReads`;
+ * `sent` collects what the receiver sent.
+ */
+export function stubReceiver(
+  onApply: () => void = () => {},
+  memoryReads: ConstructorParameters<typeof StateReceiver>[3] = {},
+): { rx: StateReceiver; sent: FromWorker[] } {
   const sent: FromWorker[] = []
   const silent = pino({ level: 'silent' })
   const worker = {
@@ -39,6 +45,8 @@ export function stubReceiver(onApply: () => void = () => {}): { rx: StateReceive
     rx: new StateReceiver(
       (m) => sent.push(m),
       () => ({ worker, log: silent }),
+      () => {},
+      memoryReads,
     ),
     sent,
   }
