@@ -3,35 +3,18 @@
  * (WORKER_GROWTH_THRESHOLD), whose RSS otherwise stayed up to 16 MB over where its last release left it between
  * bursts of deltas.
  */
-import { test, mock } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { GROWTH_THRESHOLD, WORKER_GROWTH_THRESHOLD, memoryRelease } from '../../src/process/memory.js'
+import { GROWTH_THRESHOLD, WORKER_GROWTH_THRESHOLD } from '../../src/process/memory.js'
+import { gcsAfterBursts } from '../helpers/memory-release.js'
 
 test('a release with a smaller threshold runs from that growth', () => {
   assert.ok(WORKER_GROWTH_THRESHOLD < GROWTH_THRESHOLD)
-  mock.timers.enable({ apis: ['setTimeout'] })
-  try {
-    let gcs = 0
-    let resident = 100 * 1024 * 1024
-    const m = memoryRelease({
-      settleDelay: 1_000,
+  const MB = 1024 * 1024
+  assert.deepEqual(
+    gcsAfterBursts([100 * MB, 100 * MB + WORKER_GROWTH_THRESHOLD - 1, 100 * MB + WORKER_GROWTH_THRESHOLD], {
       threshold: WORKER_GROWTH_THRESHOLD,
-      gc: () => gcs++,
-      resident: () => resident,
-    })
-    const burst = (): void => {
-      m.releaseSoon()
-      mock.timers.tick(1_000)
-    }
-    burst()
-    assert.equal(gcs, 1)
-    resident += WORKER_GROWTH_THRESHOLD - 1
-    burst()
-    assert.equal(gcs, 1)
-    resident += 1
-    burst()
-    assert.equal(gcs, 2)
-  } finally {
-    mock.timers.reset()
-  }
+    }),
+    [1, 1, 2],
+  )
 })

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { PerformanceObserver, constants } from 'node:perf_hooks'
 import { GROWTH_THRESHOLD, YOUNG_ATTEMPTS, YOUNG_SMALL, memoryRelease } from '../../src/process/memory.js'
 import { nodeInternals } from '../../src/net/node-internals.js'
+import { gcsAfterBursts } from '../helpers/memory-release.js'
 
 test('a GC runs once, settleDelay after the last of several bursts', () => {
   mock.timers.enable({ apis: ['setTimeout'] })
@@ -58,31 +59,18 @@ test('no GC when the heap has not grown, or after close()', () => {
 })
 
 test('a GC runs only when RSS grew by GROWTH_THRESHOLD over what it was after the last one', () => {
-  mock.timers.enable({ apis: ['setTimeout'] })
-  try {
-    let gcs = 0
-    // RSS, not V8's committed heap: pages a GC of V8's own freed stay resident in its page pool (memory.ts).
-    let resident = GROWTH_THRESHOLD - 1 // before the first release, it counts from 0
-    const m = memoryRelease({ settleDelay: 1_000, gc: () => gcs++, resident: () => resident })
-    const burst = (): void => {
-      m.releaseSoon()
-      mock.timers.tick(1_000)
-    }
-    burst()
-    assert.equal(gcs, 0)
-    resident = 100 * 1024 * 1024
-    burst()
-    assert.equal(gcs, 1)
-    // Now relative to RSS right after that GC.
-    resident += GROWTH_THRESHOLD - 1
-    burst()
-    assert.equal(gcs, 1)
-    resident += 1
-    burst()
-    assert.equal(gcs, 2)
-  } finally {
-    mock.timers.reset()
-  }
+  // RSS, not V8's committed heap: pages a GC of V8's own freed stay resident in its page pool (memory.ts). Before
+  // the first release it counts from 0; then relative to RSS right after the last GC.
+  const MB = 1024 * 1024
+  assert.deepEqual(
+    gcsAfterBursts([
+      GROWTH_THRESHOLD - 1,
+      100 * MB,
+      100 * MB + GROWTH_THRESHOLD - 1,
+      100 * MB + GROWTH_THRESHOLD,
+    ]),
+    [0, 1, 1, 2],
+  )
 })
 
 test('the RSS after the scavenges that shrank the young generation is what the next growth counts from', () => {
