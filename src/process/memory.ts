@@ -13,9 +13,9 @@
  * its allocation rate over 5 s; a GC while it is high does not shrink the young generation), and the process's
  * RSS has grown by GROWTH_THRESHOLD (WORKER_GROWTH_THRESHOLD in a cluster worker) since the last release, the
  * last-resort GC runs. It is a pause (measured 125 ms for a 63 MB heap on the 2-core bench VM; compacting GCs took
- * 0.2–1.1 s there when it was loaded), once per burst, never per request. The GC function is V8's `gc` extension, which Node does not offer without `--expose-gc`:
- * src/net/node-internals.ts gets it. Where that yields no function (or LB_NODE_INTERNALS=off), releasing is a
- * no-op.
+ * 0.2–1.1 s there when it was loaded), once per burst, never per request. The GC function is V8's `gc` extension,
+ * which Node does not offer without `--expose-gc`: src/net/node-internals.ts gets it. Where that yields no
+ * function (or LB_NODE_INTERNALS=off), releasing is a no-op.
  *
  * The young generation: V8 shrinks it after a GC only when the allocation rate it measured over about the last
  * 5 s is low but not zero, and the full GC's reading can still cover the burst. In the daemon at 10,000 services

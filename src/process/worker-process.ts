@@ -39,7 +39,8 @@ export const LARGE_APPLY = 500
 /**
  * Whether applying a whole `snapshot` in a cluster worker is worth a memory release (src/process/memory.ts) once
  * applies go quiet: at thousands of services decoding and building it grows the worker's heap as the sync grows the
- * primary's. Deltas and smaller tables never get near the release's growth threshold.
+ * primary's. A smaller whole state never gets near the release's growth threshold; a series of deltas can, and
+ * each delta arms the release (`delta`).
  */
 export function isLargeApply(snapshot: Snapshot): boolean {
   return snapshot.services.length >= LARGE_APPLY
