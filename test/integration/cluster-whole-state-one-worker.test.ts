@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import cluster, { type Worker as ClusterWorker } from 'node:cluster'
 import { test } from 'node:test'
 import { ClusterLb } from '../helpers/cluster.js'
-import { configHead, fetchOnce } from '../helpers/daemon.js'
+import { clusterConfig, fetchOnce } from '../helpers/daemon.js'
 import { startUpstream } from '../helpers/upstream.js'
 
 test('cluster: a worker started alone gets the whole state packed', async () => {
@@ -23,15 +23,7 @@ test('cluster: a worker started alone gets the whole state packed', async () => 
     }
   }
   try {
-    lb = await ClusterLb.start(`${configHead()}services:
-  - name: svc
-    servers:
-      - name: a1
-        address: 127.0.0.1:${a.port}
-routes:
-  - path: /
-    service: svc
-`)
+    lb = await ClusterLb.start(clusterConfig({ upstream: a.port }))
     await lb.port('web')
     cluster.on('fork', onFork)
     assert.equal(await lb.p.restartWorkers(), true)
