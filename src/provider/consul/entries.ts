@@ -66,16 +66,14 @@ export function minimalEntries(raw: readonly unknown[]): HealthEntry[] {
         })
       }
     }
-    let tags: readonly string[] = Array.isArray(sv.Tags)
-      ? (sv.Tags as unknown[]).filter((t): t is string => typeof t === 'string')
-      : noTags
+    let tags = tagList(sv.Tags)
     if (lastTags !== null && sameTagList(lastTags, tags)) tags = lastTags
     else lastTags = tags
     let name = str(sv.Service)
     if (name === lastName) name = lastName
     else lastName = name
     out.push({
-      Node: { Node: shared(str(n.Node)), Address: shared(str(n.Address)) },
+      Node: nodeOf(str(n.Node), str(n.Address)),
       Service: {
         ID: sv.ID,
         Service: name,
@@ -96,21 +94,33 @@ export function minimalEntries(raw: readonly unknown[]): HealthEntry[] {
       status: statusOf(sv.ID, checks),
     })
   }
-  return out
+  // Exact size: `out` grew by push (room for 17 at 1–3 instances), and the provider keeps it.
+  return out.slice()
+}
+
+/** A parsed `Tags` list as build reads it: its strings; the parsed list itself (exact size) when all are. */
+function tagList(v: unknown): readonly string[] {
+  if (!Array.isArray(v)) return noTags
+  const all = v as unknown[]
+  for (let i = 0; i < all.length; i++) {
+    if (typeof all[i] !== 'string') return all.filter((t): t is string => typeof t === 'string').slice()
+  }
+  return all as string[]
 }
 
 /**
- * One string object per distinct node name and node address: every instance on a node repeats them, and each
- * answer's JSON.parse makes new copies. Bounded: cleared when it holds 10,000 strings.
+ * One `Node` object per node name and address: every instance on a node repeats them (30,000 instances on 100
+ * nodes), and each answer's JSON.parse makes new copies. Bounded: cleared when it holds 10,000 nodes.
  */
-const nodeStrings = new Map<string, string>()
+const nodes = new Map<string, HealthEntry['Node']>()
 
-function shared(s: string): string {
-  const known = nodeStrings.get(s)
-  if (known !== undefined) return known
-  if (nodeStrings.size >= 10_000) nodeStrings.clear()
-  nodeStrings.set(s, s)
-  return s
+function nodeOf(name: string, address: string): HealthEntry['Node'] {
+  const known = nodes.get(name)
+  if (known !== undefined && known.Address === address) return known
+  if (nodes.size >= 10_000) nodes.clear()
+  const node = Object.freeze({ Node: name, Address: address })
+  nodes.set(name, node)
+  return node
 }
 
 export const noTags: readonly string[] = Object.freeze([])
