@@ -230,7 +230,8 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
   const states = new Map<string, HostState>()
   for (const b of hosts.values()) {
     const hr = hostRoutes(b.routes)
-    states.set(b.key, { specs: b.specs, routes: b.routes, built: hr })
+    // Exact-size copies: the lists were grown by push (room for 17), and a table keeps one pair per host.
+    states.set(b.key, { specs: b.specs.slice(), routes: b.routes.slice(), built: hr })
     if (b.key === '') {
       catchAll = hr
       continue

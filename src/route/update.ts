@@ -143,7 +143,8 @@ export function updateTable(
       rs.push(r)
     }
     if (k.specs.length === 0) hosts.delete(key)
-    else hosts.set(key, { specs: k.specs, routes: rs, built: hostRoutes(rs) })
+    // Exact-size copies of lists grown by push, as buildTable keeps them.
+    else hosts.set(key, { specs: k.specs.slice(), routes: rs.slice(), built: hostRoutes(rs) })
   }
   // Hosts whose routes move to a lower id: the same routes again with the new ids.
   for (const [key, m] of moving) {
@@ -157,7 +158,7 @@ export function updateTable(
       routes[r.id] = r
       rs.push(r)
     }
-    hosts.set(key, { specs: h.specs, routes: rs, built: hostRoutes(rs) })
+    hosts.set(key, { specs: h.specs, routes: rs.slice(), built: hostRoutes(rs) })
   }
   routes.length = length
 
