@@ -184,6 +184,123 @@ function freeze<V>(node: RadixNode<V>): PathNode<V> {
 }
 
 /**
+ * A frozen trie with `path` → `value` set (added, or replaced), as a new trie that shares every node off the
+ * path's way with `root` (null: an empty trie): O(length of the path × children per node), where a fresh build
+ * of a host's trie is O(its routes). Paths containing '?' are left out, as `finish()` leaves them out. Lookups on
+ * the result answer as those on a trie built from scratch with the same paths (test/route/trie-patch.test.ts).
+ */
+export function trieWith<V>(root: PathNode<V> | null, path: string, value: V): PathNode<V> | null {
+  if (path.includes('?')) return root
+  if (root === null) return new PathNode(path, value, 0, NO_CHILDREN)
+  const p = root.prefix
+  let j = 0
+  while (j < p.length && j < path.length && p.charCodeAt(j) === path.charCodeAt(j)) j++
+  if (j === p.length) return setBelow(root, path, j, value)
+  // The path leaves the root's edge (a root merged into its only child, `finish()`): split the edge.
+  return split(root, j, path, j, value)
+}
+
+/** `trieWith` below `node`, whose edge ends at `pos` of `key`. */
+function setBelow<V>(node: PathNode<V>, key: string, pos: number, value: V): PathNode<V> {
+  if (pos === key.length) return new PathNode(node.prefix, value, node.base, node.children)
+  const code = key.charCodeAt(pos)
+  const child = childAt(node, code)
+  if (child === null) return withChild(node, code, new PathNode(key.slice(pos), value, 0, NO_CHILDREN))
+  const p = child.prefix
+  let j = 1 // the first char matched through the child's slot
+  while (j < p.length && pos + j < key.length && p.charCodeAt(j) === key.charCodeAt(pos + j)) j++
+  if (j === p.length) return withChild(node, code, setBelow(child, key, pos + j, value))
+  return withChild(node, code, split(child, j, key, pos + j, value))
+}
+
+/** `node`'s edge cut after `j` chars, with `key` (leaving the edge at `pos`) → `value` at the cut or below. */
+function split<V>(node: PathNode<V>, j: number, key: string, pos: number, value: V): PathNode<V> {
+  const p = node.prefix
+  const rest = new PathNode(p.slice(j), node.value, node.base, node.children)
+  if (pos === key.length) return nodeOf(p.slice(0, j), value, [rest])
+  return nodeOf(p.slice(0, j), null, [rest, new PathNode(key.slice(pos), value, 0, NO_CHILDREN)])
+}
+
+/** Whether the frozen trie `root` holds a value at exactly `path`. */
+export function trieHas<V>(root: PathNode<V> | null, path: string): boolean {
+  if (root === null || !path.startsWith(root.prefix)) return false
+  let node = root
+  let pos = root.prefix.length
+  while (pos < path.length) {
+    const child = childAt(node, path.charCodeAt(pos))
+    if (child === null || !path.startsWith(child.prefix, pos)) return false
+    pos += child.prefix.length
+    node = child
+  }
+  return node.value !== null
+}
+
+/**
+ * A frozen trie without `path`'s value, as a new trie sharing every node off the path's way with `root`; null when
+ * nothing is left. A node left with no value and one child is merged into that child, as a build makes it.
+ */
+export function trieWithout<V>(root: PathNode<V> | null, path: string): PathNode<V> | null {
+  if (root === null || !path.startsWith(root.prefix)) return root
+  const next = deleteBelow(root, path, root.prefix.length)
+  return next === undefined ? root : next
+}
+
+/** `trieWithout` below `node`, whose edge ends at `pos`: the new node, null if it goes, undefined if unchanged. */
+function deleteBelow<V>(node: PathNode<V>, key: string, pos: number): PathNode<V> | null | undefined {
+  if (pos === key.length) return node.value === null ? undefined : compact(node.prefix, null, node.children)
+  const code = key.charCodeAt(pos)
+  const child = childAt(node, code)
+  if (child === null || !key.startsWith(child.prefix, pos)) return undefined
+  const next = deleteBelow(child, key, pos + child.prefix.length)
+  if (next === undefined) return undefined
+  const updated = withChild(node, code, next)
+  return compact(updated.prefix, updated.value, updated.children)
+}
+
+/** A node as a build leaves it: gone when it holds nothing, merged into its only child when it has no value. */
+function compact<V>(
+  prefix: string,
+  value: V | null,
+  children: readonly (PathNode<V> | null)[],
+): PathNode<V> | null {
+  const kids = children.filter((c): c is PathNode<V> => c !== null)
+  if (value === null && kids.length === 0) return null
+  if (value === null && kids.length === 1) {
+    const only = kids[0] as PathNode<V>
+    return new PathNode(prefix + only.prefix, only.value, only.base, only.children)
+  }
+  return nodeOf(prefix, value, kids)
+}
+
+function childAt<V>(node: PathNode<V>, code: number): PathNode<V> | null {
+  return node.children[code - node.base] ?? null
+}
+
+/** `node` with `child` in the slot of char `code` (null: the slot emptied). */
+function withChild<V>(node: PathNode<V>, code: number, child: PathNode<V> | null): PathNode<V> {
+  const kids: PathNode<V>[] = []
+  for (const c of node.children) if (c !== null && c.prefix.charCodeAt(0) !== code) kids.push(c)
+  if (child !== null) kids.push(child)
+  return nodeOf(node.prefix, node.value, kids)
+}
+
+/** A frozen node over `kids` (each child's slot is its prefix's first char), in an exact-size dense array. */
+function nodeOf<V>(prefix: string, value: V | null, kids: readonly PathNode<V>[]): PathNode<V> {
+  if (kids.length === 0) return new PathNode(prefix, value, 0, NO_CHILDREN)
+  let min = Infinity
+  let max = -Infinity
+  for (const c of kids) {
+    const code = c.prefix.charCodeAt(0)
+    if (code < min) min = code
+    if (code > max) max = code
+  }
+  const children: (PathNode<V> | null)[] = []
+  for (let code = min; code <= max; code++) children.push(null) // packed, as `denseChildren` makes them
+  for (const c of kids) children[c.prefix.charCodeAt(0) - min] = c
+  return new PathNode(prefix, value, min, children.length < 17 ? children.slice() : children)
+}
+
+/**
  * Finds the value for the longest path of the request target `url` that passes the matcher's rule.
  * Only the part before the first '?' is matched. Allocation-free: `charCodeAt` only, no slicing.
  */

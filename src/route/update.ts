@@ -11,17 +11,20 @@
  * synchronously, so the Worker calls this right before it swaps the new table in (process/worker.ts `apply`),
  * with no await between, and no request sees a table half updated.
  *
- * Cost: the touched hosts' routes. A change of a wildcard or glob host (whose specificity order spans every
- * pattern) or of a host with routes on one path twice (first one wins: needs the input order) falls back to a
- * full `buildTable`.
+ * Cost: the touched hosts' routes, or for a host of PATCH_FROM routes or more (the catch-all host of fabio's path
+ * routes) whose routes all sit in its plain trie, the changed routes only: `patchHost` patches its trie path by
+ * path and keeps its other routes as they are. A change of a wildcard or glob host (whose specificity order spans
+ * every pattern) or of a host with routes on one path twice (first one wins: needs the input order) falls back to
+ * a full `buildTable`.
  *
  * Route ids stay dense (`routes[r.id] === r`): new routes take the ids the removed ones freed; when fewer are
- * added than removed, the routes holding the highest ids move into the gaps, which rebuilds their hosts too.
+ * added than removed, the routes holding the highest ids move into the gaps, which makes those routes again (and
+ * their whole host, when it cannot be patched).
  */
 import type { HttpRouteSpec } from '../model/snapshot.js'
 import { isGlob, pathGlob } from './glob.js'
 import { isWildcardHost, normalizeRouteKey } from './host.js'
-import type { PathNode } from './trie.js'
+import { trieHas, trieWith, trieWithout, type PathNode } from './trie.js'
 import {
   bareOrEntry,
   buildTable,
@@ -53,31 +56,43 @@ export function updateTable(
   removed: readonly HttpRouteSpec[],
   added: readonly HttpRouteSpec[],
   options: TableOptions,
+  patchFrom = PATCH_FROM,
 ): RouteTable {
   if (options.pathMatch !== prev.pathMatch) return buildTable(specs, options)
-  // The new spec list of each touched host key: its old one without the removed specs, plus the added ones.
-  const lists = new Map<string, HttpRouteSpec[]>()
+  // What the change removes and adds at each host key it touches.
+  const touched = new Map<string, Touch>()
+  for (let i = 0; i < removed.length + added.length; i++) {
+    const adds = i >= removed.length
+    const s = (adds ? added[i - removed.length] : removed[i]) as HttpRouteSpec
+    const key = keyOf(s)
+    if (isPattern(key)) return buildTable(specs, options)
+    let t = touched.get(key)
+    if (t === undefined) touched.set(key, (t = { removed: [], added: [] }))
+    ;(adds ? t.added : t.removed).push(s)
+  }
   const gone = new Set(removed)
-  for (const list of [removed, added]) {
-    for (let i = 0; i < list.length; i++) {
-      const key = keyOf(list[i] as HttpRouteSpec)
-      if (isPattern(key)) return buildTable(specs, options)
-      if (lists.has(key)) continue
-      const old = prev.hosts.get(key)?.specs ?? NO_SPECS
-      const kept: HttpRouteSpec[] = []
-      for (let j = 0; j < old.length; j++)
-        if (!gone.has(old[j] as HttpRouteSpec)) kept.push(old[j] as HttpRouteSpec)
-      lists.set(key, kept)
+  // A large host with a few specs changed is patched (`patchHost`); any other touched host is built again, from
+  // its new spec list: its old one without the removed specs, plus the added ones.
+  const patches = new Map<string, Touch>()
+  const lists = new Map<string, HttpRouteSpec[]>()
+  for (const [key, t] of touched) {
+    const old = prev.hosts.get(key)
+    if (old !== undefined && patchable(old, t, options, patchFrom)) {
+      patches.set(key, t)
+      continue
     }
+    const oldSpecs = old?.specs ?? NO_SPECS
+    const list: HttpRouteSpec[] = []
+    for (let j = 0; j < oldSpecs.length; j++)
+      if (!gone.has(oldSpecs[j] as HttpRouteSpec)) list.push(oldSpecs[j] as HttpRouteSpec)
+    for (const s of t.added) list.push(s)
+    lists.set(key, list)
   }
-  for (let i = 0; i < added.length; i++) {
-    const s = added[i] as HttpRouteSpec
-    ;(lists.get(keyOf(s)) as HttpRouteSpec[]).push(s)
-  }
-  // Which specs become routes (the first per path; glob paths that compile), per touched host.
+  // Which specs become routes (the first per path; glob paths that compile), per host built again.
   const ignoredNow: HttpRouteSpec[] = []
   const kept = new Map<string, { specs: HttpRouteSpec[]; make: HttpRouteSpec[]; globs: (RegExp | null)[] }>()
   let freed = 0
+  let made = 0
   for (const [key, list] of lists) {
     const make: HttpRouteSpec[] = []
     const globs: (RegExp | null)[] = []
@@ -100,21 +115,32 @@ export function updateTable(
     }
     kept.set(key, { specs: list, make, globs })
     freed += prev.hosts.get(key)?.routes.length ?? 0
+    made += make.length
   }
 
-  // Ids: the touched hosts' old ids are free; the routes above the new length move into the lowest free ones.
-  let made = 0
-  for (const k of kept.values()) made += k.make.length
-  const length = prev.routes.length - freed + made
+  // Ids: the rebuilt hosts' old ids and the patched hosts' removed routes' ids are free; the routes above the new
+  // length move into the lowest free ones.
   const free: number[] = []
+  const goneIds = new Set<number>()
   for (const key of kept.keys()) for (const r of prev.hosts.get(key)?.routes ?? NO_ROUTES) free.push(r.id)
+  for (const [key, t] of patches) {
+    const old = prev.hosts.get(key) as HostState
+    for (const s of t.removed) {
+      const r = old.routes[old.specs.indexOf(s)] as Route
+      free.push(r.id)
+      goneIds.add(r.id)
+    }
+    freed += t.removed.length
+    made += t.added.length
+  }
+  const length = prev.routes.length - freed + made
   free.sort((a, b) => a - b)
   const moving = new Map<string, Map<number, number>>()
   let f = 0
   if (length < prev.routes.length) {
     for (let id = length; id < prev.routes.length; id++) {
       const r = prev.routes[id] as Route
-      if (lists.has(r.host)) continue
+      if (lists.has(r.host) || goneIds.has(id)) continue
       while ((free[f] as number) >= length) f++
       let m = moving.get(r.host)
       if (m === undefined) moving.set(r.host, (m = new Map()))
@@ -146,9 +172,30 @@ export function updateTable(
     // Exact-size copies of lists grown by push, as buildTable keeps them.
     else hosts.set(key, { specs: k.specs.slice(), routes: rs.slice(), built: hostRoutes(rs) })
   }
-  // Hosts whose routes move to a lower id: the same routes again with the new ids.
+  for (const [key, t] of patches) {
+    const addIds = ids.slice(nextId, (nextId += t.added.length))
+    const h = patchHost(
+      prev.hosts.get(key) as HostState,
+      key,
+      gone,
+      t.added,
+      addIds,
+      moving.get(key),
+      routes,
+      options,
+    )
+    if (h === null) hosts.delete(key)
+    else hosts.set(key, h)
+  }
+  // Hosts whose routes move to a lower id: the moved routes with their new ids (their whole host again when it
+  // cannot be patched).
   for (const [key, m] of moving) {
+    if (patches.has(key)) continue
     const h = prev.hosts.get(key) as HostState
+    if (patchable(h, NO_TOUCH, options, 0)) {
+      hosts.set(key, patchHost(h, key, NO_GONE, NO_SPECS, [], m, routes, options) as HostState)
+      continue
+    }
     const byPath = new Map<string, HttpRouteSpec>()
     for (const s of h.specs) if (!byPath.has(s.path)) byPath.set(s.path, s)
     const rs: Route[] = []
@@ -166,7 +213,7 @@ export function updateTable(
   const exact = prev.exact as Map<string, PathNode<Route> | HostEntry>
   let catchAll = prev.catchAll
   const names = new Set<string>()
-  for (const key of [...kept.keys(), ...moving.keys()]) {
+  for (const key of [...kept.keys(), ...patches.keys(), ...moving.keys()]) {
     if (key === '') {
       catchAll = hosts.get('')?.built ?? null
       continue
@@ -214,6 +261,119 @@ export function updateTable(
 }
 
 const NO_SPECS: readonly HttpRouteSpec[] = []
+
+/** The specs a change removes and adds at one host key. */
+interface Touch {
+  readonly removed: HttpRouteSpec[]
+  readonly added: HttpRouteSpec[]
+}
+
+const NO_TOUCH: Touch = { removed: [], added: [] }
+const NO_GONE: ReadonlySet<HttpRouteSpec> = new Set()
+
+/**
+ * Routes a host needs before a change there patches it (`patchHost`) instead of building it again: building the
+ * catch-all host of 10,000 Consul services with a path route each (`urlprefix-/svc`) made 10,000 routes and their
+ * trie per change, 41 ms of lb CPU and RSS up to 261 MB over 40 changes (bench/RESULTS.md, consul-scale).
+ */
+export const PATCH_FROM = 64
+
+/** Changes of more than this many specs (or a sixteenth of the host's routes, if more) build the host again. */
+const PATCH_MAX = 16
+
+/**
+ * Whether `t` can patch host `old`: every route of it is in its plain trie (no `iprefix` or glob patterns, whose
+ * order spans the host) and none was left out (a path twice, where input order decides), and so are the added
+ * specs, each on a path of its own.
+ */
+function patchable(old: HostState, t: Touch, options: TableOptions, from: number): boolean {
+  const n = old.routes.length
+  if (n < from || old.specs.length !== n || old.built.itrie !== null || old.built.globs.length > 0)
+    return false
+  if (t.removed.length + t.added.length > Math.max(PATCH_MAX, n >> 4)) return false
+  const freed = new Set<string>()
+  for (const s of t.removed) {
+    if (!old.specs.includes(s)) return false
+    freed.add(s.path)
+  }
+  const paths = new Set<string>()
+  for (const s of t.added) {
+    const match = s.pathMatch ?? options.pathMatch
+    if (match === 'iprefix' || (match === 'glob' && isGlob(s.path)) || s.path.includes('?')) return false
+    if (paths.has(s.path) || (!freed.has(s.path) && trieHas(old.built.trie, s.path))) return false
+    paths.add(s.path)
+  }
+  return true
+}
+
+/**
+ * Host `old` with the specs in `gone` removed, `add` added (with the ids `addIds`) and the routes in `moved`
+ * (old id → new id) made again with their new ids, writing each new route into `routes`: the trie patched path by
+ * path (trie.ts `trieWith`, `trieWithout`), the other routes kept as they are, their ranks (fabio's order of the
+ * host's paths) shifted by the paths added and removed below theirs. null when nothing is left. Only for hosts
+ * `patchable` allows: specs and routes then pair up, position by position.
+ */
+function patchHost(
+  old: HostState,
+  key: string,
+  gone: ReadonlySet<HttpRouteSpec>,
+  add: readonly HttpRouteSpec[],
+  addIds: readonly number[],
+  moved: ReadonlyMap<number, number> | undefined,
+  routes: Route[],
+  options: TableOptions,
+): HostState | null {
+  let trie = old.built.trie
+  const specs: HttpRouteSpec[] = []
+  const rs: Route[] = []
+  const removedPaths: string[] = []
+  for (let i = 0; i < old.specs.length; i++) {
+    const s = old.specs[i] as HttpRouteSpec
+    let r = old.routes[i] as Route
+    if (gone.has(s)) {
+      trie = trieWithout(trie, r.path)
+      removedPaths.push(r.path)
+      continue
+    }
+    const to = moved?.get(r.id)
+    if (to !== undefined) {
+      const m = makeRoute(to, key, s, r.pathMatch, r.glob)
+      ;(m as { rank: number }).rank = r.rank
+      routes[to] = m
+      trie = trieWith(trie, r.path, m)
+      r = m
+    }
+    specs.push(s)
+    rs.push(r)
+  }
+  const kept = rs.length
+  for (let j = 0; j < add.length; j++) {
+    const s = add[j] as HttpRouteSpec
+    const r = makeRoute(addIds[j] as number, key, s, s.pathMatch ?? options.pathMatch, null)
+    routes[r.id] = r
+    trie = trieWith(trie, s.path, r)
+    specs.push(s)
+    rs.push(r)
+  }
+  if (rs.length === 0) return null
+  if (removedPaths.length > 0 || add.length > 0) {
+    // Paths are unique in the host: a route's rank is 1 + the number of its host's paths below its own.
+    for (let i = 0; i < kept; i++) {
+      const r = rs[i] as Route
+      let d = 0
+      for (const p of removedPaths) if (p < r.path) d--
+      for (const a of add) if (a.path < r.path) d++
+      if (d !== 0) (r as { rank: number }).rank += d
+    }
+    for (let i = kept; i < rs.length; i++) {
+      const r = rs[i] as Route
+      let below = 0
+      for (const o of rs) if (o.path < r.path) below++
+      ;(r as { rank: number }).rank = below + 1
+    }
+  }
+  return { specs: specs.slice(), routes: rs.slice(), built: { trie, itrie: null, globs: NO_ROUTES } }
+}
 
 function entryOf(any: HostRoutes | null, plain: HostRoutes | null, tls: HostRoutes | null): HostEntry {
   return {

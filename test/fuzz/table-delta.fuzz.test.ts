@@ -4,7 +4,8 @@
  * diffs each against the last (src/provider/delta.ts `diffSnapshot`), the worker's side applies the delta to its
  * own copy, as structured clone delivers it over IPC, and updates its table (src/route/update.ts
  * `updateTable`). Every step the worker's snapshot must equal the primary's, and its table must describe and
- * answer lookups as `buildTable` of the full state does, with `routes[r.id] === r`.
+ * answer lookups as `buildTable` of the full state does, with `routes[r.id] === r`; so must a table whose hosts
+ * are patched however small (`updateTable`'s `patchFrom` 0), with the same ranks too.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -94,6 +95,13 @@ function describeAll(t: RouteTable): string {
   return out
 }
 
+/** Each route's rank (fabio's order within its host), by host and path. */
+function ranks(t: RouteTable): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const r of t.routes) out[`${r.host}|${r.path}`] = r.rank
+  return out
+}
+
 test('a table updated from deltas equals a full build of the same state', () => {
   fc.assert(
     fc.property(fc.array(spec, { maxLength: 10 }), fc.array(step, { maxLength: 6 }), (initial, steps) => {
@@ -106,6 +114,8 @@ test('a table updated from deltas equals a full build of the same state', () => 
       // The worker starts from a full state (a copy, as IPC delivers it).
       let worker: Snapshot = structuredClone(primary)
       let table = buildTable(worker.routes, options)
+      // The same updates with every host patchable however few routes it has (`patchFrom` 0): patched, not built.
+      let patched = buildTable(worker.routes, options)
       for (const s of steps) {
         const routes: HttpRouteSpec[] = primary.routes.filter((_, i) => s.drop[i] !== true)
         for (const [at, x] of s.add) routes.splice(Math.min(at, routes.length), 0, route(x))
@@ -130,10 +140,21 @@ test('a table updated from deltas equals a full build of the same state', () => 
           worker.routes.filter((r) => !received.routes.includes(r)),
         )
         table = updateTable(table, received.routes, changed.removedRoutes, changed.addedRoutes, options)
+        patched = updateTable(
+          patched,
+          received.routes,
+          changed.removedRoutes,
+          changed.addedRoutes,
+          options,
+          0,
+        )
         worker = received
         const full = buildTable(next.routes, options)
         assert.equal(describeAll(table), describeAll(full))
         table.routes.forEach((r, id) => assert.equal(r.id, id))
+        assert.equal(describeAll(patched), describeAll(full))
+        patched.routes.forEach((r, id) => assert.equal(r.id, id))
+        assert.deepEqual(ranks(patched), ranks(full))
         assert.equal(table.ignored.length, full.ignored.length)
         primary = next
       }
