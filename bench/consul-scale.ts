@@ -22,8 +22,11 @@
  *
  *   npm run build && node dist/bench/consul-scale.js [--services 10000] [--workers 0] [--changes 100]
  *     [--settle 15] [--idle 60] [--churn 0] [--gap 200] [--watch auto|service|state] [--cpu-prof DIR]
+ *     [--path-routes]
  *
  * `--cpu-prof DIR` runs lb with `--cpu-prof --cpu-prof-dir DIR` (a profile per process, written when lb exits).
+ * `--path-routes` routes each timed change's new service at a path too (fabio's `urlprefix-/path`), so every change
+ * touches the catch-all host of 10,000 routes (src/route/update.ts patches it).
  * `LB_V8_FLAGS='--max-semi-space-size=4'` passes more V8 flags to lb, after its own (what heap sizing does).
  */
 import { fork, type ChildProcess } from 'node:child_process'
@@ -56,7 +59,7 @@ import { printRuntime, quantile } from './runtime.js'
 
 const USAGE =
   'usage: node dist/bench/consul-scale.js [--services N] [--workers N] [--changes N] [--settle S] [--idle S] ' +
-  '[--churn N] [--after S] [--gap MS] [--watch auto|service|state] [--cpu-prof DIR]'
+  '[--churn N] [--after S] [--gap MS] [--watch auto|service|state] [--cpu-prof DIR] [--path-routes]'
 
 interface Options {
   services: number
@@ -69,6 +72,7 @@ interface Options {
   after: number
   cpuProf: string
   watch: 'auto' | 'service' | 'state'
+  pathRoutes: boolean
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -83,6 +87,7 @@ function parseOptions(argv: readonly string[]): Options {
     after: 15,
     cpuProf: '',
     watch: 'auto',
+    pathRoutes: false,
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
@@ -96,6 +101,7 @@ function parseOptions(argv: readonly string[]): Options {
     else if (arg === '--after') o.after = wholeNumber(arg, argv[++i], 0, USAGE)
     else if (arg === '--cpu-prof') o.cpuProf = argv[++i] ?? fail(USAGE)
     else if (arg === '--watch') o.watch = watchMode(argv[++i], USAGE)
+    else if (arg === '--path-routes') o.pathRoutes = true
     else fail(USAGE)
   }
   return o
@@ -252,7 +258,11 @@ workers: ${o.workers}
       row(`idle CPU over ${o.idle} s after that`, `${((100 * (c2 - c1)) / o.idle).toFixed(2)} % of a core`)
     }
     row('RSS before the changes (MB)', rss(pids))
-    /** Register service `name` with one instance (`<name>-0`) at the local upstream, routed at `<name>.example.com/`. */
+    /**
+     * Register service `name` with one instance (`<name>-0`) at the local upstream, routed at `<name>.example.com/`
+     * (and with `--path-routes` at `/<name>` too, a route on the catch-all host, which every service's `/svc-<i>`
+     * route shares).
+     */
     const register = (name: string, k: number): Promise<void> =>
       consul.change({
         register: {
@@ -261,7 +271,9 @@ workers: ${o.workers}
           node: `node-${k % 100}`,
           address: '127.0.0.1',
           port: up.port,
-          tags: [`urlprefix-${name}.example.com/`],
+          tags: o.pathRoutes
+            ? [`urlprefix-${name}.example.com/`, `urlprefix-/${name}`]
+            : [`urlprefix-${name}.example.com/`],
         },
       })
     let k = 0
