@@ -358,18 +358,20 @@ function patchHost(
   }
   if (rs.length === 0) return null
   if (removedPaths.length > 0 || add.length > 0) {
-    // Paths are unique in the host: a route's rank is 1 + the number of its host's paths below its own.
+    // Paths are unique in the host: a route's rank is 1 + the number of its host's paths below its own. Indexed
+    // loops: this runs once per change, interpreted, where each inner for-of made an iterator per route (about
+    // 1 MB of garbage per change at 10,000 routes).
     for (let i = 0; i < kept; i++) {
       const r = rs[i] as Route
       let d = 0
-      for (const p of removedPaths) if (p < r.path) d--
-      for (const a of add) if (a.path < r.path) d++
+      for (let j = 0; j < removedPaths.length; j++) if ((removedPaths[j] as string) < r.path) d--
+      for (let j = 0; j < add.length; j++) if ((add[j] as HttpRouteSpec).path < r.path) d++
       if (d !== 0) (r as { rank: number }).rank += d
     }
     for (let i = kept; i < rs.length; i++) {
       const r = rs[i] as Route
       let below = 0
-      for (const o of rs) if (o.path < r.path) below++
+      for (let j = 0; j < rs.length; j++) if ((rs[j] as Route).path < r.path) below++
       ;(r as { rank: number }).rank = below + 1
     }
   }
