@@ -274,7 +274,8 @@ const NO_MOVES: ReadonlyMap<number, number> = new Map()
 /**
  * Routes a host needs before a change there patches it (`patchHost`) instead of building it again: building the
  * catch-all host of 10,000 Consul services with a path route each (`urlprefix-/svc`) made 10,000 routes and their
- * trie per change, 41 ms of lb CPU and RSS up to 261 MB over 40 changes (bench/RESULTS.md, consul-scale).
+ * trie per change, and the single process read 283.6–294.6 MB right after 100 such changes (bench/RESULTS.md,
+ * consul-scale `--path-routes`).
  */
 export const PATCH_FROM = 64
 
