@@ -147,10 +147,16 @@ export interface HostState {
 
 interface HostBuild {
   readonly key: string
-  readonly specs: HttpRouteSpec[]
-  readonly routes: Route[]
+  /** Made as `[first]` (exact size: most hosts have one route), pushed to from the second on. */
+  specs: HttpRouteSpec[]
+  /** NO_ROUTES_YET until the first route, then as `specs`. */
+  routes: Route[]
   /** The routes' paths once there are PATH_SET of them (before that, `routes` is searched). */
   paths: Set<string> | null
+}
+
+function exactList<T>(list: T[]): T[] {
+  return list.length === 1 ? list : list.slice()
 }
 
 /** Routes of one host from which duplicate paths are found with a Set (most hosts have 1–3). */
@@ -164,8 +170,12 @@ function hasPath(b: HostBuild, path: string): boolean {
   return false
 }
 
+/** A host's routes before its first one (never written to: `addPath` replaces it). */
+const NO_ROUTES_YET: Route[] = []
+
 function addPath(b: HostBuild, route: Route): void {
-  b.routes.push(route)
+  if (b.routes === NO_ROUTES_YET) b.routes = [route]
+  else b.routes.push(route)
   if (b.paths !== null) b.paths.add(route.path)
   else if (b.routes.length >= PATH_SET) b.paths = new Set(b.routes.map((r) => r.path))
 }
@@ -200,10 +210,9 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
     const key = spec.host === '' ? '' : normalizeRouteKey(spec.host)
     let b = hosts.get(key)
     if (b === undefined) {
-      b = { key, specs: [], routes: [], paths: null }
+      b = { key, specs: [spec], routes: NO_ROUTES_YET, paths: null }
       hosts.set(key, b)
-    }
-    b.specs.push(spec)
+    } else b.specs.push(spec)
     const pathMatch = spec.pathMatch ?? options.pathMatch
     let glob: RegExp | null = null
     if (pathMatch === 'glob' && isGlob(spec.path)) {
@@ -230,8 +239,9 @@ export function buildTable(specs: readonly HttpRouteSpec[], options: TableOption
   const states = new Map<string, HostState>()
   for (const b of hosts.values()) {
     const hr = hostRoutes(b.routes)
-    // Exact-size copies: the lists were grown by push (room for 17), and a table keeps one pair per host.
-    states.set(b.key, { specs: b.specs.slice(), routes: b.routes.slice(), built: hr })
+    // The table keeps each host's lists: a list of one was made at its exact size, a longer one grew by push
+    // (room for 17 and up) and is kept as an exact copy; none is shared (updateTable changes them in place).
+    states.set(b.key, { specs: exactList(b.specs), routes: exactList(b.routes), built: hr })
     if (b.key === '') {
       catchAll = hr
       continue
