@@ -25,7 +25,7 @@ import {
 import type { Config } from '../config/types.js'
 import type { Snapshot } from '../model/snapshot.js'
 import type { ServersState } from '../health/service.js'
-import { applyDelta } from '../provider/delta.js'
+import { applyDeltaInPlace, changedBy } from '../provider/delta.js'
 import { Worker } from './worker.js'
 
 function ignoreSignal(): void {
@@ -170,8 +170,10 @@ export class StateReceiver {
       return
     }
     try {
-      const next = applyDelta(snapshot, msg.delta)
-      await worker.apply(next, (only) => statusesFor(only, msg.servers))
+      // What changed, read off the delta before it is applied in place (the snapshot is this worker's alone).
+      const changed = changedBy(snapshot, msg.delta)
+      const next = applyDeltaInPlace(snapshot, msg.delta)
+      await worker.apply(next, (only) => statusesFor(only, msg.servers), changed)
       this.#snapshot = next
       this.version = msg.version
       // Garbage of many deltas: released once they go quiet, if RSS grew (memory.ts).

@@ -386,8 +386,13 @@ export class Worker {
     return changed
   }
 
-  async apply(snapshot: Snapshot, servers?: ServersState | ServersFor): Promise<void> {
-    const changed = this.changesFor(snapshot)
+  /**
+   * `known`: how `snapshot` differs from the last one applied, when the caller has it (a delta applied in
+   * place, provider/delta.ts `applyDeltaInPlace`: the two are then one object, which `changesFor` cannot
+   * compare). Taken only while the last apply stands.
+   */
+  async apply(snapshot: Snapshot, servers?: ServersState | ServersFor, known?: Changed): Promise<void> {
+    const changed = known !== undefined && this.#snapshot !== null ? known : this.changesFor(snapshot)
     this.#change = null
     // Until this apply completes, the next one builds everything.
     this.#snapshot = null

@@ -111,10 +111,60 @@ function applyList<T>(prev: readonly T[], d: ListDelta<T>): T[] {
       r++
       i++
     }
-    if (i >= prev.length) throw new RangeError('delta does not fit the snapshot it is applied to')
+    if (i >= prev.length) throw new RangeError(DOES_NOT_FIT)
     out[k] = prev[i++] as T
   }
   return out
+}
+
+/**
+ * `applyDelta` into `prev` itself, for a holder of one snapshot that needs no copy of the one before (a cluster
+ * worker, which takes what changed from the delta: `changedBy` before this). The services and routes lists are
+ * changed in place, a few splices, where `applyDelta` makes new lists of every service and route: at 10,000
+ * services 240 KB per delta that lived until the next one, which over a long burst grew a worker's young
+ * generation. The TCP routes, which a TCP listener reads until the worker swaps its state, get a new list when
+ * they change. Returns `prev`, or a new object over the same lists when the no-route page changes. Throws
+ * RangeError, with `prev` untouched, when the delta does not fit it.
+ */
+export function applyDeltaInPlace(prev: Snapshot, delta: SnapshotDelta): Snapshot {
+  checkFits(prev.services, delta.services)
+  checkFits(prev.routes, delta.routes)
+  checkFits(prev.tcpRoutes, delta.tcpRoutes)
+  spliceIn(prev.services as ServiceSpec[], delta.services)
+  spliceIn(prev.routes as HttpRouteSpec[], delta.routes)
+  const tcp = delta.tcpRoutes
+  const tcpRoutes =
+    tcp.removed.length + tcp.added.length === 0 ? prev.tcpRoutes : applyList(prev.tcpRoutes, tcp)
+  const page = delta.noRoutePage ?? prev.noRoutePage ?? ''
+  if (tcpRoutes === prev.tcpRoutes && page === (prev.noRoutePage ?? '')) return prev
+  const { services, routes } = prev
+  return page === '' ? { services, routes, tcpRoutes } : { services, routes, tcpRoutes, noRoutePage: page }
+}
+
+/** Throws RangeError unless `d` fits `list`: removed positions ascending in it, added ones in the result. */
+function checkFits<T>(list: readonly T[], d: ListDelta<T>): void {
+  const length = list.length - d.removed.length + d.added.length
+  let last = -1
+  for (const r of d.removed) {
+    if (!(Number.isInteger(r) && r > last && r < list.length)) throw new RangeError(DOES_NOT_FIT)
+    last = r
+  }
+  last = -1
+  for (const [at] of d.added) {
+    if (!(Number.isInteger(at) && at > last && at < length)) throw new RangeError(DOES_NOT_FIT)
+    last = at
+  }
+}
+
+const DOES_NOT_FIT = 'delta does not fit the snapshot it is applied to'
+
+/** `d` applied to `list` in place (`checkFits` first): the removed ones out from the back, the added ones in. */
+function spliceIn<T>(list: T[], d: ListDelta<T>): void {
+  for (let k = d.removed.length - 1; k >= 0; k--) list.splice(d.removed[k] as number, 1)
+  for (let k = 0; k < d.added.length; k++) {
+    const [at, item] = d.added[k] as readonly [number, T]
+    list.splice(at, 0, item)
+  }
 }
 
 /** `prev` with `delta` applied; throws RangeError when the delta was made against another snapshot. */

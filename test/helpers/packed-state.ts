@@ -25,18 +25,18 @@ export function stubState(services: readonly object[]): WholeState {
 }
 
 /**
- * A StateReceiver whose Worker calls `onApply` when it is handed a state, its memory release reading `memoryReads`;
+ * A StateReceiver whose Worker calls `onApply` with what it is handed, its memory release reading `memoryReads`;
  * `sent` collects what the receiver sent.
  */
 export function stubReceiver(
-  onApply: () => void = () => {},
+  onApply: (...args: Parameters<Worker['apply']>) => void = () => {},
   memoryReads: ConstructorParameters<typeof StateReceiver>[3] = {},
 ): { rx: StateReceiver; sent: FromWorker[] } {
   const sent: FromWorker[] = []
   const silent = pino({ level: 'silent' })
   const worker = {
-    apply: (): Promise<void> => {
-      onApply()
+    apply: (...args: Parameters<Worker['apply']>): Promise<void> => {
+      onApply(...args)
       return Promise.resolve()
     },
     syncListeners: (): Promise<void> => Promise.resolve(),
