@@ -1,17 +1,18 @@
 /**
  * Property test: a worker fed deltas ends up with the table a full state gives. Random snapshots change step by
  * step (routes removed, new route objects added among the kept ones, services replaced); the primary's side
- * diffs each against the last (src/provider/delta.ts `diffSnapshot`), the worker's side applies the delta to its
- * own copy, as structured clone delivers it over IPC, and updates its table (src/route/update.ts
- * `updateTable`). Every step the worker's snapshot must equal the primary's, and its table must describe and
- * answer lookups as `buildTable` of the full state does, with `routes[r.id] === r`; so must a table whose hosts
- * are patched however small (`updateTable`'s `patchFrom` 0), with the same ranks too.
+ * diffs each against the last (src/provider/delta.ts `diffSnapshot`), the worker's side reads what changed off
+ * the delta, as structured clone delivers it over IPC, applies it into its own copy's lists (`applyDeltaInPlace`)
+ * and updates its table (src/route/update.ts `updateTable`). Every step the worker's snapshot must equal the
+ * primary's, and its table must describe and answer lookups as `buildTable` of the full state does, with
+ * `routes[r.id] === r`; so must a table whose hosts are patched however small (`updateTable`'s `patchFrom` 0),
+ * with the same ranks too.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { HttpRouteSpec, PathMatch, ServiceSpec, Snapshot } from '../../src/model/snapshot.js'
-import { applyDelta, changedBy, diffSnapshot } from '../../src/provider/delta.js'
+import { applyDeltaInPlace, changedBy, diffSnapshot } from '../../src/provider/delta.js'
 import { buildTable, type RouteTable } from '../../src/route/table.js'
 import { updateTable } from '../../src/route/update.js'
 import { describeTable } from '../../src/route/describe.js'
@@ -125,19 +126,20 @@ test('a table updated from deltas equals a full build of the same state', () => 
         const next: Snapshot = { services, routes, tcpRoutes: [] }
         const delta = diffSnapshot(primary, next)
         assert.ok(delta !== null, 'kept objects stay in order: a delta exists')
-        const received = applyDelta(worker, structuredClone(delta))
+        // As a worker takes it (src/process/worker-process.ts `StateReceiver.delta`): what changed read off the delta
+        // as IPC delivers it, then the delta applied into the worker's own lists.
+        const got = structuredClone(delta)
+        const before = worker.routes.slice()
+        const changed = changedBy(worker, got)
+        const received = applyDeltaInPlace(worker, got)
         assert.deepEqual(received, next)
-        // What the worker rebuilds: its own diff of the two states it holds.
-        const own = diffSnapshot(worker, received)
-        assert.ok(own !== null)
-        const changed = changedBy(worker, own)
         assert.deepEqual(
           changed.addedRoutes,
-          received.routes.filter((r) => !worker.routes.includes(r)),
+          received.routes.filter((r) => !before.includes(r)),
         )
         assert.deepEqual(
           changed.removedRoutes,
-          worker.routes.filter((r) => !received.routes.includes(r)),
+          before.filter((r) => !received.routes.includes(r)),
         )
         table = updateTable(table, received.routes, changed.removedRoutes, changed.addedRoutes, options)
         patched = updateTable(
