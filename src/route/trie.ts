@@ -284,20 +284,12 @@ function withChild<V>(node: PathNode<V>, code: number, child: PathNode<V> | null
   return nodeOf(node.prefix, node.value, kids)
 }
 
-/** A frozen node over `kids` (each child's slot is its prefix's first char), in an exact-size dense array. */
+/** A frozen node over `kids` (each child's slot is its prefix's first char), as `freeze` makes one. */
 function nodeOf<V>(prefix: string, value: V | null, kids: readonly PathNode<V>[]): PathNode<V> {
-  if (kids.length === 0) return new PathNode(prefix, value, 0, NO_CHILDREN)
-  let min = Infinity
-  let max = -Infinity
-  for (const c of kids) {
-    const code = c.prefix.charCodeAt(0)
-    if (code < min) min = code
-    if (code > max) max = code
-  }
-  const children: (PathNode<V> | null)[] = []
-  for (let code = min; code <= max; code++) children.push(null) // packed, as `denseChildren` makes them
-  for (const c of kids) children[c.prefix.charCodeAt(0) - min] = c
-  return new PathNode(prefix, value, min, children.length < 17 ? children.slice() : children)
+  const byCode = new Map<number, PathNode<V>>()
+  for (const c of kids) byCode.set(c.prefix.charCodeAt(0), c)
+  const dense = denseChildren(byCode, (c: PathNode<V>) => c)
+  return new PathNode(prefix, value, dense.base, dense.children)
 }
 
 /**
