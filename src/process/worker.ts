@@ -372,11 +372,6 @@ export class Worker {
     return this.ctx.state
   }
 
-  /**
-   * Resolve hostnames, build the table and pools (or update them for what changed since the last snapshot), take
-   * the servers' statuses (`servers`: the health service's state for this snapshot, or for the changed services
-   * only), and swap them in: the table, the services and the TCP routes change together.
-   */
   /** How `snapshot` differs from the last one applied (null: every part is rebuilt), as `apply` will take it. */
   changesFor(snapshot: Snapshot): Changed | null {
     const memo = this.#change
@@ -387,9 +382,12 @@ export class Worker {
   }
 
   /**
-   * `known`: how `snapshot` differs from the last one applied, when the caller has it (a delta applied in
-   * place, provider/delta.ts `applyDeltaInPlace`: the two are then one object, which `changesFor` cannot
-   * compare). Taken only while the last apply stands.
+   * Resolve hostnames, build the table and pools (or update them for what changed since the last snapshot), take
+   * the servers' statuses (`servers`: the health service's state for this snapshot, or for the changed services
+   * only), and swap them in: the table, the services and the TCP routes change together. `known`: how `snapshot`
+   * differs from the last one applied, when the caller has it (a delta applied in place, provider/delta.ts
+   * `applyDeltaInPlace`: the two are then one object, which `changesFor` cannot compare); taken only while the
+   * last apply stands.
    */
   async apply(snapshot: Snapshot, servers?: ServersState | ServersFor, known?: Changed): Promise<void> {
     const changed = known !== undefined && this.#snapshot !== null ? known : this.changesFor(snapshot)
