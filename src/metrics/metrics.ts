@@ -183,11 +183,13 @@ export class Metrics {
     if (lost !== null) {
       const hosts = new Set<string>()
       for (const r of lost.values()) hosts.add(r.route.host)
-      for (const route of table.routes) {
-        if (!hosts.has(route.host)) continue
-        const previous = lost.get(route.host + route.path)
-        if (previous !== undefined) routes[route.id] = new RouteStats(route, previous)
-      }
+      // Only the lost routes' hosts' routes, when the table has them by host: walking all 20,000 routes of a
+      // 10,000-service table took 0.75 ms of each delta a worker applied (a CPU profile).
+      const byHost = table.hosts
+      if (byHost !== undefined) {
+        for (const host of hosts)
+          for (const route of byHost.get(host)?.routes ?? []) carry(routes, lost, route)
+      } else for (const route of table.routes) if (hosts.has(route.host)) carry(routes, lost, route)
     }
     if (routes.length > table.routes.length) routes.length = table.routes.length
   }
@@ -444,4 +446,14 @@ export class Metrics {
 
 function noListeners(): Iterable<TcpListenerView> {
   return []
+}
+
+/** Give `route` the stats of the lost route with its label, if there is one. */
+function carry(
+  routes: (RouteStats | undefined)[],
+  lost: ReadonlyMap<string, RouteStats>,
+  route: MetricsRoute,
+): void {
+  const previous = lost.get(route.host + route.path)
+  if (previous !== undefined) routes[route.id] = new RouteStats(route, previous)
 }

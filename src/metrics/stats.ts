@@ -127,6 +127,8 @@ export interface MetricsRoute {
 export interface MetricsTable {
   readonly routes: readonly MetricsRoute[]
   readonly size: number
+  /** Each host key's routes (a RouteTable has them): where a lost route's stats look for their successor. */
+  readonly hosts?: ReadonlyMap<string, { readonly routes: readonly MetricsRoute[] }>
 }
 
 /** A server as a scrape reads it (src/proxy/upstream.ts `Upstream`). */
