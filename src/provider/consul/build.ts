@@ -22,7 +22,7 @@ import {
   type SnapshotMemo,
 } from '../../fabio/snapshot.js'
 import type { HealthEntry } from './entries.js'
-import { lowerBound } from '../sorted.js'
+import { firstAtLeast, lowerBound } from '../sorted.js'
 import {
   type BuildOptions,
   type BuildProblem,
@@ -265,14 +265,7 @@ function patched<T>(list: readonly T[], p: Patch<T>, key: (x: T) => string): rea
 
 /** Whether the ascending list `xs` holds `x`. */
 function has(xs: readonly number[], x: number): boolean {
-  let lo = 0
-  let hi = xs.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((xs[mid] as number) < x) lo = mid + 1
-    else hi = mid
-  }
-  return xs[lo] === x
+  return xs[firstAtLeast(xs, x)] === x
 }
 
 function ascending(a: number, b: number): number {

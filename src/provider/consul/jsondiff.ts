@@ -29,6 +29,7 @@
  * diffed the same way with its members as the elements (`scanMembers`).
  */
 import { hash } from 'node:crypto'
+import { firstAtLeast } from '../sorted.js'
 
 export interface ArrayText {
   /** The answer's length in bytes. */
@@ -171,7 +172,7 @@ export function diffArray(
   const { starts, ends } = prev
   const n = starts.length
   // First old element that ends after the prefix: the region starts at the boundary before it.
-  const a = lowerBound(ends, p + 1)
+  const a = firstAtLeast(ends, p + 1)
   const from = a === 0 ? open : (ends[a - 1] as number)
   if (from < open || from > p) return null
   // First old boundary (an element end, or `from` itself) at or after the start of the common suffix; -1 when
@@ -179,7 +180,7 @@ export function diffArray(
   let b = a // old elements a..b-1 are replaced
   let stop = from
   if (stop < tail) {
-    b = lowerBound(ends, tail)
+    b = firstAtLeast(ends, tail)
     stop = b < n ? (ends[b] as number) : -1
     b = b < n ? b + 1 : n
   }
@@ -273,18 +274,6 @@ function cut(text: Buffer, from: number, to: number, at: number[], fp: string[])
 /** SHA-1 of text[a, b) (a 20-char one-byte string). */
 function fingerprint(text: Buffer, a: number, b: number): string {
   return hash('sha1', text.subarray(a, b), 'binary')
-}
-
-/** First index whose value is ≥ x in the ascending list `xs` (xs.length when none). */
-function lowerBound(xs: Int32Array, x: number): number {
-  let lo = 0
-  let hi = xs.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((xs[mid] as number) < x) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 function skipWs(t: Buffer, i: number): number {
