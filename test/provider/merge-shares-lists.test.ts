@@ -6,26 +6,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { merge, type MergeMemo } from '../../src/provider/merge.js'
-import { defaultConfig } from '../../src/config/defaults.js'
-import { serviceSpec } from '../../src/fabio/snapshot.js'
+import { serviceOf as service, spec } from '../helpers/route-spec.js'
 import type { HttpRouteSpec, ServiceSpec, Snapshot } from '../../src/model/snapshot.js'
 
-function service(name: string): ServiceSpec {
-  return serviceSpec(name, defaultConfig.defaults, 'http', false, [
-    { name: 'n1', host: '10.0.0.1', port: 80, weight: 1, backup: false, maxconn: 0, state: 'up' as const },
-  ])
-}
-
-const route = (host: string, svc: string): HttpRouteSpec => ({
-  host,
-  path: '/',
-  service: svc,
-  strip: '',
-  prepend: '',
-  hostHeader: '',
-  redirect: null,
-  source: 'test',
-})
+const route = (host: string, svc: string): HttpRouteSpec => spec(svc, host, '/')
 
 const snap = (services: ServiceSpec[], routes: HttpRouteSpec[]): Snapshot => ({
   services,

@@ -2,27 +2,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { canonical, merge, type MergeMemo } from '../../src/provider/merge.js'
-import { defaultConfig } from '../../src/config/defaults.js'
-import { serviceSpec } from '../../src/fabio/snapshot.js'
+import { serviceOf as service } from '../helpers/route-spec.js'
 import type { ServiceSpec, Snapshot } from '../../src/model/snapshot.js'
-
-function service(name: string, servers: readonly string[]): ServiceSpec {
-  return serviceSpec(
-    name,
-    defaultConfig.defaults,
-    'http',
-    false,
-    servers.map((s) => ({
-      name: s,
-      host: '10.0.0.1',
-      port: 80,
-      weight: 1,
-      backup: false,
-      maxconn: 0,
-      state: 'up' as const,
-    })),
-  )
-}
 
 const route = (host: string, path: string, svc: string): Snapshot['routes'][number] => ({
   host,
