@@ -20,6 +20,11 @@ export interface ToSnapshotOptions {
   readonly defaults: ServiceDefaults
   /** Route `source` prefix, e.g. `consul` or `config:route_commands`. */
   readonly source: string
+  /**
+   * Appended to every service name made (and so to the routes' `service`): `@consul` for a provider that names its
+   * services as the merge would (src/provider/merge.ts `qualify`). Default none.
+   */
+  readonly suffix?: string
 }
 
 /** One distinct server list built for a service; the service's lists are chained in build order. */
@@ -121,7 +126,13 @@ function sameServerSpecs(a: readonly ServerSpec[], b: readonly ServerSpec[]): bo
 export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMemo): Snapshot {
   if (memo !== undefined && memo.options !== options) {
     const o = memo.options
-    if (o === null || o.source !== options.source || o.defaults !== options.defaults) resetMemo(memo)
+    if (
+      o === null ||
+      o.source !== options.source ||
+      o.defaults !== options.defaults ||
+      o.suffix !== options.suffix
+    )
+      resetMemo(memo)
     memo.options = options
   }
   const prevMemo = memo?.routes
@@ -134,6 +145,7 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
   const keys = sortedKeys(ir, memo)
   const weights: number[] = []
   const picked: number[] = []
+  const suffix = options.suffix ?? ''
   for (const key of keys) {
     const r = ir.get(key) as IrRoute
     if (r.targets.length === 0) continue
@@ -197,7 +209,7 @@ export function toSnapshot(ir: Ir, options: ToSnapshotOptions, memo?: SnapshotMe
     }
     let created: ServiceSpec | null = null
     if (name === undefined) {
-      name = head === undefined && !multi ? first.service : `${first.service}~${key}`
+      name = head === undefined && !multi ? first.service + suffix : `${first.service}~${key}${suffix}`
       if (reuse && hit.service !== null && hit.name === name) {
         created = hit.service
         servers = created.servers

@@ -334,6 +334,7 @@ export class Primary {
       config: c,
       defaults: this.config.defaults,
       log: this.log.child({ provider: 'consul' }),
+      qualify: true,
       onBurst: () => this.#memory.releaseSoon(),
       onSyncRead: () => this.#memory.collect(),
     })

@@ -6,7 +6,8 @@
  * config routes, logs and tests see `web`. Every other provider's services are **always** qualified
  * `name@provider` (`web@consul`), not only on collision: a name that changed whenever a collision appeared or
  * disappeared would churn connection pools and metric labels. So a static `web` and a Consul `web` never
- * silently merge; they are two services, each with its own routes.
+ * silently merge; they are two services, each with its own routes. A provider that names its services so itself
+ * (provider.ts `Provider.qualified`: the Consul provider as the daemon runs it) is taken as it is, without copies.
  *
  * Route precedence: providers are merged in the order given (file first), and buildTable keeps the first route
  * for a host+path, so a static route wins over a discovered one with the same host and path (reported by the
@@ -20,6 +21,8 @@ import { lowerBound } from './sorted.js'
 export interface ProviderSnapshot {
   readonly provider: string
   readonly snapshot: Snapshot
+  /** Its names are qualified already (provider.ts `Provider.qualified`): taken as they are. */
+  readonly qualified?: boolean
 }
 
 /** The provider whose names are not qualified. */
@@ -118,10 +121,11 @@ export function merge(inputs: readonly ProviderSnapshot[], memo?: MergeMemo): Sn
   const routes: (readonly HttpRouteSpec[])[] = []
   const tcpRoutes: (readonly TcpRouteSpec[])[] = []
   let noRoutePage = ''
-  for (const { provider, snapshot } of inputs) {
+  for (const { provider, snapshot, qualified } of inputs) {
     if (noRoutePage === '' && snapshot.noRoutePage !== undefined) noRoutePage = snapshot.noRoutePage
     const c = canonical(snapshot)
-    if (provider === unqualifiedProvider) {
+    if (provider === unqualifiedProvider || qualified === true) {
+      if (qualified === true) memo?.delete(provider)
       services.push(c.services)
       routes.push(c.routes)
       tcpRoutes.push(c.tcpRoutes)

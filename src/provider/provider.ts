@@ -14,6 +14,11 @@ export type Emit = (snapshot: Snapshot) => void
 export interface Provider {
   /** Unique among the running providers; `file` for the config file, `consul` for Consul. */
   readonly name: string
+  /**
+   * Its snapshots name every service as the merge would (`<name>@<provider>`, merge.ts `qualify`) already, so the
+   * merge takes them as they are instead of copying each service and route to qualify it.
+   */
+  readonly qualified?: boolean
   start(emit: Emit, signal: AbortSignal): void
 }
 

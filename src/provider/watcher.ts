@@ -161,7 +161,7 @@ export class Watcher {
     const inputs: ProviderSnapshot[] = []
     for (const p of this.#providers) {
       const s = this.#latest.get(p.name)
-      if (s !== undefined) inputs.push({ provider: p.name, snapshot: s })
+      if (s !== undefined) inputs.push({ provider: p.name, snapshot: s, qualified: p.qualified === true })
     }
     const merged = merge(inputs, this.#mergeMemo)
     if (this.#published !== null && isDeepStrictEqual(this.#published, merged)) return

@@ -6,7 +6,8 @@
  * - with a BuildCache carried across random changes, every build equals a cold build of the same input, also
  *   when told which service changed (the patch of the last result, `patchOwned`).
  * Services whose instances share one tag list take `plainService` (a part built without the IR), so the first
- * property also holds that shortcut to the general path.
+ * property also holds that shortcut to the general path. And a build that names its services `<name>@consul`
+ * (BuildOptions `suffix`, as the daemon's provider does) equals the merge's qualified copies of a plain build.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -15,6 +16,8 @@ import { defaultOpts, parseTagText, simpleSrc } from '../../src/fabio/tags.js'
 import { buildSnapshot, newBuildCache, type KvPair } from '../../src/provider/consul/build.js'
 import type { BuildOptions } from '../../src/provider/consul/targets.js'
 import type { HealthEntry } from '../../src/provider/consul/entries.js'
+import { canonical, merge } from '../../src/provider/merge.js'
+import type { Snapshot } from '../../src/model/snapshot.js'
 import { defaultConfig } from '../../src/config/defaults.js'
 import { fuzzParams } from './runs.js'
 
@@ -96,25 +99,32 @@ test('consul build: without KV commands the result equals the IR build', () => {
   )
 })
 
+/** One change to the catalog: a service set (or dropped), and route commands in the KV or none. */
+const change = fc.record({
+  service: fc.constantFrom('web', 'api', 'db', 'web~x', 'z'),
+  instances: fc.option(instances, { nil: null }),
+  kv: fc.boolean(),
+})
+
+type Change = typeof change extends fc.Arbitrary<infer T> ? T : never
+
+/** `ch` applied to the catalog `h`; returns the KV pairs the build then reads. */
+function applyChange(h: Map<string, readonly HealthEntry[]>, ch: Change): readonly KvPair[] {
+  if (ch.instances === null) h.delete(ch.service)
+  else h.set(ch.service, entries(ch.service, ch.instances))
+  return ch.kv ? [{ key: 'fabio/config/w', value: 'route weight web /a weight 0.1 tags "version-2"' }] : []
+}
+
 // hinted: the build is told which service changed (what the provider tells it), so it patches its last result.
 for (const hinted of [false, true]) {
   test(`consul build: with a cache across changes${hinted ? ', told what changed' : ''}, every build equals a cold build`, () => {
-    const change = fc.record({
-      service: fc.constantFrom('web', 'api', 'db', 'web~x', 'z'),
-      instances: fc.option(instances, { nil: null }),
-      kv: fc.boolean(),
-    })
     fc.assert(
       fc.property(catalog, fc.array(change, { maxLength: 6 }), (c, changes) => {
         const cache = newBuildCache()
         const h = health(c)
         buildSnapshot({ health: h, kv: [] }, options, cache)
         for (const ch of changes) {
-          if (ch.instances === null) h.delete(ch.service)
-          else h.set(ch.service, entries(ch.service, ch.instances))
-          const kv = ch.kv
-            ? [{ key: 'fabio/config/w', value: 'route weight web /a weight 0.1 tags "version-2"' }]
-            : []
+          const kv = applyChange(h, ch)
           const warm = buildSnapshot({ health: h, kv }, options, cache, hinted ? new Set([ch.service]) : null)
           const cold = buildSnapshot({ health: new Map(h), kv }, options)
           assert.deepEqual(warm, cold)
@@ -124,6 +134,41 @@ for (const hinted of [false, true]) {
     )
   })
 }
+
+/**
+ * `s` as the merge qualifies a `consul` provider's snapshot, services in name order (as a suffixed build sorts them,
+ * and as the watcher's `canonical` then keeps them).
+ */
+function qualified(s: Snapshot): Snapshot {
+  const m = merge([{ provider: 'consul', snapshot: s }])
+  return {
+    ...m,
+    services: m.services.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  }
+}
+
+test('consul build: with the suffix, on every path and across changes, it equals the merge qualifying a plain build', () => {
+  const suffixed: BuildOptions = { ...options, suffix: '@consul' }
+  fc.assert(
+    fc.property(catalog, fc.array(change, { maxLength: 6 }), (c, changes) => {
+      const cache = newBuildCache()
+      const h = health(c)
+      const first = buildSnapshot({ health: h, kv: [] }, suffixed, cache)
+      assert.deepEqual(
+        canonical(first.snapshot),
+        qualified(buildSnapshot({ health: h, kv: [] }, options).snapshot),
+      )
+      for (const ch of changes) {
+        const kv = applyChange(h, ch)
+        const warm = buildSnapshot({ health: h, kv }, suffixed, cache, new Set([ch.service]))
+        const plain = buildSnapshot({ health: new Map(h), kv }, options)
+        assert.deepEqual(canonical(warm.snapshot), qualified(plain.snapshot))
+        assert.deepEqual(warm.problems, plain.problems)
+      }
+    }),
+    fuzzParams(),
+  )
+})
 
 test('consul tags: simpleSrc agrees with the full tag grammar on every tag it accepts', () => {
   const ch = fc.constantFrom(...'aZz09-._~/%$ *:?#\u00e9'.split(''))

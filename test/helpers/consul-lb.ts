@@ -100,6 +100,8 @@ export async function startConsulLb(
     config: cfg.consul,
     defaults: cfg.defaults,
     log,
+    // As the daemon runs it (src/process/primary.ts).
+    qualify: true,
     ...(options.onBurst === undefined ? {} : { onBurst: options.onBurst }),
   })
   const watcher = new Watcher({

@@ -82,6 +82,13 @@ export function newBuildCache(): BuildCache {
   }
 }
 
+/** toSnapshot's options for a build with `o`. */
+function snapshotOptions(o: BuildOptions): ToSnapshotOptions {
+  return o.suffix === undefined
+    ? { defaults: o.defaults, source: SOURCE }
+    : { defaults: o.defaults, source: SOURCE, suffix: o.suffix }
+}
+
 /** Where the route key starts in a route's source (`consul:<key>`). */
 const KEY_AT = SOURCE.length + 1
 
@@ -173,7 +180,7 @@ function patchOwned(
   const last = cache.owned
   if (last === null || last.defaults !== o.defaults || changed.size > PATCH_MAX) return null
   if (changed.size === 0) return last
-  const options: ToSnapshotOptions = { defaults: o.defaults, source: SOURCE }
+  const options = snapshotOptions(o)
   const routes = newPatch<HttpRouteSpec>()
   const tcpRoutes = newPatch<TcpRouteSpec>()
   const specs = newPatch<ServiceSpec>()
@@ -286,7 +293,7 @@ function compareKeys(a: string, b: string): number {
  * `irBuild` merges them.
  */
 function ownedBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefined): BuildResult | null {
-  const options: ToSnapshotOptions = { defaults: o.defaults, source: SOURCE }
+  const options = snapshotOptions(o)
   const problems: BuildProblem[] = []
   const lowRoutes: HttpRouteSpec[] = []
   const pathRoutes: HttpRouteSpec[] = []
@@ -413,7 +420,7 @@ function irBuild(input: BuildInput, o: BuildOptions, cache: BuildCache | undefin
       })
     }
   }
-  const snapshot = toSnapshot(ir, { defaults: o.defaults, source: SOURCE }, cache?.snapshot)
+  const snapshot = toSnapshot(ir, snapshotOptions(o), cache?.snapshot)
   if (cache !== undefined) cache.commands = commands
   return { snapshot, problems }
 }

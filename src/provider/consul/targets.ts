@@ -21,6 +21,11 @@ export interface BuildOptions {
   /** Datacenter for ${DC}. */
   readonly dc: string
   readonly defaults: ServiceDefaults
+  /**
+   * Appended to the name of every service the build makes (fabio/snapshot.ts `ToSnapshotOptions`): `@consul` when
+   * the provider qualifies its own names. A BuildCache serves one suffix. Default none.
+   */
+  readonly suffix?: string
 }
 
 export interface BuildProblem {
@@ -187,9 +192,10 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
     srcs[j + 1] = src
   }
   const routes = new Array<HttpRouteSpec>(keys.length)
+  const named = o.suffix === undefined || o.suffix === '' ? name : name + o.suffix
   for (let i = 0; i < keys.length; i++)
-    routes[i] = httpRoute(srcs[i] as HttpSrc, defaultOpts, name, null, flat(SOURCE, ':', keys[i] as string))
-  const services = routes.length === 0 ? [] : [serviceSpec(name, o.defaults, 'http', false, servers)]
+    routes[i] = httpRoute(srcs[i] as HttpSrc, defaultOpts, named, null, flat(SOURCE, ':', keys[i] as string))
+  const services = routes.length === 0 ? [] : [serviceSpec(named, o.defaults, 'http', false, servers)]
   return {
     entries,
     items: null,
