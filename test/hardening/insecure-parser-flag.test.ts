@@ -6,8 +6,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
+import { tempDir } from '../helpers/temp.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { SuiteResult } from '../helpers/run-suite.js'
@@ -15,7 +15,7 @@ import type { SuiteResult } from '../helpers/run-suite.js'
 test('the framing suite passes under --insecure-http-parser', async () => {
   const suite = fileURLToPath(new URL('./smuggling-framing.test.js', import.meta.url))
   const runner = fileURLToPath(new URL('../helpers/run-suite.js', import.meta.url))
-  const out = join(await mkdtemp(join(tmpdir(), 'lb-suite-')), 'result.json')
+  const out = join(await tempDir('lb-suite-'), 'result.json')
   const r = spawnSync(process.execPath, ['--insecure-http-parser', runner, out, suite], {
     encoding: 'utf8',
     timeout: 60_000,

@@ -2,8 +2,8 @@
  * Run the built `lb` binary as a child process (for tests that need its own memory, signals or exit code).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, writeFile, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile, readFile } from 'node:fs/promises'
+import { tempDir } from './temp.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -41,7 +41,7 @@ export function runLb(args: readonly string[]): Promise<CliResult> {
 }
 
 export async function writeConfig(yaml: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lb-test-'))
+  const dir = await tempDir('lb-test-')
   const file = join(dir, 'lb.yaml')
   await writeFile(file, yaml)
   return file

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict'
 import cluster from 'node:cluster'
 import { once } from 'node:events'
-import { writeFile, mkdtemp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
+import { tempDir } from '../helpers/temp.js'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { pathToFileURL } from 'node:url'
@@ -29,7 +29,7 @@ process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify([...loa
 `
 
 test('a cluster worker loads the worker modules, not the CLI or the primary', async () => {
-  const file = join(await mkdtemp(join(tmpdir(), 'lb-test-')), 'hook.mjs')
+  const file = join(await tempDir('lb-test-'), 'hook.mjs')
   await writeFile(file, hook)
   cluster.setupPrimary({
     exec: mainJs,

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
+import { tempDir } from '../helpers/temp.js'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { repoRoot } from '../helpers/process.js'
@@ -31,7 +31,7 @@ function verify(file: string): Promise<{ code: number; output: string }> {
 
 /** A copy whose node path exists on this machine (verify checks that ExecStart binaries exist). */
 async function localCopy(text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lb-unit-'))
+  const dir = await tempDir('lb-unit-')
   const file = join(dir, 'lb.service')
   await writeFile(file, text.replaceAll(productionNode, process.execPath))
   return file
