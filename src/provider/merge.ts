@@ -29,7 +29,12 @@ export interface ProviderSnapshot {
 export const unqualifiedProvider = 'file'
 
 export function qualify(name: string, provider: string): string {
-  return provider === unqualifiedProvider || name === '' ? name : `${name}@${provider}`
+  return name === '' ? name : name + qualifier(provider)
+}
+
+/** What `qualify` appends to a name of `provider`'s ('' for the config file's). */
+export function qualifier(provider: string): string {
+  return provider === unqualifiedProvider ? '' : `@${provider}`
 }
 
 /**

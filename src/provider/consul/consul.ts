@@ -52,6 +52,7 @@ import {
 import { ByteSink } from './sink.js'
 import { diffArray, memberEntry, scanArray, scanMembers, type ArrayText } from './jsondiff.js'
 import { type CheckInfo, checkInfo, fingerprint, CheckTable, StatusSet, type EnteredCheck } from './checks.js'
+import { qualifier } from '../merge.js'
 
 export interface ConsulProviderOptions {
   readonly config: DeepReadonly<ConsulConfig>
@@ -139,6 +140,8 @@ interface ServiceWatch {
 export class ConsulProvider implements Provider {
   readonly name = 'consul'
   readonly qualified: boolean
+  /** Appended to every service name the build makes: merge.ts `qualifier` when `qualified`, else ''. */
+  readonly #suffix: string
   readonly #config: DeepReadonly<ConsulConfig>
   readonly #defaults: DeepReadonly<ServiceDefaults>
   readonly #log: Logger
@@ -231,6 +234,7 @@ export class ConsulProvider implements Provider {
 
   constructor(o: ConsulProviderOptions) {
     this.qualified = o.qualify === true
+    this.#suffix = this.qualified ? qualifier(this.name) : ''
     this.#config = o.config
     this.#defaults = o.defaults
     this.#log = o.log
@@ -1149,7 +1153,7 @@ export class ConsulProvider implements Provider {
         routeWithoutChecks: c.routeWithoutChecks,
         dc: this.#dc,
         defaults: this.#defaults,
-        ...(this.qualified ? { suffix: `@${this.name}` } : {}),
+        suffix: this.#suffix,
       },
       this.#cache,
       this.#touched,
