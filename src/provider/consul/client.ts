@@ -219,7 +219,7 @@ export class ConsulHttp {
   ): Promise<BytesReply> {
     if (this.#options.scheme === 'https') {
       const res = await this.#send(path, query, index, signal)
-      const bytes = await sink.read(res.body)
+      const bytes = await sink.read(res.body, res.statusCode)
       refuseStatus(path, res.statusCode, bytes.toString('utf8', 0, 200))
       return { status: res.statusCode, index: consulIndex(res.headers['x-consul-index']), text: '', bytes }
     }

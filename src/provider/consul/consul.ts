@@ -49,8 +49,9 @@ import {
   type WatchFetch,
   type WatchState,
 } from './client.js'
-import { ByteSink } from './sink.js'
-import { diffArray, memberEntry, scanArray, scanMembers, type ArrayText } from './jsondiff.js'
+import { ByteSink, type BodyTap } from './sink.js'
+import { diffArray, memberEntry, scanMembers, type ArrayText } from './jsondiff.js'
+import { ArrayStream, type StreamHunk, type StreamResult, type StreamText } from './stream-diff.js'
 import { type CheckInfo, checkInfo, fingerprint, CheckTable, StatusSet, type EnteredCheck } from './checks.js'
 import { qualifier } from '../merge.js'
 
@@ -160,7 +161,11 @@ export class ConsulProvider implements Provider {
    * starts from it if the catalog's answer means `state` mode, instead of asking only then (the answer takes the
    * longest to make and to send: 12 MB at 10,000 services × 3); dropped otherwise.
    */
-  #firstState: { readonly sink: ByteSink; readonly answer: Promise<BytesReply> } | null
+  #firstState: {
+    readonly sink: ByteSink
+    readonly tap: StateTap
+    readonly answer: Promise<BytesReply>
+  } | null
   /** The state watch's sink (its connection is closed when the watch stops). */
   #stateSink: ByteSink | null
   /** `state` mode: per routed service, its read state and the fingerprint of its checks. */
@@ -177,8 +182,8 @@ export class ConsulProvider implements Provider {
   #catalogNames: string[]
   /** `state` mode: every check of the last state answer, in answer order (null = none yet). */
   #checks: CheckTable | null
-  /** `state` mode: the last state answer's element offsets and block fingerprints (jsondiff.ts), null = parse the next whole. */
-  #stateText: ArrayText | null
+  /** `state` mode: what is remembered of the last state answer (stream-diff.ts), null = parse the next whole. */
+  #stateText: StreamText | null
   #kv: readonly KvPair[]
   /** The no-route page from KV `no_route_key` ('' = none). */
   #noRoutePage: string
@@ -363,11 +368,11 @@ export class ConsulProvider implements Provider {
     // After the catalog read: a server that answers one request at a time (lb's test server) answers the small
     // catalog first.
     if (c.watch !== 'service') {
-      const stateSink = new ByteSink(signal)
-      const answer = this.#http.getBytes('/v1/health/state/any', {}, 0, signal, stateSink)
+      const { sink, tap } = this.#stateReader(signal)
+      const answer = this.#http.getBytes('/v1/health/state/any', {}, 0, signal, sink)
       // Taken by the state watch, which handles its failure; left alone when dropped.
       answer.catch(() => {})
-      this.#firstState = { sink: stateSink, answer }
+      this.#firstState = { sink, tap, answer }
     }
     if (c.kvPath !== '') {
       this.#pending.add('kv')
@@ -594,7 +599,7 @@ export class ConsulProvider implements Provider {
     const stateSignal = this.#stateSignal(signal)
     const first = this.#firstState
     this.#firstState = null
-    const sink = first?.sink ?? new ByteSink(signal)
+    const { sink, tap } = first ?? this.#stateReader(signal)
     let prefetched = first?.answer ?? null
     this.#stateSink = sink
     this.#stateWatch = this.#watch(
@@ -605,7 +610,7 @@ export class ConsulProvider implements Provider {
         prefetched = null
         return answer ?? this.#http.getBytes('/v1/health/state/any', {}, i, sig, sink)
       },
-      (r) => this.#held(() => this.#onState(r.bytes)),
+      () => this.#held(() => this.#onState(tap.take())),
       false,
     )
     void this.#stateWatch.run(stateSignal)
@@ -622,6 +627,14 @@ export class ConsulProvider implements Provider {
   }
 
   #stateStop: AbortController | null = null
+
+  /** A sink for `state/any` answers, whose bodies go to a tap that diffs them against the last one. */
+  #stateReader(signal: AbortSignal): { sink: ByteSink; tap: StateTap } {
+    const sink = new ByteSink(signal)
+    const tap = new StateTap(() => this.#stateText)
+    sink.stream(tap)
+    return { sink, tap }
+  }
 
   #stateSignal(signal: AbortSignal): AbortSignal {
     this.#stateStop = new AbortController()
@@ -673,93 +686,86 @@ export class ConsulProvider implements Provider {
 
   /**
    * `/v1/health/state/any`: re-read the services whose checks changed (status, tags, a check added or removed),
-   * and every service on a node whose node checks (serfHealth, maintenance) changed. Only the checks that differ
-   * from the last answer are parsed (jsondiff.ts: the answer ships every check of the datacenter on every change);
-   * the whole answer is parsed when the changed region is large or cannot be bounded. False when the answer is
-   * the last one again (the watch compares nothing itself: client.ts `compare`).
+   * and every service on a node whose node checks (serfHealth, maintenance) changed. The answer was diffed against
+   * the last one as it streamed in (`StateTap`, stream-diff.ts: it ships every check of the datacenter on every
+   * change), so only the checks in its changed regions were parsed; all of them for the first answer. False when
+   * the answer is the last one again (the watch compares nothing itself: client.ts `compare`).
    */
-  #onState(bytes: Buffer): boolean {
-    const prev = this.#stateText
+  #onState(taken: StateAnswer | null): boolean {
+    if (taken === null) return false
+    const { result, nodes } = taken
     const old = this.#checks
-    const diff = prev === null || old === null ? null : diffArray(prev, bytes, 512)
-    // The old checks `from`..`to - 1` are replaced by `added` (all of them when the whole answer is parsed).
-    let from = 0
-    let to = 0
-    let added: (CheckInfo | null)[]
-    if (diff !== null) {
-      try {
-        added = diff.added.map((t) => checkInfo(JSON.parse(t)))
-      } catch {
-        // Cannot happen for text the scanner bounded; start over with a whole parse next time.
-        this.#stateText = null
-        this.#stateChecks = null
-        this.#checks = null
-        return true
-      }
-      from = diff.from
-      to = diff.to
-      this.#stateText = diff.next
-      if (diff.added.length > 0 || diff.to > diff.from) this.#stateChecks = null
-    } else {
-      // Element by element when the scanner bounds them: one check's objects alive at a time, not all 30,000
-      // (parsing a 10,000-service answer whole held ≈ 50 MB at once, which set V8's heap growth at startup).
-      const scanned = scanArray(bytes)
-      const byNode = new Map<string, NodeCheck[]>()
-      try {
-        if (scanned !== null) {
-          const { starts, ends } = scanned
-          added = new Array<CheckInfo | null>(starts.length)
-          for (let i = 0; i < starts.length; i++) {
-            const item: unknown = JSON.parse(bytes.toString('utf8', starts[i], ends[i]))
-            added[i] = checkInfo(item)
-            addNodeCheck(byNode, item)
-          }
-        } else {
-          const list: unknown = JSON.parse(bytes.toString('utf8'))
-          if (!Array.isArray(list)) throw new Error('not a list')
-          added = (list as unknown[]).map(checkInfo)
-          for (const item of list as unknown[]) addNodeCheck(byNode, item)
-        }
-        this.#stateChecks = byNode
-      } catch {
-        this.#log.warn({ watch: 'state' }, 'consul: health state answer is not a JSON list')
-        return true
-      }
-      to = old === null ? 0 : old.length
-      this.#stateText = scanned
+    if (
+      result instanceof Error ||
+      (result.prev !== null && (result.prev !== this.#stateText || old === null))
+    ) {
+      if (result instanceof Error)
+        this.#log.warn(
+          { watch: 'state', err: result.message },
+          'consul: health state answer is not a JSON list',
+        )
+      // Start over with a whole parse next time.
+      this.#stateText = null
+      this.#stateChecks = null
+      this.#checks = null
+      return true
     }
+    const whole = result.prev === null
+    // The old checks `from`..`to - 1` are replaced by `added` in each hunk (all of them for a whole answer).
+    const hunks = whole
+      ? [{ from: 0, to: old === null ? 0 : old.length, added: result.hunks[0]?.added ?? [] }]
+      : result.hunks
     // A check that changed (status, tags, service, or added/removed) is one whose fingerprint is not matched by
-    // one on the other side: compared as multisets, so unchanged checks inside the region cancel out.
+    // one on the other side: compared as multisets, so unchanged checks inside the regions cancel out.
     const first = old === null
-    const nodes = new Set<string>()
+    const touched = new Set<string>()
     const unmatched = new Map<number, number>()
     if (old !== null) {
-      for (let i = from; i < to; i++) {
-        const h = old.hash[i] as number
-        if (h >= 0) unmatched.set(h, (unmatched.get(h) ?? 0) + 1)
+      for (const h of hunks) {
+        for (let i = h.from; i < h.to; i++) {
+          const k = old.hash[i] as number
+          if (k >= 0) unmatched.set(k, (unmatched.get(k) ?? 0) + 1)
+        }
       }
     }
-    for (const c of added) {
-      if (c === null) continue
-      const n = unmatched.get(c.hash) ?? 0
-      if (n > 0) unmatched.set(c.hash, n - 1)
-      else this.#checkChanged(c.svc, c.node, first, nodes)
+    let changed = false
+    for (const h of hunks) {
+      if (h.added.length > 0 || h.to > h.from) changed = true
+      for (const c of h.added) {
+        if (c === null) continue
+        const n = unmatched.get(c.hash) ?? 0
+        if (n > 0) unmatched.set(c.hash, n - 1)
+        else this.#checkChanged(c.svc, c.node, first, touched)
+      }
     }
     if (old !== null && unmatched.size > 0) {
-      for (let i = from; i < to; i++) {
-        const h = old.hash[i] as number
-        const n = unmatched.get(h) ?? 0
-        if (n === 0) continue
-        unmatched.set(h, n - 1)
-        this.#checkChanged(old.name(old.svc[i] as number), old.name(old.node[i] as number), first, nodes)
+      for (const h of hunks) {
+        for (let i = h.from; i < h.to; i++) {
+          const k = old.hash[i] as number
+          const n = unmatched.get(k) ?? 0
+          if (n === 0) continue
+          unmatched.set(k, n - 1)
+          this.#checkChanged(old.name(old.svc[i] as number), old.name(old.node[i] as number), first, touched)
+        }
       }
     }
-    const checks = diff === null || old === null ? CheckTable.of(added) : old.splice(from, to, added)
+    let checks: CheckTable
+    if (whole || old === null) checks = CheckTable.of(hunks[0]?.added ?? [])
+    else {
+      checks = old
+      for (let j = hunks.length - 1; j >= 0; j--) {
+        const h = hunks[j] as StreamHunk<CheckInfo | null>
+        checks = checks.splice(h.from, h.to, h.added)
+      }
+    }
     this.#checks = checks
+    this.#stateText = result.next
+    if (whole) this.#stateChecks = nodes
+    else if (changed) this.#stateChecks = null
     // Names of services and nodes that are gone stay in the table until the next whole parse: bound them.
     if (checks.names.length > 2 * checks.length + 1024) this.#stateText = null
-    if (nodes.size > 0) this.#nodeDirty(nodes)
-    return diff === null || diff.added.length > 0 || diff.to > diff.from
+    if (touched.size > 0) this.#nodeDirty(touched)
+    return whole || changed
   }
 
   /**
@@ -1222,6 +1228,55 @@ interface NodeCheck {
   readonly CheckID: unknown
   readonly Status: unknown
   readonly ServiceID: unknown
+}
+
+/** A `state` answer as its tap left it: what changed, and for an answer parsed whole its checks by node. */
+interface StateAnswer {
+  readonly result: StreamResult<CheckInfo | null> | Error
+  readonly nodes: Map<string, NodeCheck[]> | null
+}
+
+/**
+ * The `state` watch's sink tap (sink.ts `BodyTap`): the answer is diffed against the provider's last one as it
+ * streams in (stream-diff.ts), each check of a changed region parsed to its `CheckInfo` on the way; an answer
+ * parsed whole also gives each node's checks, for the initial sync's reads by node.
+ */
+class StateTap implements BodyTap {
+  readonly #last: () => StreamText | null
+  readonly #stream: ArrayStream<CheckInfo | null>
+  #nodes: Map<string, NodeCheck[]> | null = null
+  #answer: StateAnswer | null = null
+
+  /** `last`: what is remembered of the last answer the provider took (read when an answer starts). */
+  constructor(last: () => StreamText | null) {
+    this.#last = last
+    this.#stream = new ArrayStream((text) => {
+      const item: unknown = JSON.parse(text)
+      if (this.#nodes !== null) addNodeCheck(this.#nodes, item)
+      return checkInfo(item)
+    })
+  }
+
+  begin(): void {
+    this.#answer = null
+    this.#nodes = this.#stream.begin(this.#last()) ? new Map() : null
+  }
+
+  write(chunk: Uint8Array, from: number, to: number): void {
+    this.#stream.write(chunk, from, to)
+  }
+
+  finish(): void {
+    this.#answer = { result: this.#stream.end(), nodes: this.#nodes }
+    this.#nodes = null
+  }
+
+  /** The last complete answer, once. */
+  take(): StateAnswer | null {
+    const a = this.#answer
+    this.#answer = null
+    return a
+  }
 }
 
 /** Note a parsed `state/any` element under its node (what nodeEntries reads of it). */

@@ -26,7 +26,8 @@
  * scanner's state is always the same (depth 1, outside a string), so the identical rest parses identically.
  *
  * An object answer (`/v1/catalog/services`: 0.8 MB at 10,000 services, a change to one service per change) is
- * diffed the same way with its members as the elements (`scanMembers`).
+ * diffed the same way with its members as the elements (`scanMembers`). That is what lb diffs here now: the `state`
+ * answer is diffed while it streams in, never held whole (stream-diff.ts, which uses this module's scanner).
  */
 import { hash } from 'node:crypto'
 import { firstAtLeast } from '../sorted.js'
@@ -276,7 +277,8 @@ function fingerprint(text: Buffer, a: number, b: number): string {
   return hash('sha1', text.subarray(a, b), 'binary')
 }
 
-function skipWs(t: Buffer, i: number): number {
+/** The first offset from `i` on that is not JSON whitespace (`t.length` or beyond when there is none). */
+export function skipWs(t: Buffer, i: number): number {
   for (;;) {
     const c = t[i]
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return i
@@ -343,7 +345,7 @@ function scanMember(t: Buffer, i: number): number {
 }
 
 /** End offset (exclusive) of the JSON value starting at `i`, or -1. Strings are skipped with indexOf. */
-function scanValue(t: Buffer, i: number): number {
+export function scanValue(t: Buffer, i: number): number {
   let depth = 0
   const n = t.length
   while (i < n) {

@@ -54,6 +54,18 @@ export interface SinkAnswer {
   readonly bytes: Buffer
 }
 
+/**
+ * Where a sink sends a 200 answer's body instead of its memory (`ByteSink.stream`): the `state` answer goes to an
+ * ArrayStream (stream-diff.ts) as it arrives, and is never held whole.
+ */
+export interface BodyTap {
+  begin(): void
+  write(chunk: Uint8Array, from: number, to: number): void
+  finish(): void
+}
+
+const NOTHING = Buffer.alloc(0)
+
 export class ByteSink {
   readonly #memory: ArrayBuffer
   /** Tracks the memory's length. */
@@ -61,6 +73,9 @@ export class ByteSink {
   #n = 0
   #timer: ReturnType<typeof setTimeout> | null = null
   #conn: SinkConnection | null = null
+  #tap: BodyTap | null = null
+  /** The answer in progress goes to `#tap`. */
+  #tapping = false
 
   /**
    * `signal`: closes the kept connection when it aborts (the watch's). `max`: the largest answer it takes (the
@@ -72,9 +87,17 @@ export class ByteSink {
     signal?.addEventListener('abort', () => this.close(), { once: true })
   }
 
-  /** The whole body, as a view of this sink's memory (valid until the next answer, or SINK_IDLE). */
-  async read(body: AsyncIterable<Buffer>): Promise<Buffer> {
-    this.begin()
+  /**
+   * From now on the body of an answer with status 200 goes to `tap` as it arrives; the answer's `bytes` are
+   * empty. Other answers (an error's text) still come into this sink's memory.
+   */
+  stream(tap: BodyTap): void {
+    this.#tap = tap
+  }
+
+  /** The whole body of an answer with `status`, as a view of this sink's memory (valid until the next answer, or SINK_IDLE). */
+  async read(body: AsyncIterable<Buffer>, status: number): Promise<Buffer> {
+    this.begin(status)
     for await (const chunk of body) this.append(chunk, 0, chunk.length)
     return this.finish()
   }
@@ -148,8 +171,13 @@ export class ByteSink {
     if (this.#memory.byteLength > keep) this.#memory.resize(0)
   }
 
-  /** An answer starts: its bytes go to the start of the memory. */
-  begin(): void {
+  /** An answer with `status` starts: its bytes go to the start of the memory, or to the tap. */
+  begin(status: number): void {
+    this.#tapping = status === 200 && this.#tap !== null
+    if (this.#tapping) {
+      this.#tap?.begin()
+      return
+    }
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
     this.#n = 0
@@ -157,6 +185,10 @@ export class ByteSink {
 
   /** Bytes `from`..`to` of `chunk` come next in the answer. */
   append(chunk: Uint8Array, from: number, to: number): void {
+    if (this.#tapping) {
+      this.#tap?.write(chunk, from, to)
+      return
+    }
     const n = this.#n
     const end = n + to - from
     if (end > SINK_MAX) throw new Error(`answer larger than ${SINK_MAX} bytes`)
@@ -167,6 +199,11 @@ export class ByteSink {
 
   /** The answer is complete: its bytes, and the memory given back SINK_IDLE from now unless another comes. */
   finish(): Buffer {
+    if (this.#tapping) {
+      this.#tapping = false
+      this.#tap?.finish()
+      return NOTHING
+    }
     this.#timer = setTimeout(() => {
       this.#timer = null
       this.#memory.resize(0)
@@ -433,7 +470,7 @@ class SinkConnection implements ChunkSink {
     }
     this.#status = status
     // The body starts (not the request: a blocking one waits minutes, and the idle sink gives its memory back).
-    this.#sink.begin()
+    this.#sink.begin(status)
     this.#keepAlive = resp.keepAlive
     if (status === 204 || status === 304) {
       this.#phase = 'done'

@@ -15,13 +15,13 @@ test('a sink keeps its memory between answers 30 s apart', async () => {
   mock.timers.enable({ apis: ['setTimeout'] })
   try {
     const sink = new ByteSink()
-    const first = await sink.read(chunks(300_000, 65_536))
+    const first = await sink.read(chunks(300_000, 65_536), 200)
     const memory = first.buffer as ArrayBuffer
     const grown = memory.byteLength
     for (let i = 0; i < 3; i++) {
       mock.timers.tick(30_000)
       assert.equal(memory.byteLength, grown, `kept ${30 * (i + 1)} s after the answer before`)
-      const next = await sink.read(chunks(300_000, 65_536))
+      const next = await sink.read(chunks(300_000, 65_536), 200)
       assert.equal(next.buffer, memory, 'the same memory')
     }
   } finally {

@@ -14,13 +14,13 @@ test('a sink returns the whole body, reuses its memory for the next answers, and
   mock.timers.enable({ apis: ['setTimeout'] })
   try {
     const sink = new ByteSink()
-    const first = await sink.read(chunks(300_000, 65_536, 1))
+    const first = await sink.read(chunks(300_000, 65_536, 1), 200)
     assert.equal(first.length, 300_000)
     assert.ok(first.every((b) => b === 1))
     const memory = first.buffer as ArrayBuffer
     assert.ok(memory.resizable)
     const grown = memory.byteLength
-    const second = await sink.read(chunks(299_990, 65_536, 2))
+    const second = await sink.read(chunks(299_990, 65_536, 2), 200)
     assert.equal(second.length, 299_990)
     assert.ok(second.every((b) => b === 2))
     assert.equal(second.buffer, memory, 'the same memory')
@@ -29,7 +29,7 @@ test('a sink returns the whole body, reuses its memory for the next answers, and
     assert.equal(memory.byteLength, grown)
     mock.timers.tick(1)
     assert.equal(memory.byteLength, 0, 'given back when idle')
-    const third = await sink.read(chunks(1_000, 65_536, 3))
+    const third = await sink.read(chunks(1_000, 65_536, 3), 200)
     assert.deepEqual([third.length, third[999]], [1_000, 3])
   } finally {
     mock.timers.reset()
