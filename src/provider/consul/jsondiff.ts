@@ -346,6 +346,7 @@ function scanMember(t: Buffer, i: number): number {
 
 /** End offset (exclusive) of the JSON value starting at `i`, or -1. Strings are skipped with indexOf. */
 export function scanValue(t: Buffer, i: number): number {
+  const start = i
   let depth = 0
   const n = t.length
   while (i < n) {
@@ -358,13 +359,15 @@ export function scanValue(t: Buffer, i: number): number {
     }
     if (c === 0x7b || c === 0x5b) depth++
     else if (c === 0x7d || c === 0x5d) {
+      // At depth 0 the bracket closes the array or object around a scalar value: the value ended before it.
+      if (depth === 0) return i > start ? i : -1
       depth--
-      if (depth < 0) return -1
       if (depth === 0) return i + 1
-    } else if (depth === 0 && (c === 0x2c || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) return i
+    } else if (depth === 0 && (c === 0x2c || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09))
+      return i > start ? i : -1
     i++
   }
-  return depth === 0 ? n : -1
+  return depth === 0 && n > start ? n : -1
 }
 
 /** Offset after the closing quote of the string starting at `i`, or -1. */

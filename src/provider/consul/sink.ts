@@ -2,10 +2,12 @@
  * ByteSink: the memory one watch's answers are read into, and the plain-HTTP GET that fills it straight from its
  * socket (docs/consul.md, "Large answers").
  *
- * The memory is a resizable ArrayBuffer that grows in place to the largest answer and is reused, so a 12 MB answer
+ * The memory is a resizable ArrayBuffer that grows in place to the largest answer and is reused, so a large answer
  * per change allocates nothing; `SINK_IDLE` after the last answer it shrinks to nothing. V8 reserves its address
  * space and commits pages as it grows, and a shrink gives them back to the system: a Buffer per answer is malloc'd
- * memory glibc kept (RSS +110 MB over 100 changes), and a Buffer kept while idle is 12–16 MB of RSS.
+ * memory glibc kept (RSS +110 MB over 100 changes of the 12 MB `state` answer at 10,000 services). That answer now
+ * does not come into memory at all: a sink with a tap (`stream`) hands a 200 answer's body over as it arrives, and
+ * the `state` watch's tap diffs it as it streams (stream-diff.ts).
  *
  * Why its own HTTP/1.1 reader (`get`) and not undici's: undici, like node:http, hands every socket read to
  * JavaScript as a Buffer of its own, up to 64 KB that Node mallocs and frees only when V8 collects the Buffer. The
@@ -24,9 +26,9 @@ import { ChunkedDecoder, type ChunkSink } from '../../net/h1/chunked.js'
 
 /**
  * A ByteSink gives its memory back this long after its last answer, so changes less than a minute apart reuse it.
- * Given back after 5 s, the 12 MB `state` answer at 10,000 services was new external memory on every change
- * 10 s apart, for which V8 started a full GC each time, plus fresh pages to fill: such a change took twice as long
- * to reach traffic and over twice the CPU (bench/RESULTS.md, "isolated changes").
+ * Given back after 5 s, the 12 MB `state` answer at 10,000 services (when it still came into a sink) was new external
+ * memory on every change 10 s apart, for which V8 started a full GC each time, plus fresh pages to fill: such a
+ * change took twice as long to reach traffic and over twice the CPU (bench/RESULTS.md, "isolated changes").
  */
 export const SINK_IDLE = 60_000
 

@@ -142,6 +142,7 @@ export class ArrayStream<T> {
     this.#error = null
     this.#base = 0
     this.#length = 0
+    this.#win = this.#buf.subarray(0, 0)
     this.#k = 0
     this.#d = 0
     this.#region = null
@@ -167,6 +168,8 @@ export class ArrayStream<T> {
     if (this.#mode !== FAILED) this.#run(true)
     const prev = this.#prev
     this.#prev = null
+    this.#anchors = null
+    this.#anchorsOf = null
     if (this.#buf.length > 4 * this.#segment + 65536) this.#buf = Buffer.allocUnsafeSlow(0)
     this.#win = this.#buf.subarray(0, 0)
     if (this.#mode === FAILED) return this.#error ?? new Error('not a JSON array')
@@ -185,8 +188,7 @@ export class ArrayStream<T> {
   #append(chunk: Uint8Array, from: number, to: number): void {
     const keep = this.#mode === MATCH ? this.#segmentStart() : Math.min(this.#cut, this.#at)
     const drop = Math.max(0, Math.min(keep - this.#base, this.#length))
-    const need = this.#length - drop + (to - from)
-    if (drop > 0 && need > this.#buf.length - this.#length) {
+    if (drop > 0 && this.#length + (to - from) > this.#buf.length) {
       this.#buf.copyWithin(0, drop, this.#length)
       this.#base += drop
       this.#length -= drop
