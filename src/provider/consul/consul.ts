@@ -182,6 +182,8 @@ export class ConsulProvider implements Provider {
   #catalogNames: string[]
   /** `state` mode: every check of the last state answer, in answer order (null = none yet). */
   #checks: CheckTable | null
+  /** `state` mode: the table before `#checks`, whose arrays the next change's table is written into. */
+  #spareChecks: CheckTable | null
   /** `state` mode: what is remembered of the last state answer (stream-diff.ts), null = parse the next whole. */
   #stateText: StreamText | null
   #kv: readonly KvPair[]
@@ -261,6 +263,7 @@ export class ConsulProvider implements Provider {
     this.#catalogText = null
     this.#catalogNames = []
     this.#checks = null
+    this.#spareChecks = null
     this.#stateText = null
     this.#stateChecks = null
     this.#kv = []
@@ -593,6 +596,7 @@ export class ConsulProvider implements Provider {
     }
     this.#services.clear()
     this.#checks = null
+    this.#spareChecks = null
     this.#stateText = null
     this.#stateChecks = null
     this.#pending.add('state')
@@ -666,6 +670,7 @@ export class ConsulProvider implements Provider {
     this.#reads.clear()
     this.#dirty.clear()
     this.#checks = null
+    this.#spareChecks = null
     this.#stateText = null
     this.#stateChecks = null
   }
@@ -708,6 +713,7 @@ export class ConsulProvider implements Provider {
       this.#stateText = null
       this.#stateChecks = null
       this.#checks = null
+      this.#spareChecks = null
       return true
     }
     const whole = result.prev === null
@@ -750,13 +756,20 @@ export class ConsulProvider implements Provider {
       }
     }
     let checks: CheckTable
-    if (whole || old === null) checks = CheckTable.of(hunks[0]?.added ?? [])
-    else {
+    if (whole || old === null) {
+      checks = CheckTable.of(hunks[0]?.added ?? [])
+      this.#spareChecks = null
+    } else {
+      // Each splice writes into the table before the one it reads (CheckTable.splice `spare`).
+      let spare = this.#spareChecks
       checks = old
       for (let j = hunks.length - 1; j >= 0; j--) {
         const h = hunks[j] as StreamHunk<CheckInfo | null>
-        checks = checks.splice(h.from, h.to, h.added)
+        const next = checks.splice(h.from, h.to, h.added, spare)
+        spare = checks
+        checks = next
       }
+      if (checks !== old) this.#spareChecks = spare
     }
     this.#checks = checks
     this.#stateText = result.next

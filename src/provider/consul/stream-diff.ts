@@ -125,6 +125,8 @@ export class ArrayStream<T> {
   #nextFp: string[] = []
   #nextAnchor: string[] = []
   #stale = false
+  /** The arrays the answers' element offsets are written into, alternately (`#startsFor`). */
+  readonly #startsPool: Int32Array[] = []
 
   /**
    * `parse`: an element's text → what `added` holds (may throw: the answer then fails). `segment`: the
@@ -437,12 +439,28 @@ export class ArrayStream<T> {
     return map
   }
 
+  /**
+   * An array for the next answer's element offsets: one of two this stream keeps, the one `prev` does not use
+   * (the provider holds only the last answer's), grown when short. A new array per answer (120 KB at 10,000
+   * services × 3) waited in the C heap for V8's next full GC.
+   */
+  #startsFor(count: number, prev: StreamText | null): Int32Array {
+    const pool = this.#startsPool
+    const slot = prev !== null && pool[0] !== undefined && prev.starts.buffer === pool[0].buffer ? 1 : 0
+    let a = pool[slot]
+    if (a === undefined || a.length < count) {
+      a = new Int32Array(count + (count >>> 4))
+      pool[slot] = a
+    }
+    return a.subarray(0, count)
+  }
+
   /** What is remembered of this answer. */
   #next(prev: StreamText | null, length: number): StreamText {
     const hunks = this.#hunks
     let count = prev === null ? 0 : prev.starts.length
     for (const h of hunks) count += h.starts.length - (h.to - h.from)
-    const starts = new Int32Array(count)
+    const starts = this.#startsFor(count, prev)
     let j = 0
     let i = 0
     let d = 0
