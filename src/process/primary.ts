@@ -336,7 +336,7 @@ export class Primary {
       log: this.log.child({ provider: 'consul' }),
       qualify: true,
       onBurst: () => this.#memory.releaseSoon(),
-      onSyncRead: () => this.#memory.collect(),
+      onSyncGarbage: () => this.#memory.collect(),
     })
     this.watcher.add(this.consul, stop.signal)
     this.log.info(

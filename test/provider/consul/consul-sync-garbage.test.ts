@@ -1,7 +1,7 @@
 /**
- * The Consul provider says when the initial sync's answers are all read (`onSyncRead`, when the primary collects
- * the garbage they leave, src/process/memory.ts `collect`): once, before its first build, whose snapshot then has
- * every service; not again for later changes.
+ * The Consul provider says when the initial sync has just left much garbage (`onSyncGarbage`, when the primary
+ * collects it, src/process/memory.ts `collect`): once its reads by node have answered, and once before its first
+ * build, whose snapshot then has every service; not again for later changes.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,7 +14,7 @@ import type { Snapshot } from '../../../src/model/snapshot.js'
 
 const SERVICES = 8
 
-test('onSyncRead is called once, before the first build', async () => {
+test('onSyncGarbage is called after the reads by node and before the first build, not later', async () => {
   const consul = await ConsulTestServer.start()
   for (let s = 0; s < SERVICES; s++)
     consul.register({
@@ -35,17 +35,17 @@ test('onSyncRead is called once, before the first build', async () => {
     defaults: defaultConfig.defaults,
     log: pino({ level: 'silent' }),
     nodeReadsFrom: 1, // the sync reads by node, as at 10,000 services
-    onSyncRead: () => calls.push(provider.stats.builds), // called once start() has run
+    onSyncGarbage: () => calls.push(provider.stats.builds), // called once start() has run
   })
   const controller = new AbortController()
   try {
     provider.start((s) => snapshots.push(s), controller.signal)
     await waitFor(() => snapshots.length > 0)
-    assert.deepEqual(calls, [0])
+    assert.deepEqual(calls, [0, 0])
     assert.equal(snapshots[0]?.routes.length, SERVICES)
     consul.setCheck('s3', 'critical')
     await waitFor(() => snapshots.some((s) => s.routes.length === SERVICES - 1))
-    assert.deepEqual(calls, [0])
+    assert.deepEqual(calls, [0, 0])
   } finally {
     controller.abort()
     await consul.close()
