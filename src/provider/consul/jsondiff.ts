@@ -273,7 +273,7 @@ function cut(text: Buffer, from: number, to: number, at: number[], fp: string[])
 }
 
 /** SHA-1 of text[a, b) (a 20-char one-byte string). */
-function fingerprint(text: Buffer, a: number, b: number): string {
+export function fingerprint(text: Buffer, a: number, b: number): string {
   return hash('sha1', text.subarray(a, b), 'binary')
 }
 

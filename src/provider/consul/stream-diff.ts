@@ -25,9 +25,8 @@
  * the old segment starting at an element start follows byte for byte, so the scanner's state is the same on both
  * sides there, and every byte between two regions was compared.
  */
-import { hash } from 'node:crypto'
 import { firstAtLeast } from '../sorted.js'
-import { scanValue, skipWs } from './jsondiff.js'
+import { fingerprint, scanValue, skipWs } from './jsondiff.js'
 
 /** Bytes per segment (at least, but for the last; cut at an element start): 8 KiB ≈ 20 checks. */
 export const SEGMENT = 8192
@@ -210,6 +209,11 @@ export class ArrayStream<T> {
     return this.#buf.subarray(a - this.#base, b - this.#base)
   }
 
+  /** jsondiff.ts `fingerprint` of the window's bytes [a, b) (answer offsets). */
+  #fingerprint(a: number, b: number): string {
+    return fingerprint(this.#buf, a - this.#base, b - this.#base)
+  }
+
   /** MATCH: where old segment #k starts in the new answer. */
   #segmentStart(): number {
     const prev = this.#prev
@@ -247,7 +251,7 @@ export class ArrayStream<T> {
       const b = (k + 1 < n ? (prev.at[k + 1] as number) : prev.length) + this.#d
       if (end < b) {
         if (!final) return false
-      } else if (hash('sha1', this.#view(a, b), 'binary') === prev.fp[k]) {
+      } else if (this.#fingerprint(a, b) === prev.fp[k]) {
         this.#keep(a, prev.fp[k] as string, prev.anchor[k] as string)
         this.#k = k + 1
         continue
@@ -379,7 +383,7 @@ export class ArrayStream<T> {
         if (!final) return 0
         continue
       }
-      if (hash('sha1', this.#view(i, i + len), 'binary') !== prev.fp[m]) continue
+      if (this.#fingerprint(i, i + len) !== prev.fp[m]) continue
       // Found: the region ends before i.
       const region = this.#region as Region<T>
       region.to = firstAtLeast(prev.starts, prev.at[m] as number)
@@ -394,7 +398,7 @@ export class ArrayStream<T> {
       const cut = this.#cut
       if (i > cut && i - cut < this.#segment / 2) {
         this.#cut = i + len
-        this.#keep(cut, hash('sha1', this.#view(cut, i + len), 'binary'), this.#anchorAt(cut, i + len))
+        this.#keep(cut, this.#fingerprint(cut, i + len), this.#anchorAt(cut, i + len))
       } else {
         this.#closeSegment(i)
         this.#keep(i, prev.fp[m] as string, prev.anchor[m] as string)
@@ -407,7 +411,7 @@ export class ArrayStream<T> {
   /** The segment being cut ends at `at` (when it has any bytes); the next starts there. */
   #closeSegment(at: number): void {
     const cut = this.#cut
-    if (at > cut) this.#keep(cut, hash('sha1', this.#view(cut, at), 'binary'), this.#anchorAt(cut, at))
+    if (at > cut) this.#keep(cut, this.#fingerprint(cut, at), this.#anchorAt(cut, at))
     this.#cut = at
   }
 
