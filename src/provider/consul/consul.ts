@@ -49,10 +49,11 @@ import {
   type WatchFetch,
   type WatchState,
 } from './client.js'
-import { ByteSink, type BodyTap } from './sink.js'
+import { ByteSink } from './sink.js'
 import { diffArray, memberEntry, scanMembers, type ArrayText } from './jsondiff.js'
-import { ArrayStream, type StreamHunk, type StreamResult, type StreamText } from './stream-diff.js'
-import { type CheckInfo, checkInfo, fingerprint, CheckTable, StatusSet, type EnteredCheck } from './checks.js'
+import type { StreamHunk, StreamText } from './stream-diff.js'
+import { StateTap, type NodeCheck, type StateAnswer } from './state-tap.js'
+import { type CheckInfo, fingerprint, CheckTable, StatusSet, type EnteredCheck } from './checks.js'
 import { qualifier } from '../merge.js'
 
 export interface ConsulProviderOptions {
@@ -1238,73 +1239,6 @@ function routedTags(tags: unknown, prefix: string): number {
   if (!Array.isArray(tags) || !tags.some((t) => typeof t === 'string' && t.trim().startsWith(prefix)))
     return -1
   return fingerprint(tags.join('\n'))
-}
-
-/** What nodeEntries reads of a check: as `/v1/health/node/<node>` and `/v1/health/state/any` list them. */
-interface NodeCheck {
-  readonly CheckID: unknown
-  readonly Status: unknown
-  readonly ServiceID: unknown
-}
-
-/** A `state` answer as its tap left it: what changed, and for an answer parsed whole its checks by node. */
-interface StateAnswer {
-  readonly result: StreamResult<CheckInfo | null> | Error
-  readonly nodes: Map<string, NodeCheck[]> | null
-}
-
-/**
- * The `state` watch's sink tap (sink.ts `BodyTap`): the answer is diffed against the provider's last one as it
- * streams in (stream-diff.ts), each check of a changed region parsed to its `CheckInfo` on the way; an answer
- * parsed whole also gives each node's checks, for the initial sync's reads by node.
- */
-class StateTap implements BodyTap {
-  readonly #last: () => StreamText | null
-  readonly #stream: ArrayStream<CheckInfo | null>
-  #nodes: Map<string, NodeCheck[]> | null = null
-  #answer: StateAnswer | null = null
-
-  /** `last`: what is remembered of the last answer the provider took (read when an answer starts). */
-  constructor(last: () => StreamText | null) {
-    this.#last = last
-    this.#stream = new ArrayStream((text) => {
-      const item: unknown = JSON.parse(text)
-      if (this.#nodes !== null) addNodeCheck(this.#nodes, item)
-      return checkInfo(item)
-    })
-  }
-
-  begin(): void {
-    this.#answer = null
-    this.#nodes = this.#stream.begin(this.#last()) ? new Map() : null
-  }
-
-  write(chunk: Uint8Array, from: number, to: number): void {
-    this.#stream.write(chunk, from, to)
-  }
-
-  finish(): void {
-    this.#answer = { result: this.#stream.end(), nodes: this.#nodes }
-    this.#nodes = null
-  }
-
-  /** The last complete answer, once. */
-  take(): StateAnswer | null {
-    const a = this.#answer
-    this.#answer = null
-    return a
-  }
-}
-
-/** Note a parsed `state/any` element under its node (what nodeEntries reads of it). */
-function addNodeCheck(byNode: Map<string, NodeCheck[]>, item: unknown): void {
-  if (typeof item !== 'object' || item === null) return
-  const c = item as Record<string, unknown>
-  if (typeof c.Node !== 'string') return
-  const check: NodeCheck = { CheckID: c.CheckID, Status: c.Status, ServiceID: c.ServiceID }
-  const l = byNode.get(c.Node)
-  if (l === undefined) byNode.set(c.Node, [check])
-  else l.push(check)
 }
 
 /**
