@@ -80,8 +80,7 @@ const END = 4
 interface Region<T> {
   /** Old element index the region starts at. */
   readonly from: number
-  /** `d` before it. */
-  readonly shift: number
+  /** Its elements' offsets in the new answer, and what `parse` made of them. */
   readonly starts: number[]
   readonly added: T[]
   /** Old element index after it. */
@@ -176,7 +175,7 @@ export class ArrayStream<T> {
     if (this.#mode === FAILED) return this.#error ?? new Error('not a JSON array')
     const length = this.#base + this.#length
     const next = this.#next(prev, length)
-    return { prev, hunks: this.#hunks.map(({ from, to, added }) => ({ from, to, added })), next }
+    return { prev, hunks: this.#hunks, next }
   }
 
   #fail(message: string): void {
@@ -261,7 +260,7 @@ export class ArrayStream<T> {
       if (k === 0) this.#open(0)
       else {
         const from = firstAtLeast(prev.starts, prev.at[k] as number)
-        this.#region = { from, shift: this.#d, starts: [], added: [], to: -1, after: 0 }
+        this.#region = { from, starts: [], added: [], to: -1, after: 0 }
         this.#startScan(a, VALUE)
       }
       return true
@@ -270,7 +269,7 @@ export class ArrayStream<T> {
 
   /** A region from the answer's first byte: old elements from 0 on. */
   #open(at: number): void {
-    this.#region = { from: 0, shift: 0, starts: [], added: [], to: -1, after: 0 }
+    this.#region = { from: 0, starts: [], added: [], to: -1, after: 0 }
     this.#startScan(at, OPEN)
   }
 

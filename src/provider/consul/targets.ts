@@ -192,7 +192,7 @@ function plainService(name: string, entries: readonly HealthEntry[], o: BuildOpt
     srcs[j + 1] = src
   }
   const routes = new Array<HttpRouteSpec>(keys.length)
-  const named = o.suffix === undefined || o.suffix === '' ? name : name + o.suffix
+  const named = name + (o.suffix ?? '')
   for (let i = 0; i < keys.length; i++)
     routes[i] = httpRoute(srcs[i] as HttpSrc, defaultOpts, named, null, flat(SOURCE, ':', keys[i] as string))
   const services = routes.length === 0 ? [] : [serviceSpec(named, o.defaults, 'http', false, servers)]
