@@ -114,6 +114,30 @@ export class CheckTable {
     return t
   }
 
+  /**
+   * `table` with each hunk's checks `from`..`to - 1` replaced by its `added` (indexes of `table`, in order, not
+   * overlapping): spliced from the last hunk back, so the earlier ones' indexes still hold. The splices write into
+   * `spare` and the tables before them in turn (`splice`); the table now unused comes back as `spare`, for the next
+   * call (with no hunks, `table` itself and `spare` as given).
+   */
+  static spliceAll(
+    table: CheckTable,
+    hunks: readonly {
+      readonly from: number
+      readonly to: number
+      readonly added: readonly (CheckInfo | null)[]
+    }[],
+    spare: CheckTable | null,
+  ): { readonly table: CheckTable; readonly spare: CheckTable | null } {
+    for (let j = hunks.length - 1; j >= 0; j--) {
+      const h = hunks[j] as (typeof hunks)[number]
+      const next = table.splice(h.from, h.to, h.added, spare)
+      spare = table
+      table = next
+    }
+    return { table, spare }
+  }
+
   #set(i: number, c: CheckInfo | null): void {
     this.hash[i] = c === null ? -1 : c.hash
     this.svc[i] = c === null ? 0 : this.#id(c.svc)

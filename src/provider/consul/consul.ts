@@ -51,9 +51,9 @@ import {
 } from './client.js'
 import { ByteSink } from './sink.js'
 import { diffArray, memberEntry, scanMembers, type ArrayText } from './jsondiff.js'
-import type { StreamHunk, StreamText } from './stream-diff.js'
+import type { StreamText } from './stream-diff.js'
 import { StateTap, type NodeCheck, type StateAnswer } from './state-tap.js'
-import { type CheckInfo, fingerprint, CheckTable, StatusSet, type EnteredCheck } from './checks.js'
+import { fingerprint, CheckTable, StatusSet, type EnteredCheck } from './checks.js'
 import { qualifier } from '../merge.js'
 
 export interface ConsulProviderOptions {
@@ -764,16 +764,9 @@ export class ConsulProvider implements Provider {
       checks = CheckTable.of(hunks[0]?.added ?? [])
       this.#spareChecks = null
     } else {
-      // Each splice writes into the table before the one it reads (CheckTable.splice `spare`).
-      let spare = this.#spareChecks
-      checks = old
-      for (let j = hunks.length - 1; j >= 0; j--) {
-        const h = hunks[j] as StreamHunk<CheckInfo | null>
-        const next = checks.splice(h.from, h.to, h.added, spare)
-        spare = checks
-        checks = next
-      }
-      if (checks !== old) this.#spareChecks = spare
+      const { table, spare } = CheckTable.spliceAll(old, hunks, this.#spareChecks)
+      checks = table
+      this.#spareChecks = spare
     }
     this.#checks = checks
     this.#stateText = result.next

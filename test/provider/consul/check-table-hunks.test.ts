@@ -1,0 +1,57 @@
+/**
+ * CheckTable.spliceAll, as the provider applies an answer with several changed regions: every hunk's indexes are
+ * the old table's, and the result is the old list with each hunk replaced, whatever their number and places;
+ * the table it hands back as spare is the next call's, so a run of answers stops allocating arrays.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { CheckTable, type CheckInfo } from '../../../src/provider/consul/checks.js'
+
+const info = (i: number): CheckInfo => ({ hash: i, svc: `s${i % 7}`, node: `n${i % 3}` }) as CheckInfo
+
+const hashes = (t: CheckTable): number[] => Array.from(t.hash.subarray(0, t.length))
+
+/** Hunks at sorted, distinct cut points of a list of `length`: [from, to) pairs that do not overlap. */
+const hunksOf = (length: number, cuts: number[], adds: number[][]) => {
+  const at = [...new Set(cuts.map((c) => c % (length + 1)))].sort((a, b) => a - b)
+  const hunks: { from: number; to: number; added: CheckInfo[] }[] = []
+  for (let k = 0; k + 1 < at.length; k += 2)
+    hunks.push({ from: at[k] as number, to: at[k + 1] as number, added: (adds[k] ?? []).map(info) })
+  return hunks
+}
+
+test('spliceAll replaces every hunk of the old table and hands the spare on', () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(
+          fc.array(fc.nat(), { maxLength: 8 }),
+          fc.array(fc.array(fc.nat(10_000), { maxLength: 3 }), { maxLength: 8 }),
+        ),
+        { minLength: 1, maxLength: 30 },
+      ),
+      (answers) => {
+        let list = Array.from({ length: 120 }, (_, i) => i)
+        let table = CheckTable.of(list.map(info))
+        let spare: CheckTable | null = null
+        const arrays = new Set<ArrayBufferLike>()
+        for (const [cuts, adds] of answers) {
+          const hunks = hunksOf(list.length, cuts, adds)
+          const expected = [...list]
+          for (const h of [...hunks].reverse())
+            expected.splice(h.from, h.to - h.from, ...h.added.map((c) => c.hash))
+          const r = CheckTable.spliceAll(table, hunks, spare)
+          assert.deepEqual(hashes(r.table), expected)
+          if (hunks.length === 0) assert.equal(r.table, table)
+          table = r.table
+          spare = r.spare
+          list = expected
+          arrays.add(table.hash.buffer)
+        }
+        // The first table's arrays, the spare's, and a third only when a table outgrew its room.
+        assert.ok(arrays.size <= 4, `${arrays.size} sets of arrays`)
+      },
+    ),
+  )
+})
